@@ -1,0 +1,65 @@
+"""Registration of every mechsim environment with Gymnasium and PettingZoo.
+
+Entry points are ``"module:attribute"`` strings, so registering costs nothing: an environment's module is
+imported only when somebody makes that environment.  ``import mechsim`` calls :func:`register_all`.
+"""
+
+from __future__ import annotations
+
+import gymnasium
+
+__all__ = ["GYMNASIUM_ENVS", "PETTINGZOO_ENVS", "register_all"]
+
+#: Gymnasium environments: id -> (entry point, one-line description, extra register kwargs).
+GYMNASIUM_ENVS: dict[str, tuple[str, str, dict]] = {
+    "mechsim/Recommender-v0": (
+        "mechsim.envs.recommender:RecommenderEnv",
+        "short-video recommender CMDP, Discrete(K) candidate action, costs in info",
+        {},
+    ),
+    "mechsim/RecommenderContinuous-v0": (
+        "mechsim.envs.recommender:RecommenderContinuousEnv",
+        "short-video recommender CMDP, Box ranking-weight action, costs in info",
+        {},
+    ),
+    "mechsim/JustifiableSepsis-v0": (
+        "mechsim.envs.justifiable_sepsis:JustifiableSepsisEnv",
+        "ICU-Sepsis treatment with reward mixing task return and debate outcome",
+        {},
+    ),
+}
+
+#: PettingZoo environments: id -> ({"parallel"|"aec": entry point}, one-line description).
+PETTINGZOO_ENVS: dict[str, tuple[dict[str, str], str]] = {
+    "mechsim/Hiring-v0": (
+        {"parallel": "mechsim.envs.hiring:parallel_env", "aec": "mechsim.envs.hiring:env"},
+        "agents choose effort then report a signal under a posted scoring-rule mechanism",
+    ),
+    "mechsim/Committee-v0": (
+        {"parallel": "mechsim.envs.committee:parallel_env", "aec": "mechsim.envs.committee:env"},
+        "voters report rankings to a fair committee scoring rule",
+    ),
+    "mechsim/Debate-v0": (
+        {"aec": "mechsim.envs.debate:env"},
+        "two debaters reveal evidence in turn; a judge decides",
+    ),
+}
+
+
+def register_all() -> None:
+    """Register every environment above (idempotent)."""
+    for env_id, (entry_point, _, kwargs) in GYMNASIUM_ENVS.items():
+        if env_id not in gymnasium.registry:
+            gymnasium.register(id=env_id, entry_point=entry_point, **kwargs)
+    try:
+        import pettingzoo
+    except ImportError:  # pragma: no cover - pettingzoo is a core dependency
+        return
+    if not hasattr(pettingzoo, "register"):  # PettingZoo < 1.27 has no registry
+        return
+    registries = {"parallel": getattr(pettingzoo, "parallel_registry", {}),
+                  "aec": getattr(pettingzoo, "aec_registry", {})}
+    for env_id, (entry_points, _) in PETTINGZOO_ENVS.items():
+        for kind, entry_point in entry_points.items():
+            if env_id not in registries[kind]:
+                pettingzoo.register(kind, env_id, entry_point=entry_point)

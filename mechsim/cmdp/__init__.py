@@ -1,0 +1,1 @@
+"""mechsim.cmdp (under construction)."""

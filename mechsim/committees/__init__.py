@@ -1,0 +1,1 @@
+"""mechsim.committees (under construction)."""

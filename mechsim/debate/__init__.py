@@ -1,0 +1,1 @@
+"""mechsim.debate (under construction)."""

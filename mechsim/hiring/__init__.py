@@ -1,0 +1,1 @@
+"""mechsim.hiring (under construction)."""

@@ -1,0 +1,1 @@
+"""Hypothesis strategies for property-testing mechanisms (see mechsim.testing.core)."""

@@ -1,0 +1,21 @@
+"""Shared pytest configuration.
+
+Hypothesis profiles: ``ci`` (derandomised, bounded examples, no deadline) is selected with
+``HYPOTHESIS_PROFILE=ci`` (``.ci/run`` sets it); ``dev`` is the default for local runs.
+"""
+
+import os
+
+import matplotlib
+from hypothesis import HealthCheck, settings
+
+matplotlib.use("Agg")
+
+settings.register_profile(
+    "ci", max_examples=30, derandomize=True, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
