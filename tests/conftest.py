@@ -1,7 +1,7 @@
 """Shared pytest configuration.
 
-Hypothesis profiles: ``ci`` (derandomised, bounded examples, no deadline) is selected with
-``HYPOTHESIS_PROFILE=ci`` (``.ci/run`` sets it); ``dev`` is the default for local runs.
+Hypothesis profiles: ``ci`` (derandomised, bounded examples, no deadline) is used when ``CI`` is set
+(CI sets ``CI=true``) or with ``HYPOTHESIS_PROFILE=ci``; ``dev`` (random examples) otherwise.
 """
 
 import os
@@ -18,4 +18,4 @@ settings.register_profile(
 settings.register_profile(
     "dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow],
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))

@@ -1,0 +1,137 @@
+"""The ``mechsim`` command: list scenarios and environments, run scenarios.
+
+Examples
+--------
+::
+
+    mechsim list
+    mechsim run no-regret --quick
+    mechsim run all --seed 1 --out results/
+    mechsim run hiring --backend ray --address auto
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from mechsim.errors import MechsimError
+
+__all__ = ["cli", "main", "scenario_command"]
+
+
+class _UsageFailure(click.ClickException):
+    exit_code = 2
+
+
+def _run_options(fn):
+    options = [
+        click.option("--quick", is_flag=True, help="Smaller sizes (fewer draws, shorter horizons), same logic."),
+        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Run seed."),
+        click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Output folder [default: results/<scenario>]. With 'all', one sub-folder per scenario."),
+        click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                     help="Local process pool, or Ray (needs the ray extra)."),
+        click.option("--address", default=None,
+                     help="Ray cluster address (with --backend ray); default: start a local instance."),
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Worker processes (local) or CPUs of a local Ray instance [default: all cores]. "
+                          "1 runs in this process."),
+        click.option("--progress/--no-progress", default=None,
+                     help="Show a progress bar [default: only on a terminal]."),
+    ]
+    for opt in reversed(options):
+        fn = opt(fn)
+    return fn
+
+
+def _run_many(names, quick, seed, out, backend, address, workers, progress, nested):
+    from mechsim.runner.run import run_scenario
+
+    for name in names:
+        target = (out / name if nested else out) if out is not None else Path("results") / name
+        try:
+            result = run_scenario(name, target, quick=quick, seed=seed, backend=backend, workers=workers,
+                                  address=address, progress=progress)
+        except MechsimError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"{name}: {len(result.records)} cells ({result.computed} computed, {result.reused} reused) "
+                   f"in {result.elapsed:.1f} s -> {target / 'summary.md'}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mechsim")
+def cli():
+    """mechsim: mechanism design and multi-agent simulation.
+
+    Run the scenarios that reproduce (and extend) the four papers, and list the Gymnasium/PettingZoo
+    environments that `import mechsim` registers.
+    """
+
+
+@cli.command("list")
+def list_command():
+    """List scenarios (with one-line descriptions) and registered environments."""
+    from mechsim._registration import GYMNASIUM_ENVS, PETTINGZOO_ENVS
+    from mechsim.runner.run import available_scenarios
+
+    scenarios = available_scenarios()
+    click.echo("Scenarios (mechsim run NAME):")
+    width = max((len(n) for n in scenarios), default=0)
+    for name, scen in scenarios.items():
+        click.echo(f"  {name:<{width}}  {scen.description}")
+    click.echo("\nGymnasium environments (gymnasium.make(ID) after `import mechsim`):")
+    for env_id, (_, desc, _) in GYMNASIUM_ENVS.items():
+        click.echo(f"  {env_id:<34}  {desc}")
+    click.echo("\nPettingZoo environments (pettingzoo.make(KIND, ID) after `import mechsim`):")
+    for env_id, (entry_points, desc) in PETTINGZOO_ENVS.items():
+        kinds = "/".join(entry_points)
+        click.echo(f"  {env_id:<34}  [{kinds}] {desc}")
+
+
+@cli.command("run")
+@click.argument("name")
+@_run_options
+def run_command(name, quick, seed, out, backend, address, workers, progress):
+    """Run scenario NAME (or `all`), writing config.json, results.json/.csv, plots and summary.md.
+
+    Rerunning into the same folder resumes: finished cells are not recomputed.
+    """
+    from mechsim.runner.run import available_scenarios
+
+    valid = list(available_scenarios())
+    if name != "all" and name not in valid:
+        raise _UsageFailure(f"unknown scenario {name!r}; valid names: {', '.join(valid + ['all'])}")
+    names = valid if name == "all" else [name]
+    _run_many(names, quick, seed, out, backend, address, workers, progress, nested=(name == "all"))
+
+
+def scenario_command(scenario) -> click.Command:
+    """A stand-alone command running one scenario (used by ``python -m mechsim.scenarios.<name>``)."""
+
+    @click.command(help=f"{scenario.description}\n\nRerunning into the same folder resumes.")
+    @_run_options
+    def command(quick, seed, out, backend, address, workers, progress):
+        from mechsim.runner.run import run_scenario
+
+        target = out if out is not None else Path("results") / scenario.name
+        try:
+            result = run_scenario(scenario, target, quick=quick, seed=seed, backend=backend, workers=workers,
+                                  address=address, progress=progress)
+        except MechsimError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"{scenario.name}: {len(result.records)} cells in {result.elapsed:.1f} s -> "
+                   f"{target / 'summary.md'}")
+
+    return command
+
+
+def main(argv=None) -> None:
+    """Console entry point ``mechsim``."""
+    cli.main(args=argv, prog_name="mechsim")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

@@ -1,0 +1,343 @@
+"""The scenario runner: cells through an executor, atomic outputs, resuming.
+
+A run of scenario ``S`` with seed ``s`` into folder ``out``:
+
+1. ``S.grid(quick)`` lists the cells.  Each cell gets a seed derived from ``s`` and the cell's parameters
+   (SHA-256 of their canonical JSON), so its result is independent of cell order and backend.
+2. Cells whose result file ``out/cells/<key>.json`` already exists (same scenario, parameters and seed) are
+   reused; the others run through the executor, and each finished cell is written at once (atomically), so
+   an interrupted run loses only the cells that were still running.  Rerunning resumes.
+3. ``config.json`` (parameters, seed, versions, git revision), ``results.json``, ``results.csv``, the
+   scenario's own tables and PNG plots, and ``summary.md`` are written atomically.
+
+If cells fail, the finished ones are still saved and :class:`CellFailures` is raised afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import json
+import pkgutil
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mechsim.errors import MechsimError
+from mechsim.runner.executors import make_executor
+from mechsim.runner.scenario import Report, Scenario, atomic_write_text, to_jsonable
+
+__all__ = [
+    "RunResult", "CellFailures", "UnknownScenarioError", "available_scenarios", "load_scenario",
+    "cell_seed", "cell_key", "run_scenario", "main",
+]
+
+#: Distributions whose versions are recorded in config.json.
+RECORDED_PACKAGES = (
+    "mechsim", "numpy", "scipy", "cvxpy", "highspy", "networkx", "gymnasium", "pettingzoo",
+    "hypothesis", "matplotlib", "prefsampling", "icu-sepsis", "ray",
+)
+
+
+class UnknownScenarioError(MechsimError, KeyError):
+    """No scenario of that name; the message lists the valid names."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class CellFailures(MechsimError):
+    """Some cells raised; the finished cells were saved and a rerun resumes from them.
+
+    Attributes
+    ----------
+    failures : list of (params, traceback text)
+    """
+
+    def __init__(self, scenario: str, failures: list[tuple[dict, str]], total: int):
+        self.failures = failures
+        params, tb = failures[0]
+        last = tb.strip().splitlines()[-1] if tb.strip() else "unknown error"
+        super().__init__(
+            f"{len(failures)} of {total} cells of scenario '{scenario}' failed (finished cells are saved; "
+            f"rerun to resume). First failure, params {json.dumps(params)}: {last}\n{tb}")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced.
+
+    Attributes
+    ----------
+    scenario : str
+    outdir : pathlib.Path
+    records : list of dict
+        ``{"params", "seed", "result"}`` per cell in grid order.
+    computed : int
+        Cells computed by this run.
+    reused : int
+        Cells taken from an earlier (interrupted) run.
+    elapsed : float
+        Wall-clock seconds.
+    files : list of str
+        Files written into ``outdir`` (besides ``cells/``).
+    """
+
+    scenario: str
+    outdir: Path
+    records: list[dict]
+    computed: int
+    reused: int
+    elapsed: float
+    files: list[str] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------------------- discovery
+def available_scenarios() -> dict[str, Scenario]:
+    """Every scenario module in ``mechsim.scenarios``, by scenario name (sorted)."""
+    import mechsim.scenarios as pkg
+
+    found: dict[str, Scenario] = {}
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"mechsim.scenarios.{info.name}")
+        scenario = getattr(module, "SCENARIO", None)
+        if isinstance(scenario, Scenario):
+            found[scenario.name] = scenario
+    return dict(sorted(found.items()))
+
+
+def load_scenario(name: str | Scenario) -> Scenario:
+    """Return the scenario called ``name`` (a Scenario is returned unchanged)."""
+    if isinstance(name, Scenario):
+        return name
+    # Fast path: the module named after the scenario, so one broken module does not hide the others.
+    module_name = f"mechsim.scenarios.{str(name).replace('-', '_')}"
+    if importlib.util.find_spec(module_name) is not None:
+        scenario = getattr(importlib.import_module(module_name), "SCENARIO", None)
+        if isinstance(scenario, Scenario) and scenario.name == name:
+            return scenario
+    scenarios = available_scenarios()
+    if name not in scenarios:
+        raise UnknownScenarioError(
+            f"unknown scenario {name!r}; valid names: {', '.join(scenarios) or '(none)'}")
+    return scenarios[name]
+
+
+# ----------------------------------------------------------------------------------------- seeds/keys
+def _canonical(obj: Any) -> str:
+    return json.dumps(to_jsonable(obj), sort_keys=True, separators=(",", ":"))
+
+
+def cell_seed(run_seed: int, params: Mapping[str, Any]) -> int:
+    """Seed of one cell: a 63-bit integer from SHA-256 of the run seed and the canonical parameters."""
+    digest = hashlib.sha256(f"{int(run_seed)}|{_canonical(params)}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def cell_key(scenario: str, params: Mapping[str, Any], seed: int) -> str:
+    """File key of one cell's result: scenario name, parameters and cell seed."""
+    text = f"{scenario}|{_canonical(params)}|{int(seed)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+# ----------------------------------------------------------------------------------------- provenance
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for dist in RECORDED_PACKAGES:
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def _git_revision() -> dict[str, Any] | None:
+    source = Path(__file__).resolve().parents[2]
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True,
+                             timeout=10)
+        if rev.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source,
+                               capture_output=True, text=True, timeout=10)
+        return {"revision": rev.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+# ----------------------------------------------------------------------------------------- running
+def _run_one(compute, params: dict, seed: int) -> dict:
+    """Executed in the worker: compute one cell and make its result JSON-able."""
+    result = compute(params, seed)
+    if not isinstance(result, Mapping):
+        raise MechsimError(f"compute() must return a dict, returned {type(result).__name__}")
+    return to_jsonable(dict(result))
+
+
+def _load_cell(path: Path, key: str) -> dict | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if data.get("key") == key and "result" in data else None
+
+
+def _flat_rows(records: Sequence[dict]) -> list[dict]:
+    rows = []
+    for rec in records:
+        row = {k: v for k, v in rec["params"].items() if not isinstance(v, (list, dict))}
+        row["seed"] = rec["seed"]
+        for k, v in rec["result"].items():
+            if isinstance(v, (list, dict)):
+                continue
+            row[f"result.{k}" if k in row else k] = v
+        rows.append(row)
+    return rows
+
+
+def run_scenario(scenario: str | Scenario, outdir: str | Path, *, quick: bool = False, seed: int = 0,
+                 backend: str = "local", workers: int | None = None, address: str | None = None,
+                 progress: bool | None = False) -> RunResult:
+    """Run one scenario into ``outdir``, resuming from finished cells found there.
+
+    Parameters
+    ----------
+    scenario : str or Scenario
+        Scenario name (see ``mechsim list``) or object.
+    outdir : path
+        Output folder (created).
+    quick : bool
+        Run the scenario's quick grid.
+    seed : int
+        Run seed; each cell's seed is derived from it and the cell's parameters.
+    backend : {"local", "ray"}
+        Local process pool, or Ray (``ray`` extra).
+    workers : int, optional
+        Worker processes (local) or CPUs of a local Ray instance; ``1`` runs in this process.
+    address : str, optional
+        Ray cluster address (``backend="ray"`` only).
+    progress : bool or None
+        Show a progress bar (``None``: only on a terminal).
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    UnknownScenarioError
+        No scenario of that name.
+    CellFailures
+        Some cells raised; all finished cells are saved first.
+    """
+    from tqdm.auto import tqdm
+
+    start = time.perf_counter()
+    scen = load_scenario(scenario)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise MechsimError(f"seed: expected a non-negative integer, found {seed!r}")
+    outdir = Path(outdir)
+    cells_dir = outdir / "cells"
+    cells_dir.mkdir(parents=True, exist_ok=True)
+
+    grid = [to_jsonable(dict(p)) for p in scen.grid(quick)]
+    seeds = [cell_seed(seed, p) for p in grid]
+    keys = [cell_key(scen.name, p, s) for p, s in zip(grid, seeds)]
+    if len(set(keys)) != len(keys):
+        raise MechsimError(f"scenario '{scen.name}' has duplicate cells in its grid")
+
+    config = {
+        "scenario": scen.name, "description": scen.description, "quick": quick, "seed": seed,
+        "backend": backend, "workers": workers, "address": address, "cells": grid,
+        "versions": _versions(), "git": _git_revision(), "python": sys.version.split()[0],
+        "platform": platform.platform(), "started": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+    }
+    atomic_write_text(outdir / "config.json", json.dumps(config, indent=2))
+
+    results: dict[int, dict] = {}
+    timings: dict[int, float] = {}
+    for i, key in enumerate(keys):
+        cached = _load_cell(cells_dir / f"{key}.json", key)
+        if cached is not None:
+            results[i] = cached["result"]
+            timings[i] = cached.get("elapsed", 0.0)
+    reused = len(results)
+    todo = [i for i in range(len(grid)) if i not in results]
+
+    failures: list[tuple[dict, str]] = []
+    if todo:
+        executor = make_executor(backend, workers=workers, address=address)
+        bar = tqdm(total=len(grid), initial=reused, desc=scen.name, unit="cell",
+                   disable=(None if progress is None else not progress))
+        try:
+            tasks = [(scen.compute, grid[i], seeds[i]) for i in todo]
+            for j, (status, value, elapsed) in executor.run(_run_one, tasks):
+                i = todo[j]
+                if status == "ok":
+                    results[i] = value
+                    timings[i] = elapsed
+                    cell = {"key": keys[i], "scenario": scen.name, "params": grid[i], "seed": seeds[i],
+                            "result": value, "elapsed": elapsed}
+                    atomic_write_text(cells_dir / f"{keys[i]}.json", json.dumps(cell))
+                else:
+                    failures.append((grid[i], str(value)))
+                bar.update(1)
+        finally:
+            bar.close()
+            executor.close()
+    if failures:
+        raise CellFailures(scen.name, failures, len(grid))
+
+    records = [{"params": grid[i], "seed": seeds[i], "result": results[i]} for i in range(len(grid))]
+    report = Report(records=records, outdir=outdir, seed=seed, quick=quick)
+    report.add_table("results", _flat_rows(records))
+    if scen.report is not None:
+        scen.report(report)
+    elapsed = time.perf_counter() - start
+
+    payload = {"scenario": scen.name, "seed": seed, "quick": quick, "records": records,
+               "tables": {k: v for k, v in report.tables.items() if k != "results"},
+               "cell_seconds": [timings.get(i) for i in range(len(grid))]}
+    atomic_write_text(outdir / "results.json", json.dumps(to_jsonable(payload), indent=1))
+    config["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
+    atomic_write_text(outdir / "config.json", json.dumps(config, indent=2))
+    atomic_write_text(outdir / "summary.md", _summary(scen, report, len(todo), reused, elapsed, backend))
+
+    files = sorted(p.name for p in outdir.iterdir() if p.is_file())
+    return RunResult(scenario=scen.name, outdir=outdir, records=records, computed=len(todo), reused=reused,
+                     elapsed=elapsed, files=files)
+
+
+def _summary(scen: Scenario, report: Report, computed: int, reused: int, elapsed: float,
+             backend: str) -> str:
+    lines = [f"# {scen.name}", "", scen.description, "",
+             f"Seed {report.seed}; {'quick' if report.quick else 'default'} size; "
+             f"{len(report.records)} cells ({computed} computed, {reused} reused from an earlier run) "
+             f"on the {backend} backend in {elapsed:.1f} s.", ""]
+    for title, text in report.sections:
+        if title:
+            lines += [f"## {title}", ""]
+        lines += [text.rstrip(), ""]
+    tables = ", ".join(f"`{t}.csv`" for t in report.tables)
+    lines += ["## Files", "", f"`config.json` (parameters, seed, versions, git revision), `results.json` "
+              f"(every cell), tables {tables}" + (", plots " + ", ".join(f"`{f}.png`" for f in report.figures)
+                                                  if report.figures else "") + ".", ""]
+    return "\n".join(lines)
+
+
+def main(scenario: Scenario, argv: Sequence[str] | None = None) -> None:
+    """Command-line entry for ``python -m mechsim.scenarios.<name>`` (same options as ``mechsim run``)."""
+    from mechsim.runner.cli import scenario_command
+
+    scenario_command(scenario).main(args=list(argv) if argv is not None else None,
+                                    prog_name=f"python -m mechsim.scenarios.{scenario.name.replace('-', '_')}")

@@ -1,0 +1,52 @@
+"""Scenarios used by the runner tests (importable by spawned workers and Ray workers)."""
+
+import os
+import time
+
+import numpy as np
+
+from mechsim.runner.scenario import Scenario
+
+
+def _grid(quick):
+    return [{"x": x, "sleep": 0.0} for x in range(3 if quick else 6)]
+
+
+def _compute(params, seed):
+    if params["x"] == 3 and os.environ.get("MECHSIM_TEST_FAIL") == "1":
+        raise RuntimeError("deliberate failure for x=3")
+    time.sleep(params["sleep"])
+    rng = np.random.default_rng(seed)
+    draws = rng.normal(size=4)
+    return {"mean": float(draws.mean()), "draws": draws, "x_squared": params["x"] ** 2}
+
+
+def _report(r):
+    import matplotlib.pyplot as plt
+
+    xs = [rec["params"]["x"] for rec in r.records]
+    means = [rec["result"]["mean"] for rec in r.records]
+    fig, ax = plt.subplots()
+    ax.plot(xs, means, "o-")
+    r.add_figure("means", fig, caption="cell means")
+    r.add_table("means", [{"x": x, "mean": m} for x, m in zip(xs, means)])
+    r.add_section("Means", r.markdown_table([{"x": x, "mean": m} for x, m in zip(xs, means)]))
+
+
+DEMO = Scenario(name="runner-demo", description="runner test scenario", grid=_grid, compute=_compute,
+                report=_report)
+
+
+def _slow_grid(quick):
+    return [{"x": x, "sleep": 0.4} for x in range(8)]
+
+
+SLOW = Scenario(name="runner-slow", description="runner resume test scenario", grid=_slow_grid,
+                compute=_compute)
+
+if __name__ == "__main__":
+    import sys
+
+    from mechsim.runner.run import run_scenario
+
+    run_scenario(SLOW, sys.argv[1], seed=3, workers=1)

@@ -1,0 +1,51 @@
+"""The mechsim command line."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from mechsim.runner.cli import cli
+from mechsim.runner.run import available_scenarios
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_help_everywhere():
+    for args in [["--help"], ["run", "--help"], ["list", "--help"]]:
+        res = invoke(*args)
+        assert res.exit_code == 0 and "Usage:" in res.output
+    assert "--backend [local|ray]" in invoke("run", "--help").output
+
+
+def test_list_shows_scenarios_and_environments():
+    res = invoke("list")
+    assert res.exit_code == 0
+    assert "mechsim/Hiring-v0" in res.output and "mechsim/Recommender-v0" in res.output
+    for name, scen in available_scenarios().items():
+        assert name in res.output and scen.description in res.output
+
+
+def test_unknown_scenario_is_a_one_line_error_listing_valid_names():
+    res = CliRunner().invoke(cli, ["run", "no-such-thing"])
+    assert res.exit_code == 2
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1
+    assert "unknown scenario 'no-such-thing'" in lines[0] and "all" in lines[0]
+    for name in available_scenarios():
+        assert name in lines[0]
+
+
+def test_bad_option_values_are_rejected():
+    assert CliRunner().invoke(cli, ["run", "all", "--seed", "-3"]).exit_code == 2
+    assert CliRunner().invoke(cli, ["run", "all", "--backend", "dask"]).exit_code == 2
+    assert CliRunner().invoke(cli, ["run", "all", "--workers", "0"]).exit_code == 2
+
+
+def test_console_script_is_installed():
+    exe = Path(sys.executable).with_name("mechsim")
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "mechsim" in out.stdout
