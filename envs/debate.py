@@ -1,0 +1,316 @@
+r"""PettingZoo AEC environment ``mechsim/Debate-v0``: two debaters reveal evidence, a judge decides.
+
+Each episode draws a state :math:`x \in \mathbb{R}^F` (from an array of states or a sampler), two distinct
+decisions :math:`(a_0, a_1)` and a uniformly random first mover, all from the generator seeded in
+``reset(seed=...)``.  ``debater_0`` argues :math:`a_0`, ``debater_1`` argues :math:`a_1`.  Agents alternate,
+the first mover first, each turn revealing one not yet revealed feature (action = feature index), until
+``n_evidence`` = L features are revealed (the first mover makes :math:`\lceil L/2 \rceil` reveals).  The
+judge then sees only the revealed values and the zero-sum terminal reward is
+
+.. math::  r_0 = \operatorname{sign}\bigl(J(a_0 \mid x_S) - J(a_1 \mid x_S)\bigr), \qquad r_1 = -r_0 .
+
+Observation of each agent (``Dict``):
+
+- ``"observation"``: float32 vector ``[x (F), revealed mask (F), one-hot own decision (D)]`` — a debater
+  sees the full state, what has been revealed and its own decision;
+- ``"action_mask"``: int8 ``(F,)``, 1 for features not yet revealed (legal reveals).
+
+``infos[agent]`` holds ``decision`` (own), ``first_mover`` and, at the end, ``outcome`` (for that agent)
+and ``evidence`` (revealed feature indices in order).  ``state()`` returns the global state
+``[x, revealed mask, one-hot a_0, one-hot a_1]``.  Revealing an already revealed feature raises
+``ValueError``.  The game always ends after exactly L turns, so there is no ``max_cycles`` truncation.
+
+With no arguments the environment plays a fixed demonstration game (8 standard normal features, 4
+decisions, a linear judge with seeded random weights, L = 4); pass ``states``/``state_sampler``,
+``judge``, ``decisions`` and ``n_evidence`` for real use.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import AECEnv
+from pettingzoo.utils import wrappers
+
+from mechsim.debate.judges import LinearJudge
+from mechsim.errors import InvalidInstanceError
+from mechsim.validation import check_array, check_integer
+
+__all__ = ["raw_env", "env", "DebateEnv"]
+
+_DEMO_FEATURES = 8
+_DEMO_DECISIONS = 4
+
+
+def _demo_judge() -> LinearJudge:
+    return LinearJudge(np.random.default_rng(20240611).normal(size=(_DEMO_DECISIONS, _DEMO_FEATURES)))
+
+
+class raw_env(AECEnv):
+    """The debate game as a PettingZoo AEC environment.
+
+    Parameters
+    ----------
+    states : array_like, shape (S, F), optional
+        State pool; each episode uses a uniformly random row.
+    state_sampler : callable ``(rng) -> (F,) array``, optional
+        Alternative state source (needs ``n_features``).  Give at most one of ``states``/``state_sampler``.
+    n_features : int, optional
+        F; inferred from ``states`` or the judge when omitted.
+    judge : Judge, optional
+        Scores ``(features, mask, decisions)``; default the demonstration linear judge.
+    decisions : (a0, a1), callable ``(rng, features) -> (a0, a1)`` or None
+        The decisions argued; None draws two distinct decisions uniformly each episode.
+    n_decisions : int, optional
+        D; inferred from ``judge.n_decisions`` when the judge has it.
+    n_evidence : int
+        L, number of reveals (1 <= L <= F).
+    first_mover : {0, 1} or None
+        None (default) draws it uniformly each episode.
+    render_mode : {"human", "ansi"} or None
+    """
+
+    metadata = {"name": "debate_v0", "render_modes": ["human", "ansi"], "is_parallelizable": False,
+                "render_fps": 1}
+
+    def __init__(self, states=None, *, state_sampler: Callable | None = None, n_features: int | None = None,
+                 judge=None, decisions=None, n_decisions: int | None = None, n_evidence: int = 4,
+                 first_mover: int | None = None, render_mode: str | None = None):
+        super().__init__()
+        if states is not None and state_sampler is not None:
+            raise InvalidInstanceError("state_sampler: expected at most one of states and state_sampler, found "
+                                       "both", argument="state_sampler")
+        demo = states is None and state_sampler is None and judge is None
+        if judge is None:
+            judge = _demo_judge()
+        if states is None and state_sampler is None:
+            if not demo:
+                raise InvalidInstanceError("states: expected an array of states or a state_sampler when a judge "
+                                           "is given, found neither", argument="states")
+            n_features = _DEMO_FEATURES
+            state_sampler = lambda rng: rng.normal(size=_DEMO_FEATURES)  # noqa: E731
+        if states is not None:
+            states = check_array("states", states, ndim=2)
+            if states.shape[0] == 0:
+                raise InvalidInstanceError("states: expected at least one state, found 0 rows", argument="states")
+            if n_features is not None and n_features != states.shape[1]:
+                raise InvalidInstanceError(f"n_features: expected {states.shape[1]} (the columns of states), "
+                                           f"found {n_features}", argument="n_features")
+            n_features = states.shape[1]
+        elif not callable(state_sampler):
+            raise InvalidInstanceError(f"state_sampler: expected a callable rng -> features, found "
+                                       f"{type(state_sampler).__name__}", argument="state_sampler")
+        if n_features is None:
+            n_features = getattr(judge, "n_features", None)
+        if n_features is None:
+            raise InvalidInstanceError("n_features: expected an integer (cannot infer it from the state sampler "
+                                       "or the judge), found None", argument="n_features")
+        self.n_features = check_integer("n_features", n_features, minimum=1)
+        if n_decisions is None:
+            n_decisions = getattr(judge, "n_decisions", None)
+        if n_decisions is None:
+            raise InvalidInstanceError("n_decisions: expected an integer (the judge does not say), found None",
+                                       argument="n_decisions")
+        self.n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
+        if not callable(getattr(judge, "score", None)):
+            raise InvalidInstanceError("judge: expected an object with a score(features, mask, decisions) "
+                                       f"method, found {type(judge).__name__}", argument="judge")
+        self.judge = judge
+        self.n_evidence = check_integer("n_evidence", n_evidence, minimum=1, maximum=self.n_features)
+        if decisions is not None and not callable(decisions):
+            decisions = self._check_decisions(decisions)
+        self._decisions_source = decisions
+        if first_mover is not None and first_mover not in (0, 1):
+            raise InvalidInstanceError(f"first_mover: expected 0, 1 or None, found {first_mover!r}",
+                                       argument="first_mover")
+        self._first_mover_fixed = first_mover
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise InvalidInstanceError(f"render_mode: expected one of {self.metadata['render_modes']} or None, "
+                                       f"found {render_mode!r}", argument="render_mode")
+        self.render_mode = render_mode
+        self._states = states
+        self._state_sampler = state_sampler
+
+        self.possible_agents = ["debater_0", "debater_1"]
+        self.agent_name_mapping = {a: i for i, a in enumerate(self.possible_agents)}
+        F, D = self.n_features, self.n_decisions
+        obs_len = 2 * F + D
+        low = np.concatenate([np.full(F, -np.inf), np.zeros(F + D)]).astype(np.float32)
+        high = np.concatenate([np.full(F, np.inf), np.ones(F + D)]).astype(np.float32)
+        self._observation_spaces = {
+            a: spaces.Dict({"observation": spaces.Box(low, high, shape=(obs_len,), dtype=np.float32),
+                            "action_mask": spaces.Box(0, 1, shape=(F,), dtype=np.int8)})
+            for a in self.possible_agents}
+        self._action_spaces = {a: spaces.Discrete(F) for a in self.possible_agents}
+        slow = np.concatenate([np.full(F, -np.inf), np.zeros(F + 2 * D)]).astype(np.float32)
+        shigh = np.concatenate([np.full(F, np.inf), np.ones(F + 2 * D)]).astype(np.float32)
+        self.state_space = spaces.Box(slow, shigh, dtype=np.float32)
+        self._rng = np.random.default_rng()
+        self.agents = []
+
+    # ------------------------------------------------------------------ spaces
+    @functools.lru_cache(maxsize=None)
+    def observation_space(self, agent):
+        return self._observation_spaces[agent]
+
+    @functools.lru_cache(maxsize=None)
+    def action_space(self, agent):
+        return self._action_spaces[agent]
+
+    # ------------------------------------------------------------------ episode
+    def _check_decisions(self, pair):
+        arr = np.asarray(pair)
+        if arr.shape != (2,) or arr.dtype.kind not in "iu":
+            raise InvalidInstanceError(f"decisions: expected a pair of integers, found {pair!r}",
+                                       argument="decisions")
+        a0, a1 = int(arr[0]), int(arr[1])
+        if not (0 <= a0 < self.n_decisions and 0 <= a1 < self.n_decisions) or a0 == a1:
+            raise InvalidInstanceError(f"decisions: expected two distinct integers in [0, {self.n_decisions}), "
+                                       f"found {(a0, a1)}", argument="decisions")
+        return a0, a1
+
+    def reset(self, seed=None, options=None):
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        rng = self._rng
+        if self._states is not None:
+            self._state_index = int(rng.integers(self._states.shape[0]))
+            x = self._states[self._state_index]
+        else:
+            self._state_index = -1
+            x = check_array("state_sampler()", self._state_sampler(rng), shape=(self.n_features,))
+        self._features = np.asarray(x, dtype=float)
+        src = self._decisions_source
+        if src is None:
+            a0 = int(rng.integers(self.n_decisions))
+            a1 = int(rng.integers(self.n_decisions - 1))
+            self._decisions = (a0, a1 + (a1 >= a0))
+        elif callable(src):
+            self._decisions = self._check_decisions(src(rng, self._features.copy()))
+        else:
+            self._decisions = src
+        self._first_mover = (int(rng.integers(2)) if self._first_mover_fixed is None else self._first_mover_fixed)
+        self._revealed = np.zeros(self.n_features, dtype=bool)
+        self._evidence: list[int] = []
+        F, D = self.n_features, self.n_decisions
+        self._obs_base = {}
+        for i, a in enumerate(self.possible_agents):
+            base = np.zeros(2 * F + D, dtype=np.float32)
+            base[:F] = self._features
+            base[2 * F + self._decisions[i]] = 1.0
+            self._obs_base[a] = base
+
+        self.agents = list(self.possible_agents)
+        self.rewards = {a: 0.0 for a in self.agents}
+        self._cumulative_rewards = {a: 0.0 for a in self.agents}
+        self.terminations = {a: False for a in self.agents}
+        self.truncations = {a: False for a in self.agents}
+        self.infos = {a: {"decision": self._decisions[i], "first_mover": self._first_mover}
+                      for i, a in enumerate(self.agents)}
+        self.agent_selection = self.possible_agents[self._first_mover]
+        if self.render_mode == "human":
+            self.render()
+
+    def observe(self, agent):
+        obs = self._obs_base[agent].copy()
+        F = self.n_features
+        obs[F:2 * F] = self._revealed
+        return {"observation": obs, "action_mask": (~self._revealed).astype(np.int8)}
+
+    def state(self) -> np.ndarray:
+        F, D = self.n_features, self.n_decisions
+        s = np.zeros(2 * F + 2 * D, dtype=np.float32)
+        s[:F] = self._features
+        s[F:2 * F] = self._revealed
+        s[2 * F + self._decisions[0]] = 1.0
+        s[2 * F + D + self._decisions[1]] = 1.0
+        return s
+
+    def step(self, action):
+        agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            self._was_dead_step(action)
+            return
+        f = int(action)
+        if not 0 <= f < self.n_features:
+            raise ValueError(f"action: expected a feature index in [0, {self.n_features}), found {action!r}")
+        if self._revealed[f]:
+            raise ValueError(f"action: expected an unrevealed feature (see the action mask), found {f}, "
+                             "which is already revealed")
+        self._cumulative_rewards[agent] = 0.0
+        self._revealed[f] = True
+        self._evidence.append(f)
+        self._clear_rewards()
+        if len(self._evidence) == self.n_evidence:
+            outcome = self._judge_outcome()
+            self.rewards = {"debater_0": float(outcome), "debater_1": float(-outcome)}
+            evidence = tuple(self._evidence)
+            for i, a in enumerate(self.agents):
+                self.terminations[a] = True
+                self.infos[a] = {"decision": self._decisions[i], "first_mover": self._first_mover,
+                                 "outcome": float(outcome if i == 0 else -outcome), "evidence": evidence}
+        other = self.possible_agents[1 - self.agent_name_mapping[agent]]
+        self.agent_selection = other
+        self._accumulate_rewards()
+        if self.render_mode == "human":
+            self.render()
+
+    def _judge_outcome(self) -> int:
+        x = np.stack([self._features, self._features])
+        m = np.stack([self._revealed, self._revealed])
+        s = np.asarray(self.judge.score(x, m, np.asarray(self._decisions, dtype=np.int64)), dtype=float)
+        if s.shape != (2,) or not np.all(np.isfinite(s)):
+            raise InvalidInstanceError(f"judge: expected score() to return 2 finite floats, found {s!r}",
+                                       argument="judge")
+        return int(np.sign(s[0] - s[1]))
+
+    # ------------------------------------------------------------------ rendering
+    def render(self):
+        if self.render_mode is None:
+            import gymnasium
+            gymnasium.logger.warn("You are calling render method without specifying any render mode.")
+            return None
+        if not self.agents and not hasattr(self, "_features"):
+            text = "debate: not started"
+        else:
+            shown = ", ".join(f"x[{f}]={self._features[f]:.3g}" for f in self._evidence) or "nothing"
+            text = (f"debate: debater_0 argues {self._decisions[0]}, debater_1 argues {self._decisions[1]}; "
+                    f"first mover debater_{self._first_mover}; revealed {shown}")
+            if len(self._evidence) == self.n_evidence:
+                text += f"; outcome for debater_0: {self._judge_outcome():+d}"
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
+
+    def close(self):
+        pass
+
+    @property
+    def current_features(self) -> np.ndarray:
+        """The state of the current episode (read-only copy)."""
+        return self._features.copy()
+
+    @property
+    def current_decisions(self) -> tuple[int, int]:
+        """``(a0, a1)`` of the current episode."""
+        return self._decisions
+
+    @property
+    def evidence(self) -> tuple[int, ...]:
+        """Features revealed so far in order."""
+        return tuple(self._evidence)
+
+
+DebateEnv = raw_env
+
+
+def env(**kwargs):
+    """The debate environment with PettingZoo's out-of-bounds and order-enforcing wrappers."""
+    e = raw_env(**kwargs)
+    e = wrappers.AssertOutOfBoundsWrapper(e)
+    e = wrappers.OrderEnforcingWrapper(e)
+    return e

@@ -1,0 +1,294 @@
+r"""PettingZoo environment: agents hired under a posted information-acquisition mechanism.
+
+``mechsim/Hiring-v0`` (``pettingzoo.make("parallel", "mechsim/Hiring-v0")`` or ``"aec"``).  A principal has
+posted a mechanism :math:`(\phi, \pi, \gamma)` for a :class:`~mechsim.hiring.HiringInstance`; the agents
+``agent_0 .. agent_{n-1}`` play it for one or more rounds.  Each round takes two parallel steps:
+
+1. **Effort step.**  A profile :math:`b \sim \phi` is drawn; agent *i* observes only its recommendation
+   :math:`b_i` and chooses an effort :math:`e_i` (possibly different).  Then :math:`\theta \sim \mu` and the
+   signal profile :math:`s \sim P(\cdot \mid e, \theta)` are drawn from the efforts actually exerted.
+2. **Report step.**  Agent *i* observes its signal :math:`s_i` and reports :math:`r_i`.  The principal
+   takes :math:`a \sim \pi(\cdot \mid b, r)`, learns :math:`\theta`, and pays :math:`\gamma_i(b, r, \theta)`.
+
+Spaces (the same for every step, so that every sampled action is legal):
+
+- action: ``MultiDiscrete([n_efforts_i, n_signals_i])`` = (effort, report).  The effort step reads only the
+  effort component, the report step only the report component.
+- observation: ``MultiDiscrete([2, n_efforts_i, n_efforts_i, n_signals_i])`` =
+  (phase, recommended effort, exerted effort, signal); phase 0 is the effort step (the last two entries
+  are 0 there), phase 1 the report step.
+
+Rewards: agent *i* receives :math:`\gamma_i - c_i(e_i)`.  By default (``cost_timing="report"``) the whole
+round's utility is paid at the report step and the effort step's reward is 0; with
+``cost_timing="effort"`` the cost :math:`-c_i(e_i)` is charged at the effort step and the payment at the
+report step.  Either way an episode's return is the sum of the rounds' utilities.
+
+Infos: every agent's info has ``"profile"`` (the recommended profile, a tuple) at both steps; after the
+report step also ``"state"``, ``"principal_utility"`` (:math:`u(a,\theta) - \sum_i \gamma_i`),
+``"action"`` (the principal's action), ``"efforts"``, ``"signals"``, ``"reports"``, and the agent's own
+``"payment"`` and ``"cost"``.
+
+Episodes last ``max_cycles`` parallel steps (default 2 = one round; use e.g. ``max_cycles=2000`` to let
+learners play 1000 rounds per episode) and end by truncation.  ``reset(seed=...)`` fully determines an
+episode.  Rendering: ``"ansi"`` returns a text line describing the last step, ``"human"`` prints it.
+"""
+
+from __future__ import annotations
+
+import functools
+from bisect import bisect_right
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+from pettingzoo.utils import wrappers
+from pettingzoo.utils.conversions import parallel_to_aec_wrapper
+
+from mechsim.hiring.model import HiringInstance, Mechanism
+from mechsim.validation import as_generator, check_choice, check_integer
+
+__all__ = ["HiringParallelEnv", "raw_parallel_env", "raw_env", "parallel_env", "env", "default_instance"]
+
+
+@functools.lru_cache(maxsize=1)
+def _default() -> tuple[HiringInstance, Mechanism]:
+    from mechsim.solvers.hiring_lp import optimal_mechanism
+
+    instance = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.7, seed=74)
+    return instance, optimal_mechanism(instance)
+
+
+def default_instance() -> HiringInstance:
+    """The default instance: ``HiringInstance.random(2, 2, 2, 2, 2, correlation=0.7, seed=74)``.
+
+    Its optimal mechanism asks agent 0 alone to work and pays it according to both agents' reports
+    (value 0.621, against 0.584 for the best uncorrelated mechanism).
+    """
+    return _default()[0]
+
+
+def _cdf(p: np.ndarray) -> np.ndarray:
+    """Cumulative sums along the last axis, normalised so the last entry is exactly 1."""
+    c = np.cumsum(p, axis=-1)
+    return c / c[..., -1:]
+
+
+class HiringParallelEnv(ParallelEnv):
+    """Parallel PettingZoo environment for a posted hiring mechanism (see the module docstring).
+
+    Parameters
+    ----------
+    instance : HiringInstance, optional
+        Default: :func:`default_instance`.
+    mechanism : Mechanism, optional
+        The posted mechanism.  Default: the optimal correlated mechanism of ``instance``
+        (:func:`mechsim.solvers.hiring_lp.optimal_mechanism`).
+    max_cycles : int, default 2
+        Parallel steps per episode (two per round).
+    cost_timing : {"report", "effort"}, default "report"
+        When the effort cost is charged.
+    render_mode : {None, "ansi", "human"}
+    """
+
+    metadata = {"name": "hiring_v0", "render_modes": ["human", "ansi"], "is_parallelizable": True}
+
+    def __init__(self, instance: HiringInstance | None = None, mechanism: Mechanism | None = None,
+                 max_cycles: int = 2, cost_timing: str = "report", render_mode: str | None = None):
+        if instance is None:
+            instance, default_mech = _default()
+            mechanism = default_mech if mechanism is None else mechanism
+        elif not isinstance(instance, HiringInstance):
+            raise TypeError(f"instance: expected a HiringInstance, found {type(instance).__name__}")
+        if mechanism is None:
+            from mechsim.solvers.hiring_lp import optimal_mechanism
+
+            mechanism = optimal_mechanism(instance)
+        elif not isinstance(mechanism, Mechanism):
+            raise TypeError(f"mechanism: expected a Mechanism, found {type(mechanism).__name__}")
+        mechanism.check_compatible(instance)
+        self.instance, self.mechanism = instance, mechanism
+        self.max_cycles = check_integer("max_cycles", max_cycles, minimum=1)
+        self.cost_timing = check_choice("cost_timing", cost_timing, ("report", "effort"))
+        self.render_mode = check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
+
+        n = instance.n_agents
+        self.possible_agents = [f"agent_{i}" for i in range(n)]
+        self.agents: list[str] = []
+        E, S = instance.n_efforts, instance.n_signals
+        self._action_spaces = {a: spaces.MultiDiscrete([E[i], S[i]]) for i, a in enumerate(self.possible_agents)}
+        self._observation_spaces = {a: spaces.MultiDiscrete([2, E[i], E[i], S[i]])
+                                    for i, a in enumerate(self.possible_agents)}
+
+        # Flat lookup tables (nested Python lists: bisect on a list is ~10x faster than numpy's
+        # searchsorted on a tiny array) so that a step costs a handful of list look-ups.
+        self._profiles = list(np.ndindex(*E))
+        self._signal_profiles = list(np.ndindex(*S))
+        P, SS, T = len(self._profiles), len(self._signal_profiles), instance.n_states
+        self._phi_cdf = _cdf(mechanism.recommendation.ravel()).tolist()
+        self._prior_cdf = _cdf(instance.prior).tolist()
+        law = np.moveaxis(instance.signal_law.reshape(P, SS, T), 2, 1)        # (e, theta, s)
+        self._signal_cdf = _cdf(law).tolist()
+        self._decision_cdf = _cdf(mechanism.decision.reshape(P, SS, instance.n_actions)).tolist()
+        self._payments = np.moveaxis(mechanism.payments.reshape(n, P, SS, T), 0, -1).tolist()  # [b][r][t][i]
+        self._utility = instance.utility.tolist()
+        self._costs = [c.tolist() for c in instance.costs]
+        self._effort_strides = [int(np.prod(E[i + 1:])) for i in range(n)]
+        self._signal_strides = [int(np.prod(S[i + 1:])) for i in range(n)]
+        # Every possible observation, built once and shared read-only.
+        self._obs = []
+        for i in range(n):
+            table = np.zeros((2, E[i], E[i], S[i], 4), dtype=np.int64)
+            for idx in np.ndindex(2, E[i], E[i], S[i]):
+                table[idx] = idx
+            table.setflags(write=False)
+            self._obs.append([[[[table[ph, r, e, g] for g in range(S[i])] for e in range(E[i])]
+                               for r in range(E[i])] for ph in range(2)])
+        self._highs = (list(E), list(S))
+        self._rng = None
+        self._uniforms: list[float] = []
+        self._last = None
+
+    # ----------------------------------------------------------------------------------- spaces
+    def observation_space(self, agent):
+        return self._observation_spaces[agent]
+
+    def action_space(self, agent):
+        return self._action_spaces[agent]
+
+    # ------------------------------------------------------------------------------------ API
+    def reset(self, seed=None, options=None):
+        if seed is not None or self._rng is None:
+            self._rng = as_generator(seed)
+            self._uniforms = []
+        self.agents = list(self.possible_agents)
+        self._steps = 0
+        self._new_round()
+        rec = self._recommended
+        observations = {a: self._obs[i][0][rec[i]][0][0] for i, a in enumerate(self.agents)}
+        infos = {a: {"profile": rec} for a in self.agents}
+        self._last = (0, rec)
+        return observations, infos
+
+    def _uniform(self) -> float:
+        # Uniforms are drawn from the seeded generator in blocks: one Generator call per 1024 draws.
+        if not self._uniforms:
+            self._uniforms = self._rng.random(1024).tolist()
+            self._uniforms.reverse()
+        return self._uniforms.pop()
+
+    def _new_round(self):
+        self._b_flat = bisect_right(self._phi_cdf, self._uniform())
+        self._recommended = self._profiles[self._b_flat]
+        self._phase = 0
+
+    def step(self, actions):
+        agents = self.agents
+        if not agents:
+            raise RuntimeError("step() called on a finished episode: call reset() first")
+        if len(actions) < len(agents) or any(a not in actions for a in agents):
+            missing = [a for a in agents if a not in actions]
+            raise ValueError(f"actions: expected an action for every live agent, missing {missing}")
+        self._steps += 1
+        done = self._steps >= self.max_cycles
+        rec = self._recommended
+        obs = self._obs
+        if self._phase == 0:
+            efforts = tuple(self._component(actions[a], 0, i) for i, a in enumerate(agents))
+            e_flat = sum(e * st for e, st in zip(efforts, self._effort_strides))
+            theta = bisect_right(self._prior_cdf, self._uniform())
+            s_flat = bisect_right(self._signal_cdf[e_flat][theta], self._uniform())
+            signals = self._signal_profiles[s_flat]
+            self._efforts, self._theta, self._signals = efforts, theta, signals
+            self._phase = 1
+            if self.cost_timing == "effort":
+                costs = self._costs
+                rewards = {a: -costs[i][efforts[i]] for i, a in enumerate(agents)}
+            else:
+                rewards = dict.fromkeys(agents, 0.0)
+            observations = {a: obs[i][1][rec[i]][efforts[i]][signals[i]] for i, a in enumerate(agents)}
+            infos = {a: {"profile": rec} for a in agents}
+            self._last = (1, rec, efforts)
+        else:
+            reports = tuple(self._component(actions[a], 1, i) for i, a in enumerate(agents))
+            r_flat = sum(r * st for r, st in zip(reports, self._signal_strides))
+            b, theta, efforts = self._b_flat, self._theta, self._efforts
+            action = bisect_right(self._decision_cdf[b][r_flat], self._uniform())
+            pay = self._payments[b][r_flat][theta]
+            principal = self._utility[action][theta] - sum(pay)
+            costs = [self._costs[i][e] for i, e in enumerate(efforts)]
+            if self.cost_timing == "effort":
+                rewards = {a: pay[i] for i, a in enumerate(agents)}
+            else:
+                rewards = {a: pay[i] - costs[i] for i, a in enumerate(agents)}
+            shared = {"profile": rec, "state": theta, "principal_utility": principal, "action": action,
+                      "efforts": efforts, "signals": self._signals, "reports": reports}
+            infos = {a: {**shared, "payment": pay[i], "cost": costs[i]} for i, a in enumerate(agents)}
+            self._last = (2, rec, efforts, theta, self._signals, reports, action, pay)
+            self._new_round()
+            nxt = self._recommended
+            observations = {a: obs[i][0][nxt[i]][0][0] for i, a in enumerate(agents)}
+        terminations = dict.fromkeys(agents, False)
+        truncations = dict.fromkeys(agents, done)
+        if done:
+            self.agents = []
+        if self.render_mode == "human":
+            self.render()
+        return observations, rewards, terminations, truncations, infos
+
+    def _component(self, action, k, i):
+        """Component ``k`` (0 = effort, 1 = report) of agent ``i``'s action, validated."""
+        try:
+            value = int(action[k])
+        except (TypeError, IndexError, ValueError):
+            raise ValueError(f"actions[{self.possible_agents[i]!r}]: expected an (effort, report) pair, "
+                             f"found {action!r}") from None
+        if 0 <= value < self._highs[k][i]:
+            return value
+        what = "effort" if k == 0 else "report"
+        raise ValueError(f"actions[{self.possible_agents[i]!r}]: expected {what} in "
+                         f"0..{self._highs[k][i] - 1}, found {value}")
+
+    def render(self):
+        if self.render_mode is None:
+            return None
+        line = self._describe_last()
+        if self.render_mode == "ansi":
+            return line
+        print(line)
+        return None
+
+    def _describe_last(self) -> str:
+        if self._last is None:
+            return "not started: call reset()"
+        rnd = max(self._steps - 1, 0) // 2
+        kind, rec, *rest = self._last
+        if kind == 0:
+            return f"round {rnd}: recommended {rec}"
+        if kind == 1:
+            return f"round {rnd}: recommended {rec}, efforts {rest[0]}"
+        efforts, theta, signals, reports, action, pay = rest
+        return (f"round {rnd}: recommended {rec}, efforts {efforts}, state {theta}, signals {signals}, "
+                f"reports {reports}, principal action {action}, payments {[round(p, 4) for p in pay]}")
+
+    def close(self):
+        pass
+
+
+raw_parallel_env = HiringParallelEnv
+
+
+class raw_env(parallel_to_aec_wrapper):  # noqa: N801 - PettingZoo's module convention
+    """AEC view of :class:`HiringParallelEnv` (agents act in turn; the round resolves after the last)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(HiringParallelEnv(**kwargs))
+
+
+def parallel_env(**kwargs) -> HiringParallelEnv:
+    """The parallel environment (keyword arguments of :class:`HiringParallelEnv`)."""
+    return HiringParallelEnv(**kwargs)
+
+
+def env(**kwargs):
+    """The AEC environment, wrapped in PettingZoo's ``OrderEnforcingWrapper``."""
+    return wrappers.OrderEnforcingWrapper(raw_env(**kwargs))

@@ -1,0 +1,370 @@
+r"""Gymnasium environments of the short-video recommender CMDP.
+
+One episode is one user session of the simulator in :mod:`mechsim.cmdp.simulator`.  At every request the
+environment draws ``K`` candidate items uniformly from the catalogue; the agent picks one to show.
+
+    maximise  E[sum_t watch_time_t]   subject to   E[sum_t cost_k,t] <= d_k   (limits live in the learner)
+
+**Actions.**  :class:`RecommenderEnv` (``mechsim/Recommender-v0``): ``Discrete(K)``, the index of the candidate
+to show.  :class:`RecommenderContinuousEnv` (``mechsim/RecommenderContinuous-v0``): ``Box(-1, 1, (d + 1,))``
+ranking weights ``w``; the shown candidate maximises ``w[:d] . e_j + w[d] * (q_j - 1/2)``.  (A constant
+offset ``w[d]`` as written in the spec cannot change an arg-max, so the last weight scores the item's
+centred quality instead, which keeps the ``d + 1`` shape and makes every weight matter.)
+
+**Observation** (``Box``, float32, every entry bounded): what a recommender can see, never the latent
+interest or temper:
+
+- mean embedding of the last ``H`` items shown (``d``; zeros at the start),
+- exponentially weighted recent responses (7: watched fraction, then click ... hate; decay 0.7),
+- session progress ``t / max_steps`` (1),
+- for each candidate ``k``: embedding (``d``), duration feature ``D / (D + 20 s)``, quality ``q`` and the
+  repetition similarity ``sim`` to the recent history (``d + 3`` each).
+
+**Reward** = watch time in seconds.  **Termination**: the user leaves (temper below 1).  **Truncation**:
+``max_steps`` requests.
+
+**Costs** (Safety-Gymnasium convention, on the Gymnasium 5-tuple).  For every constrained signal ``f`` in
+``constraints`` the step cost is signed: ``cost_f = -signal_f`` for the "higher is better" interactions
+(click, like, follow, comment, share) and ``cost_hate = +hate``.  A floor ``E[sum like] >= C`` is then the
+constraint ``E[sum cost_like] <= -C`` expected by the learners in :mod:`mechsim.cmdp` (costs <= limits).
+Every ``info`` (including the one returned by ``reset``, where everything is zero, so that keys survive
+vector-env autoreset) holds:
+
+- ``info["signals"]``: float64 array ordered as :attr:`signal_names` (watch time in seconds, then 0/1),
+- ``info["cost_<name>"]``: float per constraint,
+- ``info["costs"]``: float64 array ordered as :attr:`constraint_names`,
+- ``info["cost"]``: their sum (float).
+"""
+
+from __future__ import annotations
+
+import math
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+
+from mechsim.cmdp.simulator import (
+    AUXILIARY_SIGNALS,
+    SIGNAL_NAMES,
+    ShortVideoSimulator,
+    SimulatorConfig,
+    expected_responses,
+)
+from mechsim.errors import InvalidInstanceError
+from mechsim.validation import check_integer
+
+__all__ = ["RecommenderEnv", "RecommenderContinuousEnv", "LOWER_BOUNDED", "cost_signs"]
+
+#: Signals where more is better; their costs are ``-signal`` (a floor becomes a negative limit).
+LOWER_BOUNDED: tuple[str, ...] = ("click", "like", "follow", "comment", "share")
+
+_EWMA_DECAY = 0.7
+_BLOCK = 64  # requests whose randomness is drawn at once
+
+
+def cost_signs(constraints) -> np.ndarray:
+    """Sign of each constraint's cost: ``-1`` for lower-bounded interactions, ``+1`` for hate."""
+    return np.array([-1.0 if c in LOWER_BOUNDED else 1.0 for c in constraints])
+
+
+def _check_constraints(constraints) -> tuple[str, ...]:
+    if isinstance(constraints, str):
+        constraints = (constraints,)
+    try:
+        names = tuple(constraints)
+    except TypeError:
+        raise InvalidInstanceError(
+            f"constraints: expected a sequence of signal names from {AUXILIARY_SIGNALS}, "
+            f"found {type(constraints).__name__}", argument="constraints") from None
+    for name in names:
+        if name not in AUXILIARY_SIGNALS:
+            raise InvalidInstanceError(
+                f"constraints: expected names from {AUXILIARY_SIGNALS} (watch_time is the reward), "
+                f"found {name!r}", argument="constraints")
+    if len(set(names)) != len(names):
+        raise InvalidInstanceError(f"constraints: expected distinct names, found {names}", argument="constraints")
+    return names
+
+
+class _RecommenderBase(gymnasium.Env):
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(self, n_candidates: int = 10, max_steps: int = 100,
+                 constraints=("like", "follow", "share"), config: SimulatorConfig | None = None,
+                 render_mode: str | None = None):
+        self.n_candidates = check_integer("n_candidates", n_candidates, minimum=1)
+        self.max_steps = check_integer("max_steps", max_steps, minimum=1)
+        self.constraint_names = _check_constraints(constraints)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise InvalidInstanceError(
+                f"render_mode: expected None or one of {self.metadata['render_modes']}, found {render_mode!r}",
+                argument="render_mode")
+        self.render_mode = render_mode
+        self.simulator = ShortVideoSimulator(config)
+        self.config = self.simulator.config
+        self.signal_names = SIGNAL_NAMES
+        cat = self.simulator.catalogue
+        d, K, H = self.config.dim, self.n_candidates, self.config.history
+        self._dim, self._H = d, H
+        self._n_items = cat.n_items
+        self._emb = cat.embeddings
+        self._quality = cat.quality
+        self._durations = cat.durations
+        self._log_dur = cat.log_durations
+        # Item features shown to the agent, computed once.
+        # Item features shown to the agent, with a last column for the per-request similarity.
+        self._item_feat = np.concatenate(
+            [cat.embeddings, (cat.durations / (cat.durations + 20.0))[:, None], cat.quality[:, None],
+             np.zeros((cat.n_items, 1))], axis=1).astype(np.float32)
+        a, c, rho, kappa, b = self.config.coefficient_matrix()
+        self._a, self._rho = a, rho
+        # Per-item part of every logit, computed once: c_f q_j - kappa_f log(D_j / 20 s) + b_f.
+        self._static_logits = cat.quality[:, None] * c - cat.log_durations[:, None] * kappa + b
+        self._static_rows = self._static_logits.tolist()
+        self._a_list, self._rho_list = a.tolist(), rho.tolist()
+        self._durations_list = cat.durations.tolist()
+        self._temper_w = list(self.config.temper_weights)
+        self._temper_w_aux = self._temper_w[1:]
+        self._watch_noise = float(self.config.watch_noise)
+        self._drift = float(self.config.drift)
+        self._leave_threshold = float(self.config.leave_threshold)
+        self._cost_index = np.array([SIGNAL_NAMES.index(c) for c in self.constraint_names], dtype=np.intp)
+        self._cost_sign = cost_signs(self.constraint_names)
+        self._cost_spec = list(zip(self._cost_sign.tolist(), self._cost_index.tolist()))
+        self._cost_keys = tuple(f"cost_{c}" for c in self.constraint_names)
+        self._user_dim = d + len(SIGNAL_NAMES) + 1
+        self._cand_dim = d + 3
+        obs_dim = self._user_dim + K * self._cand_dim
+        low = np.empty(obs_dim, dtype=np.float32)
+        high = np.empty(obs_dim, dtype=np.float32)
+        low[:d], high[:d] = -1.0, 1.0
+        low[d:self._user_dim], high[d:self._user_dim] = 0.0, 1.0
+        cand_low = np.r_[-np.ones(d), 0.0, 0.0, -1.0]
+        cand_high = np.r_[np.ones(d), 1.0, 1.0, 1.0]
+        low[self._user_dim:] = np.tile(cand_low, K)
+        high[self._user_dim:] = np.tile(cand_high, K)
+        self.observation_space = spaces.Box(low=low, high=high, dtype=np.float32)
+        self._obs_dim = obs_dim
+        self._zero_sim = np.zeros(K)
+        self._head = np.zeros(self._user_dim)
+        self._t = 0
+        self._done = True
+        self._last = None
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def n_signals(self) -> int:
+        return len(SIGNAL_NAMES)
+
+    def _zero_info(self) -> dict:
+        info = {"signals": np.zeros(len(SIGNAL_NAMES))}
+        for key in self._cost_keys:
+            info[key] = 0.0
+        info["costs"] = np.zeros(len(self._cost_keys))
+        info["cost"] = 0.0
+        return info
+
+    def _refill(self) -> None:
+        """Draw the randomness of the next requests in one block (numpy calls dominate a step's cost).
+
+        Row ``t`` of a block holds the ``K`` candidate indices of one request and the 8 uniforms of the
+        user's response to it (6 interactions, 2 for a Box-Muller normal); blocks are consumed in order, so a
+        seed fixes the whole session.
+        """
+        rows = min(_BLOCK, self.max_steps + 1)
+        uniforms = self.np_random.random((rows, 8 + self.n_candidates))
+        cands = (uniforms[:, 8:] * self._n_items).astype(np.intp)
+        self._block_uniforms = uniforms[:, :8].tolist()
+        self._block_cands = cands
+        self._block_emb = self._emb[cands]
+        self._block_feat = self._item_feat[cands]
+        self._block_pos = 0
+
+    def _next_request(self) -> None:
+        """Move to the next request: new candidates, their affinity and repetition similarity."""
+        pos = self._block_pos
+        if pos == len(self._block_uniforms):
+            self._refill()
+            pos = 0
+        self._block_pos = pos + 1
+        self._cands = self._block_cands[pos]
+        self._feat = self._block_feat[pos]
+        self._uniforms = self._block_uniforms[pos]
+        emb = self._block_emb[pos]
+        n = min(self._n_seen, self._H)
+        # Row 0 of _user_rows is the interest, rows 1..n the recent items: one product gives affinity and
+        # similarities.  No clamp to [-1, 1] is needed for the observation: rounding overshoots (~1e-16)
+        # vanish in float32.
+        dots = emb @ self._user_rows[:n + 1].T
+        self._aff = dots[:, 0]
+        self._sim = np.maximum.reduce(dots[:, 1:], axis=1) if n else self._zero_sim
+        self._feat[:, -1] = self._sim
+
+    def _observation(self) -> np.ndarray:
+        head = self._head
+        d = self._dim
+        n = min(self._n_seen, self._H)
+        if n:
+            np.divide(self._history_sum, n, out=head[:d])
+        else:
+            head[:d] = 0.0
+        head[d:d + 7] = self._ewma
+        head[d + 7] = self._t / self.max_steps
+        return np.concatenate((head, self._feat.reshape(-1)), dtype=np.float32)
+
+    # ------------------------------------------------------------------ gymnasium API
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        user = self.simulator.sample_users(1, seed=self.np_random)
+        self._user_rows = np.zeros((1 + self._H, self._dim))  # interest, then a ring buffer of shown items
+        self._user_rows[0] = user.interest[0]
+        self._interest = self._user_rows[0]
+        self._history = self._user_rows[1:]
+        self._activity = float(user.activity[0])
+        self._temper = float(user.temper[0])
+        self._history_sum = np.zeros(self._dim)
+        self._n_seen = 0
+        self._ewma = [0.0] * len(SIGNAL_NAMES)
+        self._t = 0
+        self._last = None
+        self._done = False
+        self._refill()
+        self._next_request()
+        return self._observation(), self._zero_info()
+
+    def _show(self, k: int):
+        """Show candidate ``k``: draw the user's responses, update the session, return the 5-tuple."""
+        if self._done:
+            raise RuntimeError("step() called before reset() or after the episode ended; call reset() first")
+        # The response model of ShortVideoSimulator for one user, in scalar Python (7 numbers: faster
+        # than numpy calls).
+        item = int(self._cands[k])
+        u = self._uniforms
+        aff = float(self._aff[k])
+        sim = float(self._sim[k])
+        act = self._activity
+        exp = math.exp
+        row = self._static_rows[item]
+        a, rho = self._a_list, self._rho_list
+        xi = math.sqrt(-2.0 * math.log1p(-u[6])) * math.cos(2.0 * math.pi * u[7])
+        z0 = row[0] + a[0] * aff - rho[0] * sim + act + self._watch_noise * xi
+        # exp arguments are capped at 700 (probability ~1e-304, zero in double precision) to avoid overflow.
+        frac = 1.0 / (1.0 + exp(min(-z0, 700.0)))
+        # u < sigmoid(z)  <=>  u * (1 + exp(-z)) < 1
+        hits = [1.0 if u[f - 1] * (1.0 + exp(min(rho[f] * sim - row[f] - a[f] * aff - act, 700.0))) < 1.0
+                else 0.0 for f in range(1, 7)]
+        watch = self._durations_list[item] * frac
+        signals_list = [watch] + hits
+        # Session dynamics: the rules of ShortVideoSimulator._update for one user.
+        score = frac * self._temper_w[0] + sum(w * h for w, h in zip(self._temper_w_aux, hits))
+        self._temper += min(max(score - 2.0, -2.0), 0.0)
+        e = self._emb[item]
+        v = self._interest
+        v += (self._drift * frac) * e
+        v *= 1.0 / math.sqrt(v @ v)
+        slot = self._n_seen % self._H
+        self._history_sum += e - self._history[slot]
+        self._history[slot] = e
+        self._n_seen += 1
+        self._t += 1
+        decay = _EWMA_DECAY
+        self._ewma = [decay * old + (1.0 - decay) * new
+                      for old, new in zip(self._ewma, [frac] + hits)]
+        terminated = self._temper < self._leave_threshold
+        truncated = (not terminated) and self._t >= self.max_steps
+        self._done = terminated or truncated
+        signals = np.array(signals_list)
+        self._last = (item, signals)
+        info = {"signals": signals}
+        cost_list = [sign * signals_list[i] + 0.0 for sign, i in self._cost_spec]  # + 0.0: no -0.0
+        for key, value in zip(self._cost_keys, cost_list):
+            info[key] = value
+        info["costs"] = np.array(cost_list)
+        info["cost"] = sum(cost_list)
+        self._next_request()
+        return self._observation(), watch, terminated, truncated, info
+
+    def candidate_expectations(self) -> np.ndarray:
+        """Oracle view: expected signals ``(K, 7)`` of showing each current candidate.
+
+        Uses the hidden user state (interest, activity), so it is for baselines (the myopic watch-greedy
+        policy) and diagnostics, not for agents that should learn from observations.
+        """
+        if self._done:
+            raise RuntimeError("candidate_expectations() needs an ongoing episode; call reset() first")
+        cands = self._cands
+        return expected_responses(self.config, self._aff, self._quality[cands], self._sim,
+                                  self._durations[cands], self._activity)
+
+    def render(self):
+        if self.render_mode != "ansi":
+            return None
+        if self._last is None:
+            return f"t={self._t}: session start, temper hidden; {self.n_candidates} candidates"
+        item, signals = self._last
+        parts = ", ".join(f"{n}={v:.3g}" for n, v in zip(SIGNAL_NAMES, signals))
+        return f"t={self._t}: showed item {item} (topic {self.simulator.catalogue.topics[item]}): {parts}"
+
+
+class RecommenderEnv(_RecommenderBase):
+    """Short-video recommender CMDP with a ``Discrete(K)`` action: which of the K candidates to show.
+
+    Parameters
+    ----------
+    n_candidates : int, default 10
+        ``K``, candidates drawn uniformly from the catalogue per request.
+    max_steps : int, default 100
+        Requests per session before truncation.
+    constraints : sequence of str, default ("like", "follow", "share")
+        Constrained auxiliary signals (subset of click, like, follow, comment, share, hate), in cost order.
+    config : SimulatorConfig, optional
+        User/item model; default is the calibrated model.
+    render_mode : None or "ansi"
+
+    Examples
+    --------
+    >>> import gymnasium, mechsim
+    >>> env = gymnasium.make("mechsim/Recommender-v0")
+    >>> obs, info = env.reset(seed=0)
+    >>> obs, reward, terminated, truncated, info = env.step(0)
+    >>> sorted(k for k in info if k.startswith("cost"))
+    ['cost', 'cost_follow', 'cost_like', 'cost_share', 'costs']
+    """
+
+    def __init__(self, n_candidates: int = 10, max_steps: int = 100, constraints=("like", "follow", "share"),
+                 config: SimulatorConfig | None = None, render_mode: str | None = None):
+        super().__init__(n_candidates, max_steps, constraints, config, render_mode)
+        self.action_space = spaces.Discrete(self.n_candidates)
+
+    def step(self, action):
+        # Cheaper than Discrete.contains, which dominates the cost of a step otherwise.
+        if isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":
+            action = action.item()
+        if isinstance(action, bool) or not isinstance(action, (int, np.integer)) \
+                or not 0 <= action < self.n_candidates:
+            raise InvalidInstanceError(f"action: expected an integer in [0, {self.n_candidates}), found {action!r}",
+                                       argument="action")
+        return self._show(int(action))
+
+
+class RecommenderContinuousEnv(_RecommenderBase):
+    """Short-video recommender CMDP with ``Box(-1, 1, (d + 1,))`` ranking weights as the action.
+
+    The shown candidate is ``argmax_j  w[:d] . e_j + w[d] * (q_j - 1/2)`` (first index on ties).
+    Parameters as :class:`RecommenderEnv`.
+    """
+
+    def __init__(self, n_candidates: int = 10, max_steps: int = 100, constraints=("like", "follow", "share"),
+                 config: SimulatorConfig | None = None, render_mode: str | None = None):
+        super().__init__(n_candidates, max_steps, constraints, config, render_mode)
+        self.action_space = spaces.Box(low=-1.0, high=1.0, shape=(self._dim + 1,), dtype=np.float32)
+
+    def step(self, action):
+        w = np.asarray(action, dtype=float)
+        if w.shape != (self._dim + 1,) or not np.all(np.isfinite(w)):
+            raise InvalidInstanceError(
+                f"action: expected {self._dim + 1} finite ranking weights, found {np.asarray(action)!r}",
+                argument="action")
+        scores = self._emb[self._cands] @ w[:-1] + w[-1] * (self._quality[self._cands] - 0.5)
+        return self._show(int(np.argmax(scores)))

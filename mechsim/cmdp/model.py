@@ -1,0 +1,460 @@
+r"""Finite constrained Markov decision processes and exact policy evaluation.
+
+A finite CMDP has states ``s = 0..S-1``, actions ``a = 0..A-1``, transition law ``P(s' | s, a)``, a reward
+``r(s, a)``, ``K`` cost signals ``c_k(s, a)`` (any sign), limits ``d_k``, an initial distribution ``mu0``
+and a discount ``gamma`` in ``[0, 1)``.  For a stationary randomised policy ``pi(a | s)``
+
+.. math::
+
+    V_r^\pi = E\Big[\sum_{t \ge 0} \gamma^t r(s_t, a_t)\Big], \qquad
+    J_k^\pi = E\Big[\sum_{t \ge 0} \gamma^t c_k(s_t, a_t)\Big], \qquad s_0 \sim \mu_0,\ a_t \sim \pi(\cdot|s_t),
+
+and the constrained problem is
+
+.. math::
+
+    \max_\pi V_r^\pi \quad \text{subject to} \quad J_k^\pi \le d_k, \quad k = 1..K.
+
+**Units.** Every value in this package is a *discounted sum* — there is no ``(1 - gamma)`` normalising
+factor.  A constant per-step cost ``c`` therefore has value ``c / (1 - gamma)``, and the limits ``d_k`` are in
+the same units.
+
+**Cost convention.** Constraints are always "discounted cost <= limit".  A *lower* bound
+``E[V_i] >= C_i`` on an auxiliary signal (likes, follows, ...) is written with the signed cost
+``c = -signal`` and limit ``d = -C_i``; every solver and learner here accepts signed costs.
+
+Policy evaluation solves the sparse linear system ``(I - gamma P_pi) V = r_pi`` exactly (sparse LU), with
+``P_pi(s, s') = sum_a pi(a|s) P(s'|s, a)`` and ``r_pi(s) = sum_a pi(a|s) r(s, a)``; each signal may use its own
+discount (TSCAC evaluates every signal with its own ``gamma_i``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from mechsim.errors import InvalidInstanceError
+from mechsim.validation import (
+    PROBABILITY_ATOL,
+    check_array,
+    check_probability_vector,
+    check_stochastic,
+)
+
+__all__ = [
+    "FiniteCMDP",
+    "PolicyEvaluation",
+    "CMDPStructure",
+    "evaluate_policy",
+    "occupancy_measure",
+    "action_values",
+    "policy_transition_matrix",
+    "check_policy",
+    "uniform_policy",
+    "cmdp_structure",
+]
+
+
+def _fail(name: str, expected: str, found: str) -> InvalidInstanceError:
+    return InvalidInstanceError(f"{name}: expected {expected}, found {found}", argument=name)
+
+
+def _readonly(arr: np.ndarray) -> np.ndarray:
+    arr = np.array(arr, dtype=float, copy=True)
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class FiniteCMDP:
+    """A finite discounted CMDP: maximise discounted reward s.t. discounted costs <= limits.
+
+    Values are discounted sums ``E[sum_t gamma^t x_t]`` (no ``(1 - gamma)`` factor).
+
+    Parameters
+    ----------
+    transitions : array_like of shape (S, A, S), or scipy.sparse matrix of shape (S*A, S)
+        ``transitions[s, a, s2] = P(s2 | s, a)``.  The sparse form stores the pair ``(s, a)`` in row
+        ``s*A + a`` so that large sparse models fit in memory.  Every row must be a probability vector
+        (non-negative, summing to 1 within 1e-9).
+    reward : array_like of shape (S, A)
+        Reward ``r(s, a)`` (the main objective, maximised).
+    costs : array_like of shape (K, S, A)
+        Cost signals ``c_k(s, a)``; signed values are allowed (a lower bound on a signal is the cost
+        ``-signal`` with limit ``-floor``).  ``K = 0`` gives an unconstrained MDP.
+    limits : array_like of shape (K,)
+        Limits ``d_k``; the constraints are ``J_k^pi <= d_k`` in discounted-sum units.
+    initial : array_like of shape (S,)
+        Initial state distribution ``mu0``.
+    discount : float
+        Discount ``gamma`` in ``[0, 1)``.
+    constraint_names : sequence of str, optional
+        One name per constraint, used in messages and reports (default ``"constraint 0"``, ...).
+
+    Notes
+    -----
+    The dataclass is frozen and its arrays are read-only copies.  ``transition_matrix`` always gives the
+    ``(S*A, S)`` CSR form; ``dense_transitions()`` the ``(S, A, S)`` array.
+
+    Examples
+    --------
+    The textbook one-state CMDP (optimum 5 with ``pi = (0.5, 0.5)``):
+
+    >>> import numpy as np
+    >>> m = FiniteCMDP(np.ones((1, 2, 1)), [[1.0, 0.0]], [[[1.0, 0.0]]], [5.0], [1.0], 0.9)
+    >>> round(evaluate_policy(m, [[0.5, 0.5]]).value, 12)
+    5.0
+    """
+
+    transitions: object
+    reward: np.ndarray
+    costs: np.ndarray
+    limits: np.ndarray
+    initial: np.ndarray
+    discount: float
+    constraint_names: tuple[str, ...] | None = field(default=None)
+
+    def __post_init__(self):
+        reward = check_array("reward", self.reward, ndim=2)
+        S, A = reward.shape
+        if S == 0 or A == 0:
+            raise _fail("reward", "at least one state and one action", f"shape {reward.shape}")
+        transitions = self.transitions
+        if sp.issparse(transitions):
+            if transitions.shape != (S * A, S):
+                raise _fail("transitions", f"a sparse matrix of shape (S*A, S) = ({S * A}, {S}) "
+                            f"matching reward's shape (S, A) = ({S}, {A})", f"shape {transitions.shape}")
+            matrix = sp.csr_array(transitions, dtype=float, copy=True)
+            matrix.sum_duplicates()
+            matrix.eliminate_zeros()
+            data = matrix.data
+            if data.size and not np.all(np.isfinite(data)):
+                raise _fail("transitions", "finite probabilities", "a non-finite entry")
+            if data.size and data.min() < 0:
+                k = int(np.argmin(data))
+                row = int(np.searchsorted(matrix.indptr, k, side="right") - 1)
+                raise _fail("transitions", "non-negative probabilities",
+                            f"{data[k]:.6g} at (state {row // A}, action {row % A}, next state "
+                            f"{int(matrix.indices[k])})")
+            sums = np.asarray(matrix.sum(axis=1)).ravel()
+            dev = np.abs(sums - 1.0)
+            if dev.max() > PROBABILITY_ATOL:
+                row = int(np.argmax(dev))
+                raise _fail("transitions", f"rows summing to 1 within {PROBABILITY_ATOL:g}",
+                            f"sum {sums[row]:.12g} at (state {row // A}, action {row % A})")
+            matrix.data.setflags(write=False)
+            stored = matrix
+        else:
+            dense = check_array("transitions", transitions, ndim=3)
+            if dense.shape != (S, A, S):
+                raise _fail("transitions", f"shape (S, A, S) = ({S}, {A}, {S}) matching reward's shape "
+                            f"(S, A) = ({S}, {A})", f"shape {dense.shape}")
+            check_stochastic("transitions", dense, axis=2)
+            stored = _readonly(dense)
+        costs = check_array("costs", self.costs, ndim=3)
+        if costs.shape[1:] != (S, A):
+            raise _fail("costs", f"shape (K, S, A) = (K, {S}, {A})", f"shape {costs.shape}")
+        K = costs.shape[0]
+        limits = check_array("limits", self.limits, ndim=1)
+        if limits.shape != (K,):
+            raise _fail("limits", f"shape (K,) = ({K},), one limit per cost signal", f"shape {limits.shape}")
+        initial = check_probability_vector("initial", self.initial, size=None)
+        if initial.shape != (S,):
+            raise _fail("initial", f"shape (S,) = ({S},)", f"shape {initial.shape}")
+        gamma = self.discount
+        if isinstance(gamma, bool) or not isinstance(gamma, (numbers.Real, np.floating, np.integer)):
+            raise _fail("discount", "a real number in [0, 1)", f"{type(gamma).__name__} {gamma!r}")
+        gamma = float(gamma)
+        if not (0.0 <= gamma < 1.0):
+            raise _fail("discount", "a number in [0, 1)", repr(self.discount))
+        names = self.constraint_names
+        if names is None:
+            names = tuple(f"constraint {k}" for k in range(K))
+        else:
+            if isinstance(names, str):
+                names = (names,)
+            names = tuple(str(n) for n in names)
+            if len(names) != K:
+                raise _fail("constraint_names", f"{K} names (one per cost signal)", f"{len(names)} names")
+        object.__setattr__(self, "transitions", stored)
+        object.__setattr__(self, "reward", _readonly(reward))
+        object.__setattr__(self, "costs", _readonly(costs))
+        object.__setattr__(self, "limits", _readonly(limits))
+        object.__setattr__(self, "initial", _readonly(initial))
+        object.__setattr__(self, "discount", gamma)
+        object.__setattr__(self, "constraint_names", names)
+
+    # ------------------------------------------------------------------ shapes
+    @property
+    def n_states(self) -> int:
+        """Number of states ``S``."""
+        return self.reward.shape[0]
+
+    @property
+    def n_actions(self) -> int:
+        """Number of actions ``A``."""
+        return self.reward.shape[1]
+
+    @property
+    def n_constraints(self) -> int:
+        """Number of cost constraints ``K``."""
+        return self.costs.shape[0]
+
+    @property
+    def is_sparse(self) -> bool:
+        """Whether the transitions were given (and are stored) as a sparse ``(S*A, S)`` matrix."""
+        return sp.issparse(self.transitions)
+
+    @cached_property
+    def transition_matrix(self) -> sp.csr_array:
+        """Transitions as a CSR array of shape ``(S*A, S)``; row ``s*A + a`` is ``P(. | s, a)``."""
+        if self.is_sparse:
+            return self.transitions
+        S, A = self.n_states, self.n_actions
+        return sp.csr_array(self.transitions.reshape(S * A, S))
+
+    def dense_transitions(self) -> np.ndarray:
+        """Transitions as a dense ``(S, A, S)`` array (allocates ``S*A*S`` floats for sparse models)."""
+        if not self.is_sparse:
+            return self.transitions
+        S, A = self.n_states, self.n_actions
+        return self.transitions.toarray().reshape(S, A, S)
+
+    def signals(self) -> np.ndarray:
+        """Reward and costs stacked as ``(1 + K, S, A)``: index 0 is the reward, ``1 + k`` cost ``k``."""
+        return np.concatenate([self.reward[None], self.costs], axis=0)
+
+    def with_limits(self, limits) -> "FiniteCMDP":
+        """The same CMDP with other limits (shape ``(K,)``)."""
+        return FiniteCMDP(self.transitions, self.reward, self.costs, limits, self.initial, self.discount,
+                          self.constraint_names)
+
+    def without_constraints(self) -> "FiniteCMDP":
+        """The unconstrained MDP with the same dynamics and reward."""
+        S, A = self.n_states, self.n_actions
+        return FiniteCMDP(self.transitions, self.reward, np.zeros((0, S, A)), np.zeros(0), self.initial,
+                          self.discount, ())
+
+    def __repr__(self) -> str:
+        kind = "sparse" if self.is_sparse else "dense"
+        return (f"FiniteCMDP(n_states={self.n_states}, n_actions={self.n_actions}, "
+                f"n_constraints={self.n_constraints}, discount={self.discount}, transitions={kind})")
+
+
+# ---------------------------------------------------------------------- policies
+def uniform_policy(cmdp: FiniteCMDP) -> np.ndarray:
+    """The uniformly random policy, shape ``(S, A)``."""
+    return np.full((cmdp.n_states, cmdp.n_actions), 1.0 / cmdp.n_actions)
+
+
+def check_policy(cmdp: FiniteCMDP, policy, name: str = "policy") -> np.ndarray:
+    """Validate a stationary randomised policy of shape ``(S, A)`` (rows are probability vectors)."""
+    return check_stochastic(name, policy, axis=1, shape=(cmdp.n_states, cmdp.n_actions))
+
+
+def policy_transition_matrix(cmdp: FiniteCMDP, policy) -> sp.csr_array:
+    """State-to-state transition matrix ``P_pi`` (sparse ``(S, S)``) of a validated policy."""
+    S, A = cmdp.n_states, cmdp.n_actions
+    policy = np.asarray(policy, dtype=float)
+    # Pi has pi(a|s) at (s, s*A + a); Pi @ P sums over actions without densifying P.
+    selector = sp.csr_array((policy.ravel(), np.arange(S * A), np.arange(0, S * A + 1, A)), shape=(S, S * A))
+    return (selector @ cmdp.transition_matrix).tocsc()
+
+
+#: Up to this many states, policy evaluation uses a dense LU factorisation.
+DENSE_SOLVE_MAX_STATES = 1500
+#: Relative residual demanded from the iterative solver on larger models.
+ITERATIVE_RTOL = 1e-13
+
+
+def _solve_discounted(p_pi: sp.csc_array, rhs: np.ndarray, gamma: float, transpose: bool = False) -> np.ndarray:
+    """Solve ``(I - gamma P_pi) X = rhs`` (or its transpose) to machine precision.
+
+    Small systems use a dense LU.  Large ones use BiCGSTAB: ``I - gamma P_pi`` has its spectrum in the disc
+    of radius ``gamma`` around 1, so Krylov iterations converge fast, whereas a sparse LU of a well-mixing
+    chain fills in almost completely (minutes at 10^4 states).  The residual is checked; if BiCGSTAB stalls
+    the sparse LU is used after all.
+    """
+    S = p_pi.shape[0]
+    rhs = np.asarray(rhs, dtype=float)
+    if gamma == 0.0:
+        return rhs.copy()
+    system = sp.identity(S, format="csc") - gamma * p_pi
+    if transpose:
+        system = system.T
+    if S <= DENSE_SOLVE_MAX_STATES:
+        return np.linalg.solve(system.toarray(), rhs)
+    system = system.tocsr()
+    columns = rhs.reshape(S, -1)
+    out = np.empty_like(columns)
+    for j in range(columns.shape[1]):
+        b = columns[:, j]
+        scale = float(np.abs(b).max())
+        if scale == 0.0:
+            out[:, j] = 0.0
+            continue
+        x, info = spla.bicgstab(system, b, x0=b, rtol=ITERATIVE_RTOL, atol=0.0, maxiter=20 * S)
+        if info != 0 or np.abs(system @ x - b).max() > 1e-10 * scale:
+            x = spla.splu(system.tocsc()).solve(b)
+        out[:, j] = x
+    return out.reshape(rhs.shape)
+
+
+@dataclass(frozen=True)
+class PolicyEvaluation:
+    """Exact discounted values of a policy.
+
+    Attributes
+    ----------
+    value : float
+        ``V_r^pi = mu0 . V_r`` (discounted sum of rewards).
+    cost_values : ndarray of shape (K,)
+        ``J_k^pi`` for each cost.
+    state_values : ndarray of shape (S,)
+        ``V_r^pi(s)``.
+    cost_state_values : ndarray of shape (K, S)
+        ``J_k^pi(s)``.
+    discounts : ndarray of shape (1 + K,)
+        Discount used for the reward (index 0) and each cost.
+    """
+
+    value: float
+    cost_values: np.ndarray
+    state_values: np.ndarray
+    cost_state_values: np.ndarray
+    discounts: np.ndarray
+
+    def satisfies(self, limits, atol: float = 1e-7) -> np.ndarray:
+        """Boolean ``(K,)``: which constraints ``J_k <= d_k + atol`` hold."""
+        return self.cost_values <= np.asarray(limits, dtype=float) + atol
+
+
+def _signal_discounts(cmdp: FiniteCMDP, discounts) -> np.ndarray:
+    K = cmdp.n_constraints
+    if discounts is None:
+        return np.full(1 + K, cmdp.discount)
+    if isinstance(discounts, numbers.Real) and not isinstance(discounts, bool):
+        discounts = np.full(1 + K, float(discounts))
+    arr = check_array("discounts", discounts, ndim=1)
+    if arr.shape != (1 + K,):
+        raise _fail("discounts", f"shape (1 + K,) = ({1 + K},): the reward's discount then one per cost",
+                    f"shape {arr.shape}")
+    if arr.min() < 0 or arr.max() >= 1:
+        raise _fail("discounts", "values in [0, 1)", f"{arr}")
+    return arr
+
+
+def evaluate_policy(cmdp: FiniteCMDP, policy, discounts=None) -> PolicyEvaluation:
+    """Exact discounted reward and cost values of a stationary policy.
+
+    Solves ``(I - gamma_i P_pi) V_i = x_pi`` for the reward and each cost ``x`` with a sparse LU
+    factorisation (one per distinct discount).
+
+    Parameters
+    ----------
+    cmdp : FiniteCMDP
+    policy : array_like of shape (S, A)
+        ``policy[s, a] = pi(a | s)``.
+    discounts : float or array_like of shape (1 + K,), optional
+        Per-signal discounts (reward first, then each cost); default ``cmdp.discount`` for all.
+
+    Returns
+    -------
+    PolicyEvaluation
+        Discounted-sum values (no ``(1 - gamma)`` factor).
+    """
+    policy = check_policy(cmdp, policy)
+    gammas = _signal_discounts(cmdp, discounts)
+    p_pi = policy_transition_matrix(cmdp, policy)
+    signals = cmdp.signals()
+    per_state = np.einsum("ksa,sa->sk", signals, policy)  # (S, 1 + K)
+    values = np.empty_like(per_state)
+    for gamma in np.unique(gammas):
+        cols = np.flatnonzero(gammas == gamma)
+        values[:, cols] = _solve_discounted(p_pi, per_state[:, cols], float(gamma)).reshape(-1, cols.size)
+    totals = cmdp.initial @ values
+    return PolicyEvaluation(value=float(totals[0]), cost_values=totals[1:].copy(),
+                            state_values=values[:, 0].copy(), cost_state_values=values[:, 1:].T.copy(),
+                            discounts=gammas)
+
+
+def occupancy_measure(cmdp: FiniteCMDP, policy) -> np.ndarray:
+    """Discounted state-action occupancy ``x(s, a) = sum_t gamma^t Pr(s_t = s, a_t = a)``, shape ``(S, A)``.
+
+    ``x`` sums to ``1 / (1 - gamma)``, and ``sum(x * signal)`` is that signal's discounted value.
+    """
+    policy = check_policy(cmdp, policy)
+    p_pi = policy_transition_matrix(cmdp, policy)
+    state_occ = _solve_discounted(p_pi, cmdp.initial, cmdp.discount, transpose=True)
+    return state_occ[:, None] * policy
+
+
+def action_values(cmdp: FiniteCMDP, signal, state_values, discount: float | None = None) -> np.ndarray:
+    """One Bellman backup ``Q(s, a) = signal(s, a) + gamma sum_s' P(s'|s,a) V(s')``, shape ``(S, A)``.
+
+    ``signal`` may also be a stack ``(m, S, A)`` with ``state_values`` ``(m, S)``.
+    """
+    gamma = cmdp.discount if discount is None else float(discount)
+    signal = np.asarray(signal, dtype=float)
+    values = np.asarray(state_values, dtype=float)
+    S, A = cmdp.n_states, cmdp.n_actions
+    if signal.ndim == 2:
+        return signal + gamma * (cmdp.transition_matrix @ values).reshape(S, A)
+    nxt = (cmdp.transition_matrix @ values.T).T.reshape(-1, S, A)
+    return signal + gamma * nxt
+
+
+# ---------------------------------------------------------------------- structure
+@dataclass(frozen=True)
+class CMDPStructure:
+    """Graph structure of a CMDP's transitions (edge ``s -> s'`` if some action moves there).
+
+    Attributes
+    ----------
+    reachable : ndarray of bool, shape (S,)
+        States reachable from the support of ``initial`` under some policy.
+    classes : tuple of frozenset
+        Communicating classes (strongly connected components of the state graph).
+    closed_classes : tuple of frozenset
+        Classes no action can leave.
+    """
+
+    reachable: np.ndarray
+    classes: tuple
+    closed_classes: tuple
+
+    @property
+    def n_reachable(self) -> int:
+        return int(self.reachable.sum())
+
+    @property
+    def is_communicating(self) -> bool:
+        """True if every state can reach every other one."""
+        return len(self.classes) == 1
+
+
+def cmdp_structure(cmdp: FiniteCMDP) -> CMDPStructure:
+    """Reachability and communicating classes of a CMDP, computed with networkx."""
+    import networkx as nx
+
+    S, A = cmdp.n_states, cmdp.n_actions
+    coo = cmdp.transition_matrix.tocoo()
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(S))
+    edges = np.unique(np.stack([coo.row // A, coo.col], axis=1), axis=0)
+    graph.add_edges_from(map(tuple, edges.tolist()))
+    reachable = np.zeros(S, dtype=bool)
+    for s in np.flatnonzero(cmdp.initial > 0):
+        if not reachable[s]:
+            reachable[list(nx.descendants(graph, int(s)))] = True
+            reachable[s] = True
+    classes = tuple(frozenset(c) for c in nx.strongly_connected_components(graph))
+    condensed = nx.condensation(graph, scc=[set(c) for c in classes])
+    closed = tuple(frozenset(condensed.nodes[n]["members"]) for n in condensed.nodes
+                   if condensed.out_degree(n) == 0)
+    return CMDPStructure(reachable=reachable, classes=classes, closed_classes=closed)

@@ -1,0 +1,478 @@
+r"""Judges of a debate: scorers of a decision given partially revealed evidence.
+
+A state is a feature vector :math:`x \in \mathbb{R}^F`; the evidence is a boolean mask
+:math:`m \in \{0,1\}^F` of revealed features.  A judge is any object with a method
+
+.. math::  \text{score}(x, m, a) = J(a \mid x_m) \in \mathbb{R}
+
+vectorised over a batch (``features`` ``(N, F)``, ``mask`` ``(N, F)`` bool, ``decisions`` ``(N,)`` int,
+returning ``(N,)`` floats).  A judge must only look at revealed values: ``score`` may depend on ``x`` only
+through :math:`x \odot m`.  The outcome of a debate between decisions :math:`a_1, a_2` on evidence
+:math:`m` is :math:`\operatorname{sign}(J(a_1 \mid x_m) - J(a_2 \mid x_m)) \in \{-1, 0, 1\}` for the
+debater arguing :math:`a_1` (:func:`debate_outcome`).  A judge may also provide the optional fast path
+``score_masks(features (F,), masks (n, F), decisions (k,)) -> (n, k)`` (one state, many masks), which the
+exact solver uses when present; the judges here do.
+
+Bradley–Terry judge
+-------------------
+:class:`BradleyTerryJudge` models :math:`P(a_w \succ a_l \mid x_m) = \sigma(J(a_w|x_m) - J(a_l|x_m))`
+with :math:`J` a multilayer perceptron on the input :math:`(x \odot m,\; m,\; e_a)` (masked values, the
+mask itself so that a revealed zero differs from a hidden feature, and the one-hot decision).  Training
+minimises the mean logistic loss
+
+.. math::  \min_\theta \; \frac1n \sum_i \log\bigl(1 + e^{-(J_\theta(a_{w,i}|x_i \odot m_i)
+           - J_\theta(a_{l,i}|x_i \odot m_i))}\bigr) + \tfrac{\lambda}{2}\lVert W\rVert^2
+
+over preference triples :math:`(x_i, a_{w,i}, a_{l,i})`, each with a fresh uniformly random evidence mask
+:math:`m_i` of exactly ``n_evidence`` revealed features (redrawn every epoch), by minibatch Adam.  The
+*ideal* judge (``ideal=True``) is the same model trained and queried with the full state
+(:math:`m = \mathbf 1`); it ignores the mask it is given.
+
+:class:`LinearJudge` (:math:`J(a|x_m) = \sum_f m_f w_{a f} x_f + b_a`) and :class:`ConstantJudge`
+(always 0, so every debate is a tie) are exact, cheap judges for tests and small examples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from mechsim.errors import InvalidInstanceError
+from mechsim.validation import as_generator, check_array, check_integer, check_nonnegative, check_positive
+
+__all__ = [
+    "Judge",
+    "LinearJudge",
+    "ConstantJudge",
+    "BradleyTerryJudge",
+    "TrainingHistory",
+    "validate_judge_batch",
+    "random_evidence_masks",
+    "debate_outcome",
+    "judge_accuracy",
+]
+
+
+@runtime_checkable
+class Judge(Protocol):
+    """What every judge provides: a vectorised score of decisions given revealed evidence."""
+
+    def score(self, features: np.ndarray, mask: np.ndarray, decisions: np.ndarray) -> np.ndarray:
+        """Return ``(N,)`` scores :math:`J(a_i | x_i \\odot m_i)`."""
+
+
+def validate_judge_batch(features, mask, decisions, *, n_features: int | None = None,
+                         n_decisions: int | None = None):
+    """Validate and convert one batch of judge inputs.
+
+    Returns
+    -------
+    features : ndarray, shape (N, F), float
+    mask : ndarray, shape (N, F), bool
+    decisions : ndarray, shape (N,), int
+    """
+    features = check_array("features", features, ndim=2)
+    n, f = features.shape
+    if n_features is not None and f != n_features:
+        raise InvalidInstanceError(f"features: expected {n_features} columns, found {f}", argument="features")
+    mask = np.asarray(mask)
+    if mask.dtype != bool:
+        if mask.dtype.kind not in "iub" or (mask.size and not np.isin(mask, (0, 1)).all()):
+            raise InvalidInstanceError(f"mask: expected a boolean (or 0/1) array, found dtype {mask.dtype}",
+                                       argument="mask")
+        mask = mask.astype(bool)
+    if mask.shape != (n, f):
+        raise InvalidInstanceError(f"mask: expected shape {(n, f)}, found shape {mask.shape}", argument="mask")
+    decisions = np.asarray(decisions)
+    if decisions.shape != (n,) or (decisions.size and decisions.dtype.kind not in "iu"):
+        raise InvalidInstanceError(
+            f"decisions: expected an integer array of shape {(n,)}, found shape {decisions.shape} and dtype "
+            f"{decisions.dtype}", argument="decisions")
+    decisions = decisions.astype(np.int64)
+    if n_decisions is not None and decisions.size and (decisions.min() < 0 or decisions.max() >= n_decisions):
+        bad = decisions[(decisions < 0) | (decisions >= n_decisions)][0]
+        raise InvalidInstanceError(f"decisions: expected integers in [0, {n_decisions}), found {bad}",
+                                   argument="decisions")
+    return features, mask, decisions
+
+
+def random_evidence_masks(n: int, n_features: int, n_evidence: int, seed=None) -> np.ndarray:
+    """Draw ``n`` uniformly random evidence masks with exactly ``n_evidence`` revealed features each.
+
+    Returns
+    -------
+    ndarray, shape (n, n_features), bool
+    """
+    n = check_integer("n", n, minimum=0)
+    n_features = check_integer("n_features", n_features, minimum=1)
+    n_evidence = check_integer("n_evidence", n_evidence, minimum=0, maximum=n_features)
+    rng = as_generator(seed)
+    if n_evidence == n_features:
+        return np.ones((n, n_features), dtype=bool)
+    keys = rng.random((n, n_features))
+    # The n_evidence smallest of iid uniforms form a uniformly random subset of that size.
+    chosen = np.argpartition(keys, n_evidence, axis=1)[:, :n_evidence] if n_evidence else np.empty((n, 0), int)
+    mask = np.zeros((n, n_features), dtype=bool)
+    np.put_along_axis(mask, chosen, True, axis=1)
+    return mask
+
+
+def debate_outcome(judge, features, mask, decisions_1, decisions_2) -> np.ndarray:
+    """Outcome ``sign(J(a1|x_m) - J(a2|x_m))`` in {-1, 0, 1} (int8) for the debater arguing ``a1``."""
+    features = np.atleast_2d(np.asarray(features, dtype=float))
+    mask = np.atleast_2d(np.asarray(mask, dtype=bool))
+    n = features.shape[0]
+    d1 = np.broadcast_to(np.asarray(decisions_1, dtype=np.int64), (n,))
+    d2 = np.broadcast_to(np.asarray(decisions_2, dtype=np.int64), (n,))
+    s = judge.score(np.concatenate([features, features]), np.concatenate([mask, mask]),
+                    np.concatenate([d1, d2]))
+    return np.sign(s[:n] - s[n:]).astype(np.int8)
+
+
+def judge_accuracy(judge, features, winners, losers, masks) -> float:
+    """Fraction of preference pairs the judge orders correctly on the given evidence; a tie counts 1/2."""
+    out = debate_outcome(judge, features, masks, winners, losers)
+    return float(np.mean((out.astype(float) + 1.0) / 2.0)) if out.size else float("nan")
+
+
+@dataclass(frozen=True)
+class LinearJudge:
+    r"""Linear judge :math:`J(a \mid x_m) = \sum_f m_f\, w_{a f}\, x_f + b_a`.
+
+    Parameters
+    ----------
+    weights : array_like, shape (D, F)
+        One weight per (decision, feature).
+    bias : array_like, shape (D,), optional
+        Per-decision prior score (default zeros).
+    """
+
+    weights: np.ndarray
+    bias: np.ndarray | None = None
+
+    def __post_init__(self):
+        w = check_array("weights", self.weights, ndim=2)
+        b = np.zeros(w.shape[0]) if self.bias is None else check_array("bias", self.bias, shape=(w.shape[0],))
+        w.setflags(write=False)
+        b = np.array(b, dtype=float)
+        b.setflags(write=False)
+        object.__setattr__(self, "weights", w)
+        object.__setattr__(self, "bias", b)
+
+    @property
+    def n_decisions(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.weights.shape[1]
+
+    def score(self, features, mask, decisions) -> np.ndarray:
+        features, mask, decisions = validate_judge_batch(features, mask, decisions, n_features=self.n_features,
+                                                         n_decisions=self.n_decisions)
+        return np.einsum("nf,nf->n", np.where(mask, features, 0.0), self.weights[decisions]) + self.bias[decisions]
+
+    def score_masks(self, features, masks, decisions) -> np.ndarray:
+        """Scores of one state under many masks for a few decisions: ``(n_masks, len(decisions))``.
+
+        Same numbers as :meth:`score` on the broadcast batch; used by the exact solver.
+        """
+        x = np.asarray(features, dtype=float)
+        d = np.asarray(decisions, dtype=np.int64)
+        return np.asarray(masks, dtype=float) @ (x[:, None] * self.weights[d].T) + self.bias[d]
+
+
+@dataclass(frozen=True)
+class ConstantJudge:
+    """A judge that ignores the evidence and scores every decision 0: every debate is a tie."""
+
+    n_decisions: int | None = None
+
+    def score(self, features, mask, decisions) -> np.ndarray:
+        features, mask, decisions = validate_judge_batch(features, mask, decisions, n_decisions=self.n_decisions)
+        return np.zeros(features.shape[0])
+
+
+@dataclass(frozen=True)
+class TrainingHistory:
+    """Per-epoch mean training loss and (if validation data were given) validation accuracy."""
+
+    loss: tuple[float, ...]
+    validation_accuracy: tuple[float, ...]
+
+
+class BradleyTerryJudge:
+    r"""Bradley–Terry judge: an MLP scorer on (masked values, mask, one-hot decision), trained by Adam.
+
+    Parameters
+    ----------
+    n_features : int
+        F, the length of a state's feature vector.
+    n_decisions : int
+        D, the number of decisions.
+    n_evidence : int
+        L, the number of revealed features in each training sample's random evidence mask (ignored when
+        ``ideal``).
+    hidden : tuple of int
+        Hidden layer widths (ReLU).  ``()`` gives the per-decision linear scorer
+        :math:`J(a|x_m) = w_a \cdot (x \odot m) + v_a \cdot m + b_a`.
+    ideal : bool
+        Train and score on the full state, ignoring the evidence masks (the paper's ideal judge).
+    seed : int or Generator
+        Seeds the initial weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(2000, 6)); better = (x[:, 0] > 0).astype(int)
+    >>> judge = BradleyTerryJudge(6, 2, n_evidence=3, hidden=(16,), seed=0)
+    >>> _ = judge.fit(x, better, 1 - better, epochs=30, learning_rate=1e-2, seed=1)
+    >>> judge.accuracy(x, better, 1 - better, masks=np.ones_like(x, dtype=bool)) > 0.9
+    True
+    """
+
+    def __init__(self, n_features: int, n_decisions: int, *, n_evidence: int | None = None,
+                 hidden: tuple[int, ...] = (64,), ideal: bool = False, seed=0):
+        self.n_features = check_integer("n_features", n_features, minimum=1)
+        self.n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
+        self.ideal = bool(ideal)
+        if n_evidence is None:
+            if not self.ideal:
+                raise InvalidInstanceError("n_evidence: expected an integer in [0, n_features] for a non-ideal "
+                                           "judge, found None", argument="n_evidence")
+            n_evidence = self.n_features
+        self.n_evidence = check_integer("n_evidence", n_evidence, minimum=0, maximum=self.n_features)
+        hidden = tuple(hidden)
+        for i, h in enumerate(hidden):
+            check_integer(f"hidden[{i}]", h, minimum=1)
+        self.hidden = hidden
+        rng = as_generator(seed)
+        if not hidden:
+            # Per-decision linear scorer J(a|x_m) = w_a . (x ⊙ m) + v_a . m + b_a (a linear model on the
+            # concatenated input could not couple features to decisions).
+            self.weights = [rng.normal(0.0, 0.01, size=(self.n_decisions, 2 * self.n_features + 1))]
+            self.biases = []
+            self.history = None
+            return
+        sizes = (2 * self.n_features + self.n_decisions, *hidden, 1)
+        # He initialisation for ReLU layers; the output layer has no bias (it cancels in score differences).
+        self.weights = [rng.normal(0.0, np.sqrt(2.0 / a), size=(a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+        self.biases = [np.zeros(b) for b in sizes[1:-1]]
+        self.history: TrainingHistory | None = None
+
+    # ------------------------------------------------------------------ forward / backward
+    def _effective_mask(self, mask: np.ndarray) -> np.ndarray:
+        return np.ones_like(mask, dtype=bool) if self.ideal else mask
+
+    def _forward(self, features, mask, decisions, keep: bool):
+        F = self.n_features
+        W0 = self.weights[0]
+        xm = np.where(mask, features, 0.0)
+        if not self.hidden:
+            Wd = W0[decisions]
+            z = np.einsum("nf,nf->n", xm, Wd[:, :F]) + np.einsum("nf,nf->n", mask, Wd[:, F:2 * F]) + Wd[:, 2 * F]
+            return z, ([(xm, mask)] if keep else None)
+        # The one-hot block of the input multiplies W0 as a row gather, far cheaper than a matmul.
+        z = xm @ W0[:F] + mask.astype(float) @ W0[F:2 * F] + W0[2 * F + decisions]
+        acts = [(xm, mask)]
+        for layer in range(1, len(self.weights)):
+            z = z + self.biases[layer - 1]
+            h = np.maximum(z, 0.0)
+            acts.append(h)
+            z = h @ self.weights[layer]
+        return z[:, 0], (acts if keep else None)
+
+    def _backward(self, acts, decisions, grad_out):
+        if not self.hidden:
+            xm, mask = acts[0]
+            inputs = np.concatenate([xm, mask.astype(float), np.ones((xm.shape[0], 1))], axis=1)
+            inputs *= grad_out[:, None]
+            onehot = np.zeros((self.n_decisions, xm.shape[0]))
+            onehot[decisions, np.arange(xm.shape[0])] = 1.0
+            return [onehot @ inputs], []
+        grads_w = [None] * len(self.weights)
+        grads_b = [None] * len(self.biases)
+        g = grad_out[:, None]
+        for layer in range(len(self.weights) - 1, 0, -1):
+            h = acts[layer]
+            grads_w[layer] = h.T @ g
+            g = (g @ self.weights[layer].T) * (h > 0)
+            grads_b[layer - 1] = g.sum(0)
+        xm, mask = acts[0]
+        F, D = self.n_features, self.n_decisions
+        g0 = np.empty_like(self.weights[0])
+        g0[:F] = xm.T @ g
+        g0[F:2 * F] = mask.T.astype(float) @ g
+        g0[2 * F:] = 0.0
+        np.add.at(g0[2 * F:], decisions, g)
+        grads_w[0] = g0
+        return grads_w, grads_b
+
+    def score(self, features, mask, decisions) -> np.ndarray:
+        """Scores ``J(a | x ⊙ m)`` for a batch (the mask is ignored by an ideal judge)."""
+        features, mask, decisions = validate_judge_batch(features, mask, decisions, n_features=self.n_features,
+                                                         n_decisions=self.n_decisions)
+        mask = self._effective_mask(mask)
+        out = np.empty(features.shape[0])
+        chunk = 32768
+        for start in range(0, features.shape[0], chunk):
+            sl = slice(start, start + chunk)
+            out[sl] = self._forward(features[sl], mask[sl], decisions[sl], keep=False)[0]
+        return out
+
+    def score_masks(self, features, masks, decisions) -> np.ndarray:
+        """Scores of one state under many masks for a few decisions: ``(n_masks, len(decisions))``.
+
+        Same numbers as :meth:`score` on the broadcast batch (up to float rounding), but the first layer is
+        one matmul per chunk shared by all decisions; used by the exact solver.
+        """
+        x = np.asarray(features, dtype=float)
+        d = np.asarray(decisions, dtype=np.int64)
+        masks = self._effective_mask(np.asarray(masks, dtype=bool))
+        F = self.n_features
+        W0 = self.weights[0]
+        out = np.empty((masks.shape[0], d.size))
+        chunk = 32768
+        if not self.hidden:
+            Wd = W0[d]  # (k, 2F+1)
+            A = x[:, None] * Wd[:, :F].T + Wd[:, F:2 * F].T
+            for start in range(0, masks.shape[0], chunk):
+                out[start:start + chunk] = masks[start:start + chunk] @ A + Wd[:, 2 * F]
+            return out
+        # (x ⊙ m) W_x + m W_m = m (diag(x) W_x + W_m)
+        A = x[:, None] * W0[:F] + W0[F:2 * F]
+        for start in range(0, masks.shape[0], chunk):
+            base = masks[start:start + chunk].astype(float) @ A + self.biases[0]
+            for j, a in enumerate(d):
+                z = base + W0[2 * F + a]
+                for layer in range(1, len(self.weights)):
+                    h = np.maximum(z, 0.0)
+                    z = h @ self.weights[layer]
+                    if layer < len(self.weights) - 1:
+                        z = z + self.biases[layer]
+                out[start:start + chunk, j] = z[:, 0]
+        return out
+
+    # ------------------------------------------------------------------ training
+    def _check_pairs(self, features, winners, losers):
+        features = check_array("features", features, ndim=2)
+        if features.shape[1] != self.n_features:
+            raise InvalidInstanceError(f"features: expected {self.n_features} columns, found {features.shape[1]}",
+                                       argument="features")
+        n = features.shape[0]
+        out = []
+        for name, d in (("winners", winners), ("losers", losers)):
+            d = np.asarray(d)
+            if d.shape != (n,) or (d.size and d.dtype.kind not in "iu"):
+                raise InvalidInstanceError(f"{name}: expected an integer array of shape {(n,)}, found shape "
+                                           f"{d.shape} and dtype {d.dtype}", argument=name)
+            if d.size and (d.min() < 0 or d.max() >= self.n_decisions):
+                raise InvalidInstanceError(f"{name}: expected integers in [0, {self.n_decisions}), found "
+                                           f"{d[(d < 0) | (d >= self.n_decisions)][0]}", argument=name)
+            out.append(d.astype(np.int64))
+        if n and np.any(out[0] == out[1]):
+            i = int(np.flatnonzero(out[0] == out[1])[0])
+            raise InvalidInstanceError(f"losers: expected a decision different from the winner, found both "
+                                       f"{out[0][i]} at index {i}", argument="losers")
+        return features, out[0], out[1]
+
+    def fit(self, features, winners, losers, *, epochs: int = 20, batch_size: int = 256,
+            learning_rate: float = 5e-3, weight_decay: float = 0.0, validation=None, seed=None):
+        """Train on preference triples ``(features[i], winners[i] ≻ losers[i])`` by minibatch Adam.
+
+        Each sample gets a fresh uniformly random evidence mask of ``n_evidence`` features in every epoch
+        (full masks for an ideal judge); the same mask is shown for the winner and the loser.
+
+        Parameters
+        ----------
+        features : array_like, shape (n, F)
+        winners, losers : array_like of int, shape (n,)
+        epochs, batch_size : int
+        learning_rate : float
+            Adam step size (betas 0.9, 0.999; eps 1e-8).
+        weight_decay : float
+            L2 penalty coefficient on the weight matrices.
+        validation : tuple (features, winners, losers), optional
+            Held-out pairs; accuracy on them (with random masks of ``n_evidence``, drawn once) is recorded
+            after every epoch in ``history.validation_accuracy``.
+        seed : int or Generator
+            Seeds the minibatch order and evidence masks.
+
+        Returns
+        -------
+        self
+        """
+        features, winners, losers = self._check_pairs(features, winners, losers)
+        epochs = check_integer("epochs", epochs, minimum=1)
+        batch_size = check_integer("batch_size", batch_size, minimum=1)
+        learning_rate = check_positive("learning_rate", learning_rate)
+        weight_decay = check_nonnegative("weight_decay", weight_decay)
+        if features.shape[0] == 0:
+            raise InvalidInstanceError("features: expected at least one preference pair, found 0",
+                                       argument="features")
+        rng = as_generator(seed)
+        val_masks = None
+        if validation is not None:
+            vx, vw, vl = self._check_pairs(*validation)
+            val_masks = random_evidence_masks(vx.shape[0], self.n_features, self.n_evidence, seed=rng)
+        params = self.weights + self.biases
+        m1 = [np.zeros_like(p) for p in params]
+        m2 = [np.zeros_like(p) for p in params]
+        b1, b2, eps = 0.9, 0.999, 1e-8
+        step = 0
+        n = features.shape[0]
+        losses, accs = [], []
+        for _ in range(epochs):
+            order = rng.permutation(n)
+            masks = random_evidence_masks(n, self.n_features, self.n_evidence, seed=rng)
+            masks = self._effective_mask(masks)
+            total = 0.0
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                b = idx.size
+                x = np.concatenate([features[idx], features[idx]])
+                m = np.concatenate([masks[idx], masks[idx]])
+                d = np.concatenate([winners[idx], losers[idx]])
+                s, acts = self._forward(x, m, d, keep=True)
+                margin = s[:b] - s[b:]
+                # loss = softplus(-margin); d loss / d margin = -sigmoid(-margin)
+                total += float(np.sum(np.logaddexp(0.0, -margin)))
+                g_margin = -0.5 * (1.0 - np.tanh(margin / 2.0)) / b
+                grad_out = np.concatenate([g_margin, -g_margin])
+                gw, gb = self._backward(acts, d, grad_out)
+                if weight_decay:
+                    gw = [g + weight_decay * w for g, w in zip(gw, self.weights)]
+                grads = gw + gb
+                step += 1
+                for p, g, a, v in zip(params, grads, m1, m2):
+                    a *= b1
+                    a += (1 - b1) * g
+                    v *= b2
+                    v += (1 - b2) * g * g
+                    p -= learning_rate * (a / (1 - b1 ** step)) / (np.sqrt(v / (1 - b2 ** step)) + eps)
+            losses.append(total / n)
+            if val_masks is not None:
+                accs.append(judge_accuracy(self, vx, vw, vl, val_masks))
+        self.history = TrainingHistory(tuple(losses), tuple(accs))
+        return self
+
+    def accuracy(self, features, winners, losers, *, masks=None, n_evidence: int | None = None,
+                 seed=None) -> float:
+        """Fraction of pairs ordered correctly (a tie counts 1/2).
+
+        With ``masks`` given, the judge sees exactly that evidence (e.g. the debaters' evidence); otherwise
+        random masks of ``n_evidence`` features (default: the judge's own ``n_evidence``) drawn from ``seed``.
+        """
+        features, winners, losers = self._check_pairs(features, winners, losers)
+        if masks is None:
+            L = self.n_evidence if n_evidence is None else check_integer("n_evidence", n_evidence, minimum=0,
+                                                                         maximum=self.n_features)
+            masks = random_evidence_masks(features.shape[0], self.n_features, L, seed=seed)
+        return judge_accuracy(self, features, winners, losers, masks)
+
+    def __repr__(self) -> str:
+        return (f"BradleyTerryJudge(n_features={self.n_features}, n_decisions={self.n_decisions}, "
+                f"n_evidence={self.n_evidence}, hidden={self.hidden}, ideal={self.ideal})")

@@ -1,0 +1,664 @@
+r"""Hiring several agents to acquire costly information: the model.
+
+A principal hires agents :math:`i = 0, \dots, n-1`.  Agent *i* picks an effort
+:math:`b_i \in \{0, \dots, |B_i| - 1\}` at cost :math:`c_i(b_i) \ge 0`; a state
+:math:`\theta \sim \mu` is drawn, and the agents observe a signal profile :math:`s = (s_0, \dots, s_{n-1})`
+drawn from a *joint* law :math:`P(s \mid b, \theta)` (signals may be correlated given the state).  The
+principal takes an action :math:`a` with utility :math:`u(a, \theta) \in [0, 1]` and pays agent *i*
+:math:`0 \le \gamma_i \le M`.  Everything the mathematics needs is the joint
+
+.. math::  q_b(s, \theta) = \mu(\theta) \, P(s \mid b, \theta).
+
+A (correlated) mechanism is a triple :math:`(\phi, \pi, \gamma)`: a distribution :math:`\phi` over
+recommended effort profiles, a decision :math:`\pi(a \mid b, \hat s)` and payments
+:math:`\gamma_i(b, \hat s, \theta)` from the recommended profile, all reports and the realised state.  Under
+obedience and truthful reporting the principal earns
+
+.. math::  \sum_b \phi(b) \sum_{s, \theta} q_b(s, \theta)
+           \Big[\sum_a \pi(a \mid b, s) u(a, \theta) - \sum_i \gamma_i(b, s, \theta)\Big].
+
+The Bayes decision :math:`\arg\max_a \sum_\theta q_b(s, \theta) u(a, \theta)` maximises the first term, and
+gives the value of information :math:`V(b) = \sum_s \max_a \sum_\theta q_b(s, \theta) u(a, \theta)`.
+
+This module holds the two data types, :class:`HiringInstance` and :class:`Mechanism`; incentive audits
+live in :mod:`mechsim.hiring.audit`, optimal mechanisms in :mod:`mechsim.solvers.hiring_lp`.
+
+Array conventions (``n`` agents, ``n_efforts = (|B_0|, ...)``, ``n_signals = (|S_0|, ...)``):
+
+- ``prior``: ``(n_states,)``
+- ``costs``: tuple of ``n`` arrays, ``costs[i]`` of shape ``(n_efforts[i],)``
+- ``signal_law``, ``joint``: ``(*n_efforts, *n_signals, n_states)``
+- ``utility``: ``(n_actions, n_states)``
+- ``Mechanism.recommendation``: ``(*n_efforts,)``; ``payments``: ``(n_agents, *n_efforts, *n_signals, n_states)``;
+  ``decision``: ``(*n_efforts, *n_signals, n_actions)``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from mechsim.errors import InvalidInstanceError
+from mechsim.validation import (
+    PROBABILITY_ATOL,
+    as_generator,
+    check_array,
+    check_in_range,
+    check_integer,
+    check_positive,
+    check_probability_vector,
+    check_shape,
+    check_stochastic,
+)
+
+__all__ = ["HiringInstance", "Mechanism", "bayes_decision", "value_of_information"]
+
+
+def _readonly(arr: np.ndarray) -> np.ndarray:
+    arr = np.array(arr, dtype=float, copy=True)
+    arr.setflags(write=False)
+    return arr
+
+
+def _per_agent(name: str, value, n_agents: int, minimum: int) -> tuple[int, ...]:
+    """An int (same for every agent) or a sequence of ``n_agents`` ints."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return (check_integer(name, value, minimum=minimum),) * n_agents
+    if isinstance(value, Sequence) or isinstance(value, np.ndarray):
+        values = tuple(value)
+        if len(values) != n_agents:
+            raise InvalidInstanceError(
+                f"{name}: expected an integer or a sequence of {n_agents} integers (one per agent), "
+                f"found a sequence of length {len(values)}", argument=name)
+        return tuple(check_integer(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(values))
+    raise InvalidInstanceError(
+        f"{name}: expected an integer or a sequence of {n_agents} integers, found {type(value).__name__}",
+        argument=name)
+
+
+def value_of_information(joint: np.ndarray, utility: np.ndarray, n_agents: int) -> np.ndarray:
+    r"""Value of information :math:`V(b) = \sum_s \max_a \sum_\theta q_b(s,\theta) u(a,\theta)`.
+
+    Parameters
+    ----------
+    joint : ndarray, shape ``(*n_efforts, *n_signals, n_states)``
+        :math:`q_b(s, \theta)` (need not be normalised; estimates are accepted).
+    utility : ndarray, shape ``(n_actions, n_states)``
+    n_agents : int
+
+    Returns
+    -------
+    ndarray, shape ``(*n_efforts,)``
+    """
+    expected = joint @ utility.T  # (*n_efforts, *n_signals, n_actions)
+    best = expected.max(axis=-1)
+    return best.sum(axis=tuple(range(n_agents, 2 * n_agents)))
+
+
+def bayes_decision(joint: np.ndarray, utility: np.ndarray) -> np.ndarray:
+    r"""Deterministic Bayes decision as a one-hot distribution over actions.
+
+    For every profile ``b`` and report profile ``s`` the action maximising
+    :math:`\sum_\theta q_b(s,\theta) u(a,\theta)` gets probability one (ties: lowest action index).
+    Zero-probability report profiles get the prior-optimal action of that zero column, i.e. action 0 when
+    every action scores 0.
+
+    Returns
+    -------
+    ndarray, shape ``(*n_efforts, *n_signals, n_actions)``
+    """
+    expected = joint @ utility.T
+    best = expected.argmax(axis=-1)
+    decision = np.zeros(expected.shape)
+    np.put_along_axis(decision, best[..., None], 1.0, axis=-1)
+    return decision
+
+
+@dataclass(frozen=True, eq=False)
+class HiringInstance:
+    r"""A hiring problem: prior, effort costs, joint signal law, principal's utility and payment cap.
+
+    Parameters
+    ----------
+    prior : array_like, shape ``(n_states,)``
+        Prior :math:`\mu` over states (sums to 1 within 1e-9).
+    costs : sequence of ``n_agents`` array_like
+        ``costs[i]`` has shape ``(n_efforts_i,)``: non-negative effort costs :math:`c_i(b_i)`.
+    signal_law : array_like, shape ``(*n_efforts, *n_signals, n_states)``
+        :math:`P(s \mid b, \theta)`; every ``(b, theta)`` slice sums to 1 over the signal axes.
+    utility : array_like, shape ``(n_actions, n_states)``
+        :math:`u(a, \theta) \in [0, 1]`.
+    payment_cap : float, default 1.0
+        Limited-liability cap ``M > 0`` (payments lie in ``[0, M]``).
+
+    All arrays are copied and made read-only.  Raises :class:`~mechsim.errors.InvalidInstanceError`
+    (a ``ValueError``) naming the argument on any inconsistency.
+
+    Examples
+    --------
+    >>> inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.5, seed=0)
+    >>> inst.n_agents, inst.n_efforts, inst.joint.shape
+    (2, (2, 2), (2, 2, 2, 2, 2))
+    """
+
+    prior: np.ndarray
+    costs: tuple
+    signal_law: np.ndarray
+    utility: np.ndarray
+    payment_cap: float = 1.0
+
+    def __post_init__(self):
+        prior = check_probability_vector("prior", self.prior)
+        if isinstance(self.costs, (str, bytes)) or not isinstance(self.costs, (Sequence, np.ndarray)):
+            raise InvalidInstanceError(
+                "costs: expected a sequence with one 1-D cost array per agent, "
+                f"found {type(self.costs).__name__}", argument="costs")
+        n = len(self.costs)
+        if n < 1:
+            raise InvalidInstanceError("costs: expected at least one agent, found an empty sequence",
+                                       argument="costs")
+        costs = []
+        for i, c in enumerate(self.costs):
+            arr = check_array(f"costs[{i}]", c, ndim=1)
+            if arr.size < 1:
+                raise InvalidInstanceError(f"costs[{i}]: expected at least one effort level, found none",
+                                           argument="costs")
+            check_in_range(f"costs[{i}]", arr, low=0.0)
+            costs.append(_readonly(arr))
+        n_efforts = tuple(c.size for c in costs)
+        law = check_array("signal_law", self.signal_law)
+        if law.ndim != 2 * n + 1:
+            raise InvalidInstanceError(
+                f"signal_law: expected {2 * n + 1} dimensions (*n_efforts, *n_signals, n_states) for {n} "
+                f"agents, found shape {law.shape}", argument="signal_law")
+        check_shape("signal_law", law, (*n_efforts, *([None] * n), prior.size))
+        check_stochastic("signal_law", law, axis=tuple(range(n, 2 * n)))
+        utility = check_array("utility", self.utility, ndim=2, shape=(None, prior.size))
+        if utility.shape[0] < 1:
+            raise InvalidInstanceError("utility: expected at least one action row, found none",
+                                       argument="utility")
+        check_in_range("utility", utility, low=0.0, high=1.0)
+        cap = check_positive("payment_cap", self.payment_cap)
+        object.__setattr__(self, "prior", _readonly(prior))
+        object.__setattr__(self, "costs", tuple(costs))
+        object.__setattr__(self, "signal_law", _readonly(law))
+        object.__setattr__(self, "utility", _readonly(utility))
+        object.__setattr__(self, "payment_cap", cap)
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_agents(self) -> int:
+        """Number of agents ``n``."""
+        return len(self.costs)
+
+    @property
+    def n_efforts(self) -> tuple[int, ...]:
+        """Effort levels per agent ``(|B_0|, ..., |B_{n-1}|)``."""
+        return tuple(c.size for c in self.costs)
+
+    @property
+    def n_signals(self) -> tuple[int, ...]:
+        """Signals per agent ``(|S_0|, ..., |S_{n-1}|)``."""
+        n = self.n_agents
+        return tuple(self.signal_law.shape[n:2 * n])
+
+    @property
+    def n_states(self) -> int:
+        """Number of states ``|Theta|``."""
+        return self.prior.size
+
+    @property
+    def n_actions(self) -> int:
+        """Number of principal actions."""
+        return self.utility.shape[0]
+
+    @property
+    def n_profiles(self) -> int:
+        """Number of effort profiles ``|B| = prod_i |B_i|``."""
+        return int(np.prod(self.n_efforts))
+
+    # --------------------------------------------------------------- derived
+    @cached_property
+    def joint(self) -> np.ndarray:
+        r""":math:`q_b(s, \theta) = \mu(\theta) P(s \mid b, \theta)`, shape ``(*n_efforts, *n_signals, n_states)``."""
+        return _readonly(self.signal_law * self.prior)
+
+    @cached_property
+    def value_of_information(self) -> np.ndarray:
+        r""":math:`V(b) = \sum_s \max_a \sum_\theta q_b(s,\theta) u(a,\theta)`, shape ``(*n_efforts,)``."""
+        return _readonly(value_of_information(self.joint, self.utility, self.n_agents))
+
+    def bayes_decision(self) -> np.ndarray:
+        """One-hot Bayes decision, shape ``(*n_efforts, *n_signals, n_actions)`` (see :func:`bayes_decision`)."""
+        return bayes_decision(self.joint, self.utility)
+
+    def marginal(self, i: int) -> np.ndarray:
+        r"""Agent *i*'s signal marginal :math:`P_i(s_i \mid b, \theta)`.
+
+        Returns
+        -------
+        ndarray, shape ``(*n_efforts, n_signals[i], n_states)``
+            Depends on the whole profile ``b`` in general; see :meth:`own_marginal`.
+        """
+        i = self._agent(i)
+        n = self.n_agents
+        others = tuple(n + j for j in range(n) if j != i)
+        return self.signal_law.sum(axis=others)
+
+    def own_marginal(self, i: int, atol: float = PROBABILITY_ATOL) -> np.ndarray:
+        r"""Agent *i*'s marginal as a function of its own effort only, :math:`P_i(s_i \mid b_i, \theta)`.
+
+        Returns
+        -------
+        ndarray, shape ``(n_efforts[i], n_signals[i], n_states)``
+
+        Raises
+        ------
+        InvalidInstanceError
+            If the marginal depends on other agents' efforts by more than ``atol``.
+        """
+        i = self._agent(i)
+        marg = np.moveaxis(self.marginal(i), i, 0)
+        flat = marg.reshape(marg.shape[0], -1, *marg.shape[-2:])
+        dev = np.abs(flat - flat[:, :1]).max(initial=0.0)
+        if dev > atol:
+            raise InvalidInstanceError(
+                f"signal_law: expected agent {i}'s signal marginal to depend on its own effort only "
+                f"(within {atol:g}), found a dependence on other agents' efforts of {dev:.3g}",
+                argument="signal_law")
+        return flat[:, 0]
+
+    @cached_property
+    def has_own_effort_marginals(self) -> bool:
+        """Whether every agent's signal marginal depends only on its own effort (the online assumption)."""
+        try:
+            for i in range(self.n_agents):
+                self.own_marginal(i)
+        except InvalidInstanceError:
+            return False
+        return True
+
+    def cost_differences(self, i: int) -> np.ndarray:
+        """``C_i[b, b'] = c_i(b) - c_i(b')``, shape ``(n_efforts[i], n_efforts[i])``."""
+        c = self.costs[self._agent(i)]
+        return c[:, None] - c[None, :]
+
+    def _agent(self, i) -> int:
+        return check_integer("i", i, minimum=0, maximum=self.n_agents - 1)
+
+    # ------------------------------------------------------------ equality
+    def __eq__(self, other):
+        if not isinstance(other, HiringInstance):
+            return NotImplemented
+        return (self.payment_cap == other.payment_cap and self.n_efforts == other.n_efforts
+                and np.array_equal(self.prior, other.prior)
+                and all(np.array_equal(a, b) for a, b in zip(self.costs, other.costs))
+                and self.signal_law.shape == other.signal_law.shape
+                and np.array_equal(self.signal_law, other.signal_law)
+                and np.array_equal(self.utility, other.utility))
+
+    __hash__ = None
+
+    def __repr__(self):
+        return (f"HiringInstance(n_agents={self.n_agents}, n_efforts={self.n_efforts}, "
+                f"n_signals={self.n_signals}, n_states={self.n_states}, n_actions={self.n_actions}, "
+                f"payment_cap={self.payment_cap:g})")
+
+    # ------------------------------------------------------------ permutation
+    def permute_agents(self, order: Sequence[int]) -> "HiringInstance":
+        """The same instance with agents relabelled: new agent ``j`` is old agent ``order[j]``."""
+        n = self.n_agents
+        order = [check_integer(f"order[{j}]", o, minimum=0, maximum=n - 1) for j, o in enumerate(order)]
+        if sorted(order) != list(range(n)):
+            raise InvalidInstanceError(f"order: expected a permutation of 0..{n - 1}, found {order}",
+                                       argument="order")
+        axes = [*order, *(n + o for o in order), 2 * n]
+        return HiringInstance(self.prior, [self.costs[o] for o in order],
+                              np.transpose(self.signal_law, axes), self.utility, self.payment_cap)
+
+    # ------------------------------------------------------------ generator
+    @classmethod
+    def random(cls, n_agents: int, n_efforts, n_signals, n_states: int, n_actions: int,
+               correlation: float = 0.0, seed=None, *, payment_cap: float = 1.0,
+               cost_margin: float = 0.25, min_informativeness: float = 0.3,
+               max_informativeness: float = 1.0, concentration: float = 0.5,
+               alignment: float = 3.0) -> "HiringInstance":
+        r"""Draw a random instance whose signals get more informative with effort.
+
+        Agent *i*'s marginal at effort *k* is a Blackwell garbling of its marginal at effort *k+1*:
+
+        .. math::  P_i(\cdot \mid k, \theta) = (1 - w_k)\, U + w_k\, D_i(\cdot \mid \theta),
+
+        with :math:`U` uniform over signals, informativeness :math:`w_k` evenly spaced from
+        ``min_informativeness`` to ``max_informativeness``, and
+        :math:`D_i(\cdot\mid\theta) \sim \text{Dirichlet}(\alpha + a\,[s \leftrightarrow \theta])`,
+        where each signal is aligned with one state (``s mod n_states``) and ``alignment`` :math:`a`
+        boosts it, so that different states leave different traces.
+
+        Costs: :math:`c_i(0) = 0`, and the other costs are random among those under which every effort
+        can be made the agent's unique best response (exerting it and reporting truthfully beats every
+        other effort and reporting map) with a margin of at least ``cost_margin`` times the best margin any
+        cost vector allows.  This is computed with two small LPs per agent (``scipy.optimize.linprog``);
+        the draw is the mixture, with a uniform weight, of the margin-maximising costs and a random vertex
+        of that set.  When no cost vector separates the efforts (a single signal or state), costs are
+        increasing random numbers below ``0.1 M``.
+
+        Signals are coupled across agents by mixing the product of the marginals with their comonotone
+        coupling (``s_i = F_i^{-1}(U)`` for one common uniform ``U``):
+
+        .. math::  P(s \mid b, \theta) = (1-\kappa) \prod_i P_i(s_i \mid b_i, \theta)
+                   + \kappa\, \mathrm{Comon}(P_0, \dots, P_{n-1})(s),
+
+        which preserves every marginal, so ``correlation=0`` (:math:`\kappa`) gives conditionally
+        independent signals, and every agent's marginal depends only on its own effort.
+
+        The utility is half uniform noise, half a reward for the action matching the state
+        (``a mod n_states == theta``), so information is worth acquiring.
+
+        Parameters
+        ----------
+        n_agents : int
+        n_efforts, n_signals : int or sequence of int
+            Per agent (an int means the same for everybody), each ``>= 1``.
+        n_states, n_actions : int
+        correlation : float in [0, 1]
+            Weight :math:`\kappa` of the comonotone coupling.
+        seed : None, int or numpy.random.Generator
+        payment_cap : float
+            ``M``.
+        cost_margin : float in [0, 1]
+            See above; 1 gives the margin-maximising costs.
+        min_informativeness, max_informativeness : float
+            :math:`w_0` and :math:`w_{K-1}` with ``0 < min <= max <= 1``.
+        concentration, alignment : float
+            Dirichlet base parameter and the extra weight on each state's aligned signal.
+        """
+        n = check_integer("n_agents", n_agents, minimum=1)
+        efforts = _per_agent("n_efforts", n_efforts, n, 1)
+        signals = _per_agent("n_signals", n_signals, n, 1)
+        n_states = check_integer("n_states", n_states, minimum=1)
+        n_actions = check_integer("n_actions", n_actions, minimum=1)
+        check_in_range("correlation", correlation, 0.0, 1.0)
+        check_in_range("cost_margin", cost_margin, 0.0, 1.0)
+        check_positive("min_informativeness", min_informativeness)
+        check_in_range("max_informativeness", max_informativeness, float(min_informativeness), 1.0)
+        check_positive("concentration", concentration)
+        check_in_range("alignment", alignment, 0.0)
+        cap = check_positive("payment_cap", payment_cap)
+        rng = as_generator(seed)
+
+        prior = rng.dirichlet(np.full(n_states, 2.0))
+        # Half noise, half "match the state": information is worth acquiring.
+        matches = (np.arange(n_actions)[:, None] % n_states) == np.arange(n_states)[None, :]
+        utility = 0.5 * rng.uniform(0.0, 1.0, size=(n_actions, n_states)) + 0.5 * matches
+        marginals, costs = [], []
+        for i in range(n):
+            k_i, m_i = efforts[i], signals[i]
+            w = np.linspace(min_informativeness, max_informativeness, k_i) if k_i > 1 \
+                else np.array([max_informativeness])
+            aligned = (np.arange(m_i)[:, None] % n_states == np.arange(n_states)[None, :]) if m_i >= n_states \
+                else (np.arange(n_states)[None, :] % m_i == np.arange(m_i)[:, None])
+            informative = np.stack([rng.dirichlet(concentration + alignment * aligned[:, t])
+                                    for t in range(n_states)], axis=1)  # (m_i, n_states)
+            marg = (1 - w)[:, None, None] / m_i + w[:, None, None] * informative[None]
+            marginals.append(marg)
+            costs.append(_inducible_costs(marg * prior, cap, float(cost_margin), rng))
+        law = _couple(marginals, efforts, signals, n_states, float(correlation))
+        return cls(prior, costs, law, utility, cap)
+
+
+def _inducible_costs(q: np.ndarray, cap: float, keep: float, rng: np.random.Generator) -> np.ndarray:
+    """Random costs under which every effort is inducible with margin >= ``keep`` x the best margin.
+
+    ``q[k]`` is the agent's joint ``mu(theta) P(s | k, theta)``, shape ``(K, S, T)``.  Variables of the LP:
+    costs ``c`` (``c_0 = 0``), one scoring rule ``g_k in [0, M]`` per effort, best-misreport values
+    ``z[k, k', s]`` and the common margin ``iota``; rows as in
+    :func:`mechsim.solvers.hiring_lp.inducing_scoring_rules`, which are linear in ``c`` as well.
+    """
+    from scipy.optimize import linprog
+
+    K, S, T = q.shape
+    if K == 1:
+        return np.zeros(1)
+    G = S * T
+    g0, z0 = K, K + K * G
+    pairs = [(k, p) for k in range(K) for p in range(K) if p != k]
+    n_cols = z0 + len(pairs) * S + 1
+    iota = n_cols - 1
+    g_idx = g0 + np.arange(K * G).reshape(K, S, T)
+    rows = []
+    for d, (k, p) in enumerate(pairs):
+        z = z0 + d * S + np.arange(S)
+        row = np.zeros(n_cols)          # q_k . g_k - sum_s z - iota - c_k + c_p >= 0
+        row[g_idx[k].ravel()] = q[k].ravel()
+        row[z] = -1.0
+        row[[iota, k]] -= 1.0
+        row[p] += 1.0
+        rows.append(row[None])
+        block = np.zeros((S, S, n_cols))  # z[s] - sum_t q_p(s, t) g_k(s', t) >= 0
+        block[np.arange(S), :, z] = 1.0
+        for sp_ in range(S):
+            block[:, sp_, g_idx[k, sp_]] = -q[p]
+        rows.append(block.reshape(S * S, n_cols))
+    for k in range(K):
+        s_, t_ = np.nonzero(~np.eye(S, dtype=bool))
+        block = np.zeros((s_.size, n_cols))  # f_k(s, s) - f_k(s, t) - iota >= 0
+        np.add.at(block, (np.arange(s_.size)[:, None], g_idx[k][s_]), q[k][s_])
+        np.add.at(block, (np.arange(s_.size)[:, None], g_idx[k][t_]), -q[k][s_])
+        block[:, iota] = -1.0
+        rows.append(block)
+    A = -np.concatenate(rows)
+    bounds = [(0.0, 0.0)] + [(0.0, None)] * (K - 1) + [(0.0, cap)] * (K * G) \
+        + [(0.0, None)] * (len(pairs) * S) + [(None, cap)]
+    objective = np.zeros(n_cols)
+    objective[iota] = -1.0
+    best = linprog(objective, A_ub=A, b_ub=np.zeros(A.shape[0]), bounds=bounds, method="highs")
+    if best.status != 0 or -best.fun <= 1e-9:
+        return np.concatenate([[0.0], np.cumsum(np.sort(rng.uniform(0.0, 0.1 * cap / (K - 1), K - 1)))])
+    centre = best.x[:K]
+    bounds[-1] = (keep * -best.fun, cap)
+    direction = np.zeros(n_cols)
+    direction[:K] = rng.standard_normal(K)
+    vertex = linprog(direction, A_ub=A, b_ub=np.zeros(A.shape[0]), bounds=bounds, method="highs")
+    corner = vertex.x[:K] if vertex.status == 0 else centre
+    u = rng.uniform()
+    return np.maximum(u * centre + (1 - u) * corner, 0.0)
+
+
+def _couple(marginals, efforts, signals, n_states, kappa) -> np.ndarray:
+    """``(1-kappa) * product + kappa * comonotone`` of per-agent marginals ``(n_efforts_i, n_signals_i, n_states)``."""
+    n = len(marginals)
+    ndim = 2 * n + 1
+
+    def place(arr, i):  # put agent i's (effort, signal, state) axes at positions (i, n+i, 2n)
+        shape = [1] * ndim
+        shape[i], shape[n + i], shape[2 * n] = arr.shape
+        return arr.reshape(shape)
+
+    product = np.ones([1] * ndim)
+    for i, m in enumerate(marginals):
+        product = product * place(m, i)
+    product = np.broadcast_to(product, (*efforts, *signals, n_states))
+    if kappa == 0.0:
+        return np.array(product)
+    upper = lower = None
+    for i, m in enumerate(marginals):
+        hi = np.cumsum(m, axis=1)
+        lo = hi - m
+        hi, lo = place(hi, i), place(lo, i)
+        upper = hi if upper is None else np.minimum(upper, hi)
+        lower = lo if lower is None else np.maximum(lower, lo)
+    # Mass of the comonotone coupling on s: length of the intersection of the quantile intervals.
+    comonotone = np.maximum(upper - lower, 0.0)
+    comonotone = np.broadcast_to(comonotone, product.shape)
+    return (1 - kappa) * product + kappa * comonotone
+
+
+@dataclass(frozen=True, eq=False)
+class Mechanism:
+    r"""A correlated mechanism :math:`(\phi, \pi, \gamma)` and its value.
+
+    Parameters
+    ----------
+    recommendation : array_like, shape ``(*n_efforts,)``
+        :math:`\phi(b)`, a distribution over recommended effort profiles.
+    payments : array_like, shape ``(n_agents, *n_efforts, *n_signals, n_states)``
+        :math:`\gamma_i(b, \hat s, \theta)`: payment to agent *i* given the recommended profile, all
+        reports and the state.  Entries for profiles with :math:`\phi(b) = 0` are never used.
+    decision : array_like, shape ``(*n_efforts, *n_signals, n_actions)``
+        :math:`\pi(a \mid b, \hat s)`, a distribution over actions.
+    value : float
+        The principal's expected utility under obedience and truthful reporting, as claimed by whoever
+        built the mechanism; :func:`mechsim.hiring.audit.evaluate_mechanism` recomputes it.
+
+    Shapes must agree among themselves; :meth:`check_compatible` checks them against an instance.
+    Payments may be any finite numbers (an audit can examine mechanisms outside the limited-liability
+    set); :meth:`respects_limits` says whether they lie in ``[0, M]``.
+    Uncorrelated mechanisms (a point-mass recommendation, payments that depend on the agent's own report
+    only) are built with :meth:`uncorrelated`.
+    """
+
+    recommendation: np.ndarray
+    payments: np.ndarray
+    decision: np.ndarray
+    value: float
+
+    def __post_init__(self):
+        rec = check_array("recommendation", self.recommendation)
+        n = rec.ndim
+        if n < 1:
+            raise InvalidInstanceError("recommendation: expected an array with one axis per agent, "
+                                       "found a scalar", argument="recommendation")
+        if rec.size == 0 or rec.min() < 0:
+            raise InvalidInstanceError(
+                "recommendation: expected non-negative probabilities, found "
+                + ("an empty array" if rec.size == 0 else f"minimum {rec.min():.6g}"),
+                argument="recommendation")
+        if abs(rec.sum() - 1.0) > PROBABILITY_ATOL:
+            raise InvalidInstanceError(
+                f"recommendation: expected probabilities summing to 1 within {PROBABILITY_ATOL:g}, "
+                f"found sum {rec.sum():.12g}", argument="recommendation")
+        pay = check_array("payments", self.payments)
+        if pay.ndim != 2 * n + 2:
+            raise InvalidInstanceError(
+                f"payments: expected {2 * n + 2} dimensions (n_agents, *n_efforts, *n_signals, n_states) "
+                f"for {n} agents, found shape {pay.shape}", argument="payments")
+        check_shape("payments", pay, (n, *rec.shape, *([None] * (n + 1))))
+        n_signals, n_states = pay.shape[n + 1:2 * n + 1], pay.shape[-1]
+        dec = check_array("decision", self.decision)
+        check_shape("decision", dec, (*rec.shape, *n_signals, None))
+        check_stochastic("decision", dec, axis=-1)
+        value = check_array("value", self.value, ndim=0)
+        del n_states
+        object.__setattr__(self, "recommendation", _readonly(rec))
+        object.__setattr__(self, "payments", _readonly(pay))
+        object.__setattr__(self, "decision", _readonly(dec))
+        object.__setattr__(self, "value", float(value))
+
+    @property
+    def n_agents(self) -> int:
+        return self.recommendation.ndim
+
+    def check_compatible(self, instance: HiringInstance) -> "Mechanism":
+        """Raise :class:`~mechsim.errors.InvalidInstanceError` unless the shapes fit ``instance``."""
+        n = instance.n_agents
+        if self.n_agents != n:
+            raise InvalidInstanceError(
+                f"mechanism: expected a mechanism for {n} agents, found one for {self.n_agents}",
+                argument="mechanism")
+        check_shape("mechanism.recommendation", self.recommendation, instance.n_efforts)
+        check_shape("mechanism.payments", self.payments,
+                    (n, *instance.n_efforts, *instance.n_signals, instance.n_states))
+        check_shape("mechanism.decision", self.decision,
+                    (*instance.n_efforts, *instance.n_signals, instance.n_actions))
+        return self
+
+    def respects_limits(self, instance: HiringInstance, atol: float = 1e-9) -> bool:
+        """Whether every payment on a recommended profile lies in ``[0, M]`` (within ``atol``)."""
+        used = self.payments[:, self.recommendation > 0]
+        return bool(used.size == 0 or (used.min() >= -atol and used.max() <= instance.payment_cap + atol))
+
+    @property
+    def support(self) -> np.ndarray:
+        """Recommended profiles with positive probability, shape ``(k, n_agents)``."""
+        return np.argwhere(self.recommendation > 0)
+
+    @property
+    def is_deterministic(self) -> bool:
+        """Whether the recommendation is a point mass."""
+        return bool(np.count_nonzero(self.recommendation) == 1)
+
+    def __eq__(self, other):
+        if not isinstance(other, Mechanism):
+            return NotImplemented
+        return (self.value == other.value
+                and all(a.shape == b.shape and np.array_equal(a, b) for a, b in (
+                    (self.recommendation, other.recommendation), (self.payments, other.payments),
+                    (self.decision, other.decision))))
+
+    __hash__ = None
+
+    def __repr__(self):
+        return (f"Mechanism(n_agents={self.n_agents}, n_efforts={self.recommendation.shape}, "
+                f"support={len(self.support)} profile(s), value={self.value:.6g})")
+
+    # -------------------------------------------------------------- builders
+    @classmethod
+    def build(cls, instance: HiringInstance, recommendation, payments, decision=None) -> "Mechanism":
+        """A mechanism for ``instance`` whose ``value`` is computed exactly.
+
+        ``decision=None`` uses the Bayes decision (the principal's best action given the reports).
+        """
+        rec = check_array("recommendation", recommendation)
+        pay = check_array("payments", payments)
+        dec = instance.bayes_decision() if decision is None else check_array("decision", decision)
+        value = _principal_value(instance, rec, pay, dec)
+        return cls(rec, pay, dec, value).check_compatible(instance)
+
+    @classmethod
+    def uncorrelated(cls, instance: HiringInstance, profile: Sequence[int], scoring_rules,
+                     decision=None) -> "Mechanism":
+        r"""Recommend ``profile`` for sure and pay agent *i* with its own scoring rule.
+
+        Parameters
+        ----------
+        profile : sequence of int
+            The recommended effort profile ``b``.
+        scoring_rules : sequence of ``n_agents`` array_like
+            ``scoring_rules[i]`` has shape ``(n_signals[i], n_states)``: :math:`g_i(\hat s_i, \theta)`,
+            paid whatever the others report.  The same rule is used at every profile.
+        """
+        n = instance.n_agents
+        if len(profile) != n:
+            raise InvalidInstanceError(f"profile: expected {n} effort levels, found {len(profile)}",
+                                       argument="profile")
+        b = tuple(check_integer(f"profile[{i}]", v, minimum=0, maximum=instance.n_efforts[i] - 1)
+                  for i, v in enumerate(profile))
+        if len(scoring_rules) != n:
+            raise InvalidInstanceError(
+                f"scoring_rules: expected {n} arrays (one per agent), found {len(scoring_rules)}",
+                argument="scoring_rules")
+        rec = np.zeros(instance.n_efforts)
+        rec[b] = 1.0
+        payments = np.zeros((n, *instance.n_efforts, *instance.n_signals, instance.n_states))
+        for i, rule in enumerate(scoring_rules):
+            g = check_array(f"scoring_rules[{i}]", rule, shape=(instance.n_signals[i], instance.n_states))
+            shape = [1] * (2 * n + 1)
+            shape[n + i], shape[2 * n] = g.shape
+            payments[i] = g.reshape(shape)
+        return cls.build(instance, rec, payments, decision)
+
+
+def _principal_value(instance: HiringInstance, rec: np.ndarray, payments: np.ndarray,
+                     decision: np.ndarray) -> float:
+    """Principal's expected utility under obedience; see the module docstring."""
+    q = instance.joint
+    n = instance.n_agents
+    info = np.einsum("...a,...t,at->...", decision, q, instance.utility)  # (*n_efforts, *n_signals)
+    paid = np.einsum("i...,...->...", payments, q).sum(axis=-1) if payments.size else 0.0
+    per_profile = (info - paid).sum(axis=tuple(range(n, 2 * n)))
+    return float((rec * per_profile).sum())

@@ -1,0 +1,270 @@
+r"""The truth side of the online hiring simulation: best-responding agents and the regret ledger.
+
+:class:`HiringWorld` holds the true instance and plays the agents; the learner of
+:mod:`mechsim.hiring.online` talks to it only through two calls, exactly what a principal can do:
+
+- :meth:`HiringWorld.post_scoring_rules` posts one *uncorrelated* scoring rule
+  :math:`g_i(\hat s_i, \theta)` per agent for a batch of rounds together with a decision rule (an action
+  for every report profile).  Because agent *i*'s payment depends only on its own report and the state,
+  and (online assumption) its signal marginal :math:`P_i(s_i \mid b_i, \theta)` only on its own effort,
+  every agent has a dominant best response: the effort maximising
+  :math:`W^e(g_i) - c_i(e)` with :math:`W^e(g) = \sum_{s} \max_{s'} \sum_\theta q_i^e(s,\theta) g(s',\theta)`
+  and, given that effort, the per-signal best report (ties toward the intended effort, then the lowest
+  index; toward the truthful report).  The batch returns the counts of (report profile, state), drawn as
+  one multinomial of the pushed-forward law -- exact in distribution for i.i.d. rounds, so a batch of
+  :math:`10^9` rounds costs one draw.
+- :meth:`HiringWorld.commit` posts a correlated mechanism for all remaining rounds.
+
+Every batch is charged its exact expected per-round regret :math:`\mathrm{OPT} - U`, with :math:`U` the
+principal's expected utility given the agents' true behaviour (pseudo-regret).  A committed mechanism
+that fails the exact audit on the true instance is charged either
+
+- ``"worst"``: the worst outcome the mechanism can produce,
+  :math:`\sum_b \phi(b) \min_{\hat s, \theta} [\sum_a \pi(a \mid b, \hat s) u(a, \theta) - \sum_i \gamma_i(b, \hat s, \theta)]`
+  (agents' behaviour is unpredictable; this bounds every behaviour and every state), or
+- ``"best_response"``: every agent plays its own best (effort, reporting map) against obedient, truthful
+  others (ties toward obedience), all at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mechsim.hiring.audit import audit_incentives, evaluate_mechanism
+from mechsim.hiring.model import HiringInstance, Mechanism
+from mechsim.validation import check_choice, check_integer
+
+__all__ = ["HiringWorld", "RegretSegment", "best_uncorrelated_response", "pushforward",
+           "unilateral_best_responses", "principal_utility_under_responses", "worst_case_utility"]
+
+_TIE = 1e-12
+
+
+@dataclass(frozen=True)
+class RegretSegment:
+    """``n_rounds`` consecutive rounds of phase ``phase``, each with expected regret ``regret_per_round``."""
+
+    phase: str
+    start: int
+    n_rounds: int
+    regret_per_round: float
+
+
+def best_uncorrelated_response(own_joint: np.ndarray, costs: np.ndarray, rule: np.ndarray,
+                               intended: int | None = None) -> tuple[int, np.ndarray, float]:
+    """An agent's best (effort, reporting map) under a rule paid on its own report.
+
+    Parameters
+    ----------
+    own_joint : ndarray, shape ``(n_efforts, n_signals, n_states)``
+        :math:`q^e(s, \\theta) = \\mu(\\theta) P(s \\mid e, \\theta)`.
+    costs : ndarray, shape ``(n_efforts,)``
+    rule : ndarray, shape ``(n_signals, n_states)``
+    intended : int, optional
+        Effort preferred among (numerically) tied best efforts.
+
+    Returns
+    -------
+    effort : int
+    reporting_map : ndarray of int, shape ``(n_signals,)``
+    expected_payment : float
+    """
+    f = np.einsum("est,rt->esr", own_joint, rule)           # (effort, true signal, report)
+    S = f.shape[1]
+    best = f.max(axis=2)
+    omega = f.argmax(axis=2)
+    diag = f[:, np.arange(S), np.arange(S)]
+    truthful = diag >= best - _TIE
+    omega = np.where(truthful, np.arange(S)[None, :], omega)
+    W = best.sum(axis=1)
+    U = W - costs
+    top = U.max()
+    if intended is not None and U[intended] >= top - _TIE:
+        e = int(intended)
+    else:
+        e = int(np.flatnonzero(U >= top - _TIE)[0])
+    return e, omega[e], float(W[e])
+
+
+def pushforward(law: np.ndarray, maps: list[np.ndarray]) -> np.ndarray:
+    """Law of (reports, state) when agent *i* reports ``maps[i][s_i]``; ``law`` is ``(*n_signals, n_states)``."""
+    out = law
+    for i, omega in enumerate(maps):
+        S = out.shape[i]
+        onehot = np.zeros((S, S))
+        onehot[np.arange(S), omega] = 1.0
+        out = np.moveaxis(np.tensordot(out, onehot, axes=([i], [0])), -1, i)
+    return out
+
+
+def unilateral_best_responses(instance: HiringInstance, mechanism: Mechanism, atol: float = 1e-9):
+    """Each agent's best (effort, reporting map) per recommended effort, others obedient and truthful.
+
+    Ties go to obedience (the recommended effort) and to truthful reports.
+
+    Returns
+    -------
+    efforts : list of ndarray of int
+        ``efforts[i][b]``: effort exerted when recommended ``b``.
+    maps : list of ndarray of int
+        ``maps[i][b]``: reporting map of shape ``(n_signals_i,)``.
+    """
+    n = instance.n_agents
+    q = instance.joint
+    phi = mechanism.recommendation
+    efforts, maps = [], []
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        axes = [i, *others, n + i, *(n + j for j in others), 2 * n]
+        B, S = instance.n_efforts[i], instance.n_signals[i]
+        R = instance.n_profiles // B
+        qt = np.transpose(q, axes).reshape(B, R, S, -1)
+        pw = mechanism.payments[i] * phi.reshape(phi.shape + (1,) * (n + 1))
+        pt = np.transpose(pw, axes).reshape(B, R, S, -1)
+        # f[b, b', s, s'] = sum_{r,k} q[b', r, s, k] * phi(b, r) gamma(b, r, s', k)
+        f = np.einsum("prsk,brtk->bpst", qt, pt)
+        phi_i = phi.sum(axis=tuple(others))
+        c = instance.costs[i]
+        best_e = np.zeros(B, dtype=int)
+        best_map = np.tile(np.arange(S), (B, 1))
+        for b in range(B):
+            if phi_i[b] <= 0:
+                best_e[b] = b
+                continue
+            vals = f[b].max(axis=2).sum(axis=1) - phi_i[b] * c
+            top = vals.max()
+            e = b if vals[b] >= top - atol * phi_i[b] else int(np.argmax(vals))
+            row = f[b, e]
+            bestrow = row.max(axis=1)
+            om = row.argmax(axis=1)
+            tr = row[np.arange(S), np.arange(S)] >= bestrow - atol * phi_i[b]
+            om[tr] = np.arange(S)[tr]
+            best_e[b], best_map[b] = e, om
+        efforts.append(best_e)
+        maps.append(best_map)
+    return efforts, maps
+
+
+def principal_utility_under_responses(instance: HiringInstance, mechanism: Mechanism, efforts, maps) -> float:
+    """Principal's expected utility when agent *i* recommended ``b_i`` exerts ``efforts[i][b_i]`` and
+    reports through ``maps[i][b_i]`` (payments and decision those of the recommended profile)."""
+    n = instance.n_agents
+    total = 0.0
+    for b in np.argwhere(mechanism.recommendation > 0):
+        b = tuple(int(x) for x in b)
+        played = tuple(int(efforts[i][b[i]]) for i in range(n))
+        law = pushforward(instance.joint[played], [maps[i][b[i]] for i in range(n)])
+        gain = float((law * (mechanism.decision[b] @ instance.utility)).sum())
+        paid = sum(float((law * mechanism.payments[i][b]).sum()) for i in range(n))
+        total += mechanism.recommendation[b] * (gain - paid)
+    return float(total)
+
+
+def worst_case_utility(instance: HiringInstance, mechanism: Mechanism) -> float:
+    """The worst outcome the mechanism can produce, whatever the agents do and whatever the state."""
+    n = instance.n_agents
+    outcome = (np.einsum("...a,at->...t", mechanism.decision, instance.utility)
+               - mechanism.payments.sum(axis=0))                      # (*n_efforts, *n_signals, n_states)
+    worst = outcome.reshape(*instance.n_efforts, -1).min(axis=-1)
+    del n
+    return float((mechanism.recommendation * worst).sum())
+
+
+class HiringWorld:
+    """True instance, best-responding agents and the regret ledger (module docstring).
+
+    Parameters
+    ----------
+    instance : HiringInstance
+    horizon : int
+    optimal_value : float
+        OPT, the value of the optimal IC mechanism.
+    rng : numpy.random.Generator
+    non_ic_charge : {"worst", "best_response"}
+    """
+
+    def __init__(self, instance: HiringInstance, horizon: int, optimal_value: float,
+                 rng: np.random.Generator, non_ic_charge: str = "worst"):
+        self.instance = instance
+        self.horizon = check_integer("horizon", horizon, minimum=1)
+        self.optimal_value = float(optimal_value)
+        self._rng = rng
+        self.non_ic_charge = check_choice("non_ic_charge", non_ic_charge, ("worst", "best_response"))
+        self._own = [instance.own_marginal(i) * instance.prior for i in range(instance.n_agents)]
+        self.segments: list[RegretSegment] = []
+        self.rounds_used = 0
+
+    @property
+    def remaining(self) -> int:
+        """Rounds left before the horizon."""
+        return self.horizon - self.rounds_used
+
+    def _charge(self, phase: str, n_rounds: int, utility: float) -> None:
+        self.segments.append(RegretSegment(phase, self.rounds_used, n_rounds, self.optimal_value - utility))
+        self.rounds_used += n_rounds
+
+    def post_scoring_rules(self, rules, actions: np.ndarray, n_rounds: int, phase: str,
+                           intended=None) -> tuple[np.ndarray, int]:
+        """Post per-agent rules and a decision for ``n_rounds`` rounds (clipped at the horizon).
+
+        Parameters
+        ----------
+        rules : sequence of ``(n_signals_i, n_states)`` arrays
+        actions : ndarray of int, shape ``(*n_signals,)``
+            The principal's action for every report profile.
+        n_rounds : int
+        phase : str
+            Label in the ledger.
+        intended : sequence of int, optional
+            Efforts the rules are meant to induce (tie-breaking only).
+
+        Returns
+        -------
+        counts : ndarray of int, shape ``(*n_signals, n_states)``
+            How often each (report profile, state) occurred.
+        n_rounds : int
+            Rounds actually played.
+        """
+        inst = self.instance
+        n_rounds = int(min(n_rounds, self.remaining))
+        efforts, maps, paid = [], [], 0.0
+        for i in range(inst.n_agents):
+            e, om, pay = best_uncorrelated_response(
+                self._own[i], inst.costs[i], np.asarray(rules[i], dtype=float),
+                None if intended is None else int(intended[i]))
+            efforts.append(e)
+            maps.append(om)
+            paid += pay
+        law = pushforward(inst.joint[tuple(efforts)], maps)
+        gain = float((law * inst.utility[np.asarray(actions)]).sum()) if inst.n_actions else 0.0
+        self._charge(phase, n_rounds, gain - paid)
+        if n_rounds == 0:
+            return np.zeros(law.shape, dtype=np.int64), 0
+        p = law.ravel()
+        counts = self._rng.multinomial(n_rounds, p / p.sum())
+        return counts.reshape(law.shape), n_rounds
+
+    def commit(self, mechanism: Mechanism, atol: float = 1e-9) -> dict:
+        """Post ``mechanism`` for every remaining round; returns the truth about it."""
+        inst = self.instance
+        audit = audit_incentives(inst, mechanism, atol=atol)
+        value = evaluate_mechanism(inst, mechanism)
+        if audit.is_ic:
+            utility = value
+        elif self.non_ic_charge == "worst":
+            utility = worst_case_utility(inst, mechanism)
+        else:
+            efforts, maps = unilateral_best_responses(inst, mechanism, atol=atol)
+            utility = principal_utility_under_responses(inst, mechanism, efforts, maps)
+        self._charge("commit", self.remaining, utility)
+        return {"audit": audit, "value": value, "utility": utility}
+
+    def cumulative_regret(self, checkpoints: np.ndarray) -> np.ndarray:
+        """Cumulative expected regret after each round count in ``checkpoints``."""
+        t = np.asarray(checkpoints, dtype=float)
+        total = np.zeros_like(t)
+        for seg in self.segments:
+            total += seg.regret_per_round * np.clip(t - seg.start, 0.0, seg.n_rounds)
+        return total

@@ -1,0 +1,578 @@
+"""Exact (group-constrained) committee selection under committee scoring rules.
+
+Given rankings ``v`` with weights ``w_v``, a rule ``(gamma, lambda)`` and a committee size ``k``::
+
+    maximise    F(S) = sum_v w_v sum_{j=1..k} lambda_j gamma(p_j(v, S))
+    subject to  |S| = k,    L_g <= |S ∩ G_g| <= U_g   for every group g
+
+(``p_1 < ... < p_k`` are the positions of the members in ``v``).  Two exact methods:
+
+* **separable** (lambda constant): ``F`` is modular with per-item scores ``s_c``.  Each group first
+  takes its ``L_g`` best items, then the remaining seats go to the best remaining items whose group is
+  below ``U_g``.  Within a group the marginal values are the sorted scores, so this greedy allocation is
+  exact.
+* **prefix ILP** (any lambda).  With ``delta_p = gamma(p) - gamma(p+1) >= 0`` (``gamma(m) = 0``) and
+  ``Lambda(t) = lambda_1 + ... + lambda_t`` a ranking contributes
+  ``sum_p delta_p Lambda(|S ∩ top_{p+1}(v)|)``.  Binary ``y_c`` select items; for every distinct ranking
+  ``v`` and prefix ``p`` with ``delta_p > 0``, ``x[v,p] = sum_{c in top_{p+1}(v)} y_c`` is carried as a
+  chain over the needed prefixes (a few nonzeros per row instead of ``p+1``), and
+  ``z[v,p,j] in [0, 1]`` with ``sum_j z[v,p,j] <= x[v,p]`` linearises ``Lambda``; the objective is
+  ``sum w_v delta_p lambda_j z[v,p,j]``.  For non-increasing, non-negative lambda the continuous ``z``
+  is exact (the LP fills the largest ``lambda_j`` first).  With negative entries the row becomes an
+  equality; for lambda that increases somewhere ``z`` is binary with ``z_j >= z_{j+1}``, which forces
+  ``z`` to be the first ``x`` unit vectors (the general ILP, larger but exact).  Seats that are forced
+  (``|S ∩ top_{p+1}| >= k - (m-1-p)``) enter as constants.  Identical rankings are merged first,
+  their weights added.  Solved by HiGHS (highspy) with ``mip_rel_gap = 0``.
+
+Infeasible bounds raise :class:`~mechsim.errors.InfeasibleError` before any solve, saying which
+condition fails (a lower bound above the group size or above its upper bound, lower bounds summing above
+``k``, or the attainable upper bounds summing below ``k``).
+
+Tie-breaking (documented, deterministic): the separable path orders items by score, then by smaller
+index, so among optimal committees it returns the one that is lexicographically smallest in that order.
+The ILP path returns the optimum HiGHS finds for the deterministic model built from the input (identical
+input, identical answer, serial solve with a fixed random seed); the returned ``score`` is always
+recomputed from the rankings, and compared with the ILP objective as a self-check.  ``brute-force``
+enumerates ``itertools.combinations`` and returns the first optimal committee in lexicographic order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from mechsim.committees.rankings import check_rankings, check_weights, merge_rankings, positions
+from mechsim.committees.rules import CommitteeScoringRule, rule_from_name
+from mechsim.committees.scores import _batch_voter_scores, committee_score, order_items
+from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
+from mechsim.validation import check_array, check_choice, check_integer
+
+__all__ = ["Committee", "GroupBounds", "best_committee", "greedy_committee", "check_group_bounds"]
+
+#: Absolute optimality tolerance passed to HiGHS and used in the objective self-check.
+MIP_ABS_GAP = 1e-7
+
+
+@dataclass(frozen=True, eq=False)
+class Committee:
+    """A selected committee.
+
+    Attributes
+    ----------
+    members : ndarray of int, shape (k,)
+        Selected items, sorted increasingly.
+    score : float
+        ``F(members)`` under the rule, recomputed from the rankings.
+    rule : str
+        The rule's name.
+    method : str
+        ``"separable"``, ``"ilp"``, ``"brute-force"`` or ``"greedy"``.
+    status : str
+        Solver status (``"optimal"`` for exact methods, ``"heuristic"`` for greedy).
+    group_counts : dict
+        Number of members per group label (empty without groups).
+    solve_time : float
+        Wall-clock seconds spent in the solver (0 for the closed-form paths).
+    """
+
+    members: np.ndarray
+    score: float
+    rule: str
+    method: str
+    status: str = "optimal"
+    group_counts: dict = field(default_factory=dict)
+    solve_time: float = 0.0
+
+    def __repr__(self) -> str:
+        return (f"Committee(members={self.members.tolist()}, score={self.score:.6g}, rule={self.rule!r}, "
+                f"method={self.method!r}, status={self.status!r})")
+
+
+@dataclass(frozen=True)
+class GroupBounds:
+    """Validated group structure: ``group_index[c]`` in ``0..G-1``, per-group ``lower``/``upper``/``size``."""
+
+    labels: np.ndarray
+    group_index: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    size: np.ndarray
+
+    def counts(self, members) -> dict:
+        cnt = np.bincount(self.group_index[np.asarray(members, dtype=int)], minlength=self.labels.size)
+        return {_plain(lab): int(c) for lab, c in zip(self.labels, cnt)}
+
+
+def _plain(label):
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def check_group_bounds(groups, bounds, n_items: int, k: int) -> GroupBounds | None:
+    """Validate ``groups``/``bounds`` and check feasibility.
+
+    Parameters
+    ----------
+    groups : array_like of int, shape (n_items,), or None
+        Group label of every item (disjoint groups).
+    bounds : mapping label -> (lower, upper), or None
+        ``None`` entries mean 0 / no upper limit.  Groups without an entry are unconstrained.
+
+    Raises
+    ------
+    InvalidInstanceError
+        Malformed input (bounds without groups, unknown label, negative or non-integer bound).
+    InfeasibleError
+        No committee of size ``k`` satisfies the bounds; the message says which condition fails.
+    """
+    if groups is None:
+        if bounds:
+            raise InvalidInstanceError("bounds: given without groups; pass groups (a label per item)",
+                                       argument="bounds")
+        return None
+    g = check_array("groups", groups, ndim=1, shape=(n_items,), dtype=np.int64)
+    labels, index = np.unique(g, return_inverse=True)
+    size = np.bincount(index, minlength=labels.size)
+    lower = np.zeros(labels.size, dtype=np.int64)
+    upper = size.copy()
+    if bounds is not None:
+        if not isinstance(bounds, Mapping):
+            raise InvalidInstanceError(f"bounds: expected a mapping label -> (lower, upper), found "
+                                       f"{type(bounds).__name__}", argument="bounds")
+        where = {int(lab): i for i, lab in enumerate(labels)}
+        for lab, pair in bounds.items():
+            if isinstance(lab, bool) or not isinstance(lab, (int, np.integer)) or int(lab) not in where:
+                raise InvalidInstanceError(f"bounds: expected keys among the group labels "
+                                           f"{labels.tolist()}, found {lab!r}", argument="bounds")
+            try:
+                lo, hi = pair
+            except (TypeError, ValueError):
+                raise InvalidInstanceError(f"bounds[{lab}]: expected a pair (lower, upper), found {pair!r}",
+                                           argument="bounds") from None
+            i = where[int(lab)]
+            lo = 0 if lo is None else check_integer(f"bounds[{lab}] lower", lo, minimum=0)
+            hi = size[i] if hi is None else check_integer(f"bounds[{lab}] upper", hi, minimum=0)
+            if lo > hi:
+                raise InfeasibleError(f"bounds[{lab}]: lower bound {lo} exceeds upper bound {hi}",
+                                      status="infeasible", group=_plain(labels[i]))
+            if lo > size[i]:
+                raise InfeasibleError(f"bounds[{lab}]: group {lab} has only {size[i]} items but its lower "
+                                      f"bound is {lo}", status="infeasible", group=_plain(labels[i]))
+            lower[i], upper[i] = lo, min(hi, size[i])
+    if lower.sum() > k:
+        raise InfeasibleError(f"bounds: the lower bounds sum to {lower.sum()}, above the committee size "
+                              f"k={k}", status="infeasible", lower_sum=int(lower.sum()), k=k)
+    if upper.sum() < k:
+        raise InfeasibleError(f"bounds: the upper bounds (capped at group sizes) sum to {upper.sum()}, below "
+                              f"the committee size k={k}", status="infeasible", upper_sum=int(upper.sum()), k=k)
+    return GroupBounds(labels, index.astype(np.int64), lower, upper, size)
+
+
+def _prepare(rankings, k, rule, groups, bounds, weights):
+    r = check_rankings(rankings)
+    m = r.shape[1]
+    k = check_integer("k", k, minimum=1, maximum=m)
+    rule = rule_from_name(rule)
+    if not isinstance(rule, CommitteeScoringRule):
+        raise InvalidInstanceError(f"rule: expected a CommitteeScoringRule, found {type(rule).__name__}",
+                                   argument="rule")
+    w = check_weights(weights, r.shape[0])
+    gb = check_group_bounds(groups, bounds, m, k)
+    return r, k, rule, w, gb
+
+
+def _finish(r, w, members, rule, method, gb, status="optimal", solve_time=0.0) -> Committee:
+    members = np.sort(np.asarray(members, dtype=np.int64))
+    score = committee_score(r, members, rule, w)
+    counts = gb.counts(members) if gb is not None else {}
+    return Committee(members, score, rule.name, method, status, counts, solve_time)
+
+
+# ---------------------------------------------------------------------------------------------------
+# separable rules
+
+
+def _separable_select(item_scores: np.ndarray, k: int, gb: GroupBounds | None) -> np.ndarray:
+    order = order_items(item_scores)
+    if gb is None:
+        return order[:k]
+    gidx = gb.group_index[order]
+    # rank of each item within its group in the global order
+    chosen = np.zeros(order.size, dtype=bool)
+    seen = np.zeros(gb.labels.size, dtype=np.int64)
+    rank_in_group = np.empty(order.size, dtype=np.int64)
+    for t, g in enumerate(gidx):  # O(m), Python-level but m is small next to any solve
+        rank_in_group[t] = seen[g]
+        seen[g] += 1
+    chosen |= rank_in_group < gb.lower[gidx]
+    remaining = k - int(chosen.sum())
+    count = gb.lower.copy()
+    for t in np.flatnonzero(~chosen):
+        if remaining == 0:
+            break
+        g = gidx[t]
+        if count[g] < gb.upper[g]:
+            chosen[t] = True
+            count[g] += 1
+            remaining -= 1
+    return order[chosen]
+
+
+def _separable_item_scores(r, w, rule, k):
+    gamma = rule.gamma(r.shape[1])
+    lam = rule.owa_vector(k)
+    return lam[0] * (w @ gamma[positions(r)])
+
+
+# ---------------------------------------------------------------------------------------------------
+# prefix ILP
+
+
+_BANNER_SHOWN = False
+
+
+def _new_highs():
+    """A quiet ``highspy.Highs``; the licence banner of the first instance is kept out of stdout."""
+    global _BANNER_SHOWN
+    import highspy
+
+    if _BANNER_SHOWN:
+        h = highspy.Highs()
+    else:
+        # HiGHS writes its banner from C on first construction, past Python's sys.stdout.
+        import sys
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_SHOWN = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+@dataclass(frozen=True)
+class _PrefixModel:
+    n_cols: int
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integrality: np.ndarray  # bool: integer columns
+    matrix: sp.csc_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    constant: float
+
+
+def _build_prefix_model(unique, w, gamma, lam, k, gb) -> _PrefixModel:
+    u, m = unique.shape
+    delta = gamma - np.append(gamma[1:], 0.0)
+    Lam = np.concatenate([[0.0], np.cumsum(lam)])
+    monotone = bool(np.all(np.diff(lam) <= 0))
+    nonneg = bool(np.all(lam >= 0))
+    relaxed = monotone            # continuous z is exact
+    inequality = monotone and nonneg
+
+    prefixes = np.flatnonzero(delta != 0)
+    tmin = np.maximum(0, k - (m - 1 - prefixes))
+    jmax = np.minimum(k, prefixes + 1)
+    constant = float(w.sum() * np.sum(delta[prefixes] * Lam[tmin]))
+
+    # j ranges (tmin, jmax]; with the inequality form, zero lambda_j add nothing and are dropped.
+    j_lists = []
+    for t0, t1 in zip(tmin, jmax):
+        js = np.arange(t0 + 1, t1 + 1)
+        if inequality:
+            js = js[lam[js - 1] != 0]
+        j_lists.append(js)
+    keep = np.array([js.size > 0 for js in j_lists], dtype=bool)
+    prefixes, tmin = prefixes[keep], tmin[keep]
+    j_lists = [js for js, kp in zip(j_lists, keep) if kp]
+    P = prefixes.size
+
+    # columns: y (m) | x (u*P) | z (u*sum|J_p|)
+    nz_per_v = int(sum(js.size for js in j_lists))
+    x0 = m
+    z0 = m + u * P
+    n_cols = z0 + u * nz_per_v
+    rows, cols, vals = [], [], []
+    row_lo, row_hi = [], []
+    n_rows = 0
+
+    # cardinality
+    rows.append(np.zeros(m, dtype=np.int64)); cols.append(np.arange(m)); vals.append(np.ones(m))
+    row_lo.append(np.array([k], float)); row_hi.append(np.array([k], float)); n_rows += 1
+    # group bounds
+    if gb is not None:
+        constrained = np.flatnonzero((gb.lower > 0) | (gb.upper < gb.size))
+        for i, g in enumerate(constrained):
+            items = np.flatnonzero(gb.group_index == g)
+            rows.append(np.full(items.size, n_rows + i)); cols.append(items); vals.append(np.ones(items.size))
+        row_lo.append(gb.lower[constrained].astype(float)); row_hi.append(gb.upper[constrained].astype(float))
+        n_rows += constrained.size
+
+    if P:
+        # chain rows: x[v,i] - x[v,i-1] - sum_{q in (p_{i-1}, p_i]} y[R[v,q]] = 0
+        starts = np.concatenate([[0], prefixes[:-1] + 1])
+        seg_len = prefixes - starts + 1
+        seg_q = np.concatenate([np.arange(s, p + 1) for s, p in zip(starts, prefixes)])
+        seg_row = np.repeat(np.arange(P), seg_len)
+        v_idx = np.arange(u)[:, None]
+        base = n_rows
+        chain_rows = base + v_idx * P + seg_row[None, :]              # (u, L)
+        rows.append(chain_rows.ravel()); cols.append(unique[:, seg_q].ravel())
+        vals.append(np.full(chain_rows.size, -1.0))
+        xcol = x0 + v_idx * P + np.arange(P)[None, :]                   # (u, P)
+        rows.append((base + v_idx * P + np.arange(P)[None, :]).ravel()); cols.append(xcol.ravel())
+        vals.append(np.ones(u * P))
+        if P > 1:
+            rows.append((base + v_idx * P + np.arange(1, P)[None, :]).ravel())
+            cols.append(xcol[:, :-1].ravel()); vals.append(np.full(u * (P - 1), -1.0))
+        row_lo.append(np.zeros(u * P)); row_hi.append(np.zeros(u * P)); n_rows += u * P
+
+        # z rows: sum_j z[v,p,j] - x[v,p] (<= or =) -tmin_p
+        jcount = np.array([js.size for js in j_lists])
+        zrow_of = np.repeat(np.arange(P), jcount)                      # per z slot within a voter
+        base = n_rows
+        zcols = z0 + v_idx * nz_per_v + np.arange(nz_per_v)[None, :]
+        rows.append((base + v_idx * P + zrow_of[None, :]).ravel()); cols.append(zcols.ravel())
+        vals.append(np.ones(zcols.size))
+        rows.append((base + v_idx * P + np.arange(P)[None, :]).ravel()); cols.append(xcol.ravel())
+        vals.append(np.full(u * P, -1.0))
+        rhs = np.tile(-tmin.astype(float), u)
+        row_lo.append(np.full(u * P, -np.inf) if inequality else rhs); row_hi.append(rhs)
+        n_rows += u * P
+
+        if not relaxed:
+            # ordering z[v,p,j] >= z[v,p,j+1] within each prefix
+            first = np.concatenate([[0], np.cumsum(jcount)[:-1]])
+            pairs = np.concatenate([np.arange(f, f + c - 1) for f, c in zip(first, jcount)]) \
+                if np.any(jcount > 1) else np.zeros(0, dtype=np.int64)
+            if pairs.size:
+                npairs = pairs.size
+                base = n_rows
+                prow = base + v_idx * npairs + np.arange(npairs)[None, :]
+                rows.append(prow.ravel()); cols.append((z0 + v_idx * nz_per_v + pairs[None, :]).ravel())
+                vals.append(np.ones(prow.size))
+                rows.append(prow.ravel()); cols.append((z0 + v_idx * nz_per_v + pairs[None, :] + 1).ravel())
+                vals.append(np.full(prow.size, -1.0))
+                row_lo.append(np.zeros(u * npairs)); row_hi.append(np.full(u * npairs, np.inf))
+                n_rows += u * npairs
+
+        zj = np.concatenate(j_lists)
+        zcoef = (delta[prefixes][zrow_of] * lam[zj - 1])[None, :] * w[:, None]
+    else:
+        zcoef = np.zeros((u, 0))
+
+    cost = np.zeros(n_cols)
+    cost[z0:] = zcoef.ravel()
+    col_lower = np.zeros(n_cols)
+    col_upper = np.ones(n_cols)
+    col_upper[x0:z0] = np.inf
+    integrality = np.zeros(n_cols, dtype=bool)
+    integrality[:m] = True
+    if not relaxed:
+        integrality[z0:] = True
+    A = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                      shape=(n_rows, n_cols))
+    return _PrefixModel(n_cols, cost, col_lower, col_upper, integrality, A,
+                        np.concatenate(row_lo), np.concatenate(row_hi), constant)
+
+
+def _solve_model(model: _PrefixModel, m: int, time_limit: float | None):
+    import highspy
+
+    h = _new_highs()
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_abs_gap", MIP_ABS_GAP)
+    h.setOptionValue("random_seed", 0)
+    # HiGHS presolve spends seconds on this model without shrinking it usefully (measured).
+    h.setOptionValue("presolve", "off")
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    lp = highspy.HighsLp()
+    lp.num_col_ = model.n_cols
+    lp.num_row_ = model.matrix.shape[0]
+    lp.col_cost_ = model.cost
+    lp.col_lower_ = model.col_lower
+    lp.col_upper_ = model.col_upper
+    inf = highspy.kHighsInf
+    lp.row_lower_ = np.where(np.isinf(model.row_lower), -inf, model.row_lower)
+    lp.row_upper_ = np.where(np.isinf(model.row_upper), inf, model.row_upper)
+    lp.col_upper_ = np.where(np.isinf(model.col_upper), inf, model.col_upper)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    A = model.matrix
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data
+    lp.a_matrix_.num_col_ = model.n_cols
+    lp.a_matrix_.num_row_ = A.shape[0]
+    lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+                       for b in model.integrality]
+    h.passModel(lp)
+    t0 = time.perf_counter()
+    h.run()
+    elapsed = time.perf_counter() - t0
+    status = h.getModelStatus()
+    status_text = h.modelStatusToString(status)
+    if status == highspy.HighsModelStatus.kInfeasible:
+        raise InfeasibleError("committee ILP is infeasible", status=status_text)
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise SolverError("committee ILP was not solved to optimality", status=status_text)
+    x = np.asarray(h.getSolution().col_value)
+    objective = h.getInfo().objective_function_value
+    return x[:m], objective, elapsed, status_text
+
+
+# ---------------------------------------------------------------------------------------------------
+# public API
+
+
+def best_committee(rankings, k, rule, groups=None, bounds=None, weights=None, *, method: str = "auto",
+                   time_limit: float | None = None) -> Committee:
+    """An optimal committee of size ``k`` under ``rule``, optionally with group bounds.
+
+    Parameters
+    ----------
+    rankings : array_like of int, shape (n_voters, n_items)
+        Profile, rows best first.
+    k : int
+        Committee size, ``1 <= k <= n_items``.
+    rule : CommitteeScoringRule or str
+        The rule (or a name for :func:`~mechsim.committees.rules.rule_from_name`).
+    groups : array_like of int, shape (n_items,), optional
+        Group label of every item.
+    bounds : mapping label -> (lower, upper), optional
+        ``lower <= |S ∩ G_label| <= upper``; ``None`` means no bound on that side.
+    weights : array_like, shape (n_voters,), optional
+        Non-negative voter weights.
+    method : {"auto", "separable", "ilp", "brute-force"}
+        ``"auto"`` uses the closed form for separable rules and the prefix ILP otherwise.
+    time_limit : float, optional
+        Seconds for the ILP; reaching it raises :class:`~mechsim.errors.SolverError`.
+
+    Returns
+    -------
+    Committee
+
+    Raises
+    ------
+    InvalidInstanceError
+        Bad input (message names the argument).
+    InfeasibleError
+        The bounds admit no committee of size ``k`` (the message says which condition fails).
+    SolverError
+        HiGHS stopped without proving optimality.
+
+    Examples
+    --------
+    >>> from mechsim.committees import rules
+    >>> best_committee([[0, 1, 2, 3], [3, 2, 1, 0], [0, 3, 1, 2]], 2, rules.borda_cc()).members
+    array([0, 3])
+    """
+    r, k, rule, w, gb = _prepare(rankings, k, rule, groups, bounds, weights)
+    check_choice("method", method, ["auto", "separable", "ilp", "brute-force"])
+    if method == "auto":
+        method = "separable" if rule.is_separable(k) else "ilp"
+    if method == "separable":
+        if not rule.is_separable(k):
+            raise InvalidInstanceError(f"method: 'separable' needs a constant OWA vector; rule {rule.name!r} "
+                                       "is not separable", argument="method")
+        members = _separable_select(_separable_item_scores(r, w, rule, k), k, gb)
+        return _finish(r, w, members, rule, "separable", gb)
+    if method == "brute-force":
+        return _brute_force(r, k, rule, w, gb)
+    unique, uw = merge_rankings(r, w)
+    gamma = rule.gamma(r.shape[1])
+    lam = rule.owa_vector(k)
+    model = _build_prefix_model(unique, uw, gamma, lam, k, gb)
+    y, objective, elapsed, status = _solve_model(model, r.shape[1], time_limit)
+    members = np.flatnonzero(y > 0.5)
+    if members.size != k:
+        raise SolverError(f"committee ILP returned {members.size} items instead of k={k}", status=status)
+    result = _finish(r, w, members, rule, "ilp", gb, status="optimal", solve_time=elapsed)
+    total = objective + model.constant
+    if abs(total - result.score) > 1e-6 * max(1.0, abs(result.score)) + MIP_ABS_GAP:
+        raise SolverError(f"committee ILP objective {total!r} disagrees with the recomputed score "
+                          f"{result.score!r}", status=status)
+    return result
+
+
+def _feasible_committees(m, k, gb):
+    combos = np.array(list(itertools.combinations(range(m), k)), dtype=np.int64).reshape(-1, k)
+    if gb is not None and combos.size:
+        counts = np.zeros((combos.shape[0], gb.labels.size), dtype=np.int64)
+        for g in range(gb.labels.size):
+            counts[:, g] = (gb.group_index[combos] == g).sum(axis=1)
+        ok = np.all((counts >= gb.lower) & (counts <= gb.upper), axis=1)
+        combos = combos[ok]
+    return combos
+
+
+def _brute_force(r, k, rule, w, gb, max_committees: int = 2_000_000) -> Committee:
+    m = r.shape[1]
+    if math.comb(m, k) > max_committees:
+        raise InvalidInstanceError(f"method: 'brute-force' would enumerate C({m},{k}) = {math.comb(m, k)} "
+                                   f"committees (limit {max_committees})", argument="method")
+    combos = _feasible_committees(m, k, gb)
+    unique, uw = merge_rankings(r, w)
+    gamma, lam = rule.gamma(m), rule.owa_vector(k)
+    pos = positions(unique)
+    scores = np.concatenate([uw @ _batch_voter_scores(pos, combos[i:i + 20000], gamma, lam)
+                             for i in range(0, combos.shape[0], 20000)])
+    best = scores.max()
+    # first committee (lexicographic order) within floating-point noise of the maximum
+    idx = int(np.flatnonzero(scores >= best - 1e-9 * max(1.0, abs(best)))[0])
+    return _finish(r, w, combos[idx], rule, "brute-force", gb)
+
+
+def greedy_committee(rankings, k, rule, groups=None, bounds=None, weights=None) -> Committee:
+    """Greedy baseline: add, k times, the feasible item with the largest marginal gain.
+
+    An item is feasible if its group stays within its upper bound and the seats left still cover every
+    group's unmet lower bound.  Ties go to the smaller index.  For monotone submodular ``F`` this is a
+    ``(1 - 1/e)``-approximation without bounds; it is exact for separable rules.  Same parameters and
+    errors as :func:`best_committee`; ``status`` is ``"heuristic"``.
+    """
+    r, k, rule, w, gb = _prepare(rankings, k, rule, groups, bounds, weights)
+    unique, uw = merge_rankings(r, w)
+    m = r.shape[1]
+    gamma, lam = rule.gamma(m), rule.owa_vector(k)
+    pos = positions(unique)
+    chosen: list[int] = []
+    available = np.ones(m, dtype=bool)
+    count = np.zeros(gb.labels.size if gb is not None else 0, dtype=np.int64)
+    for step in range(k):
+        feasible = available.copy()
+        if gb is not None:
+            deficit = np.maximum(gb.lower - count, 0)
+            seats_after = k - step - 1
+            for g in range(gb.labels.size):
+                in_g = gb.group_index == g
+                if count[g] >= gb.upper[g]:
+                    feasible &= ~in_g
+                # adding an item of g must leave enough seats for the other groups' deficits
+                other_deficit = deficit.sum() - (1 if deficit[g] > 0 else 0)
+                if other_deficit > seats_after:
+                    feasible &= ~in_g
+        cands = np.flatnonzero(feasible)
+        comm = np.column_stack([np.tile(np.array(chosen, dtype=np.int64), (cands.size, 1)), cands])
+        gains = uw @ _batch_voter_scores(pos, comm, gamma, lam[: step + 1])
+        best = cands[int(order_items(gains)[0])]
+        chosen.append(int(best))
+        available[best] = False
+        if gb is not None:
+            count[gb.group_index[best]] += 1
+    return _finish(r, w, chosen, rule, "greedy", gb, status="heuristic")

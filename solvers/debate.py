@@ -1,0 +1,684 @@
+r"""Exact solution of the evidence-revealing debate game by minimax over revealed sets.
+
+The game (Sukovic & Radanovic 2024).  A state :math:`x \in \mathbb{R}^F` and two decisions
+:math:`(a_1, a_2)` are fixed.  Debater 0 argues :math:`a_1`, debater 1 argues :math:`a_2`.  Starting from
+nothing revealed, the debaters alternately reveal one not yet revealed feature, the *first mover* first,
+until :math:`L` = ``n_evidence`` features are revealed; the first mover makes reveals
+:math:`1, 3, 5, \dots` so it gets :math:`\lceil L/2 \rceil` of them (the extra one when :math:`L` is odd).
+On the final evidence :math:`S` (:math:`|S| = L`) the judge pays debater 0
+
+.. math::  u(S) = \operatorname{sign}\bigl(J(a_1 \mid x_S) - J(a_2 \mid x_S)\bigr) \in \{-1, 0, 1\}
+
+and debater 1 gets :math:`-u(S)` (zero-sum).  Since the judge sees a set, not an order, and whose turn it
+is depends only on :math:`|S|`, the value depends only on the revealed set:
+
+.. math::  V(S) = u(S) \text{ if } |S| = L, \qquad
+           V(S) = \operatorname*{max\,/\,min}_{f \notin S} V(S \cup \{f\})
+
+with max when debater 0 is to move at level :math:`|S|` and min otherwise.  :func:`solve_debate` returns
+:math:`V(\varnothing)` for a given first mover, or the average over both first movers (the paper's random
+first mover) when ``first_mover`` is None.
+
+Algorithm.  Every subset of size :math:`k \le L` is indexed by its combinatorial (colex) rank
+:math:`\sum_i \binom{c_i}{i+1}` for sorted elements :math:`c_0 < c_1 < \dots`.  All
+:math:`\binom{F}{L}` leaf sets are scored by the judge in large batches, then levels
+:math:`L-1, \dots, 0` are backed up with one vectorised max/min over a ``(C(F,k), F)`` table of child
+ranks per level — memoisation on the revealed set without any Python-level recursion.  For
+:math:`F = 44, L = 4` that is 135,751 leaves.
+
+:func:`best_response` solves the same tree when one debater follows a fixed (stochastic or
+deterministic) policy: its levels take expectations under the policy, the responder's levels take the
+max/min.  It is the exact *confuser* used to measure how robust a debater's evidence is.
+:func:`policy_value` evaluates two fixed policies exactly.  :func:`isolated_plan` is the plan of a debater
+that reveals all L features alone: :math:`W(S) = \max_{f \notin S} W(S \cup \{f\})` with leaves the
+continuous judge margin :math:`J(a_{own}|x_S) - J(a_{other}|x_S)`.  :func:`brute_force_debate_value` and
+:func:`enumerate_reveal_sequences` are an independent, exponential-time oracle for tests.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from math import comb
+
+import numpy as np
+
+from mechsim.errors import InvalidInstanceError
+from mechsim.validation import check_array, check_choice, check_integer
+
+__all__ = [
+    "DebateOutcome",
+    "BestResponseOutcome",
+    "solve_debate",
+    "best_response",
+    "policy_value",
+    "leaf_outcomes",
+    "enumerate_reveal_sequences",
+    "brute_force_debate_value",
+    "brute_force_best_response",
+    "mover_at",
+    "subset_ranks",
+    "MAX_LEAVES",
+    "IsolatedPlan",
+    "isolated_plan",
+    "debate_game_tree",
+]
+
+_JUDGE_CHUNK = 65536
+
+
+@dataclass(frozen=True)
+class DebateOutcome:
+    """Exact value of a debate.
+
+    Attributes
+    ----------
+    value : float
+        Value in [-1, 1] for debater 0 (arguing ``decisions[0]``): for the given first mover, or the
+        average over both first movers when ``first_mover`` was None.
+    principal_line : tuple of int
+        Features revealed, in order, under optimal play (ties broken towards the lowest feature index), for
+        ``first_mover`` (debater 0 first when it was None).
+    first_mover : int or None
+        As passed.
+    values_by_first_mover : tuple of float
+        ``(value if debater 0 moves first, value if debater 1 moves first)``; a first mover that was not
+        solved is NaN.
+    lines_by_first_mover : tuple of tuple of int
+        The principal line for each first mover (empty when not solved).
+    decisions : tuple of int
+        ``(a1, a2)``.
+    n_evidence : int
+        L.
+    n_leaves : int
+        Number of final evidence sets scored, :math:`\\binom{F}{L}`.
+    """
+
+    value: float
+    principal_line: tuple[int, ...]
+    first_mover: int | None
+    values_by_first_mover: tuple[float, float]
+    lines_by_first_mover: tuple[tuple[int, ...], tuple[int, ...]]
+    decisions: tuple[int, int]
+    n_evidence: int
+    n_leaves: int
+
+    @property
+    def evidence(self) -> tuple[int, ...]:
+        """The revealed features of the principal line, sorted."""
+        return tuple(sorted(self.principal_line))
+
+
+@dataclass(frozen=True)
+class BestResponseOutcome:
+    """Exact best response of one debater against a fixed policy of the other.
+
+    Attributes
+    ----------
+    value : float
+        Expected outcome for debater 0 in [-1, 1] (averaged over first movers when ``first_mover`` was
+        None) when ``responder`` best-responds.
+    responder : int
+        The best-responding debater (0 maximises the value, 1 minimises it).
+    principal_line : tuple of int
+        The most probable line (responder's optimal reveal, fixed player's most probable reveal; lowest
+        index on ties) for ``first_mover`` (debater 0 first when None).
+    first_mover : int or None
+    values_by_first_mover : tuple of float
+    decisions : tuple of int
+    n_evidence : int
+    """
+
+    value: float
+    responder: int
+    principal_line: tuple[int, ...]
+    first_mover: int | None
+    values_by_first_mover: tuple[float, float]
+    decisions: tuple[int, int]
+    n_evidence: int
+
+
+def mover_at(level: int, first_mover: int) -> int:
+    """The debater who makes reveal number ``level + 1`` (i.e. moves when ``level`` features are revealed)."""
+    return first_mover if level % 2 == 0 else 1 - first_mover
+
+
+# ---------------------------------------------------------------------------------------------- subset tree
+@dataclass(frozen=True)
+class _Level:
+    combos: np.ndarray   # (C(F,k), k) sorted subsets, row i has colex rank i
+    masks: np.ndarray    # (C(F,k), F) bool membership
+    children: np.ndarray  # (C(F,k), F) rank at level k+1 of S ∪ {f}; -1 where f ∈ S (absent at level L)
+
+
+def _colex_combinations(n_features: int, k: int) -> np.ndarray:
+    """All k-subsets of range(F) as sorted rows, in colex-rank order."""
+    if k == 0:
+        return np.zeros((1, 0), dtype=np.int64)
+    lex = np.array(list(itertools.combinations(range(n_features), k)), dtype=np.int64)
+    binom = _binomial_table(n_features, k + 1)
+    ranks = binom[lex, np.arange(1, k + 1)].sum(axis=1)
+    out = np.empty_like(lex)
+    out[ranks] = lex
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _binomial_table(n: int, r: int) -> np.ndarray:
+    table = np.array([[comb(i, j) for j in range(r + 1)] for i in range(n + 1)], dtype=np.int64)
+    table.setflags(write=False)
+    return table
+
+
+#: Largest number of leaf sets C(F, L) the exact solvers accept by default (memory grows ~100 bytes/leaf).
+MAX_LEAVES = 8_000_000
+_CACHE_LEAVES = 250_000  # subset trees up to this size are cached across calls
+
+
+def _subset_tree(n_features: int, n_evidence: int, max_leaves: int | None = None) -> tuple[_Level, ...]:
+    n_leaves = comb(n_features, n_evidence)
+    limit = MAX_LEAVES if max_leaves is None else max_leaves
+    if n_leaves > limit:
+        raise InvalidInstanceError(
+            f"n_evidence: expected at most max_leaves={limit} evidence sets C(F, L), found C({n_features}, "
+            f"{n_evidence}) = {n_leaves}; use an approximate debater (mechsim.debate.debaters) or raise "
+            "max_leaves", argument="n_evidence")
+    if n_leaves <= _CACHE_LEAVES:
+        return _cached_subset_tree(n_features, n_evidence)
+    return _build_subset_tree(n_features, n_evidence)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_subset_tree(n_features: int, n_evidence: int) -> tuple[_Level, ...]:
+    return _build_subset_tree(n_features, n_evidence)
+
+
+def _build_subset_tree(n_features: int, n_evidence: int) -> tuple[_Level, ...]:
+    F, L = n_features, n_evidence
+    binom = _binomial_table(F, L + 1)
+    levels = []
+    feats = np.arange(F)
+    for k in range(L + 1):
+        combos = _colex_combinations(F, k)
+        n = combos.shape[0]
+        masks = np.zeros((n, F), dtype=bool)
+        np.put_along_axis(masks, combos, True, axis=1)
+        if k < L:
+            # Child S ∪ {f} with f inserted at position p = #{c in S : c < f}:
+            #   rank = sum_{i<p} C(c_i, i+1) + C(f, p+1) + sum_{i>=p} C(c_i, i+2).
+            p = (combos[:, :, None] < feats[None, None, :]).sum(axis=1)
+            own = binom[combos, np.arange(1, k + 1)] if k else np.zeros((n, 0), np.int64)
+            shifted = binom[combos, np.arange(2, k + 2)] if k else np.zeros((n, 0), np.int64)
+            pre = np.concatenate([np.zeros((n, 1), np.int64), np.cumsum(own, axis=1)], axis=1)
+            suf = np.concatenate([np.cumsum(shifted[:, ::-1], axis=1)[:, ::-1], np.zeros((n, 1), np.int64)],
+                                 axis=1)
+            children = (np.take_along_axis(pre, p, axis=1) + binom[feats[None, :], p + 1]
+                        + np.take_along_axis(suf, p, axis=1))
+            children[masks] = -1
+        else:
+            children = np.empty((n, 0), dtype=np.int64)
+        for a in (combos, masks, children):
+            a.setflags(write=False)
+        levels.append(_Level(combos, masks, children))
+    return tuple(levels)
+
+
+# ---------------------------------------------------------------------------------------------- validation
+def _check_game(features, decisions, n_evidence, first_mover):
+    features = check_array("features", features, ndim=1)
+    F = features.shape[0]
+    if F == 0:
+        raise InvalidInstanceError("features: expected at least one feature, found an empty vector",
+                                   argument="features")
+    dec = np.asarray(decisions)
+    if dec.shape != (2,) or dec.dtype.kind not in "iu":
+        raise InvalidInstanceError(f"decisions: expected two integer decisions (a1, a2), found shape {dec.shape} "
+                                   f"and dtype {dec.dtype}", argument="decisions")
+    if dec.min() < 0:
+        raise InvalidInstanceError(f"decisions: expected non-negative decision indices, found {dec.tolist()}",
+                                   argument="decisions")
+    L = check_integer("n_evidence", n_evidence, minimum=0, maximum=F)
+    if first_mover is not None:
+        check_choice("first_mover", first_mover, (0, 1))
+        first_mover = int(first_mover)
+    return features, (int(dec[0]), int(dec[1])), L, first_mover
+
+
+def leaf_outcomes(judge, features, decisions, n_evidence) -> np.ndarray:
+    """Judge outcome ``sign(J(a1|x_S) - J(a2|x_S))`` for every evidence set ``S`` of size ``n_evidence``.
+
+    Returns
+    -------
+    ndarray, shape (C(F, L),), float
+        Indexed by the colex rank of ``S``.
+    """
+    features, decisions, L, _ = _check_game(features, decisions, n_evidence, None)
+    return _leaf_outcomes(judge, features, decisions, _subset_tree(features.shape[0], L)[L].masks)
+
+
+def _leaf_margins(judge, features, decisions, masks) -> np.ndarray:
+    n, F = masks.shape
+    out = np.empty(n)
+    fast = getattr(judge, "score_masks", None)
+    if callable(fast):
+        # Optional judge fast path: one state, many masks, both decisions at once.
+        s = np.asarray(fast(features, masks, np.asarray(decisions, dtype=np.int64)), dtype=float)
+        if s.shape != (n, 2) or not np.all(np.isfinite(s)):
+            raise InvalidInstanceError(f"judge: expected score_masks() to return finite floats of shape {(n, 2)}, "
+                                       f"found shape {s.shape}", argument="judge")
+        return s[:, 0] - s[:, 1]
+    for start in range(0, n, _JUDGE_CHUNK):
+        m = masks[start:start + _JUDGE_CHUNK]
+        b = m.shape[0]
+        x = np.broadcast_to(features, (2 * b, F))
+        d = np.repeat(np.asarray(decisions, dtype=np.int64), b)
+        s = np.asarray(judge.score(x, np.concatenate([m, m]), d), dtype=float)
+        if s.shape != (2 * b,) or not np.all(np.isfinite(s)):
+            found = f"shape {s.shape}" if s.shape != (2 * b,) else "non-finite values"
+            raise InvalidInstanceError(f"judge: expected score() to return {2 * b} finite floats, found {found}",
+                                       argument="judge")
+        out[start:start + b] = s[:b] - s[b:]
+    return out
+
+
+def _leaf_outcomes(judge, features, decisions, masks) -> np.ndarray:
+    return np.sign(_leaf_margins(judge, features, decisions, masks))
+
+
+# ---------------------------------------------------------------------------------------------- backups
+_Operator = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
+
+
+def _backup(tree, leaf_values, operators) -> list[np.ndarray]:
+    """Values of every level, from leaves up; ``operators[k](k, child_values (n_k, F), valid (n_k, F))``."""
+    L = len(tree) - 1
+    values = [None] * (L + 1)
+    values[L] = leaf_values
+    for k in range(L - 1, -1, -1):
+        level = tree[k]
+        valid = level.children >= 0
+        child_vals = values[k + 1][np.where(valid, level.children, 0)]
+        values[k] = operators[k](k, child_vals, valid)
+    return values
+
+
+def _minimax_operator(maximise: bool) -> _Operator:
+    fill = -np.inf if maximise else np.inf
+    reduce = np.max if maximise else np.min
+
+    def op(k, child_vals, valid):
+        return reduce(np.where(valid, child_vals, fill), axis=1)
+    return op
+
+
+def _principal_line(tree, values, choose) -> tuple[int, ...]:
+    """Follow ``choose(k, child_values, valid, row) -> feature`` from the root."""
+    line, row = [], 0
+    for k in range(len(tree) - 1):
+        level = tree[k]
+        valid = level.children[row] >= 0
+        child_vals = values[k + 1][np.where(valid, level.children[row], 0)]
+        f = int(choose(k, child_vals, valid, row))
+        line.append(f)
+        row = int(level.children[row, f])
+    return tuple(line)
+
+
+def _argbest(child_vals, valid, maximise):
+    key = np.where(valid, child_vals if maximise else -child_vals, -np.inf)
+    return int(np.argmax(key))  # first index of the maximum: lowest feature on ties
+
+
+def solve_debate(judge, features, decisions, n_evidence, first_mover=None, *, max_leaves: int | None = None
+                 ) -> DebateOutcome:
+    """Exact minimax value of the debate on one state.
+
+    Parameters
+    ----------
+    judge : Judge
+        Any object with ``score(features (N,F), mask (N,F), decisions (N,)) -> (N,)``.  If it also has
+        ``score_masks(features (F,), masks (n,F), decisions (k,)) -> (n,k)`` (one state, many masks), the
+        leaves are scored through that faster path.
+    features : array_like, shape (F,)
+        The state.
+    decisions : sequence of two int
+        ``(a1, a2)``: debater 0 argues ``a1``, debater 1 argues ``a2``.
+    n_evidence : int
+        L, the total number of reveals (``0 <= L <= F``).
+    first_mover : {0, 1} or None
+        Who reveals first; None averages the two (a uniformly random first mover).
+    max_leaves : int, optional
+        Refuse games with more than this many evidence sets C(F, L) (default :data:`MAX_LEAVES`), which
+        would exhaust memory; such games need approximate debaters.
+
+    Returns
+    -------
+    DebateOutcome
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mechsim.debate.judges import LinearJudge
+    >>> judge = LinearJudge(np.array([[1.0, 0.0], [0.0, 1.0]]))  # each decision is supported by one feature
+    >>> out = solve_debate(judge, np.array([1.0, 2.0]), (0, 1), n_evidence=1)
+    >>> out.value, out.values_by_first_mover, out.lines_by_first_mover
+    (0.0, (1.0, -1.0), ((0,), (1,)))
+    >>> solve_debate(judge, np.array([1.0, 2.0]), (0, 1), n_evidence=2).value  # everything revealed: 1 < 2
+    -1.0
+    """
+    features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
+    F = features.shape[0]
+    tree = _subset_tree(F, L, max_leaves)
+    leaves = _leaf_outcomes(judge, features, decisions, tree[L].masks)
+    movers = (0, 1) if first_mover is None else (first_mover,)
+    values_by = [np.nan, np.nan]
+    lines_by = [(), ()]
+    for fm in movers:
+        ops = [_minimax_operator(mover_at(k, fm) == 0) for k in range(L)]
+        values = _backup(tree, leaves, ops)
+        values_by[fm] = float(values[0][0])
+        lines_by[fm] = _principal_line(
+            tree, values, lambda k, cv, valid, row, fm=fm: _argbest(cv, valid, mover_at(k, fm) == 0))
+    value = float(np.mean([values_by[fm] for fm in movers]))
+    return DebateOutcome(value=value, principal_line=lines_by[movers[0]], first_mover=first_mover,
+                         values_by_first_mover=(values_by[0], values_by[1]),
+                         lines_by_first_mover=(lines_by[0], lines_by[1]), decisions=decisions, n_evidence=L,
+                         n_leaves=int(tree[L].masks.shape[0]))
+
+
+# ---------------------------------------------------------------------------------------------- fixed policies
+def _policy_probabilities(policy, player, features, revealed, decisions) -> np.ndarray:
+    """Query a policy on a batch of revealed sets; returns validated ``(n, F)`` reveal probabilities.
+
+    ``policy`` is an object with ``probabilities(features, revealed, own_decision, other_decision)`` or a
+    callable with that signature, returning ``(n, F)`` probabilities (zero on revealed features) or ``(n,)``
+    integer feature indices (a deterministic policy).
+    """
+    fn = getattr(policy, "probabilities", policy)
+    if not callable(fn):
+        raise InvalidInstanceError(f"policy: expected a callable or an object with probabilities(), found "
+                                   f"{type(policy).__name__}", argument="policy")
+    out = np.asarray(fn(features, revealed, decisions[player], decisions[1 - player]))
+    n, F = revealed.shape
+    if out.shape == (n,) and out.dtype.kind in "iu":
+        if out.size and (out.min() < 0 or out.max() >= F or revealed[np.arange(n), out].any()):
+            raise InvalidInstanceError("policy: expected to reveal an unrevealed feature index in [0, F), found "
+                                       "an invalid or already revealed index", argument="policy")
+        probs = np.zeros((n, F))
+        probs[np.arange(n), out] = 1.0
+        return probs
+    if out.shape != (n, F):
+        raise InvalidInstanceError(f"policy: expected probabilities of shape {(n, F)} or indices of shape {(n,)}, "
+                                   f"found shape {out.shape}", argument="policy")
+    out = out.astype(float)
+    if not np.all(np.isfinite(out)) or out.min(initial=0.0) < 0:
+        raise InvalidInstanceError("policy: expected finite non-negative probabilities", argument="policy")
+    if np.any(out[revealed] > 1e-12):
+        raise InvalidInstanceError("policy: expected zero probability on already revealed features, found "
+                                   f"{out[revealed].max():.3g}", argument="policy")
+    sums = out.sum(axis=1)
+    if n and np.max(np.abs(sums - 1.0)) > 1e-9:
+        raise InvalidInstanceError(f"policy: expected rows summing to 1 within 1e-9, found sum "
+                                   f"{sums[np.argmax(np.abs(sums - 1.0))]:.12g}", argument="policy")
+    return out
+
+
+def _expectation_operator(policy, player, features, decisions, tree) -> _Operator:
+    def op(k, child_vals, valid):
+        probs = _policy_probabilities(policy, player, features, tree[k].masks, decisions)
+        return np.sum(np.where(valid, child_vals, 0.0) * probs, axis=1)
+    return op
+
+
+def best_response(judge, features, decisions, n_evidence, policy, responder, first_mover=None, *,
+                  max_leaves: int | None = None) -> BestResponseOutcome:
+    """Exact best response of debater ``responder`` against a fixed policy of the other debater.
+
+    The fixed debater ``1 - responder`` reveals according to ``policy``; the responder maximises (debater
+    0) or minimises (debater 1) the expected judge outcome for debater 0.  Used as the *confuser*: against an
+    honest debater's policy, the best response arguing the other decision measures how robust the honest
+    debater's evidence is.
+
+    Parameters
+    ----------
+    judge, features, decisions, n_evidence, first_mover
+        As in :func:`solve_debate`.
+    policy : object or callable
+        ``policy.probabilities(features (F,), revealed (n,F) bool, own_decision, other_decision)`` (or a
+        callable with that signature) returning ``(n, F)`` reveal probabilities, zero on revealed features,
+        or ``(n,)`` feature indices for a deterministic policy.  It is queried once per level on every
+        revealed set at which the fixed debater moves.
+    responder : {0, 1}
+
+    Returns
+    -------
+    BestResponseOutcome
+    """
+    features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
+    responder = int(check_choice("responder", responder, (0, 1)))
+    tree = _subset_tree(features.shape[0], L, max_leaves)
+    leaves = _leaf_outcomes(judge, features, decisions, tree[L].masks)
+    fixed = 1 - responder
+    movers = (0, 1) if first_mover is None else (first_mover,)
+    values_by, lines_by = [np.nan, np.nan], [(), ()]
+    expect = _expectation_operator(policy, fixed, features, decisions, tree)
+    for fm in movers:
+        ops = [expect if mover_at(k, fm) == fixed else _minimax_operator(responder == 0) for k in range(L)]
+        values = _backup(tree, leaves, ops)
+        values_by[fm] = float(values[0][0])
+
+        def choose(k, cv, valid, row, fm=fm):
+            if mover_at(k, fm) == fixed:
+                probs = _policy_probabilities(policy, fixed, features, tree[k].masks[row:row + 1], decisions)[0]
+                return int(np.argmax(probs))
+            return _argbest(cv, valid, responder == 0)
+        lines_by[fm] = _principal_line(tree, values, choose)
+    value = float(np.mean([values_by[fm] for fm in movers]))
+    return BestResponseOutcome(value=value, responder=responder, principal_line=lines_by[movers[0]],
+                               first_mover=first_mover, values_by_first_mover=(values_by[0], values_by[1]),
+                               decisions=decisions, n_evidence=L)
+
+
+def policy_value(judge, features, decisions, n_evidence, policies, first_mover=None, *,
+                 max_leaves: int | None = None) -> float:
+    """Exact expected outcome for debater 0 when both debaters follow fixed policies.
+
+    ``policies`` is a pair ``(policy of debater 0, policy of debater 1)`` in the format of
+    :func:`best_response`.  Averaged over first movers when ``first_mover`` is None.
+    """
+    features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
+    if len(policies) != 2:
+        raise InvalidInstanceError(f"policies: expected a pair of policies, found {len(policies)}",
+                                   argument="policies")
+    tree = _subset_tree(features.shape[0], L, max_leaves)
+    leaves = _leaf_outcomes(judge, features, decisions, tree[L].masks)
+    ops_by_player = [_expectation_operator(policies[p], p, features, decisions, tree) for p in (0, 1)]
+    movers = (0, 1) if first_mover is None else (first_mover,)
+    vals = []
+    for fm in movers:
+        values = _backup(tree, leaves, [ops_by_player[mover_at(k, fm)] for k in range(L)])
+        vals.append(float(values[0][0]))
+    return float(np.mean(vals))
+
+
+# ---------------------------------------------------------------------------------------------- brute force
+def enumerate_reveal_sequences(n_features: int, n_evidence: int) -> Iterator[tuple[int, ...]]:
+    """Every ordered sequence of ``n_evidence`` distinct features: the leaves of the full game tree."""
+    n_features = check_integer("n_features", n_features, minimum=1)
+    n_evidence = check_integer("n_evidence", n_evidence, minimum=0, maximum=n_features)
+    return itertools.permutations(range(n_features), n_evidence)
+
+
+def _sequence_outcomes(judge, features, decisions, L) -> dict[tuple[int, ...], float]:
+    seqs = list(enumerate_reveal_sequences(features.shape[0], L))
+    masks = np.zeros((len(seqs), features.shape[0]), dtype=bool)
+    for i, s in enumerate(seqs):
+        masks[i, list(s)] = True
+    from mechsim.debate.judges import debate_outcome
+    out = debate_outcome(judge, np.broadcast_to(features, masks.shape), masks, decisions[0], decisions[1])
+    return dict(zip(seqs, out.astype(float)))
+
+
+def brute_force_debate_value(judge, features, decisions, n_evidence, first_mover=None) -> float:
+    """Minimax value by plain recursion over every reveal *sequence* (no memoisation; tests only).
+
+    Exponential: ``F! / (F - L)!`` leaves.  Averaged over first movers when ``first_mover`` is None.
+    """
+    features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
+    outcome = _sequence_outcomes(judge, features, decisions, L)
+    F = features.shape[0]
+
+    def value(prefix, fm):
+        if len(prefix) == L:
+            return outcome[prefix]
+        vals = [value(prefix + (f,), fm) for f in range(F) if f not in prefix]
+        # Written out independently of mover_at so that the oracle checks the alternation too.
+        debater_0_moves = (len(prefix) % 2 == 0) == (fm == 0)
+        return max(vals) if debater_0_moves else min(vals)
+
+    movers = (0, 1) if first_mover is None else (first_mover,)
+    return float(np.mean([value((), fm) for fm in movers]))
+
+
+def brute_force_best_response(judge, features, decisions, n_evidence, policy, responder,
+                              first_mover=None) -> float:
+    """Best-response value by recursion over reveal sequences, querying ``policy`` one set at a time."""
+    features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
+    responder = int(check_choice("responder", responder, (0, 1)))
+    outcome = _sequence_outcomes(judge, features, decisions, L)
+    F = features.shape[0]
+
+    def value(prefix, fm):
+        if len(prefix) == L:
+            return outcome[prefix]
+        player = fm if len(prefix) % 2 == 0 else 1 - fm
+        options = [f for f in range(F) if f not in prefix]
+        if player == responder:
+            vals = [value(prefix + (f,), fm) for f in options]
+            return max(vals) if responder == 0 else min(vals)
+        revealed = np.zeros((1, F), dtype=bool)
+        revealed[0, list(prefix)] = True
+        probs = _policy_probabilities(policy, player, features, revealed, decisions)[0]
+        return sum(probs[f] * value(prefix + (f,), fm) for f in options if probs[f] > 0)
+
+    movers = (0, 1) if first_mover is None else (first_mover,)
+    return float(np.mean([value((), fm) for fm in movers]))
+
+
+# ---------------------------------------------------------------------------------------------- isolated plan
+def subset_ranks(masks) -> np.ndarray:
+    """Colex ranks of the sets in the rows of ``masks`` (``(n, F)`` bool, every row of the same size)."""
+    masks = np.asarray(masks, dtype=bool)
+    if masks.ndim != 2:
+        raise InvalidInstanceError(f"masks: expected a 2-dimensional array, found shape {masks.shape}",
+                                   argument="masks")
+    n, F = masks.shape
+    sizes = masks.sum(axis=1)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    k = int(sizes[0])
+    if np.any(sizes != k):
+        raise InvalidInstanceError("masks: expected every row to reveal the same number of features",
+                                   argument="masks")
+    if k == 0:
+        return np.zeros(n, dtype=np.int64)
+    members = (np.flatnonzero(masks.ravel()) % F).reshape(n, k)  # row-major: sorted within each row
+    binom = _binomial_table(F, k + 1)
+    return binom[members, np.arange(1, k + 1)].sum(axis=1)
+
+
+@dataclass(frozen=True)
+class IsolatedPlan:
+    """Plan of a debater revealing every feature alone: best achievable final margin from each revealed set.
+
+    Attributes
+    ----------
+    values : tuple of ndarray
+        ``values[k][rank]`` = best final margin ``J(own) - J(other)`` reachable from the size-k set of that
+        colex rank by adding features (``values[L]`` are the leaf margins).
+    n_features, n_evidence : int
+    """
+
+    values: tuple[np.ndarray, ...]
+    n_features: int
+    n_evidence: int
+    tree: tuple = field(default=(), repr=False, compare=False)
+
+    def best_next(self, revealed) -> np.ndarray:
+        """``(n,)`` next feature of the best completion of each revealed set (lowest index on ties)."""
+        revealed = np.asarray(revealed, dtype=bool)
+        k = int(revealed[0].sum()) if revealed.shape[0] else 0
+        if k >= self.n_evidence:
+            raise InvalidInstanceError(f"revealed: expected fewer than {self.n_evidence} revealed features, "
+                                       f"found {k}", argument="revealed")
+        tree = self.tree or _subset_tree(self.n_features, self.n_evidence, max_leaves=self.values[-1].size)
+        rows = subset_ranks(revealed)
+        children = tree[k].children[rows]
+        valid = children >= 0
+        child_vals = np.where(valid, self.values[k + 1][np.where(valid, children, 0)], -np.inf)
+        return np.argmax(child_vals, axis=1)
+
+    @property
+    def best_value(self) -> float:
+        """Best final margin from the empty set."""
+        return float(self.values[0][0])
+
+
+def isolated_plan(judge, features, decisions, n_evidence, *, max_leaves: int | None = None) -> IsolatedPlan:
+    """Exact plan of a debater arguing ``decisions[0]`` that reveals all ``n_evidence`` features alone.
+
+    Maximises the judge's final margin ``J(a_own|x_S) - J(a_other|x_S)`` (the continuous margin, so that
+    among winning sets the most convincing is preferred), by the same level-by-level backup as
+    :func:`solve_debate` with a max at every level.
+    """
+    features, decisions, L, _ = _check_game(features, decisions, n_evidence, None)
+    tree = _subset_tree(features.shape[0], L, max_leaves)
+    leaves = _leaf_margins(judge, features, decisions, tree[L].masks)
+    values = _backup(tree, leaves, [_minimax_operator(True)] * L)
+    for v in values:
+        v.setflags(write=False)
+    return IsolatedPlan(tuple(values), features.shape[0], L, tree)
+
+
+# ---------------------------------------------------------------------------------------------- inspection
+def debate_game_tree(judge, features, decisions, n_evidence, first_mover: int = 0, max_nodes: int = 100_000):
+    """The solved game as a ``networkx.DiGraph`` over revealed sets, for inspection and plotting.
+
+    Nodes are sorted tuples of revealed features with attributes ``value`` (minimax value for debater 0),
+    ``mover`` (who reveals next; None at leaves) and ``level``; an edge ``S -> S ∪ {f}`` has ``feature=f``
+    and ``optimal=True`` when ``f`` is an optimal reveal at ``S``.  The graph is a DAG (a set is reached by
+    every order of its reveals), with ``sum_k C(F, k)`` nodes for k <= L; ``max_nodes`` guards against
+    building a huge graph by accident.
+    """
+    import networkx as nx
+
+    features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
+    if first_mover is None:
+        raise InvalidInstanceError("first_mover: expected 0 or 1 for a game tree, found None",
+                                   argument="first_mover")
+    F = features.shape[0]
+    n_nodes = sum(comb(F, k) for k in range(L + 1))
+    if n_nodes > max_nodes:
+        raise InvalidInstanceError(f"n_evidence: expected a game with at most max_nodes={max_nodes} revealed "
+                                   f"sets, found {n_nodes}", argument="n_evidence")
+    tree = _subset_tree(F, L)
+    leaves = _leaf_outcomes(judge, features, decisions, tree[L].masks)
+    values = _backup(tree, leaves, [_minimax_operator(mover_at(k, first_mover) == 0) for k in range(L)])
+    graph = nx.DiGraph(decisions=decisions, n_evidence=L, first_mover=first_mover)
+    for k in range(L + 1):
+        level = tree[k]
+        for row, combo in enumerate(level.combos):
+            graph.add_node(tuple(int(c) for c in combo), value=float(values[k][row]), level=k,
+                           mover=mover_at(k, first_mover) if k < L else None)
+        if k == L:
+            break
+        for row, combo in enumerate(level.combos):
+            node = tuple(int(c) for c in combo)
+            best = values[k][row]
+            for f in np.flatnonzero(level.children[row] >= 0):
+                child_val = values[k + 1][level.children[row, f]]
+                child = tuple(sorted(node + (int(f),)))
+                graph.add_edge(node, child, feature=int(f), optimal=bool(child_val == best))
+    return graph

@@ -1,0 +1,766 @@
+r"""Optimal incentive-compatible hiring mechanisms as linear programs (HiGHS).
+
+**Correlated mechanism** (:func:`optimal_mechanism`, :func:`solve_hiring_lp`).  With
+:math:`y_i(b,s,\theta) = \phi(b)\,\gamma_i(b,s,\theta)` and :math:`z_i[b_i,b'_i,s_i]` standing for the
+best misreport of each true signal, the optimal IC mechanism solves
+
+.. math::
+
+    \max_{\phi, y, z} \;& \sum_b \phi(b) V(b) - \sum_i \sum_{b,s,\theta} q_b(s,\theta)\, y_i(b,s,\theta) \\
+    \text{s.t.}\;& \textstyle\sum_b \phi(b) = 1, \quad \phi \ge 0, \quad
+                   0 \le y_i(b,s,\theta) \le M \phi(b), \quad z \ge 0, \\
+    & \sum_{b_{-i}} \sum_{s,\theta} q_b(s,\theta) y_i(b,s,\theta) - \sum_{s_i} z_i[b_i,b'_i,s_i]
+      \ge \big(C_i(b_i,b'_i) + \epsilon\,[b'_i \ne b_i] - \rho_i[b_i,b'_i]\big)
+      \sum_{b_{-i}} \phi(b_i,b_{-i}) \quad \forall i, b_i, b'_i, \\
+    & z_i[b_i,b'_i,s_i] \ge \sum_{b_{-i}, s_{-i}, \theta} q_{(b'_i,b_{-i})}((s_i,s_{-i}),\theta)\,
+      y_i((b_i,b_{-i}),(s'_i,s_{-i}),\theta) \quad \forall i, b_i, b'_i, s_i, s'_i,
+
+where :math:`C_i(b_i,b'_i) = c_i(b_i) - c_i(b'_i)`, :math:`V(b)` is the value of information, the margin
+:math:`\epsilon \ge 0` applies to effort deviations only (the :math:`b'_i = b_i` row keeps truthful
+reporting weakly optimal) and the relaxation :math:`\rho \ge 0` (default 0) loosens individual IC rows, for
+learners that solve the LP on estimates.  Payments are recovered as :math:`\gamma = y / \phi` where
+:math:`\phi(b) > 0`; profiles never recommended pay 0 and use the Bayes decision.
+
+The constraint matrix is assembled directly in compressed-row form from broadcast index arrays (every
+row block has a fixed number of entries), exposed as a ``scipy.sparse.csr_array`` and passed to ``highspy``
+without conversion.  Size: :math:`|B| + n|B||S||\Theta| + \sum_i |B_i|^2|S_i|` variables.
+
+**Uncorrelated mechanism** (:func:`optimal_uncorrelated_mechanism`): recommend one profile :math:`b` and
+pay agent *i* a scoring rule :math:`g_i(\hat s_i, \theta)` of its own report; the best one maximises
+:math:`V(b) - \sum_i \mathrm{MinPay}_i(b)` where :math:`\mathrm{MinPay}_i(b)` is the single-agent LP
+
+.. math::
+
+    \min_{g \in [0,M]^{S_i \times \Theta},\, z \ge 0} \; \sum_{s_i,\theta} q^{b}_i(s_i,\theta) g(s_i,\theta)
+    \;\text{s.t.}\; \sum_{s_i,\theta} q^{b}_i g - \sum_{s_i} z[b'_i, s_i] \ge C_i(b_i, b'_i) + \epsilon[b'_i\ne b_i],
+    \quad z[b'_i, s_i] \ge \sum_\theta q^{(b'_i,b_{-i})}_i(s_i,\theta)\, g(s'_i, \theta),
+
+with :math:`q^{b}_i(s_i,\theta) = \mu(\theta) P_i(s_i \mid b, \theta)` agent *i*'s marginal joint.
+
+**Inducing scoring rules** (:func:`inducing_scoring_rules`): for each agent *i* and effort *k* the
+max-margin rule :math:`\bar g_i^k`, solving :math:`\max \iota` over :math:`g \in [0,M]` subject to
+:math:`(k, \text{truthful})` beating every :math:`(k', \omega)` with :math:`k' \ne k` by :math:`\iota` (z-trick)
+and every misreport :math:`s_i \to t \ne s_i` at effort *k* by :math:`\iota`
+(:math:`f^k(s_i,s_i) - f^k(s_i,t) \ge \iota`, which together make :math:`(k,\text{truthful})` the unique best
+response by margin :math:`\iota`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
+from mechsim.hiring.audit import audit_incentives
+from mechsim.hiring.model import HiringInstance, Mechanism, bayes_decision, value_of_information
+from mechsim.validation import check_array, check_in_range, check_nonnegative, check_positive
+
+__all__ = [
+    "LPInfo",
+    "HiringLP",
+    "HiringLPSolution",
+    "InducingRules",
+    "UncorrelatedSolution",
+    "build_hiring_lp",
+    "solve_hiring_lp",
+    "optimal_mechanism",
+    "optimal_uncorrelated_mechanism",
+    "min_payment",
+    "inducing_scoring_rules",
+]
+
+#: Profiles recommended with probability below this are dropped when payments are recovered (y / phi).
+PHI_TOLERANCE = 1e-12
+
+# --------------------------------------------------------------------------------------------- HiGHS
+_BANNER_SILENCED = False
+
+
+def _new_highs():
+    """A silent ``highspy.Highs`` (the licence banner of the first instance goes to /dev/null)."""
+    global _BANNER_SILENCED
+    import highspy
+
+    if _BANNER_SILENCED:
+        h = highspy.Highs()
+    else:
+        # The banner is written by C code straight to file descriptor 1, so redirect the descriptor.
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            h = highspy.Highs()
+            try:
+                ctypes.CDLL(None).fflush(None)
+            except (OSError, AttributeError):  # pragma: no cover - non-POSIX libc
+                pass
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _BANNER_SILENCED = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+@dataclass(frozen=True)
+class LPInfo:
+    """Size and timing of one LP solve.
+
+    Attributes
+    ----------
+    n_variables, n_constraints, n_nonzeros : int
+    build_time : float
+        Seconds spent assembling the sparse matrix (numpy).
+    solve_time : float
+        Seconds inside HiGHS's solve (``Highs.run``) alone.
+    total_time : float
+        Wall time of the whole call (build, passing the model, solve, recovery of the mechanism).
+    status : str
+        HiGHS model status string.
+    objective : float
+        Optimal LP objective.
+    iterations : int
+        Simplex iterations.
+    """
+
+    n_variables: int
+    n_constraints: int
+    n_nonzeros: int
+    build_time: float
+    solve_time: float
+    total_time: float
+    status: str
+    objective: float
+    iterations: int
+
+
+def _run_highs(cost, matrix: sp.csr_array, row_lower, row_upper, col_lower, col_upper, options=None):
+    """Minimise ``cost @ x`` subject to row/column bounds; returns (x, objective, status, iterations, time)."""
+    import highspy
+
+    h = _new_highs()
+    # Presolve costs more than it saves on these LPs (measured 2-3x slower with it on), and the tight
+    # tolerances keep conditional IC violations (per unit of phi) far below the audit's 1e-7.
+    for key, value in {"presolve": "off", "primal_feasibility_tolerance": 1e-10,
+                       "dual_feasibility_tolerance": 1e-10, **(options or {})}.items():
+        h.setOptionValue(key, value)
+    # The array overload of passModel reads numpy buffers directly (assigning HighsLp attributes converts
+    # element by element, ~10x slower); HiGHS stores the matrix column-wise, so hand it CSC.
+    csc = matrix.tocsc()
+    n_cols = int(matrix.shape[1])
+    status = h.passModel(n_cols, int(matrix.shape[0]), int(csc.nnz), int(highspy.MatrixFormat.kColwise),
+                         int(highspy.ObjSense.kMinimize), 0.0,
+                         np.ascontiguousarray(cost, dtype=float), np.ascontiguousarray(col_lower, dtype=float),
+                         np.ascontiguousarray(col_upper, dtype=float), np.ascontiguousarray(row_lower, dtype=float),
+                         np.ascontiguousarray(row_upper, dtype=float), csc.indptr[:-1].astype(np.int32),
+                         csc.indices.astype(np.int32), np.ascontiguousarray(csc.data, dtype=float),
+                         np.zeros(n_cols, dtype=np.int32))  # all continuous (HiGHS warns, harmlessly)
+    if status == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS rejected the hiring LP", status=str(status))
+    t0 = time.perf_counter()
+    h.run()
+    elapsed = time.perf_counter() - t0
+    status = h.getModelStatus()
+    status_text = h.modelStatusToString(status)
+    info = h.getInfo()
+    if status == highspy.HighsModelStatus.kOptimal:
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+        return x, float(info.objective_function_value), status_text, int(info.simplex_iteration_count), elapsed
+    if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        raise InfeasibleError("the hiring LP has no feasible solution", status=status_text)
+    raise SolverError("HiGHS did not solve the hiring LP to optimality", status=status_text)
+
+
+def _csr_from_blocks(blocks, n_cols) -> sp.csr_array:
+    """CSR matrix from row blocks ``(cols, vals)``, each 2-D with one row of entries per constraint.
+
+    Exact zeros are dropped (they carry no information and HiGHS would warn about them).
+    """
+    counts, cols, vals = [], [], []
+    for c, v in blocks:
+        keep = v != 0
+        counts.append(keep.sum(axis=1))
+        cols.append(c[keep])
+        vals.append(v[keep])
+    counts = np.concatenate(counts)
+    indptr = np.zeros(counts.size + 1, dtype=np.int32)
+    np.cumsum(counts, out=indptr[1:])
+    return sp.csr_array((np.concatenate(vals), np.concatenate(cols).astype(np.int32), indptr),
+                        shape=(counts.size, n_cols))
+
+
+# ------------------------------------------------------------------------------------- correlated LP
+@dataclass(frozen=True)
+class HiringLP:
+    """The assembled correlated LP in HiGHS form: minimise ``cost @ x`` s.t. bounds on ``matrix @ x`` and ``x``.
+
+    Variables are ordered ``phi`` (``|B|``, C order over ``n_efforts``), then ``y_i`` for each agent
+    (``|B||S||Theta|`` each, C order over ``(*n_efforts, *n_signals, n_states)``), then ``z_i``
+    (``|B_i|^2 |S_i|`` each, C order over ``(b_i, b'_i, s_i)``).  Rows: the normalisation, the caps
+    ``y <= M phi``, the IC rows ``(i, b_i, b'_i)``, then the misreport rows ``(i, b_i, b'_i, s_i, s'_i)``.
+    """
+
+    cost: np.ndarray
+    matrix: sp.csr_array
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    n_efforts: tuple
+    n_signals: tuple
+    n_states: int
+    payment_cap: float
+    build_time: float
+
+    @property
+    def n_variables(self) -> int:
+        return self.matrix.shape[1]
+
+    @property
+    def n_constraints(self) -> int:
+        return self.matrix.shape[0]
+
+    @property
+    def n_nonzeros(self) -> int:
+        return self.matrix.nnz
+
+
+@dataclass(frozen=True)
+class HiringLPSolution:
+    """Optimal solution of the correlated LP on given (possibly estimated) data.
+
+    Attributes
+    ----------
+    mechanism : Mechanism
+        Recommendation, payments ``gamma = y / phi`` (0 where ``phi = 0``), the Bayes decision under the
+        given joint, and ``value`` = the principal's utility evaluated under the given joint.
+    objective : float
+        LP optimum (equals ``mechanism.value`` up to solver tolerance).
+    info : LPInfo
+    """
+
+    mechanism: Mechanism
+    objective: float
+    info: LPInfo
+
+    @property
+    def recommendation(self) -> np.ndarray:
+        return self.mechanism.recommendation
+
+    @property
+    def payments(self) -> np.ndarray:
+        return self.mechanism.payments
+
+    @property
+    def decision(self) -> np.ndarray:
+        return self.mechanism.decision
+
+
+def _per_agent_matrices(name, value, n_efforts, default=0.0) -> list[np.ndarray]:
+    """``value`` as one ``(B_i, B_i)`` array per agent (a scalar is broadcast)."""
+    if value is None:
+        value = default
+    if np.isscalar(value) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        x = check_nonnegative(name, float(value)) if name == "relaxation" else float(value)
+        return [np.full((b, b), x) for b in n_efforts]
+    if len(value) != len(n_efforts):
+        raise InvalidInstanceError(
+            f"{name}: expected {len(n_efforts)} arrays (one per agent), found {len(value)}", argument=name)
+    out = []
+    for i, (v, b) in enumerate(zip(value, n_efforts)):
+        arr = check_array(f"{name}[{i}]", v, shape=(b, b))
+        if name == "relaxation":
+            check_in_range(f"{name}[{i}]", arr, low=0.0)
+        out.append(arr)
+    return out
+
+
+def build_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, margin: float = 0.0,
+                    relaxation=None) -> HiringLP:
+    r"""Assemble the correlated LP (module docstring) from arrays.
+
+    Parameters
+    ----------
+    joint : array_like, shape ``(*n_efforts, *n_signals, n_states)``
+        :math:`q_b(s,\theta)` — true or estimated (non-negative; normalisation is not required).
+    cost_differences : sequence of ``n_agents`` array_like
+        ``cost_differences[i][b, b'] = c_i(b) - c_i(b')``, shape ``(n_efforts_i, n_efforts_i)``.
+    utility : array_like, shape ``(n_actions, n_states)``
+    payment_cap : float
+        ``M > 0``.
+    margin : float, default 0
+        :math:`\epsilon`: every effort deviation must lose at least ``margin`` per unit of
+        :math:`\phi_i(b_i)`.  Negative values relax every effort-deviation row.
+    relaxation : None, float or sequence of ``(n_efforts_i, n_efforts_i)`` arrays, default None
+        :math:`\rho_i[b_i, b'_i] \ge 0` subtracted from the right-hand side of IC row ``(i, b_i, b'_i)``
+        (per unit of :math:`\phi_i(b_i)`); the diagonal relaxes the truthful-reporting row.
+
+    Returns
+    -------
+    HiringLP
+    """
+    t0 = time.perf_counter()
+    n = len(cost_differences)
+    if n < 1:
+        raise InvalidInstanceError("cost_differences: expected one array per agent, found none",
+                                   argument="cost_differences")
+    q = check_array("joint", joint)
+    if q.ndim != 2 * n + 1:
+        raise InvalidInstanceError(
+            f"joint: expected {2 * n + 1} dimensions (*n_efforts, *n_signals, n_states) for {n} agents, "
+            f"found shape {q.shape}", argument="joint")
+    check_in_range("joint", q, low=0.0)
+    n_efforts, n_signals, T = q.shape[:n], q.shape[n:2 * n], q.shape[-1]
+    u = check_array("utility", utility, ndim=2, shape=(None, T))
+    M = check_positive("payment_cap", payment_cap)
+    margin = float(check_array("margin", margin, ndim=0))
+    C = _per_agent_matrices("cost_differences", cost_differences, n_efforts)
+    rho = _per_agent_matrices("relaxation", relaxation, n_efforts)
+
+    P = int(np.prod(n_efforts))
+    SS = int(np.prod(n_signals))
+    Y = P * SS * T
+    phi_index = np.arange(P).reshape(n_efforts)
+    y_base = P + np.arange(n) * Y
+    z_sizes = [b * b * s for b, s in zip(n_efforts, n_signals)]
+    z_base = P + n * Y + np.concatenate([[0], np.cumsum(z_sizes)[:-1]]).astype(int)
+    n_cols = P + n * Y + sum(z_sizes)
+
+    blocks, lower, upper = [], [], []
+    # normalisation: sum_b phi(b) = 1
+    blocks.append((phi_index.reshape(1, -1), np.ones((1, P))))
+    lower.append([1.0])
+    upper.append([1.0])
+    # caps: y_i(b,s,theta) - M phi(b) <= 0
+    phi_of_y = np.broadcast_to(phi_index.reshape(P, 1), (P, SS * T)).ravel()
+    for i in range(n):
+        cols = np.stack([y_base[i] + np.arange(Y), phi_of_y], axis=1)
+        vals = np.broadcast_to(np.array([1.0, -M]), (Y, 2))
+        blocks.append((cols, vals))
+    lower.append(np.full(n * Y, -np.inf))
+    upper.append(np.zeros(n * Y))
+
+    ic_blocks, misreport_blocks = [], []
+    for i in range(n):
+        B, S = n_efforts[i], n_signals[i]
+        R = P // B
+        others = [j for j in range(n) if j != i]
+        axes = [i, *others, n + i, *(n + j for j in others), 2 * n]
+        qt = np.transpose(q, axes).reshape(B, R, S, -1)                         # (b', r, s, k)
+        K = qt.shape[-1]
+        y_idx = np.transpose((y_base[i] + np.arange(Y)).reshape(q.shape), axes).reshape(B, R, S, K)
+        phi_idx = np.transpose(phi_index, axes[:n]).reshape(B, R)
+        z_idx = z_base[i] + np.arange(B * B * S).reshape(B, B, S)
+        # IC rows (b, b'): q_b . y_i(b)  -  sum_s z[b,b',s]  -  (C + eps [b'!=b] - rho) phi(b, .)  >= 0
+        rhs = C[i] + margin * (1 - np.eye(B)) - rho[i]
+        y_cols = np.broadcast_to(y_idx.reshape(B, 1, -1), (B, B, R * S * K))
+        y_vals = np.broadcast_to(qt.reshape(B, 1, -1), (B, B, R * S * K))
+        p_cols = np.broadcast_to(phi_idx[:, None, :], (B, B, R))
+        p_vals = np.broadcast_to(-rhs[:, :, None], (B, B, R))
+        cols = np.concatenate([y_cols, z_idx, p_cols], axis=2).reshape(B * B, -1)
+        vals = np.concatenate([y_vals, np.full((B, B, S), -1.0), p_vals], axis=2).reshape(B * B, -1)
+        ic_blocks.append((cols, vals))
+        # misreport rows (b, b', s, s'): z[b,b',s] - sum_{r,k} q[b',r,s,k] y_i[b,r,s',k] >= 0
+        y_bt = np.transpose(y_idx, (0, 2, 1, 3)).reshape(B, 1, 1, S, R * K)   # (b, ., ., s', rk)
+        q_ps = np.transpose(qt, (0, 2, 1, 3)).reshape(1, B, S, 1, R * K)      # (., b', s, ., rk)
+        shape = (B, B, S, S, R * K)
+        cols = np.concatenate([np.broadcast_to(z_idx[:, :, :, None, None], (B, B, S, S, 1)),
+                               np.broadcast_to(y_bt, shape)], axis=4).reshape(B * B * S * S, -1)
+        vals = np.concatenate([np.ones((B, B, S, S, 1)), np.broadcast_to(-q_ps, shape)],
+                              axis=4).reshape(B * B * S * S, -1)
+        misreport_blocks.append((cols, vals))
+    blocks += ic_blocks + misreport_blocks
+    n_ic = sum(b * b for b in n_efforts)
+    n_mis = sum(b * b * s * s for b, s in zip(n_efforts, n_signals))
+    lower.append(np.zeros(n_ic + n_mis))
+    upper.append(np.full(n_ic + n_mis, np.inf))
+    matrix = _csr_from_blocks(blocks, n_cols)
+
+    V = value_of_information(q, u, n)
+    cost = np.concatenate([-V.ravel(), np.tile(q.ravel(), n), np.zeros(sum(z_sizes))])
+    col_lower = np.zeros(n_cols)
+    col_upper = np.concatenate([np.ones(P), np.full(n * Y, M), np.full(sum(z_sizes), np.inf)])
+    return HiringLP(cost=cost, matrix=matrix, row_lower=np.concatenate(lower),
+                    row_upper=np.concatenate(upper), col_lower=col_lower, col_upper=col_upper,
+                    n_efforts=tuple(n_efforts), n_signals=tuple(n_signals), n_states=T, payment_cap=M,
+                    build_time=time.perf_counter() - t0)
+
+
+def _recover(lp: HiringLP, x: np.ndarray):
+    """``(phi, gamma)`` from an LP solution: ``gamma = y / phi`` on the support, clipped to ``[0, M]``.
+
+    The clipping only removes solver round-off (|excess| of order 1e-10): ``y <= M phi`` is a constraint.
+    """
+    E, S, T = lp.n_efforts, lp.n_signals, lp.n_states
+    n, P = len(E), int(np.prod(E))
+    phi = np.clip(x[:P], 0.0, None)
+    phi[phi < PHI_TOLERANCE] = 0.0
+    phi = (phi / phi.sum()).reshape(E)
+    Y = P * int(np.prod(S)) * T
+    y = x[P:P + n * Y].reshape(n, *E, *S, T)
+    raw_phi = x[:P].reshape(E)
+    support = phi > 0
+    gamma = np.zeros_like(y)
+    gamma[:, support] = y[:, support] / raw_phi[support].reshape(1, -1, *([1] * (n + 1)))
+    return phi, np.clip(gamma, 0.0, lp.payment_cap)
+
+
+def solve_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, margin: float = 0.0,
+                    relaxation=None, highs_options: dict | None = None) -> HiringLPSolution:
+    r"""Solve the correlated LP on arbitrary (e.g. estimated) data.
+
+    This is the entry point for learners that only have estimates: pass the estimated joint
+    :math:`\hat q_b(s,\theta)` (e.g. empirical frequencies of (reports, state) under each induced
+    profile), estimated cost differences, and per-row relaxations sized to the estimation error.
+
+    Parameters
+    ----------
+    joint : array_like, shape ``(*n_efforts, *n_signals, n_states)``
+        :math:`q_b(s,\theta)`, non-negative.
+    cost_differences : sequence of ``n_agents`` array_like, ``(n_efforts_i, n_efforts_i)``
+        ``C_i[b, b'] = c_i(b) - c_i(b')``.
+    utility : array_like, shape ``(n_actions, n_states)``
+    payment_cap : float
+    margin : float, default 0
+        Required loss of every effort deviation per unit of recommendation probability.
+    relaxation : None, float or sequence of ``(n_efforts_i, n_efforts_i)`` arrays
+        Non-negative slack on IC row ``(i, b_i, b'_i)``; see :func:`build_hiring_lp`.
+    highs_options : dict, optional
+        Extra HiGHS options (e.g. ``{"time_limit": 60.0}``).
+
+    Returns
+    -------
+    HiringLPSolution
+        ``.mechanism`` (valued under ``joint``), ``.objective``, ``.info`` (sizes and times).
+
+    Raises
+    ------
+    InfeasibleError
+        No mechanism satisfies the (margin-tightened, relaxation-loosened) IC rows within the cap.
+    SolverError
+        HiGHS stopped for another reason (time limit, numerical trouble); carries the status.
+
+    Examples
+    --------
+    >>> from mechsim.hiring import HiringInstance
+    >>> inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.5, seed=3)
+    >>> sol = solve_hiring_lp(inst.joint, [inst.cost_differences(i) for i in range(2)],
+    ...                       inst.utility, inst.payment_cap)
+    >>> round(sol.objective - sol.mechanism.value, 9)
+    0.0
+    """
+    t0 = time.perf_counter()
+    lp = build_hiring_lp(joint, cost_differences, utility, payment_cap, margin=margin, relaxation=relaxation)
+    x, objective, status, iterations, solve_time = _run_highs(
+        lp.cost, lp.matrix, lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper, highs_options)
+    phi, gamma = _recover(lp, x)
+    q = np.asarray(joint, dtype=float)
+    u = np.asarray(utility, dtype=float)
+    n = len(lp.n_efforts)
+    decision = bayes_decision(q, u)
+    info_value = np.einsum("...a,...t,at->...", decision, q, u).sum(axis=tuple(range(n, 2 * n)))
+    paid = np.einsum("i...,...->...", gamma, q).sum(axis=tuple(range(n, 2 * n + 1)))
+    value = float((phi * (info_value - paid)).sum())
+    mechanism = Mechanism(phi, gamma, decision, value)
+    info = LPInfo(n_variables=lp.n_variables, n_constraints=lp.n_constraints, n_nonzeros=lp.n_nonzeros,
+                  build_time=lp.build_time, solve_time=solve_time, total_time=time.perf_counter() - t0,
+                  status=status, objective=-objective, iterations=iterations)
+    return HiringLPSolution(mechanism=mechanism, objective=-objective, info=info)
+
+
+def optimal_mechanism(instance: HiringInstance, margin: float = 0.0, *, return_info: bool = False,
+                      highs_options: dict | None = None):
+    r"""The optimal correlated IC mechanism of ``instance`` (exact LP, HiGHS simplex).
+
+    Parameters
+    ----------
+    instance : HiringInstance
+    margin : float, default 0
+        :math:`\epsilon \ge 0`: every effort deviation loses at least ``margin`` per unit of the
+        recommendation probability :math:`\phi_i(b_i)` (truthful reporting stays weakly optimal).
+    return_info : bool, default False
+        Also return the :class:`LPInfo` (sizes, build and solve times).
+    highs_options : dict, optional
+        Extra HiGHS options.
+
+    Returns
+    -------
+    Mechanism or (Mechanism, LPInfo)
+        ``value`` equals :func:`~mechsim.hiring.audit.evaluate_mechanism`; the audit passes with
+        ``atol=1e-7``.
+
+    Raises
+    ------
+    InfeasibleError
+        ``margin > 0`` cannot be met within the payment cap.
+    SolverError
+        HiGHS failed, or the recovered mechanism fails the audit (numerical trouble).
+
+    Examples
+    --------
+    >>> from mechsim.hiring import HiringInstance, audit_incentives
+    >>> inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.6, seed=0)
+    >>> mech = optimal_mechanism(inst)
+    >>> audit_incentives(inst, mech).is_ic
+    True
+    """
+    check_nonnegative("margin", margin)
+    sol = solve_hiring_lp(instance.joint, [instance.cost_differences(i) for i in range(instance.n_agents)],
+                          instance.utility, instance.payment_cap, margin=margin, highs_options=highs_options)
+    mechanism = Mechanism.build(instance, sol.recommendation, sol.payments)
+    audit = audit_incentives(instance, mechanism)
+    if not audit.is_ic or (margin > 0 and audit.effort_margin < margin - 1e-7):
+        raise SolverError(f"the recovered mechanism fails the incentive audit: {audit}",
+                          status=sol.info.status, audit=audit)
+    if return_info:
+        return mechanism, sol.info
+    return mechanism
+
+
+# ------------------------------------------------------------------------------- single-agent LPs
+def _single_agent_lp(q_dev: np.ndarray, k: int, C_row: np.ndarray, M: float, margin: float,
+                     max_margin: bool):
+    """Single-agent scoring-rule LP for recommended effort ``k``.
+
+    ``q_dev[k'] (S, T)`` is the agent's marginal joint when it exerts ``k'``.  Variables: ``g`` (S*T),
+    ``z[k', s]`` for ``k' != k`` (for ``k' = k`` too when not ``max_margin``), and ``iota`` when
+    ``max_margin``.  Minimum payment: minimise ``q_dev[k] . g``.  Max margin: maximise ``iota``.
+    """
+    B, S, T = q_dev.shape
+    G = S * T
+    devs = [p for p in range(B) if p != k] if max_margin else list(range(B))
+    D = len(devs)
+    n_cols = G + D * S + (1 if max_margin else 0)
+    iota = G + D * S
+    g_idx = np.arange(G).reshape(S, T)
+    blocks, lower, upper = [], [], []
+    truth = q_dev[k].ravel()
+    for d, p in enumerate(devs):
+        z = G + d * S + np.arange(S)
+        cols = np.concatenate([np.arange(G), z] + ([[iota]] if max_margin else []))
+        vals = np.concatenate([truth, -np.ones(S)] + ([[-1.0]] if max_margin else []))
+        blocks.append((cols[None], vals[None]))
+        lower.append([C_row[p] + (margin if p != k and not max_margin else 0.0)])
+        upper.append([np.inf])
+        # z[p, s] - sum_t q_p(s, t) g(s', t) >= 0 for every (s, s')
+        zc = np.broadcast_to(z[:, None, None], (S, S, 1))
+        gc = np.broadcast_to(g_idx[None, :, :], (S, S, T))
+        gv = np.broadcast_to(-q_dev[p][:, None, :], (S, S, T))
+        blocks.append((np.concatenate([zc, gc], axis=2).reshape(S * S, -1),
+                       np.concatenate([np.ones((S, S, 1)), gv], axis=2).reshape(S * S, -1)))
+        lower.append(np.zeros(S * S))
+        upper.append(np.full(S * S, np.inf))
+    if max_margin and S > 1:
+        # f^k(s,s) - f^k(s,t) - iota >= 0 for t != s, with f^k(s,t) = sum_theta q_k(s,theta) g(t,theta)
+        s_, t_ = np.nonzero(~np.eye(S, dtype=bool))
+        cols = np.concatenate([g_idx[s_], g_idx[t_], np.full((s_.size, 1), iota)], axis=1)
+        vals = np.concatenate([q_dev[k][s_], -q_dev[k][s_], -np.ones((s_.size, 1))], axis=1)
+        blocks.append((cols, vals))
+        lower.append(np.zeros(s_.size))
+        upper.append(np.full(s_.size, np.inf))
+    if not blocks:  # a single effort and a single signal: nothing to separate
+        blocks.append((np.array([[0]]), np.array([[0.0]])))
+        lower.append([-np.inf])
+        upper.append([np.inf])
+    matrix = _csr_from_blocks(blocks, n_cols) if any(np.any(v != 0) for _, v in blocks) else \
+        sp.csr_array((1, n_cols))
+    cost = np.zeros(n_cols)
+    if max_margin:
+        cost[iota] = -1.0
+    else:
+        cost[:G] = truth
+    col_lower = np.zeros(n_cols)
+    col_upper = np.concatenate([np.full(G, M), np.full(D * S, np.inf)])
+    if max_margin:
+        col_lower[iota], col_upper = -np.inf, np.append(col_upper, M)
+    x, objective, *_ = _run_highs(cost, matrix, np.concatenate(lower), np.concatenate(upper),
+                                  col_lower, col_upper)
+    g = np.clip(x[:G].reshape(S, T), 0.0, M)
+    return g, (x[iota] if max_margin else objective)
+
+
+def min_payment(instance: HiringInstance, agent: int, profile: Sequence[int], margin: float = 0.0):
+    r"""Cheapest scoring rule making ``(profile[agent], truthful)`` a best response of ``agent``.
+
+    The others are assumed to exert ``profile[-agent]``.  Solves the ``MinPay`` LP of the module
+    docstring.
+
+    Returns
+    -------
+    (float, ndarray)
+        The minimum expected payment and the rule ``g``, shape ``(n_signals[agent], n_states)``.
+
+    Raises
+    ------
+    InfeasibleError
+        The effort cannot be induced within the payment cap (and margin).
+    """
+    i = instance._agent(agent)
+    b = tuple(int(v) for v in profile)
+    marg = np.moveaxis(instance.marginal(i), i, 0)  # (b_i, *b_-i, s_i, theta)
+    rest = tuple(v for j, v in enumerate(b) if j != i)
+    q_dev = marg[(slice(None), *rest)] * instance.prior
+    g, value = _single_agent_lp(q_dev, b[i], instance.cost_differences(i)[b[i]], instance.payment_cap,
+                                float(margin), max_margin=False)
+    return float(value), g
+
+
+@dataclass(frozen=True)
+class UncorrelatedSolution:
+    """Details of :func:`optimal_uncorrelated_mechanism`.
+
+    Attributes
+    ----------
+    profile : tuple of int
+        The recommended profile.
+    scoring_rules : tuple of ndarray
+        ``scoring_rules[i]`` of shape ``(n_signals[i], n_states)``.
+    min_payments : ndarray, shape ``(n_agents, *n_efforts)``
+        ``MinPay_i(b)``; ``inf`` where agent *i*'s effort ``b_i`` cannot be induced.
+    profile_values : ndarray, shape ``(*n_efforts,)``
+        ``V(b) - sum_i MinPay_i(b)`` (``-inf`` where some effort cannot be induced).
+    """
+
+    profile: tuple
+    scoring_rules: tuple
+    min_payments: np.ndarray
+    profile_values: np.ndarray
+
+
+def optimal_uncorrelated_mechanism(instance: HiringInstance, margin: float = 0.0, *,
+                                   return_info: bool = False):
+    r"""The best uncorrelated mechanism: :math:`\max_b V(b) - \sum_i \mathrm{MinPay}_i(b)`.
+
+    One small LP per agent and effort (per profile when an agent's marginal depends on the others'
+    efforts).  Ties between profiles go to the first in C order.
+
+    Returns
+    -------
+    Mechanism or (Mechanism, UncorrelatedSolution)
+
+    Raises
+    ------
+    InfeasibleError
+        No profile can be induced (only possible with ``margin > 0``).
+    """
+    check_nonnegative("margin", margin)
+    n, E = instance.n_agents, instance.n_efforts
+    own = instance.has_own_effort_marginals
+    min_pay = np.full((n, *E), np.inf)
+    rules: dict = {}
+    profiles = list(np.ndindex(*E))
+    for i in range(n):
+        solved: dict = {}
+        for b in profiles:
+            key = (b[i],) if own else b
+            if key not in solved:
+                try:
+                    solved[key] = min_payment(instance, i, b, margin)
+                except InfeasibleError:
+                    solved[key] = (np.inf, None)
+            min_pay[(i, *b)] = solved[key][0]
+            rules[(i, b)] = solved[key][1]
+    values = instance.value_of_information - min_pay.sum(axis=0)
+    if not np.isfinite(values).any():
+        raise InfeasibleError("no effort profile can be induced by uncorrelated scoring rules within the "
+                              "payment cap and margin", status="infeasible")
+    best = tuple(int(v) for v in np.unravel_index(np.argmax(values), E))
+    scoring = tuple(rules[(i, best)] for i in range(n))
+    mechanism = Mechanism.uncorrelated(instance, best, scoring)
+    if return_info:
+        return mechanism, UncorrelatedSolution(profile=best, scoring_rules=scoring, min_payments=min_pay,
+                                               profile_values=values)
+    return mechanism
+
+
+# --------------------------------------------------------------------------- inducing scoring rules
+@dataclass(frozen=True)
+class InducingRules:
+    r"""Scoring rules that induce every effort level (the online learner's Assumption 1).
+
+    Attributes
+    ----------
+    rules : tuple of ndarray
+        ``rules[i]`` has shape ``(n_efforts_i, n_signals_i, n_states)``;
+        ``rules[i][k]`` is :math:`\bar g_i^k(s_i, \theta) \in [0, M]`, paid on agent *i*'s own report and
+        the state.  Under it, exerting ``k`` and reporting truthfully beats every other (effort,
+        reporting map) pair by at least ``margins[i][k] >= iota``.
+    margins : tuple of ndarray
+        ``margins[i]`` of shape ``(n_efforts_i,)``: the margin achieved for each ``(i, k)``.
+    iota : float
+        ``min_{i,k} margins[i][k] > 0``.
+    """
+
+    rules: tuple
+    margins: tuple
+    iota: float
+
+    def scoring_rules(self, profile: Sequence[int]) -> list[np.ndarray]:
+        """The rules ``[rules[i][profile[i]] for each i]`` that induce ``profile`` in dominant strategies."""
+        return [self.rules[i][int(k)] for i, k in enumerate(profile)]
+
+    def mechanism(self, instance: HiringInstance, profile: Sequence[int]) -> Mechanism:
+        """The uncorrelated mechanism recommending ``profile`` and paying the inducing rules."""
+        return Mechanism.uncorrelated(instance, profile, self.scoring_rules(profile))
+
+
+def inducing_scoring_rules(instance: HiringInstance) -> InducingRules:
+    r"""Max-margin scoring rules :math:`\bar g_i^k` for every agent and effort (spec section 3).
+
+    For each agent *i* and effort *k* solves
+
+    .. math::
+
+        \max_{g \in [0,M]^{S_i\times\Theta},\, z,\, \iota} \iota \quad\text{s.t.}\quad
+        \sum_{s_i,\theta} q_i^k g - \sum_{s_i} z[k', s_i] - \iota \ge c_i(k) - c_i(k') \;\; (k' \ne k),
+        \quad z[k', s_i] \ge \sum_\theta q_i^{k'}(s_i,\theta) g(s'_i,\theta),
+        \quad f^k(s_i, s_i) - f^k(s_i, t) \ge \iota \;\; (t \ne s_i),
+
+    with :math:`q_i^k(s_i,\theta) = \mu(\theta) P_i(s_i \mid k, \theta)` and
+    :math:`f^k(s, t) = \sum_\theta q_i^k(s,\theta) g(t,\theta)`, so that :math:`(k, \text{truthful})` is
+    the agent's unique best response by margin :math:`\iota` whatever the others do (payments depend on the
+    agent's own report only).  :math:`\iota` is capped at ``M`` (reached only by an agent with a single
+    effort and a single signal).
+
+    Returns
+    -------
+    InducingRules
+        ``rules[i]`` of shape ``(n_efforts_i, n_signals_i, n_states)``, per-``(i, k)`` ``margins`` and
+        ``iota = min margins``.
+
+    Raises
+    ------
+    InvalidInstanceError
+        Some agent's marginal depends on the others' efforts (the online model needs
+        :math:`P_i(s_i \mid b_i, \theta)`).
+    InfeasibleError
+        Some effort cannot be induced with a positive margin under the cap (``details`` has the margins).
+    """
+    rules, margins = [], []
+    for i in range(instance.n_agents):
+        q_i = instance.own_marginal(i) * instance.prior       # (B_i, S_i, T)
+        C = instance.cost_differences(i)
+        agent_rules, agent_margins = [], []
+        for k in range(instance.n_efforts[i]):
+            g, iota = _single_agent_lp(q_i, k, C[k], instance.payment_cap, 0.0, max_margin=True)
+            agent_rules.append(g)
+            agent_margins.append(min(float(iota), instance.payment_cap))
+        rules.append(np.array(agent_rules))
+        margins.append(np.array(agent_margins))
+    iota = float(min(m.min() for m in margins))
+    if not iota > 0:
+        worst = min(range(len(margins)), key=lambda j: margins[j].min())
+        raise InfeasibleError(
+            f"effort {int(np.argmin(margins[worst]))} of agent {worst} cannot be made the unique best "
+            f"response under the payment cap (best margin {iota:.3g})", status="margin <= 0",
+            margins=tuple(margins))
+    return InducingRules(rules=tuple(rules), margins=tuple(margins), iota=iota)

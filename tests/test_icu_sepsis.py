@@ -1,0 +1,185 @@
+"""Tests of the ICU-Sepsis backbone (mechsim.debate.icu_sepsis)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mechsim.debate import icu_sepsis as icu
+from mechsim.errors import MechsimError, SolverError
+
+
+@pytest.fixture(scope="module")
+def mdp():
+    return icu.load_icu_sepsis()
+
+
+def test_shapes_and_stochastic_rows(mdp):
+    assert mdp.tx_mat.shape == (716, 25, 716)
+    assert mdp.r_mat.shape == (716, 25, 716)
+    assert mdp.d_0.shape == (716,)
+    assert mdp.expert_policy.shape == (716, 25)
+    assert mdp.state_cluster_centers.shape == (716, 47)
+    assert mdp.sofa.shape == (716,)
+    np.testing.assert_allclose(mdp.tx_mat.sum(axis=2), 1.0, atol=1e-9)
+    np.testing.assert_allclose(mdp.expert_policy[:713].sum(axis=1), 1.0, atol=1e-9)
+    assert np.all(mdp.expert_policy[713:] == 0)
+    assert mdp.d_0[713:].sum() == 0 and abs(mdp.d_0.sum() - 1) < 1e-9
+    # death and survival move to the absorbing state; survival is the only rewarded arrival
+    for s in (icu.STATE_DEATH, icu.STATE_SURVIVAL, icu.STATE_ABSORBING):
+        assert np.all(mdp.tx_mat[s, :, icu.STATE_ABSORBING] == 1.0)
+    rewarded = np.unique(np.nonzero(mdp.r_mat)[2])
+    assert rewarded.tolist() == [icu.STATE_SURVIVAL]
+    assert mdp.admissible.shape == (716, 25) and mdp.admissible[:713].any(axis=1).all()
+    assert not mdp.tx_mat.flags.writeable
+
+
+def test_feature_list(mdp):
+    assert len(icu.SEPSIS_COLUMNS) == 47
+    assert len(icu.SEPSIS_FEATURES) == 44
+    for dropped in ("max_dose_vaso", "re_admission", "input_4hourly"):
+        assert dropped not in icu.SEPSIS_FEATURES
+    assert mdp.features.shape == (716, 44)
+    # the SOFA column of the centroids tracks the package's SOFA score (and no other column does)
+    sofa_col = mdp.features[:713, icu.SEPSIS_FEATURES.index("SOFA")]
+    assert np.corrcoef(sofa_col, mdp.sofa[:713])[0, 1] > 0.99
+    others = [abs(np.corrcoef(mdp.features[:713, j], mdp.sofa[:713])[0, 1]) for j in range(44)
+              if icu.SEPSIS_FEATURES[j] != "SOFA"]
+    assert max(others) < 0.7
+
+
+def test_published_returns(mdp):
+    # Choudhary et al. 2024: random 0.78, expert 0.78, optimal 0.88
+    assert icu.evaluate_policy(mdp, icu.uniform_policy()).expected_return == pytest.approx(0.78, abs=0.005)
+    assert icu.evaluate_policy(mdp, mdp.expert_policy).expected_return == pytest.approx(0.78, abs=0.005)
+    opt = icu.policy_iteration(mdp)
+    assert opt.expected_return == pytest.approx(0.88, abs=0.006)
+
+
+def test_exact_evaluation_agrees_with_finite_horizon_and_monte_carlo(mdp):
+    pi = mdp.clinician_policy()
+    exact = icu.evaluate_policy(mdp, pi)
+    finite = icu.evaluate_policy(mdp, pi, horizon=300)
+    assert finite.expected_return == pytest.approx(exact.expected_return, abs=1e-10)
+    traj = icu.sample_trajectories(mdp, pi, 8000, seed=1)
+    mc = traj.returns().mean()
+    se = traj.returns().std() / np.sqrt(8000)
+    assert abs(mc - exact.expected_return) < 4 * se
+    # occupancy sums to the expected episode length
+    occ = icu.state_occupancy(mdp, pi)
+    assert occ.sum() == pytest.approx(traj.lengths.mean(), rel=0.03)
+
+
+def test_value_iteration_matches_policy_iteration(mdp):
+    vi = icu.value_iteration(mdp, tol=1e-12)
+    pi = icu.policy_iteration(mdp)
+    np.testing.assert_allclose(vi.values, pi.values, atol=1e-8)
+    # each greedy policy attains the optimum when evaluated exactly
+    assert icu.evaluate_policy(mdp, vi.policy).expected_return == pytest.approx(pi.expected_return, abs=1e-8)
+    # Bellman optimality: no single-state deviation improves
+    q = icu.evaluate_policy(mdp, pi.policy).q_values
+    assert np.all(q.max(axis=1)[:713] <= pi.values[:713] + 1e-9)
+
+
+def test_discounted_custom_reward_and_actions_mask(mdp):
+    rng = np.random.default_rng(0)
+    reward = rng.random((716, 25))
+    vi = icu.value_iteration(mdp, gamma=0.9, reward=reward, tol=1e-12)
+    pi = icu.policy_iteration(mdp, gamma=0.9, reward=reward)
+    np.testing.assert_allclose(vi.values, pi.values, atol=1e-8)
+    mask = mdp.admissible
+    restricted = icu.policy_iteration(mdp, actions_mask=mask)
+    assert np.all(mask[np.arange(713), restricted.policy[:713]])
+    assert restricted.expected_return <= icu.policy_iteration(mdp).expected_return + 1e-12
+
+
+def test_improper_policy_raises(mdp):
+    # a policy that only self-loops never terminates: build a tiny MDP with that property
+    n, a = 716, 25
+    tx = np.zeros((n, a, n))
+    tx[np.arange(n), :, np.arange(n)] = 1.0
+    tx[713:, :, :] = 0.0
+    tx[713:, :, 715] = 1.0
+    small = icu.SepsisMDP(tx, np.zeros_like(tx), mdp.d_0, mdp.expert_policy, mdp.state_cluster_centers,
+                          mdp.sofa, mdp.admissible)
+    with pytest.raises(SolverError):
+        icu.evaluate_policy(small, np.zeros(n, dtype=int))
+    assert icu.evaluate_policy(small, np.zeros(n, dtype=int), gamma=0.5).expected_return == 0.0
+
+
+def test_wis_matches_exact_when_target_equals_behaviour_and_is_consistent(mdp):
+    behaviour = mdp.clinician_policy()
+    traj = icu.sample_trajectories(mdp, behaviour, 4000, seed=3)
+    same = icu.wis_estimate(traj, behaviour, behaviour)
+    assert same.value == pytest.approx(traj.returns().mean())
+    assert same.effective_sample_size == pytest.approx(4000)
+    # a softened optimal policy: WIS is close to the exact value (within its sampling error)
+    target = icu.soften_policy(icu.policy_iteration(mdp).policy, 0.3)
+    exact = icu.evaluate_policy(mdp, target).expected_return
+    big = icu.sample_trajectories(mdp, behaviour, 15000, seed=4)
+    est = icu.wis_estimate(big, target, behaviour)
+    assert est.n_nonzero == 15000
+    assert abs(est.value - exact) < 0.03
+    bc = icu.behaviour_cloning(big)
+    np.testing.assert_allclose(bc.sum(axis=1), 1.0)
+    with pytest.raises(MechsimError, match="behaviour_policy"):
+        icu.wis_estimate(traj, behaviour, np.eye(25)[np.full(716, 24)])
+
+
+def test_sampling_is_seeded(mdp):
+    a = icu.sample_trajectories(mdp, mdp.expert_policy, 50, seed=7)
+    b = icu.sample_trajectories(mdp, mdp.expert_policy, 50, seed=7)
+    np.testing.assert_array_equal(a.states, b.states)
+    np.testing.assert_array_equal(a.actions, b.actions)
+    assert np.all(np.isin(a.states[np.arange(50), a.lengths], [icu.STATE_DEATH, icu.STATE_SURVIVAL]))
+    x1 = icu.noisy_features(mdp, [0, 1, 2], 0.3, seed=1)
+    x2 = icu.noisy_features(mdp, [0, 1, 2], 0.3, seed=1)
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(icu.noisy_features(mdp, [5], 0.0), mdp.features[[5]])
+
+
+@given(st.integers(0, 4), st.integers(0, 4))
+def test_action_coding_round_trip(iv, vaso):
+    a = icu.action_index(iv, vaso)
+    assert a == 5 * iv + vaso
+    assert icu.action_levels(a) == (iv, vaso)
+
+
+def test_bad_input_messages(mdp):
+    with pytest.raises(MechsimError, match="iv"):
+        icu.action_index(5, 0)
+    with pytest.raises(MechsimError, match="policy"):
+        icu.evaluate_policy(mdp, np.ones((716, 24)))
+    with pytest.raises(ValueError, match="gamma"):
+        icu.evaluate_policy(mdp, mdp.expert_policy, gamma=1.5)
+    with pytest.raises(ValueError, match="tx_mat"):
+        icu.SepsisMDP(mdp.tx_mat * 0.5, mdp.r_mat, mdp.d_0, mdp.expert_policy, mdp.state_cluster_centers,
+                      mdp.sofa, mdp.admissible)
+
+
+def test_missing_package_error(monkeypatch, tmp_path):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "icu_sepsis" else real(name, *a))
+    with pytest.raises(icu.IcuSepsisUnavailableError, match="pip install icu-sepsis"):
+        icu.icu_sepsis_assets_dir()
+    with pytest.raises(ImportError):
+        icu.load_icu_sepsis()
+    with pytest.raises(icu.IcuSepsisUnavailableError, match="dynamics.npz"):
+        icu.load_icu_sepsis(tmp_path)
+
+
+def test_clinician_preferences_and_judge(mdp):
+    data = icu.clinician_preferences(mdp, 200, seed=0)
+    assert data.features.shape[1] == 44
+    assert np.all(data.winners != data.losers)
+    # winners are clinician actions with positive expert probability in the logged state
+    assert np.all(mdp.expert_policy[data.states, data.winners] > 0)
+    judge = icu.train_sepsis_judge(mdp, 2, n_episodes=300, epochs=3, seed=0)
+    test = icu.clinician_preferences(mdp, 300, seed=1)
+    # learns the preference well above chance
+    assert judge.accuracy(*test.as_tuple(), seed=2) > 0.7

@@ -1,0 +1,209 @@
+"""Tests of the JustifiableSepsis-v0 Gymnasium environment and the batched debate table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+from scipy import stats
+
+import mechsim  # noqa: F401  (registers the environments)
+from mechsim.debate.icu_sepsis import baseline_actions, load_icu_sepsis
+from mechsim.debate.judges import BradleyTerryJudge, ConstantJudge, LinearJudge
+from mechsim.envs.justifiable_sepsis import (
+    JustifiableSepsisEnv,
+    _score_all_decisions,
+    debate_win_table,
+    default_sepsis_judge,
+)
+from mechsim.solvers.debate import solve_debate
+
+
+@pytest.fixture(scope="module")
+def mdp():
+    return load_icu_sepsis()
+
+
+@pytest.fixture(scope="module")
+def small_judge():
+    """A cheap random MLP judge (untrained: the tests need a judge, not a good one)."""
+    return BradleyTerryJudge(44, 25, n_evidence=2, hidden=(8,), seed=3)
+
+
+@pytest.mark.filterwarnings("ignore:.*alternative render modes.*")
+def test_check_env(small_judge):
+    env = JustifiableSepsisEnv(lam=0.5, judge=small_judge)
+    check_env(env)
+    env_ideal = JustifiableSepsisEnv(lam=1.0, judge=BradleyTerryJudge(44, 25, hidden=(8,), ideal=True, seed=1))
+    check_env(env_ideal)
+
+
+def test_gymnasium_make_by_id():
+    import gymnasium
+
+    env = gymnasium.make("mechsim/JustifiableSepsis-v0", lam=0.25)
+    check_env(env.unwrapped)
+    obs, info = env.reset(seed=0)
+    assert obs.shape == (44,) and obs.dtype == np.float32
+    assert set(info) >= {"state", "r_env", "r_debate", "baseline_action"}
+    assert env.unwrapped.judge is default_sepsis_judge(2)
+
+
+def _rollout(env, seed, n_steps=60):
+    obs, info = env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    out = [obs]
+    for _ in range(n_steps):
+        obs, r, term, trunc, info = env.step(int(rng.integers(25)))
+        out += [obs, np.array([r, info["state"], info["baseline_action"]])]
+        if term or trunc:
+            obs, info = env.reset()
+            out.append(obs)
+    return out
+
+
+def test_seeding_determinism(small_judge):
+    a = _rollout(JustifiableSepsisEnv(lam=0.5, judge=small_judge), seed=11)
+    b = _rollout(JustifiableSepsisEnv(lam=0.5, judge=small_judge), seed=11)
+    c = _rollout(JustifiableSepsisEnv(lam=0.5, judge=small_judge), seed=12)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+
+
+def test_observation_is_noisy_centroid(mdp, small_judge):
+    env = JustifiableSepsisEnv(judge=small_judge, sigma=0.3)
+    diffs = []
+    for seed in range(200):
+        obs, info = env.reset(seed=seed)
+        diffs.append(obs - mdp.features[info["state"]])
+    diffs = np.array(diffs)
+    assert abs(diffs.mean()) < 0.01
+    assert diffs.std() == pytest.approx(0.3, rel=0.03)
+    env0 = JustifiableSepsisEnv(judge=small_judge, sigma=0.0)
+    obs, info = env0.reset(seed=0)
+    np.testing.assert_allclose(obs, mdp.features[info["state"]], atol=1e-6)
+
+
+@pytest.mark.parametrize("state,action", [(0, 0), (100, 12), (350, 24), (700, 6)])
+def test_dynamics_match_transition_matrix(mdp, small_judge, state, action):
+    """Chi-square goodness of fit of sampled next states against tx_mat[state, action]."""
+    env = JustifiableSepsisEnv(lam=0.0, judge=small_judge)
+    env.reset(seed=state * 31 + action)
+    n = 3000
+    nxt = np.empty(n, dtype=int)
+    for i in range(n):
+        env.reset(options={"state": state})
+        _, r, term, _, info = env.step(action)
+        nxt[i] = info["state"]
+        assert r == (1.0 if info["state"] == 714 else 0.0)
+        assert term == (info["state"] in (713, 714))
+    p = mdp.tx_mat[state, action]
+    assert np.all(p[nxt] > 0)  # never an impossible transition
+    counts = np.bincount(nxt, minlength=716)
+    expected = n * p
+    # pool cells with small expected counts so the chi-square approximation holds
+    big = expected >= 5
+    obs_c = np.append(counts[big], counts[~big].sum())
+    exp_c = np.append(expected[big], expected[~big].sum())
+    keep = exp_c > 0
+    _, pvalue = stats.chisquare(obs_c[keep], exp_c[keep])
+    assert pvalue > 1e-3
+
+
+def test_lam_zero_reward_is_env_reward_and_lam_one_is_debate_reward(small_judge):
+    for lam, key in ((0.0, "r_env"), (1.0, "r_debate")):
+        env = JustifiableSepsisEnv(lam=lam, judge=small_judge)
+        env.reset(seed=5)
+        rng = np.random.default_rng(0)
+        for _ in range(300):
+            _, r, term, trunc, info = env.step(int(rng.integers(25)))
+            assert r == info[key]
+            if term or trunc:
+                env.reset()
+    env = JustifiableSepsisEnv(lam=0.25, judge=small_judge)
+    env.reset(seed=1)
+    for a in range(25):
+        env.reset(options={"state": 42})
+        _, r, *_, info = env.step(a)
+        assert r == pytest.approx(0.75 * info["r_env"] + 0.25 * info["r_debate"])
+
+
+def test_debate_reward_is_exact_debate_and_agreement_ties(mdp, small_judge):
+    env = JustifiableSepsisEnv(lam=1.0, judge=small_judge, n_evidence=2)
+    b = baseline_actions(mdp)
+    for s, a in [(3, 0), (3, 24), (200, 7), (200, int(b[200]))]:
+        vals = env.debate_values(s, a, int(b[s]))
+        if a == b[s]:
+            assert vals == (0.0, 0.0)
+        else:
+            ref = solve_debate(small_judge, mdp.features[s], (a, int(b[s])), 2)
+            assert vals == ref.values_by_first_mover
+        env.reset(options={"state": s})
+        _, r, *_, info = env.step(a)
+        assert info["baseline_action"] == b[s]
+        assert r == 0.5 * ((vals[0] > 0) + (vals[1] > 0))
+    # a judge that ignores the evidence: every debate ties, so the debate reward is zero
+    env_c = JustifiableSepsisEnv(lam=1.0, judge=ConstantJudge(25))
+    for a in range(25):
+        env_c.reset(seed=0)
+        assert env_c.step(a)[1] == 0.0
+
+
+@pytest.mark.parametrize("L", [0, 1, 2])
+def test_debate_table_matches_solve_debate(mdp, L):
+    rng = np.random.default_rng(L)
+    judge = LinearJudge(rng.normal(size=(25, 44)), rng.normal(size=25))
+    mlp = BradleyTerryJudge(44, 25, n_evidence=2, hidden=(6, 5), seed=L)
+    states = rng.choice(713, size=5, replace=False)
+    base = baseline_actions(mdp)[states]
+    for j in (judge, mlp):
+        table = debate_win_table(j, mdp.features[states], base, L)
+        for i, s in enumerate(states):
+            for a in rng.choice(25, size=4, replace=False):
+                ref = solve_debate(j, mdp.features[s], (int(a), int(base[i])), L)
+                expect = (0.0, 0.0) if a == base[i] else ref.values_by_first_mover
+                np.testing.assert_array_equal(table.values_by_first_mover[i, a], expect)
+        assert np.all(table.win_probability[np.arange(5), base] == 0)
+
+
+def test_fast_judge_path_equals_score(mdp):
+    judge = BradleyTerryJudge(44, 25, n_evidence=2, hidden=(7, 4), seed=0)
+
+    class Wrapped:  # hides the class so that the generic score() path is used
+        def score(self, *args):
+            return judge.score(*args)
+
+    masks = np.random.default_rng(0).random((13, 44)) < 0.2
+    fast = _score_all_decisions(judge, mdp.features[:3], masks, 25)
+    slow = _score_all_decisions(Wrapped(), mdp.features[:3], masks, 25)
+    np.testing.assert_allclose(fast, slow, atol=1e-10)
+
+
+def test_precompute_fills_cache_consistently(mdp, small_judge):
+    env = JustifiableSepsisEnv(lam=1.0, judge=small_judge)
+    env.precompute_debates(states=[10, 20])
+    fresh = JustifiableSepsisEnv(lam=1.0, judge=small_judge)
+    b = baseline_actions(mdp)
+    for s in (10, 20):
+        for a in (0, 5, 13):
+            assert env.debate_values(s, a, int(b[s])) == fresh.debate_values(s, a, int(b[s]))
+
+
+def test_stochastic_baseline_and_bad_arguments(mdp, small_judge):
+    env = JustifiableSepsisEnv(lam=0.5, judge=small_judge, baseline=mdp.expert_policy)
+    env.reset(seed=0, options={"state": 1})
+    seen = set()
+    for _ in range(40):
+        env.reset(options={"state": 1})
+        seen.add(env.step(0)[4]["baseline_action"])
+    assert seen <= set(np.flatnonzero(mdp.expert_policy[1] > 0))
+    with pytest.raises(ValueError, match="lam"):
+        JustifiableSepsisEnv(lam=1.5, judge=small_judge)
+    with pytest.raises(ValueError, match="baseline"):
+        JustifiableSepsisEnv(judge=small_judge, baseline=np.zeros(3, dtype=int))
+    with pytest.raises(ValueError, match="judge"):
+        JustifiableSepsisEnv(judge=object())
+    env = JustifiableSepsisEnv(judge=small_judge)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action"):
+        env.step(25)

@@ -1,0 +1,320 @@
+"""Tests of the short-video simulator and its Gymnasium environments."""
+
+import warnings
+
+import gymnasium
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import mechsim  # noqa: F401  (registers the environments)
+from mechsim.cmdp.simulator import (
+    CALIBRATED_BIASES,
+    LOGGED_MEANS,
+    SIGNAL_NAMES,
+    ShortVideoSimulator,
+    SimulatorConfig,
+    calibrate,
+    expected_responses,
+    random_policy_means,
+)
+from mechsim.envs.recommender import RecommenderContinuousEnv, RecommenderEnv
+from mechsim.envs.safety import ToSafetyGymnasium
+from mechsim.errors import InvalidInstanceError
+
+ENV_CLASSES = [RecommenderEnv, RecommenderContinuousEnv]
+ENV_IDS = ["mechsim/Recommender-v0", "mechsim/RecommenderContinuous-v0"]
+
+
+def _rollout(env, seed, n_steps, action_seed=0):
+    """Run ``n_steps`` with actions from a seeded action space; return the per-step tuples."""
+    env.action_space.seed(action_seed)
+    obs, info = env.reset(seed=seed)
+    out = [(obs, info)]
+    for _ in range(n_steps):
+        step = env.step(env.action_space.sample())
+        out.append(step)
+        if step[2] or step[3]:
+            out.append(env.reset())
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- checkers
+@pytest.mark.parametrize("cls", ENV_CLASSES)
+def test_check_env(cls):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "no spec" warning for alternative render modes
+        check_env(cls())
+        check_env(cls(render_mode="ansi"))
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_make_by_registered_id(env_id):
+    env = gymnasium.make(env_id, n_candidates=5, max_steps=7)
+    check_env(env.unwrapped)
+    obs, info = env.reset(seed=0)
+    assert env.observation_space.contains(obs)
+    steps = 0
+    while True:
+        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        steps += 1
+        assert env.observation_space.contains(obs)
+        if terminated or truncated:
+            break
+    assert steps <= 7
+
+
+# ---------------------------------------------------------------------------------------------- semantics
+@pytest.mark.parametrize("cls", ENV_CLASSES)
+def test_same_seed_same_session(cls):
+    a = _rollout(cls(), seed=11, n_steps=150)
+    b = _rollout(cls(), seed=11, n_steps=150)
+    c = _rollout(cls(), seed=12, n_steps=150)
+    for x, y in zip(a, b):
+        for u, v in zip(x, y):
+            if isinstance(u, dict):
+                assert u.keys() == v.keys()
+                for key in u:
+                    np.testing.assert_array_equal(u[key], v[key])
+            else:
+                np.testing.assert_array_equal(u, v)
+    assert not np.array_equal(a[0][0], c[0][0])
+
+
+def test_info_signals_and_signed_costs():
+    env = RecommenderEnv(constraints=("like", "share", "hate", "click"))
+    assert env.signal_names == SIGNAL_NAMES
+    obs, info = env.reset(seed=3)
+    assert set(info) == {"signals", "cost_like", "cost_share", "cost_hate", "cost_click", "costs", "cost"}
+    assert np.all(info["signals"] == 0) and info["cost"] == 0
+    saw_click = False
+    for t in range(300):
+        obs, reward, terminated, truncated, info = env.step(t % env.n_candidates)
+        s = info["signals"]
+        assert s.shape == (7,) and reward == s[0] > 0
+        assert set(np.unique(s[1:])) <= {0.0, 1.0}
+        expected = np.array([-s[2], -s[5], s[6], -s[1]])
+        np.testing.assert_array_equal(info["costs"], expected)
+        assert [info[f"cost_{n}"] for n in ("like", "share", "hate", "click")] == expected.tolist()
+        assert info["cost"] == pytest.approx(expected.sum())
+        saw_click |= s[1] == 1
+        if terminated or truncated:
+            env.reset()
+    assert saw_click
+
+
+def test_watch_time_never_exceeds_duration_and_session_ends():
+    env = RecommenderEnv(max_steps=1000)
+    env.reset(seed=5)
+    for t in range(1000):
+        item = int(env._cands[0])
+        obs, reward, terminated, truncated, info = env.step(0)
+        assert 0 < reward < env.simulator.catalogue.durations[item]
+        if terminated:
+            break
+    assert terminated and not truncated  # a random-ish policy loses the user long before 1000 requests
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(0)
+
+
+def test_env_matches_simulator_response_model():
+    """The env's scalar fast path draws from the same law as the vectorised simulator."""
+    env = RecommenderEnv(n_candidates=4)
+    rng = np.random.default_rng(0)
+    residuals = []
+    variances = []
+    for episode in range(60):
+        env.reset(seed=episode)
+        done = False
+        while not done:
+            k = int(rng.integers(4))
+            oracle = env.candidate_expectations()[k]
+            # Same expectation from the batch simulator's code path with the env's hidden state.
+            item = env._cands[k]
+            again = expected_responses(env.config, env._aff[k], env.simulator.catalogue.quality[item], env._sim[k],
+                                       env.simulator.catalogue.durations[item], env._activity)
+            np.testing.assert_allclose(oracle, again, rtol=1e-12)
+            obs, reward, terminated, truncated, info = env.step(k)
+            residuals.append(info["signals"] - oracle)
+            variances.append(oracle * (1 - oracle))
+            done = terminated or truncated
+    residuals = np.array(residuals)
+    n = len(residuals)
+    # Realised signals minus their conditional expectations: a martingale, so the sum is ~ N(0, sum var).
+    watch_z = residuals[:, 0].sum() / (residuals[:, 0].std() * np.sqrt(n))
+    assert abs(watch_z) < 4
+    binary_z = residuals[:, 1:].sum(axis=0) / np.sqrt(np.array(variances)[:, 1:].sum(axis=0))
+    assert np.all(np.abs(binary_z) < 4), binary_z
+
+
+def test_continuous_action_shows_argmax_candidate():
+    env = RecommenderContinuousEnv(n_candidates=6)
+    env.reset(seed=1)
+    d = env.config.dim
+    for _ in range(20):
+        w = np.zeros(d + 1, dtype=np.float32)
+        w[-1] = 1.0  # pure quality ranking
+        q = env.simulator.catalogue.quality[env._cands]
+        best = int(env._cands[int(np.argmax(q))])
+        env.step(w)
+        assert env._last[0] == best
+        if env._done:
+            env.reset()
+
+
+# ---------------------------------------------------------------------------------------------- calibration
+def test_calibrated_constants_match_logged_means_on_fresh_simulation():
+    means = random_policy_means(SimulatorConfig(), n_users=3000, seed=2024)
+    for name in SIGNAL_NAMES:
+        assert means[name] == pytest.approx(LOGGED_MEANS[name], rel=0.10), name
+
+
+def test_random_policy_in_env_matches_logged_means_on_dense_signals():
+    env = RecommenderEnv()
+    totals = np.zeros(7)
+    n = 0
+    for episode in range(150):
+        env.reset(seed=1000 + episode)
+        env.action_space.seed(episode)
+        done = False
+        while not done:
+            obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+            totals += info["signals"]
+            n += 1
+            done = terminated or truncated
+    assert totals[0] / n == pytest.approx(LOGGED_MEANS["watch_time"], rel=0.10)
+    assert totals[1] / n == pytest.approx(LOGGED_MEANS["click"], rel=0.10)
+    assert totals[2] / n == pytest.approx(LOGGED_MEANS["like"], rel=0.35)  # ~80 likes: sampling noise
+
+
+@pytest.mark.slow
+def test_calibrate_reproduces_stored_constants():
+    start = SimulatorConfig(biases=(0.0,) * 7)
+    biases = calibrate(start, n_users=4000, seed=0)
+    np.testing.assert_allclose(biases, CALIBRATED_BIASES, atol=2e-2)
+
+
+def test_calibrate_hits_other_targets():
+    targets = dict(LOGGED_MEANS, like=0.03, watch_time=10.0)
+    biases = calibrate(SimulatorConfig(), targets=targets, n_users=800, seed=1, rtol=5e-3)
+    means = random_policy_means(SimulatorConfig(biases=biases), n_users=800, seed=1)
+    assert means["like"] == pytest.approx(0.03, rel=5e-3)
+    assert means["watch_time"] == pytest.approx(10.0, rel=5e-3)
+
+
+# ---------------------------------------------------------------------------------------------- vector envs
+@pytest.mark.parametrize("mode", ["NextStep", "SameStep"])
+def test_costs_survive_vector_autoreset(mode):
+    envs = gymnasium.vector.SyncVectorEnv([lambda: RecommenderEnv(max_steps=3) for _ in range(2)],
+                                          autoreset_mode=gymnasium.vector.AutoresetMode(mode))
+    envs.reset(seed=0)
+    keys = {"signals", "cost_like", "cost_follow", "cost_share", "costs", "cost"}
+    ended_before = np.zeros(2, dtype=bool)
+    for t in range(9):
+        obs, reward, terminated, truncated, info = envs.step(np.array([0, 1]))
+        assert keys <= set(info)
+        for key in keys:
+            assert info[f"_{key}"].all()  # present for every sub-env, including those just reset
+        np.testing.assert_array_equal(info["costs"], -info["signals"][:, [2, 5, 3]][:, [0, 2, 1]])
+        np.testing.assert_allclose(info["cost"], info["costs"].sum(axis=1))
+        done = terminated | truncated
+        if mode == "NextStep":
+            # The autoreset step reports reward 0 and zero costs; other steps report real signals.
+            np.testing.assert_array_equal(reward[ended_before], 0.0)
+            np.testing.assert_array_equal(info["signals"][ended_before], 0.0)
+            assert np.all(info["signals"][~ended_before, 0] > 0)
+        else:
+            if done.any():
+                final = info["final_info"]
+                for key in keys:
+                    assert final[f"_{key}"][done].all()
+                assert np.all(final["signals"][done, 0] > 0)
+                np.testing.assert_array_equal(final["costs"][done], -final["signals"][done][:, [2, 3, 5]])
+        ended_before = done
+    envs.close()
+
+
+def test_make_vec_by_id():
+    envs = gymnasium.make_vec("mechsim/Recommender-v0", num_envs=3, vectorization_mode="sync", max_steps=4)
+    envs.reset(seed=1)
+    for _ in range(6):
+        obs, reward, terminated, truncated, info = envs.step(envs.action_space.sample())
+        assert info["costs"].shape == (3, 3)
+    envs.close()
+
+
+# ---------------------------------------------------------------------------------------------- wrapper
+def test_safety_gymnasium_six_tuple():
+    env = ToSafetyGymnasium(gymnasium.make("mechsim/Recommender-v0", constraints=("like", "hate")))
+    obs, info = env.reset(seed=0)
+    for _ in range(50):
+        out = env.step(env.action_space.sample())
+        assert len(out) == 6
+        obs, reward, cost, terminated, truncated, info = out
+        assert isinstance(cost, float) and cost == info["cost"] == info["cost_like"] + info["cost_hate"]
+        if terminated or truncated:
+            env.reset()
+
+
+def test_safety_wrapper_rejects_env_without_cost():
+    env = ToSafetyGymnasium(gymnasium.make("CartPole-v1"))
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="cost"):
+        env.step(0)
+
+
+# ---------------------------------------------------------------------------------------------- validation
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_candidates": 0}, "n_candidates"),
+    ({"n_candidates": 2.5}, "n_candidates"),
+    ({"max_steps": 0}, "max_steps"),
+    ({"constraints": ("watch_time",)}, "constraints"),
+    ({"constraints": ("like", "like")}, "constraints"),
+    ({"constraints": 3}, "constraints"),
+    ({"render_mode": "human"}, "render_mode"),
+    ({"config": "default"}, "config"),
+])
+@pytest.mark.parametrize("cls", ENV_CLASSES)
+def test_bad_constructor_arguments(cls, kwargs, match):
+    with pytest.raises(InvalidInstanceError, match=match):
+        cls(**kwargs)
+
+
+def test_bad_actions_and_configs():
+    env = RecommenderEnv(n_candidates=3)
+    env.reset(seed=0)
+    for bad in (3, -1, 1.0, True, "0"):
+        with pytest.raises(InvalidInstanceError, match="action"):
+            env.step(bad)
+    env.step(np.int64(2))
+    env.step(np.array(1))
+    cenv = RecommenderContinuousEnv()
+    cenv.reset(seed=0)
+    with pytest.raises(InvalidInstanceError, match="action"):
+        cenv.step(np.zeros(3))
+    with pytest.raises(InvalidInstanceError, match="action"):
+        cenv.step(np.full(cenv.config.dim + 1, np.nan))
+    with pytest.raises(InvalidInstanceError, match="affinity"):
+        SimulatorConfig(affinity=(1.0, 2.0))
+    with pytest.raises(InvalidInstanceError, match="temper_init"):
+        SimulatorConfig(temper_init=2.0)
+    with pytest.raises(InvalidInstanceError, match="dim"):
+        SimulatorConfig(dim=1)
+
+
+def test_simulator_batch_step_shapes_and_determinism():
+    sim = ShortVideoSimulator()
+    outs = []
+    for _ in range(2):
+        users = sim.sample_users(50, seed=3)
+        rng = np.random.default_rng(4)
+        out = None
+        for _ in range(10):
+            out = sim.step(users, rng.integers(sim.catalogue.n_items, size=50), seed=rng)
+        outs.append((out.signals, users.temper.copy(), users.interest.copy()))
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
+    assert outs[0][0].shape == (50, 7)
+    np.testing.assert_allclose(np.linalg.norm(outs[0][2], axis=1), 1.0)
+    with pytest.raises(InvalidInstanceError, match="items"):
+        sim.step(users, [0, 1])

@@ -1,0 +1,104 @@
+"""Tests of the tabular twin of the short-video simulator."""
+
+import numpy as np
+import pytest
+
+from mechsim.cmdp.model import FiniteCMDP, evaluate_policy, uniform_policy
+from mechsim.cmdp.simulator import SIGNAL_NAMES, Catalogue, ShortVideoSimulator, SimulatorConfig, UserState
+from mechsim.cmdp.tabular_twin import tabular_recommender, twin_labels, twin_responses
+from mechsim.errors import InvalidInstanceError
+from mechsim.solvers.cmdp_lp import solve_cmdp
+
+
+def test_twin_is_a_valid_cmdp_with_the_documented_layout():
+    m = tabular_recommender(("like", "hate"), n_fatigue=4, n_clusters=3, durations=(10.0, 40.0), qualities=(0.5,))
+    assert isinstance(m, FiniteCMDP)
+    assert (m.n_states, m.n_actions, m.n_constraints) == (4 * 3 + 1, 3 * 2 * 1, 2)
+    assert m.constraint_names == ("like", "hate")
+    P = m.dense_transitions()
+    np.testing.assert_allclose(P.sum(axis=2), 1.0, atol=1e-12)
+    left = m.n_states - 1
+    np.testing.assert_array_equal(P[left, :, left], 1.0)
+    assert np.all(m.reward[left] == 0) and np.all(m.costs[:, left] == 0)
+    assert np.all(m.reward[:left] > 0)
+    assert np.all(m.costs[0, :left] < 0) and np.all(m.costs[1, :left] > 0)  # -like, +hate
+    # Fatigue only moves up, one band at a time; only the last band can leave.
+    F, M = 4, 3
+    for s in range(left):
+        f = s // M
+        reach = np.flatnonzero(P[s].sum(axis=0) > 0)
+        bands = {t // M if t != left else F for t in reach}
+        assert bands <= {f, f + 1}
+        assert (left in reach) == (f == F - 1)
+    states, actions = twin_labels(4, 3, (10.0, 40.0), (0.5,))
+    assert len(states) == m.n_states and len(actions) == m.n_actions
+    # Default limits: the uniform recommender's costs.
+    np.testing.assert_allclose(m.limits, evaluate_policy(m, uniform_policy(m)).cost_values)
+
+
+@pytest.mark.parametrize("k, j", [(0, 0), (0, 5), (1, 2), (2, 11), (3, 23), (1, 16)])
+def test_twin_rewards_and_costs_agree_with_simulator_in_expectation(k, j):
+    """Monte Carlo through the simulator's sampling path reproduces the twin's r, c and fatigue law."""
+    cfg = SimulatorConfig()
+    constraints = ("click", "like", "comment", "hate")
+    m = tabular_recommender(constraints, n_fatigue=5)
+    resp = twin_responses(cfg)
+    centres = resp["centres"]
+    topic, duration, quality = resp["topics"][j], resp["durations"][j], resp["qualities"][j]
+    catalogue = Catalogue(embeddings=centres[[topic]], topics=np.array([topic]), durations=np.array([duration]),
+                          quality=np.array([quality]), topic_centres=centres)
+    sim = ShortVideoSimulator(cfg, catalogue=catalogue)
+    n = 200_000
+    users = UserState(interest=np.tile(centres[k], (n, 1)), activity=np.zeros(n), temper=np.full(n, 15.0),
+                      history=np.tile(centres[k], (n, cfg.history, 1)), n_seen=np.full(n, cfg.history))
+    out = sim.step(users, np.zeros(n, dtype=int), seed=7)
+    s = k  # fatigue band 0, cluster k
+    means = out.signals.mean(axis=0)
+    sd = out.signals.std(axis=0) / np.sqrt(n)
+    assert abs(means[0] - m.reward[s, j]) < 5 * sd[0]
+    for i, name in enumerate(constraints):
+        sign = 1.0 if name == "hate" else -1.0
+        p = sign * m.costs[i, s, j]
+        assert abs(means[SIGNAL_NAMES.index(name)] - p) < 5 * np.sqrt(p * (1 - p) / n) + 1e-12, name
+    # Expected temper loss: the twin moves up a band with probability loss / width.
+    width = (cfg.temper_init - cfg.leave_threshold) / 5
+    loss = 15.0 - users.temper
+    P = m.dense_transitions()
+    p_up = P[s, j, 4:8].sum()  # band 1 holds states 4..7 (M = 4 clusters)
+    assert abs(loss.mean() - p_up * width) < 5 * loss.std() / np.sqrt(n)
+    # The conditional expectations used by the simulator equal the twin's numbers exactly.
+    np.testing.assert_allclose(out.expected.mean(axis=0)[0], m.reward[s, j], rtol=1e-10)
+
+
+def test_solve_cmdp_on_twin_respects_like_floors():
+    m = tabular_recommender(("like",))
+    unconstrained = solve_cmdp(m.with_limits([1e9]))
+    most_likes = solve_cmdp(FiniteCMDP(m.transitions, -m.costs[0], m.costs, [1e9], m.initial, m.discount))
+    like_free, like_max = -unconstrained.cost_values[0], most_likes.value
+    assert like_max > like_free * 1.5  # the like floor is a real trade-off
+    values = []
+    for floor in np.linspace(like_free, like_max, 6)[1:-1]:
+        sol = solve_cmdp(m.with_limits([-floor]))
+        ev = evaluate_policy(m, sol.policy)
+        assert -ev.cost_values[0] >= floor - 1e-6
+        assert ev.value == pytest.approx(sol.value, rel=1e-7)
+        assert sol.multipliers[0] > 0  # the floor binds
+        values.append(sol.value)
+    assert np.all(np.diff(values) < 0)  # higher floors cost watch time
+    assert values[0] < unconstrained.value
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"constraints": ("watch_time",)}, "constraints"),
+    ({"constraints": ("like", "like")}, "constraints"),
+    ({"n_fatigue": 0}, "n_fatigue"),
+    ({"n_fatigue": 12}, "n_fatigue"),
+    ({"n_clusters": 9}, "n_clusters"),
+    ({"durations": (0.0, 10.0)}, "durations"),
+    ({"qualities": (0.5, 1.2)}, "qualities"),
+    ({"discount": 1.0}, "discount"),
+    ({"limits": [0.0, 1.0]}, "limits"),
+])
+def test_twin_validation(kwargs, match):
+    with pytest.raises(InvalidInstanceError, match=match):
+        tabular_recommender(**kwargs)
