@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_right
+from operator import index
 
 import numpy as np
 from gymnasium import spaces
@@ -132,8 +133,10 @@ class HiringParallelEnv(ParallelEnv):
         self._payments = np.moveaxis(mechanism.payments.reshape(n, P, SS, T), 0, -1).tolist()  # [b][r][t][i]
         self._utility = instance.utility.tolist()
         self._costs = [c.tolist() for c in instance.costs]
-        self._effort_strides = [int(np.prod(E[i + 1:])) for i in range(n)]
-        self._signal_strides = [int(np.prod(S[i + 1:])) for i in range(n)]
+        self._profile_index = {b: k for k, b in enumerate(self._profiles)}
+        self._signal_index = {s: k for k, s in enumerate(self._signal_profiles)}
+        self._pairs = list(enumerate(self.possible_agents))
+        self._agent_keys = frozenset(self.possible_agents)
         # Every possible observation, built once and shared read-only.
         self._obs = []
         for i in range(n):
@@ -185,16 +188,23 @@ class HiringParallelEnv(ParallelEnv):
         agents = self.agents
         if not agents:
             raise RuntimeError("step() called on a finished episode: call reset() first")
-        if len(actions) < len(agents) or any(a not in actions for a in agents):
+        if not self._agent_keys <= actions.keys():
             missing = [a for a in agents if a not in actions]
             raise ValueError(f"actions: expected an action for every live agent, missing {missing}")
         self._steps += 1
         done = self._steps >= self.max_cycles
         rec = self._recommended
         obs = self._obs
+        pairs = self._pairs
         if self._phase == 0:
-            efforts = tuple(self._component(actions[a], 0, i) for i, a in enumerate(agents))
-            e_flat = sum(e * st for e, st in zip(efforts, self._effort_strides))
+            # One dict look-up validates the whole profile; errors are explained by _invalid.
+            try:
+                efforts = tuple([index(actions[a][0]) for a in agents])
+            except (TypeError, IndexError, KeyError):
+                efforts = None
+            e_flat = self._profile_index.get(efforts)
+            if e_flat is None:
+                self._invalid(actions, 0)
             theta = bisect_right(self._prior_cdf, self._uniform())
             s_flat = bisect_right(self._signal_cdf[e_flat][theta], self._uniform())
             signals = self._signal_profiles[s_flat]
@@ -202,31 +212,36 @@ class HiringParallelEnv(ParallelEnv):
             self._phase = 1
             if self.cost_timing == "effort":
                 costs = self._costs
-                rewards = {a: -costs[i][efforts[i]] for i, a in enumerate(agents)}
+                rewards = {a: -costs[i][efforts[i]] for i, a in pairs}
             else:
                 rewards = dict.fromkeys(agents, 0.0)
-            observations = {a: obs[i][1][rec[i]][efforts[i]][signals[i]] for i, a in enumerate(agents)}
+            observations = {a: obs[i][1][rec[i]][efforts[i]][signals[i]] for i, a in pairs}
             infos = {a: {"profile": rec} for a in agents}
             self._last = (1, rec, efforts)
         else:
-            reports = tuple(self._component(actions[a], 1, i) for i, a in enumerate(agents))
-            r_flat = sum(r * st for r, st in zip(reports, self._signal_strides))
+            try:
+                reports = tuple([index(actions[a][1]) for a in agents])
+            except (TypeError, IndexError, KeyError):
+                reports = None
+            r_flat = self._signal_index.get(reports)
+            if r_flat is None:
+                self._invalid(actions, 1)
             b, theta, efforts = self._b_flat, self._theta, self._efforts
             action = bisect_right(self._decision_cdf[b][r_flat], self._uniform())
             pay = self._payments[b][r_flat][theta]
             principal = self._utility[action][theta] - sum(pay)
             costs = [self._costs[i][e] for i, e in enumerate(efforts)]
             if self.cost_timing == "effort":
-                rewards = {a: pay[i] for i, a in enumerate(agents)}
+                rewards = {a: pay[i] for i, a in pairs}
             else:
-                rewards = {a: pay[i] - costs[i] for i, a in enumerate(agents)}
+                rewards = {a: pay[i] - costs[i] for i, a in pairs}
             shared = {"profile": rec, "state": theta, "principal_utility": principal, "action": action,
                       "efforts": efforts, "signals": self._signals, "reports": reports}
-            infos = {a: {**shared, "payment": pay[i], "cost": costs[i]} for i, a in enumerate(agents)}
+            infos = {a: {**shared, "payment": pay[i], "cost": costs[i]} for i, a in pairs}
             self._last = (2, rec, efforts, theta, self._signals, reports, action, pay)
             self._new_round()
             nxt = self._recommended
-            observations = {a: obs[i][0][nxt[i]][0][0] for i, a in enumerate(agents)}
+            observations = {a: obs[i][0][nxt[i]][0][0] for i, a in pairs}
         terminations = dict.fromkeys(agents, False)
         truncations = dict.fromkeys(agents, done)
         if done:
@@ -235,18 +250,20 @@ class HiringParallelEnv(ParallelEnv):
             self.render()
         return observations, rewards, terminations, truncations, infos
 
-    def _component(self, action, k, i):
-        """Component ``k`` (0 = effort, 1 = report) of agent ``i``'s action, validated."""
-        try:
-            value = int(action[k])
-        except (TypeError, IndexError, ValueError):
-            raise ValueError(f"actions[{self.possible_agents[i]!r}]: expected an (effort, report) pair, "
-                             f"found {action!r}") from None
-        if 0 <= value < self._highs[k][i]:
-            return value
+    def _invalid(self, actions, k):
+        """Raise a ``ValueError`` naming the first invalid component ``k`` (0 = effort, 1 = report)."""
         what = "effort" if k == 0 else "report"
-        raise ValueError(f"actions[{self.possible_agents[i]!r}]: expected {what} in "
-                         f"0..{self._highs[k][i] - 1}, found {value}")
+        for i, a in self._pairs:
+            action = actions[a]
+            try:
+                value = index(action[k])
+            except (TypeError, IndexError):
+                raise ValueError(f"actions[{a!r}]: expected an (effort, report) pair of integers, "
+                                 f"found {action!r}") from None
+            if not 0 <= value < self._highs[k][i]:
+                raise ValueError(f"actions[{a!r}]: expected {what} in 0..{self._highs[k][i] - 1}, "
+                                 f"found {value}")
+        raise AssertionError("unreachable: every action component is valid")  # pragma: no cover
 
     def render(self):
         if self.render_mode is None:

@@ -20,7 +20,7 @@ against a terminal task reward of a different scale.  Here ``debate_reward="win"
 paper's scale.  ``debate_reward="value"`` pays ``debate_scale`` times the game value in [-1, 1] (mean of
 the outcomes over first movers).  Agreeing with the baseline is a tie: 0 under both.
 
-**Debaters.**  ``debaters="exact"`` plays the exact minimax debate (:func:`mechsim.solvers.debate.solve_debate`;
+**Debaters.**  ``debaters="auto"`` (default) is ``"exact"`` for L <= 4 and ``"greedy"`` above.  ``"exact"`` plays the exact minimax debate (:func:`mechsim.solvers.debate.solve_debate`;
 about 10 ms per new (state, action, baseline) triple at L = 2, ~1 s at L = 4); ``"greedy"`` lets two greedy
 debaters (:mod:`mechsim.debate.debaters`) play, for larger L.  The debate is over the *centroid* features
 (noise-free), so its outcome depends on (state, action, baseline action) only and is cached.
@@ -254,9 +254,10 @@ class JustifiableSepsisEnv(gymnasium.Env):
         Any judge (``score(features, mask, decisions)``); ``"trained"`` (default) is
         :func:`default_sepsis_judge` trained with masks of size ``n_evidence``; ``"ideal"`` the full-state
         judge (the debate then reduces to the judge's verdict on the whole state).
-    debaters : "exact", "greedy" or callable
-        How debates are played; a callable ``(judge, features (44,), (a, b), L) -> (value if a moves first,
-        value if b moves first)`` plugs in any other debaters.
+    debaters : "auto", "exact", "greedy" or callable
+        How debates are played: ``"auto"`` (default) is exact minimax for L <= 4 and greedy debaters above;
+        a callable ``(judge, features (44,), (a, b), L) -> (value if a moves first, value if b moves first)``
+        plugs in any other debaters.
     baseline : "expert" or array_like
         ``"expert"``: the clinician's most probable action; an integer array (716,) of actions, or a
         (716, 25) stochastic policy whose action is sampled at every step.
@@ -269,11 +270,13 @@ class JustifiableSepsisEnv(gymnasium.Env):
     judge_seed : int
         Seed of the default judge's training.
     render_mode : None or "ansi"
+    mdp : SepsisMDP, optional
+        The model (default: :func:`~mechsim.debate.icu_sepsis.load_icu_sepsis`).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(self, lam: float = 0.5, n_evidence: int = 2, judge="trained", debaters="exact",
+    def __init__(self, lam: float = 0.5, n_evidence: int = 2, judge="trained", debaters="auto",
                  baseline="expert", sigma: float = 0.3, debate_reward: str = "win", debate_scale: float = 1.0,
                  max_episode_steps: int = 500, judge_seed: int = 0, render_mode: str | None = None,
                  mdp: SepsisMDP | None = None):
@@ -297,7 +300,9 @@ class JustifiableSepsisEnv(gymnasium.Env):
                                        argument="judge")
         self.judge = judge
         if isinstance(debaters, str):
-            check_choice("debaters", debaters, ("exact", "greedy"))
+            check_choice("debaters", debaters, ("auto", "exact", "greedy"))
+            if debaters == "auto":
+                debaters = "exact" if self.n_evidence <= 4 else "greedy"
             self._debate_fn: DebaterFn = _exact_debate if debaters == "exact" else _greedy_debate
         elif callable(debaters):
             self._debate_fn = debaters

@@ -520,7 +520,8 @@ class Exp3:
         for lo in range(0, x.shape[0], _CHUNK):
             rows = x[lo:lo + _CHUNK].tolist()
             us = uniforms[lo:lo + _CHUNK].tolist()
-            for j, (row, u) in enumerate(zip(rows, us)):
+            picks, values, means = [], [], []
+            for row, u in zip(rows, us):
                 if not fixed:
                     eta_t = math.sqrt(log_k / ((t + 1) * k))
                     m = min(est)
@@ -530,11 +531,10 @@ class Exp3:
                 a = bisect_right(cum, u * total)
                 if a == k:
                     a = _last_positive(w)
-                i = lo + j
-                actions[i] = a
-                expected[i] = sum(map(mul, w, row)) / total
+                picks.append(a)
+                values.append(sum(map(mul, w, row)) / total)
                 if mu_list is not None:
-                    mean_expected[i] = sum(map(mul, w, mu_list)) / total
+                    means.append(sum(map(mul, w, mu_list)) / total)
                 estimate = row[a] / (w[a] / total)
                 est[a] += estimate
                 if fixed:
@@ -542,6 +542,11 @@ class Exp3:
                     if total < _RESCALE_BELOW:
                         w = [v / total for v in w]
                 t += 1
+            hi = lo + len(rows)
+            actions[lo:hi] = picks
+            expected[lo:hi] = values
+            if mu_list is not None:
+                mean_expected[lo:hi] = means
         if fixed:
             self._w = w
         self.t = t
@@ -569,6 +574,19 @@ class RegretMatching:
     payoff matrix against the opponent's action or mixed strategy); utilities may be any finite numbers.
     :attr:`average_strategy` is the uniform average of the strategies played, the object that converges to
     equilibrium in zero-sum self-play.
+
+    Examples
+    --------
+    Against a fixed opponent sequence in matching pennies (the row player wins by matching), where the
+    opponent plays action 0 in about 70% of the rounds, regret matching learns to play action 0:
+
+    >>> import numpy as np
+    >>> payoff = np.array([[1.0, -1.0], [-1.0, 1.0]])
+    >>> opponent = (np.random.default_rng(0).random(5000) < 0.3).astype(int)
+    >>> rm = RegretMatching(2, seed=0)
+    >>> trace = rm.run(payoff[:, opponent].T)   # utilities of both actions in every round
+    >>> bool(rm.average_strategy[0] > 0.9)
+    True
     """
 
     def __init__(self, n_actions: int, plus: bool = False, seed=None):
@@ -665,23 +683,55 @@ class RegretMatching:
         actions = np.empty(n, dtype=np.int64) if sample_actions else None
         expected = np.empty(n)
         best, _ = _best_so_far(x, np.zeros(self.n_actions), gain=True)
-        strategy, step, small = self._strategy, self._step, self._small
-        for lo in range(0, n, _CHUNK):
-            rows = x[lo:lo + _CHUNK]
-            rows = rows.tolist() if small else rows
-            us = uniforms[lo:lo + _CHUNK].tolist() if sample_actions else None
-            for j, row in enumerate(rows):
-                sigma = strategy()
+        if self._small:
+            self._run_small(x, uniforms, actions, expected, mu_list, mean_expected)
+        else:
+            for i in range(n):
+                sigma = self._strategy()
                 if sample_actions:
-                    if small:
-                        actions[lo + j] = _pick(list(accumulate(sigma)), us[j], sigma)
-                    else:
-                        actions[lo + j] = _sample_rows(sigma[None, :], np.array([us[j]]))[0]
-                expected[lo + j] = step(row, sigma)
-                if mu_list is not None:
-                    mean_expected[lo + j] = fsum(map(mul, sigma, mu_list))
+                    actions[i] = _sample_rows(sigma[None, :], uniforms[i:i + 1])[0]
+                expected[i] = self._step(x[i], sigma)
+                if mu is not None:
+                    mean_expected[i] = math.fsum(sigma * mu)
         realised = x[np.arange(n), actions] if sample_actions else None
         return LearnerTrace(actions, expected, realised, mean_expected, x.sum(axis=0), best, gain=True)
+
+
+    def _run_small(self, x, uniforms, actions, expected, mu_list, mean_expected) -> None:
+        # The statements below are those of act() + _strategy() + _step() (same floating-point operations
+        # in the same order), inlined to remove per-round call overhead.
+        k = self.n_actions
+        plus = self.plus
+        uniform = [1.0 / k] * k
+        regrets, strategy_sum = self._regrets, self._strategy_sum
+        for lo in range(0, x.shape[0], _CHUNK):
+            rows = x[lo:lo + _CHUNK].tolist()
+            us = uniforms[lo:lo + _CHUNK].tolist() if uniforms is not None else None
+            values, picks, means = [], [], []
+            for j, row in enumerate(rows):
+                pos = regrets if plus else [v if v > 0.0 else 0.0 for v in regrets]
+                total = fsum(pos)
+                sigma = [v / total for v in pos] if total > 0.0 else uniform
+                if us is not None:
+                    picks.append(_pick(list(accumulate(sigma)), us[j], sigma))
+                value = fsum(map(mul, sigma, row))
+                if plus:
+                    regrets = [(ri + ui) - value for ri, ui in zip(regrets, row)]
+                    regrets = [v if v > 0.0 else 0.0 for v in regrets]
+                else:
+                    regrets = [(ri + ui) - value for ri, ui in zip(regrets, row)]
+                strategy_sum = list(map(add, strategy_sum, sigma))
+                values.append(value)
+                if mu_list is not None:
+                    means.append(fsum(map(mul, sigma, mu_list)))
+            hi = lo + len(rows)
+            expected[lo:hi] = values
+            if us is not None:
+                actions[lo:hi] = picks
+            if mu_list is not None:
+                mean_expected[lo:hi] = means
+        self._regrets, self._strategy_sum = regrets, strategy_sum
+        self.t += x.shape[0]
 
 
 def exploitability(strategy_a, strategy_b, payoff_a, payoff_b=None) -> float:

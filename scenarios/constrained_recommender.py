@@ -78,3 +78,59 @@ def _calibration(params, seed):
     env_means = evaluate_env_policy(random_choice(rng), params["episodes"], seed)
     sim_means = random_policy_means(n_users=params["users"], seed=seed)
     return {"env_random": env_means, "simulator_random": sim_means, "logged": dict(LOGGED_MEANS)}
+
+
+# ------------------------------------------------------------------------------------------ tabular twin
+from mechsim.cmdp.model import FiniteCMDP, evaluate_policy, uniform_policy  # noqa: E402
+from mechsim.cmdp.tabular_twin import tabular_recommender  # noqa: E402
+from mechsim.solvers.cmdp_lp import cmdp_frontier, solve_cmdp  # noqa: E402
+
+_NO_LIMIT = 1e9  # a limit no policy reaches: the constraint is inactive
+
+
+def make_twin(params) -> FiniteCMDP:
+    return tabular_recommender(("like",), n_fatigue=params["n_fatigue"], n_clusters=params["n_clusters"],
+                               discount=params["discount"])
+
+
+def like_range(twin: FiniteCMDP) -> tuple[float, float, float]:
+    """(likes of the watch-optimal policy, most likes achievable, unconstrained watch value)."""
+    free = solve_cmdp(twin.with_limits([_NO_LIMIT]))
+    most = solve_cmdp(FiniteCMDP(twin.transitions, -twin.costs[0], twin.costs, [_NO_LIMIT], twin.initial,
+                                 twin.discount))
+    return float(-free.cost_values[0]), float(most.value), float(free.value)
+
+
+def learner_floors(twin: FiniteCMDP) -> list[float]:
+    """Like floors at which the learners run: 25%, 50% and 75% of the way from free to maximal likes."""
+    lo, hi, _ = like_range(twin)
+    return [lo + f * (hi - lo) for f in (0.25, 0.5, 0.75)]
+
+
+def _frontier(params, seed):
+    twin = make_twin(params)
+    lo, hi, free_value = like_range(twin)
+    floors = np.linspace(lo - 0.15 * (hi - lo), hi, params["points"])
+    front = cmdp_frontier(twin, 0, -floors)
+    uniform = evaluate_policy(twin, uniform_policy(twin))
+    return {"like_floor": floors, "watch_value": front.values, "feasible": front.feasible,
+            "multiplier": front.multipliers[:, 0], "like_free": lo, "like_max": hi, "watch_free": free_value,
+            "uniform_watch": uniform.value, "uniform_like": -float(uniform.cost_values[0]),
+            "n_states": twin.n_states, "n_actions": twin.n_actions}
+
+
+# ------------------------------------------------------------------------------------------ grid
+TWIN = {"n_fatigue": 5, "n_clusters": 4, "discount": 0.95}
+
+
+def grid(quick: bool) -> list[dict]:
+    cells = [dict(part="frontier", points=9 if quick else 25, **TWIN),
+             dict(part="calibration", episodes=60 if quick else 400, users=600 if quick else 4000)]
+    return cells
+
+
+_PARTS = {"frontier": _frontier, "calibration": _calibration}
+
+
+def compute(params, seed):
+    return _PARTS[params["part"]](params, seed)

@@ -419,7 +419,9 @@ def _report_online(r, recs) -> None:
         f"each horizon is a separate run tuned to it (explore-then-commit). Inducing-rule margins iota: {iotas}. "
         "Regret is pseudo-regret against the LP optimum; a committed mechanism that fails the exact audit "
         "on the true instance is charged the worst outcome it can produce. `default` = data-driven learner "
-        "(empirical-Bernstein certification on a held-out half, margins sized to the error), `faithful` = "
+        "(misreport margins certified by empirical Bernstein bounds on a held-out half; effort incentives "
+        "certified by short incentive tests that scale each agent's payments until it obeys, or by "
+        "certified margins when that is cheaper), `faithful` = "
         "the spec's worst-case widths and mixing weight 2 eps_IC / (iota + 2 eps_IC), `plugin` = LP on raw "
         "estimates (negative control). Exponents: OLS of log(mean regret/OPT over instances) on log T, "
         "every seed a point, 95% t interval.",

@@ -38,6 +38,7 @@ enumerates ``itertools.combinations`` and returns the first optimal committee in
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -55,6 +56,10 @@ from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
 from mechsim.validation import check_array, check_choice, check_integer
 
 __all__ = ["Committee", "GroupBounds", "best_committee", "greedy_committee", "check_group_bounds"]
+
+#: ``method="auto"`` enumerates all committees when ``C(m, k) * distinct rankings * k`` is at most this
+#: (a few hundred milliseconds of vectorised work); above it, the ILP.
+BRUTE_FORCE_WORK = 20_000_000
 
 #: Absolute optimality tolerance passed to HiGHS and used in the objective self-check.
 MIP_ABS_GAP = 1e-7
@@ -459,7 +464,8 @@ def best_committee(rankings, k, rule, groups=None, bounds=None, weights=None, *,
     weights : array_like, shape (n_voters,), optional
         Non-negative voter weights.
     method : {"auto", "separable", "ilp", "brute-force"}
-        ``"auto"`` uses the closed form for separable rules and the prefix ILP otherwise.
+        ``"auto"`` uses the closed form for separable rules; otherwise it enumerates every committee when
+        that is cheap (``C(m, k) * distinct rankings * k <= BRUTE_FORCE_WORK``), else the prefix ILP.
     time_limit : float, optional
         Seconds for the ILP; reaching it raises :class:`~mechsim.errors.SolverError`.
 
@@ -485,7 +491,12 @@ def best_committee(rankings, k, rule, groups=None, bounds=None, weights=None, *,
     r, k, rule, w, gb = _prepare(rankings, k, rule, groups, bounds, weights)
     check_choice("method", method, ["auto", "separable", "ilp", "brute-force"])
     if method == "auto":
-        method = "separable" if rule.is_separable(k) else "ilp"
+        if rule.is_separable(k):
+            method = "separable"
+        else:
+            n_unique = np.unique(r, axis=0).shape[0]
+            small = math.comb(r.shape[1], k) * n_unique * k <= BRUTE_FORCE_WORK
+            method = "brute-force" if small else "ilp"
     if method == "separable":
         if not rule.is_separable(k):
             raise InvalidInstanceError(f"method: 'separable' needs a constant OWA vector; rule {rule.name!r} "
@@ -510,8 +521,16 @@ def best_committee(rankings, k, rule, groups=None, bounds=None, weights=None, *,
     return result
 
 
-def _feasible_committees(m, k, gb):
+@functools.lru_cache(maxsize=16)
+def _all_committees(m: int, k: int) -> np.ndarray:
+    """Every k-subset of range(m) in lexicographic order, shape (C(m, k), k) (cached, read-only)."""
     combos = np.array(list(itertools.combinations(range(m), k)), dtype=np.int64).reshape(-1, k)
+    combos.setflags(write=False)
+    return combos
+
+
+def _feasible_committees(m, k, gb):
+    combos = _all_committees(m, k)
     if gb is not None and combos.size:
         counts = np.zeros((combos.shape[0], gb.labels.size), dtype=np.int64)
         for g in range(gb.labels.size):
@@ -527,15 +546,25 @@ def _brute_force(r, k, rule, w, gb, max_committees: int = 2_000_000) -> Committe
         raise InvalidInstanceError(f"method: 'brute-force' would enumerate C({m},{k}) = {math.comb(m, k)} "
                                    f"committees (limit {max_committees})", argument="method")
     combos = _feasible_committees(m, k, gb)
+    scores = _enumerated_scores(r, w, rule, combos)
+    return _finish(r, w, combos[_first_best(scores)], rule, "brute-force", gb)
+
+
+def _enumerated_scores(r, w, rule, combos) -> np.ndarray:
+    """``F`` of every committee in ``combos`` (rows), in chunks to bound memory."""
     unique, uw = merge_rankings(r, w)
+    m, k = r.shape[1], combos.shape[1]
     gamma, lam = rule.gamma(m), rule.owa_vector(k)
     pos = positions(unique)
-    scores = np.concatenate([uw @ _batch_voter_scores(pos, combos[i:i + 20000], gamma, lam)
-                             for i in range(0, combos.shape[0], 20000)])
+    chunk = max(1, 2_000_000 // (pos.shape[0] * k))
+    return np.concatenate([uw @ _batch_voter_scores(pos, combos[i:i + chunk], gamma, lam)
+                           for i in range(0, combos.shape[0], chunk)])
+
+
+def _first_best(scores: np.ndarray) -> int:
+    """Index of the first score within floating-point noise of the maximum (lexicographic tie-break)."""
     best = scores.max()
-    # first committee (lexicographic order) within floating-point noise of the maximum
-    idx = int(np.flatnonzero(scores >= best - 1e-9 * max(1.0, abs(best)))[0])
-    return _finish(r, w, combos[idx], rule, "brute-force", gb)
+    return int(np.flatnonzero(scores >= best - 1e-9 * max(1.0, abs(best)))[0])
 
 
 def greedy_committee(rankings, k, rule, groups=None, bounds=None, weights=None) -> Committee:

@@ -83,9 +83,9 @@ class DebateOutcome:
         ``first_mover`` (debater 0 first when it was None).
     first_mover : int or None
         As passed.
-    values_by_first_mover : tuple of float
-        ``(value if debater 0 moves first, value if debater 1 moves first)``; a first mover that was not
-        solved is NaN.
+    values_by_first_mover : tuple of (float or None)
+        ``(value if debater 0 moves first, value if debater 1 moves first)``; None for a first mover that
+        was not solved (when ``first_mover`` was given).
     lines_by_first_mover : tuple of tuple of int
         The principal line for each first mover (empty when not solved).
     decisions : tuple of int
@@ -99,7 +99,7 @@ class DebateOutcome:
     value: float
     principal_line: tuple[int, ...]
     first_mover: int | None
-    values_by_first_mover: tuple[float, float]
+    values_by_first_mover: tuple[float | None, float | None]
     lines_by_first_mover: tuple[tuple[int, ...], tuple[int, ...]]
     decisions: tuple[int, int]
     n_evidence: int
@@ -135,7 +135,7 @@ class BestResponseOutcome:
     responder: int
     principal_line: tuple[int, ...]
     first_mover: int | None
-    values_by_first_mover: tuple[float, float]
+    values_by_first_mover: tuple[float | None, float | None]
     decisions: tuple[int, int]
     n_evidence: int
 
@@ -373,7 +373,7 @@ def solve_debate(judge, features, decisions, n_evidence, first_mover=None, *, ma
     tree = _subset_tree(F, L, max_leaves)
     leaves = _leaf_outcomes(judge, features, decisions, tree[L].masks)
     movers = (0, 1) if first_mover is None else (first_mover,)
-    values_by = [np.nan, np.nan]
+    values_by: list[float | None] = [None, None]
     lines_by = [(), ()]
     for fm in movers:
         ops = [_minimax_operator(mover_at(k, fm) == 0) for k in range(L)]
@@ -462,7 +462,8 @@ def best_response(judge, features, decisions, n_evidence, policy, responder, fir
     leaves = _leaf_outcomes(judge, features, decisions, tree[L].masks)
     fixed = 1 - responder
     movers = (0, 1) if first_mover is None else (first_mover,)
-    values_by, lines_by = [np.nan, np.nan], [(), ()]
+    values_by: list[float | None] = [None, None]
+    lines_by: list[tuple[int, ...]] = [(), ()]
     expect = _expectation_operator(policy, fixed, features, decisions, tree)
     for fm in movers:
         ops = [expect if mover_at(k, fm) == fixed else _minimax_operator(responder == 0) for k in range(L)]

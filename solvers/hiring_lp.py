@@ -60,7 +60,7 @@ import scipy.sparse as sp
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
 from mechsim.hiring.audit import audit_incentives
 from mechsim.hiring.model import HiringInstance, Mechanism, bayes_decision, value_of_information
-from mechsim.validation import check_array, check_in_range, check_nonnegative, check_positive
+from mechsim.validation import check_array, check_in_range, check_integer, check_nonnegative, check_positive
 
 __all__ = [
     "LPInfo",
@@ -285,7 +285,7 @@ def _per_agent_matrices(name, value, n_efforts, default=0.0) -> list[np.ndarray]
 
 
 def build_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, margin: float = 0.0,
-                    relaxation=None) -> HiringLP:
+                    relaxation=None, profile=None) -> HiringLP:
     r"""Assemble the correlated LP (module docstring) from arrays.
 
     Parameters
@@ -303,6 +303,9 @@ def build_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, mar
     relaxation : None, float or sequence of ``(n_efforts_i, n_efforts_i)`` arrays, default None
         :math:`\rho_i[b_i, b'_i] \ge 0` subtracted from the right-hand side of IC row ``(i, b_i, b'_i)``
         (per unit of :math:`\phi_i(b_i)`); the diagonal relaxes the truthful-reporting row.
+    profile : sequence of int, optional
+        Restrict the recommendation to this profile (``phi = 1`` there): the best mechanism that always
+        recommends ``profile``, still paying on everybody's reports.
 
     Returns
     -------
@@ -389,6 +392,15 @@ def build_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, mar
     cost = np.concatenate([-V.ravel(), np.tile(q.ravel(), n), np.zeros(sum(z_sizes))])
     col_lower = np.zeros(n_cols)
     col_upper = np.concatenate([np.ones(P), np.full(n * Y, M), np.full(sum(z_sizes), np.inf)])
+    if profile is not None:
+        if len(profile) != n:
+            raise InvalidInstanceError(f"profile: expected {n} effort levels, found {len(profile)}",
+                                       argument="profile")
+        for i, (k, B) in enumerate(zip(profile, n_efforts)):
+            check_integer(f"profile[{i}]", k, minimum=0, maximum=B - 1)
+        col_upper[:P] = 0.0
+        fixed = phi_index[tuple(int(k) for k in profile)]
+        col_lower[fixed] = col_upper[fixed] = 1.0
     return HiringLP(cost=cost, matrix=matrix, row_lower=np.concatenate(lower),
                     row_upper=np.concatenate(upper), col_lower=col_lower, col_upper=col_upper,
                     n_efforts=tuple(n_efforts), n_signals=tuple(n_signals), n_states=T, payment_cap=M,
@@ -415,7 +427,7 @@ def _recover(lp: HiringLP, x: np.ndarray):
 
 
 def solve_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, margin: float = 0.0,
-                    relaxation=None, highs_options: dict | None = None) -> HiringLPSolution:
+                    relaxation=None, profile=None, highs_options: dict | None = None) -> HiringLPSolution:
     r"""Solve the correlated LP on arbitrary (e.g. estimated) data.
 
     This is the entry point for learners that only have estimates: pass the estimated joint
@@ -434,6 +446,8 @@ def solve_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, mar
         Required loss of every effort deviation per unit of recommendation probability.
     relaxation : None, float or sequence of ``(n_efforts_i, n_efforts_i)`` arrays
         Non-negative slack on IC row ``(i, b_i, b'_i)``; see :func:`build_hiring_lp`.
+    profile : sequence of int, optional
+        Restrict the recommendation to one profile (see :func:`build_hiring_lp`).
     highs_options : dict, optional
         Extra HiGHS options (e.g. ``{"time_limit": 60.0}``).
 
@@ -459,7 +473,8 @@ def solve_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, mar
     0.0
     """
     t0 = time.perf_counter()
-    lp = build_hiring_lp(joint, cost_differences, utility, payment_cap, margin=margin, relaxation=relaxation)
+    lp = build_hiring_lp(joint, cost_differences, utility, payment_cap, margin=margin, relaxation=relaxation,
+                         profile=profile)
     x, objective, status, iterations, solve_time = _run_highs(
         lp.cost, lp.matrix, lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper, highs_options)
     phi, gamma = _recover(lp, x)
@@ -478,7 +493,7 @@ def solve_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, mar
 
 
 def optimal_mechanism(instance: HiringInstance, margin: float = 0.0, *, return_info: bool = False,
-                      highs_options: dict | None = None):
+                      profile=None, highs_options: dict | None = None):
     r"""The optimal correlated IC mechanism of ``instance`` (exact LP, HiGHS simplex).
 
     Parameters
@@ -489,6 +504,10 @@ def optimal_mechanism(instance: HiringInstance, margin: float = 0.0, *, return_i
         recommendation probability :math:`\phi_i(b_i)` (truthful reporting stays weakly optimal).
     return_info : bool, default False
         Also return the :class:`LPInfo` (sizes, build and solve times).
+    profile : sequence of int, optional
+        Only recommend this profile: the best correlated mechanism with a deterministic recommendation
+        ``profile``.  Comparing ``max_b optimal_mechanism(instance, profile=b).value`` with the unrestricted
+        value tells whether randomising the recommendation genuinely helps.
     highs_options : dict, optional
         Extra HiGHS options.
 
@@ -515,7 +534,8 @@ def optimal_mechanism(instance: HiringInstance, margin: float = 0.0, *, return_i
     """
     check_nonnegative("margin", margin)
     sol = solve_hiring_lp(instance.joint, [instance.cost_differences(i) for i in range(instance.n_agents)],
-                          instance.utility, instance.payment_cap, margin=margin, highs_options=highs_options)
+                          instance.utility, instance.payment_cap, margin=margin, profile=profile,
+                          highs_options=highs_options)
     mechanism = Mechanism.build(instance, sol.recommendation, sol.payments)
     audit = audit_incentives(instance, mechanism)
     if not audit.is_ic or (margin > 0 and audit.effort_margin < margin - 1e-7):

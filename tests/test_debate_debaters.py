@@ -179,3 +179,26 @@ def test_greedy_fast_path_matches_generic_judge_calls(game):
     fast = GreedyDebater(judge).probabilities(x, revealed, a, b)
     slow = GreedyDebater(_ScoreOnly(judge)).probabilities(x, revealed, a, b)
     np.testing.assert_array_equal(fast, slow)
+
+
+def test_act_samples_from_probabilities_and_random_is_uniform():
+    x = np.zeros(5)
+    revealed = np.array([True, False, True, False, False])
+    p = RandomDebater().probabilities(x, revealed[None], 0, 1)[0]
+    np.testing.assert_allclose(p, [0, 1 / 3, 0, 1 / 3, 1 / 3])
+    rng = np.random.default_rng(0)
+    picks = [RandomDebater().act(x, revealed, 0, 1, seed=rng) for _ in range(600)]
+    assert set(picks) == {1, 3, 4}
+    judge = LinearJudge(np.array([[0.0, 0.0, 0.0, 5.0, 0.0], [0.0] * 5]))
+    assert GreedyDebater(judge).act(np.ones(5), revealed, 0, 1, seed=0) == 3
+
+
+def test_train_debater_needs_decision_count():
+    from mechsim.debate import ConstantJudge
+    X = np.zeros((4, 3))
+    with pytest.raises(InvalidInstanceError, match="n_decisions"):
+        train_debater(ConstantJudge(), X, np.zeros(4, dtype=int), 2, iterations=1)
+    with pytest.raises(InvalidInstanceError, match="correct"):
+        train_debater(LinearJudge(np.ones((2, 3))), X, np.full(4, 5), 2, iterations=1)
+    res = train_debater(ConstantJudge(), X, np.zeros(4, dtype=int), 2, iterations=2, n_decisions=3, seed=0)
+    assert res.win_rates == (0.5, 0.5)  # a judge that ignores evidence: every debate is a tie

@@ -127,3 +127,23 @@ def test_decode_encode_roundtrip_and_errors():
         os_.decode_state(os_.N_LIVE_STATES)
     with pytest.raises(ValueError, match="policy"):
         os_.evaluate_policy(os_.build_model(), np.ones((3, 8)) / 8)
+
+
+def test_initial_law_by_rejection(model):
+    """Rejection sampling from the simulator's initial marginals matches the exact initial law."""
+    rng = np.random.default_rng(0)
+    n = 60000
+    diab = rng.random(n) < 0.2
+    hr = rng.choice(3, size=n, p=[.25, .5, .25])
+    bp = rng.choice(3, size=n, p=[.25, .5, .25])
+    ox = rng.choice(2, size=n, p=[.2, .8])
+    glu = np.where(diab, rng.choice(5, size=n, p=[.01, .05, .15, .6, .19]),
+                   rng.choice(5, size=n, p=[.05, .15, .6, .15, .05]))
+    n_abn = (hr != 1).astype(int) + (bp != 1) + (ox != 1) + (glu != 2)
+    keep = (n_abn > 0) & (n_abn < 3)
+    idx = os_.encode_state(hr[keep], bp[keep], ox[keep], glu[keep], 0, 0, 0, diab[keep].astype(int))
+    freq = np.bincount(idx, minlength=os_.N_STATES) / keep.sum()
+    assert np.abs(freq - model.initial).max() < 0.01
+    assert model.initial[~np.isin(np.arange(os_.N_STATES), idx)].sum() < 1e-3
+    feats = model.features[model.initial[:os_.N_LIVE_STATES] > 0]
+    assert np.all(feats[:, 4:7] == 0)

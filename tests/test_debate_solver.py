@@ -58,7 +58,7 @@ def test_principal_line_realises_the_value(game):
         assert realised == out.value
         assert out.value in (-1.0, 0.0, 1.0)
         assert out.lines_by_first_mover[fm] == line
-        assert np.isnan(out.values_by_first_mover[1 - fm])
+        assert out.values_by_first_mover[1 - fm] is None
 
 
 @given(debate_games())

@@ -127,17 +127,30 @@ def test_conditional_gain_is_per_unit_of_recommendation_probability():
     assert mixed.max_gain == pytest.approx(base.max_gain)
 
 
+def two_workers():
+    """Two agents; effort 1 reveals the state exactly, effort 0 gives a uniform, useless signal."""
+    marginal = np.array([[[0.5, 0.5], [0.5, 0.5]], [[1.0, 0.0], [0.0, 1.0]]])  # (effort, signal, state)
+    law = marginal[:, None, :, None, :] * marginal[None, :, None, :, :]
+    return HiringInstance([0.5, 0.5], [[0.0, 0.1], [0.0, 0.1]], law, [[1.0, 0.0], [0.0, 1.0]])
+
+
 def test_audit_picks_the_profile_where_the_deviation_bites():
-    inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.5, seed=4)
-    match = np.eye(2)                                   # (own report, state): pay when they agree
+    inst = two_workers()
+    match = np.eye(2)                                   # (own report, state): pay 1 when they agree
     pay = np.zeros((2, 2, 2, 2, 2, 2))
     pay[0, 1, 1] = match[:, None, :]                    # agent 0 is rewarded for effort at (1, 1) ...
     pay[1, 1, 1] = match[None, :, :]                    # (agent 1 too, so that it does not shirk)
     rec = np.array([[0.0, 0.0], [0.5, 0.5]])            # ... but unpaid at (1, 0): shirking pays there
     audit = audit_incentives(inst, Mechanism.build(inst, rec, pay))
-    assert (audit.agent, audit.recommended_effort, audit.deviation_effort) == (0, 1, 0)
-    assert audit.profile == (1, 0)
-    assert audit.gains[1][1, 0] < 0                     # agent 1 would lose by shirking
+    # agent 0's conditional gain from shirking: 0.5 * 0.1 at (1, 0) + 0.5 * (0.5 - 1 + 0.1) at (1, 1)
+    assert audit.gains[0][1, 0] == pytest.approx(0.5 * 0.1 + 0.5 * (0.5 - 1.0 + 0.1))
+    assert audit.gains[1][1, 0] == pytest.approx(0.5 - 1.0 + 0.1)   # agent 1 loses 0.4 by shirking
+    assert audit.is_ic and audit.max_gain == 0.0
+    # unpaid at (1, 0) only: shirking there is profitable and that is where the audit points
+    rec = np.array([[0.0, 0.0], [0.9, 0.1]])
+    audit = audit_incentives(inst, Mechanism.build(inst, rec, pay))
+    assert audit.max_gain == pytest.approx(0.9 * 0.1 + 0.1 * (0.5 - 1.0 + 0.1))
+    assert (audit.agent, audit.deviation_effort, audit.profile) == (0, 0, (1, 0))
 
 
 def test_evaluation_ignores_the_claimed_value_and_checks_shapes():

@@ -186,3 +186,13 @@ def test_uncorrelated_mechanism_pays_on_own_report_only():
         Mechanism.uncorrelated(inst, (2, 0), rules)
     with pytest.raises(InvalidInstanceError, match="scoring_rules"):
         Mechanism.uncorrelated(inst, (1, 0), rules[:1])
+
+
+def test_cost_level_scales_costs_only():
+    base = HiringInstance.random(2, 3, 2, 2, 2, correlation=0.3, seed=8)
+    cheap = HiringInstance.random(2, 3, 2, 2, 2, correlation=0.3, seed=8, cost_level=0.25)
+    np.testing.assert_array_equal(base.signal_law, cheap.signal_law)
+    for c_base, c_cheap in zip(base.costs, cheap.costs):
+        np.testing.assert_allclose(c_cheap, 0.25 * c_base)
+    with pytest.raises(InvalidInstanceError, match="cost_level"):
+        HiringInstance.random(2, 2, 2, 2, 2, cost_level=0.0)

@@ -284,3 +284,26 @@ def test_estimated_lp_bad_input(instances):
         solve_estimated_mechanism_lp(inst.joint, C, inst.utility[:, :1], 1.0)
     with pytest.raises(InvalidInstanceError, match="payment_cap"):
         solve_estimated_mechanism_lp(inst.joint, C, inst.utility, -1.0)
+
+
+def test_incentive_tests_certify_by_behaviour(instances):
+    used = 0
+    for inst, rules, opt in instances:
+        res = simulate_online(inst, 10**8, seed=3, inducing_rules=rules, optimal_value=opt)
+        assert res.is_ic
+        if res.details.get("iteration") == "incentive test":
+            used += 1
+            assert res.phase_lengths["incentive test"] > 0
+            assert res.details["tested_scales"]
+            # effort incentives certified without cost estimates: the commitment is nearly optimal
+            assert opt - res.committed_value < 0.01 * opt
+    assert used >= 1
+
+
+def test_statistical_certification_alone_is_ic(instances):
+    for inst, rules, opt in instances:
+        for seed in range(3):
+            res = simulate_online(inst, 10**7, seed=seed, inducing_rules=rules, optimal_value=opt,
+                                  incentive_tests=False)
+            assert res.is_ic
+            assert res.phase_lengths["incentive test"] == 0

@@ -18,6 +18,18 @@ def mdp():
     return icu.load_icu_sepsis()
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread():
+    """Dense 713 x 713 solves are much faster on one BLAS thread when other processes share the cores."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 def test_shapes_and_stochastic_rows(mdp):
     assert mdp.tx_mat.shape == (716, 25, 716)
     assert mdp.r_mat.shape == (716, 25, 716)
@@ -94,21 +106,29 @@ def test_discounted_custom_reward_and_actions_mask(mdp):
     mask = mdp.admissible
     restricted = icu.policy_iteration(mdp, actions_mask=mask)
     assert np.all(mask[np.arange(713), restricted.policy[:713]])
-    assert restricted.expected_return <= icu.policy_iteration(mdp).expected_return + 1e-12
+    assert restricted.expected_return <= 0.8751416996 + 1e-9
 
 
-def test_improper_policy_raises(mdp):
-    # a policy that only self-loops never terminates: build a tiny MDP with that property
-    n, a = 716, 25
+def test_improper_policy_raises():
+    # three patient states; action 0 self-loops forever, action 1 goes to survival
+    n, a = 6, 2
     tx = np.zeros((n, a, n))
-    tx[np.arange(n), :, np.arange(n)] = 1.0
-    tx[713:, :, :] = 0.0
-    tx[713:, :, 715] = 1.0
-    small = icu.SepsisMDP(tx, np.zeros_like(tx), mdp.d_0, mdp.expert_policy, mdp.state_cluster_centers,
-                          mdp.sofa, mdp.admissible)
+    tx[np.arange(3), 0, np.arange(3)] = 1.0
+    tx[:3, 1, 4] = 1.0
+    tx[3:, :, 5] = 1.0
+    r = np.zeros_like(tx)
+    r[:3, 1, 4] = 1.0
+    centers = np.zeros((n, 47))
+    small = icu.SepsisMDP(tx, r, np.array([0.5, 0.5, 0, 0, 0, 0]), np.full((n, a), 0.5), centers, np.zeros(n),
+                          np.ones((n, a), dtype=bool))
     with pytest.raises(SolverError):
         icu.evaluate_policy(small, np.zeros(n, dtype=int))
     assert icu.evaluate_policy(small, np.zeros(n, dtype=int), gamma=0.5).expected_return == 0.0
+    assert icu.evaluate_policy(small, np.ones(n, dtype=int)).expected_return == 1.0
+    # half the time the loop, half the time survival: survival with probability 1 eventually
+    assert icu.evaluate_policy(small, np.full((n, a), 0.5)).expected_return == pytest.approx(1.0)
+    assert icu.policy_iteration(small, initial_policy=np.ones(n, dtype=int)).expected_return == 1.0
+    assert icu.value_iteration(small, gamma=0.99).policy[:3].tolist() == [1, 1, 1]
 
 
 def test_wis_matches_exact_when_target_equals_behaviour_and_is_consistent(mdp):
@@ -117,13 +137,15 @@ def test_wis_matches_exact_when_target_equals_behaviour_and_is_consistent(mdp):
     same = icu.wis_estimate(traj, behaviour, behaviour)
     assert same.value == pytest.approx(traj.returns().mean())
     assert same.effective_sample_size == pytest.approx(4000)
-    # a softened optimal policy: WIS is close to the exact value (within its sampling error)
-    target = icu.soften_policy(icu.policy_iteration(mdp).policy, 0.3)
+    # a target halfway to the optimal policy: WIS is within a few standard errors (var(G) / ESS) of the exact value
+    opt = icu.policy_iteration(mdp).policy
+    target = 0.7 * behaviour + 0.3 * icu.as_policy_matrix(opt)
     exact = icu.evaluate_policy(mdp, target).expected_return
-    big = icu.sample_trajectories(mdp, behaviour, 15000, seed=4)
+    big = icu.sample_trajectories(mdp, behaviour, 8000, seed=4)
     est = icu.wis_estimate(big, target, behaviour)
-    assert est.n_nonzero == 15000
-    assert abs(est.value - exact) < 0.03
+    assert est.n_nonzero == 8000 and 1 < est.effective_sample_size < 8000
+    assert abs(est.value - exact) < 4 * 0.5 / np.sqrt(est.effective_sample_size)
+    assert abs(est.value - exact) < 0.05
     bc = icu.behaviour_cloning(big)
     np.testing.assert_allclose(bc.sum(axis=1), 1.0)
     with pytest.raises(MechsimError, match="behaviour_policy"):

@@ -207,3 +207,21 @@ def test_stochastic_baseline_and_bad_arguments(mdp, small_judge):
     env.reset(seed=0)
     with pytest.raises(ValueError, match="action"):
         env.step(25)
+
+
+def test_greedy_debaters_for_large_evidence(mdp, small_judge):
+    from mechsim.debate.debaters import GreedyDebater, play_debates
+
+    env = JustifiableSepsisEnv(lam=1.0, judge=small_judge, n_evidence=6)  # "auto" -> greedy above L = 4
+    b = baseline_actions(mdp)
+    for s, a in [(7, 0), (7, 20), (400, 11)]:
+        if a == b[s]:
+            continue
+        vals = env.debate_values(s, a, int(b[s]))
+        deb = (GreedyDebater(small_judge), GreedyDebater(small_judge))
+        ref = tuple(float(play_debates(small_judge, mdp.features[[s]], np.array([[a, int(b[s])]]), 6, deb,
+                                       first_mover=fm, seed=123).outcomes[0]) for fm in (0, 1))
+        assert vals == ref
+        assert set(vals) <= {-1.0, 0.0, 1.0}
+    exact = JustifiableSepsisEnv(lam=1.0, judge=small_judge, n_evidence=6, debaters="exact")
+    assert exact._debate_fn is not env._debate_fn

@@ -108,7 +108,7 @@ def test_exp3_pseudo_regret_within_bound(horizon_known):
     bound = exp3_regret_bound(T, K, anytime=not horizon_known)
     for name, (x, mu) in envs.items():
         regrets = []
-        for seed in range(4):
+        for seed in range(3):
             learner = Exp3(K, horizon=T if horizon_known else None, seed=seed)
             trace = learner.run(x, mean_losses=mu)
             if mu is None:
@@ -130,14 +130,14 @@ def test_exp3_importance_weighting_is_unbiased():
     # E[l_hat_i] = l_i: average the first-round estimate over many independent learners
     loss = np.array([0.3, 0.9, 0.5])
     est = np.zeros(3)
-    n = 20_000
+    n = 10_000
     rng = np.random.default_rng(0)
     for _ in range(n):
         e = Exp3(3, horizon=10, seed=rng)
         a = e.act()
         e.update(a, loss[a])
         est += e.estimated_losses
-    assert np.allclose(est / n, loss, atol=0.03)
+    assert np.allclose(est / n, loss, atol=0.045)  # about 3.5 standard errors for the noisiest arm
 
 
 # ------------------------------------------------------------------------------------------- regret matching
@@ -162,7 +162,7 @@ def test_regret_matching_regret_bound(u, plus):
 
 
 def test_regret_matching_long_adversarial_and_stochastic():
-    T = 40_000
+    T = 20_000
     for K, x in ((2, alternating(T)), (6, bernoulli(T, [0.3] + [0.5] * 5, 1))):
         for plus in (False, True):
             trace = RegretMatching(K, plus=plus, seed=0).run(1.0 - x)
@@ -209,7 +209,7 @@ def test_self_play_random_zero_sum_matches_lp_value(seed):
     a = np.random.default_rng(seed).uniform(-1, 1, size=(4, 5))
     value = lp_value(a)
     for plus in (False, True):
-        res = regret_matching_self_play(a, rounds=20_000, plus=plus)
+        res = regret_matching_self_play(a, rounds=10_000, plus=plus)
         x, y = res.average_a, res.average_b
         low, high = (x @ a).min(), (a @ y).max()
         assert low - 1e-12 <= value <= high + 1e-12  # duality: the bracket always contains the value
@@ -258,9 +258,9 @@ def test_etc_aggregate_simulation_matches_round_by_round_in_law():
     T = 400
     m = etc_exploration_length(T, 2)
     wrong_round = np.mean([ExploreThenCommit(2, T, seed=s).run(bernoulli(T, means, 1000 + s)).actions[-1] == 1
-                           for s in range(600)])
+                           for s in range(400)])
     wrong_agg = np.mean([simulate_explore_then_commit(means, T, seed=s).committed_arm == 1 for s in range(4000)])
-    se = math.sqrt(wrong_agg * (1 - wrong_agg) / 600)
+    se = math.sqrt(wrong_agg * (1 - wrong_agg) / 400)
     assert 0.02 < wrong_agg < 0.5
     assert abs(wrong_round - wrong_agg) < 4 * se + 0.01
     sim = simulate_explore_then_commit(means, T, seed=0)
@@ -418,3 +418,61 @@ def test_long_run_is_feasible_for_a_million_rounds():
 def test_clear_errors(call, match):
     with pytest.raises(InvalidInstanceError, match=match):
         call()
+
+
+# ------------------------------------------------------------------------------------- more properties
+
+def lp_equilibrium(a):
+    """Optimal strategies of both players from two LPs (independent oracle)."""
+    n, m = a.shape
+    res_x = linprog(np.r_[np.zeros(n), -1.0], A_ub=np.c_[-a.T, np.ones(m)], b_ub=np.zeros(m),
+                    A_eq=np.r_[np.ones(n), 0.0][None, :], b_eq=[1.0],
+                    bounds=[(0, None)] * n + [(None, None)], method="highs")
+    res_y = linprog(np.r_[np.zeros(m), 1.0], A_ub=np.c_[a, -np.ones(n)], b_ub=np.zeros(n),
+                    A_eq=np.r_[np.ones(m), 0.0][None, :], b_eq=[1.0],
+                    bounds=[(0, None)] * m + [(None, None)], method="highs")
+    return res_x.x[:n], res_y.x[:m]
+
+
+@settings(max_examples=25)
+@given(st.integers(0, 10**6), st.integers(1, 5), st.integers(1, 5))
+def test_exploitability_nonnegative_and_zero_at_lp_equilibrium(seed, n, m):
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(-1, 1, (n, m))
+    x, y = rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(m))
+    assert exploitability(x, y, a) >= -1e-12
+    assert exploitability(x, y, a, rng.uniform(-1, 1, (n, m))) >= -1e-12
+    xs, ys = lp_equilibrium(a)
+    xs, ys = np.clip(xs, 0, None), np.clip(ys, 0, None)
+    assert exploitability(xs / xs.sum(), ys / ys.sum(), a) <= 1e-7
+
+
+def test_single_action_learners_are_trivial():
+    x = np.random.default_rng(0).random((50, 1))
+    for learner in (Hedge(1, horizon=50, seed=0), Exp3(1, horizon=50, seed=0), Exp3(1, seed=0),
+                    RegretMatching(1, seed=0), ExploreThenCommit(1, 50, seed=0)):
+        trace = learner.run(1.0 - x if isinstance(learner, (RegretMatching, ExploreThenCommit)) else x)
+        assert np.all(trace.actions == 0)
+        assert np.allclose(trace.regret(), 0.0, atol=1e-9)
+        assert learner.probabilities.tolist() == [1.0]
+
+
+def test_etc_bound_is_sane():
+    T = np.array([10, 100, 10**4, 10**6])
+    b = etc_regret_bound(T, 4)
+    assert np.all(b <= T) and np.all(np.diff(b) > 0)
+    assert isinstance(etc_regret_bound(1000, 4), float)
+    # T^(2/3) order: the bound over T^(2/3) (ln T)^(1/3) stays within constants
+    scaled = b[2:] / (T[2:] ** (2 / 3) * np.log(T[2:]) ** (1 / 3) * 4 ** (1 / 3))
+    assert np.all((scaled > 0.5) & (scaled < 4))
+
+
+def test_regret_matching_against_a_fixed_opponent_sequence():
+    # row player of matching pennies (wins by matching) against a fixed sequence in which the opponent plays
+    # action 0 in 70% of the rounds: regret matching learns the best response, action 0
+    a = np.array([[1.0, -1.0], [-1.0, 1.0]])
+    opponent = (np.random.default_rng(0).random(5000) < 0.3).astype(int)  # action 0 w.p. 0.7
+    rm = RegretMatching(2, seed=0)
+    trace = rm.run(a[:, opponent].T)
+    assert rm.average_strategy[0] > 0.9
+    assert trace.regret()[-1] <= regret_matching_regret_bound(5000, 2, utility_range=2.0)

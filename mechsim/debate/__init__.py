@@ -64,3 +64,18 @@ __all__ += [
 ]
 
 # --- ICU-Sepsis (appended by the sepsis helper below this line) --------------------------------------
+from mechsim.debate import icu_sepsis  # noqa: E402  (module: evaluate_policy, policy_iteration, wis_estimate, ...)
+from mechsim.debate.icu_sepsis import (  # noqa: E402
+    SEPSIS_COLUMNS,
+    SEPSIS_FEATURES,
+    IcuSepsisUnavailableError,
+    SepsisMDP,
+    clinician_preferences,
+    load_icu_sepsis,
+    train_sepsis_judge,
+)
+
+__all__ += [
+    "icu_sepsis", "SEPSIS_COLUMNS", "SEPSIS_FEATURES", "IcuSepsisUnavailableError", "SepsisMDP",
+    "clinician_preferences", "load_icu_sepsis", "train_sepsis_judge",
+]

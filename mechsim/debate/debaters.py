@@ -69,9 +69,17 @@ def _batch_margins_after(judge, features, revealed, own, other) -> np.ndarray:
     if (callable(fast) and n and np.all(own == own[0]) and np.all(other == other[0])
             and np.all(features == features[0])):
         # One state and one decision pair (e.g. an exact solver querying every revealed set): the judge's
-        # one-state fast path scores all candidate masks for both decisions at once.
-        s = np.asarray(fast(features[0], cand, np.array([own[0], other[0]], dtype=np.int64)), dtype=float)
-        return np.where(revealed, -np.inf, (s[:, 0] - s[:, 1]).reshape(n, F))
+        # one-state fast path scores each *distinct* candidate set once (sets R ∪ {f} repeat across R).
+        valid = (~revealed).reshape(n * F)  # row (i, f) is a real candidate iff f is not revealed in row i
+        cand_valid = cand[valid]
+        packed = np.ascontiguousarray(np.packbits(cand_valid, axis=1))
+        keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        distinct = cand_valid[first]
+        s = np.asarray(fast(features[0], distinct, np.array([own[0], other[0]], dtype=np.int64)), dtype=float)
+        out = np.full(n * F, -np.inf)
+        out[valid] = (s[:, 0] - s[:, 1])[inverse.ravel()]
+        return out.reshape(n, F)
     x = np.repeat(features, F, axis=0)
     d_own = np.repeat(own, F)
     d_other = np.repeat(other, F)
@@ -444,8 +452,8 @@ def _reinforce_step(opt, grads, returns):
 
 def train_debater(judge, features, correct, n_evidence: int, *, mode: str = "maxmin", wrong=None,
                   iterations: int = 200, batch_size: int = 128, learning_rate: float = 0.05,
-                  phase_length: int = 10, refresh: int = 20, use_judge_gain: bool = True, seed=None
-                  ) -> TrainingResult:
+                  phase_length: int = 10, refresh: int = 20, use_judge_gain: bool = True,
+                  n_decisions: int | None = None, seed=None) -> TrainingResult:
     """Train a :class:`PolicyGradientDebater` by REINFORCE (batch-mean baseline, Adam).
 
     Parameters
@@ -468,6 +476,8 @@ def train_debater(judge, features, correct, n_evidence: int, *, mode: str = "max
     learning_rate : float
     use_judge_gain : bool
         Give the policy the standardised one-step judge margin gain as an input.
+    n_decisions : int, optional
+        D; default ``judge.n_decisions``.
     seed : int or Generator
     """
     features = check_array("features", features, ndim=2)
@@ -476,7 +486,15 @@ def train_debater(judge, features, correct, n_evidence: int, *, mode: str = "max
     if correct.shape != (S,) or correct.dtype.kind not in "iu":
         raise InvalidInstanceError(f"correct: expected integers of shape ({S},), found shape {correct.shape}",
                                    argument="correct")
-    n_decisions = getattr(judge, "n_decisions", None) or int(correct.max()) + 2
+    if n_decisions is None:
+        n_decisions = getattr(judge, "n_decisions", None)
+    if n_decisions is None:
+        raise InvalidInstanceError("n_decisions: expected an integer (the judge does not say), found None",
+                                   argument="n_decisions")
+    n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
+    if correct.size and (correct.min() < 0 or correct.max() >= n_decisions):
+        raise InvalidInstanceError(f"correct: expected decisions in [0, {n_decisions}), found range "
+                                   f"{correct.min()}..{correct.max()}", argument="correct")
     if wrong is not None:
         wrong = np.asarray(wrong)
         if wrong.shape != (S,) or np.any(wrong == correct):
@@ -616,9 +634,59 @@ class RobustnessReport:
     per_state_vs_confuser: np.ndarray
 
 
+class _MemoPolicy(BaseDebater):
+    """Remembers the last few batched answers of a debater (the exact solvers query the same sets twice)."""
+
+    def __init__(self, debater, size: int = 8):
+        self.debater, self.size, self.memo = debater, size, OrderedDict()
+
+    def batch_probabilities(self, features, revealed, own, other):
+        features, revealed = np.asarray(features), np.asarray(revealed)
+        own, other = np.asarray(own), np.asarray(other)
+        key = (features.tobytes(), revealed.tobytes(), revealed.shape, own.tobytes(), other.tobytes())
+        if key not in self.memo:
+            self.memo[key] = self.debater.batch_probabilities(features, revealed, own, other)
+            if len(self.memo) > self.size:
+                self.memo.popitem(last=False)
+        return self.memo[key]
+
+
+class _MemoJudge:
+    """Caches a judge's one-state leaf scores (``score_masks``) across the solves of one state."""
+
+    def __init__(self, judge, size: int = 4):
+        self.judge, self.size, self.memo = judge, size, OrderedDict()
+        for name in ("n_features", "n_decisions"):
+            if hasattr(judge, name):
+                setattr(self, name, getattr(judge, name))
+
+    def score(self, features, mask, decisions):
+        return self.judge.score(features, mask, decisions)
+
+    def score_masks(self, features, masks, decisions):
+        features, masks = np.asarray(features, dtype=float), np.asarray(masks, dtype=bool)
+        decisions = np.asarray(decisions, dtype=np.int64)
+        key = (features.tobytes(), masks.shape, masks.tobytes(), decisions.tobytes())
+        if key not in self.memo:
+            fast = getattr(self.judge, "score_masks", None)
+            if callable(fast):
+                out = np.asarray(fast(features, masks, decisions), dtype=float)
+            else:
+                n = masks.shape[0]
+                x = np.broadcast_to(features, (n * decisions.size, features.size))
+                s = self.judge.score(x, np.tile(masks, (decisions.size, 1)), np.repeat(decisions, n))
+                out = np.asarray(s, dtype=float).reshape(decisions.size, n).T
+            self.memo[key] = out
+            if len(self.memo) > self.size:
+                self.memo.popitem(last=False)
+        return self.memo[key]
+
+
 def measure_robustness(judge, features, correct, wrong, debater, n_evidence: int) -> RobustnessReport:
     """Exact judge accuracy of a debater's evidence alone and against the exact confuser (see module doc)."""
     from mechsim.solvers.debate import best_response, policy_value, solve_debate
+    judge = _MemoJudge(judge)
+    debater = _MemoPolicy(debater)
     features = check_array("features", features, ndim=2)
     n = features.shape[0]
     dec = np.stack([np.asarray(correct), np.asarray(wrong)], axis=1)

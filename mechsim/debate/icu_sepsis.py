@@ -236,9 +236,9 @@ class SepsisMDP:
 
     @functools.cached_property
     def terminal(self) -> np.ndarray:
-        """Boolean mask of the states that end an episode (death, survival, absorbing)."""
+        """Boolean mask of the states that end an episode: the last three (death, survival, absorbing)."""
         out = np.zeros(self.n_states, dtype=bool)
-        out[N_PATIENT_STATES:] = True
+        out[-3:] = True
         return out
 
     @functools.cached_property
@@ -497,6 +497,10 @@ class OptimalControl:
 def value_iteration(mdp: SepsisMDP, *, gamma: float = 1.0, reward=None, tol: float = 1e-10,
                     max_iter: int = 100_000, actions_mask=None) -> OptimalControl:
     """Optimal ``Q*`` by value iteration ``V <- max_a [r + gamma P V]`` until the sup-norm change is < ``tol``.
+
+    With ``gamma = 1`` the Bellman equation can have spurious fixed points when some action keeps the
+    patient in place with probability one; ICU-Sepsis has none (it converges to the policy-iteration
+    optimum), but for general models use ``gamma < 1`` or :func:`policy_iteration`.
 
     Parameters
     ----------

@@ -134,7 +134,9 @@ def debate_outcome(judge, features, mask, decisions_1, decisions_2) -> np.ndarra
 def judge_accuracy(judge, features, winners, losers, masks) -> float:
     """Fraction of preference pairs the judge orders correctly on the given evidence; a tie counts 1/2."""
     out = debate_outcome(judge, features, masks, winners, losers)
-    return float(np.mean((out.astype(float) + 1.0) / 2.0)) if out.size else float("nan")
+    if out.size == 0:
+        raise InvalidInstanceError("features: expected at least one preference pair, found 0", argument="features")
+    return float(np.mean((out.astype(float) + 1.0) / 2.0))
 
 
 @dataclass(frozen=True)

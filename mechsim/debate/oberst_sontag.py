@@ -21,19 +21,24 @@ Applying an action sets the flags to its bits.  One transition applies, in order
 
 Reward on entering the new state: −1 and death if at least 3 of the 4 vitals are abnormal (not normal);
 +1 and discharge if all vitals are normal and no treatment is on (the action was 0); otherwise 0.  Episodes
-last at most ``horizon`` = 20 decisions (reward 0 at the cut-off).  The initial state has diabetes w.p. 0.2,
-no treatment and vitals uniform over the 76 combinations that are not terminal.
+last at most ``horizon`` = 20 decisions (reward 0 at the cut-off).  Initial state: diabetes w.p. 0.2, no
+treatment, hr and sysbp with probabilities (.25, .5, .25), oxygen (.2, .8), glucose (.05, .15, .6, .15, .05)
+(non-diabetic) or (.01, .05, .15, .6, .19) (diabetic), conditioned on not being absorbing (the simulator
+redraws until it is not).
 
 The transition matrix is built by a second formulation: given (state, action) the four vitals evolve
 independently (every draw touches one vital), so each vital's next-state law is a product of small
 stochastic matrices applied where their condition holds, and the joint law is their outer product.
 :func:`simulate` follows the procedural description draw by draw; the tests compare the two.
 
-Which details are reconstructed.  The order of sub-steps, the probabilities above, the action coding,
-the reward and absorbing-state rule and the 0.2 diabetes prevalence follow the published description and
-the authors' released simulator as we recall them; the initial-state law (treatments off, uniform over
-non-terminal vitals) and the exact form of the clipping at range ends are our reconstruction.  The model is
-internally consistent and fully known, which is what the debate tests need.
+Which details are reconstructed.  The state and action coding, the order of sub-steps (antibiotics,
+ventilation, vasopressors, fluctuation), every probability above, the initial law and the 0.2 diabetes
+prevalence follow the simulator's published description and the rule text of its released code (as
+documented in public copies of ``sepsisSimDiabetes``).  Our choices where that text is silent: the reward
+is read on the state *entered* (so an episode ends on entering death or discharge), fluctuations clip at the
+range ends, and the hidden diabetes flag is part of the state (the clinician's view drops it:
+:data:`OBSERVED_FEATURES`).  The model is internally consistent and fully known, which is what exact
+debate checks need.
 """
 
 from __future__ import annotations
@@ -224,12 +229,23 @@ def _component_laws(states: np.ndarray, actions: np.ndarray):
     return laws
 
 
+# Initial marginals of the released simulator: hr and sysbp (.25, .5, .25), oxygen (.2, .8), glucose by
+# diabetes status; treatments off; redrawn (diabetes included) until the state is not absorbing.
+_P_HR = np.array([0.25, 0.5, 0.25])
+_P_BP = np.array([0.25, 0.5, 0.25])
+_P_OX = np.array([0.2, 0.8])
+_P_GLU = np.array([[0.05, 0.15, 0.6, 0.15, 0.05], [0.01, 0.05, 0.15, 0.6, 0.19]])
+
+
 def _initial_distribution(feats: np.ndarray) -> np.ndarray:
-    initial = np.zeros(N_STATES)
     n_abn = _num_abnormal(feats)
-    start = (feats[:, 4:7].sum(axis=1) == 0) & (n_abn < 3) & (n_abn > 0)
-    diab_w = np.where(feats[:, 7] == 1, P_DIABETES, 1.0 - P_DIABETES)
-    initial[:N_LIVE_STATES] = np.where(start, diab_w, 0.0)
+    untreated = feats[:, 4:7].sum(axis=1) == 0
+    # Untreated states with 0 abnormal vitals (discharge) or >= 3 (death) are absorbing: rejected.
+    start = untreated & (n_abn < 3) & (n_abn > 0)
+    p = (np.where(feats[:, 7] == 1, P_DIABETES, 1.0 - P_DIABETES) * _P_HR[feats[:, 0]] * _P_BP[feats[:, 1]]
+         * _P_OX[feats[:, 2]] * _P_GLU[feats[:, 7], feats[:, 3]])
+    initial = np.zeros(N_STATES)
+    initial[:N_LIVE_STATES] = np.where(start, p, 0.0)
     return initial / initial.sum()
 
 

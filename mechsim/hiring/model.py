@@ -326,7 +326,7 @@ class HiringInstance:
                correlation: float = 0.0, seed=None, *, payment_cap: float = 1.0,
                cost_margin: float = 0.25, min_informativeness: float = 0.3,
                max_informativeness: float = 1.0, concentration: float = 0.5,
-               alignment: float = 3.0) -> "HiringInstance":
+               alignment: float = 3.0, cost_level: float = 1.0) -> "HiringInstance":
         r"""Draw a random instance whose signals get more informative with effort.
 
         Agent *i*'s marginal at effort *k* is a Blackwell garbling of its marginal at effort *k+1*:
@@ -345,7 +345,10 @@ class HiringInstance:
         cost vector allows.  This is computed with two small LPs per agent (``scipy.optimize.linprog``);
         the draw is the mixture, with a uniform weight, of the margin-maximising costs and a random vertex
         of that set.  When no cost vector separates the efforts (a single signal or state), costs are
-        increasing random numbers below ``0.1 M``.
+        increasing random numbers below ``0.1 M``.  Finally all costs are multiplied by ``cost_level``;
+        scaling the costs and the separating rules together keeps every effort inducible (with the margin
+        scaled by ``cost_level``), and lower costs make hiring worth its price more often: with the
+        default ``cost_level=1`` the principal's best choice on small instances is often to hire nobody.
 
         Signals are coupled across agents by mixing the product of the marginals with their comonotone
         coupling (``s_i = F_i^{-1}(U)`` for one common uniform ``U``):
@@ -376,6 +379,8 @@ class HiringInstance:
             :math:`w_0` and :math:`w_{K-1}` with ``0 < min <= max <= 1``.
         concentration, alignment : float
             Dirichlet base parameter and the extra weight on each state's aligned signal.
+        cost_level : float in (0, 1]
+            Multiplies every cost (see above).
         """
         n = check_integer("n_agents", n_agents, minimum=1)
         efforts = _per_agent("n_efforts", n_efforts, n, 1)
@@ -388,6 +393,8 @@ class HiringInstance:
         check_in_range("max_informativeness", max_informativeness, float(min_informativeness), 1.0)
         check_positive("concentration", concentration)
         check_in_range("alignment", alignment, 0.0)
+        check_in_range("cost_level", cost_level, 0.0, 1.0)
+        check_positive("cost_level", cost_level)
         cap = check_positive("payment_cap", payment_cap)
         rng = as_generator(seed)
 
@@ -406,7 +413,7 @@ class HiringInstance:
                                     for t in range(n_states)], axis=1)  # (m_i, n_states)
             marg = (1 - w)[:, None, None] / m_i + w[:, None, None] * informative[None]
             marginals.append(marg)
-            costs.append(_inducible_costs(marg * prior, cap, float(cost_margin), rng))
+            costs.append(cost_level * _inducible_costs(marg * prior, cap, float(cost_margin), rng))
         law = _couple(marginals, efforts, signals, n_states, float(correlation))
         return cls(prior, costs, law, utility, cap)
 

@@ -246,6 +246,75 @@ class HiringWorld:
         counts = self._rng.multinomial(n_rounds, p / p.sum())
         return counts.reshape(law.shape), n_rounds
 
+    def test_agent(self, i: int, recommended: int, others_weights: np.ndarray, payments: np.ndarray,
+                   others_rules, actions: np.ndarray, n_rounds: int, phase: str = "incentive test"):
+        """Post a correlated payment to agent ``i`` alone, others induced by their inducing rules.
+
+        Agent ``i`` is told ``recommended``; the others' profile ``b_-i`` is drawn from ``others_weights``
+        (shape ``(*n_efforts_-i,)``) and each other agent ``j`` is paid ``others_rules[j][b_j]``, which makes
+        it exert ``b_j`` and report truthfully.  Agent ``i`` is paid ``payments`` (shape
+        ``(*n_efforts_-i, *n_signals, n_states)``: recommended profile's others part, all reports, state) and
+        best-responds to its expectation (ties toward the recommended effort and truthful reports).
+
+        Returns
+        -------
+        counts : ndarray of int, shape ``(*n_efforts_-i, *n_signals, n_states)``
+        n_rounds : int
+        """
+        inst = self.instance
+        n = inst.n_agents
+        n_rounds = int(min(n_rounds, self.remaining))
+        others = [j for j in range(n) if j != i]
+        w = np.asarray(others_weights, dtype=float).ravel()
+        w = w / w.sum()
+        other_profiles = list(np.ndindex(*[inst.n_efforts[j] for j in others]))
+        pay = np.asarray(payments, dtype=float).reshape(len(other_profiles), *inst.n_signals, inst.n_states)
+        B, S = inst.n_efforts[i], inst.n_signals[i]
+
+        def full(e, rest):
+            b = [0] * n
+            b[i] = e
+            for j, v in zip(others, rest):
+                b[j] = v
+            return tuple(b)
+
+        # f[e, s, s'] = sum_r w_r sum_{s_-i, theta} q_(e, r)((s, s_-i), theta) pay_r((s', s_-i), theta)
+        f = np.zeros((B, S, S))
+        for k, rest in enumerate(other_profiles):
+            if w[k] == 0:
+                continue
+            pr = np.moveaxis(pay[k], i, 0).reshape(S, -1)
+            for e in range(B):
+                qe = np.moveaxis(inst.joint[full(e, rest)], i, 0).reshape(S, -1)
+                f[e] += w[k] * qe @ pr.T
+        best = f.max(axis=2)
+        U = best.sum(axis=1) - inst.costs[i]
+        e = recommended if U[recommended] >= U.max() - _TIE else int(np.argmax(U))
+        omega = f[e].argmax(axis=1)
+        tr = f[e][np.arange(S), np.arange(S)] >= best[e] - _TIE
+        omega[tr] = np.arange(S)[tr]
+        laws, utility = [], 0.0
+        for k, rest in enumerate(other_profiles):
+            maps = [np.arange(inst.n_signals[j]) for j in range(n)]
+            maps[i] = omega
+            law = pushforward(inst.joint[full(e, rest)], maps)
+            laws.append(law)
+            if w[k] == 0:
+                continue
+            gain = float((law * inst.utility[np.asarray(actions)]).sum())
+            paid_i = float((law * pay[k]).sum())
+            paid_o = sum(float((inst.own_marginal(j)[rest[m]] * inst.prior
+                                * np.asarray(others_rules[j])[rest[m]]).sum()) for m, j in enumerate(others))
+            utility += w[k] * (gain - paid_i - paid_o)
+        self._charge(phase, n_rounds, utility)
+        split = self._rng.multinomial(n_rounds, w) if n_rounds else np.zeros(len(w), dtype=np.int64)
+        counts = np.zeros((len(other_profiles), *inst.n_signals, inst.n_states), dtype=np.int64)
+        for k, law in enumerate(laws):
+            if split[k]:
+                p = law.ravel()
+                counts[k] = self._rng.multinomial(split[k], p / p.sum()).reshape(law.shape)
+        return counts.reshape(*[inst.n_efforts[j] for j in others], *inst.n_signals, inst.n_states), n_rounds
+
     def commit(self, mechanism: Mechanism, atol: float = 1e-9) -> dict:
         """Post ``mechanism`` for every remaining round; returns the truth about it."""
         inst = self.instance

@@ -1,0 +1,69 @@
+"""Hypothesis strategies for committee-selection tests: ranking profiles and feasible group structures.
+
+* :func:`rankings_profiles` — int arrays ``(n_voters, n_items)`` whose rows are permutations.
+* :func:`group_structures` — ``(groups, bounds)`` with feasible bounds for a given ``n_items`` and ``k``.
+* :func:`committee_instances` — ``(rankings, k, groups, bounds)`` tuples, bounds possibly ``None``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+__all__ = ["rankings_profiles", "group_structures", "committee_instances"]
+
+
+@st.composite
+def rankings_profiles(draw, min_voters: int = 1, max_voters: int = 6, min_items: int = 2, max_items: int = 6,
+                      n_items: int | None = None, duplicates: bool = True):
+    """A ranking profile; with ``duplicates=True`` some rows may repeat (to exercise merging)."""
+    m = n_items if n_items is not None else draw(st.integers(min_items, max_items))
+    n = draw(st.integers(min_voters, max_voters))
+    perm = st.permutations(list(range(m)))
+    rows = draw(st.lists(perm, min_size=n, max_size=n))
+    if duplicates and n > 1 and draw(st.booleans()):
+        rows[-1] = rows[0]
+    return np.asarray(rows, dtype=np.int64).reshape(n, m)
+
+
+@st.composite
+def group_structures(draw, n_items: int, k: int, max_groups: int = 3):
+    """``(groups, bounds)``: labels ``0..G-1`` for the items and bounds that admit a committee of size ``k``."""
+    n_groups = draw(st.integers(1, max(1, min(max_groups, n_items))))
+    labels = draw(st.lists(st.integers(0, n_groups - 1), min_size=n_items, max_size=n_items))
+    groups = np.asarray(labels, dtype=np.int64)
+    present = np.unique(groups)
+    sizes = {int(g): int((groups == g).sum()) for g in present}
+    # pick a feasible committee's composition first, then bounds around it
+    counts = dict.fromkeys(sizes, 0)
+    remaining = k
+    for g in draw(st.permutations(sorted(sizes))):
+        take = draw(st.integers(max(0, remaining - sum(sizes[h] for h in sizes if h > g and counts[h] == 0
+                                                         and h != g) - 0), min(sizes[g], remaining)))
+        counts[g] = take
+        remaining -= take
+    if remaining:  # fill what is left anywhere there is room
+        for g in sorted(sizes):
+            add = min(sizes[g] - counts[g], remaining)
+            counts[g] += add
+            remaining -= add
+    bounds = {}
+    for g in sorted(sizes):
+        if draw(st.booleans()):
+            lo = draw(st.integers(0, counts[g]))
+            hi = draw(st.one_of(st.none(), st.integers(counts[g], sizes[g])))
+            bounds[g] = (lo, hi)
+    return groups, bounds
+
+
+@st.composite
+def committee_instances(draw, max_voters: int = 6, max_items: int = 6, with_bounds: bool | None = None):
+    """``(rankings, k, groups, bounds)``; ``groups``/``bounds`` are ``None`` when unconstrained."""
+    rankings = draw(rankings_profiles(max_voters=max_voters, max_items=max_items))
+    m = rankings.shape[1]
+    k = draw(st.integers(1, m))
+    use = draw(st.booleans()) if with_bounds is None else with_bounds
+    if not use:
+        return rankings, k, None, None
+    groups, bounds = draw(group_structures(m, k))
+    return rankings, k, groups, bounds

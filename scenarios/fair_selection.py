@@ -1,0 +1,301 @@
+"""Scenario ``fair-selection``: subset selection from biased rankings with group constraints.
+
+Reproduces and extends Boehmer, Celis, Huang, Mehrotra and Vishnoi (ICML 2023).  Items are split at
+random into halves ``G1`` (advantaged, label 0) and ``G2`` (disadvantaged, label 1).  Latent rankings come
+from five cultures with parameters drawn per draw (Mallows ``phi ~ U(0, 1)``, normalised Mallows
+``norm_phi ~ U(0, 1)``, urn ``alpha ~ U(0, 0.5)``; impartial culture and Conitzer single-peaked have
+none); the selector sees them after the swapping bias (``phi_b = 0.5``, weights recomputed after every
+swap) with fraction ``lam`` in ``linspace(0, 1, 8)``.  For every rule the scenario records
+``max_l F(S_l) / OPT`` (``S_l``: the best biased-score committee with exactly ``l`` items of ``G2``,
+``F``: latent score), the unconstrained biased pick's ratio, the proportional ``l = k |G2| / m`` and the
+best ``l``.
+
+Parts (grid cells):
+
+1. ``family`` — the paper's grid for its separable rules (k-Borda, SNTV, 10-Bloc): ``m = 50``,
+   ``k = 10``, ``n in {25, 50, 100}``, 40 draws, ``l in 0..k``, exact closed form.
+2. ``family-owa`` — Borda-CC and harmonic Borda (beyond the paper), solved exactly.  Exact Borda-CC at
+   ``m = 50, k = 10`` needs from 0.1 s (urn) to more than 20 s (impartial culture) per HiGHS solve
+   (measured; the LP relaxation of this p-median-like problem is weak on IC profiles), and the grid needs
+   ~57 solves per draw, so at default size these rules run at ``m = 20, k = 4`` (every committee
+   enumerated, exact) with fewer draws; the summary says so.
+3. ``smoothness`` — ``alpha`` and ``gamma(beta)`` per rule and culture (``m = n = 10``).
+4. ``needed`` — rankings needed for ``max_l F(S_l)/OPT >= 0.95`` per rule (normalised Mallows).
+5. ``manipulation`` — share of random profiles (``m = 6, n = 5, k = 3``, impartial culture) where some
+   voter gains by misreporting, by exhaustive search over all ``6!`` reports, with and without a group
+   constraint, plus one concrete example.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mechsim.committees import rules as R
+from mechsim.committees.bias import SwapBias, swap_bias_path
+from mechsim.committees.manipulation import manipulation_frequency
+from mechsim.committees.rankings import random_groups, sample_rankings
+from mechsim.committees.smoothness import constraint_family, estimate_smoothness, rankings_needed
+from mechsim.runner.scenario import Scenario
+from mechsim.validation import as_generator
+
+CULTURES = ("impartial", "urn", "mallows", "norm_mallows", "single_peaked")
+FRACTIONS = np.linspace(0.0, 1.0, 8)
+SEPARABLE_RULES = ("borda", "sntv", "10-bloc")
+OWA_RULES = ("borda-cc", "harmonic-borda")
+OWA_SIZE = (20, 4)   # (m, k) for the non-separable rules at default size (see module docstring)
+PHI_B = 0.5
+DISADVANTAGED = 1
+
+
+def _draw_params(culture: str, rng) -> dict:
+    if culture == "mallows":
+        return {"phi": float(rng.uniform(0, 1))}
+    if culture == "norm_mallows":
+        return {"norm_phi": float(rng.uniform(0, 1))}
+    if culture == "urn":
+        return {"alpha": float(rng.uniform(0, 0.5))}
+    return {}
+
+
+def grid(quick: bool) -> list[dict]:
+    ns = (25,) if quick else (25, 50, 100)
+    cells = []
+    for culture in CULTURES:
+        for n in ns:
+            cells.append({"part": "family", "culture": culture, "n": n, "m": 50, "k": 10,
+                          "draws": 3 if quick else 40, "rules": list(SEPARABLE_RULES)})
+            cells.append({"part": "family-owa", "culture": culture, "n": n, "m": OWA_SIZE[0],
+                          "k": OWA_SIZE[1], "draws": 1 if quick else 5, "rules": list(OWA_RULES)})
+    for rule in SEPARABLE_RULES + OWA_RULES:
+        cells.append({"part": "smoothness", "rule": rule, "m": 10, "n": 10, "draws": 10 if quick else 200})
+        m, k = (50, 10) if rule in SEPARABLE_RULES else OWA_SIZE
+        cells.append({"part": "needed", "rule": rule, "culture": "norm_mallows", "m": m, "k": k,
+                      "n_grid": [5, 10, 20] if quick else [5, 10, 20, 40, 80, 160],
+                      "draws": 2 if quick else 10, "fraction": 3 / 7})
+        for with_groups in (False, True):
+            cells.append({"part": "manipulation", "rule": rule, "with_groups": with_groups, "m": 6, "n": 5,
+                          "k": 3, "profiles": 4 if quick else 40})
+    return cells
+
+
+def _family(params, seed) -> dict:
+    rng = as_generator(seed)
+    m, k, n = params["m"], params["k"], params["n"]
+    rules = [R.rule_from_name(r) for r in params["rules"]]
+    best = {r.name: np.zeros((params["draws"], FRACTIONS.size)) for r in rules}
+    unc = {r.name: np.zeros_like(best[r.name]) for r in rules}
+    prop = {r.name: np.zeros_like(best[r.name]) for r in rules}
+    best_l = {r.name: np.zeros_like(best[r.name]) for r in rules}
+    l_prop = int(round(k * (m // 2) / m))
+    for d in range(params["draws"]):
+        latent = sample_rankings(params["culture"], n, m, seed=rng, **_draw_params(params["culture"], rng))
+        groups = random_groups(m, seed=rng)
+        biased = swap_bias_path(latent, groups, DISADVANTAGED, FRACTIONS, phi=PHI_B, stale=False, seed=rng)
+        for rule in rules:
+            opt = None
+            for f, b in enumerate(biased):
+                fam = constraint_family(latent, b, groups, DISADVANTAGED, k, rule, latent_opt=opt)
+                opt = fam.opt
+                best[rule.name][d, f] = fam.best_ratio
+                unc[rule.name][d, f] = fam.unconstrained_ratio
+                prop[rule.name][d, f] = fam.ratios[list(fam.ls).index(l_prop)]
+                best_l[rule.name][d, f] = fam.best_l
+    out = {"fractions": FRACTIONS, "l_proportional": l_prop, "rules": {}}
+    for name in best:
+        se = lambda x: x.std(axis=0, ddof=1) / np.sqrt(x.shape[0]) if x.shape[0] > 1 else np.zeros(x.shape[1])
+        out["rules"][name] = {
+            "best_mean": best[name].mean(0), "best_se": se(best[name]),
+            "unconstrained_mean": unc[name].mean(0), "unconstrained_se": se(unc[name]),
+            "proportional_mean": prop[name].mean(0), "proportional_se": se(prop[name]),
+            "best_l_mean": best_l[name].mean(0),
+        }
+    return out
+
+
+def compute(params, seed) -> dict:
+    part = params["part"]
+    if part in ("family", "family-owa"):
+        return _family(params, seed)
+    if part == "smoothness":
+        out = {}
+        for culture in CULTURES:
+            est = estimate_smoothness(params["rule"], culture, SwapBias(0.5, PHI_B), params["m"], params["n"],
+                                      params["draws"], seed=np.random.SeedSequence([seed, CULTURES.index(culture)]))
+            out[culture] = {"alpha": est.alpha, "alpha_se": est.alpha_se, "betas": est.betas,
+                            "gamma": est.gamma, "gamma_se": est.gamma_se}
+        return {"cultures": out}
+    if part == "needed":
+        res = rankings_needed(params["rule"], params["culture"], SwapBias(params["fraction"], PHI_B),
+                              n_items=params["m"], k=params["k"], n_grid=params["n_grid"],
+                              draws=params["draws"], seed=seed)
+        return {"n_grid": res.n_grid, "mean": res.mean_ratio, "se": res.se_ratio,
+                "n_needed": -1 if res.n_needed is None else res.n_needed}
+    if part == "manipulation":
+        res = manipulation_frequency(params["rule"], "impartial", params["n"], params["m"], params["k"],
+                                     params["profiles"], seed=seed, with_groups=params["with_groups"])
+        ex = res.example
+        example = None if ex is None else {
+            "voter": ex.voter, "report": ex.report, "truthful": ex.truthful_members,
+            "manipulated": ex.manipulated_members, "truthful_score": ex.truthful_score,
+            "manipulated_score": ex.manipulated_score}
+        return {"frequency": res.frequency, "se": res.se, "exhaustive": res.exhaustive, "example": example}
+    raise ValueError(f"params: unknown part {part!r}")
+
+
+def _fmt(x):
+    return f"{x:.3f}"
+
+
+def report(r) -> None:
+    import matplotlib.pyplot as plt
+
+    recs = r.records
+    fam = [x for x in recs if x["params"]["part"] in ("family", "family-owa")]
+    ns = sorted({x["params"]["n"] for x in fam})
+    rule_names = []
+    for x in fam:
+        for name in x["result"]["rules"]:
+            if name not in rule_names:
+                rule_names.append(name)
+    rows = []
+    for x in fam:
+        p = x["params"]
+        for name, s in x["result"]["rules"].items():
+            for f, lam in enumerate(x["result"]["fractions"]):
+                rows.append({"culture": p["culture"], "n": p["n"], "m": p["m"], "k": p["k"], "draws": p["draws"],
+                             "rule": name, "fraction": lam,
+                             "best_ratio": s["best_mean"][f], "best_se": s["best_se"][f],
+                             "unconstrained_ratio": s["unconstrained_mean"][f],
+                             "unconstrained_se": s["unconstrained_se"][f],
+                             "proportional_ratio": s["proportional_mean"][f],
+                             "proportional_se": s["proportional_se"][f],
+                             "l_proportional": x["result"]["l_proportional"], "best_l_mean": s["best_l_mean"][f]})
+    r.add_table("ratios", rows)
+
+    r.add_section("What was run", (
+        f"Latent rankings from {', '.join(CULTURES)}; random halves G1/G2; swapping bias (phi_b = {PHI_B}, "
+        f"weights recomputed after each swap) with fraction in linspace(0, 1, 8).  Ratios are latent scores "
+        f"over the latent optimum.  Separable rules (k-Borda, SNTV, 10-Bloc) on the paper's grid m = 50, "
+        f"k = 10, n in {ns}; Borda-CC and harmonic Borda at m = {OWA_SIZE[0]}, k = {OWA_SIZE[1]} with "
+        f"{fam and max(x['params']['draws'] for x in fam if x['params']['part'] == 'family-owa')} draws per "
+        "cell, because exact Borda-CC at m = 50, k = 10 takes from 0.1 s to over 20 s per solve (impartial "
+        "culture) and the grid needs ~57 solves per draw (see benchmarks/bench_committees.py)."
+        + (" This is the --quick run (fewer draws and n = 25 only)." if r.quick else "")))
+
+    # headline table
+    head = []
+    for culture in CULTURES:
+        for lam_idx in (3, 4):
+            for kind in ("best_ratio", "unconstrained_ratio"):
+                row = {"culture": culture, "n": max(ns), "fraction": round(FRACTIONS[lam_idx], 3),
+                       "pick": "max_l" if kind == "best_ratio" else "unconstrained"}
+                for name in rule_names:
+                    vals = [x for x in rows if x["culture"] == culture and x["n"] == max(ns) and x["rule"] == name
+                            and abs(x["fraction"] - FRACTIONS[lam_idx]) < 1e-9]
+                    row[name] = vals[0][kind] if vals else float("nan")
+                head.append(row)
+    r.add_table("headline", head)
+    r.add_section("Headline: latent ratio at n = %d" % max(ns), r.markdown_table(head, floatfmt=".3f"))
+
+    for n in ns:
+        fig, axes = plt.subplots(len(CULTURES), len(rule_names), figsize=(3.0 * len(rule_names), 2.4 * len(CULTURES)),
+                                 sharex=True, sharey=True, squeeze=False)
+        for i, culture in enumerate(CULTURES):
+            for j, name in enumerate(rule_names):
+                ax = axes[i][j]
+                sub = [x for x in rows if x["culture"] == culture and x["n"] == n and x["rule"] == name]
+                if not sub:
+                    ax.set_visible(False)
+                    continue
+                lam = [x["fraction"] for x in sub]
+                ax.errorbar(lam, [x["best_ratio"] for x in sub], yerr=[x["best_se"] for x in sub],
+                            label="max_l F(S_l)/OPT", marker="o", ms=3, capsize=2)
+                ax.errorbar(lam, [x["proportional_ratio"] for x in sub], yerr=[x["proportional_se"] for x in sub],
+                            label="proportional l", marker="s", ms=3, capsize=2, ls="--")
+                ax.errorbar(lam, [x["unconstrained_ratio"] for x in sub], yerr=[x["unconstrained_se"] for x in sub],
+                            label="unconstrained", marker="^", ms=3, capsize=2, ls=":")
+                if i == 0:
+                    ax.set_title(f"{name} (m={sub[0]['m']}, k={sub[0]['k']})", fontsize=9)
+                if j == 0:
+                    ax.set_ylabel(culture, fontsize=9)
+                if i == len(CULTURES) - 1:
+                    ax.set_xlabel("bias fraction")
+        axes[0][0].legend(fontsize=7)
+        r.add_figure(f"ratios_n{n}", fig, caption=f"Latent ratio against bias fraction, n = {n} rankings "
+                     "(mean ± standard error over draws).")
+
+    # best l
+    bl = [{"culture": x["culture"], "rule": x["rule"], "fraction": round(x["fraction"], 3), "n": x["n"],
+           "best_l_mean": x["best_l_mean"], "l_proportional": x["l_proportional"]}
+          for x in rows if x["n"] == max(ns) and x["fraction"] in (FRACTIONS[0], FRACTIONS[3], FRACTIONS[7])]
+    r.add_table("best_l", bl)
+    r.add_section("Best l (mean over draws) against the proportional l",
+                  "Without bias the best l sits near the proportional l; as the bias grows the constrained "
+                  "pick needs more G2 items than the biased ranking would give.\n\n"
+                  + r.markdown_table(bl, floatfmt=".2f"))
+
+    # smoothness
+    sm = [x for x in recs if x["params"]["part"] == "smoothness"]
+    srows = []
+    for x in sm:
+        row = {"rule": x["params"]["rule"]}
+        for culture in CULTURES:
+            c = x["result"]["cultures"][culture]
+            row[culture] = f"{c['alpha']:.3f} ± {c['alpha_se']:.3f}"
+        srows.append(row)
+    if srows:
+        r.add_table("smoothness_alpha", srows)
+        r.add_section("Smoothness alpha (m = n = 10, swap bias 0.5)",
+                      "alpha = min over items of the per-ranking singleton score (latent and biased) over "
+                      "tau_1 = lambda_1 gamma(0), mean ± s.e. over draws.  Small alpha: low-scored items are "
+                      "indistinguishable without many rankings.\n\n" + r.markdown_table(srows))
+
+    # rankings needed
+    nd = [x for x in recs if x["params"]["part"] == "needed"]
+    if nd:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        nrows = []
+        for x in nd:
+            p, res = x["params"], x["result"]
+            label = f"{p['rule']} (m={p['m']}, k={p['k']})"
+            ax.errorbar(res["n_grid"], res["mean"], yerr=res["se"], marker="o", capsize=2, label=label)
+            nrows.append({"rule": p["rule"], "m": p["m"], "k": p["k"],
+                          "n_needed": res["n_needed"] if res["n_needed"] > 0 else "> %d" % max(res["n_grid"]),
+                          **{f"n={n}": v for n, v in zip(res["n_grid"], res["mean"])}})
+        ax.axhline(0.95, color="grey", ls=":")
+        ax.set_xscale("log")
+        ax.set_xlabel("number of rankings n")
+        ax.set_ylabel("max_l F(S_l)/OPT")
+        ax.legend(fontsize=7)
+        r.add_figure("rankings_needed", fig, caption="Rankings needed (normalised Mallows, swap bias 3/7).")
+        r.add_table("rankings_needed", nrows)
+        r.add_section("Rankings needed to reach 0.95 of the latent optimum", r.markdown_table(nrows, floatfmt=".3f"))
+
+    # manipulation
+    mp = [x for x in recs if x["params"]["part"] == "manipulation"]
+    if mp:
+        mrows = [{"rule": x["params"]["rule"], "group constraint": x["params"]["with_groups"],
+                  "profiles": x["params"]["profiles"], "frequency": x["result"]["frequency"],
+                  "se": x["result"]["se"], "exhaustive": x["result"]["exhaustive"]} for x in mp]
+        r.add_table("manipulation", mrows)
+        ex = next((x for x in mp if x["result"]["example"] is not None), None)
+        text = ("Share of random profiles (impartial culture, m = 6, n = 5, k = 3) in which some voter "
+                "raises its true score by misreporting, by exhaustive search over all 720 rankings "
+                "(group constraint: exactly k // 2 = 1 member from a random half of the items).\n\n"
+                + r.markdown_table(mrows, floatfmt=".3f"))
+        if ex is not None:
+            e = ex["result"]["example"]
+            text += (f"\n\nExample ({ex['params']['rule']}): voter {e['voter']} reports {e['report']}; the committee "
+                     f"changes from {e['truthful']} (true score {e['truthful_score']:.3g}) to {e['manipulated']} "
+                     f"(true score {e['manipulated_score']:.3g}).")
+        r.add_section("Manipulation", text)
+
+
+SCENARIO = Scenario(name="fair-selection",
+                    description="subset selection from biased rankings with group constraints (ICML 2023)",
+                    grid=grid, compute=compute, report=report)
+
+if __name__ == "__main__":
+    from mechsim.runner.run import main
+
+    main(SCENARIO)

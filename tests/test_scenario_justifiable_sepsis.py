@@ -1,0 +1,39 @@
+"""Quick run of the justifiable-sepsis scenario through the runner."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mechsim.runner.run import run_scenario
+
+
+@pytest.mark.slow
+def test_quick_run(tmp_path):
+    res = run_scenario("justifiable-sepsis", tmp_path, quick=True, seed=0)
+    assert len(res.records) == 1
+    out = res.records[0]["result"]
+    rows = out["rows"]
+    assert {(r["feedback"], r["lam"]) for r in rows} == {(f, lam) for f in ("debate", "ideal")
+                                                          for lam in (0.0, 0.25, 0.5, 0.75, 1.0)}
+    by = {(r["feedback"], r["lam"]): r for r in rows}
+    # lam = 0 ignores the judge: both feedbacks give the same policy, the near-optimal one for gamma = 0.99
+    assert by[("debate", 0.0)]["exact_return"] == by[("ideal", 0.0)]["exact_return"]
+    assert by[("debate", 0.0)]["exact_return"] <= out["optimal_exact"] + 1e-12
+    assert by[("debate", 0.0)]["exact_return"] > out["clinician_exact"]
+    for r in rows:
+        assert 0.0 <= r["exact_return"] <= out["optimal_exact"] + 1e-12
+        assert 0.0 <= r["preference_debate"] <= 1.0 and 0.0 <= r["disagreement"] <= 1.0
+    # more weight on the debate reward never lowers the debate preference much and costs return
+    assert by[("debate", 1.0)]["preference_debate"] > by[("debate", 0.0)]["preference_debate"]
+    assert by[("debate", 1.0)]["exact_return"] < by[("debate", 0.0)]["exact_return"]
+    assert out["clinician_exact"] == pytest.approx(0.7818, abs=1e-3)
+    for name in ("summary.md", "lam_sweep.csv", "paper_vs_ours.csv", "lam_sweep.png", "config.json"):
+        assert (tmp_path / name).is_file()
+    summary = (tmp_path / "summary.md").read_text()
+    assert "0.742" in summary and "preference" in summary  # the paper's table sits beside ours
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert np.isfinite(results["records"][0]["result"]["clinician_wis"])
+    assert results["records"][0]["result"]["robustness"], "robustness rows missing"
