@@ -2,15 +2,17 @@
 
 Run: ``python benchmarks/bench_hiring.py [--quick]``.
 
-1. LP scaling.  For growing (agents n, efforts B_i, signals S_i, states Theta): variables, rows, nonzeros,
-   the time to assemble the sparse matrix, HiGHS's own solve time (``Highs.run``), the total time of
-   :func:`mechsim.solvers.hiring_lp.optimal_mechanism` (build, hand-over, solve, recovery, audit) and the
-   ratio total / HiGHS solve (target <= 1.5 at the largest sizes).  Baseline measured in the same run: the
-   same LP through ``scipy.optimize.linprog(method="highs")`` (the same solver behind scipy's interface).
+1. LP scaling.  For growing (agents n, efforts B_i, signals S_i, states Theta): variables, rows,
+   nonzeros, the time to assemble the sparse matrix, HiGHS's own solve time (``Highs.run``), the
+   total time of :func:`mechsim.solvers.hiring_lp.optimal_mechanism` (build, hand-over, solve,
+   recovery, audit) and the ratio total / HiGHS solve (target <= 1.5 at the largest sizes).
+   Baseline measured in the same run: the same LP through ``scipy.optimize.linprog(method="highs")``
+   (the same solver behind scipy's interface).
 2. Environment throughput.  Steps per second of the native parallel loop (obedient actions, and
-   ``action_space.sample()`` actions), against a do-nothing two-agent ParallelEnv measured in the same run
-   (the cost of the PettingZoo dict protocol itself); and turns per second of the AEC view under
-   ``pettingzoo.test.performance_benchmark`` (target: >= 50k native steps/s, >= 10k AEC turns/s).
+   ``action_space.sample()`` actions), against a do-nothing two-agent ParallelEnv measured in the
+   same run (the cost of the PettingZoo dict protocol itself); and turns per second of the AEC view
+   under ``pettingzoo.test.performance_benchmark`` (target: >= 50k native steps/s, >= 10k AEC
+   turns/s).
 """
 
 from __future__ import annotations
@@ -35,7 +37,13 @@ from mechsim.hiring import HiringInstance
 from mechsim.solvers.hiring_lp import build_hiring_lp, optimal_mechanism
 
 LP_SIZES = [  # (n, B_i, S_i, Theta): the spec's table first, then larger
-    (2, 3, 3, 3), (3, 3, 3, 3), (4, 3, 3, 2), (2, 5, 5, 5), (3, 4, 4, 3), (4, 3, 3, 3), (5, 2, 3, 2),
+    (2, 3, 3, 3),
+    (3, 3, 3, 3),
+    (4, 3, 3, 2),
+    (2, 5, 5, 5),
+    (3, 4, 4, 3),
+    (4, 3, 3, 3),
+    (5, 2, 3, 2),
     (4, 3, 4, 2),
 ]
 QUICK_SIZES = LP_SIZES[:3]
@@ -44,8 +52,10 @@ LINPROG_MAX_VARIABLES = 60_000  # the scipy baseline is skipped above this size 
 
 def bench_lp(sizes, repeats: int) -> None:
     print("LP scaling (best of %d; times in seconds)" % repeats)
-    header = (f"{'n':>2} {'B':>2} {'S':>2} {'T':>2} {'vars':>8} {'rows':>8} {'nnz':>9} {'build':>7} "
-              f"{'highs':>7} {'total':>7} {'tot/hi':>6} {'linprog':>8} {'lp/tot':>6}")
+    header = (
+        f"{'n':>2} {'B':>2} {'S':>2} {'T':>2} {'vars':>8} {'rows':>8} {'nnz':>9} {'build':>7} "
+        f"{'highs':>7} {'total':>7} {'tot/hi':>6} {'linprog':>8} {'lp/tot':>6}"
+    )
     print(header)
     print("-" * len(header))
     for n, B, S, T in sizes:
@@ -60,8 +70,12 @@ def bench_lp(sizes, repeats: int) -> None:
         total, info = best
         baseline = float("nan")
         if info.n_variables <= LINPROG_MAX_VARIABLES:
-            lp = build_hiring_lp(inst.joint, [inst.cost_differences(i) for i in range(n)], inst.utility,
-                                 inst.payment_cap)
+            lp = build_hiring_lp(
+                inst.joint,
+                [inst.cost_differences(i) for i in range(n)],
+                inst.utility,
+                inst.payment_cap,
+            )
             finite_up = np.isfinite(lp.row_upper)
             finite_lo = np.isfinite(lp.row_lower) & (lp.row_lower != lp.row_upper)
             eq = lp.row_lower == lp.row_upper
@@ -69,22 +83,35 @@ def bench_lp(sizes, repeats: int) -> None:
             A_ub = sp.vstack([A[finite_up & ~eq], -A[finite_lo]]).tocsr()
             b_ub = np.concatenate([lp.row_upper[finite_up & ~eq], -lp.row_lower[finite_lo]])
             t0 = time.perf_counter()
-            res = linprog(lp.cost, A_ub=A_ub, b_ub=b_ub, A_eq=A[eq], b_eq=lp.row_lower[eq],
-                          bounds=np.stack([lp.col_lower, lp.col_upper], axis=1), method="highs")
+            res = linprog(
+                lp.cost,
+                A_ub=A_ub,
+                b_ub=b_ub,
+                A_eq=A[eq],
+                b_eq=lp.row_lower[eq],
+                bounds=np.stack([lp.col_lower, lp.col_upper], axis=1),
+                method="highs",
+            )
             baseline = time.perf_counter() - t0
-            assert res.status == 0 and abs(-res.fun - info.objective) < 1e-7, (res.message, -res.fun)
-        print(f"{n:>2} {B:>2} {S:>2} {T:>2} {info.n_variables:>8,} {info.n_constraints:>8,} "
-              f"{info.n_nonzeros:>9,} {info.build_time:>7.3f} {info.solve_time:>7.3f} {total:>7.3f} "
-              f"{total / info.solve_time:>6.2f} {baseline:>8.3f} {baseline / total:>6.2f}")
+            assert res.status == 0 and abs(-res.fun - info.objective) < 1e-7, (
+                res.message,
+                -res.fun,
+            )
+        print(
+            f"{n:>2} {B:>2} {S:>2} {T:>2} {info.n_variables:>8,} {info.n_constraints:>8,} "
+            f"{info.n_nonzeros:>9,} {info.build_time:>7.3f} {info.solve_time:>7.3f} {total:>7.3f} "
+            f"{total / info.solve_time:>6.2f} {baseline:>8.3f} {baseline / total:>6.2f}"
+        )
     print()
 
 
 class NullParallelEnv(ParallelEnv):
-    """Two agents, Discrete(2) actions, constant observations: the floor cost of a ParallelEnv step."""
+    """Two agents, Discrete(2) actions, constant observations: the floor cost of a step."""
 
     metadata = {"name": "null_v0", "render_modes": [], "is_parallelizable": True}
 
     def __init__(self, max_cycles=10**9):
+        self.render_mode = None
         self.possible_agents = ["agent_0", "agent_1"]
         self._obs = np.zeros(1, dtype=np.int64)
         self._space = spaces.Discrete(2)
@@ -105,8 +132,13 @@ class NullParallelEnv(ParallelEnv):
         self._t += 1
         done = self._t >= self.max_cycles
         obs = {a: self._obs for a in self.agents}
-        out = (obs, dict.fromkeys(self.agents, 0.0), dict.fromkeys(self.agents, False),
-               dict.fromkeys(self.agents, done), {a: {} for a in self.agents})
+        out = (
+            obs,
+            dict.fromkeys(self.agents, 0.0),
+            dict.fromkeys(self.agents, False),
+            dict.fromkeys(self.agents, done),
+            {a: {} for a in self.agents},
+        )
         if done:
             self.agents = []
         return out
@@ -133,17 +165,29 @@ def bench_env(duration: float) -> None:
     rows = [
         ("null ParallelEnv, fixed actions", steps_per_second(null, lambda e: null_fixed, duration)),
         ("Hiring-v0 parallel, fixed actions", steps_per_second(hiring, lambda e: fixed, duration)),
-        ("null ParallelEnv, sampled actions", steps_per_second(
-            null, lambda e: {a: e.action_space(a).sample() for a in e.agents}, duration)),
-        ("Hiring-v0 parallel, sampled actions", steps_per_second(
-            hiring, lambda e: {a: e.action_space(a).sample() for a in e.agents}, duration)),
+        (
+            "null ParallelEnv, sampled actions",
+            steps_per_second(
+                null, lambda e: {a: e.action_space(a).sample() for a in e.agents}, duration
+            ),
+        ),
+        (
+            "Hiring-v0 parallel, sampled actions",
+            steps_per_second(
+                hiring, lambda e: {a: e.action_space(a).sample() for a in e.agents}, duration
+            ),
+        ),
     ]
     for name, rate in rows:
         print(f"  {name:<38} {rate:>10,.0f} steps/s")
     print(f"  ratio Hiring-v0 / null (fixed actions):   {rows[1][1] / rows[0][1]:.2f}")
     print(f"  ratio Hiring-v0 / null (sampled actions): {rows[3][1] / rows[2][1]:.2f}")
-    aec = {"null ParallelEnv via parallel_to_aec": OrderEnforcingWrapper(parallel_to_aec(NullParallelEnv(200))),
-           "Hiring-v0 AEC view (mechsim.envs.hiring.env)": hiring_env.env(max_cycles=200)}
+    aec = {
+        "null ParallelEnv via parallel_to_aec": OrderEnforcingWrapper(
+            parallel_to_aec(NullParallelEnv(200))
+        ),
+        "Hiring-v0 AEC view (mechsim.envs.hiring.env)": hiring_env.env(max_cycles=200),
+    }
     turns = {}
     for name, env in aec.items():
         buffer = io.StringIO()
@@ -160,7 +204,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes and short measurements")
     args = parser.parse_args()
-    optimal_mechanism(HiringInstance.random(2, 2, 2, 2, 2, seed=0))  # warm up HiGHS (banner, imports)
+    optimal_mechanism(
+        HiringInstance.random(2, 2, 2, 2, 2, seed=0)
+    )  # warm up HiGHS (banner, imports)
     bench_lp(QUICK_SIZES if args.quick else LP_SIZES, repeats=1 if args.quick else 2)
     bench_env(0.5 if args.quick else 2.0)
 

@@ -44,8 +44,8 @@ def per_round_reference(inst, rules, n_rounds: int, seed: int = 0) -> float:
     start = time.perf_counter()
     for b in profiles:
         posted = rules.scoring_rules(b)
-        maps = [best_uncorrelated_response(inst.own_marginal(i) * inst.prior, inst.costs[i], posted[i], b[i])[1]
-                for i in range(inst.n_agents)]
+        maps = [best_uncorrelated_response(inst.own_marginal(i) * inst.prior, inst.costs[i], posted[i],
+                                           b[i])[1] for i in range(inst.n_agents)]
         law = inst.joint[b]
         flat = law.ravel() / law.sum()
         cdf = np.cumsum(flat)

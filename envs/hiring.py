@@ -1,36 +1,40 @@
 r"""PettingZoo environment: agents hired under a posted information-acquisition mechanism.
 
-``mechsim/Hiring-v0`` (``pettingzoo.make("parallel", "mechsim/Hiring-v0")`` or ``"aec"``).  A principal has
-posted a mechanism :math:`(\phi, \pi, \gamma)` for a :class:`~mechsim.hiring.HiringInstance`; the agents
-``agent_0 .. agent_{n-1}`` play it for one or more rounds.  Each round takes two parallel steps:
+``mechsim/Hiring-v0`` (``pettingzoo.make("parallel", "mechsim/Hiring-v0")`` or ``"aec"``).  A
+principal has posted a mechanism :math:`(\phi, \pi, \gamma)` for a
+:class:`~mechsim.hiring.HiringInstance`; the agents ``agent_0 .. agent_{n-1}`` play it for one or
+more rounds.  Each round takes two parallel steps:
 
-1. **Effort step.**  A profile :math:`b \sim \phi` is drawn; agent *i* observes only its recommendation
-   :math:`b_i` and chooses an effort :math:`e_i` (possibly different).  Then :math:`\theta \sim \mu` and the
-   signal profile :math:`s \sim P(\cdot \mid e, \theta)` are drawn from the efforts actually exerted.
-2. **Report step.**  Agent *i* observes its signal :math:`s_i` and reports :math:`r_i`.  The principal
-   takes :math:`a \sim \pi(\cdot \mid b, r)`, learns :math:`\theta`, and pays :math:`\gamma_i(b, r, \theta)`.
+1. **Effort step.**  A profile :math:`b \sim \phi` is drawn; agent *i* observes only its
+   recommendation :math:`b_i` and chooses an effort :math:`e_i` (possibly different).  Then
+   :math:`\theta \sim \mu` and the signal profile :math:`s \sim P(\cdot \mid e, \theta)` are drawn
+   from the efforts actually exerted.
+2. **Report step.**  Agent *i* observes its signal :math:`s_i` and reports :math:`r_i`.  The
+   principal takes :math:`a \sim \pi(\cdot \mid b, r)`, learns :math:`\theta`, and pays
+   :math:`\gamma_i(b, r, \theta)`.
 
 Spaces (the same for every step, so that every sampled action is legal):
 
-- action: ``MultiDiscrete([n_efforts_i, n_signals_i])`` = (effort, report).  The effort step reads only the
-  effort component, the report step only the report component.
+- action: ``MultiDiscrete([n_efforts_i, n_signals_i])`` = (effort, report).  The effort step reads
+  only the effort component, the report step only the report component.
 - observation: ``MultiDiscrete([2, n_efforts_i, n_efforts_i, n_signals_i])`` =
-  (phase, recommended effort, exerted effort, signal); phase 0 is the effort step (the last two entries
-  are 0 there), phase 1 the report step.
+  (phase, recommended effort, exerted effort, signal); phase 0 is the effort step (the last two
+  entries are 0 there), phase 1 the report step.
 
-Rewards: agent *i* receives :math:`\gamma_i - c_i(e_i)`.  By default (``cost_timing="report"``) the whole
-round's utility is paid at the report step and the effort step's reward is 0; with
-``cost_timing="effort"`` the cost :math:`-c_i(e_i)` is charged at the effort step and the payment at the
-report step.  Either way an episode's return is the sum of the rounds' utilities.
+Rewards: agent *i* receives :math:`\gamma_i - c_i(e_i)`.  By default (``cost_timing="report"``) the
+whole round's utility is paid at the report step and the effort step's reward is 0; with
+``cost_timing="effort"`` the cost :math:`-c_i(e_i)` is charged at the effort step and the payment at
+the report step.  Either way an episode's return is the sum of the rounds' utilities.
 
-Infos: every agent's info has ``"profile"`` (the recommended profile, a tuple) at both steps; after the
-report step also ``"state"``, ``"principal_utility"`` (:math:`u(a,\theta) - \sum_i \gamma_i`),
-``"action"`` (the principal's action), ``"efforts"``, ``"signals"``, ``"reports"``, and the agent's own
-``"payment"`` and ``"cost"``.
+Infos: every agent's info has ``"profile"`` (the recommended profile, a tuple) at both steps; after
+the report step also ``"state"``, ``"principal_utility"`` (:math:`u(a,\theta) - \sum_i \gamma_i`),
+``"action"`` (the principal's action), ``"efforts"``, ``"signals"``, ``"reports"``, and the agent's
+own ``"payment"`` and ``"cost"``.
 
-Episodes last ``max_cycles`` parallel steps (default 2 = one round; use e.g. ``max_cycles=2000`` to let
-learners play 1000 rounds per episode) and end by truncation.  ``reset(seed=...)`` fully determines an
-episode.  Rendering: ``"ansi"`` returns a text line describing the last step, ``"human"`` prints it.
+Episodes last ``max_cycles`` parallel steps (default 2 = one round; use e.g. ``max_cycles=2000`` to
+let learners play 1000 rounds per episode) and end by truncation.  ``reset(seed=...)`` fully
+determines an episode.  Rendering: ``"ansi"`` returns a text line describing the last step,
+``"human"`` prints it.
 """
 
 from __future__ import annotations
@@ -48,7 +52,14 @@ from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 from mechsim.hiring.model import HiringInstance, Mechanism
 from mechsim.validation import as_generator, check_choice, check_integer
 
-__all__ = ["HiringParallelEnv", "raw_parallel_env", "raw_env", "parallel_env", "env", "default_instance"]
+__all__ = [
+    "HiringParallelEnv",
+    "raw_parallel_env",
+    "raw_env",
+    "parallel_env",
+    "env",
+    "default_instance",
+]
 
 
 @functools.lru_cache(maxsize=1)
@@ -93,8 +104,14 @@ class HiringParallelEnv(ParallelEnv):
 
     metadata = {"name": "hiring_v0", "render_modes": ["human", "ansi"], "is_parallelizable": True}
 
-    def __init__(self, instance: HiringInstance | None = None, mechanism: Mechanism | None = None,
-                 max_cycles: int = 2, cost_timing: str = "report", render_mode: str | None = None):
+    def __init__(
+        self,
+        instance: HiringInstance | None = None,
+        mechanism: Mechanism | None = None,
+        max_cycles: int = 2,
+        cost_timing: str = "report",
+        render_mode: str | None = None,
+    ):
         if instance is None:
             instance, default_mech = _default()
             mechanism = default_mech if mechanism is None else mechanism
@@ -110,15 +127,21 @@ class HiringParallelEnv(ParallelEnv):
         self.instance, self.mechanism = instance, mechanism
         self.max_cycles = check_integer("max_cycles", max_cycles, minimum=1)
         self.cost_timing = check_choice("cost_timing", cost_timing, ("report", "effort"))
-        self.render_mode = check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
+        self.render_mode = check_choice(
+            "render_mode", render_mode, (None, *self.metadata["render_modes"])
+        )
 
         n = instance.n_agents
         self.possible_agents = [f"agent_{i}" for i in range(n)]
         self.agents: list[str] = []
         E, S = instance.n_efforts, instance.n_signals
-        self._action_spaces = {a: spaces.MultiDiscrete([E[i], S[i]]) for i, a in enumerate(self.possible_agents)}
-        self._observation_spaces = {a: spaces.MultiDiscrete([2, E[i], E[i], S[i]])
-                                    for i, a in enumerate(self.possible_agents)}
+        self._action_spaces = {
+            a: spaces.MultiDiscrete([E[i], S[i]]) for i, a in enumerate(self.possible_agents)
+        }
+        self._observation_spaces = {
+            a: spaces.MultiDiscrete([2, E[i], E[i], S[i]])
+            for i, a in enumerate(self.possible_agents)
+        }
 
         # Flat lookup tables (nested Python lists: bisect on a list is ~10x faster than numpy's
         # searchsorted on a tiny array) so that a step costs a handful of list look-ups.
@@ -127,10 +150,12 @@ class HiringParallelEnv(ParallelEnv):
         P, SS, T = len(self._profiles), len(self._signal_profiles), instance.n_states
         self._phi_cdf = _cdf(mechanism.recommendation.ravel()).tolist()
         self._prior_cdf = _cdf(instance.prior).tolist()
-        law = np.moveaxis(instance.signal_law.reshape(P, SS, T), 2, 1)        # (e, theta, s)
+        law = np.moveaxis(instance.signal_law.reshape(P, SS, T), 2, 1)  # (e, theta, s)
         self._signal_cdf = _cdf(law).tolist()
         self._decision_cdf = _cdf(mechanism.decision.reshape(P, SS, instance.n_actions)).tolist()
-        self._payments = np.moveaxis(mechanism.payments.reshape(n, P, SS, T), 0, -1).tolist()  # [b][r][t][i]
+        self._payments = np.moveaxis(
+            mechanism.payments.reshape(n, P, SS, T), 0, -1
+        ).tolist()  # [b][r][t][i]
         self._utility = instance.utility.tolist()
         self._costs = [c.tolist() for c in instance.costs]
         self._profile_index = {b: k for k, b in enumerate(self._profiles)}
@@ -144,8 +169,15 @@ class HiringParallelEnv(ParallelEnv):
             for idx in np.ndindex(2, E[i], E[i], S[i]):
                 table[idx] = idx
             table.setflags(write=False)
-            self._obs.append([[[[table[ph, r, e, g] for g in range(S[i])] for e in range(E[i])]
-                               for r in range(E[i])] for ph in range(2)])
+            self._obs.append(
+                [
+                    [
+                        [[table[ph, r, e, g] for g in range(S[i])] for e in range(E[i])]
+                        for r in range(E[i])
+                    ]
+                    for ph in range(2)
+                ]
+            )
         self._highs = (list(E), list(S))
         self._rng = None
         self._uniforms: list[float] = []
@@ -235,8 +267,15 @@ class HiringParallelEnv(ParallelEnv):
                 rewards = {a: pay[i] for i, a in pairs}
             else:
                 rewards = {a: pay[i] - costs[i] for i, a in pairs}
-            shared = {"profile": rec, "state": theta, "principal_utility": principal, "action": action,
-                      "efforts": efforts, "signals": self._signals, "reports": reports}
+            shared = {
+                "profile": rec,
+                "state": theta,
+                "principal_utility": principal,
+                "action": action,
+                "efforts": efforts,
+                "signals": self._signals,
+                "reports": reports,
+            }
             infos = {a: {**shared, "payment": pay[i], "cost": costs[i]} for i, a in pairs}
             self._last = (2, rec, efforts, theta, self._signals, reports, action, pay)
             self._new_round()
@@ -251,18 +290,21 @@ class HiringParallelEnv(ParallelEnv):
         return observations, rewards, terminations, truncations, infos
 
     def _invalid(self, actions, k):
-        """Raise a ``ValueError`` naming the first invalid component ``k`` (0 = effort, 1 = report)."""
+        """Raise a ``ValueError`` naming the first invalid component ``k`` (0 effort, 1 report)."""
         what = "effort" if k == 0 else "report"
         for i, a in self._pairs:
             action = actions[a]
             try:
                 value = index(action[k])
             except (TypeError, IndexError):
-                raise ValueError(f"actions[{a!r}]: expected an (effort, report) pair of integers, "
-                                 f"found {action!r}") from None
+                raise ValueError(
+                    f"actions[{a!r}]: expected an (effort, report) pair of integers, "
+                    f"found {action!r}"
+                ) from None
             if not 0 <= value < self._highs[k][i]:
-                raise ValueError(f"actions[{a!r}]: expected {what} in 0..{self._highs[k][i] - 1}, "
-                                 f"found {value}")
+                raise ValueError(
+                    f"actions[{a!r}]: expected {what} in 0..{self._highs[k][i] - 1}, found {value}"
+                )
         raise AssertionError("unreachable: every action component is valid")  # pragma: no cover
 
     def render(self):
@@ -284,8 +326,10 @@ class HiringParallelEnv(ParallelEnv):
         if kind == 1:
             return f"round {rnd}: recommended {rec}, efforts {rest[0]}"
         efforts, theta, signals, reports, action, pay = rest
-        return (f"round {rnd}: recommended {rec}, efforts {efforts}, state {theta}, signals {signals}, "
-                f"reports {reports}, principal action {action}, payments {[round(p, 4) for p in pay]}")
+        return (
+            f"round {rnd}: recommended {rec}, efforts {efforts}, state {theta}, signals {signals}, "
+            f"reports {reports}, principal action {action}, payments {[round(p, 4) for p in pay]}"
+        )
 
     def close(self):
         pass
@@ -295,7 +339,7 @@ raw_parallel_env = HiringParallelEnv
 
 
 class raw_env(parallel_to_aec_wrapper):  # noqa: N801 - PettingZoo's module convention
-    """AEC view of :class:`HiringParallelEnv` (agents act in turn; the round resolves after the last)."""
+    """AEC view of :class:`HiringParallelEnv` (agents act in turn, then the step resolves)."""
 
     def __init__(self, **kwargs):
         super().__init__(HiringParallelEnv(**kwargs))

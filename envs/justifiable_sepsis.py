@@ -17,12 +17,13 @@ against a terminal task reward of a different scale.  Here ``debate_reward="win"
 ``debate_scale`` times the *probability* that :math:`a_t` wins over the uniformly random first mover
 (the mean over both first movers of :math:`\mathbb 1[\text{outcome} = +1]`, so 0, 1/2 or 1), with
 ``debate_scale = 1`` by default so that one won debate is worth one survival; ``debate_scale=5`` gives the
-paper's scale.  ``debate_reward="value"`` pays ``debate_scale`` times the game value in [-1, 1] (mean of
+paper's scale (the ``justifiable-sepsis`` scenario uses ``1 / E[clinician episode length]``).  ``debate_reward="value"`` pays ``debate_scale`` times the game value in [-1, 1] (mean of
 the outcomes over first movers).  Agreeing with the baseline is a tie: 0 under both.
 
-**Debaters.**  ``debaters="auto"`` (default) is ``"exact"`` for L <= 4 and ``"greedy"`` above.  ``"exact"`` plays the exact minimax debate (:func:`mechsim.solvers.debate.solve_debate`;
-about 10 ms per new (state, action, baseline) triple at L = 2, ~1 s at L = 4); ``"greedy"`` lets two greedy
-debaters (:mod:`mechsim.debate.debaters`) play, for larger L.  The debate is over the *centroid* features
+**Debaters.**  ``debaters="auto"`` (default) is ``"exact"`` for L <= 4 and ``"greedy"`` above.
+``"exact"`` plays the exact minimax debate (:func:`mechsim.solvers.debate.solve_debate`; about 10 ms per
+new (state, action, baseline) triple at L = 2, ~1 s at L = 4); ``"greedy"`` lets two greedy debaters
+(:mod:`mechsim.debate.debaters`) play, for larger L.  The debate is over the *centroid* features
 (noise-free), so its outcome depends on (state, action, baseline action) only and is cached.
 :meth:`JustifiableSepsisEnv.precompute_debates` fills the whole cache at once with the batched exact solver
 of :func:`debate_win_table` (L <= 2).
@@ -60,8 +61,15 @@ from mechsim.debate.icu_sepsis import (
     load_icu_sepsis,
     train_sepsis_judge,
 )
+from mechsim.debate.judges import BradleyTerryJudge
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import check_array, check_choice, check_in_range, check_integer, check_nonnegative
+from mechsim.validation import (
+    check_array,
+    check_choice,
+    check_in_range,
+    check_integer,
+    check_nonnegative,
+)
 
 __all__ = ["JustifiableSepsisEnv", "DebateTable", "debate_win_table", "default_sepsis_judge", "NOISE_BOUND"]
 
@@ -128,7 +136,8 @@ def _score_all_decisions(judge, x: np.ndarray, masks: np.ndarray, n_decisions: i
     S, F = x.shape
     K = masks.shape[0]
     weights = getattr(judge, "weights", None)
-    if (type(judge).__name__ == "BradleyTerryJudge" and not getattr(judge, "ideal", True)
+    # Exact class only: a subclass may override score().
+    if (type(judge) is BradleyTerryJudge and not judge.ideal
             and isinstance(weights, list) and weights and weights[0].shape[0] == 2 * F + n_decisions):
         w0 = weights[0]
         per_feature = x[:, :, None] * w0[None, :F] + w0[None, F:2 * F]           # (S, F, H)

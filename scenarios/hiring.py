@@ -75,7 +75,7 @@ def _horizons(quick: bool) -> list[int]:
 
 def grid(quick: bool) -> list[dict]:
     cells = []
-    per_chunk, chunks = (6, 1) if quick else (50, 6)
+    per_chunk, chunks = (4, 1) if quick else (50, 6)
     for corr in CORRELATIONS:
         for c in range(chunks):
             cells.append({"part": "compare", "correlation": corr, "first_seed": c * per_chunk,
@@ -198,8 +198,8 @@ def _agents(params, seed) -> dict:
     audit = audit_incentives(inst, mech)
     rounds = int(params["episodes"])
     n = inst.n_agents
-    plans = [[(e, np.array(w)) for e in range(inst.n_efforts[i]) for w in np.ndindex(*([inst.n_signals[i]] * inst.n_signals[i]))]
-             for i in range(n)]
+    plans = [[(e, np.array(w)) for e in range(inst.n_efforts[i])
+              for w in np.ndindex(*([inst.n_signals[i]] * inst.n_signals[i]))] for i in range(n)]
     ss = np.random.SeedSequence(seed)
     learners = [[Exp3(len(plans[i]), horizon=rounds, seed=np.random.default_rng(ss.spawn(1)[0]))
                  for _ in range(inst.n_efforts[i])] for i in range(n)]
@@ -244,7 +244,8 @@ def _agents(params, seed) -> dict:
     return {"rounds": rounds, "audit_is_ic": audit.is_ic, "audit_gain": audit.max_gain,
             "deviating_agent": dev_agent, "obedient_truthful_share": obedient.tolist(),
             **{f"obedient_truthful_agent_{i}": float(obedient[i]) for i in range(n)},
-            "predicted_deviation_share": None if audit.is_ic else dev_share, "final_plan_probabilities": final, "text": text,
+            "predicted_deviation_share": None if audit.is_ic else dev_share,
+            "final_plan_probabilities": final, "text": text,
             "plans": [[(int(e), w.tolist()) for e, w in plans[i]] for i in range(n)]}
 
 
@@ -264,7 +265,8 @@ def _report_compare(r, recs) -> None:
         return
     rows, summary = [], []
     for corr in CORRELATIONS:
-        inst_rows = [row for x in recs if x["params"]["correlation"] == corr for row in x["result"]["instances"]]
+        inst_rows = [row for x in recs if x["params"]["correlation"] == corr
+                     for row in x["result"]["instances"]]
         for row in inst_rows:
             rows.append({"correlation": corr, **row})
         gaps = np.array([row["gap"] for row in inst_rows])
@@ -286,7 +288,8 @@ def _report_compare(r, recs) -> None:
     ax.set_xlabel("value gap: optimal correlated - best uncorrelated (values < 1e-6 shown at 1e-6)")
     ax.set_ylabel("instances")
     ax.legend()
-    r.add_figure("value_gap", fig, "Distribution of the value gap between correlated and uncorrelated mechanisms")
+    r.add_figure("value_gap", fig,
+                 "Distribution of the value gap between correlated and uncorrelated mechanisms")
     best = max((row for row in rows), key=lambda row: row["gap"])
     example = _worked_example(best["seed"], best["correlation"])
     n, b, s, t, a = COMPARE_SIZE
@@ -320,7 +323,8 @@ def _worked_example(seed: int, corr: float) -> str:
         "",
         f"- Optimal correlated mechanism: value {corr_m.value:.4f}; recommendation phi = {phi.tolist()} "
         f"({'randomised' if not corr_m.is_deterministic else 'deterministic'}); exact audit: {audit}.",
-        f"- Expected payment per agent and recommended profile (phi-weighted): {np.round(paid * corr_m.recommendation, 4).tolist()}.",
+        "- Expected payment per agent and recommended profile (phi-weighted): "
+        f"{np.round(paid * corr_m.recommendation, 4).tolist()}.",
         f"- Best uncorrelated mechanism: value {unc_m.value:.4f}, profile {tuple(int(x) for x in info.profile)}.",
         f"- Gap: {corr_m.value - unc_m.value:.4f}.",
     ]
@@ -334,9 +338,10 @@ def _report_scaling(r, recs) -> None:
     for x in sorted(recs, key=lambda x: x["result"]["n_variables"]):
         p, res = x["params"], x["result"]
         rows.append({"agents": p["agents"], "efforts": p["efforts"], "signals": p["signals"],
-                     "states": p["states"], "variables": res["n_variables"], "constraints": res["n_constraints"],
-                     "nonzeros": res["n_nonzeros"], "build s": res["build_time"], "solve s": res["solve_time"],
-                     "total s": res["total_time"], "total/solve": res["total_time"] / max(res["solve_time"], 1e-9)})
+                     "states": p["states"], "variables": res["n_variables"],
+                     "constraints": res["n_constraints"], "nonzeros": res["n_nonzeros"],
+                     "build s": res["build_time"], "solve s": res["solve_time"], "total s": res["total_time"],
+                     "total/solve": res["total_time"] / max(res["solve_time"], 1e-9)})
     r.add_table("lp_scaling", rows)
     r.add_section("2. LP scaling", "\n".join([
         "The correlated LP (`optimal_mechanism`, sparse matrix, HiGHS) for growing sizes (2 actions, "
@@ -416,7 +421,8 @@ def _report_online(r, recs) -> None:
     r.add_section("3. Online learning with T^(2/3) regret", "\n".join([
         f"{n_inst} random 2-agent instances (2 efforts, 2 signals, 2 states; correlation 0.3; costs x"
         f"{COST_FACTOR}; only instances where the optimal mechanism hires somebody), several seeds each; "
-        f"each horizon is a separate run tuned to it (explore-then-commit). Inducing-rule margins iota: {iotas}. "
+        "each horizon is a separate run tuned to it (explore-then-commit). "
+        f"Inducing-rule margins iota: {iotas}. "
         "Regret is pseudo-regret against the LP optimum; a committed mechanism that fails the exact audit "
         "on the true instance is charged the worst outcome it can produce. `default` = data-driven learner "
         "(misreport margins certified by empirical Bernstein bounds on a held-out half; effort incentives "

@@ -1,48 +1,57 @@
 r"""Optimal incentive-compatible hiring mechanisms as linear programs (HiGHS).
 
 **Correlated mechanism** (:func:`optimal_mechanism`, :func:`solve_hiring_lp`).  With
-:math:`y_i(b,s,\theta) = \phi(b)\,\gamma_i(b,s,\theta)` and :math:`z_i[b_i,b'_i,s_i]` standing for the
-best misreport of each true signal, the optimal IC mechanism solves
+:math:`y_i(b,s,\theta) = \phi(b)\,\gamma_i(b,s,\theta)` and :math:`z_i[b_i,b'_i,s_i]` standing for
+the best misreport of each true signal, the optimal IC mechanism solves
 
 .. math::
 
-    \max_{\phi, y, z} \;& \sum_b \phi(b) V(b) - \sum_i \sum_{b,s,\theta} q_b(s,\theta)\, y_i(b,s,\theta) \\
+    \max_{\phi, y, z} \;& \sum_b \phi(b) V(b)
+        - \sum_i \sum_{b,s,\theta} q_b(s,\theta)\, y_i(b,s,\theta) \\
     \text{s.t.}\;& \textstyle\sum_b \phi(b) = 1, \quad \phi \ge 0, \quad
-                   0 \le y_i(b,s,\theta) \le M \phi(b), \quad z \ge 0, \\
-    & \sum_{b_{-i}} \sum_{s,\theta} q_b(s,\theta) y_i(b,s,\theta) - \sum_{s_i} z_i[b_i,b'_i,s_i]
-      \ge \big(C_i(b_i,b'_i) + \epsilon\,[b'_i \ne b_i] - \rho_i[b_i,b'_i]\big)
-      \sum_{b_{-i}} \phi(b_i,b_{-i}) \quad \forall i, b_i, b'_i, \\
-    & z_i[b_i,b'_i,s_i] \ge \sum_{b_{-i}, s_{-i}, \theta} q_{(b'_i,b_{-i})}((s_i,s_{-i}),\theta)\,
-      y_i((b_i,b_{-i}),(s'_i,s_{-i}),\theta) \quad \forall i, b_i, b'_i, s_i, s'_i,
+        0 \le y_i(b,s,\theta) \le M \phi(b), \quad z \ge 0, \\
+    & \sum_{b_{-i}} \sum_{s,\theta} q_b(s,\theta) y_i(b,s,\theta) - \sum_{s_i} z_i[b_i,b'_i,s_i] \\
+    & \qquad \ge \big(C_i(b_i,b'_i) + \epsilon\,[b'_i \ne b_i] - \rho_i[b_i,b'_i]\big)
+        \sum_{b_{-i}} \phi(b_i,b_{-i}) \quad \forall i, b_i, b'_i, \\
+    & z_i[b_i,b'_i,s_i] \ge \sum_{b_{-i}, s_{-i}, \theta}
+        q_{(b'_i,b_{-i})}((s_i,s_{-i}),\theta)\, y_i((b_i,b_{-i}),(s'_i,s_{-i}),\theta)
+        \quad \forall i, b_i, b'_i, s_i, s'_i,
 
-where :math:`C_i(b_i,b'_i) = c_i(b_i) - c_i(b'_i)`, :math:`V(b)` is the value of information, the margin
-:math:`\epsilon \ge 0` applies to effort deviations only (the :math:`b'_i = b_i` row keeps truthful
-reporting weakly optimal) and the relaxation :math:`\rho \ge 0` (default 0) loosens individual IC rows, for
-learners that solve the LP on estimates.  Payments are recovered as :math:`\gamma = y / \phi` where
-:math:`\phi(b) > 0`; profiles never recommended pay 0 and use the Bayes decision.
+where :math:`C_i(b_i,b'_i) = c_i(b_i) - c_i(b'_i)`, :math:`V(b)` is the value of information, the
+margin :math:`\epsilon \ge 0` applies to effort deviations only (the :math:`b'_i = b_i` row keeps
+truthful reporting weakly optimal) and the relaxation :math:`\rho \ge 0` (default 0) loosens
+individual IC rows, for learners that solve the LP on estimates.  Payments are recovered as
+:math:`\gamma = y / \phi` where :math:`\phi(b) > 0`; profiles never recommended pay 0 and use the
+Bayes decision.
 
-The constraint matrix is assembled directly in compressed-row form from broadcast index arrays (every
-row block has a fixed number of entries), exposed as a ``scipy.sparse.csr_array`` and passed to ``highspy``
-without conversion.  Size: :math:`|B| + n|B||S||\Theta| + \sum_i |B_i|^2|S_i|` variables.
+The constraint matrix is assembled directly in compressed-row form from broadcast index arrays
+(every row block has a fixed number of entries; no Python loop over scalars), exposed as a
+``scipy.sparse.csr_array``, converted once to CSC and handed to ``highspy``'s array interface; HiGHS
+runs dual simplex without presolve (measured 2-3x faster here than with it).  Size: :math:`|B| +
+n|B||S||\Theta| + \sum_i |B_i|^2|S_i|` variables, one row per cap, IC and misreport constraint.
+Total time stays within about 1.2-1.4x of HiGHS's own solve time (``benchmarks/bench_hiring.py``).
 
-**Uncorrelated mechanism** (:func:`optimal_uncorrelated_mechanism`): recommend one profile :math:`b` and
-pay agent *i* a scoring rule :math:`g_i(\hat s_i, \theta)` of its own report; the best one maximises
-:math:`V(b) - \sum_i \mathrm{MinPay}_i(b)` where :math:`\mathrm{MinPay}_i(b)` is the single-agent LP
+**Uncorrelated mechanism** (:func:`optimal_uncorrelated_mechanism`): recommend one profile :math:`b`
+and pay agent *i* a scoring rule :math:`g_i(\hat s_i, \theta)` of its own report; the best one
+maximises :math:`V(b) - \sum_i \mathrm{MinPay}_i(b)` where :math:`\mathrm{MinPay}_i(b)` is the
+single-agent LP
 
 .. math::
 
-    \min_{g \in [0,M]^{S_i \times \Theta},\, z \ge 0} \; \sum_{s_i,\theta} q^{b}_i(s_i,\theta) g(s_i,\theta)
-    \;\text{s.t.}\; \sum_{s_i,\theta} q^{b}_i g - \sum_{s_i} z[b'_i, s_i] \ge C_i(b_i, b'_i) + \epsilon[b'_i\ne b_i],
-    \quad z[b'_i, s_i] \ge \sum_\theta q^{(b'_i,b_{-i})}_i(s_i,\theta)\, g(s'_i, \theta),
+    \min_{g \in [0,M]^{S_i \times \Theta},\, z \ge 0} \;
+        & \sum_{s_i,\theta} q^{b}_i(s_i,\theta)\, g(s_i,\theta) \\
+    \text{s.t.}\; & \sum_{s_i,\theta} q^{b}_i g - \sum_{s_i} z[b'_i, s_i]
+        \ge C_i(b_i, b'_i) + \epsilon[b'_i\ne b_i], \\
+    & z[b'_i, s_i] \ge \sum_\theta q^{(b'_i,b_{-i})}_i(s_i,\theta)\, g(s'_i, \theta),
 
 with :math:`q^{b}_i(s_i,\theta) = \mu(\theta) P_i(s_i \mid b, \theta)` agent *i*'s marginal joint.
 
 **Inducing scoring rules** (:func:`inducing_scoring_rules`): for each agent *i* and effort *k* the
 max-margin rule :math:`\bar g_i^k`, solving :math:`\max \iota` over :math:`g \in [0,M]` subject to
-:math:`(k, \text{truthful})` beating every :math:`(k', \omega)` with :math:`k' \ne k` by :math:`\iota` (z-trick)
-and every misreport :math:`s_i \to t \ne s_i` at effort *k* by :math:`\iota`
-(:math:`f^k(s_i,s_i) - f^k(s_i,t) \ge \iota`, which together make :math:`(k,\text{truthful})` the unique best
-response by margin :math:`\iota`).
+:math:`(k, \text{truthful})` beating every :math:`(k', \omega)` with :math:`k' \ne k` by
+:math:`\iota` (z-trick) and every misreport :math:`s_i \to t \ne s_i` at effort *k* by :math:`\iota`
+(:math:`f^k(s_i,s_i) - f^k(s_i,t) \ge \iota`, which together make :math:`(k,\text{truthful})` the
+unique best response by margin :math:`\iota`).
 """
 
 from __future__ import annotations
@@ -60,7 +69,13 @@ import scipy.sparse as sp
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
 from mechsim.hiring.audit import audit_incentives
 from mechsim.hiring.model import HiringInstance, Mechanism, bayes_decision, value_of_information
-from mechsim.validation import check_array, check_in_range, check_integer, check_nonnegative, check_positive
+from mechsim.validation import (
+    check_array,
+    check_in_range,
+    check_integer,
+    check_nonnegative,
+    check_positive,
+)
 
 __all__ = [
     "LPInfo",
@@ -76,10 +91,12 @@ __all__ = [
     "inducing_scoring_rules",
 ]
 
-#: Profiles recommended with probability below this are dropped when payments are recovered (y / phi).
+# : Profiles recommended with probability below this are dropped when payments are recovered (y /
+# phi).
 PHI_TOLERANCE = 1e-12
 
-# --------------------------------------------------------------------------------------------- HiGHS
+# ---------------------------------------------------------------------------------------------
+# HiGHS
 _BANNER_SILENCED = False
 
 
@@ -143,27 +160,44 @@ class LPInfo:
     iterations: int
 
 
-def _run_highs(cost, matrix: sp.csr_array, row_lower, row_upper, col_lower, col_upper, options=None):
-    """Minimise ``cost @ x`` subject to row/column bounds; returns (x, objective, status, iterations, time)."""
+def _run_highs(
+    cost, matrix: sp.csr_array, row_lower, row_upper, col_lower, col_upper, options=None
+):
+    """Minimise ``cost @ x`` s.t. row/column bounds; (x, objective, status, iterations, time)."""
     import highspy
 
     h = _new_highs()
-    # Presolve costs more than it saves on these LPs (measured 2-3x slower with it on), and the tight
-    # tolerances keep conditional IC violations (per unit of phi) far below the audit's 1e-7.
-    for key, value in {"presolve": "off", "primal_feasibility_tolerance": 1e-10,
-                       "dual_feasibility_tolerance": 1e-10, **(options or {})}.items():
+    # Presolve costs more than it saves on these LPs (measured 2-3x slower with it on), and the
+    # tight tolerances keep conditional IC violations (per unit of phi) far below the audit's 1e-7.
+    for key, value in {
+        "presolve": "off",
+        "primal_feasibility_tolerance": 1e-10,
+        "dual_feasibility_tolerance": 1e-10,
+        **(options or {}),
+    }.items():
         h.setOptionValue(key, value)
-    # The array overload of passModel reads numpy buffers directly (assigning HighsLp attributes converts
-    # element by element, ~10x slower); HiGHS stores the matrix column-wise, so hand it CSC.
+    # The array overload of passModel reads numpy buffers directly (assigning HighsLp attributes
+    # converts element by element, ~10x slower); HiGHS stores the matrix column-wise, so hand it
+    # CSC.
     csc = matrix.tocsc()
     n_cols = int(matrix.shape[1])
-    status = h.passModel(n_cols, int(matrix.shape[0]), int(csc.nnz), int(highspy.MatrixFormat.kColwise),
-                         int(highspy.ObjSense.kMinimize), 0.0,
-                         np.ascontiguousarray(cost, dtype=float), np.ascontiguousarray(col_lower, dtype=float),
-                         np.ascontiguousarray(col_upper, dtype=float), np.ascontiguousarray(row_lower, dtype=float),
-                         np.ascontiguousarray(row_upper, dtype=float), csc.indptr[:-1].astype(np.int32),
-                         csc.indices.astype(np.int32), np.ascontiguousarray(csc.data, dtype=float),
-                         np.zeros(n_cols, dtype=np.int32))  # all continuous (HiGHS warns, harmlessly)
+    status = h.passModel(
+        n_cols,
+        int(matrix.shape[0]),
+        int(csc.nnz),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        np.ascontiguousarray(cost, dtype=float),
+        np.ascontiguousarray(col_lower, dtype=float),
+        np.ascontiguousarray(col_upper, dtype=float),
+        np.ascontiguousarray(row_lower, dtype=float),
+        np.ascontiguousarray(row_upper, dtype=float),
+        csc.indptr[:-1].astype(np.int32),
+        csc.indices.astype(np.int32),
+        np.ascontiguousarray(csc.data, dtype=float),
+        np.zeros(n_cols, dtype=np.int32),
+    )  # all continuous (HiGHS warns, harmlessly)
     if status == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the hiring LP", status=str(status))
     t0 = time.perf_counter()
@@ -174,8 +208,17 @@ def _run_highs(cost, matrix: sp.csr_array, row_lower, row_upper, col_lower, col_
     info = h.getInfo()
     if status == highspy.HighsModelStatus.kOptimal:
         x = np.asarray(h.getSolution().col_value, dtype=float)
-        return x, float(info.objective_function_value), status_text, int(info.simplex_iteration_count), elapsed
-    if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return (
+            x,
+            float(info.objective_function_value),
+            status_text,
+            int(info.simplex_iteration_count),
+            elapsed,
+        )
+    if status in (
+        highspy.HighsModelStatus.kInfeasible,
+        highspy.HighsModelStatus.kUnboundedOrInfeasible,
+    ):
         raise InfeasibleError("the hiring LP has no feasible solution", status=status_text)
     raise SolverError("HiGHS did not solve the hiring LP to optimality", status=status_text)
 
@@ -194,19 +237,23 @@ def _csr_from_blocks(blocks, n_cols) -> sp.csr_array:
     counts = np.concatenate(counts)
     indptr = np.zeros(counts.size + 1, dtype=np.int32)
     np.cumsum(counts, out=indptr[1:])
-    return sp.csr_array((np.concatenate(vals), np.concatenate(cols).astype(np.int32), indptr),
-                        shape=(counts.size, n_cols))
+    return sp.csr_array(
+        (np.concatenate(vals), np.concatenate(cols).astype(np.int32), indptr),
+        shape=(counts.size, n_cols),
+    )
 
 
-# ------------------------------------------------------------------------------------- correlated LP
+# ------------------------------------------------------------------------------------- correlated
+# LP
 @dataclass(frozen=True)
 class HiringLP:
-    """The assembled correlated LP in HiGHS form: minimise ``cost @ x`` s.t. bounds on ``matrix @ x`` and ``x``.
+    """The assembled correlated LP: minimise ``cost @ x`` s.t. bounds on ``matrix @ x`` and ``x``.
 
     Variables are ordered ``phi`` (``|B|``, C order over ``n_efforts``), then ``y_i`` for each agent
     (``|B||S||Theta|`` each, C order over ``(*n_efforts, *n_signals, n_states)``), then ``z_i``
     (``|B_i|^2 |S_i|`` each, C order over ``(b_i, b'_i, s_i)``).  Rows: the normalisation, the caps
-    ``y <= M phi``, the IC rows ``(i, b_i, b'_i)``, then the misreport rows ``(i, b_i, b'_i, s_i, s'_i)``.
+    ``y <= M phi``, the IC rows ``(i, b_i, b'_i)``, then the misreport rows ``(i, b_i, b'_i, s_i,
+    s'_i)``.
     """
 
     cost: np.ndarray
@@ -241,8 +288,8 @@ class HiringLPSolution:
     Attributes
     ----------
     mechanism : Mechanism
-        Recommendation, payments ``gamma = y / phi`` (0 where ``phi = 0``), the Bayes decision under the
-        given joint, and ``value`` = the principal's utility evaluated under the given joint.
+        Recommendation, payments ``gamma = y / phi`` (0 where ``phi = 0``), the Bayes decision under
+        the given joint, and ``value`` = the principal's utility evaluated under the given joint.
     objective : float
         LP optimum (equals ``mechanism.value`` up to solver tolerance).
     info : LPInfo
@@ -274,7 +321,9 @@ def _per_agent_matrices(name, value, n_efforts, default=0.0) -> list[np.ndarray]
         return [np.full((b, b), x) for b in n_efforts]
     if len(value) != len(n_efforts):
         raise InvalidInstanceError(
-            f"{name}: expected {len(n_efforts)} arrays (one per agent), found {len(value)}", argument=name)
+            f"{name}: expected {len(n_efforts)} arrays (one per agent), found {len(value)}",
+            argument=name,
+        )
     out = []
     for i, (v, b) in enumerate(zip(value, n_efforts)):
         arr = check_array(f"{name}[{i}]", v, shape=(b, b))
@@ -284,8 +333,16 @@ def _per_agent_matrices(name, value, n_efforts, default=0.0) -> list[np.ndarray]
     return out
 
 
-def build_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, margin: float = 0.0,
-                    relaxation=None, profile=None) -> HiringLP:
+def build_hiring_lp(
+    joint,
+    cost_differences,
+    utility,
+    payment_cap: float,
+    *,
+    margin: float = 0.0,
+    relaxation=None,
+    profile=None,
+) -> HiringLP:
     r"""Assemble the correlated LP (module docstring) from arrays.
 
     Parameters
@@ -301,11 +358,11 @@ def build_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, mar
         :math:`\epsilon`: every effort deviation must lose at least ``margin`` per unit of
         :math:`\phi_i(b_i)`.  Negative values relax every effort-deviation row.
     relaxation : None, float or sequence of ``(n_efforts_i, n_efforts_i)`` arrays, default None
-        :math:`\rho_i[b_i, b'_i] \ge 0` subtracted from the right-hand side of IC row ``(i, b_i, b'_i)``
-        (per unit of :math:`\phi_i(b_i)`); the diagonal relaxes the truthful-reporting row.
+        :math:`\rho_i[b_i, b'_i] \ge 0` subtracted from the right-hand side of IC row ``(i, b_i,
+        b'_i)`` (per unit of :math:`\phi_i(b_i)`); the diagonal relaxes the truthful-reporting row.
     profile : sequence of int, optional
-        Restrict the recommendation to this profile (``phi = 1`` there): the best mechanism that always
-        recommends ``profile``, still paying on everybody's reports.
+        Restrict the recommendation to this profile (``phi = 1`` there): the best mechanism that
+        always recommends ``profile``, still paying on everybody's reports.
 
     Returns
     -------
@@ -314,15 +371,20 @@ def build_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, mar
     t0 = time.perf_counter()
     n = len(cost_differences)
     if n < 1:
-        raise InvalidInstanceError("cost_differences: expected one array per agent, found none",
-                                   argument="cost_differences")
+        raise InvalidInstanceError(
+            "cost_differences: expected one array per agent, found none",
+            argument="cost_differences",
+        )
     q = check_array("joint", joint)
     if q.ndim != 2 * n + 1:
         raise InvalidInstanceError(
-            f"joint: expected {2 * n + 1} dimensions (*n_efforts, *n_signals, n_states) for {n} agents, "
-            f"found shape {q.shape}", argument="joint")
+            f"joint: expected {2 * n + 1} dimensions (*n_efforts, *n_signals, n_states) "
+            f"for {n} agents, "
+            f"found shape {q.shape}",
+            argument="joint",
+        )
     check_in_range("joint", q, low=0.0)
-    n_efforts, n_signals, T = q.shape[:n], q.shape[n:2 * n], q.shape[-1]
+    n_efforts, n_signals, T = q.shape[:n], q.shape[n : 2 * n], q.shape[-1]
     u = check_array("utility", utility, ndim=2, shape=(None, T))
     M = check_positive("payment_cap", payment_cap)
     margin = float(check_array("margin", margin, ndim=0))
@@ -358,12 +420,13 @@ def build_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, mar
         R = P // B
         others = [j for j in range(n) if j != i]
         axes = [i, *others, n + i, *(n + j for j in others), 2 * n]
-        qt = np.transpose(q, axes).reshape(B, R, S, -1)                         # (b', r, s, k)
+        qt = np.transpose(q, axes).reshape(B, R, S, -1)  # (b', r, s, k)
         K = qt.shape[-1]
         y_idx = np.transpose((y_base[i] + np.arange(Y)).reshape(q.shape), axes).reshape(B, R, S, K)
         phi_idx = np.transpose(phi_index, axes[:n]).reshape(B, R)
         z_idx = z_base[i] + np.arange(B * B * S).reshape(B, B, S)
-        # IC rows (b, b'): q_b . y_i(b)  -  sum_s z[b,b',s]  -  (C + eps [b'!=b] - rho) phi(b, .)  >= 0
+        # IC rows (b, b'): q_b . y_i(b)  -  sum_s z[b,b',s]  -  (C + eps [b'!=b] - rho) phi(b, .)
+        # >= 0
         rhs = C[i] + margin * (1 - np.eye(B)) - rho[i]
         y_cols = np.broadcast_to(y_idx.reshape(B, 1, -1), (B, B, R * S * K))
         y_vals = np.broadcast_to(qt.reshape(B, 1, -1), (B, B, R * S * K))
@@ -373,13 +436,19 @@ def build_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, mar
         vals = np.concatenate([y_vals, np.full((B, B, S), -1.0), p_vals], axis=2).reshape(B * B, -1)
         ic_blocks.append((cols, vals))
         # misreport rows (b, b', s, s'): z[b,b',s] - sum_{r,k} q[b',r,s,k] y_i[b,r,s',k] >= 0
-        y_bt = np.transpose(y_idx, (0, 2, 1, 3)).reshape(B, 1, 1, S, R * K)   # (b, ., ., s', rk)
-        q_ps = np.transpose(qt, (0, 2, 1, 3)).reshape(1, B, S, 1, R * K)      # (., b', s, ., rk)
+        y_bt = np.transpose(y_idx, (0, 2, 1, 3)).reshape(B, 1, 1, S, R * K)  # (b, ., ., s', rk)
+        q_ps = np.transpose(qt, (0, 2, 1, 3)).reshape(1, B, S, 1, R * K)  # (., b', s, ., rk)
         shape = (B, B, S, S, R * K)
-        cols = np.concatenate([np.broadcast_to(z_idx[:, :, :, None, None], (B, B, S, S, 1)),
-                               np.broadcast_to(y_bt, shape)], axis=4).reshape(B * B * S * S, -1)
-        vals = np.concatenate([np.ones((B, B, S, S, 1)), np.broadcast_to(-q_ps, shape)],
-                              axis=4).reshape(B * B * S * S, -1)
+        cols = np.concatenate(
+            [
+                np.broadcast_to(z_idx[:, :, :, None, None], (B, B, S, S, 1)),
+                np.broadcast_to(y_bt, shape),
+            ],
+            axis=4,
+        ).reshape(B * B * S * S, -1)
+        vals = np.concatenate(
+            [np.ones((B, B, S, S, 1)), np.broadcast_to(-q_ps, shape)], axis=4
+        ).reshape(B * B * S * S, -1)
         misreport_blocks.append((cols, vals))
     blocks += ic_blocks + misreport_blocks
     n_ic = sum(b * b for b in n_efforts)
@@ -394,23 +463,34 @@ def build_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, mar
     col_upper = np.concatenate([np.ones(P), np.full(n * Y, M), np.full(sum(z_sizes), np.inf)])
     if profile is not None:
         if len(profile) != n:
-            raise InvalidInstanceError(f"profile: expected {n} effort levels, found {len(profile)}",
-                                       argument="profile")
+            raise InvalidInstanceError(
+                f"profile: expected {n} effort levels, found {len(profile)}", argument="profile"
+            )
         for i, (k, B) in enumerate(zip(profile, n_efforts)):
             check_integer(f"profile[{i}]", k, minimum=0, maximum=B - 1)
         col_upper[:P] = 0.0
         fixed = phi_index[tuple(int(k) for k in profile)]
         col_lower[fixed] = col_upper[fixed] = 1.0
-    return HiringLP(cost=cost, matrix=matrix, row_lower=np.concatenate(lower),
-                    row_upper=np.concatenate(upper), col_lower=col_lower, col_upper=col_upper,
-                    n_efforts=tuple(n_efforts), n_signals=tuple(n_signals), n_states=T, payment_cap=M,
-                    build_time=time.perf_counter() - t0)
+    return HiringLP(
+        cost=cost,
+        matrix=matrix,
+        row_lower=np.concatenate(lower),
+        row_upper=np.concatenate(upper),
+        col_lower=col_lower,
+        col_upper=col_upper,
+        n_efforts=tuple(n_efforts),
+        n_signals=tuple(n_signals),
+        n_states=T,
+        payment_cap=M,
+        build_time=time.perf_counter() - t0,
+    )
 
 
 def _recover(lp: HiringLP, x: np.ndarray):
-    """``(phi, gamma)`` from an LP solution: ``gamma = y / phi`` on the support, clipped to ``[0, M]``.
+    """``(phi, gamma)`` from an LP solution: ``gamma = y / phi`` on the support, within ``[0, M]``.
 
-    The clipping only removes solver round-off (|excess| of order 1e-10): ``y <= M phi`` is a constraint.
+    The clipping only removes solver round-off (|excess| of order 1e-10): ``y <= M phi`` is a
+    constraint.
     """
     E, S, T = lp.n_efforts, lp.n_signals, lp.n_states
     n, P = len(E), int(np.prod(E))
@@ -418,7 +498,7 @@ def _recover(lp: HiringLP, x: np.ndarray):
     phi[phi < PHI_TOLERANCE] = 0.0
     phi = (phi / phi.sum()).reshape(E)
     Y = P * int(np.prod(S)) * T
-    y = x[P:P + n * Y].reshape(n, *E, *S, T)
+    y = x[P : P + n * Y].reshape(n, *E, *S, T)
     raw_phi = x[:P].reshape(E)
     support = phi > 0
     gamma = np.zeros_like(y)
@@ -426,8 +506,17 @@ def _recover(lp: HiringLP, x: np.ndarray):
     return phi, np.clip(gamma, 0.0, lp.payment_cap)
 
 
-def solve_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, margin: float = 0.0,
-                    relaxation=None, profile=None, highs_options: dict | None = None) -> HiringLPSolution:
+def solve_hiring_lp(
+    joint,
+    cost_differences,
+    utility,
+    payment_cap: float,
+    *,
+    margin: float = 0.0,
+    relaxation=None,
+    profile=None,
+    highs_options: dict | None = None,
+) -> HiringLPSolution:
     r"""Solve the correlated LP on arbitrary (e.g. estimated) data.
 
     This is the entry point for learners that only have estimates: pass the estimated joint
@@ -473,10 +562,18 @@ def solve_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, mar
     0.0
     """
     t0 = time.perf_counter()
-    lp = build_hiring_lp(joint, cost_differences, utility, payment_cap, margin=margin, relaxation=relaxation,
-                         profile=profile)
+    lp = build_hiring_lp(
+        joint,
+        cost_differences,
+        utility,
+        payment_cap,
+        margin=margin,
+        relaxation=relaxation,
+        profile=profile,
+    )
     x, objective, status, iterations, solve_time = _run_highs(
-        lp.cost, lp.matrix, lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper, highs_options)
+        lp.cost, lp.matrix, lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper, highs_options
+    )
     phi, gamma = _recover(lp, x)
     q = np.asarray(joint, dtype=float)
     u = np.asarray(utility, dtype=float)
@@ -486,14 +583,28 @@ def solve_hiring_lp(joint, cost_differences, utility, payment_cap: float, *, mar
     paid = np.einsum("i...,...->...", gamma, q).sum(axis=tuple(range(n, 2 * n + 1)))
     value = float((phi * (info_value - paid)).sum())
     mechanism = Mechanism(phi, gamma, decision, value)
-    info = LPInfo(n_variables=lp.n_variables, n_constraints=lp.n_constraints, n_nonzeros=lp.n_nonzeros,
-                  build_time=lp.build_time, solve_time=solve_time, total_time=time.perf_counter() - t0,
-                  status=status, objective=-objective, iterations=iterations)
+    info = LPInfo(
+        n_variables=lp.n_variables,
+        n_constraints=lp.n_constraints,
+        n_nonzeros=lp.n_nonzeros,
+        build_time=lp.build_time,
+        solve_time=solve_time,
+        total_time=time.perf_counter() - t0,
+        status=status,
+        objective=-objective,
+        iterations=iterations,
+    )
     return HiringLPSolution(mechanism=mechanism, objective=-objective, info=info)
 
 
-def optimal_mechanism(instance: HiringInstance, margin: float = 0.0, *, return_info: bool = False,
-                      profile=None, highs_options: dict | None = None):
+def optimal_mechanism(
+    instance: HiringInstance,
+    margin: float = 0.0,
+    *,
+    return_info: bool = False,
+    profile=None,
+    highs_options: dict | None = None,
+):
     r"""The optimal correlated IC mechanism of ``instance`` (exact LP, HiGHS simplex).
 
     Parameters
@@ -505,9 +616,10 @@ def optimal_mechanism(instance: HiringInstance, margin: float = 0.0, *, return_i
     return_info : bool, default False
         Also return the :class:`LPInfo` (sizes, build and solve times).
     profile : sequence of int, optional
-        Only recommend this profile: the best correlated mechanism with a deterministic recommendation
-        ``profile``.  Comparing ``max_b optimal_mechanism(instance, profile=b).value`` with the unrestricted
-        value tells whether randomising the recommendation genuinely helps.
+        Only recommend this profile: the best correlated mechanism with a deterministic
+        recommendation ``profile``.  Comparing ``max_b optimal_mechanism(instance,
+        profile=b).value`` with the unrestricted value tells whether randomising the recommendation
+        genuinely helps.
     highs_options : dict, optional
         Extra HiGHS options.
 
@@ -533,27 +645,38 @@ def optimal_mechanism(instance: HiringInstance, margin: float = 0.0, *, return_i
     True
     """
     check_nonnegative("margin", margin)
-    sol = solve_hiring_lp(instance.joint, [instance.cost_differences(i) for i in range(instance.n_agents)],
-                          instance.utility, instance.payment_cap, margin=margin, profile=profile,
-                          highs_options=highs_options)
+    sol = solve_hiring_lp(
+        instance.joint,
+        [instance.cost_differences(i) for i in range(instance.n_agents)],
+        instance.utility,
+        instance.payment_cap,
+        margin=margin,
+        profile=profile,
+        highs_options=highs_options,
+    )
     mechanism = Mechanism.build(instance, sol.recommendation, sol.payments)
     audit = audit_incentives(instance, mechanism)
     if not audit.is_ic or (margin > 0 and audit.effort_margin < margin - 1e-7):
-        raise SolverError(f"the recovered mechanism fails the incentive audit: {audit}",
-                          status=sol.info.status, audit=audit)
+        raise SolverError(
+            f"the recovered mechanism fails the incentive audit: {audit}",
+            status=sol.info.status,
+            audit=audit,
+        )
     if return_info:
         return mechanism, sol.info
     return mechanism
 
 
 # ------------------------------------------------------------------------------- single-agent LPs
-def _single_agent_lp(q_dev: np.ndarray, k: int, C_row: np.ndarray, M: float, margin: float,
-                     max_margin: bool):
+def _single_agent_lp(
+    q_dev: np.ndarray, k: int, C_row: np.ndarray, M: float, margin: float, max_margin: bool
+):
     """Single-agent scoring-rule LP for recommended effort ``k``.
 
-    ``q_dev[k'] (S, T)`` is the agent's marginal joint when it exerts ``k'``.  Variables: ``g`` (S*T),
-    ``z[k', s]`` for ``k' != k`` (for ``k' = k`` too when not ``max_margin``), and ``iota`` when
-    ``max_margin``.  Minimum payment: minimise ``q_dev[k] . g``.  Max margin: maximise ``iota``.
+    ``q_dev[k'] (S, T)`` is the agent's marginal joint when it exerts ``k'``.  Variables: ``g``
+    (S*T), ``z[k', s]`` for ``k' != k`` (for ``k' = k`` too when not ``max_margin``), and ``iota``
+    when ``max_margin``.  Minimum payment: minimise ``q_dev[k] . g``.  Max margin: maximise
+    ``iota``.
     """
     B, S, T = q_dev.shape
     G = S * T
@@ -575,12 +698,17 @@ def _single_agent_lp(q_dev: np.ndarray, k: int, C_row: np.ndarray, M: float, mar
         zc = np.broadcast_to(z[:, None, None], (S, S, 1))
         gc = np.broadcast_to(g_idx[None, :, :], (S, S, T))
         gv = np.broadcast_to(-q_dev[p][:, None, :], (S, S, T))
-        blocks.append((np.concatenate([zc, gc], axis=2).reshape(S * S, -1),
-                       np.concatenate([np.ones((S, S, 1)), gv], axis=2).reshape(S * S, -1)))
+        blocks.append(
+            (
+                np.concatenate([zc, gc], axis=2).reshape(S * S, -1),
+                np.concatenate([np.ones((S, S, 1)), gv], axis=2).reshape(S * S, -1),
+            )
+        )
         lower.append(np.zeros(S * S))
         upper.append(np.full(S * S, np.inf))
     if max_margin and S > 1:
-        # f^k(s,s) - f^k(s,t) - iota >= 0 for t != s, with f^k(s,t) = sum_theta q_k(s,theta) g(t,theta)
+        # f^k(s,s) - f^k(s,t) - iota >= 0 for t != s, with f^k(s,t) = sum_theta q_k(s,theta)
+        # g(t,theta)
         s_, t_ = np.nonzero(~np.eye(S, dtype=bool))
         cols = np.concatenate([g_idx[s_], g_idx[t_], np.full((s_.size, 1), iota)], axis=1)
         vals = np.concatenate([q_dev[k][s_], -q_dev[k][s_], -np.ones((s_.size, 1))], axis=1)
@@ -591,8 +719,11 @@ def _single_agent_lp(q_dev: np.ndarray, k: int, C_row: np.ndarray, M: float, mar
         blocks.append((np.array([[0]]), np.array([[0.0]])))
         lower.append([-np.inf])
         upper.append([np.inf])
-    matrix = _csr_from_blocks(blocks, n_cols) if any(np.any(v != 0) for _, v in blocks) else \
-        sp.csr_array((1, n_cols))
+    matrix = (
+        _csr_from_blocks(blocks, n_cols)
+        if any(np.any(v != 0) for _, v in blocks)
+        else sp.csr_array((1, n_cols))
+    )
     cost = np.zeros(n_cols)
     if max_margin:
         cost[iota] = -1.0
@@ -602,8 +733,9 @@ def _single_agent_lp(q_dev: np.ndarray, k: int, C_row: np.ndarray, M: float, mar
     col_upper = np.concatenate([np.full(G, M), np.full(D * S, np.inf)])
     if max_margin:
         col_lower[iota], col_upper = -np.inf, np.append(col_upper, M)
-    x, objective, *_ = _run_highs(cost, matrix, np.concatenate(lower), np.concatenate(upper),
-                                  col_lower, col_upper)
+    x, objective, *_ = _run_highs(
+        cost, matrix, np.concatenate(lower), np.concatenate(upper), col_lower, col_upper
+    )
     g = np.clip(x[:G].reshape(S, T), 0.0, M)
     return g, (x[iota] if max_margin else objective)
 
@@ -629,8 +761,14 @@ def min_payment(instance: HiringInstance, agent: int, profile: Sequence[int], ma
     marg = np.moveaxis(instance.marginal(i), i, 0)  # (b_i, *b_-i, s_i, theta)
     rest = tuple(v for j, v in enumerate(b) if j != i)
     q_dev = marg[(slice(None), *rest)] * instance.prior
-    g, value = _single_agent_lp(q_dev, b[i], instance.cost_differences(i)[b[i]], instance.payment_cap,
-                                float(margin), max_margin=False)
+    g, value = _single_agent_lp(
+        q_dev,
+        b[i],
+        instance.cost_differences(i)[b[i]],
+        instance.payment_cap,
+        float(margin),
+        max_margin=False,
+    )
     return float(value), g
 
 
@@ -656,8 +794,9 @@ class UncorrelatedSolution:
     profile_values: np.ndarray
 
 
-def optimal_uncorrelated_mechanism(instance: HiringInstance, margin: float = 0.0, *,
-                                   return_info: bool = False):
+def optimal_uncorrelated_mechanism(
+    instance: HiringInstance, margin: float = 0.0, *, return_info: bool = False
+):
     r"""The best uncorrelated mechanism: :math:`\max_b V(b) - \sum_i \mathrm{MinPay}_i(b)`.
 
     One small LP per agent and effort (per profile when an agent's marginal depends on the others'
@@ -691,14 +830,18 @@ def optimal_uncorrelated_mechanism(instance: HiringInstance, margin: float = 0.0
             rules[(i, b)] = solved[key][1]
     values = instance.value_of_information - min_pay.sum(axis=0)
     if not np.isfinite(values).any():
-        raise InfeasibleError("no effort profile can be induced by uncorrelated scoring rules within the "
-                              "payment cap and margin", status="infeasible")
+        raise InfeasibleError(
+            "no effort profile can be induced by uncorrelated scoring rules within the "
+            "payment cap and margin",
+            status="infeasible",
+        )
     best = tuple(int(v) for v in np.unravel_index(np.argmax(values), E))
     scoring = tuple(rules[(i, best)] for i in range(n))
     mechanism = Mechanism.uncorrelated(instance, best, scoring)
     if return_info:
-        return mechanism, UncorrelatedSolution(profile=best, scoring_rules=scoring, min_payments=min_pay,
-                                               profile_values=values)
+        return mechanism, UncorrelatedSolution(
+            profile=best, scoring_rules=scoring, min_payments=min_pay, profile_values=values
+        )
     return mechanism
 
 
@@ -710,10 +853,10 @@ class InducingRules:
     Attributes
     ----------
     rules : tuple of ndarray
-        ``rules[i]`` has shape ``(n_efforts_i, n_signals_i, n_states)``;
-        ``rules[i][k]`` is :math:`\bar g_i^k(s_i, \theta) \in [0, M]`, paid on agent *i*'s own report and
-        the state.  Under it, exerting ``k`` and reporting truthfully beats every other (effort,
-        reporting map) pair by at least ``margins[i][k] >= iota``.
+        ``rules[i]`` has shape ``(n_efforts_i, n_signals_i, n_states)``; ``rules[i][k]`` is
+        :math:`\bar g_i^k(s_i, \theta) \in [0, M]`, paid on agent *i*'s own report and the state.
+        Under it, exerting ``k`` and reporting truthfully beats every other (effort, reporting map)
+        pair by at least ``margins[i][k] >= iota``.
     margins : tuple of ndarray
         ``margins[i]`` of shape ``(n_efforts_i,)``: the margin achieved for each ``(i, k)``.
     iota : float
@@ -725,7 +868,7 @@ class InducingRules:
     iota: float
 
     def scoring_rules(self, profile: Sequence[int]) -> list[np.ndarray]:
-        """The rules ``[rules[i][profile[i]] for each i]`` that induce ``profile`` in dominant strategies."""
+        """``[rules[i][profile[i]] for each i]``: they induce ``profile`` in dominant strategies."""
         return [self.rules[i][int(k)] for i, k in enumerate(profile)]
 
     def mechanism(self, instance: HiringInstance, profile: Sequence[int]) -> Mechanism:
@@ -741,21 +884,22 @@ def inducing_scoring_rules(instance: HiringInstance) -> InducingRules:
     .. math::
 
         \max_{g \in [0,M]^{S_i\times\Theta},\, z,\, \iota} \iota \quad\text{s.t.}\quad
-        \sum_{s_i,\theta} q_i^k g - \sum_{s_i} z[k', s_i] - \iota \ge c_i(k) - c_i(k') \;\; (k' \ne k),
-        \quad z[k', s_i] \ge \sum_\theta q_i^{k'}(s_i,\theta) g(s'_i,\theta),
-        \quad f^k(s_i, s_i) - f^k(s_i, t) \ge \iota \;\; (t \ne s_i),
+        & \sum_{s_i,\theta} q_i^k g - \sum_{s_i} z[k', s_i] - \iota \ge c_i(k) - c_i(k')
+            \;\; (k' \ne k), \\
+        & z[k', s_i] \ge \sum_\theta q_i^{k'}(s_i,\theta) g(s'_i,\theta), \\
+        & f^k(s_i, s_i) - f^k(s_i, t) \ge \iota \;\; (t \ne s_i),
 
-    with :math:`q_i^k(s_i,\theta) = \mu(\theta) P_i(s_i \mid k, \theta)` and
-    :math:`f^k(s, t) = \sum_\theta q_i^k(s,\theta) g(t,\theta)`, so that :math:`(k, \text{truthful})` is
-    the agent's unique best response by margin :math:`\iota` whatever the others do (payments depend on the
-    agent's own report only).  :math:`\iota` is capped at ``M`` (reached only by an agent with a single
-    effort and a single signal).
+    with :math:`q_i^k(s_i,\theta) = \mu(\theta) P_i(s_i \mid k, \theta)` and :math:`f^k(s, t) =
+    \sum_\theta q_i^k(s,\theta) g(t,\theta)`, so that :math:`(k, \text{truthful})` is the agent's
+    unique best response by margin :math:`\iota` whatever the others do (payments depend on the
+    agent's own report only).  :math:`\iota` is capped at ``M`` (reached only by an agent with a
+    single effort and a single signal).
 
     Returns
     -------
     InducingRules
-        ``rules[i]`` of shape ``(n_efforts_i, n_signals_i, n_states)``, per-``(i, k)`` ``margins`` and
-        ``iota = min margins``.
+        ``rules[i]`` of shape ``(n_efforts_i, n_signals_i, n_states)``, per-``(i, k)`` ``margins``
+        and ``iota = min margins``.
 
     Raises
     ------
@@ -763,11 +907,12 @@ def inducing_scoring_rules(instance: HiringInstance) -> InducingRules:
         Some agent's marginal depends on the others' efforts (the online model needs
         :math:`P_i(s_i \mid b_i, \theta)`).
     InfeasibleError
-        Some effort cannot be induced with a positive margin under the cap (``details`` has the margins).
+        Some effort cannot be induced with a positive margin under the cap (``details`` has the
+        margins).
     """
     rules, margins = [], []
     for i in range(instance.n_agents):
-        q_i = instance.own_marginal(i) * instance.prior       # (B_i, S_i, T)
+        q_i = instance.own_marginal(i) * instance.prior  # (B_i, S_i, T)
         C = instance.cost_differences(i)
         agent_rules, agent_margins = [], []
         for k in range(instance.n_efforts[i]):
@@ -780,7 +925,10 @@ def inducing_scoring_rules(instance: HiringInstance) -> InducingRules:
     if not iota > 0:
         worst = min(range(len(margins)), key=lambda j: margins[j].min())
         raise InfeasibleError(
-            f"effort {int(np.argmin(margins[worst]))} of agent {worst} cannot be made the unique best "
-            f"response under the payment cap (best margin {iota:.3g})", status="margin <= 0",
-            margins=tuple(margins))
+            f"effort {int(np.argmin(margins[worst]))} of agent {worst} cannot be made the "
+            "unique best "
+            f"response under the payment cap (best margin {iota:.3g})",
+            status="margin <= 0",
+            margins=tuple(margins),
+        )
     return InducingRules(rules=tuple(rules), margins=tuple(margins), iota=iota)

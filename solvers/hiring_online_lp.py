@@ -6,7 +6,8 @@ costs; it solves the correlated-mechanism LP of the hiring spec on estimates :ma
 
 .. math::
 
-    \max_{\phi, y, z} \; \sum_b \phi(b) \hat V(b) - \sum_i \sum_{b,s,\theta} \hat q_b(s,\theta)\, y_i(b,s,\theta)
+    \max_{\phi, y, z} \; \sum_b \phi(b) \hat V(b)
+        - \sum_i \sum_{b,s,\theta} \hat q_b(s,\theta)\, y_i(b,s,\theta)
 
 subject to :math:`\sum_b \phi(b) = 1`, :math:`\phi \ge 0`, :math:`0 \le y_i(b,s,\theta) \le M \phi(b)`,
 :math:`z \ge 0` and, for every agent *i*, recommended effort :math:`b_i` and deviation :math:`b'_i \ne b_i`,
@@ -120,8 +121,8 @@ def solve_estimated_mechanism_lp(joint, cost_differences: Sequence, utility, pay
     cap = check_positive("payment_cap", payment_cap)
     n = (q.ndim - 1) // 2
     if q.ndim != 2 * n + 1 or n < 1:
-        raise InvalidInstanceError(f"joint: expected shape (*n_efforts, *n_signals, n_states), found {q.shape}",
-                                   argument="joint")
+        raise InvalidInstanceError(
+            f"joint: expected shape (*n_efforts, *n_signals, n_states), found {q.shape}", argument="joint")
     n_efforts, n_signals, n_states = q.shape[:n], q.shape[n:2 * n], q.shape[-1]
     if u.shape[1] != n_states:
         raise InvalidInstanceError(f"utility: expected {n_states} columns (states), found {u.shape[1]}",

@@ -20,8 +20,7 @@ from mechsim.testing import assert_hiring_incentive_compatible, hiring_instances
 
 
 def single_agent():
-    law = np.array([[[0.5, 0.5], [0.5, 0.5]],
-                    [[0.9, 0.2], [0.1, 0.8]]])
+    law = np.array([[[0.5, 0.5], [0.5, 0.5]], [[0.9, 0.2], [0.1, 0.8]]])
     return HiringInstance([0.4, 0.6], [[0.0, 0.1]], law, [[1.0, 0.0], [0.0, 1.0]])
 
 
@@ -31,7 +30,9 @@ def instance_and_mechanism(draw, **kwargs):
     return inst, draw(mechanisms(inst))
 
 
-@given(instance_and_mechanism(max_agents=2, max_efforts=3, max_signals=3, own_effort_marginals=False))
+@given(
+    instance_and_mechanism(max_agents=2, max_efforts=3, max_signals=3, own_effort_marginals=False)
+)
 def test_audit_agrees_with_brute_force_over_all_reporting_maps(pair):
     inst, mech = pair
     fast, slow = audit_incentives(inst, mech), audit_incentives_brute_force(inst, mech)
@@ -44,7 +45,11 @@ def test_audit_agrees_with_brute_force_over_all_reporting_maps(pair):
     assert fast.max_gain >= 0.0
 
 
-@given(instance_and_mechanism(max_agents=3, max_efforts=2, max_signals=2, max_states=2, correlated=True))
+@given(
+    instance_and_mechanism(
+        max_agents=3, max_efforts=2, max_signals=2, max_states=2, correlated=True
+    )
+)
 def test_audit_agrees_with_brute_force_three_agents(pair):
     inst, mech = pair
     fast, slow = audit_incentives(inst, mech), audit_incentives_brute_force(inst, mech)
@@ -59,7 +64,12 @@ def test_reported_deviation_achieves_the_reported_gain(pair):
     """Replaying the audit's deviation by hand gives exactly the reported gain."""
     inst, mech = pair
     audit = audit_incentives(inst, mech)
-    i, b, p, omega = audit.agent, audit.recommended_effort, audit.deviation_effort, audit.reporting_map
+    i, b, p, omega = (
+        audit.agent,
+        audit.recommended_effort,
+        audit.deviation_effort,
+        audit.reporting_map,
+    )
     n = inst.n_agents
     phi = mech.recommendation
     total_dev = total_obey = 0.0
@@ -83,7 +93,7 @@ def test_unpaid_effort_is_shirked():
     audit = audit_incentives(inst, mech)
     assert not audit.is_ic
     assert (audit.agent, audit.recommended_effort, audit.deviation_effort) == (0, 1, 0)
-    assert audit.max_gain == pytest.approx(0.1)        # saves the cost, loses nothing
+    assert audit.max_gain == pytest.approx(0.1)  # saves the cost, loses nothing
     assert audit.effort_margin == pytest.approx(-0.1)
     assert not is_incentive_compatible(inst, mech)
     with pytest.raises(AssertionError, match="agent 0 recommended effort 1, exerting 0"):
@@ -93,7 +103,7 @@ def test_unpaid_effort_is_shirked():
 def test_payment_for_a_fixed_report_induces_a_constant_misreport():
     inst = single_agent()
     pay = np.zeros((1, 2, 2, 2))
-    pay[0, :, 1, :] = 0.5          # report 1 pays 0.5 whatever the state
+    pay[0, :, 1, :] = 0.5  # report 1 pays 0.5 whatever the state
     mech = Mechanism.build(inst, [1.0, 0.0], pay)
     audit = audit_incentives(inst, mech)
     assert not audit.is_ic
@@ -110,8 +120,8 @@ def test_proper_scoring_rule_is_ic_and_margin_is_reported():
     pay[0, 1] = 0.5 * np.eye(2)
     mech = Mechanism.build(inst, [0.0, 1.0], pay)
     audit = audit_incentives(inst, mech)
-    # effort 1, truthful: 0.5 * (0.36 + 0.48) - 0.1 = 0.32; effort 0 with the best map (always report
-    # the likelier state 1): 0.5 * 0.6 = 0.3 -> effort deviations lose 0.02
+    # effort 1, truthful: 0.5 * (0.36 + 0.48) - 0.1 = 0.32; effort 0 with the best map (always
+    # report the likelier state 1): 0.5 * 0.6 = 0.3 -> effort deviations lose 0.02
     assert audit.is_ic
     assert audit.effort_margin == pytest.approx(0.02)
     assert audit.max_gain == 0.0 and audit.is_truthful_report
@@ -129,22 +139,25 @@ def test_conditional_gain_is_per_unit_of_recommendation_probability():
 
 def two_workers():
     """Two agents; effort 1 reveals the state exactly, effort 0 gives a uniform, useless signal."""
-    marginal = np.array([[[0.5, 0.5], [0.5, 0.5]], [[1.0, 0.0], [0.0, 1.0]]])  # (effort, signal, state)
+    marginal = np.array(
+        [[[0.5, 0.5], [0.5, 0.5]], [[1.0, 0.0], [0.0, 1.0]]]
+    )  # (effort, signal, state)
     law = marginal[:, None, :, None, :] * marginal[None, :, None, :, :]
     return HiringInstance([0.5, 0.5], [[0.0, 0.1], [0.0, 0.1]], law, [[1.0, 0.0], [0.0, 1.0]])
 
 
 def test_audit_picks_the_profile_where_the_deviation_bites():
     inst = two_workers()
-    match = np.eye(2)                                   # (own report, state): pay 1 when they agree
+    match = np.eye(2)  # (own report, state): pay 1 when they agree
     pay = np.zeros((2, 2, 2, 2, 2, 2))
-    pay[0, 1, 1] = match[:, None, :]                    # agent 0 is rewarded for effort at (1, 1) ...
-    pay[1, 1, 1] = match[None, :, :]                    # (agent 1 too, so that it does not shirk)
-    rec = np.array([[0.0, 0.0], [0.5, 0.5]])            # ... but unpaid at (1, 0): shirking pays there
+    pay[0, 1, 1] = match[:, None, :]  # agent 0 is rewarded for effort at (1, 1) ...
+    pay[1, 1, 1] = match[None, :, :]  # (agent 1 too, so that it does not shirk)
+    rec = np.array([[0.0, 0.0], [0.5, 0.5]])  # ... but unpaid at (1, 0): shirking pays there
     audit = audit_incentives(inst, Mechanism.build(inst, rec, pay))
-    # agent 0's conditional gain from shirking: 0.5 * 0.1 at (1, 0) + 0.5 * (0.5 - 1 + 0.1) at (1, 1)
+    # agent 0's conditional gain from shirking:
+    # 0.5 * 0.1 at (1, 0) + 0.5 * (0.5 - 1 + 0.1) at (1, 1)
     assert audit.gains[0][1, 0] == pytest.approx(0.5 * 0.1 + 0.5 * (0.5 - 1.0 + 0.1))
-    assert audit.gains[1][1, 0] == pytest.approx(0.5 - 1.0 + 0.1)   # agent 1 loses 0.4 by shirking
+    assert audit.gains[1][1, 0] == pytest.approx(0.5 - 1.0 + 0.1)  # agent 1 loses 0.4 by shirking
     assert audit.is_ic and audit.max_gain == 0.0
     # unpaid at (1, 0) only: shirking there is profitable and that is where the audit points
     rec = np.array([[0.0, 0.0], [0.9, 0.1]])
@@ -175,7 +188,9 @@ def test_evaluation_matches_enumeration(pair):
         for s in np.ndindex(*inst.n_signals):
             for t in range(inst.n_states):
                 q = inst.joint[b + s + (t,)]
-                gain = sum(mech.decision[b + s + (a,)] * inst.utility[a, t] for a in range(inst.n_actions))
+                gain = sum(
+                    mech.decision[b + s + (a,)] * inst.utility[a, t] for a in range(inst.n_actions)
+                )
                 paid = sum(mech.payments[(i,) + b + s + (t,)] for i in range(inst.n_agents))
                 total += mech.recommendation[b] * q * (gain - paid)
     assert evaluate_mechanism(inst, mech) == pytest.approx(total, abs=1e-12)
@@ -201,7 +216,9 @@ def test_all_reporting_maps_brute_force_small_case_by_hand():
     q, c = inst.joint, inst.costs[0]
     for b in range(2):
         for p in range(2):
-            best = max(sum(q[p, s, t] * pay[0, b, omega[s], t] for s in range(2) for t in range(2))
-                       for omega in itertools.product(range(2), repeat=2))
+            best = max(
+                sum(q[p, s, t] * pay[0, b, omega[s], t] for s in range(2) for t in range(2))
+                for omega in itertools.product(range(2), repeat=2)
+            )
             obey = sum(q[b, s, t] * pay[0, b, s, t] for s in range(2) for t in range(2))
             assert audit.gains[0][b, p] == pytest.approx(best - c[p] - obey + c[b])

@@ -56,7 +56,7 @@ def test_registered_ids_make_the_environment():
 
 
 def play(env, policy, rounds, seed):
-    """Play ``rounds`` rounds with ``policy(agent_index, phase, observation) -> int``; return the info log."""
+    """Play ``rounds`` rounds with ``policy(agent_index, phase, obs) -> int``; return the log."""
     log = []
     observations, _ = env.reset(seed=seed)
     for _ in range(rounds):
@@ -90,7 +90,7 @@ def test_obedient_agents_realise_the_mechanism_value():
 def test_the_deviation_found_by_the_audit_pays_in_the_environment():
     inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.5, seed=1)
     pay = np.zeros((2, *inst.n_efforts, *inst.n_signals, inst.n_states))
-    mech = Mechanism.build(inst, [[0.0, 0.0], [0.0, 1.0]], pay)   # work for nothing
+    mech = Mechanism.build(inst, [[0.0, 0.0], [0.0, 1.0]], pay)  # work for nothing
     audit = audit_incentives(inst, mech)
     assert not audit.is_ic and audit.deviation_effort == 0
     rounds = 2_000
@@ -127,7 +127,8 @@ def test_rewards_and_infos_follow_the_mechanism():
             assert rewards[a] == pytest.approx(expected)
             assert infos[a]["payment"] == pytest.approx(mech.payments[(i, *b, *s, t)])
         assert info["principal_utility"] == pytest.approx(
-            inst.utility[info["action"], t] - sum(infos[a]["payment"] for a in infos))
+            inst.utility[info["action"], t] - sum(infos[a]["payment"] for a in infos)
+        )
     assert all(truncs.values()) and not any(terms.values()) and env.agents == []
     with pytest.raises(RuntimeError, match="reset"):
         env.step({})
@@ -161,12 +162,15 @@ def test_invalid_actions_and_arguments_are_rejected():
         hiring_env.parallel_env(cost_timing="never")
     other = HiringInstance.random(1, 3, 2, 2, 2, seed=0)
     with pytest.raises(ValueError, match="mechanism"):
-        hiring_env.parallel_env(instance=other, mechanism=optimal_mechanism(hiring_env.default_instance()))
+        hiring_env.parallel_env(
+            instance=other, mechanism=optimal_mechanism(hiring_env.default_instance())
+        )
 
 
 def test_spaces_are_cached_and_observations_valid():
-    env = hiring_env.parallel_env(instance=HiringInstance.random(3, [2, 3, 1], [3, 2, 2], 2, 2, seed=0),
-                                  max_cycles=20)
+    env = hiring_env.parallel_env(
+        instance=HiringInstance.random(3, [2, 3, 1], [3, 2, 2], 2, 2, seed=0), max_cycles=20
+    )
     observations, _ = env.reset(seed=0)
     for a in env.possible_agents:
         assert env.observation_space(a) is env.observation_space(a)
@@ -175,3 +179,39 @@ def test_spaces_are_cached_and_observations_valid():
         for a, o in observations.items():
             assert env.observation_space(a).contains(o)
         observations, *_ = env.step({a: env.action_space(a).sample() for a in env.agents})
+
+
+@pytest.mark.parametrize("sizes", [(1, 3, 2, 2), (3, [2, 3, 1], [3, 2, 2], 2)])
+def test_api_on_other_instances(sizes):
+    n, efforts, signals, states = sizes
+    inst = HiringInstance.random(n, efforts, signals, states, 2, correlation=0.5, seed=0)
+    parallel_api_test(hiring_env.parallel_env(instance=inst, max_cycles=7), num_cycles=50)
+    api_test(hiring_env.env(instance=inst, max_cycles=7), num_cycles=50)
+
+
+def test_monte_carlo_gain_of_the_audited_deviation_matches_the_audit():
+    """Under an underpaying (non-IC) mechanism, the audit's deviation earns, on average over many
+    rounds, phi_i(b_i) x the audited conditional gain more than obedience
+    (common random numbers)."""
+    inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.7, seed=74)
+    opt = optimal_mechanism(inst)
+    mech = Mechanism.build(inst, opt.recommendation, 0.7 * opt.payments)
+    audit = audit_incentives(inst, mech)
+    assert not audit.is_ic
+    i, b = audit.agent, audit.recommended_effort
+    agent = f"agent_{i}"
+
+    def deviate(j, phase, obs):
+        if j == i and int(obs[1]) == b:
+            return audit.deviation_effort if phase == 0 else int(audit.reporting_map[int(obs[3])])
+        return obedient(j, phase, obs)
+
+    rounds = 15_000
+    env = hiring_env.parallel_env(instance=inst, mechanism=mech, max_cycles=2 * rounds)
+    honest = np.array([r[agent] for r, _ in play(env, obedient, rounds, seed=2)])
+    cheat = np.array([r[agent] for r, _ in play(env, deviate, rounds, seed=2)])
+    phi_i = mech.recommendation.sum(axis=1 - i)[b]
+    diff = cheat - honest
+    standard_error = diff.std() / np.sqrt(rounds)
+    assert abs(diff.mean() - phi_i * audit.max_gain) < 5 * standard_error + 1e-12
+    assert diff.mean() > 3 * standard_error

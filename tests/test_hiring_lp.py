@@ -1,4 +1,4 @@
-"""Tests of the hiring LPs: optimal correlated and uncorrelated mechanisms, inducing scoring rules."""
+"""Tests of the hiring LPs: optimal correlated/uncorrelated mechanisms, inducing scoring rules."""
 
 import itertools
 
@@ -28,7 +28,7 @@ from mechsim.testing import hiring_instances, mechanisms
 
 
 def enumerated_lp_value(inst):
-    """Independent oracle: the optimal IC mechanism with every reporting map as an explicit constraint.
+    """Independent oracle: the optimal IC mechanism, every reporting map an explicit constraint.
 
     Variables phi (|B|) and y_i(b, s, theta); no z-trick, dense matrices, scipy's linprog.
     """
@@ -44,9 +44,9 @@ def enumerated_lp_value(inst):
     cost = np.zeros(n_vars)
     cost[:P] = -inst.value_of_information.ravel()
     for i in range(n):
-        cost[P + i * Y:P + (i + 1) * Y] = q.ravel()
+        cost[P + i * Y : P + (i + 1) * Y] = q.ravel()
     rows, rhs = [], []
-    for b_idx, b in enumerate(profiles):           # caps: y - M phi <= 0
+    for b_idx, b in enumerate(profiles):  # caps: y - M phi <= 0
         for i in range(n):
             for s in np.ndindex(*S):
                 for t in range(T):
@@ -58,7 +58,7 @@ def enumerated_lp_value(inst):
     for i in range(n):
         for bi, pi in itertools.product(range(E[i]), repeat=2):
             for omega in itertools.product(range(S[i]), repeat=S[i]):
-                row = np.zeros(n_vars)   # deviation - obedience <= 0
+                row = np.zeros(n_vars)  # deviation - obedience <= 0
                 for b_idx, b in enumerate(profiles):
                     if b[i] != bi:
                         continue
@@ -75,8 +75,15 @@ def enumerated_lp_value(inst):
                 rhs.append(0.0)
     eq = np.zeros((1, n_vars))
     eq[0, :P] = 1.0
-    res = linprog(cost, A_ub=np.array(rows), b_ub=np.array(rhs), A_eq=eq, b_eq=[1.0],
-                  bounds=[(0, None)] * n_vars, method="highs")
+    res = linprog(
+        cost,
+        A_ub=np.array(rows),
+        b_ub=np.array(rhs),
+        A_eq=eq,
+        b_eq=[1.0],
+        bounds=[(0, None)] * n_vars,
+        method="highs",
+    )
     assert res.status == 0
     return -res.fun
 
@@ -113,26 +120,40 @@ def test_optimal_mechanism_is_ic_feasible_and_beats_uncorrelated(inst):
 
 @given(hiring_instances(max_agents=2, max_efforts=3, max_signals=3, max_states=3, correlated=False))
 def test_conditionally_independent_signals_need_no_correlation(inst):
-    assert optimal_mechanism(inst).value == pytest.approx(optimal_uncorrelated_mechanism(inst).value,
-                                                          abs=1e-7)
+    assert optimal_mechanism(inst).value == pytest.approx(
+        optimal_uncorrelated_mechanism(inst).value, abs=1e-7
+    )
 
 
-@given(hiring_instances(max_agents=3, min_agents=2, max_efforts=2, max_signals=2, max_states=2,
-                        own_effort_marginals=False), st.permutations([0, 1, 2]))
+@given(
+    hiring_instances(
+        max_agents=3,
+        min_agents=2,
+        max_efforts=2,
+        max_signals=2,
+        max_states=2,
+        own_effort_marginals=False,
+    ),
+    st.permutations([0, 1, 2]),
+)
 @settings(max_examples=20)
 def test_relabelling_agents_keeps_the_optimal_value(inst, perm):
     order = [p for p in perm if p < inst.n_agents]
     permuted = inst.permute_agents(order)
-    assert optimal_mechanism(permuted).value == pytest.approx(optimal_mechanism(inst).value, abs=1e-8)
+    assert optimal_mechanism(permuted).value == pytest.approx(
+        optimal_mechanism(inst).value, abs=1e-8
+    )
     assert optimal_uncorrelated_mechanism(permuted).value == pytest.approx(
-        optimal_uncorrelated_mechanism(inst).value, abs=1e-8)
+        optimal_uncorrelated_mechanism(inst).value, abs=1e-8
+    )
 
 
 @given(hiring_instances(max_agents=1, max_efforts=3, max_signals=3, max_states=3))
 def test_single_agent_correlated_equals_uncorrelated(inst):
     """With one agent there is nothing to correlate: the LP optimum is the best MinPay profile."""
-    assert optimal_mechanism(inst).value == pytest.approx(optimal_uncorrelated_mechanism(inst).value,
-                                                          abs=1e-8)
+    assert optimal_mechanism(inst).value == pytest.approx(
+        optimal_uncorrelated_mechanism(inst).value, abs=1e-8
+    )
 
 
 def test_correlation_pays_on_a_known_instance():
@@ -149,8 +170,10 @@ def test_correlation_pays_on_a_known_instance():
     assert details.profile_values[details.profile] == pytest.approx(unc.value)
 
 
-@given(hiring_instances(max_agents=2, max_efforts=3, max_signals=3, max_states=2, payment_caps=(2.0,)),
-       st.sampled_from([0.001, 0.01]))
+@given(
+    hiring_instances(max_agents=2, max_efforts=3, max_signals=3, max_states=2, payment_caps=(2.0,)),
+    st.sampled_from([0.001, 0.01]),
+)
 @settings(max_examples=20)
 def test_margin_makes_every_effort_deviation_lose_at_least_margin(inst, margin):
     try:
@@ -182,8 +205,10 @@ def test_time_limit_raises_solver_error_with_status():
 
 def test_lp_size_matches_the_formula():
     inst = HiringInstance.random(2, 3, 3, 3, 3, seed=0)
-    lp = build_hiring_lp(inst.joint, [inst.cost_differences(i) for i in range(2)], inst.utility, 1.0)
-    assert lp.n_variables == 9 + 2 * 9 * 9 * 3 + 2 * 9 * 3 == 549   # the spec's table
+    lp = build_hiring_lp(
+        inst.joint, [inst.cost_differences(i) for i in range(2)], inst.utility, 1.0
+    )
+    assert lp.n_variables == 9 + 2 * 9 * 9 * 3 + 2 * 9 * 3 == 549  # the spec's table
     assert lp.n_constraints == 1 + 2 * 243 + 2 * 9 + 2 * 81
     _, info = optimal_mechanism(inst, return_info=True)
     assert (info.n_variables, info.n_constraints) == (lp.n_variables, lp.n_constraints)
@@ -201,13 +226,19 @@ def test_solve_on_estimates_with_relaxation():
     # an estimate of the joint (empirical frequencies from 1000 draws per profile)
     rng = np.random.default_rng(0)
     flat = inst.joint.reshape(4, -1)
-    est = np.array([rng.multinomial(1000, row / row.sum()) / 1000 for row in flat]).reshape(inst.joint.shape)
-    values = [solve_hiring_lp(est, C, inst.utility, inst.payment_cap, relaxation=r).objective
-              for r in (0.0, 0.01, 0.05)]
-    assert values[0] <= values[1] + 1e-12 <= values[2] + 2e-12   # relaxing never hurts
+    est = np.array([rng.multinomial(1000, row / row.sum()) / 1000 for row in flat]).reshape(
+        inst.joint.shape
+    )
+    values = [
+        solve_hiring_lp(est, C, inst.utility, inst.payment_cap, relaxation=r).objective
+        for r in (0.0, 0.01, 0.05)
+    ]
+    assert values[0] <= values[1] + 1e-12 <= values[2] + 2e-12  # relaxing never hurts
     per_row = [np.array([[0.0, 0.05], [0.05, 0.0]])] * 2
-    assert solve_hiring_lp(est, C, inst.utility, inst.payment_cap, relaxation=per_row).objective >= \
-        values[0] - 1e-12
+    assert (
+        solve_hiring_lp(est, C, inst.utility, inst.payment_cap, relaxation=per_row).objective
+        >= values[0] - 1e-12
+    )
     with pytest.raises(InvalidInstanceError, match="relaxation"):
         solve_hiring_lp(est, C, inst.utility, inst.payment_cap, relaxation=-0.1)
     with pytest.raises(InvalidInstanceError, match="joint"):
@@ -220,8 +251,10 @@ def test_negative_margin_in_the_estimate_entry_relaxes_effort_rows():
     inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.6, seed=3)
     C = [inst.cost_differences(i) for i in range(2)]
     base = solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap).objective
-    assert solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap, margin=-0.05).objective >= \
-        base - 1e-12
+    assert (
+        solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap, margin=-0.05).objective
+        >= base - 1e-12
+    )
     # relaxed by more than any cost difference, effort needs no pay: the value is max_b V(b)
     free = solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap, margin=-1.0)
     assert free.objective == pytest.approx(inst.value_of_information.max(), abs=1e-12)
@@ -239,8 +272,10 @@ def test_min_payment_rule_induces_its_effort(inst):
                 value, rule = min_payment(inst, i, profile)
             except InfeasibleError:
                 continue
-            rules = [rule if j == i else np.zeros((inst.n_signals[j], inst.n_states))
-                     for j in range(inst.n_agents)]
+            rules = [
+                rule if j == i else np.zeros((inst.n_signals[j], inst.n_states))
+                for j in range(inst.n_agents)
+            ]
             mech = Mechanism.uncorrelated(inst, profile, rules)
             audit = audit_incentives(inst, mech)
             assert np.max(audit.gains[i][k]) <= 1e-7
@@ -248,8 +283,11 @@ def test_min_payment_rule_induces_its_effort(inst):
             assert value == pytest.approx(expected, abs=1e-9)
 
 
-@given(hiring_instances(max_agents=2, max_efforts=3, max_signals=3, max_states=3, min_signals=2,
-                        min_states=2))
+@given(
+    hiring_instances(
+        max_agents=2, max_efforts=3, max_signals=3, max_states=3, min_signals=2, min_states=2
+    )
+)
 @settings(max_examples=20)
 def test_inducing_rules_make_each_effort_the_unique_best_response(inst):
     try:
@@ -297,7 +335,9 @@ def test_inducing_rules_need_own_effort_marginals_and_informative_signals():
     inst = HiringInstance([0.5, 0.5], [[0, 0.1], [0, 0.1]], law, [[1, 0], [0, 1]])
     with pytest.raises(InvalidInstanceError, match="own effort"):
         inducing_scoring_rules(inst)
-    blind = HiringInstance.random(1, 2, 1, 2, 2, seed=0)   # one signal: efforts are indistinguishable
+    blind = HiringInstance.random(
+        1, 2, 1, 2, 2, seed=0
+    )  # one signal: efforts are indistinguishable
     with pytest.raises(InfeasibleError, match="cannot be made the unique best response"):
         inducing_scoring_rules(blind)
 
@@ -308,7 +348,9 @@ def test_randomised_recommendation_can_be_strictly_optimal():
     inst = HiringInstance.random(2, 3, 2, 2, 2, correlation=0.8, seed=163, cost_margin=0.0)
     mech = optimal_mechanism(inst)
     assert len(mech.support) >= 2
-    best_deterministic = max(optimal_mechanism(inst, profile=b).value for b in np.ndindex(*inst.n_efforts))
+    best_deterministic = max(
+        optimal_mechanism(inst, profile=b).value for b in np.ndindex(*inst.n_efforts)
+    )
     assert mech.value > best_deterministic + 1e-3
     assert audit_incentives_brute_force(inst, mech).is_ic
     fixed = optimal_mechanism(inst, profile=(1, 1))
@@ -347,7 +389,8 @@ def test_no_ic_mechanism_beats_the_optimum(inst, data):
     cheapest = tuple(int(np.argmin(c)) for c in inst.costs)
     rec = np.zeros(inst.n_efforts)
     rec[cheapest] = 1.0
-    free = Mechanism.build(inst, rec, np.zeros((inst.n_agents, *inst.n_efforts, *inst.n_signals,
-                                                inst.n_states)))
+    free = Mechanism.build(
+        inst, rec, np.zeros((inst.n_agents, *inst.n_efforts, *inst.n_signals, inst.n_states))
+    )
     assert audit_incentives(inst, free).is_ic
     assert free.value <= best + 1e-9

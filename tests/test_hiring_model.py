@@ -13,29 +13,41 @@ from mechsim.testing import hiring_instances
 
 def tiny_instance(**overrides):
     """One agent with two efforts, two signals, two states."""
-    law = np.array([[[0.5, 0.5], [0.5, 0.5]],         # effort 0: uninformative
-                    [[0.9, 0.2], [0.1, 0.8]]])        # effort 1: (signal, state)
-    args = dict(prior=[0.4, 0.6], costs=[[0.0, 0.1]], signal_law=law, utility=[[1.0, 0.0], [0.0, 1.0]],
-                payment_cap=1.0)
+    law = np.array(
+        [
+            [[0.5, 0.5], [0.5, 0.5]],  # effort 0: uninformative
+            [[0.9, 0.2], [0.1, 0.8]],
+        ]
+    )  # effort 1: (signal, state)
+    args = dict(
+        prior=[0.4, 0.6],
+        costs=[[0.0, 0.1]],
+        signal_law=law,
+        utility=[[1.0, 0.0], [0.0, 1.0]],
+        payment_cap=1.0,
+    )
     args.update(overrides)
     return HiringInstance(**args)
 
 
 # ------------------------------------------------------------------------------------ validation
-@pytest.mark.parametrize("overrides, argument, fragment", [
-    (dict(prior=[0.5, 0.6]), "prior", "summing to 1"),
-    (dict(prior=[[0.5, 0.5]]), "prior", "1-dimensional"),
-    (dict(costs=[[0.0, -0.1]]), "costs[0]", ">= 0"),
-    (dict(costs=[[0.0, 0.1, 0.2]]), "signal_law", "shape"),
-    (dict(costs="ab"), "costs", "sequence"),
-    (dict(costs=[]), "costs", "at least one agent"),
-    (dict(signal_law=np.ones((2, 2, 2))), "signal_law", "summing to 1"),
-    (dict(signal_law=np.full((2, 2), 0.5)), "signal_law", "3 dimensions"),
-    (dict(utility=[[1.5, 0.0]]), "utility", "<= 1"),
-    (dict(utility=[[1.0, 0.0, 0.0]]), "utility", "shape"),
-    (dict(payment_cap=0.0), "payment_cap", "positive"),
-    (dict(payment_cap=float("nan")), "payment_cap", "finite"),
-])
+@pytest.mark.parametrize(
+    "overrides, argument, fragment",
+    [
+        (dict(prior=[0.5, 0.6]), "prior", "summing to 1"),
+        (dict(prior=[[0.5, 0.5]]), "prior", "1-dimensional"),
+        (dict(costs=[[0.0, -0.1]]), "costs[0]", ">= 0"),
+        (dict(costs=[[0.0, 0.1, 0.2]]), "signal_law", "shape"),
+        (dict(costs="ab"), "costs", "sequence"),
+        (dict(costs=[]), "costs", "at least one agent"),
+        (dict(signal_law=np.ones((2, 2, 2))), "signal_law", "summing to 1"),
+        (dict(signal_law=np.full((2, 2), 0.5)), "signal_law", "3 dimensions"),
+        (dict(utility=[[1.5, 0.0]]), "utility", "<= 1"),
+        (dict(utility=[[1.0, 0.0, 0.0]]), "utility", "shape"),
+        (dict(payment_cap=0.0), "payment_cap", "positive"),
+        (dict(payment_cap=float("nan")), "payment_cap", "finite"),
+    ],
+)
 def test_invalid_instances_name_the_argument(overrides, argument, fragment):
     with pytest.raises(InvalidInstanceError) as err:
         tiny_instance(**overrides)
@@ -46,8 +58,13 @@ def test_invalid_instances_name_the_argument(overrides, argument, fragment):
 
 def test_sizes_and_derived_arrays():
     inst = tiny_instance()
-    assert (inst.n_agents, inst.n_efforts, inst.n_signals, inst.n_states, inst.n_actions) == \
-        (1, (2,), (2,), 2, 2)
+    assert (inst.n_agents, inst.n_efforts, inst.n_signals, inst.n_states, inst.n_actions) == (
+        1,
+        (2,),
+        (2,),
+        2,
+        2,
+    )
     np.testing.assert_allclose(inst.joint, inst.signal_law * inst.prior)
     # V(b) = sum_s max_a sum_theta q_b(s, theta) u(a, theta): effort 0 -> best prior action 0.6,
     # effort 1 -> max(0.36, 0.12) + max(0.04, 0.48)
@@ -73,7 +90,9 @@ def test_value_of_information_matches_enumeration(inst):
 
 def test_own_marginal_rejects_dependence_on_others():
     rng = np.random.default_rng(0)
-    law = rng.dirichlet(np.ones(4), size=(2, 2, 2)).reshape(2, 2, 2, 2, 2)  # (b0, b1, theta, s0, s1)
+    law = rng.dirichlet(np.ones(4), size=(2, 2, 2)).reshape(
+        2, 2, 2, 2, 2
+    )  # (b0, b1, theta, s0, s1)
     law = np.moveaxis(law, 2, -1)
     inst = HiringInstance([0.5, 0.5], [[0, 0.1], [0, 0.1]], law, [[1, 0], [0, 1]])
     assert not inst.has_own_effort_marginals
@@ -101,8 +120,8 @@ def test_random_is_deterministic_and_preserves_marginals():
 
 def test_comonotone_coupling_of_identical_marginals_is_perfect_correlation():
     inst = HiringInstance.random(2, 1, 3, 2, 2, correlation=1.0, seed=3)
-    # with kappa = 1 each agent's signal is a monotone function of one common uniform: the support of
-    # every (b, theta) slice is a chain (no two support points are incomparable)
+    # with kappa = 1 each agent's signal is a monotone function of one common uniform: the support
+    # of every (b, theta) slice is a chain (no two support points are incomparable)
     for theta in range(inst.n_states):
         support = np.argwhere(inst.signal_law[0, 0, :, :, theta] > 1e-15)
         for (x0, y0), (x1, y1) in itertools.combinations(support, 2):
@@ -141,7 +160,6 @@ def test_permute_agents_round_trip():
 
 # ------------------------------------------------------------------------------------ mechanisms
 def test_mechanism_validation():
-    inst = tiny_instance()
     pay = np.zeros((1, 2, 2, 2))
     dec = np.full((2, 2, 2), 0.5)
     with pytest.raises(InvalidInstanceError, match="recommendation"):
@@ -196,3 +214,12 @@ def test_cost_level_scales_costs_only():
         np.testing.assert_allclose(c_cheap, 0.25 * c_base)
     with pytest.raises(InvalidInstanceError, match="cost_level"):
         HiringInstance.random(2, 2, 2, 2, 2, cost_level=0.0)
+
+
+def test_instances_and_mechanisms_pickle():
+    import pickle
+
+    inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.5, seed=0)
+    assert pickle.loads(pickle.dumps(inst)) == inst
+    mech = Mechanism.build(inst, [[1.0, 0.0], [0.0, 0.0]], np.zeros((2, 2, 2, 2, 2, 2)))
+    assert pickle.loads(pickle.dumps(mech)) == mech

@@ -5,11 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
-from scipy import stats
-
-import mechsim  # noqa: F401  (registers the environments)
-from mechsim.debate.icu_sepsis import baseline_actions, load_icu_sepsis
-from mechsim.debate.judges import BradleyTerryJudge, ConstantJudge, LinearJudge
 from mechsim.envs.justifiable_sepsis import (
     JustifiableSepsisEnv,
     _score_all_decisions,
@@ -17,6 +12,11 @@ from mechsim.envs.justifiable_sepsis import (
     default_sepsis_judge,
 )
 from mechsim.solvers.debate import solve_debate
+from scipy import stats
+
+import mechsim  # noqa: F401  (registers the environments)
+from mechsim.debate.icu_sepsis import baseline_actions, load_icu_sepsis
+from mechsim.debate.judges import BradleyTerryJudge, ConstantJudge, LinearJudge
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +225,14 @@ def test_greedy_debaters_for_large_evidence(mdp, small_judge):
         assert set(vals) <= {-1.0, 0.0, 1.0}
     exact = JustifiableSepsisEnv(lam=1.0, judge=small_judge, n_evidence=6, debaters="exact")
     assert exact._debate_fn is not env._debate_fn
+
+
+def test_debate_table_bad_input(mdp, small_judge):
+    with pytest.raises(ValueError, match="n_evidence"):
+        debate_win_table(small_judge, mdp.features[:3], np.zeros(3, dtype=int), 3)
+    with pytest.raises(ValueError, match="baseline"):
+        debate_win_table(small_judge, mdp.features[:3], np.zeros(4, dtype=int), 2)
+    with pytest.raises(ValueError, match="baseline"):
+        debate_win_table(small_judge, mdp.features[:3], np.full(3, 25), 2)
+    table = debate_win_table(ConstantJudge(25), mdp.features[:3], np.zeros(3, dtype=int), 2)
+    assert np.all(table.values_by_first_mover == 0) and np.all(table.win_probability == 0)

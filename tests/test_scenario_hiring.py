@@ -73,7 +73,8 @@ def test_quick_run_through_runner(tmp_path):
     by = {r["variant"]: float(r["mean R/T / OPT"]) for r in regret if int(r["horizon"]) == top}
     assert by["default"] < by["faithful"] and by["default"] < by["plugin"]
     assert all(float(r["IC commitments (%)"]) == 100 for r in regret if r["variant"] == "default")
-    comp = {float(r["correlation"]): r for r in csv.DictReader(open(out / "correlated_vs_uncorrelated_summary.csv"))}
+    comp = {float(r["correlation"]): r
+            for r in csv.DictReader(open(out / "correlated_vs_uncorrelated_summary.csv"))}
     assert float(comp[0.0]["max gap"]) < 1e-6
     agents = {r["mechanism"]: r for r in csv.DictReader(open(out / "learning_agents.csv"))}
     assert float(agents["non-ic"]["predicted_deviation_share"]) > 0.5

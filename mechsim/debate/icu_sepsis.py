@@ -142,7 +142,7 @@ def icu_sepsis_assets_dir() -> Path:
         raise IcuSepsisUnavailableError(
             "icu_sepsis: expected the 'icu-sepsis' package (it ships the ICU-Sepsis MDP data used by "
             "mechsim.debate.icu_sepsis), found it is not installed; install it with `pip install icu-sepsis`")
-    folder = Path(list(spec.submodule_search_locations)[0]) / "envs" / "assets"
+    folder = Path(next(iter(spec.submodule_search_locations))) / "envs" / "assets"
     if not (folder / "dynamics.npz").is_file():
         raise IcuSepsisUnavailableError(
             f"icu_sepsis: expected the data file {folder / 'dynamics.npz'}, found it missing; reinstall "

@@ -1,8 +1,9 @@
 r"""Exact evaluation and incentive audit of hiring mechanisms.
 
-Incentive compatibility (obedience and truthful reporting, others obedient and truthful).  Agent *i*,
-recommended :math:`b_i` with :math:`\phi_i(b_i) = \sum_{b_{-i}} \phi(b_i, b_{-i}) > 0`, who instead exerts
-:math:`b'_i` and reports :math:`\omega(s_i)` for some map :math:`\omega: S_i \to S_i`, gains
+Incentive compatibility (obedience and truthful reporting, others obedient and truthful).  Agent
+*i*, recommended :math:`b_i` with :math:`\phi_i(b_i) = \sum_{b_{-i}} \phi(b_i, b_{-i}) > 0`, who
+instead exerts :math:`b'_i` and reports :math:`\omega(s_i)` for some map :math:`\omega: S_i \to
+S_i`, gains
 
 .. math::
 
@@ -13,15 +14,15 @@ recommended :math:`b_i` with :math:`\phi_i(b_i) = \sum_{b_{-i}} \phi(b_i, b_{-i}
         - \phi_i(b_i) \big(c_i(b'_i) - c_i(b_i)\big) \Big]
 
 (the expected gain conditional on the recommendation :math:`b_i`).  The mechanism is IC when
-:math:`\max G \le` ``atol``.  The maximum over the :math:`|S_i|^{|S_i|}` maps is computed exactly without
-enumerating them: the deviation payoff is :math:`\sum_{s_i} f(s_i, \omega(s_i))` with
+:math:`\max G \le` ``atol``.  The maximum over the :math:`|S_i|^{|S_i|}` maps is computed exactly
+without enumerating them: the deviation payoff is :math:`\sum_{s_i} f(s_i, \omega(s_i))` with
 
 .. math::  f_{b_i b'_i}(s_i, s'_i) = \sum_{b_{-i}, s_{-i}, \theta} \phi(b)\,
            q_{(b'_i, b_{-i})}((s_i, s_{-i}), \theta)\, \gamma_i(b, (s'_i, s_{-i}), \theta),
 
-so the best map picks :math:`\arg\max_{s'_i} f(s_i, s'_i)` for every true signal separately.  One matrix
-product per agent gives every :math:`f` at once.  :func:`audit_incentives_brute_force` enumerates all maps
-instead and serves as the test oracle on tiny instances.
+so the best map picks :math:`\arg\max_{s'_i} f(s_i, s'_i)` for every true signal separately.  One
+matrix product per agent gives every :math:`f` at once.  :func:`audit_incentives_brute_force`
+enumerates all maps instead and serves as the test oracle on tiny instances.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ __all__ = [
 
 
 def evaluate_mechanism(instance: HiringInstance, mechanism: Mechanism) -> float:
-    r"""The principal's expected utility under obedience and truthful reporting, recomputed from the arrays.
+    r"""The principal's expected utility under obedience and truthful reporting, from the arrays.
 
     .. math::  \sum_b \phi(b) \sum_{s,\theta} q_b(s,\theta)
                \Big[\sum_a \pi(a\mid b,s)\, u(a,\theta) - \sum_i \gamma_i(b,s,\theta)\Big]
@@ -52,7 +53,9 @@ def evaluate_mechanism(instance: HiringInstance, mechanism: Mechanism) -> float:
     ``mechanism.value`` is ignored.
     """
     mechanism.check_compatible(instance)
-    return _principal_value(instance, mechanism.recommendation, mechanism.payments, mechanism.decision)
+    return _principal_value(
+        instance, mechanism.recommendation, mechanism.payments, mechanism.decision
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,9 +65,10 @@ class IncentiveAudit:
     Attributes
     ----------
     max_gain : float
-        Largest conditional gain :math:`G_i(b_i, b'_i, \\omega)` (per unit of :math:`\\phi_i(b_i)`) over all
-        agents, recommended efforts with positive probability, deviation efforts and reporting maps.
-        Never negative: obeying and reporting truthfully is itself a candidate (gain 0).
+        Largest conditional gain :math:`G_i(b_i, b'_i, \\omega)` (per unit of :math:`\\phi_i(b_i)`)
+        over all agents, recommended efforts with positive probability, deviation efforts and
+        reporting maps. Never negative: obeying and reporting truthfully is itself a candidate (gain
+        0).
     agent : int
         The agent achieving ``max_gain``.
     recommended_effort : int
@@ -75,11 +79,11 @@ class IncentiveAudit:
         The best reporting map: ``reporting_map[s]`` is reported on observing ``s`` (truthful where
         truth is among the best reports).
     profile : tuple of int
-        The recommended profile :math:`(b_i, b_{-i})` with :math:`\\phi(b) > 0` that contributes most to
-        the gain (where the deviation hurts the mechanism most).
+        The recommended profile :math:`(b_i, b_{-i})` with :math:`\\phi(b) > 0` that contributes
+        most to the gain (where the deviation hurts the mechanism most).
     gains : tuple of ndarray
-        ``gains[i][b, b']``: the best gain of agent *i* recommended ``b`` who exerts ``b'`` (maximised over
-        reporting maps); ``-inf`` where :math:`\\phi_i(b) = 0` (no constraint).
+        ``gains[i][b, b']``: the best gain of agent *i* recommended ``b`` who exerts ``b'``
+        (maximised over reporting maps); ``-inf`` where :math:`\\phi_i(b) = 0` (no constraint).
     atol : float
         Tolerance used for ``is_ic``.
     is_ic : bool
@@ -103,7 +107,7 @@ class IncentiveAudit:
 
     @property
     def effort_margin(self) -> float:
-        """``-max gain`` over effort deviations only (``b' != b``): the least any effort deviation loses.
+        """``-max gain`` over effort deviations (``b' != b``): the least any effort deviation loses.
 
         ``inf`` when no agent has an alternative effort.
         """
@@ -116,32 +120,36 @@ class IncentiveAudit:
 
     def __str__(self):
         verdict = "IC" if self.is_ic else "NOT IC"
-        return (f"{verdict} (atol {self.atol:g}): max gain {self.max_gain:.3g} by agent {self.agent} "
-                f"recommended effort {self.recommended_effort}, exerting {self.deviation_effort}, reporting "
-                f"map {self.reporting_map.tolist()}, at profile {self.profile}")
+        return (
+            f"{verdict} (atol {self.atol:g}): max gain {self.max_gain:.3g} by agent {self.agent} "
+            f"recommended effort {self.recommended_effort}, exerting {self.deviation_effort}, "
+            "reporting "
+            f"map {self.reporting_map.tolist()}, at profile {self.profile}"
+        )
 
     __repr__ = __str__
 
 
 def _agent_axes(n: int, i: int) -> list[int]:
-    """Axis order (b_i, b_-i, s_i, s_-i, theta) of a ``(*n_efforts, *n_signals, n_states)`` tensor."""
+    """Axis order (b_i, b_-i, s_i, s_-i, theta) of a ``(*n_efforts, *n_signals, n_states)``."""
     others = [j for j in range(n) if j != i]
     return [i, *others, n + i, *(n + j for j in others), 2 * n]
 
 
 def _deviation_tensor(instance: HiringInstance, mechanism: Mechanism, i: int):
-    """``f[b, b', s, s']`` of the module docstring for agent ``i``, plus the reshaped ingredients."""
+    """``f[b, b', s, s']`` of the module docstring for agent ``i`` and its reshaped ingredients."""
     n = instance.n_agents
     B, S = instance.n_efforts[i], instance.n_signals[i]
     axes = _agent_axes(n, i)
     R = instance.n_profiles // B
     q = np.transpose(instance.joint, axes).reshape(B, R, S, -1)  # (b_i, b_-i, s_i, (s_-i, theta))
     weighted = mechanism.payments[i] * mechanism.recommendation.reshape(
-        mechanism.recommendation.shape + (1,) * (n + 1))
+        mechanism.recommendation.shape + (1,) * (n + 1)
+    )
     pg = np.transpose(weighted, axes).reshape(B, R, S, -1)
     K = q.shape[-1]
-    left = np.transpose(q, (0, 2, 1, 3)).reshape(B * S, R * K)     # rows (b', s)
-    right = np.transpose(pg, (0, 2, 1, 3)).reshape(B * S, R * K)   # rows (b, s')
+    left = np.transpose(q, (0, 2, 1, 3)).reshape(B * S, R * K)  # rows (b', s)
+    right = np.transpose(pg, (0, 2, 1, 3)).reshape(B * S, R * K)  # rows (b, s')
     f = (left @ right.T).reshape(B, S, B, S).transpose(2, 0, 1, 3)  # (b, b', s, s')
     return f, q, pg
 
@@ -186,13 +194,22 @@ def _finish(instance, mechanism, gains, maps, atol) -> IncentiveAudit:
     profile[i] = b
     for j, v in zip([j for j in range(n) if j != i], rest):
         profile[j] = int(v)
-    return IncentiveAudit(max_gain=max(gain, 0.0), agent=i, recommended_effort=b, deviation_effort=p,
-                          reporting_map=omega, profile=tuple(profile),
-                          gains=tuple(g.copy() for g in gains), atol=float(atol),
-                          is_ic=bool(gain <= atol))
+    return IncentiveAudit(
+        max_gain=max(gain, 0.0),
+        agent=i,
+        recommended_effort=b,
+        deviation_effort=p,
+        reporting_map=omega,
+        profile=tuple(profile),
+        gains=tuple(g.copy() for g in gains),
+        atol=float(atol),
+        is_ic=bool(gain <= atol),
+    )
 
 
-def audit_incentives(instance: HiringInstance, mechanism: Mechanism, atol: float = 1e-7) -> IncentiveAudit:
+def audit_incentives(
+    instance: HiringInstance, mechanism: Mechanism, atol: float = 1e-7
+) -> IncentiveAudit:
     r"""Exact incentive audit over all effort deviations and all reporting maps.
 
     Computes, for every agent *i*, recommended effort :math:`b_i` with :math:`\phi_i(b_i) > 0` and
@@ -232,8 +249,8 @@ def audit_incentives(instance: HiringInstance, mechanism: Mechanism, atol: float
         phi_i = phi.sum(axis=tuple(j for j in range(n) if j != i))
         c = instance.costs[i]
         diag = np.arange(S)
-        truthful = f[np.arange(B), np.arange(B)][:, diag, diag].sum(axis=1)       # (b,)
-        deviate = f.max(axis=3).sum(axis=2)                                       # (b, b')
+        truthful = f[np.arange(B), np.arange(B)][:, diag, diag].sum(axis=1)  # (b,)
+        deviate = f.max(axis=3).sum(axis=2)  # (b, b')
         raw = deviate - truthful[:, None] - phi_i[:, None] * (c[None, :] - c[:, None])
         recommended = phi_i > 0
         g = np.full((B, B), -np.inf)
@@ -243,14 +260,17 @@ def audit_incentives(instance: HiringInstance, mechanism: Mechanism, atol: float
     return _finish(instance, mechanism, gains, maps, atol)
 
 
-def is_incentive_compatible(instance: HiringInstance, mechanism: Mechanism, atol: float = 1e-7) -> bool:
+def is_incentive_compatible(
+    instance: HiringInstance, mechanism: Mechanism, atol: float = 1e-7
+) -> bool:
     """``audit_incentives(instance, mechanism, atol).is_ic``."""
     return audit_incentives(instance, mechanism, atol).is_ic
 
 
-def audit_incentives_brute_force(instance: HiringInstance, mechanism: Mechanism, atol: float = 1e-7,
-                                 max_maps: int = 100_000) -> IncentiveAudit:
-    """The same audit by enumerating every reporting map ``S_i -> S_i`` (test oracle; tiny instances).
+def audit_incentives_brute_force(
+    instance: HiringInstance, mechanism: Mechanism, atol: float = 1e-7, max_maps: int = 100_000
+) -> IncentiveAudit:
+    """The same audit by enumerating every reporting map ``S_i -> S_i`` (test oracle, tiny cases).
 
     Evaluates the deviation payoff of each (effort, map) directly from the definition, permuting the
     payment tensor along agent *i*'s report axis.  Raises ``ValueError`` if an agent has more than
@@ -264,8 +284,10 @@ def audit_incentives_brute_force(instance: HiringInstance, mechanism: Mechanism,
     gains, maps = [], []
     for i in range(n):
         B, S = instance.n_efforts[i], instance.n_signals[i]
-        if S ** S > max_maps:
-            raise ValueError(f"instance: agent {i} has {S}^{S} reporting maps, more than max_maps={max_maps}")
+        if S**S > max_maps:
+            raise ValueError(
+                f"instance: agent {i} has {S}^{S} reporting maps, more than max_maps={max_maps}"
+            )
         others = tuple(j for j in range(2 * n + 1) if j != i)
         phi_i = phi.sum(axis=tuple(j for j in range(n) if j != i))
         pay = mechanism.payments[i]
@@ -275,7 +297,9 @@ def audit_incentives_brute_force(instance: HiringInstance, mechanism: Mechanism,
         best_map = [[None] * B for _ in range(B)]
         identity = tuple(range(S))
         # truthful first so that ties keep the truthful map
-        for omega in [identity] + [m for m in itertools.product(range(S), repeat=S) if m != identity]:
+        for omega in [identity] + [
+            m for m in itertools.product(range(S), repeat=S) if m != identity
+        ]:
             permuted = np.take(pay, omega, axis=n + i)
             for p in range(B):
                 q_dev = np.take(q, [p] * B, axis=i)

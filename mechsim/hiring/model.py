@@ -1,27 +1,28 @@
 r"""Hiring several agents to acquire costly information: the model.
 
-A principal hires agents :math:`i = 0, \dots, n-1`.  Agent *i* picks an effort
-:math:`b_i \in \{0, \dots, |B_i| - 1\}` at cost :math:`c_i(b_i) \ge 0`; a state
-:math:`\theta \sim \mu` is drawn, and the agents observe a signal profile :math:`s = (s_0, \dots, s_{n-1})`
-drawn from a *joint* law :math:`P(s \mid b, \theta)` (signals may be correlated given the state).  The
-principal takes an action :math:`a` with utility :math:`u(a, \theta) \in [0, 1]` and pays agent *i*
-:math:`0 \le \gamma_i \le M`.  Everything the mathematics needs is the joint
+A principal hires agents :math:`i = 0, \dots, n-1`.  Agent *i* picks an effort :math:`b_i \in \{0,
+\dots, |B_i| - 1\}` at cost :math:`c_i(b_i) \ge 0`; a state :math:`\theta \sim \mu` is drawn, and
+the agents observe a signal profile :math:`s = (s_0, \dots, s_{n-1})` drawn from a *joint* law
+:math:`P(s \mid b, \theta)` (signals may be correlated given the state).  The principal takes an
+action :math:`a` with utility :math:`u(a, \theta) \in [0, 1]` and pays agent *i* :math:`0 \le
+\gamma_i \le M`.  Everything the mathematics needs is the joint
 
 .. math::  q_b(s, \theta) = \mu(\theta) \, P(s \mid b, \theta).
 
 A (correlated) mechanism is a triple :math:`(\phi, \pi, \gamma)`: a distribution :math:`\phi` over
 recommended effort profiles, a decision :math:`\pi(a \mid b, \hat s)` and payments
-:math:`\gamma_i(b, \hat s, \theta)` from the recommended profile, all reports and the realised state.  Under
-obedience and truthful reporting the principal earns
+:math:`\gamma_i(b, \hat s, \theta)` from the recommended profile, all reports and the realised
+state.  Under obedience and truthful reporting the principal earns
 
 .. math::  \sum_b \phi(b) \sum_{s, \theta} q_b(s, \theta)
            \Big[\sum_a \pi(a \mid b, s) u(a, \theta) - \sum_i \gamma_i(b, s, \theta)\Big].
 
-The Bayes decision :math:`\arg\max_a \sum_\theta q_b(s, \theta) u(a, \theta)` maximises the first term, and
-gives the value of information :math:`V(b) = \sum_s \max_a \sum_\theta q_b(s, \theta) u(a, \theta)`.
+The Bayes decision :math:`\arg\max_a \sum_\theta q_b(s, \theta) u(a, \theta)` maximises the first
+term, and gives the value of information :math:`V(b) = \sum_s \max_a \sum_\theta q_b(s, \theta) u(a,
+\theta)`.
 
-This module holds the two data types, :class:`HiringInstance` and :class:`Mechanism`; incentive audits
-live in :mod:`mechsim.hiring.audit`, optimal mechanisms in :mod:`mechsim.solvers.hiring_lp`.
+This module holds the two data types, :class:`HiringInstance` and :class:`Mechanism`; incentive
+audits live in :mod:`mechsim.hiring.audit`, optimal mechanisms in :mod:`mechsim.solvers.hiring_lp`.
 
 Array conventions (``n`` agents, ``n_efforts = (|B_0|, ...)``, ``n_signals = (|S_0|, ...)``):
 
@@ -29,15 +30,15 @@ Array conventions (``n`` agents, ``n_efforts = (|B_0|, ...)``, ``n_signals = (|S
 - ``costs``: tuple of ``n`` arrays, ``costs[i]`` of shape ``(n_efforts[i],)``
 - ``signal_law``, ``joint``: ``(*n_efforts, *n_signals, n_states)``
 - ``utility``: ``(n_actions, n_states)``
-- ``Mechanism.recommendation``: ``(*n_efforts,)``; ``payments``: ``(n_agents, *n_efforts, *n_signals, n_states)``;
-  ``decision``: ``(*n_efforts, *n_signals, n_actions)``.
+- ``Mechanism.recommendation``: ``(*n_efforts,)``; ``payments``: ``(n_agents, *n_efforts,
+  *n_signals, n_states)``; ``decision``: ``(*n_efforts, *n_signals, n_actions)``.
 """
 
 from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -72,12 +73,19 @@ def _per_agent(name: str, value, n_agents: int, minimum: int) -> tuple[int, ...]
         values = tuple(value)
         if len(values) != n_agents:
             raise InvalidInstanceError(
-                f"{name}: expected an integer or a sequence of {n_agents} integers (one per agent), "
-                f"found a sequence of length {len(values)}", argument=name)
-        return tuple(check_integer(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(values))
+                f"{name}: expected an integer or a sequence of {n_agents} integers "
+                "(one per agent), "
+                f"found a sequence of length {len(values)}",
+                argument=name,
+            )
+        return tuple(
+            check_integer(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(values)
+        )
     raise InvalidInstanceError(
-        f"{name}: expected an integer or a sequence of {n_agents} integers, found {type(value).__name__}",
-        argument=name)
+        f"{name}: expected an integer or a sequence of {n_agents} integers, "
+        f"found {type(value).__name__}",
+        argument=name,
+    )
 
 
 def value_of_information(joint: np.ndarray, utility: np.ndarray, n_agents: int) -> np.ndarray:
@@ -102,10 +110,10 @@ def value_of_information(joint: np.ndarray, utility: np.ndarray, n_agents: int) 
 def bayes_decision(joint: np.ndarray, utility: np.ndarray) -> np.ndarray:
     r"""Deterministic Bayes decision as a one-hot distribution over actions.
 
-    For every profile ``b`` and report profile ``s`` the action maximising
-    :math:`\sum_\theta q_b(s,\theta) u(a,\theta)` gets probability one (ties: lowest action index).
-    Zero-probability report profiles get the prior-optimal action of that zero column, i.e. action 0 when
-    every action scores 0.
+    For every profile ``b`` and report profile ``s`` the action maximising :math:`\sum_\theta
+    q_b(s,\theta) u(a,\theta)` gets probability one (ties: lowest action index). Zero-probability
+    report profiles get the prior-optimal action of that zero column, i.e. action 0 when every
+    action scores 0.
 
     Returns
     -------
@@ -120,7 +128,7 @@ def bayes_decision(joint: np.ndarray, utility: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class HiringInstance:
-    r"""A hiring problem: prior, effort costs, joint signal law, principal's utility and payment cap.
+    r"""A hiring problem: prior, effort costs, joint signal law, utility and payment cap.
 
     Parameters
     ----------
@@ -153,34 +161,44 @@ class HiringInstance:
 
     def __post_init__(self):
         prior = check_probability_vector("prior", self.prior)
-        if isinstance(self.costs, (str, bytes)) or not isinstance(self.costs, (Sequence, np.ndarray)):
+        if isinstance(self.costs, (str, bytes)) or not isinstance(
+            self.costs, (Sequence, np.ndarray)
+        ):
             raise InvalidInstanceError(
                 "costs: expected a sequence with one 1-D cost array per agent, "
-                f"found {type(self.costs).__name__}", argument="costs")
+                f"found {type(self.costs).__name__}",
+                argument="costs",
+            )
         n = len(self.costs)
         if n < 1:
-            raise InvalidInstanceError("costs: expected at least one agent, found an empty sequence",
-                                       argument="costs")
+            raise InvalidInstanceError(
+                "costs: expected at least one agent, found an empty sequence", argument="costs"
+            )
         costs = []
         for i, c in enumerate(self.costs):
             arr = check_array(f"costs[{i}]", c, ndim=1)
             if arr.size < 1:
-                raise InvalidInstanceError(f"costs[{i}]: expected at least one effort level, found none",
-                                           argument="costs")
+                raise InvalidInstanceError(
+                    f"costs[{i}]: expected at least one effort level, found none", argument="costs"
+                )
             check_in_range(f"costs[{i}]", arr, low=0.0)
             costs.append(_readonly(arr))
         n_efforts = tuple(c.size for c in costs)
         law = check_array("signal_law", self.signal_law)
         if law.ndim != 2 * n + 1:
             raise InvalidInstanceError(
-                f"signal_law: expected {2 * n + 1} dimensions (*n_efforts, *n_signals, n_states) for {n} "
-                f"agents, found shape {law.shape}", argument="signal_law")
+                f"signal_law: expected {2 * n + 1} dimensions (*n_efforts, *n_signals, n_states) "
+                f"for {n} "
+                f"agents, found shape {law.shape}",
+                argument="signal_law",
+            )
         check_shape("signal_law", law, (*n_efforts, *([None] * n), prior.size))
         check_stochastic("signal_law", law, axis=tuple(range(n, 2 * n)))
         utility = check_array("utility", self.utility, ndim=2, shape=(None, prior.size))
         if utility.shape[0] < 1:
-            raise InvalidInstanceError("utility: expected at least one action row, found none",
-                                       argument="utility")
+            raise InvalidInstanceError(
+                "utility: expected at least one action row, found none", argument="utility"
+            )
         check_in_range("utility", utility, low=0.0, high=1.0)
         cap = check_positive("payment_cap", self.payment_cap)
         object.__setattr__(self, "prior", _readonly(prior))
@@ -204,7 +222,7 @@ class HiringInstance:
     def n_signals(self) -> tuple[int, ...]:
         """Signals per agent ``(|S_0|, ..., |S_{n-1}|)``."""
         n = self.n_agents
-        return tuple(self.signal_law.shape[n:2 * n])
+        return tuple(self.signal_law.shape[n : 2 * n])
 
     @property
     def n_states(self) -> int:
@@ -224,16 +242,19 @@ class HiringInstance:
     # --------------------------------------------------------------- derived
     @cached_property
     def joint(self) -> np.ndarray:
-        r""":math:`q_b(s, \theta) = \mu(\theta) P(s \mid b, \theta)`, shape ``(*n_efforts, *n_signals, n_states)``."""
+        r""":math:`q_b(s, \theta) = \mu(\theta) P(s \mid b, \theta)`.
+
+        Shape ``(*n_efforts, *n_signals, n_states)``.
+        """
         return _readonly(self.signal_law * self.prior)
 
     @cached_property
     def value_of_information(self) -> np.ndarray:
-        r""":math:`V(b) = \sum_s \max_a \sum_\theta q_b(s,\theta) u(a,\theta)`, shape ``(*n_efforts,)``."""
+        r""":math:`V(b) = \sum_s \max_a \sum_\theta q_b(s,\theta) u(a,\theta)`, by profile."""
         return _readonly(value_of_information(self.joint, self.utility, self.n_agents))
 
     def bayes_decision(self) -> np.ndarray:
-        """One-hot Bayes decision, shape ``(*n_efforts, *n_signals, n_actions)`` (see :func:`bayes_decision`)."""
+        """The one-hot Bayes decision, ``(*n_efforts, *n_signals, n_actions)``."""
         return bayes_decision(self.joint, self.utility)
 
     def marginal(self, i: int) -> np.ndarray:
@@ -250,7 +271,7 @@ class HiringInstance:
         return self.signal_law.sum(axis=others)
 
     def own_marginal(self, i: int, atol: float = PROBABILITY_ATOL) -> np.ndarray:
-        r"""Agent *i*'s marginal as a function of its own effort only, :math:`P_i(s_i \mid b_i, \theta)`.
+        r"""Agent *i*'s marginal as a function of its own effort, :math:`P_i(s_i \mid b_i, \theta)`.
 
         Returns
         -------
@@ -267,14 +288,16 @@ class HiringInstance:
         dev = np.abs(flat - flat[:, :1]).max(initial=0.0)
         if dev > atol:
             raise InvalidInstanceError(
-                f"signal_law: expected agent {i}'s signal marginal to depend on its own effort only "
+                f"signal_law: expected agent {i}'s signal marginal to depend on its own effort "
+                "only "
                 f"(within {atol:g}), found a dependence on other agents' efforts of {dev:.3g}",
-                argument="signal_law")
+                argument="signal_law",
+            )
         return flat[:, 0]
 
     @cached_property
     def has_own_effort_marginals(self) -> bool:
-        """Whether every agent's signal marginal depends only on its own effort (the online assumption)."""
+        """Whether each agent's signal marginal depends on its own effort only (online model)."""
         try:
             for i in range(self.n_agents):
                 self.own_marginal(i)
@@ -294,39 +317,65 @@ class HiringInstance:
     def __eq__(self, other):
         if not isinstance(other, HiringInstance):
             return NotImplemented
-        return (self.payment_cap == other.payment_cap and self.n_efforts == other.n_efforts
-                and np.array_equal(self.prior, other.prior)
-                and all(np.array_equal(a, b) for a, b in zip(self.costs, other.costs))
-                and self.signal_law.shape == other.signal_law.shape
-                and np.array_equal(self.signal_law, other.signal_law)
-                and np.array_equal(self.utility, other.utility))
+        return (
+            self.payment_cap == other.payment_cap
+            and self.n_efforts == other.n_efforts
+            and np.array_equal(self.prior, other.prior)
+            and all(np.array_equal(a, b) for a, b in zip(self.costs, other.costs))
+            and self.signal_law.shape == other.signal_law.shape
+            and np.array_equal(self.signal_law, other.signal_law)
+            and np.array_equal(self.utility, other.utility)
+        )
 
     __hash__ = None
 
     def __repr__(self):
-        return (f"HiringInstance(n_agents={self.n_agents}, n_efforts={self.n_efforts}, "
-                f"n_signals={self.n_signals}, n_states={self.n_states}, n_actions={self.n_actions}, "
-                f"payment_cap={self.payment_cap:g})")
+        return (
+            f"HiringInstance(n_agents={self.n_agents}, n_efforts={self.n_efforts}, "
+            f"n_signals={self.n_signals}, n_states={self.n_states}, n_actions={self.n_actions}, "
+            f"payment_cap={self.payment_cap:g})"
+        )
 
     # ------------------------------------------------------------ permutation
     def permute_agents(self, order: Sequence[int]) -> "HiringInstance":
         """The same instance with agents relabelled: new agent ``j`` is old agent ``order[j]``."""
         n = self.n_agents
-        order = [check_integer(f"order[{j}]", o, minimum=0, maximum=n - 1) for j, o in enumerate(order)]
+        order = [
+            check_integer(f"order[{j}]", o, minimum=0, maximum=n - 1) for j, o in enumerate(order)
+        ]
         if sorted(order) != list(range(n)):
-            raise InvalidInstanceError(f"order: expected a permutation of 0..{n - 1}, found {order}",
-                                       argument="order")
+            raise InvalidInstanceError(
+                f"order: expected a permutation of 0..{n - 1}, found {order}", argument="order"
+            )
         axes = [*order, *(n + o for o in order), 2 * n]
-        return HiringInstance(self.prior, [self.costs[o] for o in order],
-                              np.transpose(self.signal_law, axes), self.utility, self.payment_cap)
+        return HiringInstance(
+            self.prior,
+            [self.costs[o] for o in order],
+            np.transpose(self.signal_law, axes),
+            self.utility,
+            self.payment_cap,
+        )
 
     # ------------------------------------------------------------ generator
     @classmethod
-    def random(cls, n_agents: int, n_efforts, n_signals, n_states: int, n_actions: int,
-               correlation: float = 0.0, seed=None, *, payment_cap: float = 1.0,
-               cost_margin: float = 0.25, min_informativeness: float = 0.3,
-               max_informativeness: float = 1.0, concentration: float = 0.5,
-               alignment: float = 3.0, cost_level: float = 1.0) -> "HiringInstance":
+    def random(
+        cls,
+        n_agents: int,
+        n_efforts,
+        n_signals,
+        n_states: int,
+        n_actions: int,
+        correlation: float = 0.0,
+        seed=None,
+        *,
+        payment_cap: float = 1.0,
+        cost_margin: float = 0.25,
+        min_informativeness: float = 0.3,
+        max_informativeness: float = 1.0,
+        concentration: float = 0.5,
+        alignment: float = 3.0,
+        cost_level: float = 1.0,
+    ) -> "HiringInstance":
         r"""Draw a random instance whose signals get more informative with effort.
 
         Agent *i*'s marginal at effort *k* is a Blackwell garbling of its marginal at effort *k+1*:
@@ -339,19 +388,20 @@ class HiringInstance:
         where each signal is aligned with one state (``s mod n_states``) and ``alignment`` :math:`a`
         boosts it, so that different states leave different traces.
 
-        Costs: :math:`c_i(0) = 0`, and the other costs are random among those under which every effort
-        can be made the agent's unique best response (exerting it and reporting truthfully beats every
-        other effort and reporting map) with a margin of at least ``cost_margin`` times the best margin any
-        cost vector allows.  This is computed with two small LPs per agent (``scipy.optimize.linprog``);
-        the draw is the mixture, with a uniform weight, of the margin-maximising costs and a random vertex
-        of that set.  When no cost vector separates the efforts (a single signal or state), costs are
-        increasing random numbers below ``0.1 M``.  Finally all costs are multiplied by ``cost_level``;
-        scaling the costs and the separating rules together keeps every effort inducible (with the margin
-        scaled by ``cost_level``), and lower costs make hiring worth its price more often: with the
-        default ``cost_level=1`` the principal's best choice on small instances is often to hire nobody.
+        Costs: :math:`c_i(0) = 0`, and the other costs are random among those under which every
+        effort can be made the agent's unique best response (exerting it and reporting truthfully
+        beats every other effort and reporting map) with a margin of at least ``cost_margin`` times
+        the best margin any cost vector allows.  This is computed with two small LPs per agent
+        (``scipy.optimize.linprog``); the draw is the mixture, with a uniform weight, of the
+        margin-maximising costs and a random vertex of that set.  When no cost vector separates the
+        efforts (a single signal or state), costs are increasing random numbers below ``0.1 M``.
+        Finally all costs are multiplied by ``cost_level``; scaling the costs and the separating
+        rules together keeps every effort inducible (with the margin scaled by ``cost_level``), and
+        lower costs make hiring worth its price more often: with the default ``cost_level=1`` the
+        principal's best choice on small instances is often to hire nobody.
 
-        Signals are coupled across agents by mixing the product of the marginals with their comonotone
-        coupling (``s_i = F_i^{-1}(U)`` for one common uniform ``U``):
+        Signals are coupled across agents by mixing the product of the marginals with their
+        comonotone coupling (``s_i = F_i^{-1}(U)`` for one common uniform ``U``):
 
         .. math::  P(s \mid b, \theta) = (1-\kappa) \prod_i P_i(s_i \mid b_i, \theta)
                    + \kappa\, \mathrm{Comon}(P_0, \dots, P_{n-1})(s),
@@ -405,12 +455,20 @@ class HiringInstance:
         marginals, costs = [], []
         for i in range(n):
             k_i, m_i = efforts[i], signals[i]
-            w = np.linspace(min_informativeness, max_informativeness, k_i) if k_i > 1 \
+            w = (
+                np.linspace(min_informativeness, max_informativeness, k_i)
+                if k_i > 1
                 else np.array([max_informativeness])
-            aligned = (np.arange(m_i)[:, None] % n_states == np.arange(n_states)[None, :]) if m_i >= n_states \
+            )
+            aligned = (
+                (np.arange(m_i)[:, None] % n_states == np.arange(n_states)[None, :])
+                if m_i >= n_states
                 else (np.arange(n_states)[None, :] % m_i == np.arange(m_i)[:, None])
-            informative = np.stack([rng.dirichlet(concentration + alignment * aligned[:, t])
-                                    for t in range(n_states)], axis=1)  # (m_i, n_states)
+            )
+            informative = np.stack(
+                [rng.dirichlet(concentration + alignment * aligned[:, t]) for t in range(n_states)],
+                axis=1,
+            )  # (m_i, n_states)
             marg = (1 - w)[:, None, None] / m_i + w[:, None, None] * informative[None]
             marginals.append(marg)
             costs.append(cost_level * _inducible_costs(marg * prior, cap, float(cost_margin), rng))
@@ -418,12 +476,14 @@ class HiringInstance:
         return cls(prior, costs, law, utility, cap)
 
 
-def _inducible_costs(q: np.ndarray, cap: float, keep: float, rng: np.random.Generator) -> np.ndarray:
+def _inducible_costs(
+    q: np.ndarray, cap: float, keep: float, rng: np.random.Generator
+) -> np.ndarray:
     """Random costs under which every effort is inducible with margin >= ``keep`` x the best margin.
 
-    ``q[k]`` is the agent's joint ``mu(theta) P(s | k, theta)``, shape ``(K, S, T)``.  Variables of the LP:
-    costs ``c`` (``c_0 = 0``), one scoring rule ``g_k in [0, M]`` per effort, best-misreport values
-    ``z[k, k', s]`` and the common margin ``iota``; rows as in
+    ``q[k]`` is the agent's joint ``mu(theta) P(s | k, theta)``, shape ``(K, S, T)``.  Variables of
+    the LP: costs ``c`` (``c_0 = 0``), one scoring rule ``g_k in [0, M]`` per effort, best-misreport
+    values ``z[k, k', s]`` and the common margin ``iota``; rows as in
     :func:`mechsim.solvers.hiring_lp.inducing_scoring_rules`, which are linear in ``c`` as well.
     """
     from scipy.optimize import linprog
@@ -440,7 +500,7 @@ def _inducible_costs(q: np.ndarray, cap: float, keep: float, rng: np.random.Gene
     rows = []
     for d, (k, p) in enumerate(pairs):
         z = z0 + d * S + np.arange(S)
-        row = np.zeros(n_cols)          # q_k . g_k - sum_s z - iota - c_k + c_p >= 0
+        row = np.zeros(n_cols)  # q_k . g_k - sum_s z - iota - c_k + c_p >= 0
         row[g_idx[k].ravel()] = q[k].ravel()
         row[z] = -1.0
         row[[iota, k]] -= 1.0
@@ -459,13 +519,20 @@ def _inducible_costs(q: np.ndarray, cap: float, keep: float, rng: np.random.Gene
         block[:, iota] = -1.0
         rows.append(block)
     A = -np.concatenate(rows)
-    bounds = [(0.0, 0.0)] + [(0.0, None)] * (K - 1) + [(0.0, cap)] * (K * G) \
-        + [(0.0, None)] * (len(pairs) * S) + [(None, cap)]
+    bounds = (
+        [(0.0, 0.0)]
+        + [(0.0, None)] * (K - 1)
+        + [(0.0, cap)] * (K * G)
+        + [(0.0, None)] * (len(pairs) * S)
+        + [(None, cap)]
+    )
     objective = np.zeros(n_cols)
     objective[iota] = -1.0
     best = linprog(objective, A_ub=A, b_ub=np.zeros(A.shape[0]), bounds=bounds, method="highs")
     if best.status != 0 or -best.fun <= 1e-9:
-        return np.concatenate([[0.0], np.cumsum(np.sort(rng.uniform(0.0, 0.1 * cap / (K - 1), K - 1)))])
+        return np.concatenate(
+            [[0.0], np.cumsum(np.sort(rng.uniform(0.0, 0.1 * cap / (K - 1), K - 1)))]
+        )
     centre = best.x[:K]
     bounds[-1] = (keep * -best.fun, cap)
     direction = np.zeros(n_cols)
@@ -477,7 +544,10 @@ def _inducible_costs(q: np.ndarray, cap: float, keep: float, rng: np.random.Gene
 
 
 def _couple(marginals, efforts, signals, n_states, kappa) -> np.ndarray:
-    """``(1-kappa) * product + kappa * comonotone`` of per-agent marginals ``(n_efforts_i, n_signals_i, n_states)``."""
+    """``(1-kappa) * product + kappa * comonotone`` of per-agent marginals.
+
+    ``marginals[i]`` has shape ``(n_efforts_i, n_signals_i, n_states)``.
+    """
     n = len(marginals)
     ndim = 2 * n + 1
 
@@ -519,14 +589,14 @@ class Mechanism:
     decision : array_like, shape ``(*n_efforts, *n_signals, n_actions)``
         :math:`\pi(a \mid b, \hat s)`, a distribution over actions.
     value : float
-        The principal's expected utility under obedience and truthful reporting, as claimed by whoever
-        built the mechanism; :func:`mechsim.hiring.audit.evaluate_mechanism` recomputes it.
+        The principal's expected utility under obedience and truthful reporting, as claimed by
+        whoever built the mechanism; :func:`mechsim.hiring.audit.evaluate_mechanism` recomputes it.
 
     Shapes must agree among themselves; :meth:`check_compatible` checks them against an instance.
-    Payments may be any finite numbers (an audit can examine mechanisms outside the limited-liability
-    set); :meth:`respects_limits` says whether they lie in ``[0, M]``.
-    Uncorrelated mechanisms (a point-mass recommendation, payments that depend on the agent's own report
-    only) are built with :meth:`uncorrelated`.
+    Payments may be any finite numbers (an audit can examine mechanisms outside the
+    limited-liability set); :meth:`respects_limits` says whether they lie in ``[0, M]``.
+    Uncorrelated mechanisms (a point-mass recommendation, payments that depend on the agent's own
+    report only) are built with :meth:`uncorrelated`.
     """
 
     recommendation: np.ndarray
@@ -538,24 +608,32 @@ class Mechanism:
         rec = check_array("recommendation", self.recommendation)
         n = rec.ndim
         if n < 1:
-            raise InvalidInstanceError("recommendation: expected an array with one axis per agent, "
-                                       "found a scalar", argument="recommendation")
+            raise InvalidInstanceError(
+                "recommendation: expected an array with one axis per agent, found a scalar",
+                argument="recommendation",
+            )
         if rec.size == 0 or rec.min() < 0:
             raise InvalidInstanceError(
                 "recommendation: expected non-negative probabilities, found "
                 + ("an empty array" if rec.size == 0 else f"minimum {rec.min():.6g}"),
-                argument="recommendation")
+                argument="recommendation",
+            )
         if abs(rec.sum() - 1.0) > PROBABILITY_ATOL:
             raise InvalidInstanceError(
                 f"recommendation: expected probabilities summing to 1 within {PROBABILITY_ATOL:g}, "
-                f"found sum {rec.sum():.12g}", argument="recommendation")
+                f"found sum {rec.sum():.12g}",
+                argument="recommendation",
+            )
         pay = check_array("payments", self.payments)
         if pay.ndim != 2 * n + 2:
             raise InvalidInstanceError(
-                f"payments: expected {2 * n + 2} dimensions (n_agents, *n_efforts, *n_signals, n_states) "
-                f"for {n} agents, found shape {pay.shape}", argument="payments")
+                f"payments: expected {2 * n + 2} dimensions "
+                "(n_agents, *n_efforts, *n_signals, n_states) "
+                f"for {n} agents, found shape {pay.shape}",
+                argument="payments",
+            )
         check_shape("payments", pay, (n, *rec.shape, *([None] * (n + 1))))
-        n_signals, n_states = pay.shape[n + 1:2 * n + 1], pay.shape[-1]
+        n_signals, n_states = pay.shape[n + 1 : 2 * n + 1], pay.shape[-1]
         dec = check_array("decision", self.decision)
         check_shape("decision", dec, (*rec.shape, *n_signals, None))
         check_stochastic("decision", dec, axis=-1)
@@ -571,23 +649,32 @@ class Mechanism:
         return self.recommendation.ndim
 
     def check_compatible(self, instance: HiringInstance) -> "Mechanism":
-        """Raise :class:`~mechsim.errors.InvalidInstanceError` unless the shapes fit ``instance``."""
+        """Raise :class:`~mechsim.errors.InvalidInstanceError` unless the shapes fit."""
         n = instance.n_agents
         if self.n_agents != n:
             raise InvalidInstanceError(
                 f"mechanism: expected a mechanism for {n} agents, found one for {self.n_agents}",
-                argument="mechanism")
+                argument="mechanism",
+            )
         check_shape("mechanism.recommendation", self.recommendation, instance.n_efforts)
-        check_shape("mechanism.payments", self.payments,
-                    (n, *instance.n_efforts, *instance.n_signals, instance.n_states))
-        check_shape("mechanism.decision", self.decision,
-                    (*instance.n_efforts, *instance.n_signals, instance.n_actions))
+        check_shape(
+            "mechanism.payments",
+            self.payments,
+            (n, *instance.n_efforts, *instance.n_signals, instance.n_states),
+        )
+        check_shape(
+            "mechanism.decision",
+            self.decision,
+            (*instance.n_efforts, *instance.n_signals, instance.n_actions),
+        )
         return self
 
     def respects_limits(self, instance: HiringInstance, atol: float = 1e-9) -> bool:
         """Whether every payment on a recommended profile lies in ``[0, M]`` (within ``atol``)."""
         used = self.payments[:, self.recommendation > 0]
-        return bool(used.size == 0 or (used.min() >= -atol and used.max() <= instance.payment_cap + atol))
+        return bool(
+            used.size == 0 or (used.min() >= -atol and used.max() <= instance.payment_cap + atol)
+        )
 
     @property
     def support(self) -> np.ndarray:
@@ -602,20 +689,28 @@ class Mechanism:
     def __eq__(self, other):
         if not isinstance(other, Mechanism):
             return NotImplemented
-        return (self.value == other.value
-                and all(a.shape == b.shape and np.array_equal(a, b) for a, b in (
-                    (self.recommendation, other.recommendation), (self.payments, other.payments),
-                    (self.decision, other.decision))))
+        return self.value == other.value and all(
+            a.shape == b.shape and np.array_equal(a, b)
+            for a, b in (
+                (self.recommendation, other.recommendation),
+                (self.payments, other.payments),
+                (self.decision, other.decision),
+            )
+        )
 
     __hash__ = None
 
     def __repr__(self):
-        return (f"Mechanism(n_agents={self.n_agents}, n_efforts={self.recommendation.shape}, "
-                f"support={len(self.support)} profile(s), value={self.value:.6g})")
+        return (
+            f"Mechanism(n_agents={self.n_agents}, n_efforts={self.recommendation.shape}, "
+            f"support={len(self.support)} profile(s), value={self.value:.6g})"
+        )
 
     # -------------------------------------------------------------- builders
     @classmethod
-    def build(cls, instance: HiringInstance, recommendation, payments, decision=None) -> "Mechanism":
+    def build(
+        cls, instance: HiringInstance, recommendation, payments, decision=None
+    ) -> "Mechanism":
         """A mechanism for ``instance`` whose ``value`` is computed exactly.
 
         ``decision=None`` uses the Bayes decision (the principal's best action given the reports).
@@ -627,8 +722,9 @@ class Mechanism:
         return cls(rec, pay, dec, value).check_compatible(instance)
 
     @classmethod
-    def uncorrelated(cls, instance: HiringInstance, profile: Sequence[int], scoring_rules,
-                     decision=None) -> "Mechanism":
+    def uncorrelated(
+        cls, instance: HiringInstance, profile: Sequence[int], scoring_rules, decision=None
+    ) -> "Mechanism":
         r"""Recommend ``profile`` for sure and pay agent *i* with its own scoring rule.
 
         Parameters
@@ -636,32 +732,39 @@ class Mechanism:
         profile : sequence of int
             The recommended effort profile ``b``.
         scoring_rules : sequence of ``n_agents`` array_like
-            ``scoring_rules[i]`` has shape ``(n_signals[i], n_states)``: :math:`g_i(\hat s_i, \theta)`,
-            paid whatever the others report.  The same rule is used at every profile.
+            ``scoring_rules[i]`` has shape ``(n_signals[i], n_states)``: :math:`g_i(\hat s_i,
+            \theta)`, paid whatever the others report.  The same rule is used at every profile.
         """
         n = instance.n_agents
         if len(profile) != n:
-            raise InvalidInstanceError(f"profile: expected {n} effort levels, found {len(profile)}",
-                                       argument="profile")
-        b = tuple(check_integer(f"profile[{i}]", v, minimum=0, maximum=instance.n_efforts[i] - 1)
-                  for i, v in enumerate(profile))
+            raise InvalidInstanceError(
+                f"profile: expected {n} effort levels, found {len(profile)}", argument="profile"
+            )
+        b = tuple(
+            check_integer(f"profile[{i}]", v, minimum=0, maximum=instance.n_efforts[i] - 1)
+            for i, v in enumerate(profile)
+        )
         if len(scoring_rules) != n:
             raise InvalidInstanceError(
                 f"scoring_rules: expected {n} arrays (one per agent), found {len(scoring_rules)}",
-                argument="scoring_rules")
+                argument="scoring_rules",
+            )
         rec = np.zeros(instance.n_efforts)
         rec[b] = 1.0
         payments = np.zeros((n, *instance.n_efforts, *instance.n_signals, instance.n_states))
         for i, rule in enumerate(scoring_rules):
-            g = check_array(f"scoring_rules[{i}]", rule, shape=(instance.n_signals[i], instance.n_states))
+            g = check_array(
+                f"scoring_rules[{i}]", rule, shape=(instance.n_signals[i], instance.n_states)
+            )
             shape = [1] * (2 * n + 1)
             shape[n + i], shape[2 * n] = g.shape
             payments[i] = g.reshape(shape)
         return cls.build(instance, rec, payments, decision)
 
 
-def _principal_value(instance: HiringInstance, rec: np.ndarray, payments: np.ndarray,
-                     decision: np.ndarray) -> float:
+def _principal_value(
+    instance: HiringInstance, rec: np.ndarray, payments: np.ndarray, decision: np.ndarray
+) -> float:
     """Principal's expected utility under obedience; see the module docstring."""
     q = instance.joint
     n = instance.n_agents

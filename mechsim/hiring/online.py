@@ -38,7 +38,8 @@ Variants (``variant=``):
     :math:`\varepsilon_q = \sqrt{2(|S||\Theta| \ln 2 + \ln(2|B|/\delta))/N_1}` (L1 union bound),
     :math:`\varepsilon_\lambda = T^{-1/3}`, :math:`W` errors :math:`M\varepsilon_q/2`,
     :math:`\varepsilon_{IC} = M\varepsilon_q + \max \varepsilon_C`; LP on the estimates with every IC row
-    relaxed by :math:`\varepsilon_{IC}`, then mixing with :math:`\alpha = 2\varepsilon_{IC}/(\iota + 2\varepsilon_{IC})`.
+    relaxed by :math:`\varepsilon_{IC}`, then mixing with
+    :math:`\alpha = 2\varepsilon_{IC}/(\iota + 2\varepsilon_{IC})`.
 ``"default"``
     Tight, data-driven and still rigorous.  The estimation data of each profile is split in two halves
     :math:`D_1, D_2`; :math:`N_1 = \lceil c\, T^{2/3} \rceil` with ``explore_scale`` c (0.25), δ = 1/T.
@@ -163,7 +164,8 @@ def empirical_bernstein_width(variance, n, value_range: float, log_term: float):
     r"""Two-sided empirical Bernstein width (Maurer and Pontil 2009, Thm 4).
 
     For i.i.d. values in an interval of length ``value_range`` with sample variance ``variance`` (the
-    unbiased one) over ``n`` samples, :math:`|\bar X - \mathbb E X| \le \sqrt{2 V \ell / n} + 7 R \ell / (3(n-1))`
+    unbiased one) over ``n`` samples,
+    :math:`|\bar X - \mathbb E X| \le \sqrt{2 V \ell / n} + 7 R \ell / (3(n-1))`
     with probability at least :math:`1 - 4 e^{-\ell}`, ``log_term`` being :math:`\ell = \ln(4/\delta)`.
     Infinite for ``n < 2``.
     """
@@ -267,7 +269,8 @@ class _Learner:
     def learn_costs(self):
         n, M = self.n, self.M
         faithful = self.variant == "faithful"
-        total_funcs = sum(B * B * (S ** S if S ** S <= _MAX_MAPS else S * S) for B, S in zip(self.nb, self.ns))
+        total_funcs = sum(B * B * (S ** S if S ** S <= _MAX_MAPS else S * S)
+                          for B, S in zip(self.nb, self.ns))
         n_probes_guess = sum(max(B - 1, 0) for B in self.nb) * (4 + math.ceil(math.log2(max(self.T, 2))))
         log_w = math.log(4.0 * max(total_funcs, 1) / (self.delta / 4.0))
         self.cost_hat, self.cost_width = [], []
@@ -360,8 +363,9 @@ class _Learner:
             np.fill_diagonal(cw, 0.0)
             self.cost_width.append(cw)
         self.details["cost_estimates"] = [c.tolist() for c in self.cost_hat]
-        self.details["switch_points"] = [[{"efforts": (e["hi"], e["lo"]), "lam": e["lam"], "bracket": e["bracket"]}
-                                          for e in t] for t in self.tree]
+        self.details["switch_points"] = [
+            [{"efforts": (e["hi"], e["lo"]), "lam": e["lam"], "bracket": e["bracket"]} for e in t]
+            for t in self.tree]
         self.details["cost_widths"] = [c.tolist() for c in self.cost_width]
 
     def _probe_unpaid(self):
@@ -559,7 +563,8 @@ class _Learner:
                 m_tr[i] = m_tr[i] + d_tr
             if not grew:
                 break
-        tested = self._tested_candidate(solve, q1, q2, n1, n2, log_v, safety_log) if self.incentive_tests else None
+        tested = (self._tested_candidate(solve, q1, q2, n1, n2, log_v, safety_log)
+                  if self.incentive_tests else None)
         if not candidates and tested is None:
             return self._fallback()
         best = max(candidates, key=lambda c: c[0]) if candidates else None
@@ -677,7 +682,8 @@ class _Learner:
         del f
         t = max(gap, 1e-3) / 3.0
         steps = int(math.ceil(math.log2(1.0 / max(self.T ** (-1.0 / 3.0) / 8.0, 2.0 ** -14))))
-        m = math.ceil(2.0 * (flat.shape[1] * math.log(2.0) + math.log(4.0 * (steps + 1) * n * 4 / self.delta)) / t ** 2)
+        log_fail = math.log(16.0 * (steps + 1) * n / self.delta)
+        m = math.ceil(2.0 * (flat.shape[1] * math.log(2.0) + log_fail) / t ** 2)
         m = max(m, 64)
         if m * (steps + 1) > budget:
             return None
@@ -834,7 +840,8 @@ class _Learner:
 
 
 def _checkpoint_grid(horizon: int, boundaries, per_decade: int = 12) -> np.ndarray:
-    grid = np.unique(np.round(np.logspace(0, math.log10(horizon), max(2, int(per_decade * math.log10(max(horizon, 10))) + 1))))
+    n_points = max(2, int(per_decade * math.log10(max(horizon, 10))) + 1)
+    grid = np.unique(np.round(np.logspace(0, math.log10(horizon), n_points)))
     pts = np.concatenate([grid, np.asarray(boundaries, dtype=float), [horizon]])
     pts = np.unique(pts[(pts >= 1) & (pts <= horizon)]).astype(np.int64)
     return pts
@@ -888,7 +895,7 @@ def simulate_online(instance: HiringInstance, horizon: int, seed=None, *, varian
     >>> from mechsim.hiring import HiringInstance, simulate_online
     >>> inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.3, seed=3)
     >>> res = simulate_online(inst, 10**8, seed=0)
-    >>> bool(res.is_ic), res.checkpoints[-1]
+    >>> bool(res.is_ic), int(res.checkpoints[-1])
     (True, 100000000)
     """
     from mechsim.solvers.hiring_lp import inducing_scoring_rules, optimal_mechanism
@@ -933,7 +940,8 @@ def simulate_online(instance: HiringInstance, horizon: int, seed=None, *, varian
         audit, committed_value, commit_utility = truth["audit"], truth["value"], truth["utility"]
         mixing = learner.alphas
     else:
-        audit, committed_value, commit_utility, mixing = None, float("nan"), float("nan"), np.zeros(instance.n_agents)
+        audit, committed_value, commit_utility = None, float("nan"), float("nan")
+        mixing = np.zeros(instance.n_agents)
     lengths = {"estimation": 0, "bisection": 0, "incentive test": 0, "commit": 0}
     phase_regret = {"estimation": 0.0, "bisection": 0.0, "incentive test": 0.0, "commit": 0.0}
     boundaries = []

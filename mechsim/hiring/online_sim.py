@@ -20,7 +20,8 @@ principal's expected utility given the agents' true behaviour (pseudo-regret).  
 that fails the exact audit on the true instance is charged either
 
 - ``"worst"``: the worst outcome the mechanism can produce,
-  :math:`\sum_b \phi(b) \min_{\hat s, \theta} [\sum_a \pi(a \mid b, \hat s) u(a, \theta) - \sum_i \gamma_i(b, \hat s, \theta)]`
+  :math:`\sum_b \phi(b) \min_{\hat s, \theta} [\sum_a \pi(a \mid b, \hat s) u(a, \theta)
+  - \sum_i \gamma_i(b, \hat s, \theta)]`
   (agents' behaviour is unpredictable; this bounds every behaviour and every state), or
 - ``"best_response"``: every agent plays its own best (effort, reporting map) against obedient, truthful
   others (ties toward obedience), all at once.
@@ -89,7 +90,10 @@ def best_uncorrelated_response(own_joint: np.ndarray, costs: np.ndarray, rule: n
 
 
 def pushforward(law: np.ndarray, maps: list[np.ndarray]) -> np.ndarray:
-    """Law of (reports, state) when agent *i* reports ``maps[i][s_i]``; ``law`` is ``(*n_signals, n_states)``."""
+    """Law of (reports, state) when agent *i* reports ``maps[i][s_i]``.
+
+    ``law`` has shape ``(*n_signals, n_states)``; so does the result.
+    """
     out = law
     for i, omega in enumerate(maps):
         S = out.shape[i]

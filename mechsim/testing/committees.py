@@ -34,19 +34,9 @@ def group_structures(draw, n_items: int, k: int, max_groups: int = 3):
     groups = np.asarray(labels, dtype=np.int64)
     present = np.unique(groups)
     sizes = {int(g): int((groups == g).sum()) for g in present}
-    # pick a feasible committee's composition first, then bounds around it
-    counts = dict.fromkeys(sizes, 0)
-    remaining = k
-    for g in draw(st.permutations(sorted(sizes))):
-        take = draw(st.integers(max(0, remaining - sum(sizes[h] for h in sizes if h > g and counts[h] == 0
-                                                         and h != g) - 0), min(sizes[g], remaining)))
-        counts[g] = take
-        remaining -= take
-    if remaining:  # fill what is left anywhere there is room
-        for g in sorted(sizes):
-            add = min(sizes[g] - counts[g], remaining)
-            counts[g] += add
-            remaining -= add
+    # a witness committee makes the bounds feasible by construction
+    witness = draw(st.permutations(list(range(n_items))))[:k]
+    counts = {g: int((groups[witness] == g).sum()) for g in sizes}
     bounds = {}
     for g in sorted(sizes):
         if draw(st.booleans()):

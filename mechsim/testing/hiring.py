@@ -6,11 +6,12 @@
 ... def test_my_mechanism_is_ic(instance):
 ...     assert_hiring_incentive_compatible(instance, my_mechanism(instance))   # doctest: +SKIP
 
-Instances are built from a drawn seed and drawn sizes with numpy (cheap, deterministic given the draw):
-prior and signal laws from Dirichlet distributions, increasing costs, utilities in [0, 1].  With
-``own_effort_marginals=True`` (the default) agent *i*'s signal marginal depends on its own effort only and
-signals are coupled as in :meth:`mechsim.hiring.HiringInstance.random` (product of the marginals mixed with
-their comonotone coupling); with ``False`` the joint law is an arbitrary Dirichlet draw per (profile, state).
+Instances are built from a drawn seed and drawn sizes with numpy (cheap, deterministic given the
+draw): prior and signal laws from Dirichlet distributions, increasing costs, utilities in [0, 1].
+With ``own_effort_marginals=True`` (the default) agent *i*'s signal marginal depends on its own
+effort only and signals are coupled as in :meth:`mechsim.hiring.HiringInstance.random` (product of
+the marginals mixed with their comonotone coupling); with ``False`` the joint law is an arbitrary
+Dirichlet draw per (profile, state).
 """
 
 from __future__ import annotations
@@ -25,10 +26,21 @@ __all__ = ["hiring_instances", "mechanisms", "assert_hiring_incentive_compatible
 
 
 @st.composite
-def hiring_instances(draw, max_agents: int = 2, max_efforts: int = 3, max_signals: int = 3,
-                     max_states: int = 3, max_actions: int = 3, correlated: bool | None = None,
-                     own_effort_marginals: bool = True, min_agents: int = 1, min_efforts: int = 1,
-                     min_signals: int = 1, min_states: int = 1, payment_caps=(0.5, 1.0, 2.0)):
+def hiring_instances(
+    draw,
+    max_agents: int = 2,
+    max_efforts: int = 3,
+    max_signals: int = 3,
+    max_states: int = 3,
+    max_actions: int = 3,
+    correlated: bool | None = None,
+    own_effort_marginals: bool = True,
+    min_agents: int = 1,
+    min_efforts: int = 1,
+    min_signals: int = 1,
+    min_states: int = 1,
+    payment_caps=(0.5, 1.0, 2.0),
+):
     """Strategy for :class:`~mechsim.hiring.HiringInstance`.
 
     Parameters
@@ -36,9 +48,9 @@ def hiring_instances(draw, max_agents: int = 2, max_efforts: int = 3, max_signal
     max_agents, max_efforts, max_signals, max_states, max_actions : int
         Upper bounds on the sizes (efforts and signals are drawn per agent).
     correlated : bool or None
-        ``False``: signals conditionally independent given the state; ``True``: coupled with a weight
-        ``kappa in [0.1, 1]`` (only with ``own_effort_marginals``; an arbitrary joint law is correlated
-        almost surely); ``None``: either.
+        ``False``: signals conditionally independent given the state; ``True``: coupled with a
+        weight ``kappa in [0.1, 1]`` (only with ``own_effort_marginals``; an arbitrary joint law is
+        correlated almost surely); ``None``: either.
     own_effort_marginals : bool
         Whether each agent's signal marginal depends on its own effort only (the online model).
     min_agents, min_efforts, min_signals, min_states : int
@@ -56,10 +68,14 @@ def hiring_instances(draw, max_agents: int = 2, max_efforts: int = 3, max_signal
     rng = np.random.default_rng(seed)
     prior = rng.dirichlet(np.ones(n_states))
     utility = rng.uniform(0.0, 1.0, size=(n_actions, n_states))
-    costs = [np.concatenate([[0.0], np.cumsum(rng.uniform(0.0, 0.2 * cap, size=k - 1))]) for k in efforts]
+    costs = [
+        np.concatenate([[0.0], np.cumsum(rng.uniform(0.0, 0.2 * cap, size=k - 1))]) for k in efforts
+    ]
     if own_effort_marginals:
-        marginals = [rng.dirichlet(np.full(m, 0.7), size=(k, n_states)).transpose(0, 2, 1)
-                     for k, m in zip(efforts, signals)]
+        marginals = [
+            rng.dirichlet(np.full(m, 0.7), size=(k, n_states)).transpose(0, 2, 1)
+            for k, m in zip(efforts, signals)
+        ]
         if correlated is None:
             correlated = draw(st.booleans())
         kappa = draw(st.floats(0.1, 1.0)) if correlated else 0.0
@@ -74,9 +90,9 @@ def hiring_instances(draw, max_agents: int = 2, max_efforts: int = 3, max_signal
 def mechanisms(draw, instance: HiringInstance, bayes_decision: bool | None = None):
     """Strategy for random (usually not IC) :class:`~mechsim.hiring.Mechanism` s of ``instance``.
 
-    The recommendation is a point mass, a full-support or a sparse distribution; payments are uniform in
-    ``[0, M]`` (or 0 with some probability per profile); the decision is the Bayes decision or a random
-    stochastic one.  ``value`` is computed exactly.
+    The recommendation is a point mass, a full-support or a sparse distribution; payments are
+    uniform in ``[0, M]`` (or 0 with some probability per profile); the decision is the Bayes
+    decision or a random stochastic one.  ``value`` is computed exactly.
     """
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
@@ -105,9 +121,10 @@ def mechanisms(draw, instance: HiringInstance, bayes_decision: bool | None = Non
     return Mechanism.build(instance, rec, payments, decision)
 
 
-def assert_hiring_incentive_compatible(instance: HiringInstance, mechanism: Mechanism,
-                                       atol: float = 1e-7) -> None:
-    """Raise ``AssertionError`` naming the worst deviation unless ``mechanism`` is IC within ``atol``."""
+def assert_hiring_incentive_compatible(
+    instance: HiringInstance, mechanism: Mechanism, atol: float = 1e-7
+) -> None:
+    """Raise ``AssertionError`` naming the worst deviation unless IC within ``atol``."""
     audit = audit_incentives(instance, mechanism, atol=atol)
     if not audit.is_ic:
         raise AssertionError(f"mechanism is not incentive compatible: {audit}")

@@ -1,0 +1,44 @@
+"""A quick run of the constrained-recommender scenario through the runner."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mechsim.runner.run import run_scenario
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("constrained_recommender")
+    return run_scenario("constrained-recommender", out, quick=True, seed=0, backend="local", workers=2)
+
+
+def test_quick_run_writes_outputs(quick_run):
+    out = quick_run.outdir
+    for name in ("summary.md", "results.json", "config.json", "calibration.csv", "twin_frontier.csv",
+                 "twin_frontier.png"):
+        assert (out / name).exists(), name
+    summary = (out / "summary.md").read_text()
+    assert "frontier" in summary and "Calibration" in summary
+    payload = json.loads((out / "results.json").read_text())
+    assert payload["quick"] is True
+
+
+def test_frontier_is_concave_and_decreasing(quick_run):
+    rec = next(r for r in quick_run.records if r["params"]["part"] == "frontier")
+    res = rec["result"]
+    floors = np.asarray(res["like_floor"])
+    values = np.asarray(res["watch_value"], dtype=float)
+    assert all(res["feasible"])
+    assert np.all(np.diff(values) <= 1e-6)          # a higher floor never helps
+    slopes = np.diff(values) / np.diff(floors)
+    assert np.all(np.diff(slopes) <= 1e-6 * (1 + np.abs(slopes[1:])))  # concave in the floor
+    assert values[0] == pytest.approx(res["watch_free"], rel=1e-9)  # below the free level the floor is slack
+
+
+def test_calibration_within_ten_percent(quick_run):
+    rec = next(r for r in quick_run.records if r["params"]["part"] == "calibration")
+    res = rec["result"]
+    for name, logged in res["logged"].items():
+        assert res["simulator_random"][name] == pytest.approx(logged, rel=0.10), name
