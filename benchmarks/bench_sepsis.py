@@ -5,7 +5,8 @@ Prints, with ratios against baselines measured in the same run:
 - env steps per second with cached debates (after ``precompute_debates``) against the bare transition
   sampling loop (inverse-CDF draw on ``tx_mat`` + noisy observation), i.e. the cost of the Gymnasium layer;
 - steps per second with debates solved on first visit (cold cache, exact L = 2);
-- exact policy evaluation (linear solve) against finite-horizon backward induction (500 steps) and against
+- exact policy evaluation (linear solve; also on one BLAS thread, which wins when other processes share
+  the cores) against finite-horizon backward induction (500 steps) and against
   a Monte-Carlo estimate of the same accuracy class (10,000 sampled episodes);
 - the batched exact debate table (713 states x 25 actions, L = 2) against one ``solve_debate`` call per
   (state, action) pair (extrapolated from a sample).
@@ -97,6 +98,14 @@ def main() -> None:
     t_exact = _timeit(lambda: evaluate_policy(mdp, pi))
     t_fh = _timeit(lambda: evaluate_policy(mdp, pi, horizon=500), repeat=1)
     t_mc = _timeit(lambda: sample_trajectories(mdp, pi, 10000, seed=0), repeat=1)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            t_one = _timeit(lambda: evaluate_policy(mdp, pi))
+        rows.append(("exact policy evaluation, 1 BLAS thread (s)", t_one, "default BLAS threads (s)", t_exact))
+    except ImportError:
+        pass
     rows.append(("exact policy evaluation (s)", t_exact, "finite horizon 500 (s)", t_fh))
     rows.append(("exact policy evaluation (s)", t_exact, "Monte Carlo 10k episodes (s)", t_mc))
 

@@ -65,13 +65,13 @@ def grid(quick: bool) -> list[dict]:
             cells.append({"part": "family", "culture": culture, "n": n, "m": 50, "k": 10,
                           "draws": 3 if quick else 40, "rules": list(SEPARABLE_RULES)})
             cells.append({"part": "family-owa", "culture": culture, "n": n, "m": OWA_SIZE[0],
-                          "k": OWA_SIZE[1], "draws": 1 if quick else 5, "rules": list(OWA_RULES)})
+                          "k": OWA_SIZE[1], "draws": 1 if quick else 3, "rules": list(OWA_RULES)})
     for rule in SEPARABLE_RULES + OWA_RULES:
-        cells.append({"part": "smoothness", "rule": rule, "m": 10, "n": 10, "draws": 10 if quick else 200})
+        cells.append({"part": "smoothness", "rule": rule, "m": 10, "n": 10, "draws": 10 if quick else 100})
         m, k = (50, 10) if rule in SEPARABLE_RULES else OWA_SIZE
         cells.append({"part": "needed", "rule": rule, "culture": "norm_mallows", "m": m, "k": k,
                       "n_grid": [5, 10, 20] if quick else [5, 10, 20, 40, 80, 160],
-                      "draws": 2 if quick else 10, "fraction": 3 / 7})
+                      "draws": 2 if quick else 6, "fraction": 3 / 7})
         for with_groups in (False, True):
             cells.append({"part": "manipulation", "rule": rule, "with_groups": with_groups, "m": 6, "n": 5,
                           "k": 3, "profiles": 4 if quick else 40})

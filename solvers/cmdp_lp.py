@@ -223,14 +223,23 @@ class _Raw:
     iterations: int
 
 
+#: Above this many variables ``S*A``, ``method="auto"`` uses HiGHS's interior point (with crossover to a
+#: vertex): on 10^4 x 10 models it is several times faster than dual simplex.
+IPM_MIN_VARIABLES = 20_000
+_METHODS = ("auto", "simplex", "ipm")
+
+
 class _HighsModel:
     """A HiGHS instance holding the LP, so that bounds and objective can change between warm re-solves."""
 
-    def __init__(self, lp: _LP):
+    def __init__(self, lp: _LP, method: str = "auto"):
         import highspy
 
         self._highspy = highspy
         self.h = _new_highs()
+        if method == "ipm" or (method == "auto" and lp.matrix.shape[1] > IPM_MIN_VARIABLES):
+            self.h.setOptionValue("solver", "ipm")
+            self.h.setOptionValue("run_crossover", "on")
         inf = highspy.kHighsInf
         m = lp.matrix
         n_row, n_col = m.shape
@@ -349,7 +358,7 @@ def _diagnose_infeasible(cmdp: FiniteCMDP, backend: str, status: str) -> Infeasi
     )
 
 
-def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy") -> CMDPSolution:
+def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "auto") -> CMDPSolution:
     """Solve a finite CMDP exactly with the occupancy-measure LP.
 
     Parameters
@@ -359,6 +368,10 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy") -> CMDPSolution:
     backend : {"highspy", "linprog"}
         ``"highspy"`` passes the CSC matrix straight to HiGHS (fastest); ``"linprog"`` goes through
         :func:`scipy.optimize.linprog` with ``method="highs"``.
+    method : {"auto", "simplex", "ipm"}
+        HiGHS algorithm for the ``"highspy"`` backend: dual simplex, or interior point followed by
+        crossover (a vertex solution either way); ``"auto"`` picks the interior point above
+        ``IPM_MIN_VARIABLES`` variables.
 
     Returns
     -------
@@ -385,10 +398,11 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy") -> CMDPSolution:
     if not isinstance(cmdp, FiniteCMDP):
         raise InvalidInstanceError(f"cmdp: expected a FiniteCMDP, found {type(cmdp).__name__}", "cmdp")
     check_choice("backend", backend, _BACKENDS)
+    check_choice("method", method, _METHODS)
     start = time.perf_counter()
     lp = _assemble(cmdp)
     if backend == "highspy":
-        model = _HighsModel(lp)
+        model = _HighsModel(lp, method)
         build = time.perf_counter() - start
         raw = model.run()
     else:

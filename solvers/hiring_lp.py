@@ -109,20 +109,26 @@ def _new_highs():
         h = highspy.Highs()
     else:
         # The banner is written by C code straight to file descriptor 1, so redirect the descriptor.
-        sys.stdout.flush()
-        saved = os.dup(1)
-        devnull = os.open(os.devnull, os.O_WRONLY)
         try:
-            os.dup2(devnull, 1)
+            sys.stdout.flush()
+            saved = os.dup(1)
+        except (OSError, ValueError):  # pragma: no cover - no usable stdout: nothing to protect
+            saved = None
+        if saved is None:  # pragma: no cover
             h = highspy.Highs()
+        else:
+            devnull = os.open(os.devnull, os.O_WRONLY)
             try:
-                ctypes.CDLL(None).fflush(None)
-            except (OSError, AttributeError):  # pragma: no cover - non-POSIX libc
-                pass
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            os.close(devnull)
+                os.dup2(devnull, 1)
+                h = highspy.Highs()
+                try:
+                    ctypes.CDLL(None).fflush(None)
+                except (OSError, AttributeError, TypeError):  # pragma: no cover - non-POSIX libc
+                    pass
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(devnull)
         _BANNER_SILENCED = True
     h.setOptionValue("output_flag", False)
     return h

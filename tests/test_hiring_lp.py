@@ -394,3 +394,18 @@ def test_no_ic_mechanism_beats_the_optimum(inst, data):
     )
     assert audit_incentives(inst, free).is_ic
     assert free.value <= best + 1e-9
+
+
+def test_no_highs_banner_in_user_output():
+    import subprocess
+    import sys
+
+    code = (
+        "from mechsim.hiring import HiringInstance\n"
+        "from mechsim.solvers.hiring_lp import optimal_mechanism\n"
+        "mech = optimal_mechanism(HiringInstance.random(2, 2, 2, 2, 2, seed=0))\n"
+        "print('value', round(mech.value, 6))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("value ")
+    assert "HiGHS" not in out.stdout and "HiGHS" not in out.stderr

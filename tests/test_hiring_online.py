@@ -307,3 +307,20 @@ def test_statistical_certification_alone_is_ic(instances):
                                   incentive_tests=False)
             assert res.is_ic
             assert res.phase_lengths["incentive test"] == 0
+
+
+def test_scheffe_identification():
+    from mechsim.hiring.online import _scheffe_rounds, _scheffe_wins
+
+    rng = np.random.default_rng(1)
+    laws = rng.dirichlet(np.ones(6), size=4)
+    delta = 0.05
+    m = _scheffe_rounds(laws, delta)
+    errors = 0
+    for trial in range(100):
+        truth = trial % 4
+        emp = rng.multinomial(m, laws[truth]) / m
+        errors += int(np.argmax(_scheffe_wins(laws, emp))) != truth
+    assert errors <= 100 * delta
+    # identical laws cannot be told apart: the bound then asks for a huge sample
+    assert _scheffe_rounds(np.vstack([laws[0], laws[0]]), delta) > 10**6

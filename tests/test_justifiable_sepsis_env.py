@@ -236,3 +236,17 @@ def test_debate_table_bad_input(mdp, small_judge):
         debate_win_table(small_judge, mdp.features[:3], np.full(3, 25), 2)
     table = debate_win_table(ConstantJudge(25), mdp.features[:3], np.zeros(3, dtype=int), 2)
     assert np.all(table.values_by_first_mover == 0) and np.all(table.win_probability == 0)
+
+
+def test_render_ansi_and_truncation(small_judge):
+    env = JustifiableSepsisEnv(lam=0.0, judge=small_judge, render_mode="ansi", max_episode_steps=2)
+    env.reset(seed=0)
+    assert env.render().startswith("t=0 patient state")
+    # action 0 from a state with a strong self-loop: within two steps either terminated or truncated
+    ended = False
+    for _ in range(2):
+        _, _, term, trunc, _ = env.step(0)
+        if term or trunc:
+            ended = True
+            break
+    assert ended

@@ -247,6 +247,12 @@ class FiniteCMDP:
 
 
 # ---------------------------------------------------------------------- policies
+#: Up to this many states, policy evaluation uses a dense LU factorisation.
+DENSE_SOLVE_MAX_STATES = 1500
+#: Relative residual demanded from the iterative solver on larger models.
+ITERATIVE_RTOL = 1e-13
+
+
 def uniform_policy(cmdp: FiniteCMDP) -> np.ndarray:
     """The uniformly random policy, shape ``(S, A)``."""
     return np.full((cmdp.n_states, cmdp.n_actions), 1.0 / cmdp.n_actions)
@@ -257,19 +263,19 @@ def check_policy(cmdp: FiniteCMDP, policy, name: str = "policy") -> np.ndarray:
     return check_stochastic(name, policy, axis=1, shape=(cmdp.n_states, cmdp.n_actions))
 
 
-def policy_transition_matrix(cmdp: FiniteCMDP, policy) -> sp.csr_array:
-    """State-to-state transition matrix ``P_pi`` (sparse ``(S, S)``) of a validated policy."""
+def policy_transition_matrix(cmdp: FiniteCMDP, policy):
+    """State-to-state transition matrix ``P_pi`` of a validated policy.
+
+    A dense ``(S, S)`` array for dense models with at most ``DENSE_SOLVE_MAX_STATES`` states, otherwise a
+    sparse CSC array.
+    """
     S, A = cmdp.n_states, cmdp.n_actions
     policy = np.asarray(policy, dtype=float)
+    if not cmdp.is_sparse and S <= DENSE_SOLVE_MAX_STATES:
+        return np.einsum("sa,sat->st", policy, cmdp.transitions)
     # Pi has pi(a|s) at (s, s*A + a); Pi @ P sums over actions without densifying P.
     selector = sp.csr_array((policy.ravel(), np.arange(S * A), np.arange(0, S * A + 1, A)), shape=(S, S * A))
     return (selector @ cmdp.transition_matrix).tocsc()
-
-
-#: Up to this many states, policy evaluation uses a dense LU factorisation.
-DENSE_SOLVE_MAX_STATES = 1500
-#: Relative residual demanded from the iterative solver on larger models.
-ITERATIVE_RTOL = 1e-13
 
 
 def _solve_discounted(p_pi: sp.csc_array, rhs: np.ndarray, gamma: float, transpose: bool = False) -> np.ndarray:
@@ -284,6 +290,9 @@ def _solve_discounted(p_pi: sp.csc_array, rhs: np.ndarray, gamma: float, transpo
     rhs = np.asarray(rhs, dtype=float)
     if gamma == 0.0:
         return rhs.copy()
+    if isinstance(p_pi, np.ndarray):
+        system = np.eye(S) - gamma * p_pi
+        return np.linalg.solve(system.T if transpose else system, rhs)
     system = sp.identity(S, format="csc") - gamma * p_pi
     if transpose:
         system = system.T
@@ -403,10 +412,23 @@ def action_values(cmdp: FiniteCMDP, signal, state_values, discount: float | None
     signal = np.asarray(signal, dtype=float)
     values = np.asarray(state_values, dtype=float)
     S, A = cmdp.n_states, cmdp.n_actions
+    matrix = cmdp.transition_matrix if cmdp.is_sparse else cmdp.transitions.reshape(S * A, S)
     if signal.ndim == 2:
-        return signal + gamma * (cmdp.transition_matrix @ values).reshape(S, A)
-    nxt = (cmdp.transition_matrix @ values.T).T.reshape(-1, S, A)
+        return signal + gamma * (matrix @ values).reshape(S, A)
+    nxt = (matrix @ values.T).T.reshape(-1, S, A)
     return signal + gamma * nxt
+
+
+def _analyse(cmdp: FiniteCMDP, policy: np.ndarray):
+    """State values of every signal ``(1 + K, S)`` and the occupancy ``(S, A)`` with one ``P_pi``.
+
+    Internal fast path for the learners (no validation; common discount).
+    """
+    p_pi = policy_transition_matrix(cmdp, policy)
+    per_state = np.einsum("ksa,sa->sk", cmdp.signals(), policy)
+    values = _solve_discounted(p_pi, per_state, cmdp.discount).reshape(cmdp.n_states, -1).T
+    state_occ = _solve_discounted(p_pi, cmdp.initial, cmdp.discount, transpose=True)
+    return values, state_occ[:, None] * policy
 
 
 # ---------------------------------------------------------------------- structure

@@ -113,7 +113,13 @@ def swap_bias_path(rankings, groups, disadvantaged, fractions, phi: float = 0.5,
             base = current
         ok = active & (w_rows.sum(axis=1) > 0)
         if not ok.any():
-            continue
+            if stale:
+                continue
+            # recomputed weights: no ranking has a biasable pair left, so every later step is a no-op
+            for f in range(fr.size):
+                later = t_targets[f] > s
+                results[f][later] = current[later]
+            break
         i = _inverse_cdf(w_rows[ok], u[ok, 0])
         adv = ~dis_item[base[ok]]
         wj = adv * power[i]

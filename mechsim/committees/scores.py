@@ -53,10 +53,31 @@ def check_members(members, n_items: int, name: str = "members") -> np.ndarray:
     return out
 
 
+#: Up to this committee size the per-voter sort uses a vectorised odd-even transposition network
+#: (elementwise min/max over whole arrays), much faster than ``np.sort`` on many tiny rows.
+_NETWORK_MAX_K = 12
+
+
 def _batch_voter_scores(pos: np.ndarray, committees: np.ndarray, gamma: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    # pos (n, m), committees (c, k) -> (n, c)
-    member_pos = np.sort(pos[:, committees], axis=-1)
-    return gamma[member_pos] @ lam
+    """``f(v, S)`` for every voter (rows of ``pos``) and committee (rows of ``committees``): ``(n, c)``."""
+    k = committees.shape[1]
+    values = gamma[pos[:, committees]]            # (n, c, k): gamma of each member's position
+    if np.all(lam == lam[0]):                     # separable: order irrelevant
+        return lam[0] * values.sum(axis=-1)
+    if k > 1 and np.all(lam[1:] == 0):            # Chamberlin-Courant: best member only
+        return lam[0] * values.max(axis=-1)
+    if k > _NETWORK_MAX_K:
+        return -np.sort(-values, axis=-1) @ lam
+    cols = [values[..., j] for j in range(k)]
+    for rnd in range(k):                          # odd-even transposition sort, descending
+        for j in range(rnd % 2, k - 1, 2):
+            hi = np.maximum(cols[j], cols[j + 1])
+            cols[j + 1] = np.minimum(cols[j], cols[j + 1])
+            cols[j] = hi
+    out = lam[0] * cols[0]
+    for j in range(1, k):
+        out = out + lam[j] * cols[j]
+    return out
 
 
 def voter_scores(rankings, members, rule) -> np.ndarray:

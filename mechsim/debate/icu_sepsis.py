@@ -342,11 +342,11 @@ def as_policy_matrix(policy, n_states: int = N_STATES, n_actions: int = N_ACTION
         ``(n_states, n_actions)``.  Rows of terminal states are never used and may be anything
         non-negative (the package's expert policy has zero rows there); they are replaced by uniform rows.
     terminal : ndarray of bool, optional
-        Terminal-state mask; defaults to the last three states.
+        Terminal-state mask; defaults to the last three states (death, survival, absorbing).
     """
     if terminal is None:
         terminal = np.zeros(n_states, dtype=bool)
-        terminal[N_PATIENT_STATES:] = n_states == N_STATES
+        terminal[-3:] = True
     arr = np.asarray(policy)
     if arr.ndim == 1:
         if arr.dtype.kind not in "iu":
@@ -692,8 +692,13 @@ def wis_estimate(trajectories: Trajectories, target_policy, behaviour_policy, *,
         If the behaviour policy gives probability zero to a logged action, or every weight is zero.
     """
     gamma = _check_gamma(gamma)
-    target = np.asarray(target_policy, dtype=float)
-    behaviour = np.asarray(behaviour_policy, dtype=float)
+    target = check_array("target_policy", target_policy, ndim=2)
+    behaviour = check_array("behaviour_policy", behaviour_policy, shape=target.shape)
+    check_in_range("target_policy", target, 0.0, 1.0)
+    check_in_range("behaviour_policy", behaviour, 0.0, 1.0)
+    if trajectories.states.max(initial=0) >= target.shape[0] or trajectories.actions.max(initial=0) >= target.shape[1]:
+        raise MechsimError(f"target_policy: expected shape covering the logged states and actions, found "
+                           f"{target.shape}")
     valid = trajectories.actions >= 0
     s = np.where(valid, trajectories.states[:, :-1], 0)
     a = np.where(valid, trajectories.actions, 0)

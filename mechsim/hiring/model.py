@@ -633,12 +633,11 @@ class Mechanism:
                 argument="payments",
             )
         check_shape("payments", pay, (n, *rec.shape, *([None] * (n + 1))))
-        n_signals, n_states = pay.shape[n + 1 : 2 * n + 1], pay.shape[-1]
+        n_signals = pay.shape[n + 1 : 2 * n + 1]
         dec = check_array("decision", self.decision)
         check_shape("decision", dec, (*rec.shape, *n_signals, None))
         check_stochastic("decision", dec, axis=-1)
         value = check_array("value", self.value, ndim=0)
-        del n_states
         object.__setattr__(self, "recommendation", _readonly(rec))
         object.__setattr__(self, "payments", _readonly(pay))
         object.__setattr__(self, "decision", _readonly(dec))

@@ -15,12 +15,16 @@ Phases (all simulated in aggregate, so :math:`T = 10^9` costs well under a secon
    with the Bayes decision of the counts gathered so far (batches of doubling length).
 2. **Cost differences by bisection.**  For agent *i*, post
    :math:`g_\lambda = \lambda \bar g^k + (1-\lambda)\bar g^a` (others unpaid) and bisect on λ until the
-   effort played (identified as the candidate law of (report, state) nearest to the empirical one) switches
+   effort played (identified from the empirical law of (report, state) by Scheffe's pairwise tests
+   against the candidate laws; batches are sized for a failure probability within δ, capped at
+   :math:`\sqrt T` rounds) switches
    within a bracket of width :math:`\varepsilon_\lambda`.  At the switch,
    :math:`C_i(e_{hi}, e_{lo}) = W^{e_{hi}}(g_\lambda) - W^{e_{lo}}(g_\lambda)`; brackets are chained along
    a spanning tree of the efforts (each bisection merges two components).  The error is at most
    :math:`\mathrm{Lip}\,\varepsilon_\lambda/2` plus the estimation error of the two :math:`W` terms, where
-   :math:`\mathrm{Lip} = 2 \max|\bar g^k - \bar g^a|`.
+   :math:`\mathrm{Lip} = 2 \max|\bar g^k - \bar g^a|`.  A batch with no payment at all first
+   identifies each agent's cheapest effort (what it exerts unpaid), skipped when that would take more
+   than a fifth of the remaining rounds.
 3. **Commit** to a mechanism computed from the estimates, made IC with high probability, for the
    remaining rounds (the default variant first runs short *incentive tests*, below).
 
@@ -59,8 +63,8 @@ Variants (``variant=``):
       grown as above and certified on :math:`D_2`); then, for each agent *i* and recommended effort *b*,
       agent *i* alone is posted its payments at *b* scaled by a factor *s* while the others receive their
       inducing rules (so they behave exactly as obedient agents would), and the effort played is
-      identified from the empirical law of (report, state) against every (effort, reporting map)
-      alternative.  Scaling multiplies every payment difference, so the scales at which the agent obeys
+      identified from the empirical law of (report, state): obedience is accepted only when its law wins
+      Scheffe's pairwise test against every (effort, reporting map) alternative.  Scaling multiplies every payment difference, so the scales at which the agent obeys
       form an interval; bisection finds its lower end within a relative precision
       :math:`\max(T^{-1/3}/8, 2^{-14})` in :math:`O(\log T)` batches of :math:`O(\log(1/\delta))` rounds,
       and the committed scale is one bracket above the lowest tested obeying scale.  This certifies every
@@ -176,6 +180,42 @@ def empirical_bernstein_width(variance, n, value_range: float, log_term: float):
         w = np.sqrt(2.0 * variance * log_term / n) + 7.0 * value_range * log_term / (3.0 * (n - 1.0))
     # a constant function has no error; otherwise at least two samples are needed
     return np.where(value_range <= 0, 0.0, np.where(n >= 2, w, np.inf))
+
+
+def _scheffe_rounds(laws: np.ndarray, delta: float, reference: int | None = None) -> int:
+    """Rounds after which Scheffe's pairwise tests pick the true law among ``laws`` w.p. >= 1 - delta.
+
+    For laws x, y let A = {L_x > L_y}; the empirical mass of A is within TV(x, y)/2 of the truth's with
+    probability 1 - 2 exp(-m TV^2 / 2) (Hoeffding), so the true law wins all its comparisons.  With
+    ``reference`` only the comparisons against that law matter.
+    """
+    k = len(laws)
+    pairs = [(x, y) for x in range(k) for y in range(x + 1, k)
+             if reference is None or reference in (x, y)]
+    if not pairs:
+        return 1
+    tv = min(0.5 * float(np.abs(laws[x] - laws[y]).sum()) for x, y in pairs)
+    tv = max(tv, 1e-3)
+    return max(64, math.ceil(2.0 * math.log(2.0 * len(pairs) / delta) / tv ** 2))
+
+
+def _scheffe_wins(laws: np.ndarray, empirical: np.ndarray) -> np.ndarray:
+    """Number of pairwise Scheffe comparisons each candidate law wins against the empirical law."""
+    k = len(laws)
+    wins = np.zeros(k, dtype=int)
+    for x in range(k):
+        for y in range(x + 1, k):
+            heavier = laws[x] > laws[y]
+            if not heavier.any():          # identical laws: nothing to tell them apart
+                wins[x] += 1
+                continue
+            x_mass, y_mass = laws[x][heavier].sum(), laws[y][heavier].sum()
+            e = empirical[heavier].sum()
+            if abs(e - x_mass) <= abs(e - y_mass):
+                wins[x] += 1
+            else:
+                wins[y] += 1
+    return wins
 
 
 def _agent_axes(n: int, i: int) -> list[int]:
@@ -375,27 +415,29 @@ class _Learner:
         act = int(np.argmax(self.u @ prior))
         rules = [np.zeros((self.ns[j], self.nt)) for j in range(self.n)]
         laws = []
-        gap = np.inf
+        m = 1
         for i in range(self.n):
             own = self._own_counts(i).astype(float)
             qm = own / np.maximum(own.sum(axis=(1, 2)), 1)[:, None, None]
             flat = qm.reshape(qm.shape[0], -1)
             laws.append(flat)
-            for x in range(flat.shape[0]):
-                for y in range(x + 1, flat.shape[0]):
-                    gap = min(gap, float(np.abs(flat[x] - flat[y]).sum()))
-        K = max(f.shape[1] for f in laws)
-        t = max(gap, 1e-3) / 3.0
-        m = math.ceil(2.0 * (K * math.log(2.0) + math.log(8.0 * self.n / self.delta)) / t ** 2)
-        m = int(min(max(m, 64), max(64, math.isqrt(self.T))))
+            m = max(m, _scheffe_rounds(flat, self.delta / (8.0 * self.n)))
+        if m > self.world.remaining // 5:
+            # too few rounds to identify reliably: no effort is known to be the cheapest
+            cheapest = [0 if f.shape[0] == 1 else None for f in laws]
+            self.details["cheapest_efforts"] = cheapest
+            return cheapest
         counts, used = self.world.post_scoring_rules(rules, np.full(self.ns, act), m, "bisection")
         for i in range(self.n):
-            if used == 0 or laws[i].shape[0] == 1:
+            if laws[i].shape[0] == 1:
                 cheapest.append(0)
+                continue
+            if used == 0:
+                cheapest.append(None)
                 continue
             others = tuple(j for j in range(self.n) if j != i)
             mine = counts.sum(axis=others).astype(float).ravel()
-            cheapest.append(int(np.argmin(np.abs(laws[i] - (mine / mine.sum())[None]).sum(axis=1))))
+            cheapest.append(int(np.argmax(_scheffe_wins(laws[i], mine / mine.sum()))))
         self.details["cheapest_efforts"] = cheapest
         return cheapest
 
@@ -454,12 +496,8 @@ class _Learner:
         laws = self._report_law(qm, g)
         B = laws.shape[0]
         flat = laws.reshape(B, -1)
-        gaps = [np.abs(flat[x] - flat[y]).sum() for x in range(B) for y in range(x + 1, B)]
-        gap = max(min(gaps), 1e-3)
-        K = flat.shape[1]
-        t = gap / 3.0
-        m = math.ceil(2.0 * (K * math.log(2.0) + math.log(4.0 * n_probes / self.delta)) / t ** 2)
-        m = int(min(max(m, 64), max(64, math.isqrt(self.T))))
+        m = _scheffe_rounds(flat, self.delta / (4.0 * n_probes))
+        m = int(min(m, max(64, math.isqrt(self.T))))
         rules = [np.zeros((self.ns[j], self.nt)) for j in range(self.n)]
         rules[i] = g
         prior = self.q_pooled.reshape(self.P, -1, self.nt).sum(axis=1).mean(axis=0)
@@ -470,7 +508,7 @@ class _Learner:
         others = tuple(j for j in range(self.n) if j != i)
         mine = counts.sum(axis=others).astype(float)
         emp = (mine / mine.sum()).ravel()
-        return int(np.argmin(np.abs(flat - emp[None, :]).sum(axis=1)))
+        return int(np.argmax(_scheffe_wins(flat, emp)))
 
     # ----------------------------------------------------------------------- phase 3
     def _faithful_eps_q(self):
@@ -556,8 +594,9 @@ class _Learner:
             for i in range(n):
                 d_eff = np.where(np.isfinite(eff1[i]), np.maximum(-eff1[i], 0.0), 0.0)
                 d_tr = np.where(np.isfinite(tr1[i]), np.maximum(-tr1[i], 0.0), 0.0)
-                d_eff[self.cheapest[i]] = 0.0
-                d_tr[self.cheapest[i]] = 0.0
+                if self.cheapest[i] is not None:
+                    d_eff[self.cheapest[i]] = 0.0
+                    d_tr[self.cheapest[i]] = 0.0
                 grew = grew or bool(d_eff.max(initial=0.0) > 0 or d_tr.max(initial=0.0) > 0)
                 m_eff[i] = m_eff[i] + d_eff
                 m_tr[i] = m_tr[i] + d_tr
@@ -600,7 +639,8 @@ class _Learner:
             grew = False
             for i in range(n):
                 d = np.where(np.isfinite(tr1[i]), np.maximum(-tr1[i], 0.0), 0.0)
-                d[self.cheapest[i]] = 0.0
+                if self.cheapest[i] is not None:
+                    d[self.cheapest[i]] = 0.0
                 if d.max(initial=0.0) > 0:
                     grew = True
                     m_tr[i] = m_tr[i] + d
@@ -677,14 +717,10 @@ class _Learner:
                 cands.append((e == b and np.array_equal(omega, np.arange(S)), law.ravel()))
         flat = np.array([c[1] for c in cands])
         is_obey = np.array([c[0] for c in cands])
-        ref = flat[is_obey][0]
-        gap = float(np.abs(flat[~is_obey] - ref[None]).sum(axis=1).min())
+        obey_index = int(np.flatnonzero(is_obey)[0])
         del f
-        t = max(gap, 1e-3) / 3.0
         steps = int(math.ceil(math.log2(1.0 / max(self.T ** (-1.0 / 3.0) / 8.0, 2.0 ** -14))))
-        log_fail = math.log(16.0 * (steps + 1) * n / self.delta)
-        m = math.ceil(2.0 * (flat.shape[1] * math.log(2.0) + log_fail) / t ** 2)
-        m = max(m, 64)
+        m = _scheffe_rounds(flat, self.delta / (16.0 * (steps + 1) * n), reference=obey_index)
         if m * (steps + 1) > budget:
             return None
         axes = tuple(range(len(others))) + tuple(len(others) + j for j in range(n) if j != i)
@@ -694,7 +730,10 @@ class _Learner:
             if used == 0:
                 return None
             mine = counts.sum(axis=axes).astype(float).ravel()
-            return bool(is_obey[int(np.argmin(np.abs(flat - (mine / mine.sum())[None]).sum(axis=1)))])
+            # obedience is accepted only if its law wins every comparison against an alternative
+            others_idx = np.flatnonzero(~is_obey)
+            sub = np.vstack([flat[obey_index], flat[others_idx]])
+            return bool(_scheffe_wins(sub, mine / mine.sum())[0] == len(others_idx))
 
         top = obeys(s_max)
         if not top:
