@@ -1,0 +1,42 @@
+"""Exact solvers: pure functions from a model to a small frozen result dataclass.
+
+============================  ======================================================================
+module                        what it solves
+============================  ======================================================================
+``hiring_lp``                 optimal (correlated / uncorrelated) incentive-compatible hiring mechanisms
+``committee``                 best committee under any committee scoring rule with group bounds
+``cmdp_lp``                   constrained MDPs through the discounted occupancy LP
+``debate``                    exact minimax value of a debate and the best-response confuser
+============================  ======================================================================
+
+The names below are re-exported lazily (PEP 562): ``from mechsim.solvers import optimal_mechanism``
+imports only ``mechsim.solvers.hiring_lp``.  Lazy re-export also keeps the package import-cycle free,
+since learners in ``mechsim.<domain>`` import individual solver modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "hiring_lp": ["optimal_mechanism", "optimal_uncorrelated_mechanism", "inducing_scoring_rules",
+                  "solve_hiring_lp", "InducingRules", "LPInfo", "HiringLPSolution"],
+    "debate": ["solve_debate", "best_response", "policy_value", "isolated_plan", "debate_game_tree",
+               "DebateOutcome", "BestResponseOutcome"],
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mechsim.solvers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"mechsim.solvers.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

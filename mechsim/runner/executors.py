@@ -22,11 +22,21 @@ __all__ = ["SerialExecutor", "LocalExecutor", "RayExecutor", "make_executor", "c
 Outcome = tuple[str, object, float]
 
 
-def call_cell(fn: Callable, args: tuple) -> Outcome:
-    """Run ``fn(*args)`` and capture its value or its traceback, with the elapsed seconds."""
+def call_cell(fn: Callable, args: tuple, single_threaded: bool = False) -> Outcome:
+    """Run ``fn(*args)`` and capture its value or its traceback, with the elapsed seconds.
+
+    With ``single_threaded`` the BLAS/OpenMP pools are limited to one thread: several workers each running
+    a multi-threaded BLAS on the same cores are many times slower than one thread each.
+    """
     start = time.perf_counter()
     try:
-        value = fn(*args)
+        if single_threaded:
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(limits=1):
+                value = fn(*args)
+        else:
+            value = fn(*args)
     except Exception:  # noqa: BLE001 - the runner reports every failure with its traceback
         return ("error", traceback.format_exc(), time.perf_counter() - start)
     return ("ok", value, time.perf_counter() - start)
@@ -58,7 +68,7 @@ class LocalExecutor:
             return
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx) as pool:
-            pending = {pool.submit(call_cell, fn, args): i for i, args in enumerate(tasks)}
+            pending = {pool.submit(call_cell, fn, args, True): i for i, args in enumerate(tasks)}
             try:
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -109,7 +119,7 @@ class RayExecutor:
     def run(self, fn: Callable, tasks: Sequence[tuple]) -> Iterator[tuple[int, Outcome]]:
         ray = self._ray
         remote = ray.remote(num_cpus=1)(call_cell)
-        pending = {remote.remote(fn, args): i for i, args in enumerate(tasks)}
+        pending = {remote.remote(fn, args, True): i for i, args in enumerate(tasks)}
         try:
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1)
