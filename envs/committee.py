@@ -27,16 +27,16 @@ import functools
 
 import numpy as np
 from gymnasium import spaces
+from mechsim.solvers.committee import best_committee, check_group_bounds
 from pettingzoo import ParallelEnv
 from pettingzoo.utils import parallel_to_aec, wrappers
 
 from mechsim.committees.rankings import positions, random_groups, sample_rankings
 from mechsim.committees.rules import rule_from_name
 from mechsim.committees.scores import voter_scores
-from mechsim.solvers.committee import best_committee, check_group_bounds
 from mechsim.validation import check_integer
 
-__all__ = ["raw_parallel_env", "parallel_env", "env"]
+__all__ = ["env", "parallel_env", "raw_parallel_env"]
 
 
 class raw_parallel_env(ParallelEnv):
@@ -99,11 +99,11 @@ class raw_parallel_env(ParallelEnv):
         self._last = np.zeros(m, dtype=np.float32)
         self._round = 0
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def observation_space(self, agent):
         return self._obs_space
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def action_space(self, agent):
         return self._act_space
 

@@ -34,6 +34,10 @@ vector-env autoreset) holds:
 - ``info["cost_<name>"]``: float per constraint,
 - ``info["costs"]``: float64 array ordered as :attr:`constraint_names`,
 - ``info["cost"]``: their sum (float).
+
+With ``cost_mode="expected"`` the costs are the signed conditional probabilities ``P(signal = 1 | state,
+item)`` instead of the 0/1 draws: the same expected constraint values with much less noise (a simulator-only
+variance reduction, useful for rare signals such as follows at 5e-4 per request).
 """
 
 from __future__ import annotations
@@ -52,9 +56,9 @@ from mechsim.cmdp.simulator import (
     expected_responses,
 )
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import check_integer
+from mechsim.validation import check_choice, check_integer
 
-__all__ = ["RecommenderEnv", "RecommenderContinuousEnv", "LOWER_BOUNDED", "cost_signs"]
+__all__ = ["RecommenderEnv", "RecommenderContinuousEnv", "RankingRules", "DEFAULT_RULES", "LOWER_BOUNDED", "cost_signs"]
 
 #: Signals where more is better; their costs are ``-signal`` (a floor becomes a negative limit).
 LOWER_BOUNDED: tuple[str, ...] = ("click", "like", "follow", "comment", "share")
@@ -92,10 +96,11 @@ class _RecommenderBase(gymnasium.Env):
 
     def __init__(self, n_candidates: int = 10, max_steps: int = 100,
                  constraints=("like", "follow", "share"), config: SimulatorConfig | None = None,
-                 render_mode: str | None = None):
+                 render_mode: str | None = None, cost_mode: str = "sampled"):
         self.n_candidates = check_integer("n_candidates", n_candidates, minimum=1)
         self.max_steps = check_integer("max_steps", max_steps, minimum=1)
         self.constraint_names = _check_constraints(constraints)
+        self.cost_mode = check_choice("cost_mode", cost_mode, ("sampled", "expected"))
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise InvalidInstanceError(
                 f"render_mode: expected None or one of {self.metadata['render_modes']}, found {render_mode!r}",
@@ -132,6 +137,7 @@ class _RecommenderBase(gymnasium.Env):
         self._cost_index = np.array([SIGNAL_NAMES.index(c) for c in self.constraint_names], dtype=np.intp)
         self._cost_sign = cost_signs(self.constraint_names)
         self._cost_spec = list(zip(self._cost_sign.tolist(), self._cost_index.tolist()))
+        self._sampled_costs = self.cost_mode == "sampled"
         self._cost_keys = tuple(f"cost_{c}" for c in self.constraint_names)
         self._user_dim = d + len(SIGNAL_NAMES) + 1
         self._cand_dim = d + 3
@@ -252,8 +258,8 @@ class _RecommenderBase(gymnasium.Env):
         # exp arguments are capped at 700 (probability ~1e-304, zero in double precision) to avoid overflow.
         frac = 1.0 / (1.0 + exp(min(-z0, 700.0)))
         # u < sigmoid(z)  <=>  u * (1 + exp(-z)) < 1
-        hits = [1.0 if u[f - 1] * (1.0 + exp(min(rho[f] * sim - row[f] - a[f] * aff - act, 700.0))) < 1.0
-                else 0.0 for f in range(1, 7)]
+        probs = [1.0 / (1.0 + exp(min(rho[f] * sim - row[f] - a[f] * aff - act, 700.0))) for f in range(1, 7)]
+        hits = [1.0 if uf < pf else 0.0 for uf, pf in zip(u, probs)]
         watch = self._durations_list[item] * frac
         signals_list = [watch] + hits
         # Session dynamics: the rules of ShortVideoSimulator._update for one user.
@@ -277,7 +283,8 @@ class _RecommenderBase(gymnasium.Env):
         signals = np.array(signals_list)
         self._last = (item, signals)
         info = {"signals": signals}
-        cost_list = [sign * signals_list[i] + 0.0 for sign, i in self._cost_spec]  # + 0.0: no -0.0
+        source = signals_list if self._sampled_costs else [watch] + probs
+        cost_list = [sign * source[i] + 0.0 for sign, i in self._cost_spec]  # + 0.0: no -0.0
         for key, value in zip(self._cost_keys, cost_list):
             info[key] = value
         info["costs"] = np.array(cost_list)
@@ -321,6 +328,10 @@ class RecommenderEnv(_RecommenderBase):
     config : SimulatorConfig, optional
         User/item model; default is the calibrated model.
     render_mode : None or "ansi"
+    cost_mode : {"sampled", "expected"}, default "sampled"
+        ``"sampled"``: costs are the signed 0/1 draws.  ``"expected"``: costs are the signed conditional
+        probabilities ``P(signal = 1 | user state, item)`` (a simulator-only variance reduction: same
+        expected constraint values, far less noise for rare signals); ``info["signals"]`` stays sampled.
 
     Examples
     --------
@@ -333,8 +344,9 @@ class RecommenderEnv(_RecommenderBase):
     """
 
     def __init__(self, n_candidates: int = 10, max_steps: int = 100, constraints=("like", "follow", "share"),
-                 config: SimulatorConfig | None = None, render_mode: str | None = None):
-        super().__init__(n_candidates, max_steps, constraints, config, render_mode)
+                 config: SimulatorConfig | None = None, render_mode: str | None = None,
+                 cost_mode: str = "sampled"):
+        super().__init__(n_candidates, max_steps, constraints, config, render_mode, cost_mode)
         self.action_space = spaces.Discrete(self.n_candidates)
 
     def step(self, action):
@@ -356,8 +368,9 @@ class RecommenderContinuousEnv(_RecommenderBase):
     """
 
     def __init__(self, n_candidates: int = 10, max_steps: int = 100, constraints=("like", "follow", "share"),
-                 config: SimulatorConfig | None = None, render_mode: str | None = None):
-        super().__init__(n_candidates, max_steps, constraints, config, render_mode)
+                 config: SimulatorConfig | None = None, render_mode: str | None = None,
+                 cost_mode: str = "sampled"):
+        super().__init__(n_candidates, max_steps, constraints, config, render_mode, cost_mode)
         self.action_space = spaces.Box(low=-1.0, high=1.0, shape=(self._dim + 1,), dtype=np.float32)
 
     def step(self, action):
@@ -368,3 +381,78 @@ class RecommenderContinuousEnv(_RecommenderBase):
                 argument="action")
         scores = self._emb[self._cands] @ w[:-1] + w[-1] * (self._quality[self._cands] - 0.5)
         return self._show(int(np.argmax(scores)))
+
+
+#: Default ranking rules of :class:`RankingRules`: weights on the candidate features
+#: (duration, quality, relevance, repetition), each centred and scaled to about [-2, 2].
+DEFAULT_RULES: dict[str, tuple[float, float, float, float]] = {
+    "long": (1.0, 0.0, 0.0, 0.0),
+    "quality": (0.0, 1.0, 0.0, 0.0),
+    "relevant": (0.0, 0.0, 1.0, 0.0),
+    "long+relevant": (1.0, 0.0, 1.0, 0.0),
+    "short+quality": (-1.0, 1.0, 0.0, 0.0),
+    "fresh": (0.0, 0.0, 0.0, -1.0),
+}
+
+
+class RankingRules(gymnasium.Wrapper):
+    """Choose a ranking rule instead of a candidate: ``Discrete(n_rules)`` actions, user-level observations.
+
+    Production recommenders mix a few ranking objectives rather than learn a score per slot; this wrapper
+    gives learners with per-action linear policies (``logits = W phi(obs)``) that action space.  Rule ``i``
+    shows the candidate maximising ``rules[i] . f_j`` with the agent-visible candidate features
+    ``f_j = (4 (D_j / (D_j + 20) - 1/2), 4 (q_j - 1/2), 2 <h, e_j>, sim_j)``, where ``h`` is the mean embedding
+    of the recent history (so ``<h, e_j>`` is a relevance estimate; the latent interest stays hidden).
+
+    The observation is the user part of :class:`RecommenderEnv`'s observation without the history
+    embedding: the 7 exponentially weighted recent responses and the session progress (``Box(0, 1, (8,))``).
+    Rewards and ``info`` (signals and costs) pass through unchanged; ``info["candidate"]`` records the
+    candidate each rule picked.
+
+    Parameters
+    ----------
+    env : RecommenderEnv (possibly wrapped)
+    rules : dict of name -> 4 weights, default :data:`DEFAULT_RULES`
+    """
+
+    def __init__(self, env: gymnasium.Env, rules: dict | None = None):
+        super().__init__(env)
+        base = env.unwrapped
+        if not isinstance(base, RecommenderEnv):
+            raise InvalidInstanceError(f"env: expected a RecommenderEnv, found {type(base).__name__}", argument="env")
+        rules = DEFAULT_RULES if rules is None else rules
+        if not isinstance(rules, dict) or not rules:
+            raise InvalidInstanceError(f"rules: expected a non-empty dict name -> 4 weights, found {rules!r}",
+                                       argument="rules")
+        weights = np.array([np.asarray(w, dtype=float) for w in rules.values()]) \
+            if all(np.shape(w) == (4,) for w in rules.values()) else None
+        if weights is None or not np.all(np.isfinite(weights)):
+            raise InvalidInstanceError(f"rules: expected 4 finite weights per rule, found {rules!r}",
+                                       argument="rules")
+        self.rule_names = tuple(rules)
+        self._weights = weights
+        self._d, self._K = base.config.dim, base.n_candidates
+        self.action_space = spaces.Discrete(len(rules))
+        self.observation_space = spaces.Box(0.0, 1.0, (len(SIGNAL_NAMES) + 1,), np.float32)
+
+    def _user_obs(self, obs: np.ndarray) -> np.ndarray:
+        d, K = self._d, self._K
+        head = obs[:d + len(SIGNAL_NAMES) + 1]
+        cand = obs[len(head):].reshape(K, d + 3).astype(float)
+        relevance = cand[:, :d] @ head[:d].astype(float)
+        self._features = np.column_stack([4.0 * (cand[:, d] - 0.5), 4.0 * (cand[:, d + 1] - 0.5),
+                                          2.0 * relevance, cand[:, d + 2]])
+        return head[d:].copy()
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        obs, info = self.env.reset(seed=seed, options=options)
+        return self._user_obs(obs), info
+
+    def step(self, action):
+        if not self.action_space.contains(action):
+            raise InvalidInstanceError(f"action: expected a rule index in [0, {len(self.rule_names)}), found "
+                                       f"{action!r}", argument="action")
+        candidate = int(np.argmax(self._features @ self._weights[int(action)]))
+        obs, reward, terminated, truncated, info = self.env.step(candidate)
+        info["candidate"] = candidate
+        return self._user_obs(obs), reward, terminated, truncated, info

@@ -19,11 +19,12 @@ Parts (grid cells):
    (measured; the LP relaxation of this p-median-like problem is weak on IC profiles), and the grid needs
    ~57 solves per draw, so at default size these rules run at ``m = 20, k = 4`` (every committee
    enumerated, exact) with fewer draws; the summary says so.
-3. ``smoothness`` — ``alpha`` and ``gamma(beta)`` per rule and culture (``m = n = 10``).
+3. ``smoothness`` — ``alpha`` and ``gamma(beta)`` per rule and culture (``m = n = 10``; 2-Bloc stands
+   in for 10-Bloc, which would score every one of 10 items alike).
 4. ``needed`` — rankings needed for ``max_l F(S_l)/OPT >= 0.95`` per rule (normalised Mallows).
 5. ``manipulation`` — share of random profiles (``m = 6, n = 5, k = 3``, impartial culture) where some
    voter gains by misreporting, by exhaustive search over all ``6!`` reports, with and without a group
-   constraint, plus one concrete example.
+   constraint, plus one concrete example (3-Bloc stands in for 10-Bloc).
 """
 
 from __future__ import annotations
@@ -67,15 +68,24 @@ def grid(quick: bool) -> list[dict]:
             cells.append({"part": "family-owa", "culture": culture, "n": n, "m": OWA_SIZE[0],
                           "k": OWA_SIZE[1], "draws": 1 if quick else 3, "rules": list(OWA_RULES)})
     for rule in SEPARABLE_RULES + OWA_RULES:
-        cells.append({"part": "smoothness", "rule": rule, "m": 10, "n": 10, "draws": 10 if quick else 100})
+        # 10-Bloc is l-Bloc with l = m/5 = k; at the small sizes below its analogues are 2-Bloc (m = 10)
+        # and 3-Bloc (k = 3), since 10-Bloc on 10 or 6 items gives every item the same score.
+        cells.append({"part": "smoothness", "rule": "2-bloc" if rule == "10-bloc" else rule, "m": 10, "n": 10,
+                      "draws": 10 if quick else 100})
         m, k = (50, 10) if rule in SEPARABLE_RULES else OWA_SIZE
         cells.append({"part": "needed", "rule": rule, "culture": "norm_mallows", "m": m, "k": k,
                       "n_grid": [5, 10, 20] if quick else [5, 10, 20, 40, 80, 160],
                       "draws": 2 if quick else 6, "fraction": 3 / 7})
         for with_groups in (False, True):
-            cells.append({"part": "manipulation", "rule": rule, "with_groups": with_groups, "m": 6, "n": 5,
+            cells.append({"part": "manipulation", "rule": "3-bloc" if rule == "10-bloc" else rule,
+                          "with_groups": with_groups, "m": 6, "n": 5,
                           "k": 3, "profiles": 4 if quick else 40})
     return cells
+
+
+def _se(x: np.ndarray) -> np.ndarray:
+    """Standard error over draws (axis 0); zero with a single draw."""
+    return x.std(axis=0, ddof=1) / np.sqrt(x.shape[0]) if x.shape[0] > 1 else np.zeros(x.shape[1])
 
 
 def _family(params, seed) -> dict:
@@ -102,11 +112,10 @@ def _family(params, seed) -> dict:
                 best_l[rule.name][d, f] = fam.best_l
     out = {"fractions": FRACTIONS, "l_proportional": l_prop, "rules": {}}
     for name in best:
-        se = lambda x: x.std(axis=0, ddof=1) / np.sqrt(x.shape[0]) if x.shape[0] > 1 else np.zeros(x.shape[1])
         out["rules"][name] = {
-            "best_mean": best[name].mean(0), "best_se": se(best[name]),
-            "unconstrained_mean": unc[name].mean(0), "unconstrained_se": se(unc[name]),
-            "proportional_mean": prop[name].mean(0), "proportional_se": se(prop[name]),
+            "best_mean": best[name].mean(0), "best_se": _se(best[name]),
+            "unconstrained_mean": unc[name].mean(0), "unconstrained_se": _se(unc[name]),
+            "proportional_mean": prop[name].mean(0), "proportional_se": _se(prop[name]),
             "best_l_mean": best_l[name].mean(0),
         }
     return out
@@ -195,6 +204,22 @@ def report(r) -> None:
                     row[name] = vals[0][kind] if vals else float("nan")
                 head.append(row)
     r.add_table("headline", head)
+    lam_idx = 4
+    findings = []
+    for name in rule_names:
+        sel = [x for x in rows if x["rule"] == name and x["n"] == max(ns)
+               and abs(x["fraction"] - FRACTIONS[lam_idx]) < 1e-9]
+        if sel:
+            findings.append(f"- {name}: max_l F(S_l)/OPT between {min(x['best_ratio'] for x in sel):.3f} and "
+                            f"{max(x['best_ratio'] for x in sel):.3f} across cultures; unconstrained between "
+                            f"{min(x['unconstrained_ratio'] for x in sel):.3f} and "
+                            f"{max(x['unconstrained_ratio'] for x in sel):.3f}.")
+    r.add_section(f"Findings (n = {max(ns)}, bias fraction {FRACTIONS[lam_idx]:.3f})", "\n".join(findings) + (
+        "\n\nWith recomputed weights the swap process removes the disadvantaged items' lead quickly: by "
+        "fraction 4/7 nearly every ranking has all of G1 above all of G2, so the curves flatten.  Borda-type "
+        "rules recover the latent optimum almost fully once the group count is right; SNTV and 10-Bloc cannot, "
+        "because the biased rankings give many G2 items no points at all, and ties among them are broken by "
+        "index (not by latent quality)."))
     r.add_section("Headline: latent ratio at n = %d" % max(ns), r.markdown_table(head, floatfmt=".3f"))
 
     for n in ns:

@@ -4,6 +4,7 @@
 module                        what it solves
 ============================  ======================================================================
 ``hiring_lp``                 optimal (correlated / uncorrelated) incentive-compatible hiring mechanisms
+``hiring_online_lp``          the hiring LP on estimated laws with per-row margins (online learner)
 ``committee``                 best committee under any committee scoring rule with group bounds
 ``cmdp_lp``                   constrained MDPs through the discounted occupancy LP
 ``debate``                    exact minimax value of a debate and the best-response confuser
@@ -21,6 +22,7 @@ import importlib
 _EXPORTS = {
     "hiring_lp": ["optimal_mechanism", "optimal_uncorrelated_mechanism", "inducing_scoring_rules",
                   "solve_hiring_lp", "InducingRules", "LPInfo", "HiringLPSolution"],
+    "hiring_online_lp": ["solve_estimated_mechanism_lp", "EstimatedLPSolution"],
     "debate": ["solve_debate", "best_response", "policy_value", "isolated_plan", "debate_game_tree",
                "DebateOutcome", "BestResponseOutcome"],
 }

@@ -422,7 +422,7 @@ def _finish(cmdp: FiniteCMDP, raw: _Raw, backend: str, build: float) -> CMDPSolu
     horizon = 1.0 / (1.0 - cmdp.discount)
     policy = _policy_from_occupancy(occupancy, tol=1e-12 * horizon)
     flat = occupancy.ravel()
-    cost_values = cmdp.costs.reshape(cmdp.n_constraints, -1) @ flat
+    cost_values = cmdp.costs.reshape(cmdp.n_constraints, cmdp.n_states * cmdp.n_actions) @ flat
     return CMDPSolution(
         policy=policy, value=float(cmdp.reward.ravel() @ flat), cost_values=cost_values,
         multipliers=_multipliers(raw.row_duals, S), occupancy=occupancy,
@@ -471,7 +471,7 @@ def cmdp_frontier(cmdp: FiniteCMDP, constraint: int, limits) -> CMDPFrontier:
     if probe.status != "optimal":
         raise SolverError("HiGHS failed on the minimum-cost LP of the frontier", status=probe.status)
     min_limit = probe.objective
-    probe_costs = cmdp.costs.reshape(K, -1) @ np.maximum(probe.x, 0.0)
+    probe_costs = cmdp.costs.reshape(K, cmdp.n_states * cmdp.n_actions) @ np.maximum(probe.x, 0.0)
 
     model = _HighsModel(lp)
     n = limits.size
@@ -490,7 +490,7 @@ def cmdp_frontier(cmdp: FiniteCMDP, constraint: int, limits) -> CMDPFrontier:
         x = np.maximum(raw.x, 0.0)
         feasible[i] = True
         values[i] = float(cmdp.reward.ravel() @ x)
-        cost_values[i] = cmdp.costs.reshape(K, -1) @ x
+        cost_values[i] = cmdp.costs.reshape(K, cmdp.n_states * cmdp.n_actions) @ x
         multipliers[i] = _multipliers(raw.row_duals, S)
     return CMDPFrontier(constraint=k, limits=limits.copy(), values=values, feasible=feasible,
                         cost_values=cost_values, multipliers=multipliers, min_limit=float(min_limit))

@@ -55,7 +55,7 @@ from mechsim.committees.scores import _batch_voter_scores, committee_score, orde
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
 from mechsim.validation import check_array, check_choice, check_integer
 
-__all__ = ["Committee", "GroupBounds", "best_committee", "greedy_committee", "check_group_bounds"]
+__all__ = ["Committee", "GroupBounds", "best_committee", "check_group_bounds", "greedy_committee"]
 
 #: ``method="auto"`` enumerates all committees when ``C(m, k) * distinct rankings * k`` is at most this
 #: (a few hundred milliseconds of vectorised work); above it, the ILP.
@@ -411,7 +411,6 @@ def _solve_model(model: _PrefixModel, m: int, time_limit: float | None):
     lp.num_row_ = model.matrix.shape[0]
     lp.col_cost_ = model.cost
     lp.col_lower_ = model.col_lower
-    lp.col_upper_ = model.col_upper
     inf = highspy.kHighsInf
     lp.row_lower_ = np.where(np.isinf(model.row_lower), -inf, model.row_lower)
     lp.row_upper_ = np.where(np.isinf(model.row_upper), inf, model.row_upper)

@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mechsim.solvers.committee import best_committee
 
 from mechsim.committees import rules
 from mechsim.committees.scores import committee_score
-from mechsim.solvers.committee import best_committee
 from mechsim.testing import rankings_profiles
 
 abcvoting = pytest.importorskip("abcvoting")
-from abcvoting import abcrules, scores as abc_scores  # noqa: E402
-from abcvoting.preferences import Profile, Voter  # noqa: E402
+from abcvoting import abcrules
+from abcvoting import scores as abc_scores
+from abcvoting.preferences import Profile, Voter
 
 PAIRS = [  # (our rule, abcvoting Thiele id, prefix length l or None for Borda)
     (rules.k_borda(), "av", None), (rules.borda_cc(), "cc", None), (rules.harmonic_borda(), "pav", None),

@@ -1,15 +1,21 @@
 """mechsim/Committee-v0 against the official PettingZoo checkers, and its mechanics."""
 
+import mechsim.envs.committee as committee_env
 import numpy as np
 import pettingzoo
 import pytest
-from pettingzoo.test import api_test, max_cycles_test, parallel_api_test, parallel_seed_test, seed_test
+from mechsim.solvers.committee import best_committee
+from pettingzoo.test import (
+    api_test,
+    max_cycles_test,
+    parallel_api_test,
+    parallel_seed_test,
+    seed_test,
+)
 
 import mechsim  # noqa: F401  (registers the environments)
-import mechsim.envs.committee as committee_env
 from mechsim.committees.manipulation import find_manipulation
 from mechsim.committees.scores import voter_scores
-from mechsim.solvers.committee import best_committee
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

@@ -6,9 +6,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mechsim.committees import rules
-from mechsim.committees.rankings import (check_rankings, merge_rankings, positions, random_groups,
-                                         sample_rankings)
-from mechsim.committees.scores import (committee_score, committee_scores, singleton_scores, voter_scores)
+from mechsim.committees.rankings import (
+    check_rankings,
+    merge_rankings,
+    positions,
+    random_groups,
+    sample_rankings,
+)
+from mechsim.committees.scores import (
+    committee_score,
+    committee_scores,
+    singleton_scores,
+    voter_scores,
+)
 from mechsim.errors import InvalidInstanceError
 from mechsim.testing import rankings_profiles
 

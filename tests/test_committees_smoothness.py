@@ -4,15 +4,19 @@ import itertools
 
 import numpy as np
 import pytest
+from mechsim.solvers.committee import best_committee
 
 from mechsim.committees import rules
 from mechsim.committees.bias import SwapBias, swap_bias
 from mechsim.committees.manipulation import find_manipulation, manipulation_frequency
 from mechsim.committees.rankings import random_groups, sample_rankings
 from mechsim.committees.scores import committee_score, voter_scores
-from mechsim.committees.smoothness import (_two_group_bounds, constraint_family, estimate_smoothness,
-                                           rankings_needed)
-from mechsim.solvers.committee import best_committee
+from mechsim.committees.smoothness import (
+    _two_group_bounds,
+    constraint_family,
+    estimate_smoothness,
+    rankings_needed,
+)
 
 
 @pytest.mark.parametrize("rule", [rules.k_borda(), rules.sntv(), rules.borda_cc(), rules.harmonic_borda()],
@@ -92,6 +96,7 @@ def test_sntv_single_voter_cannot_manipulate():
     assert find_manipulation(np.array([[2, 0, 1, 3]]), 2, "sntv") is None
 
 
+@pytest.mark.slow
 def test_quick_scenario_run(tmp_path):
     from mechsim.runner.run import run_scenario
 

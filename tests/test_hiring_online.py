@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError
 from mechsim.hiring import HiringInstance, Mechanism, audit_incentives
@@ -16,6 +18,7 @@ from mechsim.hiring.online_sim import (
 )
 from mechsim.solvers.hiring_lp import inducing_scoring_rules, optimal_mechanism
 from mechsim.solvers.hiring_online_lp import solve_estimated_mechanism_lp
+from mechsim.testing import hiring_instances
 
 
 def _hiring_instances(count: int, cost_factor: float = 0.25, correlation: float = 0.3):
@@ -94,7 +97,12 @@ def test_default_learns(instances):
 
 def test_plugin_control_has_linear_regret(instances):
     """Without relaxation or mixing the plug-in mechanism is often not IC, and regret stays linear."""
-    inst, rules, opt = instances[0]
+    def non_ic_somewhere(item):
+        inst, rules, opt = item
+        return any(not simulate_online(inst, 10**6, seed=s, variant="plugin", inducing_rules=rules,
+                                       optimal_value=opt).is_ic for s in range(6))
+
+    inst, rules, opt = next(item for item in instances if non_ic_somewhere(item))
     per_t = {}
     for T in (10**6, 10**8):
         runs = [simulate_online(inst, T, seed=s, variant="plugin", inducing_rules=rules, optimal_value=opt)
@@ -324,3 +332,21 @@ def test_scheffe_identification():
     assert errors <= 100 * delta
     # identical laws cannot be told apart: the bound then asks for a huge sample
     assert _scheffe_rounds(np.vstack([laws[0], laws[0]]), delta) > 10**6
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(inst=hiring_instances(max_agents=2, max_efforts=2, max_signals=2, max_states=2, max_actions=2),
+       seed=st.integers(0, 2**16), variant=st.sampled_from(["default", "faithful"]))
+def test_property_committed_mechanism_is_ic(inst, seed, variant):
+    """On arbitrary small instances of the online model, the learner commits an IC mechanism."""
+    try:
+        rules = inducing_scoring_rules(inst)
+    except InfeasibleError:
+        assume(False)
+    opt = optimal_mechanism(inst).value
+    res = simulate_online(inst, 10**7, seed=seed, variant=variant, inducing_rules=rules, optimal_value=opt)
+    assert res.is_ic, res.audit
+    assert res.mechanism.respects_limits(inst)
+    assert np.all(np.diff(res.cumulative_regret) >= -1e-9)
+    assert res.regret <= 10**7 * (opt + inst.n_agents * inst.payment_cap) + 1e-6

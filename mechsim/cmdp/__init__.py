@@ -35,6 +35,27 @@ __all__ = [
 ]
 
 # --- learners (this helper) -------------------------------------------------------------------------
+from mechsim.cmdp.lagrangian import (  # noqa: E402
+    GradientMultiplier,
+    PIDMultiplier,
+    SampleLearnerResult,
+    TabularLearnerResult,
+    lagrangian_sample,
+    lagrangian_tabular,
+    pid_lagrangian_sample,
+    pid_lagrangian_tabular,
+)
+from mechsim.cmdp.planning import optimal_policy, soft_optimal_policy  # noqa: E402
+from mechsim.cmdp.sampling import SoftmaxPolicy  # noqa: E402
+from mechsim.cmdp.tabular_env import FiniteCMDPEnv  # noqa: E402
+from mechsim.cmdp.tscac import TSCACResult, TSCACSampleResult, tscac_sample, tscac_tabular, tscac_target  # noqa: E402
+
+__all__ += [
+    "GradientMultiplier", "PIDMultiplier", "TabularLearnerResult", "SampleLearnerResult",
+    "lagrangian_tabular", "pid_lagrangian_tabular", "lagrangian_sample", "pid_lagrangian_sample",
+    "optimal_policy", "soft_optimal_policy", "SoftmaxPolicy", "FiniteCMDPEnv",
+    "TSCACResult", "TSCACSampleResult", "tscac_tabular", "tscac_sample", "tscac_target",
+]
 
 # --- recommender tabular twin (other helper: append imports and __all__ entries below) --------------
 from mechsim.cmdp.simulator import ShortVideoSimulator, SimulatorConfig, calibrate

@@ -106,16 +106,23 @@ def collect_episodes(env: gym.Env, policy: SoftmaxPolicy, phi, n_episodes: int, 
                      rng: np.random.Generator, max_steps: int) -> EpisodeBatch:
     """Roll out ``n_episodes`` episodes (each reset seeded from ``rng``) and compute per-signal returns."""
     feats, acts, sigs, steps, lengths = [], [], [], [], []
+    n_actions = policy.weights.shape[0]
+    if policy.tabular:
+        cumulative_table = np.cumsum(policy.table(), axis=1)
     for _ in range(n_episodes):
         obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
         length = 0
         for t in range(max_steps):
-            f = phi(obs)
-            logp = policy.log_probabilities_from_features(f)[0]
-            action = int(min(np.searchsorted(np.cumsum(np.exp(logp)), rng.random() * np.exp(logp).sum()),
-                             logp.size - 1))
+            f = phi(obs)[0]
+            if policy.tabular:
+                cumulative = cumulative_table[int(np.argmax(f))]
+            else:
+                logits = policy.weights @ f
+                cumulative = np.cumsum(np.exp(logits - logits.max()))
+            action = min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")),
+                         n_actions - 1)
             obs, reward, terminated, truncated, info = env.step(action)
-            feats.append(f[0])
+            feats.append(f)
             acts.append(action)
             sigs.append(np.concatenate([[float(reward)], _costs_from_info(info)]))
             steps.append(t)
@@ -126,8 +133,8 @@ def collect_episodes(env: gym.Env, policy: SoftmaxPolicy, phi, n_episodes: int, 
     signals = np.asarray(sigs, dtype=float)
     if signals.shape[1] != discounts.size:
         raise InvalidInstanceError(
-            f"discounts: expected {signals.shape[1]} discounts (reward then {signals.shape[1] - 1} costs), "
-            f"found {discounts.size}", "discounts")
+            f"limits/discounts: expected {signals.shape[1] - 1} constraints, as many as the env's info['costs'] "
+            f"entries, found {discounts.size - 1}", "limits")
     returns = np.empty_like(signals)
     episode_returns = np.empty((len(lengths), signals.shape[1]))
     end = signals.shape[0]

@@ -9,24 +9,83 @@ smoothness estimates, rankings needed), :mod:`~.manipulation` (profitable misrep
 """
 
 from mechsim.committees import rules
-from mechsim.committees.bias import ImplicitBias, SwapBias, implicit_bias, rank_utilities, swap_bias, swap_bias_path
+from mechsim.committees.bias import (
+                                         ImplicitBias,
+                                         SwapBias,
+                                         implicit_bias,
+                                         rank_utilities,
+                                         swap_bias,
+                                         swap_bias_path,
+)
 from mechsim.committees.manipulation import Manipulation, find_manipulation, manipulation_frequency
 from mechsim.committees.preflib import PreflibProfile, read_preflib, write_preflib
-from mechsim.committees.rankings import (CULTURES, check_rankings, merge_rankings, positions, random_groups,
-                                         sample_rankings)
-from mechsim.committees.rules import (CommitteeScoringRule, approval_cc, approval_pav, bloc, borda_cc,
-                                      harmonic_borda, k_borda, rule_from_name, sntv)
-from mechsim.committees.scores import committee_score, committee_scores, singleton_scores, voter_scores
-from mechsim.committees.smoothness import (ConstraintFamily, constraint_family, estimate_smoothness,
-                                           rankings_needed)
+from mechsim.committees.rankings import (
+                                         CULTURES,
+                                         check_rankings,
+                                         merge_rankings,
+                                         positions,
+                                         random_groups,
+                                         sample_rankings,
+)
+from mechsim.committees.rules import (
+                                         CommitteeScoringRule,
+                                         approval_cc,
+                                         approval_pav,
+                                         bloc,
+                                         borda_cc,
+                                         harmonic_borda,
+                                         k_borda,
+                                         rule_from_name,
+                                         sntv,
+)
+from mechsim.committees.scores import (
+                                         committee_score,
+                                         committee_scores,
+                                         singleton_scores,
+                                         voter_scores,
+)
+from mechsim.committees.smoothness import (
+                                         ConstraintFamily,
+                                         constraint_family,
+                                         estimate_smoothness,
+                                         rankings_needed,
+)
 
 __all__ = [
-    "rules", "CommitteeScoringRule", "sntv", "bloc", "k_borda", "borda_cc", "approval_cc", "approval_pav",
-    "harmonic_borda", "rule_from_name",
-    "CULTURES", "check_rankings", "positions", "merge_rankings", "sample_rankings", "random_groups",
-    "committee_score", "committee_scores", "singleton_scores", "voter_scores",
-    "swap_bias", "swap_bias_path", "implicit_bias", "rank_utilities", "SwapBias", "ImplicitBias",
-    "ConstraintFamily", "constraint_family", "estimate_smoothness", "rankings_needed",
-    "Manipulation", "find_manipulation", "manipulation_frequency",
-    "PreflibProfile", "read_preflib", "write_preflib",
+                                         "CULTURES",
+                                         "CommitteeScoringRule",
+                                         "ConstraintFamily",
+                                         "ImplicitBias",
+                                         "Manipulation",
+                                         "PreflibProfile",
+                                         "SwapBias",
+                                         "approval_cc",
+                                         "approval_pav",
+                                         "bloc",
+                                         "borda_cc",
+                                         "check_rankings",
+                                         "committee_score",
+                                         "committee_scores",
+                                         "constraint_family",
+                                         "estimate_smoothness",
+                                         "find_manipulation",
+                                         "harmonic_borda",
+                                         "implicit_bias",
+                                         "k_borda",
+                                         "manipulation_frequency",
+                                         "merge_rankings",
+                                         "positions",
+                                         "random_groups",
+                                         "rank_utilities",
+                                         "rankings_needed",
+                                         "read_preflib",
+                                         "rule_from_name",
+                                         "rules",
+                                         "sample_rankings",
+                                         "singleton_scores",
+                                         "sntv",
+                                         "swap_bias",
+                                         "swap_bias_path",
+                                         "voter_scores",
+                                         "write_preflib",
 ]

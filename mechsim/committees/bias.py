@@ -28,8 +28,15 @@ from mechsim.committees.rankings import check_rankings, positions
 from mechsim.errors import InvalidInstanceError
 from mechsim.validation import as_generator, check_array, check_in_range
 
-__all__ = ["swap_bias", "swap_bias_path", "implicit_bias", "rank_utilities", "SwapBias", "ImplicitBias",
-           "count_biasable_pairs"]
+__all__ = [
+    "ImplicitBias",
+    "SwapBias",
+    "count_biasable_pairs",
+    "implicit_bias",
+    "rank_utilities",
+    "swap_bias",
+    "swap_bias_path",
+]
 
 
 def _disadvantaged_mask(groups, disadvantaged, m: int) -> np.ndarray:

@@ -19,12 +19,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mechsim.committees.rankings import check_rankings, check_weights, positions, random_groups, sample_rankings
+from mechsim.committees.rankings import (
+    check_rankings,
+    check_weights,
+    positions,
+    random_groups,
+    sample_rankings,
+)
 from mechsim.committees.rules import rule_from_name
 from mechsim.committees.scores import _batch_voter_scores
 from mechsim.validation import as_generator, check_integer
 
-__all__ = ["Manipulation", "find_manipulation", "manipulation_frequency", "ManipulationFrequency"]
+__all__ = ["Manipulation", "ManipulationFrequency", "find_manipulation", "manipulation_frequency"]
 
 _TIE_RTOL = 1e-9
 
@@ -101,7 +107,10 @@ def find_manipulation(rankings, k: int, rule, groups=None, bounds=None, weights=
     Manipulation or None
         The misreport with the largest gain for the first manipulating voter, or None.
     """
-    from mechsim.solvers.committee import _feasible_committees, check_group_bounds  # layer 2, lazily
+    from mechsim.solvers.committee import (  # layer 2, lazily
+        _feasible_committees,
+        check_group_bounds,
+    )
 
     r = check_rankings(rankings)
     n, m = r.shape

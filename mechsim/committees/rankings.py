@@ -15,16 +15,22 @@ from __future__ import annotations
 import numpy as np
 
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import as_generator, check_array, check_choice, check_integer, check_in_range
+from mechsim.validation import (
+    as_generator,
+    check_array,
+    check_choice,
+    check_in_range,
+    check_integer,
+)
 
 __all__ = [
     "CULTURES",
     "check_rankings",
     "check_weights",
-    "positions",
     "merge_rankings",
-    "sample_rankings",
+    "positions",
     "random_groups",
+    "sample_rankings",
 ]
 
 

@@ -30,8 +30,8 @@ lambda (see :mod:`mechsim.solvers.committee`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -39,9 +39,20 @@ from mechsim.errors import InvalidInstanceError
 from mechsim.validation import check_array, check_integer
 
 __all__ = [
-    "CommitteeScoringRule", "sntv", "bloc", "k_borda", "borda_cc", "approval_cc", "approval_pav",
-    "harmonic_borda", "rule_from_name", "BordaVector", "TopVector", "OnesVector", "FirstVector",
+    "BordaVector",
+    "CommitteeScoringRule",
+    "FirstVector",
     "HarmonicVector",
+    "OnesVector",
+    "TopVector",
+    "approval_cc",
+    "approval_pav",
+    "bloc",
+    "borda_cc",
+    "harmonic_borda",
+    "k_borda",
+    "rule_from_name",
+    "sntv",
 ]
 
 

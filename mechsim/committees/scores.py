@@ -17,16 +17,16 @@ from __future__ import annotations
 import numpy as np
 
 from mechsim.committees.rankings import check_rankings, check_weights, positions
-from mechsim.committees.rules import CommitteeScoringRule, rule_from_name
+from mechsim.committees.rules import rule_from_name
 from mechsim.errors import InvalidInstanceError
 
 __all__ = [
     "check_members",
-    "voter_scores",
     "committee_score",
     "committee_scores",
-    "singleton_scores",
     "order_items",
+    "singleton_scores",
+    "voter_scores",
 ]
 
 

@@ -30,13 +30,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mechsim.committees.rankings import check_rankings, sample_rankings, random_groups
+from mechsim.committees.rankings import check_rankings, random_groups, sample_rankings
 from mechsim.committees.rules import rule_from_name
 from mechsim.committees.scores import committee_score, order_items, singleton_scores
 from mechsim.validation import as_generator, check_in_range, check_integer
 
-__all__ = ["ConstraintFamily", "constraint_family", "SmoothnessEstimate", "estimate_smoothness",
-           "RankingsNeeded", "rankings_needed"]
+__all__ = [
+    "ConstraintFamily",
+    "RankingsNeeded",
+    "SmoothnessEstimate",
+    "constraint_family",
+    "estimate_smoothness",
+    "rankings_needed",
+]
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,9 @@ def constraint_family(latent, biased, groups, disadvantaged: int, k: int, rule, 
     call :func:`mechsim.solvers.committee.best_committee` once per ``l``.  ``latent_opt`` may be passed
     to reuse ``OPT`` across several biased profiles of the same latent profile.
     """
-    from mechsim.solvers.committee import best_committee  # solvers import this package: import lazily
+    from mechsim.solvers.committee import (
+        best_committee,  # solvers import this package: import lazily
+    )
 
     latent = check_rankings(latent, "latent")
     biased = check_rankings(biased, "biased", n_items=latent.shape[1])

@@ -64,8 +64,9 @@ Variants (``variant=``):
       agent *i* alone is posted its payments at *b* scaled by a factor *s* while the others receive their
       inducing rules (so they behave exactly as obedient agents would), and the effort played is
       identified from the empirical law of (report, state): obedience is accepted only when its law wins
-      Scheffe's pairwise test against every (effort, reporting map) alternative.  Scaling multiplies every payment difference, so the scales at which the agent obeys
-      form an interval; bisection finds its lower end within a relative precision
+      Scheffe's pairwise test against every (effort, reporting map) alternative.  Scaling multiplies
+      every payment difference, so the scales at which the agent obeys form an interval; bisection finds
+      its lower end within a relative precision
       :math:`\max(T^{-1/3}/8, 2^{-14})` in :math:`O(\log T)` batches of :math:`O(\log(1/\delta))` rounds,
       and the committed scale is one bracket above the lowest tested obeying scale.  This certifies every
       effort deviation from the agents' behaviour, without any cost estimate, and is what makes the
@@ -773,7 +774,8 @@ class _Learner:
 
         With the tree path b = x_0, ..., x_k = b' and switch rules g_j,
         C(b, b') = sum_j [W^{x_{j-1}}(g_j) - W^{x_j}(g_j)] + bracket errors, so the slack is
-        [Obed_b(gamma) - W^b(g_1)] - [Dev_b'(gamma) - W^b'(g_k)] - sum_{0<j<k} [W^{x_j}(g_{j+1}) - W^{x_j}(g_j)]
+        [Obed_b(gamma) - W^b(g_1)] - [Dev_b'(gamma) - W^b'(g_k)]
+        - sum_{0<j<k} [W^{x_j}(g_{j+1}) - W^{x_j}(g_j)]
         - brackets; the first two brackets are estimated as single functionals of (gamma - g) on the same
         samples, so their errors cancel where gamma resembles g.
         """

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-__all__ = ["rankings_profiles", "group_structures", "committee_instances"]
+__all__ = ["committee_instances", "group_structures", "rankings_profiles"]
 
 
 @st.composite

@@ -1,0 +1,214 @@
+"""Lagrangian, PID-Lagrangian and TSCAC learners held against the exact LP optimum."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import minimize
+
+from mechsim.cmdp import (
+    FiniteCMDP,
+    FiniteCMDPEnv,
+    evaluate_policy,
+    lagrangian_sample,
+    lagrangian_tabular,
+    pid_lagrangian_sample,
+    pid_lagrangian_tabular,
+    tscac_sample,
+    tscac_tabular,
+    tscac_target,
+)
+from mechsim.cmdp.planning import optimal_policy, soft_optimal_policy
+from mechsim.errors import InvalidInstanceError
+from mechsim.solvers.cmdp_lp import solve_cmdp
+
+
+def textbook():
+    return FiniteCMDP(np.ones((1, 2, 1)), [[1.0, 0.0]], [[[1.0, 0.0]]], [5.0], [1.0], 0.9)
+
+
+def binding_cmdp(seed, S=4, A=3, gamma=0.8):
+    """A random CMDP whose single constraint is set 10% below the uniform policy's cost."""
+    rng = np.random.default_rng(seed)
+    P = rng.dirichlet(np.ones(S), size=(S, A))
+    m = FiniteCMDP(P, rng.random((S, A)), rng.random((1, S, A)), [0.0], np.ones(S) / S, gamma)
+    uniform = evaluate_policy(m, np.full((S, A), 1.0 / A)).cost_values
+    return m.with_limits(0.9 * uniform)
+
+
+# ---------------------------------------------------------------------- tabular Lagrangian / PID
+@pytest.mark.parametrize("seed", [1, 3])
+def test_pid_converges_to_lp_value_and_multiplier(seed):
+    m = binding_cmdp(seed)
+    lp = solve_cmdp(m)
+    assert lp.multipliers[0] > 0.1  # the constraint binds
+    res = pid_lagrangian_tabular(m, iterations=1000, kp=1.0, ki=0.1, kd=0.0, policy_lr=0.5)
+    assert res.value == pytest.approx(lp.value, abs=1e-6)
+    assert res.cost_values == pytest.approx(lp.cost_values, abs=1e-6)
+    assert res.multipliers == pytest.approx(lp.multipliers, abs=1e-5)
+    # It learned: the uniform start is worse or infeasible.
+    assert res.training_values.shape == (1000,) and res.training_costs.shape == (1000, 1)
+    np.testing.assert_allclose(res.policy, lp.policy, atol=1e-4)
+
+
+def test_pid_textbook_reaches_randomised_optimum():
+    res = pid_lagrangian_tabular(textbook(), iterations=500, kp=1.0, ki=0.1, kd=0.0)
+    assert res.value == pytest.approx(5.0, abs=1e-6)
+    np.testing.assert_allclose(res.policy, [[0.5, 0.5]], atol=1e-6)
+    assert res.multipliers == pytest.approx([1.0], abs=1e-6)
+
+
+def test_lagrangian_best_response_oscillates_but_average_converges():
+    m = textbook()
+    res = lagrangian_tabular(m, iterations=2000, multiplier_lr=0.05, policy_update="best_response")
+    tail = res.training_values[-200:]
+    # Last iterates are deterministic policies (value 0 or 10), never the randomised optimum 5.
+    assert set(np.round(tail, 9)) == {0.0, 10.0}
+    assert res.violation_fraction(m.limits) > 0.3
+    assert res.average_value == pytest.approx(5.0, abs=0.05)
+    assert res.average_cost_values == pytest.approx([5.0], abs=0.05)
+    np.testing.assert_allclose(res.average_policy, [[0.5, 0.5]], atol=0.01)
+    # The multiplier keeps crossing the saddle value lambda* = 1.
+    assert res.training_multipliers[-200:, 0].min() < 1.0 < res.training_multipliers[-200:, 0].max()
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_lagrangian_average_approaches_lp_on_random_cmdp(seed):
+    m = binding_cmdp(seed)
+    lp = solve_cmdp(m)
+    res = lagrangian_tabular(m, iterations=1500, multiplier_lr=0.05, policy_update="best_response")
+    assert np.std(res.training_values[-100:]) > 1e-3  # the last iterate keeps oscillating
+    assert res.average_value == pytest.approx(lp.value, abs=0.02)
+    assert res.average_cost_values[0] <= m.limits[0] + 0.02
+    # Average of occupancies: its exact value equals the average of the iterates' values.
+    assert res.average_value == pytest.approx(res.training_values.mean(), abs=1e-9)
+
+
+def test_lagrangian_npg_and_default_gains_run_and_improve_lagrangian():
+    m = binding_cmdp(3)
+    lp = solve_cmdp(m)
+    for res in (lagrangian_tabular(m, iterations=300), pid_lagrangian_tabular(m, iterations=300)):
+        assert abs(res.average_value - lp.value) < abs(res.training_values[0] - lp.value) + 1e-9
+        assert np.all(res.training_multipliers >= 0)
+
+
+# ---------------------------------------------------------------------- TSCAC
+@given(st.integers(2, 5), st.integers(1, 3), st.integers(0, 10_000))
+@settings(max_examples=20)
+def test_tscac_closed_form_equals_numerical_maximisation(A, m, seed):
+    rng = np.random.default_rng(seed)
+    adv = rng.normal(size=A)
+    aux = rng.dirichlet(np.ones(A), size=m)
+    lam = rng.uniform(0.2, 2.0, size=m)
+    closed = np.exp(tscac_target(adv, np.log(aux), lam))
+
+    def negative_objective(z):
+        pi = np.exp(z - z.max())
+        pi /= pi.sum()
+        kl = (pi * (np.log(pi) - np.log(aux))).sum(axis=1)
+        return -(pi @ adv - lam @ kl)
+
+    best = minimize(negative_objective, np.zeros(A), method="BFGS", options={"gtol": 1e-10})
+    numeric = np.exp(best.x - best.x.max())
+    numeric /= numeric.sum()
+    np.testing.assert_allclose(closed, numeric, atol=1e-5)
+    assert -negative_objective(np.log(closed)) >= -best.fun - 1e-9
+
+
+def test_tscac_target_validation():
+    with pytest.raises(InvalidInstanceError, match="aux_log_policies"):
+        tscac_target(np.zeros(3), np.zeros((2, 4)), [1.0, 1.0])
+    with pytest.raises(InvalidInstanceError, match="weights"):
+        tscac_target(np.zeros(3), np.zeros((1, 3)), [0.0])
+
+
+def test_soft_optimal_policy_is_a_soft_bellman_fixed_point():
+    m = binding_cmdp(2)
+    tau = 0.5
+    log_pi, v = soft_optimal_policy(m, m.reward, tau)
+    q = m.reward + m.discount * m.dense_transitions() @ v
+    np.testing.assert_allclose(v, tau * np.log(np.exp(q / tau).sum(axis=1)), atol=1e-9)
+    np.testing.assert_allclose(np.exp(log_pi).sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_tscac_interpolates_and_stays_below_the_lp_frontier(seed):
+    m = binding_cmdp(seed)
+    greedy_value = evaluate_policy(m, optimal_policy(m)[0]).value
+    results = [tscac_tabular(m, w, temperature=0.2, iterations=500) for w in (0.01, 0.3, 10.0)]
+    for res in results:
+        assert res.converged
+        # The LP optimum at TSCAC's own cost level is an upper bound: closeness to a policy is only a proxy.
+        frontier_value = solve_cmdp(m.with_limits(res.cost_values + 1e-9)).value
+        assert res.value <= frontier_value + 1e-7
+    # Small weight: close to the main-signal optimum; large weight: close to the auxiliary policy.
+    assert results[0].value == pytest.approx(greedy_value, abs=0.05)
+    aux_cost = evaluate_policy(m, results[2].aux_policies[0]).cost_values[0]
+    assert results[2].cost_values[0] == pytest.approx(aux_cost, abs=0.1)
+    assert results[0].value >= results[1].value - 1e-9 >= results[2].value - 2e-9
+
+
+def test_tscac_tabular_per_signal_discounts():
+    m = binding_cmdp(1)
+    res = tscac_tabular(m, 0.3, discounts=[0.8, 0.5], temperature=0.2)
+    assert res.converged and res.training_costs.shape[1] == 1
+
+
+# ---------------------------------------------------------------------- sample-based
+def tiny():
+    return binding_cmdp(1, S=3, A=2, gamma=0.7)
+
+
+@pytest.mark.parametrize("learner, extra", [(lagrangian_sample, {"multiplier_lr": 0.2}),
+                                            (pid_lagrangian_sample, {"kp": 1.0, "ki": 0.1, "kd": 0.0})])
+def test_sample_learners_approach_lp_optimum(learner, extra):
+    m = tiny()
+    lp = solve_cmdp(m)
+    env = FiniteCMDPEnv(m)
+    res = learner(env, m.limits, iterations=60, episodes_per_iteration=10, discount=m.discount, lr=0.1,
+                  seed=0, **extra)
+    # PID's last iterate settles; the plain Lagrangian's does not, so its averaged policy is the answer.
+    learned = res.policy.table() if learner is pid_lagrangian_sample else res.average_policy
+    final = evaluate_policy(m, learned)
+    uniform = evaluate_policy(m, np.full((3, 2), 0.5))
+    lagrangian = lambda ev: ev.value - lp.multipliers @ (ev.cost_values - m.limits)  # noqa: E731
+    assert lagrangian(final) > lagrangian(uniform)
+    assert final.value == pytest.approx(lp.value, abs=0.1 * abs(lp.value))
+    assert final.cost_values[0] <= m.limits[0] + 0.12 * abs(m.limits[0])
+    assert res.training_values.shape == (60,) and res.training_costs.shape == (60, 1)
+    assert res.average_policy.shape == (3, 2)
+
+
+def test_sample_learner_is_deterministic_given_seed():
+    m = tiny()
+    a = lagrangian_sample(FiniteCMDPEnv(m), m.limits, iterations=5, episodes_per_iteration=3, seed=7)
+    b = lagrangian_sample(FiniteCMDPEnv(m), m.limits, iterations=5, episodes_per_iteration=3, seed=7)
+    np.testing.assert_array_equal(a.policy.weights, b.policy.weights)
+    np.testing.assert_array_equal(a.training_costs, b.training_costs)
+
+
+def test_tscac_sample_moves_between_aux_and_main():
+    m = tiny()
+    env = FiniteCMDPEnv(m)
+    exact = tscac_tabular(m, 0.3, temperature=0.2)
+    res = tscac_sample(env, 0.3, discounts=m.discount, stage_one_iterations=40, iterations=60,
+                       episodes_per_iteration=10, lr=0.1, temperature=0.2, seed=0)
+    ev = evaluate_policy(m, res.policy.table())
+    aux = evaluate_policy(m, res.aux_policies[0].table())
+    uniform = evaluate_policy(m, np.full((3, 2), 0.5))
+    # Stage one improved its own signal (lower cost than uniform); stage two trades some of it for reward.
+    assert aux.cost_values[0] < uniform.cost_values[0]
+    assert ev.value > aux.value
+    assert ev.value == pytest.approx(exact.value, abs=0.15 * abs(exact.value))
+    assert res.aux_training_values.shape == (1, 40)
+
+
+def test_sample_learner_argument_errors():
+    m = tiny()
+    env = FiniteCMDPEnv(m)
+    with pytest.raises(InvalidInstanceError, match="limits"):
+        lagrangian_sample(env, [1.0, 2.0], iterations=1, episodes_per_iteration=1, seed=0)
+    with pytest.raises(InvalidInstanceError, match="env"):
+        lagrangian_sample("env", [1.0])
+    with pytest.raises(InvalidInstanceError, match="discount"):
+        pid_lagrangian_sample(env, [1.0], discount=1.0)
