@@ -35,6 +35,10 @@ vector-env autoreset) holds:
 - ``info["costs"]``: float64 array ordered as :attr:`constraint_names`,
 - ``info["cost"]``: their sum (float).
 
+:class:`RankingRules` wraps either env's discrete version so that the agent picks one of a few ranking rules
+(long, quality, relevant, ...) per request from user-level features: the action space that per-action
+linear-softmax learners can use.
+
 With ``cost_mode="expected"`` the costs are the signed conditional probabilities ``P(signal = 1 | state,
 item)`` instead of the 0/1 draws: the same expected constraint values with much less noise (a simulator-only
 variance reduction, useful for rare signals such as follows at 5e-4 per request).
@@ -43,6 +47,7 @@ variance reduction, useful for rare signals such as follows at 5e-4 per request)
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import gymnasium
 import numpy as np
@@ -58,7 +63,7 @@ from mechsim.cmdp.simulator import (
 from mechsim.errors import InvalidInstanceError
 from mechsim.validation import check_choice, check_integer
 
-__all__ = ["RecommenderEnv", "RecommenderContinuousEnv", "RankingRules", "DEFAULT_RULES", "LOWER_BOUNDED", "cost_signs"]
+__all__ = ["DEFAULT_RULES", "LOWER_BOUNDED", "RankingRules", "RecommenderContinuousEnv", "RecommenderEnv", "cost_signs"]
 
 #: Signals where more is better; their costs are ``-signal`` (a floor becomes a negative limit).
 LOWER_BOUNDED: tuple[str, ...] = ("click", "like", "follow", "comment", "share")
@@ -92,7 +97,7 @@ def _check_constraints(constraints) -> tuple[str, ...]:
 
 
 class _RecommenderBase(gymnasium.Env):
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata: ClassVar[dict] = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(self, n_candidates: int = 10, max_steps: int = 100,
                  constraints=("like", "follow", "share"), config: SimulatorConfig | None = None,
@@ -185,6 +190,7 @@ class _RecommenderBase(gymnasium.Env):
         self._block_cands = cands
         self._block_emb = self._emb[cands]
         self._block_feat = self._item_feat[cands]
+        self._block_quality = self._quality[cands] - 0.5
         self._block_pos = 0
 
     def _next_request(self) -> None:
@@ -198,6 +204,8 @@ class _RecommenderBase(gymnasium.Env):
         self._feat = self._block_feat[pos]
         self._uniforms = self._block_uniforms[pos]
         emb = self._block_emb[pos]
+        self._cand_emb = emb
+        self._cand_quality = self._block_quality[pos]
         n = min(self._n_seen, self._H)
         # Row 0 of _user_rows is the interest, rows 1..n the recent items: one product gives affinity and
         # similarities.  No clamp to [-1, 1] is needed for the observation: rounding overshoots (~1e-16)
@@ -375,11 +383,13 @@ class RecommenderContinuousEnv(_RecommenderBase):
 
     def step(self, action):
         w = np.asarray(action, dtype=float)
-        if w.shape != (self._dim + 1,) or not np.all(np.isfinite(w)):
+        # A finite sum means finite entries (NaN and inf propagate); |w| ~ 1e308 would be rejected wrongly.
+        if w.shape != (self._dim + 1,) or not math.isfinite(w.sum()):
             raise InvalidInstanceError(
                 f"action: expected {self._dim + 1} finite ranking weights, found {np.asarray(action)!r}",
                 argument="action")
-        scores = self._emb[self._cands] @ w[:-1] + w[-1] * (self._quality[self._cands] - 0.5)
+        scores = self._cand_emb @ w[:-1]
+        scores += w[-1] * self._cand_quality
         return self._show(int(np.argmax(scores)))
 
 
@@ -435,7 +445,9 @@ class RankingRules(gymnasium.Wrapper):
         self.action_space = spaces.Discrete(len(rules))
         self.observation_space = spaces.Box(0.0, 1.0, (len(SIGNAL_NAMES) + 1,), np.float32)
 
-    def _user_obs(self, obs: np.ndarray) -> np.ndarray:
+    def user_observation(self, obs: np.ndarray) -> np.ndarray:
+        """The wrapper's observation for an observation of the wrapped env (also caches the candidates'
+        rule features, so that :meth:`candidate_for` refers to that request)."""
         d, K = self._d, self._K
         head = obs[:d + len(SIGNAL_NAMES) + 1]
         cand = obs[len(head):].reshape(K, d + 3).astype(float)
@@ -444,15 +456,19 @@ class RankingRules(gymnasium.Wrapper):
                                           2.0 * relevance, cand[:, d + 2]])
         return head[d:].copy()
 
+    def candidate_for(self, action: int) -> int:
+        """Index of the candidate that rule ``action`` shows at the current request."""
+        return int(np.argmax(self._features @ self._weights[int(action)]))
+
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         obs, info = self.env.reset(seed=seed, options=options)
-        return self._user_obs(obs), info
+        return self.user_observation(obs), info
 
     def step(self, action):
         if not self.action_space.contains(action):
             raise InvalidInstanceError(f"action: expected a rule index in [0, {len(self.rule_names)}), found "
                                        f"{action!r}", argument="action")
-        candidate = int(np.argmax(self._features @ self._weights[int(action)]))
+        candidate = self.candidate_for(action)
         obs, reward, terminated, truncated, info = self.env.step(candidate)
         info["candidate"] = candidate
-        return self._user_obs(obs), reward, terminated, truncated, info
+        return self.user_observation(obs), reward, terminated, truncated, info

@@ -41,6 +41,11 @@ expectation under the opponent's reveal probabilities otherwise: the most any le
 ``MultiDiscrete`` observations of a PettingZoo parallel environment and (optionally) flattens
 ``MultiDiscrete`` actions into one ``Discrete``.  :func:`hiring_rllib_env` builds the hiring environment
 that way.
+
+**Scripted agents** (:class:`ScriptedAgents`).  An incentive audit asks whether *one* agent gains by
+deviating while the others obey and report truthfully.  The wrapper lets fixed policies play some agents
+inside the environment, so that a learner faces exactly that situation;
+:func:`obedient_truthful_hiring_policy` is the hiring agents' obedient, truthful play.
 """
 
 from __future__ import annotations
@@ -58,11 +63,13 @@ from mechsim.errors import InvalidInstanceError
 from mechsim.validation import as_generator, check_array, check_choice, check_integer
 
 __all__ = [
+    "DebateVsOpponent",
     "LagrangeMultipliers",
     "LagrangianReward",
-    "DebateVsOpponent",
     "OneHotParallelEnv",
+    "ScriptedAgents",
     "hiring_rllib_env",
+    "obedient_truthful_hiring_policy",
 ]
 
 
@@ -103,9 +110,9 @@ class LagrangeMultipliers:
     Examples
     --------
     >>> lm = LagrangeMultipliers([1.0], ki=0.5)
-    >>> lm.record_episode([3.0]); lm.lambdas        # violated by 2: lambda grows by 0.5 * 2
+    >>> _ = lm.record_episode([3.0]); lm.lambdas    # violated by 2: lambda grows by 0.5 * 2
     array([1.])
-    >>> lm.record_episode([0.0]); lm.lambdas        # slack 1: it shrinks by 0.5, never below 0
+    >>> _ = lm.record_episode([0.0]); lm.lambdas    # slack 1: it shrinks by 0.5, never below 0
     array([0.5])
     """
 
@@ -219,7 +226,7 @@ class LagrangianReward(gymnasium.Wrapper):
     >>> env = LagrangianReward(gymnasium.make("mechsim/Recommender-v0", constraints=["like"]), lm)
     >>> obs, info = env.reset(seed=0)
     >>> obs, r, terminated, truncated, info = env.step(0)
-    >>> r == info["reward_unconstrained"] - info["lambdas"] @ info["costs"]
+    >>> bool(r == info["reward_unconstrained"] - info["lambdas"] @ info["costs"])
     True
     """
 
@@ -274,6 +281,8 @@ class LagrangianReward(gymnasium.Wrapper):
 
 # ============================================================================ debate vs a fixed opponent
 class _UniformPolicy:
+    """Reveals a uniformly random unrevealed feature (the debaters' ``probabilities`` format)."""
+
     def probabilities(self, features, revealed, own_decision, other_decision):
         free = ~np.asarray(revealed, dtype=bool)
         return free / free.sum(axis=1, keepdims=True)
@@ -623,11 +632,90 @@ class OneHotParallelEnv(ParallelEnv):
         return self.env.state()
 
 
+class ScriptedAgents(ParallelEnv):
+    """PettingZoo parallel wrapper in which fixed policies play some of the agents.
+
+    Parameters
+    ----------
+    env : pettingzoo.ParallelEnv
+    policies : dict
+        ``{agent: policy}``; ``policy(observation) -> action`` is called with the agent's raw observation at
+        every step while the agent is alive.  These agents disappear from the wrapper's ``possible_agents``,
+        ``agents`` and returned dictionaries; the remaining agents are the learners.
+    """
+
+    def __init__(self, env: ParallelEnv, policies: dict):
+        unknown = [a for a in policies if a not in env.possible_agents]
+        if unknown:
+            raise InvalidInstanceError(f"policies: expected agents among {env.possible_agents}, found {unknown}",
+                                       argument="policies")
+        if not all(callable(p) for p in policies.values()):
+            raise InvalidInstanceError("policies: expected callables observation -> action", argument="policies")
+        self.env = env
+        self.policies = dict(policies)
+        self.metadata = dict(getattr(env, "metadata", {}))
+        self.render_mode = getattr(env, "render_mode", None)
+        self.possible_agents = [a for a in env.possible_agents if a not in self.policies]
+        if not self.possible_agents:
+            raise InvalidInstanceError("policies: expected at least one agent left to learn, found none",
+                                       argument="policies")
+        self._scripted_obs: dict = {}
+
+    @property
+    def agents(self):
+        return [a for a in self.env.agents if a not in self.policies]
+
+    @property
+    def unwrapped(self):
+        return self.env.unwrapped
+
+    def observation_space(self, agent):
+        return self.env.observation_space(agent)
+
+    def action_space(self, agent):
+        return self.env.action_space(agent)
+
+    def _split(self, d: dict):
+        self._scripted_obs.update({a: v for a, v in d.items() if a in self.policies})
+        return {a: v for a, v in d.items() if a not in self.policies}
+
+    def reset(self, seed=None, options=None):
+        self._scripted_obs = {}
+        obs, infos = self.env.reset(seed=seed, options=options)
+        return self._split(obs), {a: v for a, v in infos.items() if a not in self.policies}
+
+    def step(self, actions):
+        full = dict(actions)
+        for a in self.env.agents:
+            if a in self.policies:
+                full[a] = self.policies[a](self._scripted_obs[a])
+        obs, rewards, terms, truncs, infos = self.env.step(full)
+        keep = lambda d: {a: v for a, v in d.items() if a not in self.policies}
+        return self._split(obs), keep(rewards), keep(terms), keep(truncs), keep(infos)
+
+    def render(self):
+        return self.env.render()
+
+    def close(self):
+        self.env.close()
+
+
+def obedient_truthful_hiring_policy(observation) -> np.ndarray:
+    """Hiring agent that exerts the recommended effort and reports its signal: ``(recommended, signal)``.
+
+    ``observation`` is the raw ``(phase, recommended, exerted, signal)`` of ``mechsim/Hiring-v0``.
+    """
+    _, recommended, _, signal = (int(v) for v in observation)
+    return np.array([recommended, signal], dtype=np.int64)
+
+
 def hiring_rllib_env(config: dict | None = None) -> OneHotParallelEnv:
     """``mechsim/Hiring-v0`` with one-hot observations and flat ``Discrete(E_i * S_i)`` actions.
 
     ``config`` holds keyword arguments of :class:`mechsim.envs.hiring.HiringParallelEnv` (``instance``,
-    ``mechanism``, ``max_cycles``, ``cost_timing``).  Made for RLlib's ``register_env``::
+    ``mechanism``, ``max_cycles``, ``cost_timing``) and optionally ``"learners"``: the agents that learn
+    (default all); the others obey and report truthfully (:func:`obedient_truthful_hiring_policy`), which
+    is the situation an incentive audit considers.  Made for RLlib's ``register_env``::
 
         from ray.rllib.env import ParallelPettingZooEnv
         register_env("hiring", lambda cfg: ParallelPettingZooEnv(hiring_rllib_env(cfg)))
@@ -636,4 +724,16 @@ def hiring_rllib_env(config: dict | None = None) -> OneHotParallelEnv:
     """
     from mechsim.envs.hiring import HiringParallelEnv
 
-    return OneHotParallelEnv(HiringParallelEnv(**dict(config or {})), flatten_actions=True)
+    kwargs = dict(config or {})
+    learners = kwargs.pop("learners", None)
+    env = HiringParallelEnv(**kwargs)
+    if learners is not None:
+        learners = [learners] if isinstance(learners, str) else list(learners)
+        unknown = [a for a in learners if a not in env.possible_agents]
+        if unknown or not learners:
+            raise InvalidInstanceError(f"learners: expected a non-empty subset of {env.possible_agents}, found "
+                                       f"{learners}", argument="learners")
+        scripted = {a: obedient_truthful_hiring_policy for a in env.possible_agents if a not in learners}
+        if scripted:
+            env = ScriptedAgents(env, scripted)
+    return OneHotParallelEnv(env, flatten_actions=True)

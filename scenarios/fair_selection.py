@@ -66,7 +66,7 @@ def grid(quick: bool) -> list[dict]:
             cells.append({"part": "family", "culture": culture, "n": n, "m": 50, "k": 10,
                           "draws": 3 if quick else 40, "rules": list(SEPARABLE_RULES)})
             cells.append({"part": "family-owa", "culture": culture, "n": n, "m": OWA_SIZE[0],
-                          "k": OWA_SIZE[1], "draws": 1 if quick else 3, "rules": list(OWA_RULES)})
+                          "k": OWA_SIZE[1], "draws": 1 if quick else 5, "rules": list(OWA_RULES)})
     for rule in SEPARABLE_RULES + OWA_RULES:
         # 10-Bloc is l-Bloc with l = m/5 = k; at the small sizes below its analogues are 2-Bloc (m = 10)
         # and 3-Bloc (k = 3), since 10-Bloc on 10 or 6 items gives every item the same score.
@@ -144,8 +144,8 @@ def compute(params, seed) -> dict:
                                      params["profiles"], seed=seed, with_groups=params["with_groups"])
         ex = res.example
         example = None if ex is None else {
-            "voter": ex.voter, "report": ex.report, "truthful": ex.truthful_members,
-            "manipulated": ex.manipulated_members, "truthful_score": ex.truthful_score,
+            "voter": ex.voter, "true_ranking": ex.true_ranking, "report": ex.report,
+            "truthful": ex.truthful_members, "manipulated": ex.manipulated_members, "truthful_score": ex.truthful_score,
             "manipulated_score": ex.manipulated_score}
         return {"frequency": res.frequency, "se": res.se, "exhaustive": res.exhaustive, "example": example}
     raise ValueError(f"params: unknown part {part!r}")
@@ -310,7 +310,8 @@ def report(r) -> None:
                 + r.markdown_table(mrows, floatfmt=".3f"))
         if ex is not None:
             e = ex["result"]["example"]
-            text += (f"\n\nExample ({ex['params']['rule']}): voter {e['voter']} reports {e['report']}; the committee "
+            text += (f"\n\nExample ({ex['params']['rule']}): voter {e['voter']}, whose true ranking is "
+                     f"{e['true_ranking']}, reports {e['report']}; the committee "
                      f"changes from {e['truthful']} (true score {e['truthful_score']:.3g}) to {e['manipulated']} "
                      f"(true score {e['manipulated_score']:.3g}).")
         r.add_section("Manipulation", text)

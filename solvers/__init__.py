@@ -23,6 +23,7 @@ _EXPORTS = {
     "hiring_lp": ["optimal_mechanism", "optimal_uncorrelated_mechanism", "inducing_scoring_rules",
                   "solve_hiring_lp", "InducingRules", "LPInfo", "HiringLPSolution"],
     "hiring_online_lp": ["solve_estimated_mechanism_lp", "EstimatedLPSolution"],
+    "cmdp_lp": ["solve_cmdp", "cmdp_frontier", "frontier", "occupancy_lp", "CMDPSolution", "CMDPFrontier"],
     "debate": ["solve_debate", "best_response", "policy_value", "isolated_plan", "debate_game_tree",
                "DebateOutcome", "BestResponseOutcome"],
 }

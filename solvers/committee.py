@@ -61,6 +61,16 @@ __all__ = ["Committee", "GroupBounds", "best_committee", "check_group_bounds", "
 #: (a few hundred milliseconds of vectorised work); above it, the ILP.
 BRUTE_FORCE_WORK = 20_000_000
 
+#: ... and at most this many committees (they are cached as an int array).
+BRUTE_FORCE_COMMITTEES = 300_000
+
+
+def enumeration_is_cheap(m: int, k: int, n_unique: int) -> bool:
+    """Whether ``method="auto"`` enumerates every committee (see the two limits above)."""
+    c = math.comb(m, k)
+    return c <= BRUTE_FORCE_COMMITTEES and c * n_unique * k <= BRUTE_FORCE_WORK
+
+
 #: Absolute optimality tolerance passed to HiGHS and used in the objective self-check.
 MIP_ABS_GAP = 1e-7
 
@@ -316,15 +326,22 @@ def _build_prefix_model(unique, w, gamma, lam, k, gb) -> _PrefixModel:
     n_rows = 0
 
     # cardinality
-    rows.append(np.zeros(m, dtype=np.int64)); cols.append(np.arange(m)); vals.append(np.ones(m))
-    row_lo.append(np.array([k], float)); row_hi.append(np.array([k], float)); n_rows += 1
+    rows.append(np.zeros(m, dtype=np.int64))
+    cols.append(np.arange(m))
+    vals.append(np.ones(m))
+    row_lo.append(np.array([k], float))
+    row_hi.append(np.array([k], float))
+    n_rows += 1
     # group bounds
     if gb is not None:
         constrained = np.flatnonzero((gb.lower > 0) | (gb.upper < gb.size))
         for i, g in enumerate(constrained):
             items = np.flatnonzero(gb.group_index == g)
-            rows.append(np.full(items.size, n_rows + i)); cols.append(items); vals.append(np.ones(items.size))
-        row_lo.append(gb.lower[constrained].astype(float)); row_hi.append(gb.upper[constrained].astype(float))
+            rows.append(np.full(items.size, n_rows + i))
+            cols.append(items)
+            vals.append(np.ones(items.size))
+        row_lo.append(gb.lower[constrained].astype(float))
+        row_hi.append(gb.upper[constrained].astype(float))
         n_rows += constrained.size
 
     if P:
@@ -336,27 +353,35 @@ def _build_prefix_model(unique, w, gamma, lam, k, gb) -> _PrefixModel:
         v_idx = np.arange(u)[:, None]
         base = n_rows
         chain_rows = base + v_idx * P + seg_row[None, :]              # (u, L)
-        rows.append(chain_rows.ravel()); cols.append(unique[:, seg_q].ravel())
+        rows.append(chain_rows.ravel())
+        cols.append(unique[:, seg_q].ravel())
         vals.append(np.full(chain_rows.size, -1.0))
         xcol = x0 + v_idx * P + np.arange(P)[None, :]                   # (u, P)
-        rows.append((base + v_idx * P + np.arange(P)[None, :]).ravel()); cols.append(xcol.ravel())
+        rows.append((base + v_idx * P + np.arange(P)[None, :]).ravel())
+        cols.append(xcol.ravel())
         vals.append(np.ones(u * P))
         if P > 1:
             rows.append((base + v_idx * P + np.arange(1, P)[None, :]).ravel())
-            cols.append(xcol[:, :-1].ravel()); vals.append(np.full(u * (P - 1), -1.0))
-        row_lo.append(np.zeros(u * P)); row_hi.append(np.zeros(u * P)); n_rows += u * P
+            cols.append(xcol[:, :-1].ravel())
+            vals.append(np.full(u * (P - 1), -1.0))
+        row_lo.append(np.zeros(u * P))
+        row_hi.append(np.zeros(u * P))
+        n_rows += u * P
 
         # z rows: sum_j z[v,p,j] - x[v,p] (<= or =) -tmin_p
         jcount = np.array([js.size for js in j_lists])
         zrow_of = np.repeat(np.arange(P), jcount)                      # per z slot within a voter
         base = n_rows
         zcols = z0 + v_idx * nz_per_v + np.arange(nz_per_v)[None, :]
-        rows.append((base + v_idx * P + zrow_of[None, :]).ravel()); cols.append(zcols.ravel())
+        rows.append((base + v_idx * P + zrow_of[None, :]).ravel())
+        cols.append(zcols.ravel())
         vals.append(np.ones(zcols.size))
-        rows.append((base + v_idx * P + np.arange(P)[None, :]).ravel()); cols.append(xcol.ravel())
+        rows.append((base + v_idx * P + np.arange(P)[None, :]).ravel())
+        cols.append(xcol.ravel())
         vals.append(np.full(u * P, -1.0))
         rhs = np.tile(-tmin.astype(float), u)
-        row_lo.append(np.full(u * P, -np.inf) if inequality else rhs); row_hi.append(rhs)
+        row_lo.append(np.full(u * P, -np.inf) if inequality else rhs)
+        row_hi.append(rhs)
         n_rows += u * P
 
         if not relaxed:
@@ -368,11 +393,14 @@ def _build_prefix_model(unique, w, gamma, lam, k, gb) -> _PrefixModel:
                 npairs = pairs.size
                 base = n_rows
                 prow = base + v_idx * npairs + np.arange(npairs)[None, :]
-                rows.append(prow.ravel()); cols.append((z0 + v_idx * nz_per_v + pairs[None, :]).ravel())
+                rows.append(prow.ravel())
+                cols.append((z0 + v_idx * nz_per_v + pairs[None, :]).ravel())
                 vals.append(np.ones(prow.size))
-                rows.append(prow.ravel()); cols.append((z0 + v_idx * nz_per_v + pairs[None, :] + 1).ravel())
+                rows.append(prow.ravel())
+                cols.append((z0 + v_idx * nz_per_v + pairs[None, :] + 1).ravel())
                 vals.append(np.full(prow.size, -1.0))
-                row_lo.append(np.zeros(u * npairs)); row_hi.append(np.full(u * npairs, np.inf))
+                row_lo.append(np.zeros(u * npairs))
+                row_hi.append(np.full(u * npairs, np.inf))
                 n_rows += u * npairs
 
         zj = np.concatenate(j_lists)
@@ -464,7 +492,7 @@ def best_committee(rankings, k, rule, groups=None, bounds=None, weights=None, *,
         Non-negative voter weights.
     method : {"auto", "separable", "ilp", "brute-force"}
         ``"auto"`` uses the closed form for separable rules; otherwise it enumerates every committee when
-        that is cheap (``C(m, k) * distinct rankings * k <= BRUTE_FORCE_WORK``), else the prefix ILP.
+        that is cheap (:func:`enumeration_is_cheap`), else the prefix ILP.
     time_limit : float, optional
         Seconds for the ILP; reaching it raises :class:`~mechsim.errors.SolverError`.
 
@@ -494,7 +522,7 @@ def best_committee(rankings, k, rule, groups=None, bounds=None, weights=None, *,
             method = "separable"
         else:
             n_unique = np.unique(r, axis=0).shape[0]
-            small = math.comb(r.shape[1], k) * n_unique * k <= BRUTE_FORCE_WORK
+            small = enumeration_is_cheap(r.shape[1], k, n_unique)
             method = "brute-force" if small else "ilp"
     if method == "separable":
         if not rule.is_separable(k):
@@ -520,7 +548,7 @@ def best_committee(rankings, k, rule, groups=None, bounds=None, weights=None, *,
     return result
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=8)
 def _all_committees(m: int, k: int) -> np.ndarray:
     """Every k-subset of range(m) in lexicographic order, shape (C(m, k), k) (cached, read-only)."""
     combos = np.array(list(itertools.combinations(range(m), k)), dtype=np.int64).reshape(-1, k)

@@ -1,9 +1,11 @@
 """Lagrangian, PID-Lagrangian and TSCAC learners held against the exact LP optimum."""
 
+import gymnasium as gym
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mechsim.solvers.cmdp_lp import solve_cmdp
 from scipy.optimize import minimize
 
 from mechsim.cmdp import (
@@ -20,7 +22,6 @@ from mechsim.cmdp import (
 )
 from mechsim.cmdp.planning import optimal_policy, soft_optimal_policy
 from mechsim.errors import InvalidInstanceError
-from mechsim.solvers.cmdp_lp import solve_cmdp
 
 
 def textbook():
@@ -171,7 +172,7 @@ def test_sample_learners_approach_lp_optimum(learner, extra):
     learned = res.policy.table() if learner is pid_lagrangian_sample else res.average_policy
     final = evaluate_policy(m, learned)
     uniform = evaluate_policy(m, np.full((3, 2), 0.5))
-    lagrangian = lambda ev: ev.value - lp.multipliers @ (ev.cost_values - m.limits)  # noqa: E731
+    lagrangian = lambda ev: ev.value - lp.multipliers @ (ev.cost_values - m.limits)
     assert lagrangian(final) > lagrangian(uniform)
     assert final.value == pytest.approx(lp.value, abs=0.1 * abs(lp.value))
     assert final.cost_values[0] <= m.limits[0] + 0.12 * abs(m.limits[0])
@@ -212,3 +213,45 @@ def test_sample_learner_argument_errors():
         lagrangian_sample("env", [1.0])
     with pytest.raises(InvalidInstanceError, match="discount"):
         pid_lagrangian_sample(env, [1.0], discount=1.0)
+
+
+def test_linear_softmax_policy_on_box_observations():
+    m = tiny()
+    lp = solve_cmdp(m)
+    box = gym.spaces.Box(0.0, 1.0, shape=(3,), dtype=np.float64)
+    env = gym.wrappers.TransformObservation(FiniteCMDPEnv(m), lambda s: np.eye(3)[s], box)
+    res = pid_lagrangian_sample(env, m.limits, iterations=60, episodes_per_iteration=10, discount=m.discount,
+                                lr=0.1, kp=1.0, ki=0.1, kd=0.0, seed=0)
+    assert not res.policy.tabular and res.average_policy is None
+    assert res.policy.weights.shape == (2, 4)  # one-hot state plus a bias feature
+    logits = np.hstack([np.eye(3), np.ones((3, 1))]) @ res.policy.weights.T
+    table = np.exp(logits - logits.max(axis=1, keepdims=True))
+    table /= table.sum(axis=1, keepdims=True)
+    final, uniform = evaluate_policy(m, table), evaluate_policy(m, np.full((3, 2), 0.5))
+    lagrangian = lambda ev: ev.value - lp.multipliers @ (ev.cost_values - m.limits)
+    assert lagrangian(final) > lagrangian(uniform)
+    assert final.value == pytest.approx(lp.value, abs=0.1 * abs(lp.value))
+
+
+class ScalarCostOnly(gym.Wrapper):
+    """FiniteCMDPEnv whose info carries only a scalar "cost" (no "costs" array)."""
+
+    def __init__(self, cmdp):
+        super().__init__(FiniteCMDPEnv(cmdp))
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        return obs, reward, terminated, truncated, {"cost": info["cost"]}
+
+
+def test_sample_learners_accept_scalar_cost_and_per_signal_discounts():
+    m = tiny()
+    res = pid_lagrangian_sample(ScalarCostOnly(m), m.limits, iterations=3, episodes_per_iteration=2,
+                                discount=[0.7, 0.5], seed=1)
+    assert res.training_costs.shape == (3, 1) and res.episodes == 6
+    ts = tscac_sample(FiniteCMDPEnv(m), [0.5], discounts=[0.7, 0.5], stage_one_iterations=2, iterations=3,
+                      episodes_per_iteration=2, seed=1)
+    again = tscac_sample(FiniteCMDPEnv(m), [0.5], discounts=[0.7, 0.5], stage_one_iterations=2, iterations=3,
+                         episodes_per_iteration=2, seed=1)
+    np.testing.assert_array_equal(ts.policy.weights, again.policy.weights)
+    assert ts.training_values.shape == (3,) and ts.episodes == 10

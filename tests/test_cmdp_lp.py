@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
-from hypothesis import strategies as st
+from mechsim.solvers.cmdp_lp import cmdp_frontier, solve_cmdp
 
 from mechsim.cmdp import FiniteCMDP, evaluate_policy
 from mechsim.errors import InfeasibleError, InvalidInstanceError
-from mechsim.solvers.cmdp_lp import cmdp_frontier, solve_cmdp
 from mechsim.testing import finite_cmdps
 
 
@@ -218,3 +217,17 @@ def test_no_banner_on_stdout(capfd):
     solve_cmdp(textbook())
     out, _ = capfd.readouterr()
     assert "HiGHS" not in out
+
+
+def test_unvisited_states_get_the_uniform_policy():
+    # State 2 is never reached from state 0 (the initial state); states 0 and 1 swap under either action.
+    P = np.zeros((3, 2, 3))
+    P[0, :, 1] = P[1, :, 0] = 1.0
+    P[2, :, 0] = 1.0
+    reward = np.array([[1.0, 0.0], [0.0, 1.0], [5.0, 0.0]])
+    m = FiniteCMDP(P, reward, np.zeros((1, 3, 2)), [0.0], [1.0, 0.0, 0.0], 0.9)
+    sol = solve_cmdp(m)
+    assert sol.occupancy[2].sum() == 0.0
+    np.testing.assert_allclose(sol.policy[2], [0.5, 0.5])
+    np.testing.assert_allclose(sol.policy[:2], [[1.0, 0.0], [0.0, 1.0]])
+    assert sol.value == pytest.approx(10.0)

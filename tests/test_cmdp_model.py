@@ -3,10 +3,16 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from mechsim.cmdp import FiniteCMDP, cmdp_structure, evaluate_policy, occupancy_measure, uniform_policy
+from mechsim.cmdp import (
+    FiniteCMDP,
+    cmdp_structure,
+    evaluate_policy,
+    occupancy_measure,
+    uniform_policy,
+)
 from mechsim.cmdp import model as model_module
 from mechsim.cmdp.tabular_env import FiniteCMDPEnv
 from mechsim.errors import InvalidInstanceError
@@ -110,23 +116,23 @@ def test_arrays_are_read_only_copies():
 
 
 @pytest.mark.parametrize("kwargs, fragment", [
-    (dict(transitions=np.full((1, 2, 1), 0.9)), "transitions"),
-    (dict(transitions=np.ones((1, 3, 1))), "transitions"),
-    (dict(transitions=-np.ones((1, 2, 1))), "transitions"),
-    (dict(transitions=sp.csr_array(np.ones((3, 1)))), "transitions"),
-    (dict(transitions=sp.csr_array(np.array([[0.5], [1.0]]))), "transitions"),
-    (dict(reward=[[1.0, np.nan]]), "reward"),
-    (dict(costs=[[1.0, 0.0]]), "costs"),
-    (dict(limits=[5.0, 1.0]), "limits"),
-    (dict(initial=[0.5]), "initial"),
-    (dict(discount=1.0), "discount"),
-    (dict(discount=-0.1), "discount"),
-    (dict(discount="0.9"), "discount"),
-    (dict(constraint_names=("a", "b")), "constraint_names"),
+    ({"transitions": np.full((1, 2, 1), 0.9)}, "transitions"),
+    ({"transitions": np.ones((1, 3, 1))}, "transitions"),
+    ({"transitions": -np.ones((1, 2, 1))}, "transitions"),
+    ({"transitions": sp.csr_array(np.ones((3, 1)))}, "transitions"),
+    ({"transitions": sp.csr_array(np.array([[0.5], [1.0]]))}, "transitions"),
+    ({"reward": [[1.0, np.nan]]}, "reward"),
+    ({"costs": [[1.0, 0.0]]}, "costs"),
+    ({"limits": [5.0, 1.0]}, "limits"),
+    ({"initial": [0.5]}, "initial"),
+    ({"discount": 1.0}, "discount"),
+    ({"discount": -0.1}, "discount"),
+    ({"discount": "0.9"}, "discount"),
+    ({"constraint_names": ("a", "b")}, "constraint_names"),
 ])
 def test_validation_errors_name_the_argument(kwargs, fragment):
-    args = dict(transitions=np.ones((1, 2, 1)), reward=[[1.0, 0.0]], costs=[[[1.0, 0.0]]], limits=[5.0],
-                initial=[1.0], discount=0.9)
+    args = {"transitions": np.ones((1, 2, 1)), "reward": [[1.0, 0.0]], "costs": [[[1.0, 0.0]]], "limits": [5.0],
+                "initial": [1.0], "discount": 0.9}
     args.update(kwargs)
     with pytest.raises(InvalidInstanceError, match=fragment) as err:
         FiniteCMDP(**args)
@@ -188,7 +194,7 @@ def test_finite_cmdp_env_info_and_seeding():
     obs, _ = env.reset(seed=5)
     trajectory = [obs]
     for t in range(7):
-        obs, reward, terminated, truncated, info = env.step(t % 2)
+        obs, _, terminated, truncated, info = env.step(t % 2)
         trajectory.append(obs)
         assert info["costs"].shape == (2,)
         assert info["cost"] == pytest.approx(info["costs"].sum())
@@ -205,11 +211,11 @@ def test_finite_cmdp_env_monte_carlo_matches_exact_value():
     rng = np.random.default_rng(1)
     totals = []
     for ep in range(3000):
-        s, _ = env.reset(seed=ep)
+        env.reset(seed=ep)
         total, weight, done = 0.0, 1.0, False
         while not done:
             a = int(rng.integers(2))
-            s, r, term, trunc, info = env.step(a)
+            _, _, term, trunc, info = env.step(a)
             total += weight * info["costs"][0]
             weight *= m.discount
             done = term or trunc

@@ -144,3 +144,25 @@ def test_culture_errors():
 def test_random_groups():
     g = random_groups(10, seed=1)
     assert g.sum() == 5 and np.array_equal(g, random_groups(10, seed=1))
+
+
+@pytest.mark.parametrize("phi", [0.2, 0.6, 1.0])
+def test_mallows_sampler_matches_the_model(phi):
+    import itertools
+
+    from mechsim.committees.rankings import mallows_rim
+
+    central = np.array([2, 0, 3, 1])
+    draws = mallows_rim(40000, 4, phi, central, np.random.default_rng(0))
+    perms = list(itertools.permutations(range(4)))
+    where = {c: i for i, c in enumerate(central)}
+
+    def kendall(p):
+        ranks = [where[c] for c in p]
+        return sum(ranks[a] > ranks[b] for a in range(4) for b in range(a + 1, 4))
+
+    weights = np.array([phi ** kendall(p) for p in perms])
+    expected = weights / weights.sum()
+    index = {p: i for i, p in enumerate(perms)}
+    observed = np.bincount([index[tuple(row)] for row in draws.tolist()], minlength=24) / len(draws)
+    assert np.max(np.abs(observed - expected)) < 0.01

@@ -6,6 +6,8 @@ import gymnasium
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
+from mechsim.envs.recommender import RecommenderContinuousEnv, RecommenderEnv
+from mechsim.envs.safety import ToSafetyGymnasium
 
 import mechsim  # noqa: F401  (registers the environments)
 from mechsim.cmdp.simulator import (
@@ -18,8 +20,6 @@ from mechsim.cmdp.simulator import (
     expected_responses,
     random_policy_means,
 )
-from mechsim.envs.recommender import RecommenderContinuousEnv, RecommenderEnv
-from mechsim.envs.safety import ToSafetyGymnasium
 from mechsim.errors import InvalidInstanceError
 
 ENV_CLASSES = [RecommenderEnv, RecommenderContinuousEnv]
@@ -52,11 +52,11 @@ def test_check_env(cls):
 def test_make_by_registered_id(env_id):
     env = gymnasium.make(env_id, n_candidates=5, max_steps=7)
     check_env(env.unwrapped)
-    obs, info = env.reset(seed=0)
+    obs, _info = env.reset(seed=0)
     assert env.observation_space.contains(obs)
     steps = 0
     while True:
-        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        obs, _reward, terminated, truncated, _info = env.step(env.action_space.sample())
         steps += 1
         assert env.observation_space.contains(obs)
         if terminated or truncated:
@@ -84,12 +84,12 @@ def test_same_seed_same_session(cls):
 def test_info_signals_and_signed_costs():
     env = RecommenderEnv(constraints=("like", "share", "hate", "click"))
     assert env.signal_names == SIGNAL_NAMES
-    obs, info = env.reset(seed=3)
+    _obs, info = env.reset(seed=3)
     assert set(info) == {"signals", "cost_like", "cost_share", "cost_hate", "cost_click", "costs", "cost"}
     assert np.all(info["signals"] == 0) and info["cost"] == 0
     saw_click = False
     for t in range(300):
-        obs, reward, terminated, truncated, info = env.step(t % env.n_candidates)
+        _obs, reward, terminated, truncated, info = env.step(t % env.n_candidates)
         s = info["signals"]
         assert s.shape == (7,) and reward == s[0] > 0
         assert set(np.unique(s[1:])) <= {0.0, 1.0}
@@ -108,7 +108,7 @@ def test_watch_time_never_exceeds_duration_and_session_ends():
     env.reset(seed=5)
     for t in range(1000):
         item = int(env._cands[0])
-        obs, reward, terminated, truncated, info = env.step(0)
+        _obs, reward, terminated, truncated, _info = env.step(0)
         assert 0 < reward < env.simulator.catalogue.durations[item]
         if terminated:
             break
@@ -134,7 +134,7 @@ def test_env_matches_simulator_response_model():
             again = expected_responses(env.config, env._aff[k], env.simulator.catalogue.quality[item], env._sim[k],
                                        env.simulator.catalogue.durations[item], env._activity)
             np.testing.assert_allclose(oracle, again, rtol=1e-12)
-            obs, reward, terminated, truncated, info = env.step(k)
+            _obs, _reward, terminated, truncated, info = env.step(k)
             residuals.append(info["signals"] - oracle)
             variances.append(oracle * (1 - oracle))
             done = terminated or truncated
@@ -178,7 +178,7 @@ def test_random_policy_in_env_matches_logged_means_on_dense_signals():
         env.action_space.seed(episode)
         done = False
         while not done:
-            obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+            _obs, _reward, terminated, truncated, info = env.step(env.action_space.sample())
             totals += info["signals"]
             n += 1
             done = terminated or truncated
@@ -211,7 +211,7 @@ def test_costs_survive_vector_autoreset(mode):
     keys = {"signals", "cost_like", "cost_follow", "cost_share", "costs", "cost"}
     ended_before = np.zeros(2, dtype=bool)
     for t in range(9):
-        obs, reward, terminated, truncated, info = envs.step(np.array([0, 1]))
+        _obs, reward, terminated, truncated, info = envs.step(np.array([0, 1]))
         assert keys <= set(info)
         for key in keys:
             assert info[f"_{key}"].all()  # present for every sub-env, including those just reset
@@ -238,7 +238,7 @@ def test_make_vec_by_id():
     envs = gymnasium.make_vec("mechsim/Recommender-v0", num_envs=3, vectorization_mode="sync", max_steps=4)
     envs.reset(seed=1)
     for _ in range(6):
-        obs, reward, terminated, truncated, info = envs.step(envs.action_space.sample())
+        _obs, _reward, _terminated, _truncated, info = envs.step(envs.action_space.sample())
         assert info["costs"].shape == (3, 3)
     envs.close()
 
@@ -246,11 +246,11 @@ def test_make_vec_by_id():
 # ---------------------------------------------------------------------------------------------- wrapper
 def test_safety_gymnasium_six_tuple():
     env = ToSafetyGymnasium(gymnasium.make("mechsim/Recommender-v0", constraints=("like", "hate")))
-    obs, info = env.reset(seed=0)
+    _obs, _info = env.reset(seed=0)
     for _ in range(50):
         out = env.step(env.action_space.sample())
         assert len(out) == 6
-        obs, reward, cost, terminated, truncated, info = out
+        _obs, _reward, cost, terminated, truncated, info = out
         assert isinstance(cost, float) and cost == info["cost"] == info["cost_like"] + info["cost_hate"]
         if terminated or truncated:
             env.reset()
@@ -318,3 +318,49 @@ def test_simulator_batch_step_shapes_and_determinism():
     np.testing.assert_allclose(np.linalg.norm(outs[0][2], axis=1), 1.0)
     with pytest.raises(InvalidInstanceError, match="items"):
         sim.step(users, [0, 1])
+
+
+# ---------------------------------------------------------------------------------------------- cost modes, rules
+def test_expected_cost_mode_reports_conditional_probabilities():
+    env = RecommenderEnv(constraints=("like", "hate"), cost_mode="expected")
+    sampled = RecommenderEnv(constraints=("like", "hate"))
+    env.reset(seed=4)
+    sampled.reset(seed=4)
+    for t in range(40):
+        k = t % env.n_candidates
+        probs = env.candidate_expectations()[k]
+        _, r1, term, trunc, info = env.step(k)
+        _, r2, _, _, info2 = sampled.step(k)
+        np.testing.assert_allclose(info["costs"], [-probs[2], probs[6]], rtol=1e-10)
+        # Same session either way: only the reported costs differ.
+        assert r1 == r2
+        np.testing.assert_array_equal(info["signals"], info2["signals"])
+        if term or trunc:
+            break
+    with pytest.raises(InvalidInstanceError, match="cost_mode"):
+        RecommenderEnv(cost_mode="mean")
+
+
+def test_ranking_rules_wrapper():
+    from mechsim.envs.recommender import DEFAULT_RULES, RankingRules
+
+    env = RankingRules(RecommenderEnv(n_candidates=6))
+    assert env.action_space.n == len(DEFAULT_RULES)
+    obs, info = env.reset(seed=2)
+    assert env.observation_space.contains(obs) and "costs" in info
+    quality_rule = env.rule_names.index("quality")
+    for _ in range(30):
+        base = env.unwrapped
+        q = base.simulator.catalogue.quality[base._cands]
+        expected = env.candidate_for(quality_rule)
+        assert expected == int(np.argmax(q))
+        obs, _reward, terminated, truncated, info = env.step(quality_rule)
+        assert info["candidate"] == expected and env.observation_space.contains(obs)
+        if terminated or truncated:
+            obs, info = env.reset()
+    with pytest.raises(InvalidInstanceError, match="action"):
+        env.step(len(DEFAULT_RULES))
+    with pytest.raises(InvalidInstanceError, match="rules"):
+        RankingRules(RecommenderEnv(), rules={"bad": (1.0, 2.0)})
+    with pytest.raises(InvalidInstanceError, match="env"):
+        RankingRules(gymnasium.make("CartPole-v1"))

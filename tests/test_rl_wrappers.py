@@ -11,8 +11,15 @@ from pettingzoo.test import parallel_api_test, parallel_seed_test
 import mechsim  # noqa: F401  (registers the environments)
 from mechsim.debate.debaters import GreedyDebater, RandomDebater
 from mechsim.envs.hiring import HiringParallelEnv
-from mechsim.envs.rl import (DebateVsOpponent, LagrangeMultipliers, LagrangianReward, OneHotParallelEnv,
-                             hiring_rllib_env)
+from mechsim.envs.rl import (
+    DebateVsOpponent,
+    LagrangeMultipliers,
+    LagrangianReward,
+    OneHotParallelEnv,
+    ScriptedAgents,
+    hiring_rllib_env,
+    obedient_truthful_hiring_policy,
+)
 from mechsim.errors import InvalidInstanceError
 from mechsim.solvers.debate import best_response, solve_debate
 
@@ -58,9 +65,10 @@ def test_multipliers_never_negative(costs, ki):
 
 
 @pytest.mark.parametrize("kwargs, argument", [
-    (dict(limits=[]), "limits"), (dict(limits=[1.0], ki=-1.0), "ki"), (dict(limits=[1.0], kp=[1.0, 2.0]), "kp"),
-    (dict(limits=[1.0], batch_episodes=0), "batch_episodes"), (dict(limits=[1.0], max_value=0.0), "max_value"),
-    (dict(limits=[1.0], names=["a", "b"]), "names"), (dict(limits=[1.0], initial=5.0, max_value=1.0), "initial"),
+    ({"limits": []}, "limits"), ({"limits": [1.0], "ki": -1.0}, "ki"),
+    ({"limits": [1.0], "kp": [1.0, 2.0]}, "kp"), ({"limits": [1.0], "batch_episodes": 0}, "batch_episodes"),
+    ({"limits": [1.0], "max_value": 0.0}, "max_value"), ({"limits": [1.0], "names": ["a", "b"]}, "names"),
+    ({"limits": [1.0], "initial": 5.0, "max_value": 1.0}, "initial"),
 ])
 def test_multiplier_errors_name_argument(kwargs, argument):
     with pytest.raises(InvalidInstanceError, match=argument):
@@ -275,8 +283,7 @@ def test_one_hot_matches_raw_env():
 
 def test_one_hot_rejects_bad_spaces_and_actions():
     class BoxEnv:
-        possible_agents = ["agent_0"]
-        metadata = {}
+        possible_agents = ("agent_0",)
 
         def observation_space(self, a):
             return gymnasium.spaces.Box(0, 1, (2,))
@@ -290,3 +297,38 @@ def test_one_hot_rejects_bad_spaces_and_actions():
     env.reset(seed=0)
     with pytest.raises(InvalidInstanceError, match="agent_0"):
         env.step({"agent_0": 17, "agent_1": 0})
+
+
+# ------------------------------------------------------------------------------------ scripted agents
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_scripted_agents_play_obediently_and_truthfully():
+    wrapped = hiring_rllib_env({"max_cycles": 40, "learners": ["agent_0"]})
+    parallel_api_test(hiring_rllib_env({"max_cycles": 6, "learners": "agent_0"}), num_cycles=20)
+    assert wrapped.possible_agents == ["agent_0"]
+    raw = HiringParallelEnv(max_cycles=40)
+    o_w, _ = wrapped.reset(seed=9)
+    o_raw, _ = raw.reset(seed=9)
+    rng = np.random.default_rng(1)
+    while raw.agents:
+        k = int(rng.integers(wrapped.action_space("agent_0").n))
+        o_w, r_w, _, trunc, info_w = wrapped.step({"agent_0": k})
+        phase, rec, exerted, signal = (int(v) for v in o_raw["agent_1"])
+        actions = {"agent_0": wrapped.decode_action("agent_0", k), "agent_1": np.array([rec, signal])}
+        o_raw, r_raw, *_, info_raw = raw.step(actions)
+        assert set(r_w) == {"agent_0"} and r_w["agent_0"] == r_raw["agent_0"]
+        if "efforts" in info_raw["agent_1"]:
+            # agent_1 exerted its recommendation and reported its signal
+            assert info_raw["agent_1"]["efforts"][1] == info_raw["agent_1"]["profile"][1]
+            assert info_raw["agent_1"]["reports"][1] == info_raw["agent_1"]["signals"][1]
+            assert info_w["agent_0"]["reports"] == info_raw["agent_0"]["reports"]
+    assert wrapped.agents == [] and trunc["agent_0"]
+
+
+def test_scripted_agents_errors():
+    with pytest.raises(InvalidInstanceError, match="learners"):
+        hiring_rllib_env({"learners": ["agent_7"]})
+    with pytest.raises(InvalidInstanceError, match="policies"):
+        ScriptedAgents(HiringParallelEnv(), {"agent_0": obedient_truthful_hiring_policy,
+                                            "agent_1": obedient_truthful_hiring_policy})
+    with pytest.raises(InvalidInstanceError, match="policies"):
+        ScriptedAgents(HiringParallelEnv(), {"agent_0": 3})

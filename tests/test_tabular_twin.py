@@ -2,12 +2,20 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mechsim.solvers.cmdp_lp import solve_cmdp
 
 from mechsim.cmdp.model import FiniteCMDP, evaluate_policy, uniform_policy
-from mechsim.cmdp.simulator import SIGNAL_NAMES, Catalogue, ShortVideoSimulator, SimulatorConfig, UserState
+from mechsim.cmdp.simulator import (
+    SIGNAL_NAMES,
+    Catalogue,
+    ShortVideoSimulator,
+    SimulatorConfig,
+    UserState,
+)
 from mechsim.cmdp.tabular_twin import tabular_recommender, twin_labels, twin_responses
 from mechsim.errors import InvalidInstanceError
-from mechsim.solvers.cmdp_lp import solve_cmdp
 
 
 def test_twin_is_a_valid_cmdp_with_the_documented_layout():
@@ -102,3 +110,27 @@ def test_solve_cmdp_on_twin_respects_like_floors():
 def test_twin_validation(kwargs, match):
     with pytest.raises(InvalidInstanceError, match=match):
         tabular_recommender(**kwargs)
+
+
+@settings(max_examples=15)
+@given(n_fatigue=st.integers(1, 9), n_clusters=st.integers(1, 5),
+       durations=st.lists(st.floats(3.0, 120.0), min_size=1, max_size=3),
+       qualities=st.lists(st.floats(0.05, 0.95), min_size=1, max_size=2),
+       discount=st.floats(0.5, 0.97), fraction=st.floats(0.0, 1.0))
+def test_twin_property_lp_meets_any_achievable_floor(n_fatigue, n_clusters, durations, qualities, discount,
+                                                     fraction):
+    m = tabular_recommender(("like",), n_fatigue=n_fatigue, n_clusters=n_clusters, durations=durations,
+                            qualities=qualities, discount=discount)
+    assert m.n_states == n_fatigue * n_clusters + 1
+    assert m.n_actions == n_clusters * len(durations) * len(qualities)
+    free = solve_cmdp(m.with_limits([1e9]))
+    most = solve_cmdp(FiniteCMDP(m.transitions, -m.costs[0], m.costs, [1e9], m.initial, m.discount)).value
+    low = -free.cost_values[0]
+    floor = low + fraction * (most - low)
+    sol = solve_cmdp(m.with_limits([-floor]))
+    ev = evaluate_policy(m, sol.policy)
+    assert -ev.cost_values[0] >= floor - 1e-7 * (1 + abs(floor))
+    assert ev.value <= free.value + 1e-7 * (1 + free.value)
+    # The uniform recommender meets the default limits exactly, so it is never better than the LP optimum.
+    uniform = evaluate_policy(m, uniform_policy(m))
+    assert uniform.value <= solve_cmdp(m).value + 1e-7 * (1 + uniform.value)

@@ -61,4 +61,4 @@ __all__ += [
 from mechsim.cmdp.simulator import ShortVideoSimulator, SimulatorConfig, calibrate
 from mechsim.cmdp.tabular_twin import tabular_recommender
 
-__all__ += ["tabular_recommender", "ShortVideoSimulator", "SimulatorConfig", "calibrate"]
+__all__ += ["ShortVideoSimulator", "SimulatorConfig", "calibrate", "tabular_recommender"]

@@ -47,16 +47,16 @@ from mechsim.validation import (
 )
 
 __all__ = [
+    "CMDPStructure",
     "FiniteCMDP",
     "PolicyEvaluation",
-    "CMDPStructure",
+    "action_values",
+    "check_policy",
+    "cmdp_structure",
     "evaluate_policy",
     "occupancy_measure",
-    "action_values",
     "policy_transition_matrix",
-    "check_policy",
     "uniform_policy",
-    "cmdp_structure",
 ]
 
 
@@ -229,12 +229,12 @@ class FiniteCMDP:
         """Reward and costs stacked as ``(1 + K, S, A)``: index 0 is the reward, ``1 + k`` cost ``k``."""
         return np.concatenate([self.reward[None], self.costs], axis=0)
 
-    def with_limits(self, limits) -> "FiniteCMDP":
+    def with_limits(self, limits) -> FiniteCMDP:
         """The same CMDP with other limits (shape ``(K,)``)."""
         return FiniteCMDP(self.transitions, self.reward, self.costs, limits, self.initial, self.discount,
                           self.constraint_names)
 
-    def without_constraints(self) -> "FiniteCMDP":
+    def without_constraints(self) -> FiniteCMDP:
         """The unconstrained MDP with the same dynamics and reward."""
         S, A = self.n_states, self.n_actions
         return FiniteCMDP(self.transitions, self.reward, np.zeros((0, S, A)), np.zeros(0), self.initial,

@@ -18,10 +18,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
-from mechsim.cmdp.model import FiniteCMDP, _solve_discounted, action_values, policy_transition_matrix
+from mechsim.cmdp.model import (
+    FiniteCMDP,
+    _solve_discounted,
+    action_values,
+    policy_transition_matrix,
+)
 from mechsim.validation import check_positive
 
-__all__ = ["optimal_policy", "soft_optimal_policy", "advantages", "state_values", "log_softmax"]
+__all__ = ["advantages", "log_softmax", "optimal_policy", "soft_optimal_policy", "state_values"]
 
 
 def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:

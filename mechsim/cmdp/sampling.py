@@ -22,7 +22,7 @@ from scipy.special import logsumexp
 from mechsim.errors import InvalidInstanceError
 from mechsim.validation import as_generator
 
-__all__ = ["SoftmaxPolicy", "EpisodeBatch", "collect_episodes", "featurizer", "fit_linear_critic", "Adam"]
+__all__ = ["Adam", "EpisodeBatch", "SoftmaxPolicy", "collect_episodes", "featurizer", "fit_linear_critic"]
 
 
 def featurizer(observation_space: gym.Space):

@@ -50,21 +50,21 @@ from mechsim.errors import InvalidInstanceError
 from mechsim.validation import as_generator, check_array, check_integer, check_positive
 
 __all__ = [
-    "SIGNAL_NAMES",
     "AUXILIARY_SIGNALS",
-    "LOGGED_MEANS",
     "CALIBRATED_BIASES",
-    "SimulatorConfig",
+    "LOGGED_MEANS",
+    "SIGNAL_NAMES",
     "Catalogue",
-    "UserState",
-    "StepOutcome",
     "ShortVideoSimulator",
-    "make_catalogue",
-    "response_logits",
-    "expected_watched_fraction",
-    "expected_responses",
-    "random_policy_means",
+    "SimulatorConfig",
+    "StepOutcome",
+    "UserState",
     "calibrate",
+    "expected_responses",
+    "expected_watched_fraction",
+    "make_catalogue",
+    "random_policy_means",
+    "response_logits",
 ]
 
 #: Order of the signal vector (index 0 is watch time in seconds; the rest are 0/1 interactions).

@@ -14,6 +14,7 @@ same CMDP.
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -38,7 +39,7 @@ class FiniteCMDPEnv(gym.Env):
     render_mode : None or "ansi"
     """
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata: ClassVar[dict] = {"render_modes": ["ansi"]}
 
     def __init__(self, cmdp: FiniteCMDP, max_episode_steps: int | None = None, terminal_states=(),
                  render_mode: str | None = None):

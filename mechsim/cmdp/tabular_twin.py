@@ -34,11 +34,11 @@ import numpy as np
 
 from mechsim.cmdp.model import FiniteCMDP, evaluate_policy, uniform_policy
 from mechsim.cmdp.simulator import (
+    _GH_NODES,
+    _GH_WEIGHTS,
     AUXILIARY_SIGNALS,
     SIGNAL_NAMES,
     SimulatorConfig,
-    _GH_NODES,
-    _GH_WEIGHTS,
     _sigmoid,
     make_catalogue,
     response_logits,
@@ -46,7 +46,7 @@ from mechsim.cmdp.simulator import (
 from mechsim.errors import InvalidInstanceError
 from mechsim.validation import check_array, check_integer
 
-__all__ = ["tabular_recommender", "twin_labels", "twin_item_types", "twin_responses"]
+__all__ = ["tabular_recommender", "twin_item_types", "twin_labels", "twin_responses"]
 
 _LOWER_BOUNDED = ("click", "like", "follow", "comment", "share")
 

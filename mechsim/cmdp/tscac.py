@@ -47,11 +47,23 @@ import numpy as np
 from mechsim.cmdp.lagrangian import _check_cmdp, _check_env, _sample_discounts, policy_gradient_step
 from mechsim.cmdp.model import FiniteCMDP, _analyse, action_values, evaluate_policy
 from mechsim.cmdp.planning import advantages, log_softmax, soft_optimal_policy
-from mechsim.cmdp.sampling import Adam, SoftmaxPolicy, collect_episodes, featurizer, fit_linear_critic
+from mechsim.cmdp.sampling import (
+    Adam,
+    SoftmaxPolicy,
+    collect_episodes,
+    featurizer,
+    fit_linear_critic,
+)
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import as_generator, check_array, check_in_range, check_integer, check_positive
+from mechsim.validation import (
+    as_generator,
+    check_array,
+    check_in_range,
+    check_integer,
+    check_positive,
+)
 
-__all__ = ["TSCACResult", "TSCACSampleResult", "tscac_target", "tscac_tabular", "tscac_sample"]
+__all__ = ["TSCACResult", "TSCACSampleResult", "tscac_sample", "tscac_tabular", "tscac_target"]
 
 
 def tscac_target(advantage, aux_log_policies, weights) -> np.ndarray:

@@ -95,13 +95,14 @@ def swap_bias_path(rankings, groups, disadvantaged, fractions, phi: float = 0.5,
 
     current = r.copy()
     pos = positions(current)
-    rows = np.arange(n)
     if stale:
         d0 = dis_item[r]
         row_w0 = d0 * ((~d0) @ power.T)
     # Each ranking's state is copied into a fraction's output at the step equal to its target; the
     # random draws of a step do not depend on the targets, so a shorter run is a prefix of a longer one.
     results = [r.copy() for _ in range(fr.size)]
+    last_step = t_targets.max(axis=0)                 # per ranking: swaps needed for the largest fraction
+    alive = last_step > 0                             # rankings that may still swap
     for s in range(t_max + 1):
         for f in range(fr.size):
             hit = t_targets[f] == s
@@ -109,30 +110,34 @@ def swap_bias_path(rankings, groups, disadvantaged, fractions, phi: float = 0.5,
                 results[f][hit] = current[hit]
         if s == t_max:
             break
-        u = rng.random((n, 2))
-        active = s < t_targets.max(axis=0)
-        d = dis_item[current]
-        if stale:
-            w_rows = row_w0
-            base = r
-        else:
-            w_rows = d * ((~d) @ power.T)
-            base = current
-        ok = active & (w_rows.sum(axis=1) > 0)
-        if not ok.any():
-            if stale:
-                continue
-            # recomputed weights: no ranking has a biasable pair left, so every later step is a no-op
+        u = rng.random((n, 2))                        # drawn for every ranking: keeps runs prefix-consistent
+        alive &= s < last_step
+        idx = np.flatnonzero(alive)
+        if idx.size == 0:
+            # nothing can change any more: later snapshots equal the current state
             for f in range(fr.size):
                 later = t_targets[f] > s
                 results[f][later] = current[later]
             break
-        i = _inverse_cdf(w_rows[ok], u[ok, 0])
-        adv = ~dis_item[base[ok]]
-        wj = adv * power[i]
-        j = _inverse_cdf(wj, u[ok, 1])
-        v = rows[ok]
-        a, b = base[v, i], base[v, j]                     # the two items to exchange
+        if stale:
+            w_rows = row_w0[idx]
+            base = r[idx]
+        else:
+            base = current[idx]
+            d = dis_item[base]
+            w_rows = d * ((~d) @ power.T)
+        has_pair = w_rows.sum(axis=1) > 0
+        if not stale:
+            alive[idx[~has_pair]] = False             # recomputed weights: a ranking without pairs stays so
+        if not has_pair.any():
+            continue
+        v = idx[has_pair]
+        i = _inverse_cdf(w_rows[has_pair], u[v, 0])
+        base = base[has_pair]
+        adv = ~dis_item[base]
+        j = _inverse_cdf(adv * power[i], u[v, 1])
+        rows_b = np.arange(v.size)
+        a, b = base[rows_b, i], base[rows_b, j]       # the two items to exchange
         pa, pb = pos[v, a], pos[v, b]
         current[v, pa], current[v, pb] = b, a
         pos[v, a], pos[v, b] = pb, pa

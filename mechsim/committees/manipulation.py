@@ -42,6 +42,8 @@ class Manipulation:
     Attributes
     ----------
     voter : int
+    true_ranking : ndarray, shape (m,)
+        The voter's true ranking.
     report : ndarray, shape (m,)
         The misreported ranking.
     truthful_members, manipulated_members : ndarray
@@ -53,6 +55,7 @@ class Manipulation:
     """
 
     voter: int
+    true_ranking: np.ndarray
     report: np.ndarray
     truthful_members: np.ndarray
     manipulated_members: np.ndarray
@@ -131,7 +134,7 @@ def find_manipulation(rankings, k: int, rule, groups=None, bounds=None, weights=
         gains = per_voter[i, outcome] - per_voter[i, truthful]
         best = int(np.argmax(gains))
         if gains[best] > 1e-9 * max(1.0, abs(per_voter[i, truthful])):
-            return Manipulation(int(i), reports[best], combos[truthful], combos[outcome[best]],
+            return Manipulation(int(i), r[i].copy(), reports[best], combos[truthful], combos[outcome[best]],
                                 float(per_voter[i, truthful]), float(per_voter[i, outcome[best]]), exhaustive)
     return None
 

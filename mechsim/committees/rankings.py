@@ -7,7 +7,9 @@ The *position* of item ``c`` in ranking ``v`` is ``pos[v, c]`` with ``rankings[v
 rankings can be merged into one ranking carrying the sum of their weights without changing any
 committee score (scores are linear in the weights).
 
-Cultures are sampled through ``prefsampling`` (seeded); see :func:`sample_rankings`.
+Cultures are sampled through ``prefsampling`` (seeded); see :func:`sample_rankings`.  Mallows
+profiles use prefsampling's normalisation of ``phi`` but a vectorised repeated-insertion sampler of the
+same model (:func:`mallows_rim`), about a hundred times faster than drawing vote by vote.
 """
 
 from __future__ import annotations
@@ -181,14 +183,16 @@ def sample_rankings(culture: str, n_voters: int, n_items: int, seed=None, **para
     sub_seed = int(rng.integers(2**31 - 1))
     if culture == "impartial":
         out = ordinal.impartial(n_voters, n_items, seed=sub_seed)
-    elif culture == "mallows":
-        phi = float(check_in_range("phi", _require(params, "phi", 0.5), 0.0, 1.0))
+    elif culture in ("mallows", "norm_mallows"):
+        if culture == "mallows":
+            phi = float(check_in_range("phi", _require(params, "phi", 0.5), 0.0, 1.0))
+        else:
+            from prefsampling.ordinal.mallows import phi_from_norm_phi
+
+            norm_phi = float(check_in_range("norm_phi", _require(params, "norm_phi", 0.5), 0.0, 1.0))
+            phi = float(phi_from_norm_phi(n_items, norm_phi))
         central = rng.permutation(n_items)
-        out = ordinal.mallows(n_voters, n_items, phi, central_vote=central, seed=sub_seed)
-    elif culture == "norm_mallows":
-        norm_phi = float(check_in_range("norm_phi", _require(params, "norm_phi", 0.5), 0.0, 1.0))
-        central = rng.permutation(n_items)
-        out = ordinal.norm_mallows(n_voters, n_items, norm_phi, central_vote=central, seed=sub_seed)
+        out = mallows_rim(n_voters, n_items, phi, central, np.random.default_rng(sub_seed))
     elif culture == "urn":
         alpha = float(check_in_range("alpha", _require(params, "alpha", 0.1), 0.0))
         out = ordinal.urn(n_voters, n_items, alpha, seed=sub_seed)
@@ -210,6 +214,27 @@ def sample_rankings(culture: str, n_voters: int, n_items: int, seed=None, **para
             f"params: culture {culture!r} accepts {sorted(CULTURES[culture]) or 'no parameters'}, "
             f"found unexpected {sorted(params)}", argument="params")
     return check_rankings(np.asarray(out, dtype=np.int64))
+
+
+def mallows_rim(n_voters: int, n_items: int, phi: float, central, rng: np.random.Generator) -> np.ndarray:
+    """Mallows rankings by the repeated insertion model, vectorised over voters.
+
+    Item ``central[j]`` is inserted, for ``j = 1..m-1``, at index ``i in 0..j`` of the partial ranking
+    with probability proportional to ``phi ** (j - i)`` (the model ``prefsampling`` samples one vote
+    and one insertion at a time; here each insertion is one array operation for all voters, which is
+    what makes the paper grid fast).  ``P(v) ∝ phi ** d_KT(v, central)``.
+    """
+    central = np.asarray(central, dtype=np.int64)
+    out = np.zeros((n_voters, n_items), dtype=np.int64)
+    for j in range(1, n_items):
+        weights = phi ** (j - np.arange(j + 1, dtype=float)) if phi > 0 else (np.arange(j + 1) == j) * 1.0
+        cdf = np.cumsum(weights / weights.sum())
+        idx = np.minimum(np.searchsorted(cdf, rng.random(n_voters), side="right"), j)
+        cols = np.arange(j + 1)[None, :]
+        prev = out[:, : j + 1].copy()
+        shifted = np.concatenate([np.zeros((n_voters, 1), dtype=np.int64), prev[:, :j]], axis=1)
+        out[:, : j + 1] = np.where(cols < idx[:, None], prev, np.where(cols == idx[:, None], j, shifted))
+    return central[out]
 
 
 def random_groups(n_items: int, n_disadvantaged: int | None = None, seed=None) -> np.ndarray:

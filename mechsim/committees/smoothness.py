@@ -25,7 +25,6 @@ ratio ``max_l F(S_l)/OPT`` reaches the target.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,10 +83,9 @@ class ConstraintFamily:
 
 
 def _enumerable(rankings, k) -> bool:
-    from mechsim.solvers.committee import BRUTE_FORCE_WORK
+    from mechsim.solvers.committee import enumeration_is_cheap
 
-    m = rankings.shape[1]
-    return math.comb(m, k) * np.unique(rankings, axis=0).shape[0] * k <= BRUTE_FORCE_WORK
+    return enumeration_is_cheap(rankings.shape[1], k, np.unique(rankings, axis=0).shape[0])
 
 
 def _two_group_bounds(groups, disadvantaged, l, k):
