@@ -1,0 +1,45 @@
+"""Gymnasium and PettingZoo environments of mechsim (installed as ``mechsim.envs``).
+
+================================  =========  =================================================================
+id                                API        module
+================================  =========  =================================================================
+``mechsim/Hiring-v0``             parallel   :mod:`mechsim.envs.hiring` (AEC view through ``env()``)
+``mechsim/Committee-v0``          parallel   :mod:`mechsim.envs.committee` (AEC view through ``env()``)
+``mechsim/Debate-v0``             AEC        :mod:`mechsim.envs.debate`
+``mechsim/Recommender-v0``        gymnasium  :mod:`mechsim.envs.recommender` (``Discrete(K)`` action)
+``mechsim/RecommenderContinuous`` gymnasium  :mod:`mechsim.envs.recommender` (``Box`` ranking weights)
+``mechsim/JustifiableSepsis-v0``  gymnasium  :mod:`mechsim.envs.justifiable_sepsis`
+================================  =========  =================================================================
+
+``import mechsim`` registers them all (see :mod:`mechsim._registration`).  Wrappers:
+:class:`~mechsim.envs.safety.ToSafetyGymnasium` (Safety-Gymnasium 6-tuple) and the RL-library helpers in
+:mod:`mechsim.envs.rl`.  Names below are re-exported lazily, so importing one environment module does not
+import the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "recommender": ["RecommenderEnv", "RecommenderContinuousEnv", "RankingRules"],
+    "safety": ["ToSafetyGymnasium"],
+    "justifiable_sepsis": ["JustifiableSepsisEnv"],
+    "hiring": ["HiringParallelEnv"],
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mechsim.envs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"mechsim.envs.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
