@@ -24,6 +24,7 @@ _EXPORTS = {
                   "solve_hiring_lp", "InducingRules", "LPInfo", "HiringLPSolution"],
     "hiring_online_lp": ["solve_estimated_mechanism_lp", "EstimatedLPSolution"],
     "cmdp_lp": ["solve_cmdp", "cmdp_frontier", "frontier", "occupancy_lp", "CMDPSolution", "CMDPFrontier"],
+    "committee": ["best_committee", "greedy_committee", "check_group_bounds", "Committee"],
     "debate": ["solve_debate", "best_response", "policy_value", "isolated_plan", "debate_game_tree",
                "DebateOutcome", "BestResponseOutcome"],
 }
