@@ -26,6 +26,8 @@ _EXPORTS = {
     "safety": ["ToSafetyGymnasium"],
     "justifiable_sepsis": ["JustifiableSepsisEnv"],
     "hiring": ["HiringParallelEnv"],
+    "rl": ["LagrangeMultipliers", "LagrangianReward", "DebateVsOpponent", "OneHotParallelEnv", "ScriptedAgents",
+           "hiring_rllib_env"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 

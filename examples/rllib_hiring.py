@@ -1,6 +1,6 @@
 """RLlib PPO (new API stack) agents on ``mechsim/Hiring-v0``: property-testing incentives with learners.
 
-Run:  python examples/rllib_hiring.py [--iterations 15] [--mechanisms ic wage swap]   (needs the ``rl`` extra)
+Run:  python examples/rllib_hiring.py [--iterations 20] [--mechanisms ic wage swap]   (needs the ``rl`` extra)
 
 Agents of the default hiring instance (:func:`mechsim.envs.hiring.default_instance`: 2 agents, 2 efforts,
 2 signals) are independent PPO learners, one RLModule each, playing a posted mechanism through
@@ -10,8 +10,9 @@ recommend that agent 0 works and agent 1 does not):
 
 - ``ic``: the optimal such mechanism with an incentive margin of 0.1
   (:func:`mechsim.solvers.hiring_lp.optimal_mechanism` with ``margin=0.1, profile=(1, 0)``, value 0.39
-  against 0.62 for the unrestricted optimum): shirking loses at least 0.1 per round.  (The unrestricted optimum, ``margin=0``, leaves agent 0 *exactly*
-  indifferent between working and shirking, so no learner can be expected to pick obedience there.)
+  against 0.62 for the unrestricted optimum): shirking loses at least 0.1 per round.  (The unrestricted
+  optimum, ``margin=0``, leaves agent 0 *exactly* indifferent between working and shirking, so no learner
+  can be expected to pick obedience there.)
 - ``wage``: a flat wage of 0.2 to agent 0 whatever happens: not IC, the audit's best deviation is to shirk.
 - ``swap``: the ``ic`` payments with agent 0's report axis reversed: not IC, the audit's best deviation is
   to keep working and report the opposite signal.
@@ -208,7 +209,7 @@ def main(argv=None):
     import ray
     import torch
     torch.set_num_threads(1)
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     instance = default_instance()
     results = []
     try:

@@ -88,7 +88,7 @@ def test_lagrangian_reward_penalises_and_shares_multipliers():
         np.testing.assert_array_equal(info["lambdas"], lm.lambdas)
         total, done, updates = np.zeros(2), False, len(lm.history)
         while not done:
-            obs, r, term, trunc, info = env.step(env.action_space.sample())
+            _, r, term, trunc, info = env.step(env.action_space.sample())
             assert r == pytest.approx(info["reward_unconstrained"] - info["lambdas"] @ info["costs"])
             total += info["costs"]
             done = term or trunc
@@ -212,7 +212,7 @@ def test_debate_seeding_is_deterministic():
 
 def test_debate_illegal_actions():
     env = DebateVsOpponent(opponent="random")
-    obs, _ = env.reset(seed=0)
+    env.reset(seed=0)
     revealed = np.flatnonzero(~env.action_masks())
     free = int(np.flatnonzero(env.action_masks())[0])
     if revealed.size == 0:  # learner moved first: reveal once so that an illegal move exists
@@ -306,13 +306,13 @@ def test_scripted_agents_play_obediently_and_truthfully():
     parallel_api_test(hiring_rllib_env({"max_cycles": 6, "learners": "agent_0"}), num_cycles=20)
     assert wrapped.possible_agents == ["agent_0"]
     raw = HiringParallelEnv(max_cycles=40)
-    o_w, _ = wrapped.reset(seed=9)
+    wrapped.reset(seed=9)
     o_raw, _ = raw.reset(seed=9)
     rng = np.random.default_rng(1)
     while raw.agents:
         k = int(rng.integers(wrapped.action_space("agent_0").n))
-        o_w, r_w, _, trunc, info_w = wrapped.step({"agent_0": k})
-        phase, rec, exerted, signal = (int(v) for v in o_raw["agent_1"])
+        _, r_w, _, trunc, info_w = wrapped.step({"agent_0": k})
+        _, rec, _, signal = (int(v) for v in o_raw["agent_1"])
         actions = {"agent_0": wrapped.decode_action("agent_0", k), "agent_1": np.array([rec, signal])}
         o_raw, r_raw, *_, info_raw = raw.step(actions)
         assert set(r_w) == {"agent_0"} and r_w["agent_0"] == r_raw["agent_0"]
