@@ -19,7 +19,7 @@ import the others.
 
 from __future__ import annotations
 
-import importlib
+from mechsim._lazy import lazy_exports
 
 _EXPORTS = {
     "recommender": ["RecommenderEnv", "RecommenderContinuousEnv", "RankingRules"],
@@ -29,19 +29,4 @@ _EXPORTS = {
     "rl": ["LagrangeMultipliers", "LagrangianReward", "DebateVsOpponent", "OneHotParallelEnv", "ScriptedAgents",
            "hiring_rllib_env"],
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mechsim.envs' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"mechsim.envs.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__all__, __getattr__, __dir__ = lazy_exports("mechsim.envs", _EXPORTS, globals())

@@ -17,7 +17,7 @@ since learners in ``mechsim.<domain>`` import individual solver modules.
 
 from __future__ import annotations
 
-import importlib
+from mechsim._lazy import lazy_exports
 
 _EXPORTS = {
     "hiring_lp": ["optimal_mechanism", "optimal_uncorrelated_mechanism", "inducing_scoring_rules",
@@ -28,19 +28,4 @@ _EXPORTS = {
     "debate": ["solve_debate", "best_response", "policy_value", "isolated_plan", "debate_game_tree",
                "DebateOutcome", "BestResponseOutcome"],
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mechsim.solvers' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"mechsim.solvers.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__all__, __getattr__, __dir__ = lazy_exports("mechsim.solvers", _EXPORTS, globals())

@@ -49,3 +49,18 @@ def test_console_script_is_installed():
     exe = Path(sys.executable).with_name("mechsim")
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "mechsim" in out.stdout
+
+
+def test_run_quick_scenario_and_resume(tmp_path):
+    out = tmp_path / "nr"
+    first = invoke("run", "no-regret", "--quick", "--out", str(out), "--workers", "2", "--no-progress")
+    assert first.exit_code == 0 and "computed, 0 reused" in first.output
+    assert (out / "summary.md").is_file() and (out / "config.json").is_file()
+    again = invoke("run", "no-regret", "--quick", "--out", str(out), "--workers", "1", "--no-progress")
+    assert again.exit_code == 0 and "(0 computed, " in again.output
+
+
+def test_python_dash_m_scenario_help():
+    out = subprocess.run([sys.executable, "-m", "mechsim.scenarios.no_regret", "--help"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and "--quick" in out.stdout and "--backend" in out.stdout

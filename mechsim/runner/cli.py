@@ -47,18 +47,16 @@ def _run_options(fn):
     return fn
 
 
-def _run_many(names, quick, seed, out, backend, address, workers, progress, nested):
+def _run_and_report(scenario, target: Path, quick, seed, backend, address, workers, progress) -> None:
     from mechsim.runner.run import run_scenario
 
-    for name in names:
-        target = (out / name if nested else out) if out is not None else Path("results") / name
-        try:
-            result = run_scenario(name, target, quick=quick, seed=seed, backend=backend, workers=workers,
-                                  address=address, progress=progress)
-        except MechsimError as exc:
-            raise click.ClickException(str(exc)) from None
-        click.echo(f"{name}: {len(result.records)} cells ({result.computed} computed, {result.reused} reused) "
-                   f"in {result.elapsed:.1f} s -> {target / 'summary.md'}")
+    try:
+        result = run_scenario(scenario, target, quick=quick, seed=seed, backend=backend, workers=workers,
+                              address=address, progress=progress)
+    except MechsimError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{result.scenario}: {len(result.records)} cells ({result.computed} computed, {result.reused} "
+               f"reused) in {result.elapsed:.1f} s -> {target / 'summary.md'}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -104,8 +102,12 @@ def run_command(name, quick, seed, out, backend, address, workers, progress):
     valid = list(available_scenarios())
     if name != "all" and name not in valid:
         raise _UsageFailure(f"unknown scenario {name!r}; valid names: {', '.join(valid + ['all'])}")
-    names = valid if name == "all" else [name]
-    _run_many(names, quick, seed, out, backend, address, workers, progress, nested=(name == "all"))
+    for scenario in (valid if name == "all" else [name]):
+        if out is None:
+            target = Path("results") / scenario
+        else:
+            target = out / scenario if name == "all" else out
+        _run_and_report(scenario, target, quick, seed, backend, address, workers, progress)
 
 
 def scenario_command(scenario) -> click.Command:
@@ -114,16 +116,8 @@ def scenario_command(scenario) -> click.Command:
     @click.command(help=f"{scenario.description}\n\nRerunning into the same folder resumes.")
     @_run_options
     def command(quick, seed, out, backend, address, workers, progress):
-        from mechsim.runner.run import run_scenario
-
         target = out if out is not None else Path("results") / scenario.name
-        try:
-            result = run_scenario(scenario, target, quick=quick, seed=seed, backend=backend, workers=workers,
-                                  address=address, progress=progress)
-        except MechsimError as exc:
-            raise click.ClickException(str(exc)) from None
-        click.echo(f"{scenario.name}: {len(result.records)} cells in {result.elapsed:.1f} s -> "
-                   f"{target / 'summary.md'}")
+        _run_and_report(scenario, target, quick, seed, backend, address, workers, progress)
 
     return command
 
