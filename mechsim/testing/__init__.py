@@ -1,6 +1,28 @@
-"""Hypothesis strategies for property-testing mechanisms (see mechsim.testing.core)."""
-from mechsim.testing.debate import DebateGame, debate_games, debate_states, evidence_masks, linear_judges  # noqa: F401
-from mechsim.testing.core import assert_probability_vector, assert_stochastic_tensor, probability_vectors, seeds, stochastic_tensors  # noqa: F401,E501
-from mechsim.testing.hiring import assert_hiring_incentive_compatible, hiring_instances, mechanisms  # noqa: F401,E501
-from mechsim.testing.committees import committee_instances, group_structures, rankings_profiles  # noqa: F401
-from mechsim.testing.cmdp import finite_cmdps  # noqa: F401
+"""Hypothesis strategies and assertions for property-testing mechanisms.
+
+General (:mod:`mechsim.testing.core`, which documents the property-testing pattern): ``probability_vectors``,
+``stochastic_tensors``, ``seeds``, ``assert_probability_vector``, ``assert_stochastic_tensor``.
+Per domain: ``hiring_instances``, ``mechanisms``, ``assert_hiring_incentive_compatible`` (hiring);
+``rankings_profiles``, ``group_structures``, ``committee_instances`` (committees); ``finite_cmdps`` (cmdp);
+``debate_games``, ``debate_states``, ``evidence_masks``, ``linear_judges``, ``DebateGame`` (debate).
+"""
+
+from mechsim.testing.cmdp import finite_cmdps
+from mechsim.testing.committees import committee_instances, group_structures, rankings_profiles
+from mechsim.testing.core import (
+    assert_probability_vector,
+    assert_stochastic_tensor,
+    probability_vectors,
+    seeds,
+    stochastic_tensors,
+)
+from mechsim.testing.debate import DebateGame, debate_games, debate_states, evidence_masks, linear_judges
+from mechsim.testing.hiring import assert_hiring_incentive_compatible, hiring_instances, mechanisms
+
+__all__ = [
+    "probability_vectors", "stochastic_tensors", "seeds", "assert_probability_vector", "assert_stochastic_tensor",
+    "hiring_instances", "mechanisms", "assert_hiring_incentive_compatible",
+    "rankings_profiles", "group_structures", "committee_instances",
+    "finite_cmdps",
+    "debate_games", "debate_states", "evidence_masks", "linear_judges", "DebateGame",
+]
