@@ -26,9 +26,6 @@ earlier ones) and the best cost achievable for it.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 import time
 from dataclasses import dataclass
 
@@ -37,6 +34,7 @@ import scipy.sparse as sp
 
 from mechsim.cmdp.model import FiniteCMDP
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
+from mechsim.solvers._highs import quiet_highs
 from mechsim.validation import check_array, check_choice, check_integer
 
 __all__ = ["CMDPFrontier", "CMDPSolution", "cmdp_frontier", "frontier", "occupancy_lp", "solve_cmdp"]
@@ -173,41 +171,8 @@ def _assemble(cmdp: FiniteCMDP) -> _LP:
 
 
 # ---------------------------------------------------------------------- backends
-_BANNER_SHOWN = False
-
-
-@contextlib.contextmanager
-def _quiet_stdout():
-    """Silence C-level stdout (HiGHS prints its banner from C++ when the first instance is created)."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # stdout replaced by an object without a descriptor
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), fd)
-            try:
-                yield
-            finally:
-                os.dup2(saved, fd)
-    finally:
-        os.close(saved)
-
-
 def _new_highs():
-    global _BANNER_SHOWN
-    import highspy
-
-    if _BANNER_SHOWN:
-        h = highspy.Highs()
-    else:
-        with _quiet_stdout():
-            h = highspy.Highs()
-        _BANNER_SHOWN = True
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.setOptionValue("primal_feasibility_tolerance", LP_TOLERANCE)
     h.setOptionValue("dual_feasibility_tolerance", LP_TOLERANCE)
     return h

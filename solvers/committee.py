@@ -48,7 +48,6 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,6 +59,7 @@ from mechsim.committees.rankings import check_rankings, check_weights, merge_ran
 from mechsim.committees.rules import CommitteeScoringRule, rule_from_name
 from mechsim.committees.scores import _batch_voter_scores, committee_score, order_items
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
+from mechsim.solvers._highs import quiet_highs
 from mechsim.validation import check_array, check_choice, check_integer
 
 __all__ = ["Committee", "GroupBounds", "best_committee", "check_group_bounds", "greedy_committee"]
@@ -256,32 +256,8 @@ def _separable_item_scores(r, w, rule, k):
 # prefix ILP
 
 
-_BANNER_SHOWN = False
-
-
 def _new_highs():
-    """A quiet ``highspy.Highs``; the licence banner of the first instance is kept out of stdout."""
-    global _BANNER_SHOWN
-    import highspy
-
-    if _BANNER_SHOWN:
-        h = highspy.Highs()
-    else:
-        # HiGHS writes its banner from C on first construction, past Python's sys.stdout.
-        import sys
-
-        sys.stdout.flush()
-        saved = os.dup(1)
-        try:
-            with open(os.devnull, "w") as devnull:
-                os.dup2(devnull.fileno(), 1)
-                h = highspy.Highs()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-        _BANNER_SHOWN = True
-    h.setOptionValue("output_flag", False)
-    return h
+    return quiet_highs()
 
 
 @dataclass(frozen=True)

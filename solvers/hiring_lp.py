@@ -56,9 +56,6 @@ unique best response by margin :math:`\iota`).
 
 from __future__ import annotations
 
-import ctypes
-import os
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,6 +64,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
+from mechsim.solvers._highs import quiet_highs
 from mechsim.hiring.audit import audit_incentives
 from mechsim.hiring.model import HiringInstance, Mechanism, bayes_decision, value_of_information
 from mechsim.validation import (
@@ -97,41 +95,8 @@ PHI_TOLERANCE = 1e-12
 
 # ---------------------------------------------------------------------------------------------
 # HiGHS
-_BANNER_SILENCED = False
-
-
 def _new_highs():
-    """A silent ``highspy.Highs`` (the licence banner of the first instance goes to /dev/null)."""
-    global _BANNER_SILENCED
-    import highspy
-
-    if _BANNER_SILENCED:
-        h = highspy.Highs()
-    else:
-        # The banner is written by C code straight to file descriptor 1, so redirect the descriptor.
-        try:
-            sys.stdout.flush()
-            saved = os.dup(1)
-        except (OSError, ValueError):  # pragma: no cover - no usable stdout: nothing to protect
-            saved = None
-        if saved is None:  # pragma: no cover
-            h = highspy.Highs()
-        else:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            try:
-                os.dup2(devnull, 1)
-                h = highspy.Highs()
-                try:
-                    ctypes.CDLL(None).fflush(None)
-                except (OSError, AttributeError, TypeError):  # pragma: no cover - non-POSIX libc
-                    pass
-            finally:
-                os.dup2(saved, 1)
-                os.close(saved)
-                os.close(devnull)
-        _BANNER_SILENCED = True
-    h.setOptionValue("output_flag", False)
-    return h
+    return quiet_highs()
 
 
 @dataclass(frozen=True)

@@ -304,7 +304,7 @@ class BradleyTerryJudge:
             g = (g @ self.weights[layer].T) * (h > 0)
             grads_b[layer - 1] = g.sum(0)
         xm, mask = acts[0]
-        F, D = self.n_features, self.n_decisions
+        F = self.n_features
         g0 = np.empty_like(self.weights[0])
         g0[:F] = xm.T @ g
         g0[F:2 * F] = mask.T.astype(float) @ g
