@@ -321,6 +321,7 @@ class JustifiableSepsisEnv(gymnasium.Env):
         self.debaters = debaters
         self._baseline_policy, self._baseline_fixed = self._parse_baseline(baseline)
         self._features = np.asarray(self.mdp.features, dtype=float)
+        self._d0_cdf = np.cumsum(self.mdp.d_0)
         self._cache: dict[tuple[int, int, int], tuple[float, float]] = {}
         # Noise is truncated at NOISE_BOUND standard deviations, so every observation lies in a finite box.
         margin = NOISE_BOUND * self.sigma + 1.0
@@ -420,7 +421,7 @@ class JustifiableSepsisEnv(gymnasium.Env):
         super().reset(seed=seed)
         start = None if options is None else options.get("state")
         if start is None:
-            self._state = int(np.searchsorted(np.cumsum(self.mdp.d_0), self.np_random.random() * self.mdp.d_0.sum(),
+            self._state = int(np.searchsorted(self._d0_cdf, self.np_random.random() * self.mdp.d_0.sum(),
                                               side="right"))
             self._state = min(self._state, N_PATIENT_STATES - 1)
         else:
@@ -453,7 +454,7 @@ class JustifiableSepsisEnv(gymnasium.Env):
         reward = (1.0 - self.lam) * r_env + self.lam * r_debate
         self._state = nxt
         self._t += 1
-        terminated = nxt in (STATE_DEATH, STATE_SURVIVAL) or nxt >= N_PATIENT_STATES
+        terminated = nxt >= N_PATIENT_STATES  # death, survival (or the absorbing sink)
         truncated = (not terminated) and self._t >= self.max_episode_steps
         return self._observe(), float(reward), bool(terminated), bool(truncated), self._info(r_env, r_debate, b, value)
 

@@ -407,8 +407,7 @@ class DebateVsOpponent(gymnasium.Env):
         if mask_bits in memo:
             return memo[mask_bits]
         if depth == self._L:
-            v = memo[mask_bits] = self._leaf_values[mask_bits]
-            return v
+            v = self._leaf_values[mask_bits]
         else:
             children = {f: self._value(mask_bits | (1 << f), depth + 1)
                         for f in range(self._F) if not (mask_bits >> f) & 1}

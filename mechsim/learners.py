@@ -646,11 +646,9 @@ class RegretMatching:
             sigma = self._strategy()
         if self._small:
             value = fsum(map(mul, sigma, u))
+            self._regrets = [(ri + ui) - value for ri, ui in zip(self._regrets, u)]
             if self.plus:
-                r = [(ri + ui) - value for ri, ui in zip(self._regrets, u)]
-                self._regrets = [v if v > 0.0 else 0.0 for v in r]
-            else:
-                self._regrets = [(ri + ui) - value for ri, ui in zip(self._regrets, u)]
+                self._regrets = [v if v > 0.0 else 0.0 for v in self._regrets]
             self._strategy_sum = list(map(add, self._strategy_sum, sigma))
         else:
             value = math.fsum(sigma * u)
@@ -696,7 +694,6 @@ class RegretMatching:
         realised = x[np.arange(n), actions] if sample_actions else None
         return LearnerTrace(actions, expected, realised, mean_expected, x.sum(axis=0), best, gain=True)
 
-
     def _run_small(self, x, uniforms, actions, expected, mu_list, mean_expected) -> None:
         # The statements below are those of act() + _strategy() + _step() (same floating-point operations
         # in the same order), inlined to remove per-round call overhead.
@@ -715,11 +712,9 @@ class RegretMatching:
                 if us is not None:
                     picks.append(_pick(list(accumulate(sigma)), us[j], sigma))
                 value = fsum(map(mul, sigma, row))
+                regrets = [(ri + ui) - value for ri, ui in zip(regrets, row)]
                 if plus:
-                    regrets = [(ri + ui) - value for ri, ui in zip(regrets, row)]
                     regrets = [v if v > 0.0 else 0.0 for v in regrets]
-                else:
-                    regrets = [(ri + ui) - value for ri, ui in zip(regrets, row)]
                 strategy_sum = list(map(add, strategy_sum, sigma))
                 values.append(value)
                 if mu_list is not None:

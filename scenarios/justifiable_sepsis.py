@@ -159,14 +159,13 @@ def _compute(params, seed) -> dict:
               "debate_scale": scale,
               "optimal_exact": policy_iteration(mdp).expected_return,
               "mean_debate_win_rate_all_actions": float(np.mean(table.win_probability[
-                  np.arange(N_PATIENT_STATES)[:, None], np.arange(mdp.n_actions)[None]]
-                  [np.arange(mdp.n_actions)[None] != base[:N_PATIENT_STATES, None]])),
+                  np.arange(mdp.n_actions)[None] != base[:N_PATIENT_STATES, None]])),
               **judge_acc}
-    result["robustness"] = _robustness(mdp, base, params, rng)
+    result["robustness"] = _robustness(mdp, base, params, rng, occupancy / occupancy.sum())
     return result
 
 
-def _robustness(mdp, base, params, rng) -> list[dict]:
+def _robustness(mdp, base, params, rng, visits) -> list[dict]:
     """Judge accuracy from debaters' evidence, alone and against the exact best-response confuser.
 
     A judge is trained with random evidence masks of the robustness experiment's L.  The honest debater
@@ -178,7 +177,8 @@ def _robustness(mdp, base, params, rng) -> list[dict]:
     of the best L-set it could show alone) and one learned policy-gradient model
     (:func:`mechsim.debate.debaters.train_debater`, logits linear in the features) trained *isolated*
     (reveals all L features alone) or *max-min* (alternately against a trained confuser); the accuracy
-    under exact minimax play on both sides is the best any debater can guarantee.
+    under exact minimax play on both sides is the best any debater can guarantee.  ``visits`` is the
+    clinician's normalised state occupancy over the patient states.
     """
     from mechsim.debate.debaters import IsolatedDebater, measure_robustness, train_debater
 
@@ -194,7 +194,6 @@ def _robustness(mdp, base, params, rng) -> list[dict]:
     candidates = np.flatnonzero(contested.any(axis=1))
     if candidates.size == 0:
         return []
-    visits = _visit_law(mdp)
     p = visits[candidates] / visits[candidates].sum()
     eval_states = rng.choice(candidates, size=min(n_states, candidates.size), replace=False, p=p)
     wrong = np.array([rng.choice(np.flatnonzero(contested[s])) for s in eval_states], dtype=np.int64)
@@ -216,11 +215,6 @@ def _robustness(mdp, base, params, rng) -> list[dict]:
                      "accuracy_minimax": round(rep.accuracy_minimax, 6),
                      "final_training_win_rate": win_rate})
     return rows
-
-
-def _visit_law(mdp) -> np.ndarray:
-    occ = state_occupancy(mdp, mdp.clinician_policy())[:N_PATIENT_STATES]
-    return occ / occ.sum()
 
 
 def _mean_rows(records):

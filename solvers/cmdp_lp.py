@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from mechsim.cmdp.model import FiniteCMDP
+from mechsim.cmdp.model import FiniteCMDP, _check_cmdp
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
 from mechsim.solvers._highs import quiet_highs
 from mechsim.validation import check_array, check_choice, check_integer
@@ -360,8 +360,7 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "aut
     >>> round(sol.value, 9), sol.policy.round(9).tolist(), round(float(sol.multipliers[0]), 9)
     (5.0, [[0.5, 0.5]], 1.0)
     """
-    if not isinstance(cmdp, FiniteCMDP):
-        raise InvalidInstanceError(f"cmdp: expected a FiniteCMDP, found {type(cmdp).__name__}", "cmdp")
+    _check_cmdp(cmdp)
     check_choice("backend", backend, _BACKENDS)
     check_choice("method", method, _METHODS)
     start = time.perf_counter()
@@ -416,8 +415,7 @@ def cmdp_frontier(cmdp: FiniteCMDP, constraint: int, limits) -> CMDPFrontier:
     CMDPFrontier
         Infeasible points have ``feasible = False`` and value ``-inf`` (never NaN).
     """
-    if not isinstance(cmdp, FiniteCMDP):
-        raise InvalidInstanceError(f"cmdp: expected a FiniteCMDP, found {type(cmdp).__name__}", "cmdp")
+    _check_cmdp(cmdp)
     K = cmdp.n_constraints
     if K == 0:
         raise InvalidInstanceError("cmdp: expected a CMDP with at least one constraint, found none", "cmdp")

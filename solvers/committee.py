@@ -256,10 +256,6 @@ def _separable_item_scores(r, w, rule, k):
 # prefix ILP
 
 
-def _new_highs():
-    return quiet_highs()
-
-
 @dataclass(frozen=True)
 class _PrefixModel:
     n_cols: int
@@ -409,7 +405,7 @@ def _build_prefix_model(unique, w, gamma, lam, k, gb) -> _PrefixModel:
 def _solve_model(model: _PrefixModel, m: int, time_limit: float | None):
     import highspy
 
-    h = _new_highs()
+    h = quiet_highs()
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", MIP_ABS_GAP)
     h.setOptionValue("random_seed", 0)
@@ -593,13 +589,13 @@ def greedy_committee(rankings, k, rule, groups=None, bounds=None, weights=None) 
     chosen: list[int] = []
     available = np.ones(m, dtype=bool)
     count = np.zeros(gb.labels.size if gb is not None else 0, dtype=np.int64)
+    group_masks = [gb.group_index == g for g in range(gb.labels.size)] if gb is not None else []
     for step in range(k):
         feasible = available.copy()
         if gb is not None:
             deficit = np.maximum(gb.lower - count, 0)
             seats_after = k - step - 1
-            for g in range(gb.labels.size):
-                in_g = gb.group_index == g
+            for g, in_g in enumerate(group_masks):
                 if count[g] >= gb.upper[g]:
                     feasible &= ~in_g
                 # adding an item of g must leave enough seats for the other groups' deficits

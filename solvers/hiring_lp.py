@@ -65,7 +65,7 @@ import scipy.sparse as sp
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
 from mechsim.solvers._highs import quiet_highs
-from mechsim.hiring.audit import audit_incentives
+from mechsim.hiring.audit import _agent_axes, audit_incentives
 from mechsim.hiring.model import HiringInstance, Mechanism, bayes_decision, value_of_information
 from mechsim.validation import (
     check_array,
@@ -92,11 +92,6 @@ __all__ = [
 # : Profiles recommended with probability below this are dropped when payments are recovered (y /
 # phi).
 PHI_TOLERANCE = 1e-12
-
-# ---------------------------------------------------------------------------------------------
-# HiGHS
-def _new_highs():
-    return quiet_highs()
 
 
 @dataclass(frozen=True)
@@ -137,7 +132,7 @@ def _run_highs(
     """Minimise ``cost @ x`` s.t. row/column bounds; (x, objective, status, iterations, time)."""
     import highspy
 
-    h = _new_highs()
+    h = quiet_highs()
     # Presolve costs more than it saves on these LPs (measured 2-3x slower with it on), and the
     # tight tolerances keep conditional IC violations (per unit of phi) far below the audit's 1e-7.
     for key, value in {
@@ -389,8 +384,7 @@ def build_hiring_lp(
     for i in range(n):
         B, S = n_efforts[i], n_signals[i]
         R = P // B
-        others = [j for j in range(n) if j != i]
-        axes = [i, *others, n + i, *(n + j for j in others), 2 * n]
+        axes = _agent_axes(n, i)
         qt = np.transpose(q, axes).reshape(B, R, S, -1)  # (b', r, s, k)
         K = qt.shape[-1]
         y_idx = np.transpose((y_base[i] + np.arange(Y)).reshape(q.shape), axes).reshape(B, R, S, K)

@@ -48,6 +48,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
+from mechsim.hiring.audit import _agent_axes
 from mechsim.hiring.model import value_of_information
 from mechsim.validation import check_array, check_nonnegative, check_positive
 
@@ -77,11 +78,6 @@ class EstimatedLPSolution:
     n_variables: int
     n_constraints: int
     status: str
-
-
-def _agent_axes(n: int, i: int) -> list[int]:
-    others = [j for j in range(n) if j != i]
-    return [i, *others, n + i, *(n + j for j in others), 2 * n]
 
 
 def solve_estimated_mechanism_lp(joint, cost_differences: Sequence, utility, payment_cap: float, *,

@@ -35,7 +35,14 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from mechsim.cmdp.model import FiniteCMDP, _analyse, action_values, evaluate_policy, uniform_policy
+from mechsim.cmdp.model import (
+    FiniteCMDP,
+    _analyse,
+    _check_cmdp,
+    action_values,
+    evaluate_policy,
+    uniform_policy,
+)
 from mechsim.cmdp.planning import log_softmax, optimal_policy
 from mechsim.cmdp.sampling import (
     Adam,
@@ -190,12 +197,6 @@ def averaged_occupancy_policy(occupancy_sum: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- tabular
-def _check_cmdp(cmdp) -> FiniteCMDP:
-    if not isinstance(cmdp, FiniteCMDP):
-        raise InvalidInstanceError(f"cmdp: expected a FiniteCMDP, found {type(cmdp).__name__}", "cmdp")
-    return cmdp
-
-
 def _tabular_primal_dual(cmdp: FiniteCMDP, rule, method: str, iterations: int, policy_lr: float | None,
                          policy_update: str, initial_policy) -> TabularLearnerResult:
     cmdp = _check_cmdp(cmdp)
@@ -310,6 +311,16 @@ def _check_env(env) -> None:
             f"env.action_space: expected Discrete, found {type(env.action_space).__name__}", "env")
 
 
+def _sample_setup(env, discounts: np.ndarray, max_steps: int | None):
+    """Featurizer, feature count, action count, tabular flag and episode cap shared by the sample learners."""
+    phi, F = featurizer(env.observation_space)
+    A = int(env.action_space.n)
+    tabular = isinstance(env.observation_space, gym.spaces.Discrete)
+    if max_steps is None:
+        max_steps = int(np.ceil(10.0 / (1.0 - discounts.max())))
+    return phi, F, A, tabular, max_steps
+
+
 def policy_gradient_step(batch, policy: SoftmaxPolicy, coefficients: np.ndarray, entropy: float = 0.0,
                          ridge: float = 1e-3) -> np.ndarray:
     """Actor-critic gradient of ``E[sum_i coefficients_i G_i]`` (+ entropy bonus) w.r.t. the weights.
@@ -342,11 +353,7 @@ def _sample_primal_dual(env, limits, rule, method, *, iterations, episodes_per_i
     E = check_integer("episodes_per_iteration", episodes_per_iteration, minimum=1)
     discounts = _sample_discounts(discount, 1 + K)
     rng = as_generator(seed)
-    phi, F = featurizer(env.observation_space)
-    A = int(env.action_space.n)
-    tabular = isinstance(env.observation_space, gym.spaces.Discrete)
-    if max_steps is None:
-        max_steps = int(np.ceil(10.0 / (1.0 - discounts.max())))
+    phi, F, A, tabular, max_steps = _sample_setup(env, discounts, max_steps)
     weights = np.zeros((A, F))
     adam = Adam(weights.shape, check_positive("lr", lr))
     state = rule.start(K)
@@ -354,11 +361,8 @@ def _sample_primal_dual(env, limits, rule, method, *, iterations, episodes_per_i
     visitation = np.zeros((F, A)) if tabular else None
     for t in range(T):
         policy = SoftmaxPolicy(weights.copy(), tabular)
+        # collect_episodes checks that info["costs"] has K entries (len(discounts) == 1 + K).
         batch = collect_episodes(env, policy, phi, E, discounts, rng, max_steps)
-        if batch.signals.shape[1] != 1 + K:
-            raise InvalidInstanceError(
-                f"limits: expected one limit per entry of info['costs'] ({batch.signals.shape[1] - 1}), "
-                f"found {K}", "limits")
         values[t] = batch.episode_returns[:, 0].mean()
         costs[t] = batch.episode_returns[:, 1:].mean(axis=0)
         lam = rule.update(state, costs[t], limits)

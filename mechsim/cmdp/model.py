@@ -38,9 +38,9 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from mechsim.errors import InvalidInstanceError
 from mechsim.validation import (
     PROBABILITY_ATOL,
+    _fail,
     check_array,
     check_probability_vector,
     check_stochastic,
@@ -58,10 +58,6 @@ __all__ = [
     "policy_transition_matrix",
     "uniform_policy",
 ]
-
-
-def _fail(name: str, expected: str, found: str) -> InvalidInstanceError:
-    return InvalidInstanceError(f"{name}: expected {expected}, found {found}", argument=name)
 
 
 def _readonly(arr: np.ndarray) -> np.ndarray:
@@ -251,6 +247,13 @@ class FiniteCMDP:
 DENSE_SOLVE_MAX_STATES = 1500
 #: Relative residual demanded from the iterative solver on larger models.
 ITERATIVE_RTOL = 1e-13
+
+
+def _check_cmdp(cmdp) -> FiniteCMDP:
+    """Raise :class:`~mechsim.errors.InvalidInstanceError` unless ``cmdp`` is a :class:`FiniteCMDP`."""
+    if not isinstance(cmdp, FiniteCMDP):
+        raise _fail("cmdp", "a FiniteCMDP", type(cmdp).__name__)
+    return cmdp
 
 
 def uniform_policy(cmdp: FiniteCMDP) -> np.ndarray:

@@ -20,7 +20,6 @@ import numpy as np
 from scipy.special import logsumexp
 
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import as_generator
 
 __all__ = ["Adam", "EpisodeBatch", "SoftmaxPolicy", "collect_episodes", "featurizer", "fit_linear_critic"]
 
@@ -177,7 +176,3 @@ class Adam:
         m_hat = self.m / (1 - self.beta1**self.t)
         v_hat = self.v / (1 - self.beta2**self.t)
         return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-
-
-def rng_for(seed) -> np.random.Generator:
-    return as_generator(seed)

@@ -47,7 +47,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import as_generator, check_array, check_integer, check_positive
+from mechsim.validation import (
+    as_generator,
+    check_array,
+    check_integer,
+    check_nonnegative,
+    check_positive,
+)
 
 __all__ = [
     "AUXILIARY_SIGNALS",
@@ -158,11 +164,7 @@ class SimulatorConfig:
             arr = check_array(name, getattr(self, name), ndim=1, shape=(len(SIGNAL_NAMES),))
             object.__setattr__(self, name, tuple(float(x) for x in arr))
         for name in ("topic_spread", "watch_noise", "activity_sd", "drift", "temper_spread"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-                    or not np.isfinite(value) or value < 0:
-                raise InvalidInstanceError(f"{name}: expected a finite non-negative number, found {value!r}",
-                                           argument=name)
+            check_nonnegative(name, getattr(self, name))
         check_positive("temper_init", self.temper_init)
         if not self.temper_init - self.temper_spread > self.leave_threshold:
             raise InvalidInstanceError(

@@ -19,7 +19,7 @@ from typing import ClassVar
 import gymnasium as gym
 import numpy as np
 
-from mechsim.cmdp.model import FiniteCMDP
+from mechsim.cmdp.model import FiniteCMDP, _check_cmdp
 from mechsim.errors import InvalidInstanceError
 from mechsim.validation import check_integer
 
@@ -43,8 +43,7 @@ class FiniteCMDPEnv(gym.Env):
 
     def __init__(self, cmdp: FiniteCMDP, max_episode_steps: int | None = None, terminal_states=(),
                  render_mode: str | None = None):
-        if not isinstance(cmdp, FiniteCMDP):
-            raise InvalidInstanceError(f"cmdp: expected a FiniteCMDP, found {type(cmdp).__name__}", "cmdp")
+        _check_cmdp(cmdp)
         if render_mode not in (None, "ansi"):
             raise InvalidInstanceError(f"render_mode: expected None or 'ansi', found {render_mode!r}", "render_mode")
         self.cmdp = cmdp

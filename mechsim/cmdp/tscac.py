@@ -44,14 +44,18 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from mechsim.cmdp.lagrangian import _check_cmdp, _check_env, _sample_discounts, policy_gradient_step
-from mechsim.cmdp.model import FiniteCMDP, _analyse, action_values, evaluate_policy
+from mechsim.cmdp.lagrangian import (
+    _check_env,
+    _sample_discounts,
+    _sample_setup,
+    policy_gradient_step,
+)
+from mechsim.cmdp.model import FiniteCMDP, _analyse, _check_cmdp, action_values, evaluate_policy
 from mechsim.cmdp.planning import advantages, log_softmax, soft_optimal_policy
 from mechsim.cmdp.sampling import (
     Adam,
     SoftmaxPolicy,
     collect_episodes,
-    featurizer,
     fit_linear_critic,
 )
 from mechsim.errors import InvalidInstanceError
@@ -258,11 +262,7 @@ def tscac_sample(env: gym.Env, weights, *, n_constraints: int | None = None, dis
     check_positive("lr", lr)
     tau = check_positive("temperature", temperature)
     rng = as_generator(seed)
-    phi, F = featurizer(env.observation_space)
-    A = int(env.action_space.n)
-    tabular = isinstance(env.observation_space, gym.spaces.Discrete)
-    if max_steps is None:
-        max_steps = int(np.ceil(10.0 / (1.0 - gammas.max())))
+    phi, F, A, tabular, max_steps = _sample_setup(env, gammas, max_steps)
 
     aux_policies, aux_curves = [], np.empty((K, T1))
     for i in range(K):

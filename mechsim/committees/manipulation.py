@@ -127,9 +127,15 @@ def find_manipulation(rankings, k: int, rule, groups=None, bounds=None, weights=
     totals = w @ per_voter
     truthful = int(_first_argmax(totals[None, :])[0])
     rng = as_generator(seed)
+    exhaustive_reports = None  # every ranking, the same for every voter: scored once
     for i in (range(n) if voters is None else voters):
-        reports, exhaustive = _candidate_reports(r[i], max_reports, rng)
-        report_scores = _batch_voter_scores(positions(reports), combos, gamma, lam)   # (R, c)
+        if exhaustive_reports is None:
+            reports, exhaustive = _candidate_reports(r[i], max_reports, rng)
+            report_scores = _batch_voter_scores(positions(reports), combos, gamma, lam)   # (R, c)
+            if exhaustive:
+                exhaustive_reports = (reports, report_scores)
+        else:
+            reports, report_scores = exhaustive_reports
         outcome = _first_argmax(totals[None, :] - w[i] * per_voter[i][None, :] + w[i] * report_scores)
         gains = per_voter[i, outcome] - per_voter[i, truthful]
         best = int(np.argmax(gains))

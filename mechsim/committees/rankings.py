@@ -122,10 +122,6 @@ def merge_rankings(rankings, weights=None) -> tuple[np.ndarray, np.ndarray]:
     return unique, merged
 
 
-def _require(params: dict, key: str, default):
-    return params.pop(key, default)
-
-
 #: Culture names accepted by :func:`sample_rankings` and their parameters (with defaults).
 CULTURES = {
     "impartial": {},
@@ -185,22 +181,22 @@ def sample_rankings(culture: str, n_voters: int, n_items: int, seed=None, **para
         out = ordinal.impartial(n_voters, n_items, seed=sub_seed)
     elif culture in ("mallows", "norm_mallows"):
         if culture == "mallows":
-            phi = float(check_in_range("phi", _require(params, "phi", 0.5), 0.0, 1.0))
+            phi = float(check_in_range("phi", params.pop("phi", 0.5), 0.0, 1.0))
         else:
             from prefsampling.ordinal.mallows import phi_from_norm_phi
 
-            norm_phi = float(check_in_range("norm_phi", _require(params, "norm_phi", 0.5), 0.0, 1.0))
+            norm_phi = float(check_in_range("norm_phi", params.pop("norm_phi", 0.5), 0.0, 1.0))
             phi = float(phi_from_norm_phi(n_items, norm_phi))
         central = rng.permutation(n_items)
         out = mallows_rim(n_voters, n_items, phi, central, np.random.default_rng(sub_seed))
     elif culture == "urn":
-        alpha = float(check_in_range("alpha", _require(params, "alpha", 0.1), 0.0))
+        alpha = float(check_in_range("alpha", params.pop("alpha", 0.1), 0.0))
         out = ordinal.urn(n_voters, n_items, alpha, seed=sub_seed)
     elif culture == "single_peaked":
         axis = rng.permutation(n_items).tolist()
         out = ordinal.single_peaked_conitzer(n_voters, n_items, axis=axis, seed=sub_seed)
     else:  # plackett_luce
-        alphas = _require(params, "alphas", None)
+        alphas = params.pop("alphas", None)
         if alphas is None:
             alphas = np.empty(n_items)
             alphas[rng.permutation(n_items)] = 1.0 / np.arange(1, n_items + 1)

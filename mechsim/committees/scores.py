@@ -136,8 +136,7 @@ def committee_scores(rankings, committees, rule, weights=None) -> np.ndarray:
                                    argument="committees")
     if comm.shape[0] == 0:
         return np.zeros(0)
-    for row in comm[:1]:
-        check_members(row, r.shape[1], name="committees")
+    check_members(comm[0], r.shape[1], name="committees")
     srt = np.sort(comm, axis=1)
     if comm.min() < 0 or comm.max() >= r.shape[1] or np.any(np.diff(srt, axis=1) == 0):
         raise InvalidInstanceError("committees: expected rows of distinct item indices in "

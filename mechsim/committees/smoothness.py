@@ -263,9 +263,11 @@ def rankings_needed(rule, culture, bias, target: float = 0.95, *, n_items: int =
     name, params = _culture(culture)
     rng = as_generator(seed)
     means, ses = [], []
+    if n_grid.size:
+        draws = check_integer("draws", draws, minimum=1)
     for n in n_grid:
         vals = []
-        for _ in range(check_integer("draws", draws, minimum=1)):
+        for _ in range(draws):
             latent = sample_rankings(name, int(n), n_items, seed=rng, **params)
             groups = random_groups(n_items, int(round(disadvantaged_share * n_items)), seed=rng)
             biased = bias(latent, groups, 1, seed=rng)

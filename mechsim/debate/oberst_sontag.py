@@ -343,26 +343,22 @@ def step(state: np.ndarray, action: int, rng) -> tuple[np.ndarray, int, bool]:
     hr, bp, ox, glu, abx0, vaso0, vent0, diab = (int(v) for v in state)
     abx, vent, vaso = (int(b) for b in action_bits(int(action)))
     u = rng.random
+
+    def move(level, source, target, p):
+        """``target`` w.p. ``p`` if at ``source`` (one draw, only then), else unchanged."""
+        return target if level == source and u() < p else level
     fl_hr = fl_bp = fl_ox = fl_glu = True
     if abx:
-        if hr == 2 and u() < 0.5:
-            hr = 1
-        if bp == 2 and u() < 0.5:
-            bp = 1
-        fl_hr = fl_bp = False
+        hr, bp = move(hr, 2, 1, 0.5), move(bp, 2, 1, 0.5)
     elif abx0:
-        if hr == 1 and u() < 0.1:
-            hr = 2
-        if bp == 1 and u() < 0.1:
-            bp = 2
+        hr, bp = move(hr, 1, 2, 0.1), move(bp, 1, 2, 0.1)
+    if abx or abx0:
         fl_hr = fl_bp = False
     if vent:
-        if ox == 0 and u() < 0.7:
-            ox = 1
-        fl_ox = False
+        ox = move(ox, 0, 1, 0.7)
     elif vent0:
-        if ox == 1 and u() < 0.1:
-            ox = 0
+        ox = move(ox, 1, 0, 0.1)
+    if vent or vent0:
         fl_ox = False
     if vaso:
         if not diab:

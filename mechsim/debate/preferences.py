@@ -74,10 +74,9 @@ class PreferenceData:
                                        argument="fraction")
         perm = as_generator(seed).permutation(len(self))
         cut = int(round(fraction * len(self)))
-        parts = []
-        for idx in (perm[:cut], perm[cut:]):
-            parts.append(PreferenceData(self.features[idx], self.winners[idx], self.losers[idx], self.states[idx]))
-        return parts[0], parts[1]
+        first, rest = (PreferenceData(self.features[idx], self.winners[idx], self.losers[idx], self.states[idx])
+                       for idx in (perm[:cut], perm[cut:]))
+        return first, rest
 
     def as_tuple(self):
         """``(features, winners, losers)``, the argument order of ``BradleyTerryJudge.fit``."""

@@ -89,7 +89,7 @@ import numpy as np
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError
 from mechsim.hiring.model import HiringInstance, Mechanism, bayes_decision, value_of_information
-from mechsim.hiring.audit import IncentiveAudit
+from mechsim.hiring.audit import IncentiveAudit, _agent_axes
 from mechsim.hiring.online_sim import HiringWorld
 from mechsim.validation import as_generator, check_choice, check_integer, check_positive
 
@@ -217,11 +217,6 @@ def _scheffe_wins(laws: np.ndarray, empirical: np.ndarray) -> np.ndarray:
             else:
                 wins[y] += 1
     return wins
-
-
-def _agent_axes(n: int, i: int) -> list[int]:
-    others = [j for j in range(n) if j != i]
-    return [i, *others, n + i, *(n + j for j in others), 2 * n]
 
 
 def _bayes_actions(counts: np.ndarray, utility: np.ndarray, fallback: np.ndarray) -> np.ndarray:

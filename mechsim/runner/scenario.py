@@ -18,6 +18,7 @@ The runner (:mod:`mechsim.runner.run`) owns everything else: executors, progress
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -133,8 +134,6 @@ class Report:
                 if k not in columns:
                     columns.append(k)
         buf = io.StringIO()
-        import csv
-
         writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         for r in rows:
