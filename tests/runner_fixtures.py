@@ -33,8 +33,12 @@ def _report(r):
     r.add_section("Means", r.markdown_table([{"x": x, "mean": m} for x, m in zip(xs, means)]))
 
 
+def _full_grid():
+    return [{"x": x, "sleep": 0.0} for x in range(9)]
+
+
 DEMO = Scenario(name="runner-demo", description="runner test scenario", grid=_grid, compute=_compute,
-                report=_report)
+                report=_report, full_grid=_full_grid)
 
 
 def _slow_grid(quick):

@@ -43,6 +43,8 @@ def test_bad_option_values_are_rejected():
     assert CliRunner().invoke(cli, ["run", "all", "--seed", "-3"]).exit_code == 2
     assert CliRunner().invoke(cli, ["run", "all", "--backend", "dask"]).exit_code == 2
     assert CliRunner().invoke(cli, ["run", "all", "--workers", "0"]).exit_code == 2
+    both = CliRunner().invoke(cli, ["run", "no-regret", "--quick", "--full"])
+    assert both.exit_code == 2 and "--quick and --full" in both.output
 
 
 def test_console_script_is_installed():

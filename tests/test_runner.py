@@ -170,3 +170,24 @@ def test_discovery_lists_only_scenarios():
     scenarios = runmod.available_scenarios()
     for name, scen in scenarios.items():
         assert scen.name == name and scen.description
+
+
+def test_full_grid_reuses_the_default_cells_and_is_recorded(tmp_path):
+    default = run_scenario(runner_fixtures.DEMO, tmp_path, seed=2, workers=1)
+    full = run_scenario(runner_fixtures.DEMO, tmp_path, seed=2, workers=1, full=True)
+    assert (len(default.records), len(full.records)) == (6, 9)
+    assert (full.reused, full.computed) == (6, 3)
+    assert full.records[:6] == default.records
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["size"] == "full" and not config["quick"]
+    assert "full size" in (tmp_path / "summary.md").read_text()
+
+
+def test_full_without_a_full_grid_runs_the_default_grid(tmp_path):
+    res = run_scenario(runner_fixtures.SLOW, tmp_path, seed=2, workers=1, full=True)
+    assert len(res.records) == len(runner_fixtures.SLOW.grid(False))
+
+
+def test_quick_and_full_exclude_each_other(tmp_path):
+    with pytest.raises(MechsimError, match="quick, full"):
+        run_scenario(runner_fixtures.DEMO, tmp_path, quick=True, full=True)

@@ -7,6 +7,7 @@ Examples
     mechsim list
     mechsim run no-regret --quick
     mechsim run all --seed 1 --out results/
+    mechsim run fair-selection --full --workers 8
     mechsim run hiring --backend ray --address auto
 """
 
@@ -29,6 +30,9 @@ class _UsageFailure(click.ClickException):
 def _run_options(fn):
     options = [
         click.option("--quick", is_flag=True, help="Smaller sizes (fewer draws, shorter horizons), same logic."),
+        click.option("--full", is_flag=True,
+                     help="Paper-size grids where the default is cut down (may take hours; resumable; "
+                          "spread it with --backend ray). Scenarios without one run their default."),
         click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Run seed."),
         click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="Output folder [default: results/<scenario>]. With 'all', one sub-folder per scenario."),
@@ -47,12 +51,14 @@ def _run_options(fn):
     return fn
 
 
-def _run_and_report(scenario, target: Path, quick, seed, backend, address, workers, progress) -> None:
+def _run_and_report(scenario, target: Path, quick, full, seed, backend, address, workers, progress) -> None:
     from mechsim.runner.run import run_scenario
 
+    if quick and full:
+        raise _UsageFailure("--quick and --full exclude each other; pass at most one")
     try:
         result = run_scenario(scenario, target, quick=quick, seed=seed, backend=backend, workers=workers,
-                              address=address, progress=progress)
+                              address=address, progress=progress, full=full)
     except MechsimError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{result.scenario}: {len(result.records)} cells ({result.computed} computed, {result.reused} "
@@ -92,7 +98,7 @@ def list_command():
 @cli.command("run")
 @click.argument("name")
 @_run_options
-def run_command(name, quick, seed, out, backend, address, workers, progress):
+def run_command(name, quick, full, seed, out, backend, address, workers, progress):
     """Run scenario NAME (or `all`), writing config.json, results.json/.csv, plots and summary.md.
 
     Rerunning into the same folder resumes: finished cells are not recomputed.
@@ -107,7 +113,7 @@ def run_command(name, quick, seed, out, backend, address, workers, progress):
             target = Path("results") / scenario
         else:
             target = out / scenario if name == "all" else out
-        _run_and_report(scenario, target, quick, seed, backend, address, workers, progress)
+        _run_and_report(scenario, target, quick, full, seed, backend, address, workers, progress)
 
 
 def scenario_command(scenario) -> click.Command:
@@ -117,7 +123,7 @@ def scenario_command(scenario) -> click.Command:
     @_run_options
     def command(quick, seed, out, backend, address, workers, progress):
         target = out if out is not None else Path("results") / scenario.name
-        _run_and_report(scenario, target, quick, seed, backend, address, workers, progress)
+        _run_and_report(scenario, target, quick, full, seed, backend, address, workers, progress)
 
     return command
 

@@ -2,7 +2,7 @@
 
 A run of scenario ``S`` with seed ``s`` into folder ``out``:
 
-1. ``S.grid(quick)`` lists the cells.  Each cell gets a seed derived from ``s`` and the cell's parameters
+1. ``S.grid(quick)`` lists the cells (``S.full_grid()`` with ``full=True``, if the scenario has one).  Each cell gets a seed derived from ``s`` and the cell's parameters
    (SHA-256 of their canonical JSON), so its result is independent of cell order and backend.
 2. Cells whose result file ``out/cells/<key>.json`` already exists (same scenario, parameters and seed) are
    reused; the others run through the executor, and each finished cell is written at once (atomically), so
@@ -207,7 +207,7 @@ def _flat_rows(records: Sequence[dict]) -> list[dict]:
 
 def run_scenario(scenario: str | Scenario, outdir: str | Path, *, quick: bool = False, seed: int = 0,
                  backend: str = "local", workers: int | None = None, address: str | None = None,
-                 progress: bool | None = False) -> RunResult:
+                 progress: bool | None = False, full: bool = False) -> RunResult:
     """Run one scenario into ``outdir``, resuming from finished cells found there.
 
     Parameters
@@ -228,6 +228,9 @@ def run_scenario(scenario: str | Scenario, outdir: str | Path, *, quick: bool = 
         Ray cluster address (``backend="ray"`` only).
     progress : bool or None
         Show a progress bar (``None``: only on a terminal).
+    full : bool
+        Run the scenario's full (paper-size) grid, ``Scenario.full_grid``; scenarios without one run their
+        default grid.  Exclusive with ``quick``.
 
     Returns
     -------
@@ -250,14 +253,19 @@ def run_scenario(scenario: str | Scenario, outdir: str | Path, *, quick: bool = 
     cells_dir = outdir / "cells"
     cells_dir.mkdir(parents=True, exist_ok=True)
 
-    grid = [to_jsonable(dict(p)) for p in scen.grid(quick)]
+    if quick and full:
+        raise MechsimError("quick, full: expected at most one of them, found both set")
+    size = "quick" if quick else ("full" if full else "default")
+    cells = scen.full_grid() if full and scen.full_grid is not None else scen.grid(quick)
+    grid = [to_jsonable(dict(p)) for p in cells]
     seeds = [cell_seed(seed, p) for p in grid]
     keys = [cell_key(scen.name, p, s) for p, s in zip(grid, seeds)]
     if len(set(keys)) != len(keys):
         raise MechsimError(f"scenario '{scen.name}' has duplicate cells in its grid")
 
     config = {
-        "scenario": scen.name, "description": scen.description, "quick": quick, "seed": seed,
+        "scenario": scen.name, "description": scen.description, "quick": quick, "size": size,
+        "seed": seed,
         "backend": backend, "workers": workers, "address": address, "cells": grid,
         "versions": _versions(), "git": _git_revision(), "python": sys.version.split()[0],
         "platform": platform.platform(), "started": _dt.datetime.now(_dt.timezone.utc).isoformat(),
@@ -299,13 +307,13 @@ def run_scenario(scenario: str | Scenario, outdir: str | Path, *, quick: bool = 
         raise CellFailures(scen.name, failures, len(grid))
 
     records = [{"params": grid[i], "seed": seeds[i], "result": results[i]} for i in range(len(grid))]
-    report = Report(records=records, outdir=outdir, seed=seed, quick=quick)
+    report = Report(records=records, outdir=outdir, seed=seed, quick=quick, size=size)
     report.add_table("results", _flat_rows(records))
     if scen.report is not None:
         scen.report(report)
     elapsed = time.perf_counter() - start
 
-    payload = {"scenario": scen.name, "seed": seed, "quick": quick, "records": records,
+    payload = {"scenario": scen.name, "seed": seed, "quick": quick, "size": size, "records": records,
                "tables": {k: v for k, v in report.tables.items() if k != "results"},
                "cell_seconds": [timings.get(i) for i in range(len(grid))]}
     atomic_write_text(outdir / "results.json", json.dumps(to_jsonable(payload), indent=1))
@@ -321,7 +329,7 @@ def run_scenario(scenario: str | Scenario, outdir: str | Path, *, quick: bool = 
 def _summary(scen: Scenario, report: Report, computed: int, reused: int, elapsed: float,
              backend: str) -> str:
     lines = [f"# {scen.name}", "", scen.description, "",
-             f"Seed {report.seed}; {'quick' if report.quick else 'default'} size; "
+             f"Seed {report.seed}; {report.size} size; "
              f"{len(report.records)} cells ({computed} computed, {reused} reused from an earlier run) "
              f"on the {backend} backend in {elapsed:.1f} s.", ""]
     for title, text in report.sections:

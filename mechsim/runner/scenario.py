@@ -5,6 +5,9 @@ A scenario is a module in ``scenarios/`` (installed as ``mechsim.scenarios``) th
 
 - ``grid(quick) -> list[dict]``: the parameter cells, each a JSON-serialisable dict.  ``quick=True``
   shrinks sizes (draws, horizons), never the logic.
+- ``full_grid() -> list[dict]``: optional; the paper-size grid for scenarios whose default grid is cut
+  down to run in minutes (``mechsim run NAME --full``).  Cells shared with the default grid are identical
+  dicts, so a ``--full`` run into the same folder reuses the default run's finished cells.
 - ``compute(params, seed) -> dict``: computes one cell.  Must be a module-level function (it is pickled
   by reference for the process pool and Ray).  ``seed`` is an int derived from the run seed and the cell's
   parameters, so a cell's result does not depend on the order or the backend that ran it.  The result is a
@@ -49,6 +52,9 @@ class Scenario:
         Computes one cell; module-level so that it can be pickled.
     report : callable ``(Report) -> None``, optional
         Writes tables, figures and summary text from the finished cells.
+    full_grid : callable ``() -> list[dict]``, optional
+        The full (paper-size) grid, when the default grid is a cut-down version of it.  Without one,
+        ``--full`` runs the default grid.
     """
 
     name: str
@@ -56,6 +62,7 @@ class Scenario:
     grid: Callable[[bool], Sequence[Mapping[str, Any]]]
     compute: Callable[[Mapping[str, Any], int], Mapping[str, Any]]
     report: Callable[["Report"], None] | None = None
+    full_grid: Callable[[], Sequence[Mapping[str, Any]]] | None = None
 
 
 def to_jsonable(value):
@@ -115,12 +122,15 @@ class Report:
         The run seed.
     quick : bool
         Whether the run is the quick variant.
+    size : {"quick", "default", "full"}
+        Which grid ran.
     """
 
     records: list[dict]
     outdir: Path
     seed: int
     quick: bool
+    size: str = "default"
     tables: dict[str, list[dict]] = field(default_factory=dict)
     figures: list[str] = field(default_factory=list)
     sections: list[tuple[str, str]] = field(default_factory=list)
