@@ -109,3 +109,38 @@ def test_quick_scenario_run(tmp_path):
         assert all(b >= u - 1e-9 for b, u in zip(borda["best_mean"], borda["unconstrained_mean"]))
     text = (tmp_path / "summary.md").read_text()
     assert "Manipulation" in text and "Smoothness" in text
+
+
+def test_ilp_family_derives_opt_and_unconstrained_pick_without_extra_solves(monkeypatch):
+    import mechsim.solvers.committee as solver
+
+    latent = sample_rankings("mallows", 30, 24, seed=6, phi=0.7)   # C(24, 8) committees: the ILP branch
+    groups = random_groups(24, seed=7)
+    biased = swap_bias(latent, groups, 1, 0.5, seed=8)
+    rule, k = rules.borda_cc(), 8
+    calls = []
+    real = solver.best_committee
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("bounds"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solver, "best_committee", counting)
+    unbiased = constraint_family(latent, latent, groups, 1, k, rule)
+    assert len(calls) == k + 1 and None not in calls          # one solve per l, none for OPT
+    opt = real(latent, k, rule).score
+    assert unbiased.opt == pytest.approx(opt) and unbiased.best_ratio == pytest.approx(1.0)
+    assert unbiased.unconstrained_ratio == pytest.approx(1.0)
+
+    calls.clear()
+    fam = constraint_family(latent, biased, groups, 1, k, rule, latent_opt=opt)
+    assert len(calls) == k + 1 and None not in calls
+    picks = [real(biased, k, rule, groups, _two_group_bounds(groups, 1, int(l), k)) for l in fam.ls]
+    seen = np.array([c.score for c in picks])
+    assert seen.max() == pytest.approx(real(biased, k, rule).score)   # the best S_l is a biased optimum
+    first_best = int(np.flatnonzero(seen >= seen.max() - 1e-9)[0])
+    assert fam.unconstrained == pytest.approx(committee_score(latent, picks[first_best].members, rule))
+
+    calls.clear()
+    partial = constraint_family(latent, biased, groups, 1, k, rule, ls=[2, 4], latent_opt=opt)
+    assert len(calls) == 3 and calls[-1] is None              # a partial family needs its own solve

@@ -100,11 +100,15 @@ def constraint_family(latent, biased, groups, disadvantaged: int, k: int, rule, 
     """Evaluate ``F_V(S_l)`` for every feasible ``l`` in ``ls`` (default ``0..k``), with two groups.
 
     Separable rules use per-item scores directly (one sort per group, all ``l`` at once); other rules
-    call :func:`mechsim.solvers.committee.best_committee` once per ``l``.  ``latent_opt`` may be passed
-    to reuse ``OPT`` across several biased profiles of the same latent profile.
+    call :func:`mechsim.solvers.committee.best_committee` once per ``l``.  When ``ls`` covers every
+    feasible ``l``, those solves also give the unconstrained biased pick (the best ``S_l`` by biased score,
+    ties to the first such ``l``) and, if ``biased`` equals ``latent``, ``OPT``; no extra solve is made.
+    ``latent_opt`` may be passed to reuse ``OPT`` across several biased profiles of the same latent
+    profile.
     """
-    from mechsim.solvers.committee import (
-        best_committee,  # solvers import this package: import lazily
+    from mechsim.solvers.committee import (  # solvers import this package: import lazily
+        _first_best,
+        best_committee,
     )
 
     latent = check_rankings(latent, "latent")
@@ -116,7 +120,7 @@ def constraint_family(latent, biased, groups, disadvantaged: int, k: int, rule, 
     n_dis = int(is_dis.sum())
     ls = np.arange(k + 1) if ls is None else np.asarray(ls, dtype=np.int64)
     ls = ls[(ls <= n_dis) & (k - ls <= m - n_dis) & (ls >= 0)]
-    if latent_opt is None:
+    if latent_opt is None and (rule.is_separable(k) or _enumerable(biased, k)):
         latent_opt = best_committee(latent, k, rule).score
     if rule.is_separable(k):
         true_s = singleton_scores(latent, rule, k=k)
@@ -131,7 +135,7 @@ def constraint_family(latent, biased, groups, disadvantaged: int, k: int, rule, 
     elif _enumerable(biased, k):
         # One scoring pass over all committees replaces one solve per l; the picks are exactly those of
         # best_committee(..., method="brute-force") (first optimal committee in lexicographic order).
-        from mechsim.solvers.committee import _all_committees, _enumerated_scores, _first_best
+        from mechsim.solvers.committee import _all_committees, _enumerated_scores
 
         combos = _all_committees(m, k)
         seen = _enumerated_scores(biased, None, rule, combos)
@@ -144,10 +148,23 @@ def constraint_family(latent, biased, groups, disadvantaged: int, k: int, rule, 
         scores = [committee_score(latent, c, rule) for c in picks]
         values, unconstrained = np.array(scores[:-1]), float(scores[-1])
     else:
-        values = np.array([committee_score(latent, best_committee(
-            biased, k, rule, groups=groups, bounds=_two_group_bounds(groups, disadvantaged, int(l), k)).members,
-            rule) for l in ls])
-        unconstrained = committee_score(latent, best_committee(biased, k, rule).members, rule)
+        picks = [best_committee(biased, k, rule, groups=groups,
+                                bounds=_two_group_bounds(groups, disadvantaged, int(l), k)) for l in ls]
+        values = np.array([committee_score(latent, c.members, rule) for c in picks])
+        every_l = np.arange(k + 1)
+        every_l = every_l[(every_l <= n_dis) & (k - every_l <= m - n_dis)]
+        if np.array_equal(np.sort(ls), every_l):
+            # Every k-subset has one of these l, so the best S_l (by biased score; ties: first in ``ls``) is
+            # an unconstrained biased optimum, and without bias the best S_l is the latent optimum: the two
+            # extra solves are unnecessary.
+            seen = np.array([c.score for c in picks])
+            unconstrained = float(values[_first_best(seen)])
+            if latent_opt is None and np.array_equal(latent, biased):
+                latent_opt = float(values.max())
+        else:
+            unconstrained = committee_score(latent, best_committee(biased, k, rule).members, rule)
+        if latent_opt is None:
+            latent_opt = best_committee(latent, k, rule).score
     return ConstraintFamily(ls, np.asarray(values, dtype=float), float(latent_opt), float(unconstrained))
 
 
