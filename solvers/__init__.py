@@ -6,6 +6,7 @@ module                        what it solves
 ``hiring_lp``                 optimal (correlated / uncorrelated) incentive-compatible hiring mechanisms
 ``hiring_online_lp``          the hiring LP on estimated laws with per-row margins (online learner)
 ``committee``                 best committee under any committee scoring rule with group bounds
+``committee_family``          best committees for many group bounds on one profile (shared relaxation)
 ``cmdp_lp``                   constrained MDPs through the discounted occupancy LP
 ``debate``                    exact minimax value of a debate and the best-response confuser
 ============================  ======================================================================
@@ -25,6 +26,7 @@ _EXPORTS = {
     "hiring_online_lp": ["solve_estimated_mechanism_lp", "EstimatedLPSolution"],
     "cmdp_lp": ["solve_cmdp", "cmdp_frontier", "frontier", "occupancy_lp", "CMDPSolution", "CMDPFrontier"],
     "committee": ["best_committee", "greedy_committee", "check_group_bounds", "Committee"],
+    "committee_family": ["best_committee_family"],
     "debate": ["solve_debate", "best_response", "policy_value", "isolated_plan", "debate_game_tree",
                "DebateOutcome", "BestResponseOutcome"],
 }

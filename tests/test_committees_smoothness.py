@@ -1,5 +1,6 @@
 """Constraint families, smoothness estimates, rankings needed, manipulation search, and the scenario."""
 
+import csv
 import itertools
 
 import numpy as np
@@ -109,38 +110,64 @@ def test_quick_scenario_run(tmp_path):
         assert all(b >= u - 1e-9 for b, u in zip(borda["best_mean"], borda["unconstrained_mean"]))
     text = (tmp_path / "summary.md").read_text()
     assert "Manipulation" in text and "Smoothness" in text
+    with open(tmp_path / "ratios.csv", newline="") as fh:
+        cc = [row for row in csv.DictReader(fh) if row["rule"] == "Borda-CC"]
+    assert len(cc) == 5 * 8                                        # 5 cultures x 8 fractions, pooled draws
+    for row in cc:
+        assert 0 < float(row["best_ratio"]) <= 1 + 1e-12
+        if float(row["fraction"]) == 0:
+            assert float(row["best_ratio"]) == pytest.approx(1.0)
 
 
-def test_ilp_family_derives_opt_and_unconstrained_pick_without_extra_solves(monkeypatch):
+def test_default_owa_draws_are_cells_of_the_full_grid():
+    from mechsim.scenarios import fair_selection as fs
+
+    full = fs.full_grid()
+    owa_full = [c for c in full if c["part"] == "family-owa"]
+    assert len(owa_full) == len(fs.CULTURES) * 3 * 40
+    assert {(c["m"], c["k"]) for c in owa_full} == {(50, 10)} and {c["n"] for c in owa_full} == {25, 50, 100}
+    default = fs.grid(False)
+    assert all(c in full for c in default if c["part"] != "needed")   # a --full run reuses them
+    assert {(c["m"], c["k"]) for c in default if c["part"] == "family-owa"} == {(50, 10)}
+
+
+@pytest.mark.parametrize("rule", [rules.borda_cc(), rules.harmonic_borda()], ids=lambda r: r.name)
+def test_ilp_family_derives_opt_and_unconstrained_pick_without_extra_solves(monkeypatch, rule):
     import mechsim.solvers.committee as solver
+    import mechsim.solvers.committee_family as family
 
     latent = sample_rankings("mallows", 30, 24, seed=6, phi=0.7)   # C(24, 8) committees: the ILP branch
     groups = random_groups(24, seed=7)
     biased = swap_bias(latent, groups, 1, 0.5, seed=8)
-    rule, k = rules.borda_cc(), 8
+    k = 8
     calls = []
     real = solver.best_committee
 
     def counting(*args, **kwargs):
-        calls.append(kwargs.get("bounds"))
+        calls.append(args[4] if len(args) > 4 else kwargs.get("bounds"))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(solver, "best_committee", counting)
+    monkeypatch.setattr(family, "best_committee", counting)
     unbiased = constraint_family(latent, latent, groups, 1, k, rule)
-    assert len(calls) == k + 1 and None not in calls          # one solve per l, none for OPT
+    assert len(calls) <= k + 1 and None not in calls          # at most one solve per l, none for OPT
     opt = real(latent, k, rule).score
     assert unbiased.opt == pytest.approx(opt) and unbiased.best_ratio == pytest.approx(1.0)
     assert unbiased.unconstrained_ratio == pytest.approx(1.0)
 
     calls.clear()
     fam = constraint_family(latent, biased, groups, 1, k, rule, latent_opt=opt)
-    assert len(calls) == k + 1 and None not in calls
+    assert len(calls) <= k + 1 and None not in calls
     picks = [real(biased, k, rule, groups, _two_group_bounds(groups, 1, int(l), k)) for l in fam.ls]
     seen = np.array([c.score for c in picks])
     assert seen.max() == pytest.approx(real(biased, k, rule).score)   # the best S_l is a biased optimum
+    # the family's picks may be other committees with the same biased score: compare through them
+    chosen = family.best_committee_family(biased, k, rule, groups,
+                                          [_two_group_bounds(groups, 1, int(l), k) for l in fam.ls])
+    assert [c.score for c in chosen] == pytest.approx(seen.tolist())
     first_best = int(np.flatnonzero(seen >= seen.max() - 1e-9)[0])
-    assert fam.unconstrained == pytest.approx(committee_score(latent, picks[first_best].members, rule))
+    assert fam.unconstrained == pytest.approx(committee_score(latent, chosen[first_best].members, rule))
 
     calls.clear()
-    partial = constraint_family(latent, biased, groups, 1, k, rule, ls=[2, 4], latent_opt=opt)
-    assert len(calls) == 3 and calls[-1] is None              # a partial family needs its own solve
+    constraint_family(latent, biased, groups, 1, k, rule, ls=[2, 4], latent_opt=opt)
+    assert calls.count(None) == 1                              # a partial family needs its own solve

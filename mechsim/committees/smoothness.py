@@ -99,8 +99,10 @@ def constraint_family(latent, biased, groups, disadvantaged: int, k: int, rule, 
                       latent_opt: float | None = None) -> ConstraintFamily:
     """Evaluate ``F_V(S_l)`` for every feasible ``l`` in ``ls`` (default ``0..k``), with two groups.
 
-    Separable rules use per-item scores directly (one sort per group, all ``l`` at once); other rules
-    call :func:`mechsim.solvers.committee.best_committee` once per ``l``.  When ``ls`` covers every
+    Separable rules use per-item scores directly (one sort per group, all ``l`` at once); small instances
+    enumerate every committee once; other rules solve the family with
+    :func:`mechsim.solvers.committee_family.best_committee_family` (one warm-started relaxation, exact ILP
+    where it is fractional).  When ``ls`` covers every
     feasible ``l``, those solves also give the unconstrained biased pick (the best ``S_l`` by biased score,
     ties to the first such ``l``) and, if ``biased`` equals ``latent``, ``OPT``; no extra solve is made.
     ``latent_opt`` may be passed to reuse ``OPT`` across several biased profiles of the same latent
@@ -110,6 +112,7 @@ def constraint_family(latent, biased, groups, disadvantaged: int, k: int, rule, 
         _first_best,
         best_committee,
     )
+    from mechsim.solvers.committee_family import best_committee_family
 
     latent = check_rankings(latent, "latent")
     biased = check_rankings(biased, "biased", n_items=latent.shape[1])
@@ -148,8 +151,8 @@ def constraint_family(latent, biased, groups, disadvantaged: int, k: int, rule, 
         scores = [committee_score(latent, c, rule) for c in picks]
         values, unconstrained = np.array(scores[:-1]), float(scores[-1])
     else:
-        picks = [best_committee(biased, k, rule, groups=groups,
-                                bounds=_two_group_bounds(groups, disadvantaged, int(l), k)) for l in ls]
+        picks = best_committee_family(biased, k, rule, groups,
+                                      [_two_group_bounds(groups, disadvantaged, int(l), k) for l in ls])
         values = np.array([committee_score(latent, c.members, rule) for c in picks])
         every_l = np.arange(k + 1)
         every_l = every_l[(every_l <= n_dis) & (k - every_l <= m - n_dis)]
