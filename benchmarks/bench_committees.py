@@ -12,9 +12,14 @@
    serially, against a per-draw pure-Python baseline written the way the released notebook works
    (loops over voters and items), measured on a few draws and extrapolated.
 
-Usage: ``python benchmarks/bench_committees.py [--skip-large]``; abcvoting must be installed.
-Impartial-culture profiles are left out of part 1: exact Borda-CC there is a hard p-median instance for
-HiGHS (tens of seconds to minutes at m = 50) for both formulations.
+3. Borda-CC on impartial-culture profiles (m = 50, n = 100, k = 10; seeds 0 and 1; unconstrained and
+   exactly 5 members from a random half): the lazy single-chain CC path that ``best_committee`` uses for
+   CC-type rules against the general prefix ILP (the path it used before), same instances, same run.
+   Both optimal values are checked to agree.
+
+Usage: ``python benchmarks/bench_committees.py [--skip-large] [--only-cc]``; parts 1 and 2 need
+abcvoting.  Impartial-culture profiles are left out of part 1: exact Borda-CC there is a hard p-median
+instance for HiGHS (tens of seconds to minutes at m = 50 with the general model); part 3 times them.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ def _abcvoting_cc(rankings, k):
     from abcvoting.preferences import Profile, Voter
 
     t0 = time.perf_counter()
-    n, m = rankings.shape
+    m = rankings.shape[1]
     profile = Profile(m)
     unique, counts = np.unique(rankings, axis=0, return_counts=True)
     for row, c in zip(unique, counts):
@@ -147,13 +152,42 @@ def part2():
           f"ratio {t_naive / t_ours:.0f}x")
 
 
+def part3(seeds=(0, 1)):
+    from mechsim.solvers.committee import _ilp_committee, _prepare
+
+    print("\nBorda-CC, impartial culture, m = 50, n = 100, k = 10: lazy CC path vs general prefix ILP")
+    print(f"{'seed':>4} {'bounds':>8} | {'prefix ILP s':>12} {'lazy CC s':>10} {'rounds':>6} {'ratio':>6} "
+          f"{'same OPT':>8}")
+    total_old = total_new = 0.0
+    for seed in seeds:
+        r = sample_rankings("impartial", 100, 50, seed=seed)
+        groups = random_groups(50, seed=seed)
+        for bounds in (None, {1: (5, 5)}):
+            args = _prepare(r, 10, rules.borda_cc(), groups if bounds else None, bounds, None)
+            t0 = time.perf_counter()
+            full, _ = _ilp_committee(*args, None, "prefix")
+            t_old = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            lazy, rounds = _ilp_committee(*args, None, "cc")
+            t_new = time.perf_counter() - t0
+            total_old, total_new = total_old + t_old, total_new + t_new
+            same = abs(full.score - lazy.score) < 1e-6 * max(1.0, full.score)
+            label = "none" if bounds is None else "l = 5"
+            print(f"{seed:>4} {label:>8} | {t_old:>12.2f} {t_new:>10.2f} {rounds:>6} {t_old / t_new:>6.1f} "
+                  f"{same!s:>8}")
+    print(f"total: prefix ILP {total_old:.1f} s, lazy CC {total_new:.1f} s, ratio {total_old / total_new:.1f}")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip-large", action="store_true", help="skip m = 100, n = 1000, k = 20")
+    ap.add_argument("--only-cc", action="store_true", help="run only part 3 (lazy CC vs prefix ILP)")
     args = ap.parse_args()
-    try:
-        import abcvoting  # noqa: F401
-    except ImportError:
-        sys.exit("this benchmark needs abcvoting (pip install abcvoting)")
-    part1(args.skip_large)
-    part2()
+    if not args.only_cc:
+        try:
+            import abcvoting  # noqa: F401
+        except ImportError:
+            sys.exit("parts 1 and 2 need abcvoting (pip install abcvoting); --only-cc runs part 3 alone")
+        part1(args.skip_large)
+        part2()
+    part3()

@@ -5,7 +5,7 @@ Given rankings ``v`` with weights ``w_v``, a rule ``(gamma, lambda)`` and a comm
     maximise    F(S) = sum_v w_v sum_{j=1..k} lambda_j gamma(p_j(v, S))
     subject to  |S| = k,    L_g <= |S ∩ G_g| <= U_g   for every group g
 
-(``p_1 < ... < p_k`` are the positions of the members in ``v``).  Two exact methods:
+(``p_1 < ... < p_k`` are the positions of the members in ``v``).  Three exact methods:
 
 * **separable** (lambda constant): ``F`` is modular with per-item scores ``s_c``.  Each group first
   takes its ``L_g`` best items, then the remaining seats go to the best remaining items whose group is
@@ -23,13 +23,39 @@ Given rankings ``v`` with weights ``w_v``, a rule ``(gamma, lambda)`` and a comm
   ``z`` to be the first ``x`` unit vectors (the general ILP, larger but exact).  Seats that are forced
   (``|S ∩ top_{p+1}| >= k - (m-1-p)``) enter as constants.  Identical rankings are merged first,
   their weights added.  Solved by HiGHS (highspy) with ``mip_rel_gap = 0``.
+* **lazy CC** (lambda = (l1, 0, ..., 0) with ``l1 > 0`` and ``k >= 2``: Borda-CC, l-approval CC, ...).
+  A ranking earns ``l1 gamma(best member position) = l1 sum_p delta_p [S ∩ top_{p+1}(v) nonempty]``, so
+  one chain per ranking suffices: over the needed prefixes ``p_1 < p_2 < ...`` (``delta > 0``, not
+  forced), continuous ``z[v,i] in [0, 1]`` with
+  ``z[v,i] <= z[v,i-1] + sum_{q in (p_{i-1}, p_i]} y_{v(q)}`` and objective
+  ``l1 sum w_v delta_{p_i} z[v,i]`` (for binary ``y`` the optimal ``z[v,i]`` is the coverage indicator;
+  same LP relaxation as the prefix ILP with half the rows).  Only the first ``D_v`` prefixes of ranking
+  ``v`` are modelled; the others count as covered, a constant ``l1 w_v sum_{i > D_v} delta_{p_i}``.  The
+  resulting ``F_D(S) >= F(S)`` for every ``S``, with equality when ``S`` covers ``v`` within its prefix
+  ``p_{D_v + 1}`` for every ``v``.  Rounds: maximise ``F_D`` exactly; ``max F_D`` bounds ``max F`` from
+  above, and the best committee seen so far (greedy first, then every round's optimum) bounds it from
+  below with its true score.  When the two meet (up to ``MIP_ABS_GAP``) the incumbent is optimal;
+  otherwise the rankings the round's optimum covers beyond their modelled depth are modelled deeper (up
+  to the prefix where it covers them plus a margin) and the next round starts from the incumbent as a
+  MIP start.  Depths only grow, so this terminates (at worst in the full model, where ``F_D = F``).  The
+  initial depth covers the positions before ``max(2.4 m / k, g_v + 4)`` in ranking ``v``, with ``g_v``
+  the position of the greedy committee's best member there.  The final bound equals the returned
+  committee's recomputed score (self-check); ``time_limit`` bounds the solver time over all rounds.
+  Unlike the prefix ILP, this model is solved with HiGHS presolve on (measured faster).
 
 Performance (2-core machine, HiGHS 1.16): Borda-CC with exactly 5 of 10 seats for a random half,
-m = 50, n = 100, normalised Mallows: ~1-4 s; m = 100, n = 1000, k = 20: ~40 s (abcvoting's ILP on the
-expanded profile with the same solver: 5-12x slower, see ``benchmarks/bench_committees.py``).
-Impartial-culture profiles are much harder for every ILP formulation (the LP relaxation of this
-p-median-like problem is weak there): Borda-CC at m = 50, k = 10, n >= 50 may take minutes; pass
-``time_limit`` to bound it.  Small instances (``C(m, k)`` up to 300,000) are enumerated instead.
+m = 50, n = 100, normalised Mallows: ~1-4 s with the prefix ILP, 0.02-0.25 s with the lazy CC path;
+m = 100, n = 1000, k = 20 (exactly 10 seats for a random half, or unconstrained): 7-9 s (up to ~40 s
+under load) with the prefix ILP, 0.4-0.5 s with the lazy CC path.  abcvoting's CC ILP on the expanded
+profile with the same solver is 5-12x slower than the prefix ILP and ~17x slower than the lazy path at
+m = 50 (``benchmarks/bench_committees.py``).  Impartial-culture profiles are much
+harder for every ILP formulation (the LP relaxation of this p-median-like problem is weak there):
+Borda-CC at m = 50, n = 100, k = 10 takes 18-40 s with the full prefix model and 4-13 s (mostly one
+round, 4-7 s) with the lazy CC path, unconstrained or with exactly 5 seats for a random half (seeds 0-4;
+4.8x less in total on seeds 0-1 in ``benchmarks/bench_committees.py``); pass ``time_limit`` to bound it.
+Over the fair-selection grid's Borda-CC cells (five swap-biased cultures, m = 50, k = 10, n in
+{25, 50, 100}, l in {0, 5, 10}, impartial n = 100 left out) the lazy path took 2-3 s against 13-17 s;
+no cell got slower.  Small instances (``C(m, k)`` up to 300,000) are enumerated instead.
 
 Infeasible bounds raise :class:`~mechsim.errors.InfeasibleError` before any solve, saying which
 condition fails (a lower bound above the group size or above its upper bound, lower bounds summing above
@@ -54,12 +80,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from mechsim.solvers._highs import quiet_highs
 
 from mechsim.committees.rankings import check_rankings, check_weights, merge_rankings, positions
 from mechsim.committees.rules import CommitteeScoringRule, rule_from_name
 from mechsim.committees.scores import _batch_voter_scores, committee_score, order_items
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
-from mechsim.solvers._highs import quiet_highs
 from mechsim.validation import check_array, check_choice, check_integer
 
 __all__ = ["Committee", "GroupBounds", "best_committee", "check_group_bounds", "greedy_committee"]
@@ -269,6 +295,24 @@ class _PrefixModel:
     constant: float
 
 
+def _seat_rows(m, k, gb):
+    """Triplets and bounds of the rows on ``y`` alone: ``sum_c y_c = k`` and the group bounds."""
+    rows, cols, vals = [np.zeros(m, dtype=np.int64)], [np.arange(m)], [np.ones(m)]
+    row_lo, row_hi = [np.array([k], float)], [np.array([k], float)]
+    n_rows = 1
+    if gb is not None:
+        constrained = np.flatnonzero((gb.lower > 0) | (gb.upper < gb.size))
+        for i, g in enumerate(constrained):
+            items = np.flatnonzero(gb.group_index == g)
+            rows.append(np.full(items.size, n_rows + i))
+            cols.append(items)
+            vals.append(np.ones(items.size))
+        row_lo.append(gb.lower[constrained].astype(float))
+        row_hi.append(gb.upper[constrained].astype(float))
+        n_rows += constrained.size
+    return rows, cols, vals, row_lo, row_hi, n_rows
+
+
 def _build_prefix_model(unique, w, gamma, lam, k, gb) -> _PrefixModel:
     u, m = unique.shape
     delta = gamma - np.append(gamma[1:], 0.0)
@@ -300,28 +344,7 @@ def _build_prefix_model(unique, w, gamma, lam, k, gb) -> _PrefixModel:
     x0 = m
     z0 = m + u * P
     n_cols = z0 + u * nz_per_v
-    rows, cols, vals = [], [], []
-    row_lo, row_hi = [], []
-    n_rows = 0
-
-    # cardinality
-    rows.append(np.zeros(m, dtype=np.int64))
-    cols.append(np.arange(m))
-    vals.append(np.ones(m))
-    row_lo.append(np.array([k], float))
-    row_hi.append(np.array([k], float))
-    n_rows += 1
-    # group bounds
-    if gb is not None:
-        constrained = np.flatnonzero((gb.lower > 0) | (gb.upper < gb.size))
-        for i, g in enumerate(constrained):
-            items = np.flatnonzero(gb.group_index == g)
-            rows.append(np.full(items.size, n_rows + i))
-            cols.append(items)
-            vals.append(np.ones(items.size))
-        row_lo.append(gb.lower[constrained].astype(float))
-        row_hi.append(gb.upper[constrained].astype(float))
-        n_rows += constrained.size
+    rows, cols, vals, row_lo, row_hi, n_rows = _seat_rows(m, k, gb)
 
     if P:
         # chain rows: x[v,i] - x[v,i-1] - sum_{q in (p_{i-1}, p_i]} y[R[v,q]] = 0
@@ -402,15 +425,18 @@ def _build_prefix_model(unique, w, gamma, lam, k, gb) -> _PrefixModel:
                         np.concatenate(row_lo), np.concatenate(row_hi), constant)
 
 
-def _solve_model(model: _PrefixModel, m: int, time_limit: float | None):
+def _solve_model(model: _PrefixModel, m: int, time_limit: float | None, start: np.ndarray | None = None,
+                 presolve: str = "off"):
+    """Solve with HiGHS; ``start`` (a full column vector) is passed as a feasible MIP start."""
     import highspy
 
     h = quiet_highs()
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", MIP_ABS_GAP)
     h.setOptionValue("random_seed", 0)
-    # HiGHS presolve spends seconds on this model without shrinking it usefully (measured).
-    h.setOptionValue("presolve", "off")
+    # HiGHS presolve spends seconds on the prefix model without shrinking it usefully, but pays off on the
+    # lazy CC model (measured: ~20% less time over ten impartial-culture Borda-CC instances).
+    h.setOptionValue("presolve", presolve)
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))
     lp = highspy.HighsLp()
@@ -433,6 +459,11 @@ def _solve_model(model: _PrefixModel, m: int, time_limit: float | None):
     lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
                        for b in model.integrality]
     h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = start.tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
     t0 = time.perf_counter()
     h.run()
     elapsed = time.perf_counter() - t0
@@ -445,6 +476,148 @@ def _solve_model(model: _PrefixModel, m: int, time_limit: float | None):
     x = np.asarray(h.getSolution().col_value)
     objective = h.getInfo().objective_function_value
     return x[:m], objective, elapsed, status_text
+
+
+# ---------------------------------------------------------------------------------------------------
+# CC-type rules (lambda = (l1, 0, ..., 0)): one chain per voter, modelled lazily
+
+
+#: Initial modelled depth (needed prefixes per distinct ranking) of the CC path; ``None`` derives it per
+#: ranking from the greedy committee (:func:`_cc_initial_depth`).  Tests set a small value to force
+#: several rounds.
+_CC_INITIAL_DEPTH: int | None = None
+
+#: Automatic depth: every ranking models the prefixes that end before position
+#: ``max(ceil(_CC_DEPTH_FACTOR * m / k), g_v + 1 + _CC_DEPTH_MARGIN)``, ``g_v`` = position of the greedy
+#: committee's best member in ranking ``v``; a ranking found short in a round is deepened to
+#: ``_CC_DEPTH_MARGIN`` prefixes past the one where that round's committee covers it.  Chosen on Borda-CC,
+#: impartial culture, m = 50, n = 100, k = 10, with and without group bounds (factor 1.6 / 2 / 2.4 / 2.8,
+#: margin 0 / 3 / 6 compared over three to five seeds: 2.4 and 3 had the lowest total time).  Smaller
+#: depths need more rounds, each about as costly as the first; larger ones slow every round down (the
+#: full single chain takes as long as the prefix ILP).
+_CC_DEPTH_FACTOR = 2.4
+_CC_DEPTH_MARGIN = 3
+
+
+def _is_cc_type(lam: np.ndarray) -> bool:
+    return lam.size >= 2 and lam[0] > 0 and not np.any(lam[1:])
+
+
+@dataclass(frozen=True)
+class _CCRun:
+    members: np.ndarray
+    objective: float      # relaxed objective of the last round (equals F(members))
+    solve_time: float
+    status: str
+    rounds: int
+
+
+def _cc_covering_prefix(best: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Index of the first needed prefix containing position ``best`` (``need.size`` if none)."""
+    return np.searchsorted(need, best, side="left")
+
+
+def _cc_initial_depth(greedy_best: np.ndarray, need: np.ndarray, m: int, k: int) -> np.ndarray:
+    """Modelled prefixes per ranking: those ending before ``max(c m / k, greedy position + margin)``."""
+    if _CC_INITIAL_DEPTH is not None:
+        return np.full(greedy_best.size, min(max(int(_CC_INITIAL_DEPTH), 1), need.size))
+    reach = np.maximum(math.ceil(_CC_DEPTH_FACTOR * m / k), greedy_best + 1 + _CC_DEPTH_MARGIN)
+    return np.clip(np.searchsorted(need, reach, side="left"), min(1, need.size), need.size)
+
+
+def _build_cc_model(unique, w, need, delta_need, l1, depth, k, gb, constant) -> _PrefixModel:
+    """Single-chain model with ``depth[v]`` modelled prefixes per ranking, the rest as a constant."""
+    u, m = unique.shape
+    voter = np.repeat(np.arange(u), depth)                       # owner of each z column
+    n_z = voter.size
+    step = np.arange(n_z) - np.repeat(np.cumsum(depth) - depth, depth)   # prefix index of each z column
+    rows, cols, vals, row_lo, row_hi, n_rows = _seat_rows(m, k, gb)
+    if n_z:
+        # z[v,i] - z[v,i-1] - sum_{q in (need_{i-1}, need_i]} y[R[v,q]] <= 0
+        starts = np.concatenate([[0], need[:-1] + 1])
+        seg_len = (need - starts + 1)[step]
+        seg_row = np.repeat(np.arange(n_z), seg_len)
+        offset = np.arange(seg_row.size) - np.repeat(np.cumsum(seg_len) - seg_len, seg_len)
+        rows.append(n_rows + seg_row)
+        cols.append(unique[voter[seg_row], starts[step][seg_row] + offset])
+        vals.append(np.full(seg_row.size, -1.0))
+        rows.append(n_rows + np.arange(n_z))
+        cols.append(m + np.arange(n_z))
+        vals.append(np.ones(n_z))
+        chained = np.flatnonzero(step > 0)
+        rows.append(n_rows + chained)
+        cols.append(m + chained - 1)
+        vals.append(np.full(chained.size, -1.0))
+        row_lo.append(np.full(n_z, -np.inf))
+        row_hi.append(np.zeros(n_z))
+        n_rows += n_z
+    cum = np.concatenate([[0.0], np.cumsum(delta_need)])
+    tail = float(l1 * (w @ (cum[-1] - cum[depth])))              # unmodelled prefixes counted as covered
+    n_cols = m + n_z
+    cost = np.zeros(n_cols)
+    cost[m:] = l1 * w[voter] * delta_need[step]
+    integrality = np.zeros(n_cols, dtype=bool)
+    integrality[:m] = True
+    A = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                      shape=(n_rows, n_cols))
+    return _PrefixModel(n_cols, cost, np.zeros(n_cols), np.ones(n_cols), integrality, A,
+                        np.concatenate(row_lo), np.concatenate(row_hi), constant + tail)
+
+
+def _solve_cc_lazy(unique, w, gamma, l1, k, gb, time_limit) -> _CCRun:
+    u, m = unique.shape
+    delta = gamma - np.append(gamma[1:], 0.0)
+    prefixes = np.flatnonzero(delta != 0)
+    forced = k - (m - 1 - prefixes) >= 1            # top_{p+1} always holds a member
+    constant = float(w.sum() * l1 * delta[prefixes[forced]].sum())
+    need = prefixes[~forced]
+    delta_need = delta[need]
+    n_prefixes = need.size
+    pos = positions(unique)
+
+    def gains(chosen, cands):
+        current = gamma[pos[:, chosen]].max(axis=1) if chosen else np.zeros(u)
+        return l1 * (w @ np.maximum(gamma[pos[:, cands]] - current[:, None], 0.0))
+
+    def true_score(committee):
+        return float(l1 * (w @ gamma[pos[:, committee].min(axis=1)]))
+
+    # the incumbent (greedy at first) is the best committee seen; every round's optimum bounds F from above
+    incumbent = np.array(_greedy_select(m, k, gb, gains), dtype=np.int64)
+    incumbent_score = true_score(incumbent)
+    depth = _cc_initial_depth(pos[:, incumbent].min(axis=1), need, m, k)
+    elapsed, rounds = 0.0, 0
+    while True:
+        rounds += 1
+        model = _build_cc_model(unique, w, need, delta_need, l1, depth, k, gb, constant)
+        remaining = None
+        if time_limit is not None:
+            remaining = time_limit - elapsed
+            if remaining <= 0:
+                raise SolverError(f"committee ILP hit the time limit ({time_limit} s) after {rounds - 1} "
+                                  "rounds", status="Time limit reached", rounds=rounds - 1)
+        # MIP start: the incumbent with its true chain values (feasible; relaxed value >= its score)
+        best = pos[:, incumbent].min(axis=1)
+        voter = np.repeat(np.arange(u), depth)
+        step = np.arange(voter.size) - np.repeat(np.cumsum(depth) - depth, depth)
+        start = np.zeros(model.n_cols)
+        start[incumbent] = 1.0
+        start[m:] = best[voter] <= need[step]
+        y, objective, t, status = _solve_model(model, m, remaining, start, presolve="on")
+        elapsed += t
+        members = np.flatnonzero(y > 0.5)
+        if members.size != k:
+            raise SolverError(f"committee ILP returned {members.size} items instead of k={k}", status=status)
+        upper = objective + model.constant
+        score = true_score(members)
+        if score > incumbent_score:
+            incumbent, incumbent_score = members, score
+        if incumbent_score >= upper - MIP_ABS_GAP - 1e-9 * max(1.0, abs(upper)):
+            return _CCRun(incumbent, upper, elapsed, status, rounds)
+        # the rankings this round's committee covers only in unmodelled prefixes get modelled deeper
+        first_cover = _cc_covering_prefix(pos[:, members].min(axis=1), need)
+        short = first_cover > depth
+        depth = np.where(short, np.minimum(first_cover + _CC_DEPTH_MARGIN, n_prefixes), depth)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -471,9 +644,11 @@ def best_committee(rankings, k, rule, groups=None, bounds=None, weights=None, *,
         Non-negative voter weights.
     method : {"auto", "separable", "ilp", "brute-force"}
         ``"auto"`` uses the closed form for separable rules; otherwise it enumerates every committee when
-        that is cheap (:func:`enumeration_is_cheap`), else the prefix ILP.
+        that is cheap (:func:`enumeration_is_cheap`), else the ILP.  ``"ilp"`` solves the lazy CC model
+        for CC-type rules (lambda = (l1 > 0, 0, ..., 0), ``k >= 2``) and the prefix ILP otherwise.
     time_limit : float, optional
-        Seconds for the ILP; reaching it raises :class:`~mechsim.errors.SolverError`.
+        Seconds for the ILP (HiGHS time summed over the lazy CC path's rounds); reaching it raises
+        :class:`~mechsim.errors.SolverError`.
 
     Returns
     -------
@@ -511,20 +686,38 @@ def best_committee(rankings, k, rule, groups=None, bounds=None, weights=None, *,
         return _finish(r, w, members, rule, "separable", gb)
     if method == "brute-force":
         return _brute_force(r, k, rule, w, gb)
+    return _ilp_committee(r, k, rule, w, gb, time_limit)[0]
+
+
+def _ilp_committee(r, k, rule, w, gb, time_limit, formulation: str = "auto") -> tuple[Committee, int]:
+    """Exact ILP solve; returns the committee and the number of HiGHS rounds.
+
+    ``formulation``: ``"auto"`` (lazy CC path for CC-type rules with ``k >= 2``, else the prefix ILP),
+    ``"cc"`` or ``"prefix"``.
+    """
     unique, uw = merge_rankings(r, w)
     gamma = rule.gamma(r.shape[1])
     lam = rule.owa_vector(k)
-    model = _build_prefix_model(unique, uw, gamma, lam, k, gb)
-    y, objective, elapsed, status = _solve_model(model, r.shape[1], time_limit)
-    members = np.flatnonzero(y > 0.5)
-    if members.size != k:
-        raise SolverError(f"committee ILP returned {members.size} items instead of k={k}", status=status)
+    if formulation == "auto":
+        formulation = "cc" if _is_cc_type(lam) else "prefix"
+    if formulation == "cc":
+        if not _is_cc_type(lam):
+            raise InvalidInstanceError(f"formulation: 'cc' needs lambda = (l1 > 0, 0, ..., 0) with k >= 2; rule "
+                                       f"{rule.name!r} has {lam.tolist()}", argument="formulation")
+        run = _solve_cc_lazy(unique, uw, gamma, float(lam[0]), k, gb, time_limit)
+        members, total, elapsed, status, rounds = run.members, run.objective, run.solve_time, run.status, run.rounds
+    else:
+        model = _build_prefix_model(unique, uw, gamma, lam, k, gb)
+        y, objective, elapsed, status = _solve_model(model, r.shape[1], time_limit)
+        members = np.flatnonzero(y > 0.5)
+        if members.size != k:
+            raise SolverError(f"committee ILP returned {members.size} items instead of k={k}", status=status)
+        total, rounds = objective + model.constant, 1
     result = _finish(r, w, members, rule, "ilp", gb, status="optimal", solve_time=elapsed)
-    total = objective + model.constant
     if abs(total - result.score) > 1e-6 * max(1.0, abs(result.score)) + MIP_ABS_GAP:
         raise SolverError(f"committee ILP objective {total!r} disagrees with the recomputed score "
                           f"{result.score!r}", status=status)
-    return result
+    return result, rounds
 
 
 @functools.lru_cache(maxsize=8)
@@ -583,9 +776,18 @@ def greedy_committee(rankings, k, rule, groups=None, bounds=None, weights=None) 
     """
     r, k, rule, w, gb = _prepare(rankings, k, rule, groups, bounds, weights)
     unique, uw = merge_rankings(r, w)
-    m = r.shape[1]
-    gamma, lam = rule.gamma(m), rule.owa_vector(k)
+    gamma, lam = rule.gamma(r.shape[1]), rule.owa_vector(k)
     pos = positions(unique)
+
+    def gains(chosen, cands):
+        comm = np.column_stack([np.tile(np.array(chosen, dtype=np.int64), (cands.size, 1)), cands])
+        return uw @ _batch_voter_scores(pos, comm, gamma, lam[: len(chosen) + 1])
+
+    return _finish(r, w, _greedy_select(r.shape[1], k, gb, gains), rule, "greedy", gb, status="heuristic")
+
+
+def _greedy_select(m, k, gb, gains) -> list[int]:
+    """Greedy under group bounds; ``gains(chosen, candidates)`` gives the candidates' marginal values."""
     chosen: list[int] = []
     available = np.ones(m, dtype=bool)
     count = np.zeros(gb.labels.size if gb is not None else 0, dtype=np.int64)
@@ -603,11 +805,9 @@ def greedy_committee(rankings, k, rule, groups=None, bounds=None, weights=None) 
                 if other_deficit > seats_after:
                     feasible &= ~in_g
         cands = np.flatnonzero(feasible)
-        comm = np.column_stack([np.tile(np.array(chosen, dtype=np.int64), (cands.size, 1)), cands])
-        gains = uw @ _batch_voter_scores(pos, comm, gamma, lam[: step + 1])
-        best = cands[int(order_items(gains)[0])]
+        best = cands[int(order_items(gains(chosen, cands))[0])]
         chosen.append(int(best))
         available[best] = False
         if gb is not None:
             count[gb.group_index[best]] += 1
-    return _finish(r, w, chosen, rule, "greedy", gb, status="heuristic")
+    return chosen

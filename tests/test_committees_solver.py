@@ -1,7 +1,9 @@
 """best_committee / greedy_committee against an independent brute-force oracle, and their properties."""
 
+import contextlib
 import itertools
 
+import mechsim.solvers.committee as committee_module
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,7 +12,7 @@ from mechsim.solvers.committee import best_committee, check_group_bounds, greedy
 
 from mechsim.committees import rules
 from mechsim.committees.rankings import random_groups, sample_rankings
-from mechsim.errors import InfeasibleError, InvalidInstanceError
+from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
 from mechsim.testing import committee_instances, rankings_profiles
 
 ALL_RULES = [rules.sntv(), rules.bloc(2), rules.k_borda(), rules.borda_cc(), rules.approval_cc(2),
@@ -195,3 +197,132 @@ def test_separable_method_refuses_non_separable_rule():
 def test_check_group_bounds_without_bounds_is_unconstrained():
     gb = check_group_bounds([0, 1, 1], None, 3, 2)
     assert gb.lower.tolist() == [0, 0] and gb.upper.tolist() == [1, 2]
+
+
+# ---------------------------------------------------------------------------------------------------
+# CC-type rules: the lazy single-chain path
+
+CC_RULES = [rules.borda_cc(), rules.approval_cc(2),
+            rules.CommitteeScoringRule(lambda m: 1.0 / (1.0 + np.arange(m)) - 1.0 / m,
+                                       lambda k: np.r_[2.5, np.zeros(k - 1)], name="harmonic-gamma CC")]
+CC_IDS = [r.name for r in CC_RULES]
+
+
+@contextlib.contextmanager
+def initial_cc_depth(depth):
+    """Force the lazy path's initial depth (a plain context manager: hypothesis re-runs the body)."""
+    saved = committee_module._CC_INITIAL_DEPTH
+    committee_module._CC_INITIAL_DEPTH = depth
+    try:
+        yield
+    finally:
+        committee_module._CC_INITIAL_DEPTH = saved
+
+
+def solve_ilp(rankings, k, rule, groups=None, bounds=None, weights=None, formulation="auto", time_limit=None):
+    """(Committee, rounds) from the ILP path with the given formulation."""
+    r, k, rule, w, gb = committee_module._prepare(rankings, k, rule, groups, bounds, weights)
+    return committee_module._ilp_committee(r, k, rule, w, gb, time_limit, formulation)
+
+
+def test_cc_rules_take_the_lazy_path_only_when_lambda_is_first_only():
+    lam = committee_module._is_cc_type
+    assert lam(rules.borda_cc().owa_vector(3)) and lam(rules.approval_cc(2).owa_vector(2))
+    assert not lam(rules.borda_cc().owa_vector(1))          # k = 1: nothing to gain
+    assert not lam(rules.harmonic_borda().owa_vector(3)) and not lam(rules.k_borda().owa_vector(3))
+    with pytest.raises(InvalidInstanceError, match="formulation: 'cc' needs"):
+        solve_ilp(sample_rankings("impartial", 4, 5, seed=0), 2, rules.harmonic_borda(), formulation="cc")
+
+
+@pytest.mark.parametrize("depth", [None, 1, 2])
+@pytest.mark.parametrize("rule", CC_RULES, ids=CC_IDS)
+@settings(max_examples=12)
+@given(inst=committee_instances(max_voters=6, max_items=7), data=st.data())
+def test_lazy_cc_matches_brute_force(rule, depth, inst, data):
+    rankings, k, groups, bounds = inst
+    k = max(k, 2) if rankings.shape[1] >= 2 else k
+    if bounds and sum(lo or 0 for lo, _ in bounds.values()) > k:
+        return
+    weights = data.draw(st.one_of(st.none(), st.lists(st.sampled_from([0.0, 0.5, 1.0, 3.0]),
+                                                      min_size=len(rankings), max_size=len(rankings))))
+    weights = None if weights is None else np.asarray(weights)
+    try:
+        expected = oracle_best(rankings, k, rule, groups, bounds, weights)
+        with initial_cc_depth(depth):
+            c, rounds = solve_ilp(rankings, k, rule, groups, bounds, weights)
+            public = best_committee(rankings, k, rule, groups, bounds, weights, method="ilp")
+    except InfeasibleError:
+        return  # raising k to 2 can make the drawn bounds infeasible; check_group_bounds is tested above
+    assert rounds >= 1 and c.members.size == k and _feasible(c.members, groups, bounds)
+    assert c.score == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert c.score == pytest.approx(oracle_score(rankings, c.members, rule, weights), abs=1e-9)
+    assert public.score == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("rule", CC_RULES, ids=CC_IDS)
+@pytest.mark.parametrize("bounds", [None, {1: (2, 2)}, {0: (None, 1)}])
+def test_lazy_cc_with_depth_one_needs_several_rounds_and_stays_exact(rule, bounds):
+    r = sample_rankings("impartial", 30, 12, seed=0)
+    groups = random_groups(12, seed=3)
+    with initial_cc_depth(1):
+        c, rounds = solve_ilp(r, 3, rule, groups if bounds else None, bounds)
+    # 2-approval CC has a single needed prefix (depth 1 is the whole model); the others need more rounds
+    assert rounds == 1 if rule.name == "2-CC" else rounds > 1
+    assert c.score == pytest.approx(oracle_best(r, 3, rule, groups, bounds))
+
+
+@pytest.mark.parametrize("culture, params", [("impartial", {}), ("norm_mallows", {"norm_phi": 0.6}),
+                                             ("urn", {"alpha": 0.3}), ("single_peaked", {})])
+def test_lazy_cc_equals_general_prefix_ilp(culture, params):
+    m, n = 20, 30
+    r = sample_rankings(culture, n, m, seed=7, **params)
+    groups = random_groups(m, seed=8)
+    weights = np.random.default_rng(9).integers(1, 4, size=n)
+    for rule in CC_RULES:
+        for bounds in [None, {1: (3, 3)}]:
+            for depth in [None, 1]:
+                with initial_cc_depth(depth):
+                    lazy, _ = solve_ilp(r, 5, rule, groups if bounds else None, bounds, weights)
+                full, rounds = solve_ilp(r, 5, rule, groups if bounds else None, bounds, weights, "prefix")
+                assert rounds == 1 and lazy.method == full.method == "ilp"
+                assert lazy.score == pytest.approx(full.score, rel=1e-12), (rule.name, bounds, depth)
+                assert _feasible(lazy.members, groups, bounds)
+
+
+def test_lazy_cc_is_deterministic_and_reports_solver_time():
+    r = sample_rankings("impartial", 40, 20, seed=2)
+    with initial_cc_depth(1):
+        a, ra = solve_ilp(r, 4, rules.borda_cc())
+        b, rb = solve_ilp(r.copy(), 4, rules.borda_cc())
+    assert a.members.tolist() == b.members.tolist() and ra == rb
+    assert a.solve_time > 0
+
+
+def test_lazy_cc_time_limit_raises_solver_error():
+    r = sample_rankings("impartial", 100, 50, seed=0)
+    with pytest.raises(SolverError) as info:
+        best_committee(r, 10, rules.borda_cc(), method="ilp", time_limit=0.05)
+    assert "time limit" in str(info.value.status).lower()
+
+
+def test_lazy_cc_time_limit_counts_every_round():
+    # a stand-in solver that reports 3 s per round: with a 5 s limit the third round must not start
+    real = committee_module._solve_model
+    calls = []
+
+    def slow_clock(*args, **kwargs):
+        y, objective, _, status = real(*args, **kwargs)
+        calls.append(1)
+        return y, objective, 3.0, status
+
+    r = sample_rankings("impartial", 30, 12, seed=0)
+    with initial_cc_depth(1):
+        _, rounds = solve_ilp(r, 3, rules.borda_cc())
+        assert rounds > 2
+        committee_module._solve_model = slow_clock
+        try:
+            with pytest.raises(SolverError, match="time limit") as info:
+                solve_ilp(r, 3, rules.borda_cc(), time_limit=5.0)
+        finally:
+            committee_module._solve_model = real
+    assert len(calls) == 2 and info.value.status == "Time limit reached"
