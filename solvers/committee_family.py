@@ -33,56 +33,25 @@ import time
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-
-from mechsim.committees.rankings import merge_rankings
-from mechsim.errors import InvalidInstanceError
 from mechsim.solvers.committee import (
     MIP_ABS_GAP,
     Committee,
     _build_prefix_model,
     _finish,
+    _highs_for_model,
     _prepare,
     best_committee,
     check_group_bounds,
     enumeration_is_cheap,
 )
 
+from mechsim.committees.rankings import merge_rankings
+from mechsim.errors import InvalidInstanceError
+
 __all__ = ["best_committee_family"]
 
 #: ``y`` entries within this distance of 0 or 1 count as integral.
 INTEGRALITY_TOLERANCE = 1e-7
-
-
-def _highs_for_model(model, integer: bool):
-    import highspy
-
-    from mechsim.solvers._highs import quiet_highs
-
-    h = quiet_highs()
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("presolve", "off")
-    lp = highspy.HighsLp()
-    lp.num_col_ = model.n_cols
-    lp.num_row_ = model.matrix.shape[0]
-    lp.col_cost_ = model.cost
-    lp.col_lower_ = model.col_lower
-    inf = highspy.kHighsInf
-    lp.row_lower_ = np.where(np.isinf(model.row_lower), -inf, model.row_lower)
-    lp.row_upper_ = np.where(np.isinf(model.row_upper), inf, model.row_upper)
-    lp.col_upper_ = np.where(np.isinf(model.col_upper), inf, model.col_upper)
-    lp.sense_ = highspy.ObjSense.kMaximize
-    A = model.matrix
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data
-    lp.a_matrix_.num_col_ = model.n_cols
-    lp.a_matrix_.num_row_ = A.shape[0]
-    if integer:
-        lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
-                           for b in model.integrality]
-    h.passModel(lp)
-    return h
 
 
 def best_committee_family(rankings, k, rule, groups, bounds_list: Sequence[Mapping | None], weights=None, *,

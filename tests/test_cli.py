@@ -66,3 +66,15 @@ def test_python_dash_m_scenario_help():
     out = subprocess.run([sys.executable, "-m", "mechsim.scenarios.no_regret", "--help"],
                          capture_output=True, text=True)
     assert out.returncode == 0 and "--quick" in out.stdout and "--backend" in out.stdout
+
+
+def test_scenario_command_runs_the_full_grid(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parent))
+    import runner_fixtures
+
+    from mechsim.runner.cli import scenario_command
+
+    res = CliRunner().invoke(scenario_command(runner_fixtures.DEMO),
+                             ["--full", "--out", str(tmp_path), "--workers", "1", "--no-progress"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0 and "9 cells (9 computed, 0 reused)" in res.output

@@ -121,7 +121,7 @@ def scenario_command(scenario) -> click.Command:
 
     @click.command(help=f"{scenario.description}\n\nRerunning into the same folder resumes.")
     @_run_options
-    def command(quick, seed, out, backend, address, workers, progress):
+    def command(quick, full, seed, out, backend, address, workers, progress):
         target = out if out is not None else Path("results") / scenario.name
         _run_and_report(scenario, target, quick, full, seed, backend, address, workers, progress)
 
