@@ -16,8 +16,12 @@
    exactly 5 members from a random half): the lazy single-chain CC path that ``best_committee`` uses for
    CC-type rules against the general prefix ILP (the path it used before), same instances, same run.
    Both optimal values are checked to agree.
+4. Harmonic Borda families (the 11 constraints "exactly l of the k = 10 seats for a random half",
+   l = 0..10) on swap-biased profiles (fraction 3/7), m = 50, n in {25, 50}, five cultures:
+   ``best_committee_family`` (one warm-started relaxation, exact ILP where it is fractional) against 11
+   separate ``best_committee`` solves, same profiles, same run.  All 11 optimal values are checked to agree.
 
-Usage: ``python benchmarks/bench_committees.py [--skip-large] [--only-cc]``; parts 1 and 2 need
+Usage: ``python benchmarks/bench_committees.py [--skip-large] [--only-cc] [--only-family]``; parts 1 and 2 need
 abcvoting.  Impartial-culture profiles are left out of part 1: exact Borda-CC there is a hard p-median
 instance for HiGHS (tens of seconds to minutes at m = 50 with the general model); part 3 times them.
 """
@@ -178,11 +182,45 @@ def part3(seeds=(0, 1)):
     print(f"total: prefix ILP {total_old:.1f} s, lazy CC {total_new:.1f} s, ratio {total_old / total_new:.1f}")
 
 
+def part4(ns=(25, 50)):
+    from mechsim.committees.bias import swap_bias
+    from mechsim.committees.smoothness import _two_group_bounds
+    from mechsim.solvers.committee_family import best_committee_family
+
+    print("\nHarmonic Borda, l-families (11 bounds), m = 50, k = 10: shared relaxation vs separate solves")
+    print(f"{'culture':>14} {'n':>4} | {'separate s':>10} {'family s':>9} {'by LP':>6} {'ratio':>6} {'same':>5}")
+    cultures = [("mallows", {"phi": 0.5}), ("urn", {"alpha": 0.25}), ("norm_mallows", {"norm_phi": 0.5}),
+                ("single_peaked", {}), ("impartial", {})]
+    total_sep = total_fam = 0.0
+    for n in ns:
+        for culture, params in cultures:
+            latent = sample_rankings(culture, n, 50, seed=1, **params)
+            groups = random_groups(50, seed=1)
+            biased = swap_bias(latent, groups, 1, 3 / 7, seed=1)
+            bounds = [_two_group_bounds(groups, 1, l, 10) for l in range(11)]
+            t0 = time.perf_counter()
+            separate = [best_committee(biased, 10, rules.harmonic_borda(), groups, b) for b in bounds]
+            t_sep = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            family = best_committee_family(biased, 10, rules.harmonic_borda(), groups, bounds)
+            t_fam = time.perf_counter() - t0
+            total_sep, total_fam = total_sep + t_sep, total_fam + t_fam
+            same = all(abs(a.score - b.score) <= 1e-9 * max(1.0, a.score) for a, b in zip(separate, family))
+            by_lp = sum(c.method == "lp" for c in family)
+            print(f"{culture:>14} {n:>4} | {t_sep:>10.2f} {t_fam:>9.2f} {by_lp:>6} {t_sep / t_fam:>6.1f} "
+                  f"{same!s:>5}")
+    print(f"total: separate {total_sep:.1f} s, family {total_fam:.1f} s, ratio {total_sep / total_fam:.1f}")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip-large", action="store_true", help="skip m = 100, n = 1000, k = 20")
     ap.add_argument("--only-cc", action="store_true", help="run only part 3 (lazy CC vs prefix ILP)")
+    ap.add_argument("--only-family", action="store_true", help="run only part 4 (harmonic Borda families)")
     args = ap.parse_args()
+    if args.only_family:
+        part4()
+        sys.exit(0)
     if not args.only_cc:
         try:
             import abcvoting  # noqa: F401
@@ -191,3 +229,5 @@ if __name__ == "__main__":
         part1(args.skip_large)
         part2()
     part3()
+    if not args.only_cc:
+        part4()
