@@ -14,14 +14,16 @@ Parts (grid cells):
 
 1. ``family`` — the paper's grid for its separable rules (k-Borda, SNTV, 10-Bloc): ``m = 50``,
    ``k = 10``, ``n in {25, 50, 100}``, 40 draws, ``l in 0..k``, exact closed form.
-2. ``family-owa`` — Borda-CC and harmonic Borda (beyond the paper) on the same grid, solved exactly (one
-   HiGHS prefix-ILP solve per rule, ``l`` and bias fraction: 88 per rule and draw; the unconstrained pick
-   and ``OPT`` come from the same solves).  One cell per culture, ``n`` and draw, so draws add up across
-   runs.  Exact OWA selection at ``m = 50, k = 10`` costs from ~0.1 s (urn, Mallows) to ~20 s (Borda-CC on
-   impartial culture at ``n = 100``) per solve, so the **default** run takes 2 draws at ``n = 25``;
-   ``--full`` runs the paper's 40 draws at ``n in {25, 50, 100}`` (CPU-days on two cores: spread it with
-   ``--backend ray``; it resumes, and reuses the default run's draws).  ``--quick`` runs ``m = 20, k = 4``
-   (every committee enumerated).
+2. ``family-owa`` — Borda-CC and harmonic Borda (beyond the paper) on the same grid, solved exactly
+   (:func:`~mechsim.solvers.committee_family.best_committee_family` per biased profile: 11 values of
+   ``l`` at 8 bias fractions, 88 exact selections per rule and draw; the unconstrained pick and ``OPT``
+   come from the same solves).  One cell per culture, ``n`` and draw, so draws add up across runs.
+   Measured seconds per draw (Borda-CC / harmonic Borda, one core, 2026-11): ``n = 25``: 2-5 / 4-40;
+   ``n = 50``: 2-9 / 8-150 (Mallows, urn, single-peaked) and 84 / 500 (impartial culture); ``n = 100``:
+   4-29 / 29-200 (Mallows, urn), impartial culture several times more.  The **default** run therefore
+   takes 2 draws at ``n = 25``; ``--full`` runs the paper's 40 draws at ``n in {25, 50, 100}`` (about two
+   CPU-days; resumable, reuses the default run's draws, spread it with ``--backend ray``).  ``--quick``
+   runs ``m = 20, k = 4`` (every committee enumerated).
 3. ``smoothness`` — ``alpha`` and ``gamma(beta)`` per rule and culture (``m = n = 10``; 2-Bloc stands
    in for 10-Bloc, which would score every one of 10 items alike).
 4. ``needed`` — rankings needed for ``max_l F(S_l)/OPT >= 0.95`` per rule (normalised Mallows).
