@@ -66,24 +66,19 @@ def _draw_params(culture: str, rng) -> dict:
     return {}
 
 
-def _owa_cells(culture: str, ns, draws: int, size) -> list[dict]:
+def _owa_cells(ns, draws: int, size) -> list[dict]:
+    # n, then draw, then culture: an interrupted run has whole draws of the cheap sizes first
     return [{"part": "family-owa", "culture": culture, "n": n, "m": size[0], "k": size[1], "draw": d,
-             "rules": list(OWA_RULES)} for n in ns for d in range(draws)]
+             "rules": list(OWA_RULES)} for n in ns for d in range(draws) for culture in CULTURES]
 
 
 def _cells(size: str) -> list[dict]:
     quick, full = size == "quick", size == "full"
     ns = (25,) if quick else (25, 50, 100)
     owa = FULL_OWA if full else DEFAULT_OWA
-    cells = []
-    for culture in CULTURES:
-        for n in ns:
-            cells.append({"part": "family", "culture": culture, "n": n, "m": 50, "k": 10,
-                          "draws": 3 if quick else 40, "rules": list(SEPARABLE_RULES)})
-        if quick:
-            cells += _owa_cells(culture, (25,), 1, SMALL_SIZE)
-        else:
-            cells += _owa_cells(culture, owa["ns"], owa["draws"], PAPER_SIZE)
+    cells = [{"part": "family", "culture": culture, "n": n, "m": 50, "k": 10, "draws": 3 if quick else 40,
+              "rules": list(SEPARABLE_RULES)} for culture in CULTURES for n in ns]
+    cells += _owa_cells((25,), 1, SMALL_SIZE) if quick else _owa_cells(owa["ns"], owa["draws"], PAPER_SIZE)
     for rule in SEPARABLE_RULES + OWA_RULES:
         # 10-Bloc is l-Bloc with l = m/5 = k; at the small sizes below its analogues are 2-Bloc (m = 10)
         # and 3-Bloc (k = 3), since 10-Bloc on 10 or 6 items gives every item the same score.
