@@ -78,3 +78,14 @@ def test_scenario_command_runs_the_full_grid(tmp_path):
                              ["--full", "--out", str(tmp_path), "--workers", "1", "--no-progress"],
                              catch_exceptions=False)
     assert res.exit_code == 0 and "9 cells (9 computed, 0 reused)" in res.output
+
+
+def test_report_command(tmp_path):
+    out = tmp_path / "nr"
+    missing = CliRunner().invoke(cli, ["report", "no-regret", "--quick", "--out", str(out)])
+    assert missing.exit_code == 1 and "no finished cell" in missing.output
+    assert invoke("run", "no-regret", "--quick", "--out", str(out), "--workers", "2", "--no-progress").exit_code == 0
+    res = invoke("report", "no-regret", "--quick", "--out", str(out))
+    assert res.exit_code == 0 and "report of" in res.output
+    assert "Partial report" not in (out / "summary.md").read_text()      # every quick cell is there
+    assert CliRunner().invoke(cli, ["report", "nope"]).exit_code == 2

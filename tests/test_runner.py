@@ -1,5 +1,6 @@
 """Runner: outputs, determinism, executors, atomic writes, resuming, failures, Ray."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -191,3 +192,32 @@ def test_full_without_a_full_grid_runs_the_default_grid(tmp_path):
 def test_quick_and_full_exclude_each_other(tmp_path):
     with pytest.raises(MechsimError, match="quick, full"):
         run_scenario(runner_fixtures.DEMO, tmp_path, quick=True, full=True)
+
+
+def test_report_of_a_partial_run_leaves_missing_cells_out(tmp_path):
+    from mechsim.runner.run import report_scenario
+
+    with pytest.raises(MechsimError, match="no finished cell"):
+        report_scenario(runner_fixtures.DEMO, tmp_path, seed=2, full=True)
+    run_scenario(runner_fixtures.DEMO, tmp_path, seed=2, workers=1)          # the 6 default cells
+    partial = report_scenario(runner_fixtures.DEMO, tmp_path, seed=2, full=True)
+    assert partial.computed == 0 and [r["params"]["x"] for r in partial.records] == list(range(6))
+    text = (tmp_path / "summary.md").read_text()
+    assert "Partial report" in text and "6 of 9 cells" in text
+    assert len(json.loads((tmp_path / "results.json").read_text())["records"]) == 6
+    complete = run_scenario(runner_fixtures.DEMO, tmp_path, seed=2, workers=1, full=True)
+    assert complete.reused == 6 and "Partial" not in (tmp_path / "summary.md").read_text()
+    assert complete.records[:6] == partial.records
+
+
+def test_report_errors_from_the_scenario_are_named(tmp_path, monkeypatch):
+    from mechsim.runner.run import report_scenario
+
+    run_scenario(runner_fixtures.DEMO, tmp_path, seed=2, workers=1)
+
+    def broken(report):
+        raise KeyError("missing part")
+
+    monkeypatch.setattr(runner_fixtures, "DEMO", dataclasses.replace(runner_fixtures.DEMO, report=broken))
+    with pytest.raises(MechsimError, match="report failed on 6 of 9 cells"):
+        report_scenario(runner_fixtures.DEMO, tmp_path, seed=2, full=True)

@@ -8,6 +8,7 @@ Examples
     mechsim run no-regret --quick
     mechsim run all --seed 1 --out results/
     mechsim run fair-selection --full --workers 8
+    mechsim report fair-selection --full        # report of the cells finished so far
     mechsim run hiring --backend ray --address auto
 """
 
@@ -114,6 +115,33 @@ def run_command(name, quick, full, seed, out, backend, address, workers, progres
         else:
             target = out / scenario if name == "all" else out
         _run_and_report(scenario, target, quick, full, seed, backend, address, workers, progress)
+
+
+@cli.command("report")
+@click.argument("name")
+@click.option("--quick", is_flag=True, help="The quick grid's cells.")
+@click.option("--full", is_flag=True, help="The full grid's cells.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Run seed.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The run's folder [default: results/<scenario>].")
+def report_command(name, quick, full, seed, out):
+    """Write scenario NAME's report from the cells finished so far (a run going on or interrupted).
+
+    Computes nothing; missing cells are left out and summary.md says how many.
+    """
+    from mechsim.runner.run import available_scenarios, report_scenario
+
+    valid = list(available_scenarios())
+    if name not in valid:
+        raise _UsageFailure(f"unknown scenario {name!r}; valid names: {', '.join(valid)}")
+    if quick and full:
+        raise _UsageFailure("--quick and --full exclude each other; pass at most one")
+    target = out if out is not None else Path("results") / name
+    try:
+        result = report_scenario(name, target, quick=quick, full=full, seed=seed)
+    except MechsimError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{result.scenario}: report of {len(result.records)} finished cells -> {target / 'summary.md'}")
 
 
 def scenario_command(scenario) -> click.Command:

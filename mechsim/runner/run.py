@@ -9,6 +9,7 @@ A run of scenario ``S`` with seed ``s`` into folder ``out``:
    an interrupted run loses only the cells that were still running.  Rerunning resumes.
 3. ``config.json`` (parameters, seed, versions, git revision), ``results.json``, ``results.csv``, the
    scenario's own tables and PNG plots, and ``summary.md`` are written atomically.
+   :func:`report_scenario` writes the same report from the cells finished so far, for runs that take days.
 
 If cells fail, the finished ones are still saved and :class:`CellFailures` is raised afterwards.
 """
@@ -37,7 +38,7 @@ from mechsim.runner.scenario import Report, Scenario, atomic_write_text, to_json
 
 __all__ = [
     "RunResult", "CellFailures", "UnknownScenarioError", "available_scenarios", "load_scenario",
-    "cell_seed", "cell_key", "run_scenario", "main",
+    "cell_seed", "cell_key", "run_scenario", "report_scenario", "main",
 ]
 
 #: Distributions whose versions are recorded in config.json.
@@ -247,21 +248,10 @@ def run_scenario(scenario: str | Scenario, outdir: str | Path, *, quick: bool = 
 
     start = time.perf_counter()
     scen = load_scenario(scenario)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise MechsimError(f"seed: expected a non-negative integer, found {seed!r}")
+    size, grid, seeds, keys = _plan(scen, quick, full, seed)
     outdir = Path(outdir)
     cells_dir = outdir / "cells"
     cells_dir.mkdir(parents=True, exist_ok=True)
-
-    if quick and full:
-        raise MechsimError("quick, full: expected at most one of them, found both set")
-    size = "quick" if quick else ("full" if full else "default")
-    cells = scen.full_grid() if full and scen.full_grid is not None else scen.grid(quick)
-    grid = [to_jsonable(dict(p)) for p in cells]
-    seeds = [cell_seed(seed, p) for p in grid]
-    keys = [cell_key(scen.name, p, s) for p, s in zip(grid, seeds)]
-    if len(set(keys)) != len(keys):
-        raise MechsimError(f"scenario '{scen.name}' has duplicate cells in its grid")
 
     config = {
         "scenario": scen.name, "description": scen.description, "quick": quick, "size": size,
@@ -272,13 +262,7 @@ def run_scenario(scenario: str | Scenario, outdir: str | Path, *, quick: bool = 
     }
     atomic_write_text(outdir / "config.json", json.dumps(config, indent=2))
 
-    results: dict[int, dict] = {}
-    timings: dict[int, float] = {}
-    for i, key in enumerate(keys):
-        cached = _load_cell(cells_dir / f"{key}.json", key)
-        if cached is not None:
-            results[i] = cached["result"]
-            timings[i] = cached.get("elapsed", 0.0)
+    results, timings = _finished_cells(cells_dir, keys)
     reused = len(results)
     todo = [i for i in range(len(grid)) if i not in results]
 
@@ -307,31 +291,104 @@ def run_scenario(scenario: str | Scenario, outdir: str | Path, *, quick: bool = 
         raise CellFailures(scen.name, failures, len(grid))
 
     records = [{"params": grid[i], "seed": seeds[i], "result": results[i]} for i in range(len(grid))]
-    report = Report(records=records, outdir=outdir, seed=seed, quick=quick, size=size)
-    report.add_table("results", _flat_rows(records))
-    if scen.report is not None:
-        scen.report(report)
+    report = _write_report(scen, outdir, records, [timings.get(i) for i in range(len(grid))], seed, quick, size)
     elapsed = time.perf_counter() - start
-
-    payload = {"scenario": scen.name, "seed": seed, "quick": quick, "size": size, "records": records,
-               "tables": {k: v for k, v in report.tables.items() if k != "results"},
-               "cell_seconds": [timings.get(i) for i in range(len(grid))]}
-    atomic_write_text(outdir / "results.json", json.dumps(to_jsonable(payload), indent=1))
     config["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat()
     atomic_write_text(outdir / "config.json", json.dumps(config, indent=2))
-    atomic_write_text(outdir / "summary.md", _summary(scen, report, len(todo), reused, elapsed, backend))
-
+    header = (f"{len(records)} cells ({len(todo)} computed, {reused} reused from an earlier run) on the "
+              f"{backend} backend in {elapsed:.1f} s.")
+    atomic_write_text(outdir / "summary.md", _summary(scen, report, header))
     files = sorted(p.name for p in outdir.iterdir() if p.is_file())
     return RunResult(scenario=scen.name, outdir=outdir, records=records, computed=len(todo), reused=reused,
                      elapsed=elapsed, files=files)
 
 
-def _summary(scen: Scenario, report: Report, computed: int, reused: int, elapsed: float,
-             backend: str) -> str:
-    lines = [f"# {scen.name}", "", scen.description, "",
-             f"Seed {report.seed}; {report.size} size; "
-             f"{len(report.records)} cells ({computed} computed, {reused} reused from an earlier run) "
-             f"on the {backend} backend in {elapsed:.1f} s.", ""]
+def report_scenario(scenario: str | Scenario, outdir: str | Path, *, quick: bool = False, full: bool = False,
+                    seed: int = 0) -> RunResult:
+    """Write the report of the cells finished so far in ``outdir``, without computing any.
+
+    For long runs (``full=True`` grids can take days): while a run is going on, or after it was
+    interrupted, this writes ``results.json``, the scenario's tables and plots and ``summary.md`` from the
+    finished cells of the grid that ``quick``/``full``/``seed`` select; missing cells are left out of every
+    table and plot, and ``summary.md`` says how many.  Rerunning :func:`run_scenario` into the same folder
+    completes the grid.
+
+    Raises
+    ------
+    MechsimError
+        No finished cell of that grid in ``outdir/cells`` (or bad arguments), or the scenario's report
+        cannot be made from the finished cells (its error is attached).
+    """
+    start = time.perf_counter()
+    scen = load_scenario(scenario)
+    outdir = Path(outdir)
+    size, grid, seeds, keys = _plan(scen, quick, full, seed)
+    results, timings = _finished_cells(outdir / "cells", keys)
+    if not results:
+        raise MechsimError(f"outdir: no finished cell of the {size} grid of '{scen.name}' with seed {seed} "
+                           f"in {outdir / 'cells'}")
+    done = sorted(results)
+    records = [{"params": grid[i], "seed": seeds[i], "result": results[i]} for i in done]
+    try:
+        report = _write_report(scen, outdir, records, [timings.get(i) for i in done], seed, quick, size)
+    except Exception as exc:  # the scenario's own report code: name the situation, keep its error
+        raise MechsimError(f"scenario '{scen.name}': its report failed on {len(done)} of {len(grid)} cells "
+                           f"({type(exc).__name__}: {exc})") from exc
+    elapsed = time.perf_counter() - start
+    if len(done) == len(grid):
+        header = f"report of all {len(grid)} finished cells (written by `mechsim report`)."
+    else:
+        header = (f"**Partial report**: {len(done)} of {len(grid)} cells finished; the other "
+                  f"{len(grid) - len(done)} are left out of every table and plot (rerun `mechsim run` into this "
+                  "folder to complete them).")
+    atomic_write_text(outdir / "summary.md", _summary(scen, report, header))
+    files = sorted(p.name for p in outdir.iterdir() if p.is_file())
+    return RunResult(scenario=scen.name, outdir=outdir, records=records, computed=0, reused=len(done),
+                     elapsed=elapsed, files=files)
+
+
+def _plan(scen: Scenario, quick: bool, full: bool, seed: int):
+    """The grid a run uses: ``(size, cells, cell seeds, cell keys)``."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise MechsimError(f"seed: expected a non-negative integer, found {seed!r}")
+    if quick and full:
+        raise MechsimError("quick, full: expected at most one of them, found both set")
+    size = "quick" if quick else ("full" if full else "default")
+    cells = scen.full_grid() if full and scen.full_grid is not None else scen.grid(quick)
+    grid = [to_jsonable(dict(p)) for p in cells]
+    seeds = [cell_seed(seed, p) for p in grid]
+    keys = [cell_key(scen.name, p, s) for p, s in zip(grid, seeds)]
+    if len(set(keys)) != len(keys):
+        raise MechsimError(f"scenario '{scen.name}' has duplicate cells in its grid")
+    return size, grid, seeds, keys
+
+
+def _finished_cells(cells_dir: Path, keys: list[str]) -> tuple[dict[int, dict], dict[int, float]]:
+    results: dict[int, dict] = {}
+    timings: dict[int, float] = {}
+    for i, key in enumerate(keys):
+        cached = _load_cell(cells_dir / f"{key}.json", key)
+        if cached is not None:
+            results[i] = cached["result"]
+            timings[i] = cached.get("elapsed", 0.0)
+    return results, timings
+
+
+def _write_report(scen: Scenario, outdir: Path, records: list[dict], cell_seconds: list, seed: int,
+                  quick: bool, size: str) -> Report:
+    report = Report(records=records, outdir=outdir, seed=seed, quick=quick, size=size)
+    report.add_table("results", _flat_rows(records))
+    if scen.report is not None:
+        scen.report(report)
+    payload = {"scenario": scen.name, "seed": seed, "quick": quick, "size": size, "records": records,
+               "tables": {k: v for k, v in report.tables.items() if k != "results"},
+               "cell_seconds": cell_seconds}
+    atomic_write_text(outdir / "results.json", json.dumps(to_jsonable(payload), indent=1))
+    return report
+
+
+def _summary(scen: Scenario, report: Report, header: str) -> str:
+    lines = [f"# {scen.name}", "", scen.description, "", f"Seed {report.seed}; {report.size} size; {header}", ""]
     for title, text in report.sections:
         if title:
             lines += [f"## {title}", ""]
