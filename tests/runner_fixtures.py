@@ -48,9 +48,22 @@ def _slow_grid(quick):
 SLOW = Scenario(name="runner-slow", description="runner resume test scenario", grid=_slow_grid,
                 compute=_compute)
 
+def _pid_compute(params, seed):
+    with open(os.path.join(os.environ["MECHSIM_TEST_PID_DIR"], f"{os.getpid()}.pid"), "w") as fh:
+        fh.write("started")
+    time.sleep(params["sleep"])
+    return {"x": params["x"]}
+
+
+PIDS = Scenario(name="runner-pids", description="runner orphan test scenario",
+                grid=lambda quick: [{"x": x, "sleep": 30.0} for x in range(2)], compute=_pid_compute)
+
 if __name__ == "__main__":
     import sys
 
     from mechsim.runner.run import run_scenario
 
-    run_scenario(SLOW, sys.argv[1], seed=3, workers=1)
+    if len(sys.argv) > 2 and sys.argv[2] == "pool":
+        run_scenario(PIDS, sys.argv[1], seed=3, workers=2)
+    else:
+        run_scenario(SLOW, sys.argv[1], seed=3, workers=1)

@@ -221,3 +221,34 @@ def test_report_errors_from_the_scenario_are_named(tmp_path, monkeypatch):
     monkeypatch.setattr(runner_fixtures, "DEMO", dataclasses.replace(runner_fixtures.DEMO, report=broken))
     with pytest.raises(MechsimError, match="report failed on 6 of 9 cells"):
         report_scenario(runner_fixtures.DEMO, tmp_path, seed=2, full=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in fh)
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_of_a_killed_run_stop(tmp_path):
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               MECHSIM_TEST_PID_DIR=str(pid_dir))
+    proc = subprocess.Popen([sys.executable, str(HERE / "runner_fixtures.py"), str(tmp_path / "run"), "pool"],
+                            env=env)
+    deadline = time.time() + 60
+    try:
+        while time.time() < deadline and len(list(pid_dir.glob("*.pid"))) < 2:
+            time.sleep(0.05)
+        proc.kill()                                   # no chance to shut the pool down
+    finally:
+        proc.wait()
+    workers = [int(p.stem) for p in pid_dir.glob("*.pid")]
+    assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+    deadline = time.time() + 15                       # the cells would sleep 30 s
+    while time.time() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)

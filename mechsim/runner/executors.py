@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -55,6 +56,20 @@ class SerialExecutor:
         pass
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this worker once the run that spawned it is gone.
+
+    A run killed by a signal cannot shut its pool down, and its spawned workers would otherwise go on
+    computing cells nobody will collect (seen: two orphans held both cores for an hour).
+    """
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="mechsim-parent-watch", daemon=True).start()
+
+
 class LocalExecutor:
     """A local process pool (spawned workers, so no state leaks from the parent process)."""
 
@@ -67,7 +82,8 @@ class LocalExecutor:
         if not tasks:
             return
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx,
+                                 initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
             pending = {pool.submit(call_cell, fn, args, True): i for i, args in enumerate(tasks)}
             try:
                 while pending:
