@@ -95,18 +95,17 @@ def best_committee_family(rankings, k, rule, groups, bounds_list: Sequence[Mappi
         return best_committee(r, k, rule, groups, b, w, time_limit=time_limit)
 
     lam = rule.owa_vector(k)
-    n_unique = np.unique(r, axis=0).shape[0]
+    unique, uw = merge_rankings(r, w)
     relaxation_exact = bool(np.all(np.diff(lam) <= 0) and np.all(lam >= 0))
     # Chamberlin-Courant-type rules have their own, smaller exact path in best_committee, which beats
     # the shared relaxation of the full prefix model (measured).
     cc_type = k > 1 and lam[0] > 0 and not np.any(lam[1:])
     if (rule.is_separable(k) or cc_type or not relaxation_exact
-            or enumeration_is_cheap(m, k, n_unique)):
+            or enumeration_is_cheap(m, k, unique.shape[0])):
         return [exact(b) for b in bounds_list]
 
     import highspy
 
-    unique, uw = merge_rankings(r, w)
     model = _build_prefix_model(unique, uw, rule.gamma(m), lam, k, None)
     h = _highs_for_model(model, integer=False)
     n_groups = free.labels.size
