@@ -21,9 +21,9 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from mechsim.solvers.cmdp_lp import IPM_MIN_VARIABLES, solve_cmdp
 
 from mechsim.cmdp import FiniteCMDP, evaluate_policy
+from mechsim.solvers.cmdp_lp import IPM_MIN_VARIABLES, solve_cmdp
 
 
 def local_cmdp(S: int, A: int = 10, K: int = 2, successors: int = 5, seed: int = 0) -> FiniteCMDP:

@@ -33,10 +33,10 @@ import sys
 import time
 
 import numpy as np
-from mechsim.solvers.committee import best_committee
 
 from mechsim.committees import rules
 from mechsim.committees.rankings import random_groups, sample_rankings
+from mechsim.solvers.committee import best_committee
 
 
 def _abcvoting_cc(rankings, k):
@@ -183,10 +183,9 @@ def part3(seeds=(0, 1)):
 
 
 def part4(ns=(25, 50)):
-    from mechsim.solvers.committee_family import best_committee_family
-
     from mechsim.committees.bias import swap_bias
     from mechsim.committees.smoothness import _two_group_bounds
+    from mechsim.solvers.committee_family import best_committee_family
 
     print("\nHarmonic Borda, l-families (11 bounds), m = 50, k = 10: shared relaxation vs separate solves")
     print(f"{'culture':>14} {'n':>4} | {'separate s':>10} {'family s':>9} {'by LP':>6} {'ratio':>6} {'same':>5}")

@@ -19,7 +19,12 @@ import time
 import numpy as np
 
 from mechsim.learners import (
-    Exp3, ExploreThenCommit, Hedge, RegretMatching, regret_matching_self_play, simulate_explore_then_commit,
+    Exp3,
+    ExploreThenCommit,
+    Hedge,
+    RegretMatching,
+    regret_matching_self_play,
+    simulate_explore_then_commit,
 )
 
 

@@ -17,9 +17,9 @@ import time
 
 import gymnasium
 import numpy as np
-from mechsim.envs.recommender import RecommenderContinuousEnv, RecommenderEnv
 
 import mechsim  # noqa: F401  (registers the environments)
+from mechsim.envs.recommender import RecommenderContinuousEnv, RecommenderEnv
 
 
 class MinimalEnv(gymnasium.Env):

@@ -31,19 +31,18 @@ def _timeit(fn, repeat=3):
 
 
 def main() -> None:
-    from mechsim.envs.justifiable_sepsis import (
-        JustifiableSepsisEnv,
-        debate_win_table,
-        default_sepsis_judge,
-    )
-    from mechsim.solvers.debate import solve_debate
-
     from mechsim.debate.icu_sepsis import (
         baseline_actions,
         evaluate_policy,
         load_icu_sepsis,
         sample_trajectories,
     )
+    from mechsim.envs.justifiable_sepsis import (
+        JustifiableSepsisEnv,
+        debate_win_table,
+        default_sepsis_judge,
+    )
+    from mechsim.solvers.debate import solve_debate
 
     mdp = load_icu_sepsis()
     judge = default_sepsis_judge(2)

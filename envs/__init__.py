@@ -26,7 +26,8 @@ _EXPORTS = {
     "safety": ["ToSafetyGymnasium"],
     "justifiable_sepsis": ["JustifiableSepsisEnv"],
     "hiring": ["HiringParallelEnv"],
-    "rl": ["LagrangeMultipliers", "LagrangianReward", "DebateVsOpponent", "OneHotParallelEnv", "ScriptedAgents",
-           "hiring_rllib_env"],
+    "lagrangian_reward": ["LagrangeMultipliers", "LagrangianReward"],
+    "debate_opponent": ["DebateVsOpponent"],
+    "multiagent_adapters": ["OneHotParallelEnv", "ScriptedAgents", "hiring_rllib_env"],
 }
 __all__, __getattr__, __dir__ = lazy_exports("mechsim.envs", _EXPORTS, globals())

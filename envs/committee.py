@@ -27,13 +27,13 @@ import functools
 
 import numpy as np
 from gymnasium import spaces
-from mechsim.solvers.committee import best_committee, check_group_bounds
 from pettingzoo import ParallelEnv
 from pettingzoo.utils import parallel_to_aec, wrappers
 
 from mechsim.committees.rankings import positions, random_groups, sample_rankings
 from mechsim.committees.rules import rule_from_name
 from mechsim.committees.scores import voter_scores
+from mechsim.solvers.committee import best_committee, check_group_bounds
 from mechsim.validation import check_integer
 
 __all__ = ["env", "parallel_env", "raw_parallel_env"]

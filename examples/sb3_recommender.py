@@ -121,10 +121,9 @@ def ppo_choice(model, vec):
 
 
 def twin_context() -> str:
-    from mechsim.solvers.cmdp_lp import solve_cmdp
-
     from mechsim.cmdp.model import evaluate_policy, uniform_policy
     from mechsim.cmdp.tabular_twin import tabular_recommender
+    from mechsim.solvers.cmdp_lp import solve_cmdp
 
     free = tabular_recommender(constraints=("like",), limits=[1e9])
     rand = evaluate_policy(free, uniform_policy(free))

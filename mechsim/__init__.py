@@ -9,8 +9,8 @@ Importing ``mechsim`` registers every environment with Gymnasium and PettingZoo 
 ``mechsim/<Name>-v0``; the environment modules themselves are imported only when an environment is made.
 """
 
-from mechsim.errors import InfeasibleError, InvalidInstanceError, MechsimError, SolverError
 from mechsim._registration import register_all as _register_all
+from mechsim.errors import InfeasibleError, InvalidInstanceError, MechsimError, SolverError
 
 __version__ = "0.1.0"
 __all__ = ["MechsimError", "InvalidInstanceError", "InfeasibleError", "SolverError", "__version__"]

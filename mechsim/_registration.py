@@ -1,14 +1,19 @@
-"""Registration of every mechsim environment with Gymnasium and PettingZoo.
+"""The registries of mechsim's environments and scenarios.
 
 Entry points are ``"module:attribute"`` strings, so registering costs nothing: an environment's module is
-imported only when somebody makes that environment.  ``import mechsim`` calls :func:`register_all`.
+imported only when somebody makes that environment, a scenario's only when somebody runs or lists it.
+Because they are strings, the registries sit at the bottom of the layers and point upwards without an
+import statement.  ``import mechsim`` calls :func:`register_all` (Gymnasium and PettingZoo); the runner
+and the ``mechsim`` command read :data:`SCENARIOS`.
+
+Adding an environment or a scenario is one line here.
 """
 
 from __future__ import annotations
 
 import gymnasium
 
-__all__ = ["GYMNASIUM_ENVS", "PETTINGZOO_ENVS", "register_all"]
+__all__ = ["GYMNASIUM_ENVS", "PETTINGZOO_ENVS", "SCENARIOS", "register_all"]
 
 #: Gymnasium environments: id -> (entry point, one-line description, extra register kwargs).
 GYMNASIUM_ENVS: dict[str, tuple[str, str, dict]] = {
@@ -43,6 +48,15 @@ PETTINGZOO_ENVS: dict[str, tuple[dict[str, str], str]] = {
         {"aec": "mechsim.envs.debate:env"},
         "two debaters reveal evidence in turn; a judge decides",
     ),
+}
+
+#: Scenarios: name (as in ``mechsim run NAME``) -> ``"module:attribute"`` of its :class:`~mechsim.runner.Scenario`.
+SCENARIOS: dict[str, str] = {
+    "constrained-recommender": "mechsim.scenarios.constrained_recommender:SCENARIO",
+    "fair-selection": "mechsim.scenarios.fair_selection:SCENARIO",
+    "hiring": "mechsim.scenarios.hiring:SCENARIO",
+    "justifiable-sepsis": "mechsim.scenarios.justifiable_sepsis:SCENARIO",
+    "no-regret": "mechsim.scenarios.no_regret:SCENARIO",
 }
 
 

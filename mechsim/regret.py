@@ -38,7 +38,13 @@ from scipy import stats
 
 from mechsim.errors import InvalidInstanceError
 from mechsim.learners import (
-    Exp3, ExploreThenCommit, Hedge, RegretMatching, etc_regret_bound, exp3_regret_bound, hedge_regret_bound,
+    Exp3,
+    ExploreThenCommit,
+    Hedge,
+    RegretMatching,
+    etc_regret_bound,
+    exp3_regret_bound,
+    hedge_regret_bound,
     regret_matching_regret_bound,
 )
 from mechsim.validation import as_generator, check_array, check_choice, check_in_range, check_integer

@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import gymnasium
 import numpy as np
-from mechsim.envs.recommender import RankingRules, RecommenderEnv
-from mechsim.solvers.cmdp_lp import cmdp_frontier, solve_cmdp
 
 from mechsim.cmdp.lagrangian import (
     lagrangian_sample,
@@ -49,7 +47,9 @@ from mechsim.cmdp.sampling import featurizer
 from mechsim.cmdp.simulator import LOGGED_MEANS, SIGNAL_NAMES, random_policy_means
 from mechsim.cmdp.tabular_twin import tabular_recommender
 from mechsim.cmdp.tscac import tscac_sample, tscac_tabular
+from mechsim.envs.recommender import RankingRules, RecommenderEnv
 from mechsim.runner.scenario import Scenario
+from mechsim.solvers.cmdp_lp import cmdp_frontier, solve_cmdp
 
 NAME = "constrained-recommender"
 
@@ -627,6 +627,6 @@ SCENARIO = Scenario(name=NAME, description="watch time under a like floor: exact
                     grid=grid, compute=compute, report=report)
 
 if __name__ == "__main__":
-    from mechsim.runner.run import main
+    from mechsim.runner.cli import scenario_main
 
-    main(SCENARIO)
+    scenario_main(SCENARIO)

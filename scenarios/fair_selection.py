@@ -431,6 +431,6 @@ SCENARIO = Scenario(name="fair-selection",
                     grid=grid, compute=compute, report=report, full_grid=full_grid)
 
 if __name__ == "__main__":
-    from mechsim.runner.run import main
+    from mechsim.runner.cli import scenario_main
 
-    main(SCENARIO)
+    scenario_main(SCENARIO)

@@ -477,6 +477,6 @@ SCENARIO = Scenario(
 )
 
 if __name__ == "__main__":
-    from mechsim.runner.run import main
+    from mechsim.runner.cli import scenario_main
 
-    main(SCENARIO)
+    scenario_main(SCENARIO)

@@ -37,7 +37,6 @@ per single (state, action) pair, so L = 2 is used for the full reward table (``-
 from __future__ import annotations
 
 import numpy as np
-from mechsim.envs.justifiable_sepsis import debate_win_table
 
 from mechsim.debate.icu_sepsis import (
     N_PATIENT_STATES,
@@ -53,6 +52,7 @@ from mechsim.debate.icu_sepsis import (
     train_sepsis_judge,
     wis_estimate,
 )
+from mechsim.envs.justifiable_sepsis import debate_win_table
 from mechsim.runner.scenario import Scenario
 
 LAMS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -375,6 +375,6 @@ SCENARIO = Scenario(
 )
 
 if __name__ == "__main__":
-    from mechsim.runner.run import main
+    from mechsim.runner.cli import scenario_main
 
-    main(SCENARIO)
+    scenario_main(SCENARIO)

@@ -24,8 +24,14 @@ import numpy as np
 
 from mechsim.learners import regret_matching_self_play, simulate_explore_then_commit
 from mechsim.regret import (
-    LEARNERS, AlternatingLosses, BernoulliLosses, GapBandit, RegretMeasurement, fit_regret_exponent,
-    plot_regret, run_learner,
+    LEARNERS,
+    AlternatingLosses,
+    BernoulliLosses,
+    GapBandit,
+    RegretMeasurement,
+    fit_regret_exponent,
+    plot_regret,
+    run_learner,
 )
 from mechsim.runner.scenario import Scenario
 
@@ -247,6 +253,6 @@ SCENARIO = Scenario(
 )
 
 if __name__ == "__main__":
-    from mechsim.runner.run import main
+    from mechsim.runner.cli import scenario_main
 
-    main(SCENARIO)
+    scenario_main(SCENARIO)

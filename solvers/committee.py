@@ -80,12 +80,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from mechsim.solvers._highs import quiet_highs
 
 from mechsim.committees.rankings import check_rankings, check_weights, merge_rankings, positions
 from mechsim.committees.rules import CommitteeScoringRule, rule_from_name
 from mechsim.committees.scores import _batch_voter_scores, committee_score, order_items
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
+from mechsim.solvers._highs import quiet_highs
 from mechsim.validation import check_array, check_choice, check_integer
 
 __all__ = ["Committee", "GroupBounds", "best_committee", "check_group_bounds", "greedy_committee"]

@@ -33,6 +33,9 @@ import time
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+from mechsim.committees.rankings import merge_rankings
+from mechsim.errors import InvalidInstanceError
 from mechsim.solvers.committee import (
     MIP_ABS_GAP,
     Committee,
@@ -44,9 +47,6 @@ from mechsim.solvers.committee import (
     check_group_bounds,
     enumeration_is_cheap,
 )
-
-from mechsim.committees.rankings import merge_rankings
-from mechsim.errors import InvalidInstanceError
 
 __all__ = ["best_committee_family"]
 

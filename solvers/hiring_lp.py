@@ -64,9 +64,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
-from mechsim.solvers._highs import quiet_highs
 from mechsim.hiring.audit import _agent_axes, audit_incentives
 from mechsim.hiring.model import HiringInstance, Mechanism, bayes_decision, value_of_information
+from mechsim.solvers._highs import quiet_highs
 from mechsim.validation import (
     check_array,
     check_in_range,

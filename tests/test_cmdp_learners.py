@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mechsim.solvers.cmdp_lp import solve_cmdp
 from scipy.optimize import minimize
 
 from mechsim.cmdp import (
@@ -22,6 +21,7 @@ from mechsim.cmdp import (
 )
 from mechsim.cmdp.planning import optimal_policy, soft_optimal_policy
 from mechsim.errors import InvalidInstanceError
+from mechsim.solvers.cmdp_lp import solve_cmdp
 
 
 def textbook():

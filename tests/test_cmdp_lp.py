@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
-from mechsim.solvers.cmdp_lp import cmdp_frontier, solve_cmdp
 
 from mechsim.cmdp import FiniteCMDP, evaluate_policy
 from mechsim.errors import InfeasibleError, InvalidInstanceError
+from mechsim.solvers.cmdp_lp import cmdp_frontier, solve_cmdp
 from mechsim.testing import finite_cmdps
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mechsim.solvers.committee import best_committee
 
 from mechsim.committees import rules
 from mechsim.committees.scores import committee_score
+from mechsim.solvers.committee import best_committee
 from mechsim.testing import rankings_profiles
 
 abcvoting = pytest.importorskip("abcvoting")

@@ -1,10 +1,8 @@
 """mechsim/Committee-v0 against the official PettingZoo checkers, and its mechanics."""
 
-import mechsim.envs.committee as committee_env
 import numpy as np
 import pettingzoo
 import pytest
-from mechsim.solvers.committee import best_committee
 from pettingzoo.test import (
     api_test,
     max_cycles_test,
@@ -14,8 +12,10 @@ from pettingzoo.test import (
 )
 
 import mechsim  # noqa: F401  (registers the environments)
+import mechsim.envs.committee as committee_env
 from mechsim.committees.manipulation import find_manipulation
 from mechsim.committees.scores import voter_scores
+from mechsim.solvers.committee import best_committee
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

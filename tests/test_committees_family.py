@@ -2,14 +2,14 @@
 
 import numpy as np
 import pytest
-from mechsim.solvers.committee import best_committee
-from mechsim.solvers.committee_family import best_committee_family
 
 from mechsim.committees import rules
 from mechsim.committees.bias import swap_bias
 from mechsim.committees.rankings import random_groups, sample_rankings
 from mechsim.committees.rules import CommitteeScoringRule
 from mechsim.errors import InfeasibleError, InvalidInstanceError
+from mechsim.solvers.committee import best_committee
+from mechsim.solvers.committee_family import best_committee_family
 
 
 def exactly(groups, l, k):

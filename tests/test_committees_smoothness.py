@@ -5,7 +5,6 @@ import itertools
 
 import numpy as np
 import pytest
-from mechsim.solvers.committee import best_committee
 
 from mechsim.committees import rules
 from mechsim.committees.bias import SwapBias, swap_bias
@@ -18,6 +17,7 @@ from mechsim.committees.smoothness import (
     estimate_smoothness,
     rankings_needed,
 )
+from mechsim.solvers.committee import best_committee
 
 
 @pytest.mark.parametrize("rule", [rules.k_borda(), rules.sntv(), rules.borda_cc(), rules.harmonic_borda()],

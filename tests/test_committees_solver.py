@@ -3,16 +3,16 @@
 import contextlib
 import itertools
 
-import mechsim.solvers.committee as committee_module
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mechsim.solvers.committee import best_committee, check_group_bounds, greedy_committee
 
+import mechsim.solvers.committee as committee_module
 from mechsim.committees import rules
 from mechsim.committees.rankings import random_groups, sample_rankings
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
+from mechsim.solvers.committee import best_committee, check_group_bounds, greedy_committee
 from mechsim.testing import committee_instances, rankings_profiles
 
 ALL_RULES = [rules.sntv(), rules.bloc(2), rules.k_borda(), rules.borda_cc(), rules.approval_cc(2),

@@ -287,8 +287,9 @@ def test_judge_returning_wrong_shape_is_rejected():
 
 @given(debate_games(max_features=5, max_evidence=3), st.sampled_from([0, 1]))
 def test_game_tree_matches_solver(game, fm):
-    import networkx as nx
     from math import comb
+
+    import networkx as nx
 
     from mechsim.solvers.debate import debate_game_tree
     g = debate_game_tree(game.judge, game.features, game.decisions, game.n_evidence, fm)

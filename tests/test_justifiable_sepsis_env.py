@@ -5,6 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
+from scipy import stats
+
+import mechsim  # noqa: F401  (registers the environments)
+from mechsim.debate.icu_sepsis import baseline_actions, load_icu_sepsis
+from mechsim.debate.judges import BradleyTerryJudge, ConstantJudge, LinearJudge
 from mechsim.envs.justifiable_sepsis import (
     JustifiableSepsisEnv,
     _score_all_decisions,
@@ -12,11 +17,6 @@ from mechsim.envs.justifiable_sepsis import (
     default_sepsis_judge,
 )
 from mechsim.solvers.debate import solve_debate
-from scipy import stats
-
-import mechsim  # noqa: F401  (registers the environments)
-from mechsim.debate.icu_sepsis import baseline_actions, load_icu_sepsis
-from mechsim.debate.judges import BradleyTerryJudge, ConstantJudge, LinearJudge
 
 
 @pytest.fixture(scope="module")

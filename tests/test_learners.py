@@ -12,9 +12,18 @@ from scipy.optimize import linprog
 import mechsim.learners as L
 from mechsim.errors import InvalidInstanceError
 from mechsim.learners import (
-    Exp3, ExploreThenCommit, Hedge, RegretMatching, etc_exploration_length, etc_regret_bound,
-    exp3_regret_bound, exploitability, hedge_regret_bound, regret_matching_regret_bound,
-    regret_matching_self_play, simulate_explore_then_commit,
+    Exp3,
+    ExploreThenCommit,
+    Hedge,
+    RegretMatching,
+    etc_exploration_length,
+    etc_regret_bound,
+    exp3_regret_bound,
+    exploitability,
+    hedge_regret_bound,
+    regret_matching_regret_bound,
+    regret_matching_self_play,
+    simulate_explore_then_commit,
 )
 from mechsim.testing import assert_probability_vector, seeds
 
@@ -306,7 +315,7 @@ def _per_round(make, x, kind):
 @pytest.mark.parametrize("K", [3, 40])  # 40 > SMALL_K exercises the numpy state
 @pytest.mark.parametrize("variant", ["tuned", "anytime", "fixed"])
 def test_hedge_batch_equals_per_round(K, variant, monkeypatch):
-    monkeypatch.setattr(L, "_CHUNK", 64)  # several chunks: exercises the carried state
+    monkeypatch.setattr(L._core, "_CHUNK", 64)  # several chunks: exercises the carried state
     x = np.random.default_rng(K).random((300, K))
     kw = {"tuned": {"horizon": 300}, "anytime": {}, "fixed": {"learning_rate": 0.2}}[variant]
     batch = Hedge(K, seed=7, **kw)
@@ -320,8 +329,8 @@ def test_hedge_batch_equals_per_round(K, variant, monkeypatch):
 @pytest.mark.parametrize("K", [3, 40])
 @pytest.mark.parametrize("horizon", [400, None])
 def test_exp3_batch_equals_per_round(K, horizon, monkeypatch):
-    monkeypatch.setattr(L, "_CHUNK", 64)
-    monkeypatch.setattr(L, "_RESCALE_BELOW", 0.5)  # force the weight rescaling path too
+    monkeypatch.setattr(L._core, "_CHUNK", 64)
+    monkeypatch.setattr(L._core, "_RESCALE_BELOW", 0.5)  # force the weight rescaling path too
     x = np.random.default_rng(K).random((400, K))
     batch = Exp3(K, horizon=horizon, seed=3)
     trace = batch.run(x)
@@ -338,7 +347,7 @@ def test_exp3_batch_equals_per_round(K, horizon, monkeypatch):
 @pytest.mark.parametrize("K", [3, 40])
 @pytest.mark.parametrize("plus", [False, True])
 def test_regret_matching_batch_equals_per_round(K, plus, monkeypatch):
-    monkeypatch.setattr(L, "_CHUNK", 64)
+    monkeypatch.setattr(L._core, "_CHUNK", 64)
     x = np.random.default_rng(K).uniform(-1, 1, (300, K))
     batch = RegretMatching(K, plus=plus, seed=4)
     trace = batch.run(x)

@@ -6,8 +6,6 @@ import gymnasium
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
-from mechsim.envs.recommender import RecommenderContinuousEnv, RecommenderEnv
-from mechsim.envs.safety import ToSafetyGymnasium
 
 import mechsim  # noqa: F401  (registers the environments)
 from mechsim.cmdp.simulator import (
@@ -20,6 +18,8 @@ from mechsim.cmdp.simulator import (
     expected_responses,
     random_policy_means,
 )
+from mechsim.envs.recommender import RecommenderContinuousEnv, RecommenderEnv
+from mechsim.envs.safety import ToSafetyGymnasium
 from mechsim.errors import InvalidInstanceError
 
 ENV_CLASSES = [RecommenderEnv, RecommenderContinuousEnv]

@@ -13,10 +13,15 @@ import mechsim.regret as R
 from mechsim.errors import InvalidInstanceError
 from mechsim.learners import Exp3, Hedge, hedge_regret_bound
 from mechsim.regret import (
-    AlternatingLosses, BernoulliLosses, GapBandit, fit_regret_exponent, measure_regret, plot_regret,
-    reference_curves, run_learner,
+    AlternatingLosses,
+    BernoulliLosses,
+    GapBandit,
+    fit_regret_exponent,
+    measure_regret,
+    plot_regret,
+    reference_curves,
+    run_learner,
 )
-
 
 # ------------------------------------------------------------------------------------------ exponent fit
 

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mechsim.solvers.cmdp_lp import solve_cmdp
 
 from mechsim.cmdp.model import FiniteCMDP, evaluate_policy, uniform_policy
 from mechsim.cmdp.simulator import (
@@ -16,6 +15,7 @@ from mechsim.cmdp.simulator import (
 )
 from mechsim.cmdp.tabular_twin import tabular_recommender, twin_labels, twin_responses
 from mechsim.errors import InvalidInstanceError
+from mechsim.solvers.cmdp_lp import solve_cmdp
 
 
 def test_twin_is_a_valid_cmdp_with_the_documented_layout():

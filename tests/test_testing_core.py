@@ -8,7 +8,11 @@ from hypothesis import strategies as st
 import mechsim.testing as mt
 from mechsim.errors import InvalidInstanceError
 from mechsim.testing import (
-    assert_probability_vector, assert_stochastic_tensor, probability_vectors, seeds, stochastic_tensors,
+    assert_probability_vector,
+    assert_stochastic_tensor,
+    probability_vectors,
+    seeds,
+    stochastic_tensors,
 )
 from mechsim.validation import check_probability_vector, check_stochastic
 

@@ -5,8 +5,16 @@ import pytest
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError, MechsimError, SolverError
 from mechsim.validation import (
-    as_generator, check_array, check_choice, check_finite, check_in_range, check_integer, check_positive,
-    check_probability_vector, check_shape, check_stochastic,
+    as_generator,
+    check_array,
+    check_choice,
+    check_finite,
+    check_in_range,
+    check_integer,
+    check_positive,
+    check_probability_vector,
+    check_shape,
+    check_stochastic,
 )
 
 

@@ -45,13 +45,13 @@ from mechsim.cmdp.model import (
 )
 from mechsim.cmdp.planning import log_softmax, optimal_policy
 from mechsim.cmdp.sampling import (
-    Adam,
     SoftmaxPolicy,
     collect_episodes,
     featurizer,
     fit_linear_critic,
 )
 from mechsim.errors import InvalidInstanceError
+from mechsim.optim import Adam
 from mechsim.validation import (
     as_generator,
     check_array,
@@ -355,7 +355,7 @@ def _sample_primal_dual(env, limits, rule, method, *, iterations, episodes_per_i
     rng = as_generator(seed)
     phi, F, A, tabular, max_steps = _sample_setup(env, discounts, max_steps)
     weights = np.zeros((A, F))
-    adam = Adam(weights.shape, check_positive("lr", lr))
+    adam = Adam([np.zeros(weights.shape)], check_positive("lr", lr))
     state = rule.start(K)
     values, costs, lams = np.empty(T), np.empty((T, K)), np.empty((T, K))
     visitation = np.zeros((F, A)) if tabular else None
@@ -371,7 +371,7 @@ def _sample_primal_dual(env, limits, rule, method, *, iterations, episodes_per_i
             states = batch.features.argmax(axis=1)
             np.add.at(visitation, (states, batch.actions), discounts[0] ** batch.steps)
         coefficients = np.concatenate([[1.0], -lam])
-        weights = weights + adam.step(policy_gradient_step(batch, policy, coefficients, entropy))
+        weights = weights + adam.increments([policy_gradient_step(batch, policy, coefficients, entropy)])[0]
     return SampleLearnerResult(
         method=method, policy=SoftmaxPolicy(weights, tabular),
         average_policy=averaged_occupancy_policy(visitation) if tabular else None,

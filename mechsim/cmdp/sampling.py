@@ -1,5 +1,5 @@
 r"""Sample-based machinery shared by the learners: softmax policies in numpy, episode collection from a
-Gymnasium CMDP environment, discounted returns per signal, linear critics and an Adam optimiser.
+Gymnasium CMDP environment, discounted returns per signal, and linear critics (the optimiser is :class:`mechsim.optim.Adam`).
 
 Policy: ``pi(a | o) = softmax(W phi(o))_a`` with ``W`` of shape ``(A, F)``.  The features ``phi`` are the
 one-hot state for a ``Discrete`` observation space (a tabular softmax) and ``[obs, 1]`` for a ``Box``
@@ -21,7 +21,7 @@ from scipy.special import logsumexp
 
 from mechsim.errors import InvalidInstanceError
 
-__all__ = ["Adam", "EpisodeBatch", "SoftmaxPolicy", "collect_episodes", "featurizer", "fit_linear_critic"]
+__all__ = ["EpisodeBatch", "SoftmaxPolicy", "collect_episodes", "featurizer", "fit_linear_critic"]
 
 
 def featurizer(observation_space: gym.Space):
@@ -157,22 +157,3 @@ def fit_linear_critic(features: np.ndarray, targets: np.ndarray, ridge: float = 
     gram = features.T @ features
     gram[np.diag_indices_from(gram)] += ridge
     return np.linalg.solve(gram, features.T @ targets)
-
-
-class Adam:
-    """Adam ascent steps on an array parameter (Kingma & Ba 2015)."""
-
-    def __init__(self, shape, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.m = np.zeros(shape)
-        self.v = np.zeros(shape)
-        self.t = 0
-
-    def step(self, gradient: np.ndarray) -> np.ndarray:
-        """The increment to add to the parameter for an ascent step along ``gradient``."""
-        self.t += 1
-        self.m = self.beta1 * self.m + (1 - self.beta1) * gradient
-        self.v = self.beta2 * self.v + (1 - self.beta2) * gradient**2
-        m_hat = self.m / (1 - self.beta1**self.t)
-        v_hat = self.v / (1 - self.beta2**self.t)
-        return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)

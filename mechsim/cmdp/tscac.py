@@ -53,12 +53,12 @@ from mechsim.cmdp.lagrangian import (
 from mechsim.cmdp.model import FiniteCMDP, _analyse, _check_cmdp, action_values, evaluate_policy
 from mechsim.cmdp.planning import advantages, log_softmax, soft_optimal_policy
 from mechsim.cmdp.sampling import (
-    Adam,
     SoftmaxPolicy,
     collect_episodes,
     fit_linear_critic,
 )
 from mechsim.errors import InvalidInstanceError
+from mechsim.optim import Adam
 from mechsim.validation import (
     as_generator,
     check_array,
@@ -267,18 +267,18 @@ def tscac_sample(env: gym.Env, weights, *, n_constraints: int | None = None, dis
     aux_policies, aux_curves = [], np.empty((K, T1))
     for i in range(K):
         weights_i = np.zeros((A, F))
-        adam = Adam(weights_i.shape, lr)
+        adam = Adam([np.zeros(weights_i.shape)], lr)
         coefficients = np.zeros(1 + K)
         coefficients[1 + i] = -1.0  # auxiliary signal i is -cost_i
         for t in range(T1):
             policy = SoftmaxPolicy(weights_i.copy(), tabular)
             batch = collect_episodes(env, policy, phi, E, gammas, rng, max_steps)
             aux_curves[i, t] = -batch.episode_returns[:, 1 + i].mean()
-            weights_i = weights_i + adam.step(policy_gradient_step(batch, policy, coefficients, entropy=tau))
+            weights_i = weights_i + adam.increments([policy_gradient_step(batch, policy, coefficients, entropy=tau)])[0]
         aux_policies.append(SoftmaxPolicy(weights_i, tabular))
 
     weights_main = np.tensordot(lam / lam.sum(), np.stack([p.weights for p in aux_policies]), axes=1)
-    adam = Adam(weights_main.shape, lr)
+    adam = Adam([np.zeros(weights_main.shape)], lr)
     values, costs = np.empty(T), np.empty((T, K))
     for t in range(T):
         policy = SoftmaxPolicy(weights_main.copy(), tabular)
@@ -299,7 +299,7 @@ def tscac_sample(env: gym.Env, weights, *, n_constraints: int | None = None, dis
         target = np.exp(tscac_target(adv, aux_logs, lam))
         # Gradient of -KL(pi* || pi_theta) w.r.t. the logits is pi* - pi_theta.
         grad = (target - np.exp(log_pi)).T @ batch.features / n
-        weights_main = weights_main + adam.step(grad)
+        weights_main = weights_main + adam.increments([grad])[0]
     return TSCACSampleResult(policy=SoftmaxPolicy(weights_main, tabular), aux_policies=tuple(aux_policies),
                              training_values=values, training_costs=costs, aux_training_values=aux_curves,
                              episodes=(K * T1 + T) * E)

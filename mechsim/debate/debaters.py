@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mechsim.errors import InvalidInstanceError
+from mechsim.optim import Adam
 from mechsim.validation import as_generator, check_array, check_choice, check_integer, check_positive
 
 __all__ = [
@@ -429,22 +430,6 @@ class TrainingResult:
     mode: str
 
 
-class _Adam:
-    def __init__(self, params, lr):
-        self.params, self.lr, self.t = params, lr, 0
-        self.m = [np.zeros_like(p) for p in params]
-        self.v = [np.zeros_like(p) for p in params]
-
-    def ascend(self, grads):
-        self.t += 1
-        for p, g, m, v in zip(self.params, grads, self.m, self.v):
-            m *= 0.9
-            m += 0.1 * g
-            v *= 0.999
-            v += 0.001 * g * g
-            p += self.lr * (m / (1 - 0.9 ** self.t)) / (np.sqrt(v / (1 - 0.999 ** self.t)) + 1e-8)
-
-
 def _reinforce_step(opt, grads, returns):
     adv = returns - returns.mean()
     opt.ascend([np.tensordot(adv, g, axes=(0, 0)) / adv.size for g in grads])
@@ -509,11 +494,11 @@ def train_debater(judge, features, correct, n_evidence: int, *, mode: str = "max
     j = judge if use_judge_gain else None
     w_gain = 1.0 if use_judge_gain else 0.0
     learner = PolicyGradientDebater(F, n_decisions, judge=j, greedy_weight=w_gain, seed=rng)
-    opt = _Adam(learner._params(), learning_rate)
+    opt = Adam(learner._params(), learning_rate)
     confuser, opt_c = None, None
     if mode == "maxmin":
         confuser = PolicyGradientDebater(F, n_decisions, judge=j, greedy_weight=w_gain, seed=rng)
-        opt_c = _Adam(confuser._params(), learning_rate)
+        opt_c = Adam(confuser._params(), learning_rate)
     frozen = learner.copy()
     win_rates = []
     for it in range(iterations):

@@ -40,6 +40,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from mechsim.errors import InvalidInstanceError
+from mechsim.optim import Adam
 from mechsim.validation import as_generator, check_array, check_integer, check_nonnegative, check_positive
 
 __all__ = [
@@ -420,11 +421,7 @@ class BradleyTerryJudge:
         if validation is not None:
             vx, vw, vl = self._check_pairs(*validation)
             val_masks = random_evidence_masks(vx.shape[0], self.n_features, self.n_evidence, seed=rng)
-        params = self.weights + self.biases
-        m1 = [np.zeros_like(p) for p in params]
-        m2 = [np.zeros_like(p) for p in params]
-        b1, b2, eps = 0.9, 0.999, 1e-8
-        step = 0
+        opt = Adam(self.weights + self.biases, learning_rate)
         n = features.shape[0]
         losses, accs = [], []
         for _ in range(epochs):
@@ -447,14 +444,7 @@ class BradleyTerryJudge:
                 gw, gb = self._backward(acts, d, grad_out)
                 if weight_decay:
                     gw = [g + weight_decay * w for g, w in zip(gw, self.weights)]
-                grads = gw + gb
-                step += 1
-                for p, g, a, v in zip(params, grads, m1, m2):
-                    a *= b1
-                    a += (1 - b1) * g
-                    v *= b2
-                    v += (1 - b2) * g * g
-                    p -= learning_rate * (a / (1 - b1 ** step)) / (np.sqrt(v / (1 - b2 ** step)) + eps)
+                opt.descend(gw + gb)
             losses.append(total / n)
             if val_masks is not None:
                 accs.append(judge_accuracy(self, vx, vw, vl, val_masks))

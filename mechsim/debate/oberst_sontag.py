@@ -49,7 +49,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import as_generator, check_integer, check_in_range, check_stochastic
+from mechsim.validation import as_generator, check_in_range, check_integer, check_stochastic
 
 __all__ = [
     "FEATURE_NAMES",

@@ -5,7 +5,6 @@ evaluation and incentive audits.  Optimal mechanisms are computed by :mod:`mechs
 (not imported here, to keep imports acyclic).
 """
 
-from mechsim.hiring.model import HiringInstance, Mechanism, bayes_decision, value_of_information
 from mechsim.hiring.audit import (
     IncentiveAudit,
     audit_incentives,
@@ -13,6 +12,7 @@ from mechsim.hiring.audit import (
     evaluate_mechanism,
     is_incentive_compatible,
 )
+from mechsim.hiring.model import HiringInstance, Mechanism, bayes_decision, value_of_information
 
 __all__ = [
     "HiringInstance",
@@ -28,7 +28,8 @@ __all__ = [
 
 # --- online learning (mechsim.hiring.online; maintained by the online-learning work) -------------------
 # Re-exports of simulate_online and friends go below this line.
-from mechsim.hiring.online import VARIANTS as ONLINE_VARIANTS, OnlineResult, simulate_online  # noqa: E402
+from mechsim.hiring.online import VARIANTS as ONLINE_VARIANTS  # noqa: E402
+from mechsim.hiring.online import OnlineResult, simulate_online
 from mechsim.hiring.online_sim import HiringWorld  # noqa: E402
 
 __all__ += ["simulate_online", "OnlineResult", "ONLINE_VARIANTS", "HiringWorld"]

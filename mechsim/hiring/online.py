@@ -88,8 +88,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError
-from mechsim.hiring.model import HiringInstance, Mechanism, bayes_decision, value_of_information
 from mechsim.hiring.audit import IncentiveAudit, _agent_axes
+from mechsim.hiring.model import HiringInstance, Mechanism, bayes_decision, value_of_information
 from mechsim.hiring.online_sim import HiringWorld
 from mechsim.validation import as_generator, check_choice, check_integer, check_positive
 

@@ -19,9 +19,11 @@ from pathlib import Path
 
 import click
 
+from mechsim._registration import GYMNASIUM_ENVS, PETTINGZOO_ENVS, SCENARIOS
 from mechsim.errors import MechsimError
+from mechsim.runner.run import available_scenarios, report_scenario, run_scenario
 
-__all__ = ["cli", "main", "scenario_command"]
+__all__ = ["cli", "main", "scenario_command", "scenario_main"]
 
 
 class _UsageFailure(click.ClickException):
@@ -53,8 +55,6 @@ def _run_options(fn):
 
 
 def _run_and_report(scenario, target: Path, quick, full, seed, backend, address, workers, progress) -> None:
-    from mechsim.runner.run import run_scenario
-
     if quick and full:
         raise _UsageFailure("--quick and --full exclude each other; pass at most one")
     try:
@@ -79,9 +79,6 @@ def cli():
 @cli.command("list")
 def list_command():
     """List scenarios (with one-line descriptions) and registered environments."""
-    from mechsim._registration import GYMNASIUM_ENVS, PETTINGZOO_ENVS
-    from mechsim.runner.run import available_scenarios
-
     scenarios = available_scenarios()
     click.echo("Scenarios (mechsim run NAME):")
     width = max((len(n) for n in scenarios), default=0)
@@ -104,9 +101,7 @@ def run_command(name, quick, full, seed, out, backend, address, workers, progres
 
     Rerunning into the same folder resumes: finished cells are not recomputed.
     """
-    from mechsim.runner.run import available_scenarios
-
-    valid = list(available_scenarios())
+    valid = sorted(SCENARIOS)
     if name != "all" and name not in valid:
         raise _UsageFailure(f"unknown scenario {name!r}; valid names: {', '.join(valid + ['all'])}")
     for scenario in (valid if name == "all" else [name]):
@@ -129,9 +124,7 @@ def report_command(name, quick, full, seed, out):
 
     Computes nothing; missing cells are left out and summary.md says how many.
     """
-    from mechsim.runner.run import available_scenarios, report_scenario
-
-    valid = list(available_scenarios())
+    valid = sorted(SCENARIOS)
     if name not in valid:
         raise _UsageFailure(f"unknown scenario {name!r}; valid names: {', '.join(valid)}")
     if quick and full:
@@ -154,6 +147,12 @@ def scenario_command(scenario) -> click.Command:
         _run_and_report(scenario, target, quick, full, seed, backend, address, workers, progress)
 
     return command
+
+
+def scenario_main(scenario, argv=None) -> None:
+    """Command-line entry of ``python -m mechsim.scenarios.<name>`` (same options as ``mechsim run``)."""
+    scenario_command(scenario).main(args=list(argv) if argv is not None else None,
+                                    prog_name=f"python -m mechsim.scenarios.{scenario.name.replace('-', '_')}")
 
 
 def main(argv=None) -> None:

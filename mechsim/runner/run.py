@@ -20,9 +20,7 @@ import datetime as _dt
 import hashlib
 import importlib
 import importlib.metadata
-import importlib.util
 import json
-import pkgutil
 import platform
 import subprocess
 import sys
@@ -32,13 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mechsim._registration import SCENARIOS
 from mechsim.errors import MechsimError
 from mechsim.runner.executors import make_executor
 from mechsim.runner.scenario import Report, Scenario, atomic_write_text, to_jsonable
 
 __all__ = [
     "RunResult", "CellFailures", "UnknownScenarioError", "available_scenarios", "load_scenario",
-    "cell_seed", "cell_key", "run_scenario", "report_scenario", "main",
+    "cell_seed", "cell_key", "run_scenario", "report_scenario",
 ]
 
 #: Distributions whose versions are recorded in config.json.
@@ -102,36 +101,30 @@ class RunResult:
 
 
 # ----------------------------------------------------------------------------------------- discovery
-def available_scenarios() -> dict[str, Scenario]:
-    """Every scenario module in ``mechsim.scenarios``, by scenario name (sorted)."""
-    import mechsim.scenarios as pkg
+def _load_entry_point(name: str) -> Scenario:
+    module, _, attribute = SCENARIOS[name].partition(":")
+    scenario = getattr(importlib.import_module(module), attribute)
+    if not isinstance(scenario, Scenario) or scenario.name != name:
+        raise MechsimError(f"the scenario registry's entry {name!r} -> {SCENARIOS[name]!r} is not a Scenario "
+                           f"named {name!r}")
+    return scenario
 
-    found: dict[str, Scenario] = {}
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"mechsim.scenarios.{info.name}")
-        scenario = getattr(module, "SCENARIO", None)
-        if isinstance(scenario, Scenario):
-            found[scenario.name] = scenario
-    return dict(sorted(found.items()))
+
+def available_scenarios() -> dict[str, Scenario]:
+    """Every registered scenario (:data:`mechsim._registration.SCENARIOS`), by name (sorted)."""
+    return {name: _load_entry_point(name) for name in sorted(SCENARIOS)}
 
 
 def load_scenario(name: str | Scenario) -> Scenario:
-    """Return the scenario called ``name`` (a Scenario is returned unchanged)."""
+    """Return the registered scenario called ``name`` (a Scenario is returned unchanged).
+
+    Only that scenario's module is imported, so one broken scenario does not hide the others.
+    """
     if isinstance(name, Scenario):
         return name
-    # Fast path: the module named after the scenario, so one broken module does not hide the others.
-    module_name = f"mechsim.scenarios.{str(name).replace('-', '_')}"
-    if importlib.util.find_spec(module_name) is not None:
-        scenario = getattr(importlib.import_module(module_name), "SCENARIO", None)
-        if isinstance(scenario, Scenario) and scenario.name == name:
-            return scenario
-    scenarios = available_scenarios()
-    if name not in scenarios:
-        raise UnknownScenarioError(
-            f"unknown scenario {name!r}; valid names: {', '.join(scenarios) or '(none)'}")
-    return scenarios[name]
+    if name not in SCENARIOS:
+        raise UnknownScenarioError(f"unknown scenario {name!r}; valid names: {', '.join(sorted(SCENARIOS))}")
+    return _load_entry_point(name)
 
 
 # ----------------------------------------------------------------------------------------- seeds/keys
@@ -400,9 +393,9 @@ def _summary(scen: Scenario, report: Report, header: str) -> str:
     return "\n".join(lines)
 
 
-def main(scenario: Scenario, argv: Sequence[str] | None = None) -> None:
-    """Command-line entry for ``python -m mechsim.scenarios.<name>`` (same options as ``mechsim run``)."""
-    from mechsim.runner.cli import scenario_command
-
-    scenario_command(scenario).main(args=list(argv) if argv is not None else None,
-                                    prog_name=f"python -m mechsim.scenarios.{scenario.name.replace('-', '_')}")
+def __getattr__(name: str):
+    # ``main`` moved to mechsim.runner.cli (it builds a click command); this keeps the old path working
+    # without an import cycle between the two modules.
+    if name == "main":
+        return importlib.import_module("mechsim.runner.cli").scenario_main
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
