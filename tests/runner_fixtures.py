@@ -67,3 +67,23 @@ if __name__ == "__main__":
         run_scenario(PIDS, sys.argv[1], seed=3, workers=2)
     else:
         run_scenario(SLOW, sys.argv[1], seed=3, workers=1)
+
+
+def _parts_grid(quick):
+    return [{"part": "a", "x": x} for x in range(2)] + [{"part": "b", "y": y, "z": 1} for y in range(3)]
+
+
+def _parts_compute(params, seed):
+    if params["part"] == "a":
+        return {"value": float("nan") if params["x"] else 1.0, "ci95": [0.5, 1.5], "curve": list(range(40))}
+    return {"total": params["y"] + 0.5, "worst": float("-inf")}
+
+
+def _parts_report(r):
+    nan_seen = [rec["result"]["value"] for rec in r.records if rec["params"]["part"] == "a"]
+    r.add_table("summary", [{"part": "a", "values": {"min": 0.0, "max": 2.5}, "ci95": [0.1, 0.2],
+                             "nan_cells": sum(v != v for v in nan_seen)}])
+
+
+PARTS = Scenario(name="runner-parts", description="runner scenario with two parts and non-finite numbers",
+                 grid=_parts_grid, compute=_parts_compute, report=_parts_report)

@@ -252,3 +252,20 @@ def test_workers_of_a_killed_run_stop(tmp_path):
     while time.time() < deadline and any(_alive(pid) for pid in workers):
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in workers)
+
+
+def test_scenario_registry_lists_every_scenario_module_and_only_those():
+    """Adding a scenario is one registry line: a module with a SCENARIO that is not registered is an error."""
+    import importlib
+    import pkgutil
+
+    import mechsim.scenarios
+    from mechsim._registration import SCENARIOS
+
+    modules = {info.name for info in pkgutil.iter_modules(mechsim.scenarios.__path__) if not info.name.startswith("_")}
+    defined = {name for name in modules
+               if isinstance(getattr(importlib.import_module(f"mechsim.scenarios.{name}"), "SCENARIO", None),
+                             runmod.Scenario)}
+    registered = {entry.partition(":")[0].rpartition(".")[2] for entry in SCENARIOS.values()}
+    assert registered == defined
+    assert list(runmod.available_scenarios()) == sorted(SCENARIOS)

@@ -21,7 +21,7 @@ import click
 
 from mechsim._registration import GYMNASIUM_ENVS, PETTINGZOO_ENVS, SCENARIOS
 from mechsim.errors import MechsimError
-from mechsim.runner.run import available_scenarios, report_scenario, run_scenario
+from mechsim.runner.run import available_scenarios, did_you_mean, load_scenario, report_scenario, run_scenario
 
 __all__ = ["cli", "main", "scenario_command", "scenario_main"]
 
@@ -93,7 +93,44 @@ def list_command():
         click.echo(f"  {env_id:<34}  [{kinds}] {desc}")
 
 
-@cli.command("run")
+def _grid_help(scenario) -> str:
+    """The cells a scenario runs at each size, and the values each parameter takes."""
+    sizes = [("--quick", scenario.grid(True)), ("default", scenario.grid(False))]
+    if scenario.full_grid is not None:
+        sizes.append(("--full", scenario.full_grid()))
+    lines = [f"Scenario {scenario.name}: {scenario.description}", "",
+             "Grid: " + ", ".join(f"{label} {len(cells)} cells" for label, cells in sizes) + "."]
+    values: dict[str, list] = {}
+    for _, cells in sizes:
+        for cell in cells:
+            for key, value in cell.items():
+                seen = values.setdefault(key, [])
+                if value not in seen:
+                    seen.append(value)
+    lines.append("Parameters (values over all sizes):")
+    for key, seen in values.items():
+        shown = ", ".join(str(v) for v in seen[:8]) + (f", ... ({len(seen)} values)" if len(seen) > 8 else "")
+        lines.append(f"  {key}: {shown}")
+    return "\n".join(lines)
+
+
+class _RunCommand(click.Command):
+    """``mechsim run NAME --help`` adds that scenario's grid to the usual options."""
+
+    def parse_args(self, ctx, args):
+        ctx.meta["mechsim.scenario"] = next((a for a in args if a in SCENARIOS), None)
+        return super().parse_args(ctx, args)
+
+    def format_epilog(self, ctx, formatter):
+        super().format_epilog(ctx, formatter)
+        name = ctx.meta.get("mechsim.scenario")
+        if name is not None:
+            formatter.write_paragraph()
+            for line in _grid_help(load_scenario(name)).splitlines():
+                formatter.write_text(line) if line else formatter.write_paragraph()
+
+
+@cli.command("run", cls=_RunCommand)
 @click.argument("name")
 @_run_options
 def run_command(name, quick, full, seed, out, backend, address, workers, progress):
@@ -103,7 +140,8 @@ def run_command(name, quick, full, seed, out, backend, address, workers, progres
     """
     valid = sorted(SCENARIOS)
     if name != "all" and name not in valid:
-        raise _UsageFailure(f"unknown scenario {name!r}; valid names: {', '.join(valid + ['all'])}")
+        raise _UsageFailure(f"unknown scenario {name!r}{did_you_mean(name, valid + ['all'])}; valid names: "
+                            f"{', '.join(valid + ['all'])}")
     for scenario in (valid if name == "all" else [name]):
         if out is None:
             target = Path("results") / scenario
@@ -126,7 +164,7 @@ def report_command(name, quick, full, seed, out):
     """
     valid = sorted(SCENARIOS)
     if name not in valid:
-        raise _UsageFailure(f"unknown scenario {name!r}; valid names: {', '.join(valid)}")
+        raise _UsageFailure(f"unknown scenario {name!r}{did_you_mean(name, valid)}; valid names: {', '.join(valid)}")
     if quick and full:
         raise _UsageFailure("--quick and --full exclude each other; pass at most one")
     target = out if out is not None else Path("results") / name
@@ -140,7 +178,8 @@ def report_command(name, quick, full, seed, out):
 def scenario_command(scenario) -> click.Command:
     """A stand-alone command running one scenario (used by ``python -m mechsim.scenarios.<name>``)."""
 
-    @click.command(help=f"{scenario.description}\n\nRerunning into the same folder resumes.")
+    @click.command(help=f"{scenario.description}\n\nRerunning into the same folder resumes.",
+                   epilog=_grid_help(scenario).replace("\n", "\n\n\b\n", 1))
     @_run_options
     def command(quick, full, seed, out, backend, address, workers, progress):
         target = out if out is not None else Path("results") / scenario.name

@@ -1,9 +1,12 @@
 """Executors that run scenario cells: in-process, a local process pool, or Ray.
 
-Every executor has one method, ``run(fn, tasks)``, which takes a module-level function and a list of
-argument tuples and yields ``(index, outcome)`` pairs in completion order, where ``outcome`` is
+Every executor has one method, ``run(fn, tasks, heartbeat=None)``, which takes a module-level function and a
+list of argument tuples and yields ``(index, outcome)`` pairs in completion order, where ``outcome`` is
 ``("ok", value, seconds)`` or ``("error", message, seconds)``.  Errors are returned, not raised, so that the
-runner can save every finished cell before reporting the failures.
+runner can save every finished cell before reporting the failures.  While it waits, an executor calls
+``heartbeat(running)`` about once every :data:`HEARTBEAT_SECONDS` (and before each cell it runs itself) with
+the indices of the tasks running now, or ``None`` where it cannot tell; the runner shows them beside the
+progress bar, so that a long cell does not look like a hung run.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from mechsim.errors import MechsimError
 __all__ = ["SerialExecutor", "LocalExecutor", "RayExecutor", "make_executor", "call_cell"]
 
 Outcome = tuple[str, object, float]
+Heartbeat = Callable[[list[int] | None], None] | None
+
+#: How often (seconds) a waiting executor calls its heartbeat.
+HEARTBEAT_SECONDS = 1.0
 
 
 def call_cell(fn: Callable, args: tuple, single_threaded: bool = False) -> Outcome:
@@ -48,8 +55,11 @@ class SerialExecutor:
 
     name = "serial"
 
-    def run(self, fn: Callable, tasks: Sequence[tuple]) -> Iterator[tuple[int, Outcome]]:
+    def run(self, fn: Callable, tasks: Sequence[tuple], heartbeat: Heartbeat = None
+            ) -> Iterator[tuple[int, Outcome]]:
         for i, args in enumerate(tasks):
+            if heartbeat is not None:
+                heartbeat([i])
             yield i, call_cell(fn, args)
 
     def close(self) -> None:
@@ -78,7 +88,8 @@ class LocalExecutor:
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
 
-    def run(self, fn: Callable, tasks: Sequence[tuple]) -> Iterator[tuple[int, Outcome]]:
+    def run(self, fn: Callable, tasks: Sequence[tuple], heartbeat: Heartbeat = None
+            ) -> Iterator[tuple[int, Outcome]]:
         if not tasks:
             return
         ctx = multiprocessing.get_context("spawn")
@@ -87,7 +98,9 @@ class LocalExecutor:
             pending = {pool.submit(call_cell, fn, args, True): i for i, args in enumerate(tasks)}
             try:
                 while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    done, _ = wait(pending, timeout=HEARTBEAT_SECONDS, return_when=FIRST_COMPLETED)
+                    if not done and heartbeat is not None:
+                        heartbeat(sorted(i for fut, i in pending.items() if fut.running()))
                     for fut in done:
                         i = pending.pop(fut)
                         try:
@@ -132,13 +145,16 @@ class RayExecutor:
             ray.init(address=address, **kwargs)
             self._started = True
 
-    def run(self, fn: Callable, tasks: Sequence[tuple]) -> Iterator[tuple[int, Outcome]]:
+    def run(self, fn: Callable, tasks: Sequence[tuple], heartbeat: Heartbeat = None
+            ) -> Iterator[tuple[int, Outcome]]:
         ray = self._ray
         remote = ray.remote(num_cpus=1)(call_cell)
         pending = {remote.remote(fn, args, True): i for i, args in enumerate(tasks)}
         try:
             while pending:
-                done, _ = ray.wait(list(pending), num_returns=1)
+                done, _ = ray.wait(list(pending), num_returns=1, timeout=HEARTBEAT_SECONDS)
+                if not done and heartbeat is not None:
+                    heartbeat(None)  # Ray does not say which tasks have started
                 for ref in done:
                     i = pending.pop(ref)
                     try:

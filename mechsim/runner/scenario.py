@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Scenario", "Report", "atomic_write_bytes", "atomic_write_text", "to_jsonable"]
+__all__ = ["Scenario", "Report", "atomic_write_bytes", "atomic_write_text", "to_jsonable", "json_text", "tidy_rows"]
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,36 @@ def to_jsonable(value):
     return value
 
 
+def _finite_or_none(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_none(v) for v in value]
+    return value
+
+
+def json_text(value, indent: int | None = None) -> str:
+    """Strict JSON for people's files: numpy converted, and NaN / +-infinity written as ``null``.
+
+    (Python's ``json`` writes bare ``NaN`` and ``Infinity`` tokens, which are not JSON.)
+    """
+    return json.dumps(_finite_or_none(to_jsonable(value)), indent=indent, allow_nan=False)
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
+    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one.
+
+    The file gets the mode an ordinary ``open(path, "w")`` would give it (``0o666`` less the umask):
+    ``mkstemp`` itself creates files readable by their owner only.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -93,6 +122,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
+            os.fchmod(fh.fileno(), 0o666 & ~_current_umask())
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -136,22 +166,15 @@ class Report:
     sections: list[tuple[str, str]] = field(default_factory=list)
 
     def add_table(self, name: str, rows: Sequence[Mapping[str, Any]]) -> Path:
-        """Write ``rows`` (list of flat dicts) to ``<name>.csv`` and keep them for ``results.json``."""
+        """Write ``rows`` (dicts) to ``<name>.csv`` as a tidy table and keep them for ``results.json``.
+
+        Nested values become columns of their own (see :func:`tidy_rows`): a dict ``{"ci95": [0.1, 0.3]}``
+        gives the numeric columns ``ci95.0`` and ``ci95.1``, never a string ``"[0.1, 0.3]"``.
+        """
         rows = [to_jsonable(dict(r)) for r in rows]
-        columns: list[str] = []
-        for r in rows:
-            for k in r:
-                if k not in columns:
-                    columns.append(k)
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: _csv_cell(r.get(k)) for k in columns})
-        path = self.outdir / f"{name}.csv"
-        atomic_write_text(path, buf.getvalue())
+        write_csv(self.outdir / f"{name}.csv", tidy_rows(rows))
         self.tables[name] = rows
-        return path
+        return self.outdir / f"{name}.csv"
 
     def add_figure(self, name: str, fig, caption: str = "") -> Path:
         """Save a matplotlib figure as ``<name>.png`` (atomically), close it, and link it in the summary."""
@@ -188,7 +211,56 @@ class Report:
         return "\n".join(lines)
 
 
-def _csv_cell(v):
-    if isinstance(v, (list, dict)):
-        return json.dumps(v)
+#: Lists longer than this stay one JSON-text cell in a CSV table (curves belong in results.json and plots).
+MAX_CSV_LIST = 16
+
+
+def _flatten(prefix: str, value, out: dict, keep_long: bool) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out, keep_long)
+    elif (isinstance(value, list) and len(value) <= MAX_CSV_LIST
+          and all(not isinstance(v, (list, dict)) for v in value)):
+        for i, v in enumerate(value):
+            out[f"{prefix}.{i}"] = v
+    elif isinstance(value, list):
+        if keep_long:
+            out[prefix] = json.dumps(_finite_or_none(value))
+    else:
+        out[prefix] = value
+
+
+def tidy_rows(rows: Sequence[Mapping[str, Any]], keep_long: bool = True) -> list[dict]:
+    """One flat dict per row: nested dicts give ``a.b`` columns, short lists of scalars ``a.0``, ``a.1``, ...
+
+    Longer or nested lists become one JSON-text cell, or are dropped with ``keep_long=False`` (the per-cell
+    tables leave curves to results.json).
+    """
+    out = []
+    for r in rows:
+        flat: dict = {}
+        for k, v in r.items():
+            _flatten(str(k), v, flat, keep_long)
+        out.append(flat)
+    return out
+
+
+def write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write flat rows as CSV (columns in order of first appearance; None and NaN as empty cells)."""
+    columns: list[str] = []
+    for r in rows:
+        for k in r:
+            if k not in columns:
+                columns.append(k)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: _csv_value(r.get(k)) for k in columns})
+    atomic_write_text(path, buf.getvalue())
+
+
+def _csv_value(v):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
     return v
