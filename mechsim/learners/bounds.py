@@ -10,7 +10,8 @@ from mechsim.validation import (
     check_integer,
 )
 
-__all__ = ["hedge_regret_bound", "exp3_regret_bound", "regret_matching_regret_bound", "etc_regret_bound", "etc_exploration_length"]
+__all__ = ["hedge_regret_bound", "exp3_regret_bound", "regret_matching_regret_bound", "etc_regret_bound",
+           "etc_exploration_length"]
 
 
 def hedge_regret_bound(horizon, n_actions: int, learning_rate: float | None = None,

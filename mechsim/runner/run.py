@@ -2,14 +2,21 @@
 
 A run of scenario ``S`` with seed ``s`` into folder ``out``:
 
-1. ``S.grid(quick)`` lists the cells (``S.full_grid()`` with ``full=True``, if the scenario has one).  Each cell gets a seed derived from ``s`` and the cell's parameters
-   (SHA-256 of their canonical JSON), so its result is independent of cell order and backend.
-2. Cells whose result file ``out/cells/<key>.json`` already exists (same scenario, parameters and seed) are
-   reused; the others run through the executor, and each finished cell is written at once (atomically), so
-   an interrupted run loses only the cells that were still running.  Rerunning resumes.
-3. ``config.json`` (parameters, seed, versions, git revision), ``results.json``, ``results.csv``, the
-   scenario's own tables and PNG plots, and ``summary.md`` are written atomically.
-   :func:`report_scenario` writes the same report from the cells finished so far, for runs that take days.
+1. ``S.grid(quick)`` lists the cells (``S.full_grid()`` with ``full=True``, if the scenario has one).  Each
+   cell gets a seed derived from ``s`` and the cell's parameters (SHA-256 of their canonical JSON), so its
+   result is independent of cell order and backend.
+2. Cells whose result file ``out/cells/<key>.json`` already exists and is valid (same scenario, parameters
+   and seed) are reused; a damaged cell file is moved aside, named in one line on stderr, and its cell
+   recomputed.  The others run through the executor, and each finished cell is written at once
+   (atomically), so an interrupted run loses only the cells that were still running.  Rerunning resumes.
+   While a run is going on it holds a lock on ``out``, so that a second run into the same folder is refused
+   instead of computing every cell again.
+3. ``config.json`` (parameters, seed, mechsim's and its dependencies' versions, mechsim's git revision when
+   it runs from its own checkout), ``results.json`` (strict JSON: NaN and infinities are ``null``), one tidy
+   CSV per table (``results.csv``, or ``results_<part>.csv`` when the grid has parts with different
+   columns), the scenario's own tables and PNG plots, and ``summary.md`` are written atomically.
+   :func:`report_scenario` writes the same report from the cells finished so far, for runs that take days;
+   :func:`load_results` reads a run's tables back as pandas DataFrames.
 
 If cells fail, the finished ones are still saved and :class:`CellFailures` is raised afterwards.
 """
