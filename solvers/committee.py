@@ -22,7 +22,8 @@ Given rankings ``v`` with weights ``w_v``, a rule ``(gamma, lambda)`` and a comm
   equality; for lambda that increases somewhere ``z`` is binary with ``z_j >= z_{j+1}``, which forces
   ``z`` to be the first ``x`` unit vectors (the general ILP, larger but exact).  Seats that are forced
   (``|S ∩ top_{p+1}| >= k - (m-1-p)``) enter as constants.  Identical rankings are merged first,
-  their weights added.  Solved by HiGHS (highspy) with ``mip_rel_gap = 0``.
+  their weights added.  Solved by HiGHS (through :class:`mechsim.solvers._highs.HighsModel`) with
+  ``mip_rel_gap = 0``.
 * **lazy CC** (lambda = (l1, 0, ..., 0) with ``l1 > 0`` and ``k >= 2``: Borda-CC, l-approval CC, ...).
   A ranking earns ``l1 gamma(best member position) = l1 sum_p delta_p [S ∩ top_{p+1}(v) nonempty]``, so
   one chain per ranking suffices: over the needed prefixes ``p_1 < p_2 < ...`` (``delta > 0``, not
@@ -57,9 +58,10 @@ Over the fair-selection grid's Borda-CC cells (five swap-biased cultures, m = 50
 {25, 50, 100}, l in {0, 5, 10}, impartial n = 100 left out) the lazy path took 2-3 s against 13-17 s;
 no cell got slower.  Small instances (``C(m, k)`` up to 300,000) are enumerated instead.
 
-Infeasible bounds raise :class:`~mechsim.errors.InfeasibleError` before any solve, saying which
-condition fails (a lower bound above the group size or above its upper bound, lower bounds summing above
-``k``, or the attainable upper bounds summing below ``k``).
+Infeasible bounds raise :class:`~mechsim.errors.InfeasibleError` before any solve
+(:func:`mechsim.committees.constraints.check_group_bounds`, re-exported here), saying which condition
+fails (a lower bound above the group size or above its upper bound, lower bounds summing above ``k``, or
+the attainable upper bounds summing below ``k``).
 
 Tie-breaking (documented, deterministic): the separable path orders items by score, then by smaller
 index, so among optimal committees it returns the one that is lexicographically smallest in that order.

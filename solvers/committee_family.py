@@ -106,7 +106,7 @@ def best_committee_family(rankings, k, rule, groups, bounds_list: Sequence[Mappi
 
     model = _build_prefix_model(unique, uw, rule.gamma(m), lam, k, None)
     relaxation = _highs_model(model, relaxation=True)
-    # one row per group, y columns only: sum_{c in G_g} y_c, bounds set per entry of bounds_list
+    # the entries of bounds_list differ only in these rows' bounds, so one warm model serves them all
     n_groups = free.labels.size
     membership = sp.csr_array((np.ones(m), (free.group_index, np.arange(m))), shape=(n_groups, model.n_cols))
     group_rows = relaxation.add_rows(np.zeros(n_groups), free.size.astype(float), membership)

@@ -15,8 +15,8 @@ from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
 from mechsim.solvers.committee import best_committee, check_group_bounds, greedy_committee
 from mechsim.testing import committee_instances, rankings_profiles
 
-ALL_RULES = [rules.sntv(), rules.bloc(2), rules.k_borda(), rules.borda_cc(), rules.approval_cc(2),
-             rules.approval_pav(3), rules.harmonic_borda(),
+# every registered rule (through its example name: 2-Bloc, 2-CC, 3-PAV for the families), then custom ones
+ALL_RULES = [rules.rule_from_name(entry.example) for entry in rules.RULES.values()] + [
              rules.CommitteeScoringRule(rules.BordaVector(), rules.HarmonicVector(), name="custom"),
              rules.CommitteeScoringRule(rules.TopVector(3), lambda k: np.linspace(0.2, 1.0, k),
                                         name="increasing owa"),
