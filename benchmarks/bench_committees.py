@@ -73,10 +73,10 @@ def part1(skip_large: bool):
         t_free = time.perf_counter() - t0
         t_abc, abc_value = _abcvoting_cc(r, k)
         # abcvoting's expanded profile drops the constant p = m-1 term (gamma(m-1) = 0 for Borda anyway)
-        same = abs(abc_value - free.score) < 1e-6 * max(1.0, free.score)
+        same = abs(abc_value - free.value) < 1e-6 * max(1.0, free.value)
         print(f"{m:>4} {n:>5} {k:>3} | {t_bounded:>16.2f} {t_free:>10.2f} {t_abc:>12.2f} {t_abc / t_free:>20.1f} "
               f"{same!s:>8}")
-        assert bounded.score <= free.score + 1e-9
+        assert bounded.value <= free.value + 1e-9
 
 
 def _naive_family(latent, biased, groups, k):
@@ -143,7 +143,7 @@ def part2():
     biased_few = [[_naive_swap(row, groups, f, rng) for row in latent[:5]] for f in FRACTIONS]
     t_bias = (time.perf_counter() - t0) * 25 / 5
     t0 = time.perf_counter()
-    for f, few in zip(FRACTIONS, biased_few):
+    for few in biased_few:
         biased = np.vstack([np.array(few), latent[5:]])
         _naive_family(latent, biased, groups, 10)
     t_naive = t_bias + time.perf_counter() - t0
@@ -175,7 +175,7 @@ def part3(seeds=(0, 1)):
             lazy, rounds = _ilp_committee(*args, None, "cc")
             t_new = time.perf_counter() - t0
             total_old, total_new = total_old + t_old, total_new + t_new
-            same = abs(full.score - lazy.score) < 1e-6 * max(1.0, full.score)
+            same = abs(full.value - lazy.value) < 1e-6 * max(1.0, full.value)
             label = "none" if bounds is None else "l = 5"
             print(f"{seed:>4} {label:>8} | {t_old:>12.2f} {t_new:>10.2f} {rounds:>6} {t_old / t_new:>6.1f} "
                   f"{same!s:>8}")
@@ -184,7 +184,7 @@ def part3(seeds=(0, 1)):
 
 def part4(ns=(25, 50)):
     from mechsim.committees.bias import swap_bias
-    from mechsim.committees.smoothness import _two_group_bounds
+    from mechsim.committees.constraints import two_group_bounds
     from mechsim.solvers.committee_family import best_committee_family
 
     print("\nHarmonic Borda, l-families (11 bounds), m = 50, k = 10: shared relaxation vs separate solves")
@@ -197,7 +197,7 @@ def part4(ns=(25, 50)):
             latent = sample_rankings(culture, n, 50, seed=1, **params)
             groups = random_groups(50, seed=1)
             biased = swap_bias(latent, groups, 1, 3 / 7, seed=1)
-            bounds = [_two_group_bounds(groups, 1, l, 10) for l in range(11)]
+            bounds = [two_group_bounds(groups, 1, l, 10) for l in range(11)]
             t0 = time.perf_counter()
             separate = [best_committee(biased, 10, rules.harmonic_borda(), groups, b) for b in bounds]
             t_sep = time.perf_counter() - t0
@@ -205,7 +205,7 @@ def part4(ns=(25, 50)):
             family = best_committee_family(biased, 10, rules.harmonic_borda(), groups, bounds)
             t_fam = time.perf_counter() - t0
             total_sep, total_fam = total_sep + t_sep, total_fam + t_fam
-            same = all(abs(a.score - b.score) <= 1e-9 * max(1.0, a.score) for a, b in zip(separate, family))
+            same = all(abs(a.value - b.value) <= 1e-9 * max(1.0, a.value) for a, b in zip(separate, family))
             by_lp = sum(c.method == "lp" for c in family)
             print(f"{culture:>14} {n:>4} | {t_sep:>10.2f} {t_fam:>9.2f} {by_lp:>6} {t_sep / t_fam:>6.1f} "
                   f"{same!s:>5}")

@@ -47,7 +47,8 @@ class raw_parallel_env(ParallelEnv):
     n_voters, n_items, k : int
         Number of voters, of items and committee size.
     rule : str or CommitteeScoringRule
-        Committee scoring rule (default ``"borda-cc"``).
+        Committee scoring rule: a name of the registry :data:`mechsim.committees.rules.RULES` (see
+        :func:`~mechsim.committees.rules.available_rules`; default ``"borda-cc"``) or a rule object.
     culture : str
         Culture of the true rankings (see :func:`~mechsim.committees.rankings.sample_rankings`).
     culture_params : dict, optional

@@ -40,14 +40,20 @@ from mechsim.committees import rules as R
 from mechsim.committees.bias import SwapBias, swap_bias_path
 from mechsim.committees.manipulation import manipulation_frequency
 from mechsim.committees.rankings import random_groups, sample_rankings
-from mechsim.committees.smoothness import constraint_family, estimate_smoothness, rankings_needed
+from mechsim.committees.smoothness import estimate_smoothness
 from mechsim.runner.scenario import Scenario
+from mechsim.solvers.committee_smoothness import constraint_family, rankings_needed
 from mechsim.validation import as_generator
 
 CULTURES = ("impartial", "urn", "mallows", "norm_mallows", "single_peaked")
 FRACTIONS = np.linspace(0.0, 1.0, 8)
+# rule names of the registry mechsim.committees.rules.RULES (checked on import, below)
 SEPARABLE_RULES = ("borda", "sntv", "10-bloc")
 OWA_RULES = ("borda-cc", "harmonic-borda")
+#: 10-Bloc is l-Bloc with l = m/5 = k; at the small sizes of the smoothness (m = 10) and manipulation
+#: (k = 3) parts its analogues are 2-Bloc and 3-Bloc, since 10-Bloc on 10 or 6 items gives every item the
+#: same score.
+STAND_INS = {"smoothness": {"10-bloc": "2-bloc"}, "manipulation": {"10-bloc": "3-bloc"}}
 PAPER_SIZE = (50, 10)   # (m, k)
 SMALL_SIZE = (20, 4)    # (m, k) for the non-separable rules where paper size would take hours
 DEFAULT_OWA = {"ns": (25,), "draws": 2}
@@ -80,16 +86,14 @@ def _cells(size: str) -> list[dict]:
               "rules": list(SEPARABLE_RULES)} for culture in CULTURES for n in ns]
     cells += _owa_cells((25,), 1, SMALL_SIZE) if quick else _owa_cells(owa["ns"], owa["draws"], PAPER_SIZE)
     for rule in SEPARABLE_RULES + OWA_RULES:
-        # 10-Bloc is l-Bloc with l = m/5 = k; at the small sizes below its analogues are 2-Bloc (m = 10)
-        # and 3-Bloc (k = 3), since 10-Bloc on 10 or 6 items gives every item the same score.
-        cells.append({"part": "smoothness", "rule": "2-bloc" if rule == "10-bloc" else rule, "m": 10, "n": 10,
+        cells.append({"part": "smoothness", "rule": STAND_INS["smoothness"].get(rule, rule), "m": 10, "n": 10,
                       "draws": 10 if quick else 100})
         m, k = PAPER_SIZE if rule in SEPARABLE_RULES or full else SMALL_SIZE
         cells.append({"part": "needed", "rule": rule, "culture": "norm_mallows", "m": m, "k": k,
                       "n_grid": [5, 10, 20] if quick else [5, 10, 20, 40, 80, 160],
                       "draws": 2 if quick else 10, "fraction": 3 / 7})
         for with_groups in (False, True):
-            cells.append({"part": "manipulation", "rule": "3-bloc" if rule == "10-bloc" else rule,
+            cells.append({"part": "manipulation", "rule": STAND_INS["manipulation"].get(rule, rule),
                           "with_groups": with_groups, "m": 6, "n": 5,
                           "k": 3, "profiles": 4 if quick else 40})
     return cells
@@ -195,7 +199,9 @@ def compute(params, seed) -> dict:
     raise ValueError(f"params: unknown part {part!r}")
 
 
-_SEPARABLE_NAMES = {R.rule_from_name(r).name for r in SEPARABLE_RULES}
+#: Display names of the rules (through the registry: an unknown name fails here, on import).
+_DISPLAY = {r: R.rule_from_name(r).name for r in SEPARABLE_RULES + OWA_RULES}
+_SEPARABLE_NAMES = {_DISPLAY[r] for r in SEPARABLE_RULES}
 
 
 def _ratio_rows(recs) -> list[dict]:
@@ -269,9 +275,10 @@ def report(r) -> None:
     r.add_section("What was run", (
         f"Latent rankings from {', '.join(CULTURES)}; random halves G1/G2; swapping bias (phi_b = {PHI_B}, "
         f"weights recomputed after each swap) with fraction in linspace(0, 1, 8).  Ratios are latent scores "
-        f"over the latent optimum.  Separable rules (k-Borda, SNTV, 10-Bloc) on the paper's grid m = 50, "
+        f"over the latent optimum.  Separable rules ({', '.join(_DISPLAY[x] for x in SEPARABLE_RULES)}) on the "
+        f"paper's grid m = 50, "
         f"k = 10, n in {ns}, {max((x['draws'] for x in rows if x['rule'] in _SEPARABLE_NAMES), default=0)} "
-        f"draws.  Borda-CC and harmonic Borda (exact prefix ILP) at (m, k) = "
+        f"draws.  {' and '.join(_DISPLAY[x] for x in OWA_RULES)} (exact prefix ILP) at (m, k) = "
         f"{', '.join(f'({m}, {k})' for m, k in owa_size)} with (n, draws) = "
         f"{', '.join(f'({n}, {d})' for n, d in owa_draws)}; "
         + ("this is the --quick run (fewer draws, n = 25 only, OWA rules at m = 20, k = 4)."
@@ -301,7 +308,8 @@ def report(r) -> None:
         sel = [x for x in rows if x["rule"] == name and x["n"] == n_of[name]
                and abs(x["fraction"] - FRACTIONS[lam_idx]) < 1e-9]
         if sel:
-            findings.append(f"- {name} (n = {n_of[name]}): max_l F(S_l)/OPT between {min(x['best_ratio'] for x in sel):.3f} and "
+            findings.append(f"- {name} (n = {n_of[name]}): max_l F(S_l)/OPT between "
+                            f"{min(x['best_ratio'] for x in sel):.3f} and "
                             f"{max(x['best_ratio'] for x in sel):.3f} across cultures; unconstrained between "
                             f"{min(x['unconstrained_ratio'] for x in sel):.3f} and "
                             f"{max(x['unconstrained_ratio'] for x in sel):.3f}.")

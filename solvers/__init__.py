@@ -27,6 +27,7 @@ _EXPORTS = {
     "cmdp_lp": ["solve_cmdp", "cmdp_frontier", "frontier", "occupancy_lp", "CMDPSolution", "CMDPFrontier"],
     "committee": ["best_committee", "greedy_committee", "check_group_bounds", "Committee"],
     "committee_family": ["best_committee_family"],
+    "committee_smoothness": ["constraint_family", "rankings_needed", "ConstraintFamily", "RankingsNeeded"],
     "debate": ["solve_debate", "best_response", "policy_value", "isolated_plan", "debate_game_tree",
                "DebateOutcome", "BestResponseOutcome"],
 }

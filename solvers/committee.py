@@ -22,7 +22,8 @@ Given rankings ``v`` with weights ``w_v``, a rule ``(gamma, lambda)`` and a comm
   equality; for lambda that increases somewhere ``z`` is binary with ``z_j >= z_{j+1}``, which forces
   ``z`` to be the first ``x`` unit vectors (the general ILP, larger but exact).  Seats that are forced
   (``|S ∩ top_{p+1}| >= k - (m-1-p)``) enter as constants.  Identical rankings are merged first,
-  their weights added.  Solved by HiGHS (highspy) with ``mip_rel_gap = 0``.
+  their weights added.  Solved by HiGHS (through :class:`mechsim.solvers._highs.HighsModel`) with
+  ``mip_rel_gap = 0``.
 * **lazy CC** (lambda = (l1, 0, ..., 0) with ``l1 > 0`` and ``k >= 2``: Borda-CC, l-approval CC, ...).
   A ranking earns ``l1 gamma(best member position) = l1 sum_p delta_p [S ∩ top_{p+1}(v) nonempty]``, so
   one chain per ranking suffices: over the needed prefixes ``p_1 < p_2 < ...`` (``delta > 0``, not
@@ -57,36 +58,35 @@ Over the fair-selection grid's Borda-CC cells (five swap-biased cultures, m = 50
 {25, 50, 100}, l in {0, 5, 10}, impartial n = 100 left out) the lazy path took 2-3 s against 13-17 s;
 no cell got slower.  Small instances (``C(m, k)`` up to 300,000) are enumerated instead.
 
-Infeasible bounds raise :class:`~mechsim.errors.InfeasibleError` before any solve, saying which
-condition fails (a lower bound above the group size or above its upper bound, lower bounds summing above
-``k``, or the attainable upper bounds summing below ``k``).
+Infeasible bounds raise :class:`~mechsim.errors.InfeasibleError` before any solve
+(:func:`mechsim.committees.constraints.check_group_bounds`, re-exported here), saying which condition
+fails (a lower bound above the group size or above its upper bound, lower bounds summing above ``k``, or
+the attainable upper bounds summing below ``k``).
 
 Tie-breaking (documented, deterministic): the separable path orders items by score, then by smaller
 index, so among optimal committees it returns the one that is lexicographically smallest in that order.
 The ILP path returns the optimum HiGHS finds for the deterministic model built from the input (identical
-input, identical answer, serial solve with a fixed random seed); the returned ``score`` is always
+input, identical answer, serial solve with a fixed random seed); the returned ``value`` is always
 recomputed from the rankings, and compared with the ILP objective as a self-check.  ``brute-force``
 enumerates ``itertools.combinations`` and returns the first optimal committee in lexicographic order.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
 import math
-import time
-from collections.abc import Mapping
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
+from mechsim.committees.constraints import GroupBounds, check_group_bounds, feasible_committees, first_optimal
 from mechsim.committees.rankings import check_rankings, check_weights, merge_rankings, positions
 from mechsim.committees.rules import CommitteeScoringRule, rule_from_name
 from mechsim.committees.scores import _batch_voter_scores, committee_score, order_items
-from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
-from mechsim.solvers._highs import quiet_highs
-from mechsim.validation import check_array, check_choice, check_integer
+from mechsim.errors import InvalidInstanceError, SolverError
+from mechsim.solvers._highs import HighsModel
+from mechsim.validation import check_choice, check_integer
 
 __all__ = ["Committee", "GroupBounds", "best_committee", "check_group_bounds", "greedy_committee"]
 
@@ -116,8 +116,9 @@ class Committee:
     ----------
     members : ndarray of int, shape (k,)
         Selected items, sorted increasingly.
-    score : float
-        ``F(members)`` under the rule, recomputed from the rankings.
+    value : float
+        The optimum ``F(members)`` under the rule, recomputed from the rankings (``score`` is a deprecated
+        alias).
     rule : str
         The rule's name.
     method : str
@@ -132,95 +133,22 @@ class Committee:
     """
 
     members: np.ndarray
-    score: float
+    value: float
     rule: str
     method: str
     status: str = "optimal"
     group_counts: dict = field(default_factory=dict)
     solve_time: float = 0.0
 
+    @property
+    def score(self) -> float:
+        """Deprecated alias of :attr:`value`."""
+        warnings.warn("Committee.score is deprecated; use Committee.value", DeprecationWarning, stacklevel=2)
+        return self.value
+
     def __repr__(self) -> str:
-        return (f"Committee(members={self.members.tolist()}, score={self.score:.6g}, rule={self.rule!r}, "
+        return (f"Committee(members={self.members.tolist()}, value={self.value:.6g}, rule={self.rule!r}, "
                 f"method={self.method!r}, status={self.status!r})")
-
-
-@dataclass(frozen=True)
-class GroupBounds:
-    """Validated group structure: ``group_index[c]`` in ``0..G-1``, per-group ``lower``/``upper``/``size``."""
-
-    labels: np.ndarray
-    group_index: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    size: np.ndarray
-
-    def counts(self, members) -> dict:
-        cnt = np.bincount(self.group_index[np.asarray(members, dtype=int)], minlength=self.labels.size)
-        return {_plain(lab): int(c) for lab, c in zip(self.labels, cnt)}
-
-
-def _plain(label):
-    return label.item() if isinstance(label, np.generic) else label
-
-
-def check_group_bounds(groups, bounds, n_items: int, k: int) -> GroupBounds | None:
-    """Validate ``groups``/``bounds`` and check feasibility.
-
-    Parameters
-    ----------
-    groups : array_like of int, shape (n_items,), or None
-        Group label of every item (disjoint groups).
-    bounds : mapping label -> (lower, upper), or None
-        ``None`` entries mean 0 / no upper limit.  Groups without an entry are unconstrained.
-
-    Raises
-    ------
-    InvalidInstanceError
-        Malformed input (bounds without groups, unknown label, negative or non-integer bound).
-    InfeasibleError
-        No committee of size ``k`` satisfies the bounds; the message says which condition fails.
-    """
-    if groups is None:
-        if bounds:
-            raise InvalidInstanceError("bounds: given without groups; pass groups (a label per item)",
-                                       argument="bounds")
-        return None
-    g = check_array("groups", groups, ndim=1, shape=(n_items,), dtype=np.int64)
-    labels, index = np.unique(g, return_inverse=True)
-    size = np.bincount(index, minlength=labels.size)
-    lower = np.zeros(labels.size, dtype=np.int64)
-    upper = size.copy()
-    if bounds is not None:
-        if not isinstance(bounds, Mapping):
-            raise InvalidInstanceError(f"bounds: expected a mapping label -> (lower, upper), found "
-                                       f"{type(bounds).__name__}", argument="bounds")
-        where = {int(lab): i for i, lab in enumerate(labels)}
-        for lab, pair in bounds.items():
-            if isinstance(lab, bool) or not isinstance(lab, (int, np.integer)) or int(lab) not in where:
-                raise InvalidInstanceError(f"bounds: expected keys among the group labels "
-                                           f"{labels.tolist()}, found {lab!r}", argument="bounds")
-            try:
-                lo, hi = pair
-            except (TypeError, ValueError):
-                raise InvalidInstanceError(f"bounds[{lab}]: expected a pair (lower, upper), found {pair!r}",
-                                           argument="bounds") from None
-            i = where[int(lab)]
-            lo = 0 if lo is None else check_integer(f"bounds[{lab}] lower", lo, minimum=0)
-            hi = size[i] if hi is None else check_integer(f"bounds[{lab}] upper", hi, minimum=0)
-            if lo > hi:
-                raise InfeasibleError(f"bounds[{lab}]: lower bound {lo} exceeds upper bound {hi}",
-                                      status="infeasible", group=_plain(labels[i]))
-            if lo > size[i]:
-                raise InfeasibleError(f"bounds[{lab}]: group {lab} has only {size[i]} items but its lower "
-                                      f"bound is {lo}", status="infeasible", group=_plain(labels[i]))
-            lower[i], upper[i] = lo, min(hi, size[i])
-    if lower.sum() > k:
-        raise InfeasibleError(f"bounds: the lower bounds sum to {lower.sum()}, above the committee size "
-                              f"k={k}", status="infeasible", lower_sum=int(lower.sum()), k=k)
-    if upper.sum() < k:
-        raise InfeasibleError(f"bounds: the upper bounds (capped at group sizes) sum to {upper.sum()}, below "
-                              f"the committee size k={k}", status="infeasible", upper_sum=int(upper.sum()), k=k)
-    return GroupBounds(labels, index.astype(np.int64), lower, upper, size)
 
 
 def _prepare(rankings, k, rule, groups, bounds, weights):
@@ -238,9 +166,9 @@ def _prepare(rankings, k, rule, groups, bounds, weights):
 
 def _finish(r, w, members, rule, method, gb, status="optimal", solve_time=0.0) -> Committee:
     members = np.sort(np.asarray(members, dtype=np.int64))
-    score = committee_score(r, members, rule, w)
+    value = committee_score(r, members, rule, w)
     counts = gb.counts(members) if gb is not None else {}
-    return Committee(members, score, rule.name, method, status, counts, solve_time)
+    return Committee(members, value, rule.name, method, status, counts, solve_time)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -426,66 +354,34 @@ def _build_prefix_model(unique, w, gamma, lam, k, gb) -> _PrefixModel:
                         np.concatenate(row_lo), np.concatenate(row_hi), constant)
 
 
-def _highs_for_model(model: _PrefixModel, integer: bool = True, presolve: str = "off"):
-    """A quiet HiGHS instance holding ``model`` (``integer=False``: its LP relaxation), serial seed 0."""
-    import highspy
+def _highs_model(model: _PrefixModel, *, relaxation: bool = False, options: dict | None = None) -> HighsModel:
+    """``model`` (with ``relaxation``: its LP relaxation) in one quiet HiGHS instance: maximise, serial, seed 0.
 
-    h = quiet_highs()
-    h.setOptionValue("random_seed", 0)
-    h.setOptionValue("presolve", presolve)
-    lp = highspy.HighsLp()
-    lp.num_col_ = model.n_cols
-    lp.num_row_ = model.matrix.shape[0]
-    lp.col_cost_ = model.cost
-    lp.col_lower_ = model.col_lower
-    inf = highspy.kHighsInf
-    lp.row_lower_ = np.where(np.isinf(model.row_lower), -inf, model.row_lower)
-    lp.row_upper_ = np.where(np.isinf(model.row_upper), inf, model.row_upper)
-    lp.col_upper_ = np.where(np.isinf(model.col_upper), inf, model.col_upper)
-    lp.sense_ = highspy.ObjSense.kMaximize
-    A = model.matrix
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data
-    lp.a_matrix_.num_col_ = model.n_cols
-    lp.a_matrix_.num_row_ = A.shape[0]
-    if integer:
-        lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
-                           for b in model.integrality]
-    h.passModel(lp)
-    return h
+    Presolve is off unless ``options`` says otherwise: HiGHS presolve spends seconds on the prefix model
+    without shrinking it usefully, but pays off on the lazy CC model (measured: ~20% less time over ten
+    impartial-culture Borda-CC instances).
+    """
+    return HighsModel(model.cost, model.matrix, model.row_lower, model.row_upper, model.col_lower, model.col_upper,
+                      integrality=None if relaxation else model.integrality, maximise=True,
+                      options={"random_seed": 0, "presolve": "off", **(options or {})},
+                      what="the committee LP relaxation" if relaxation else "the committee ILP")
 
 
 def _solve_model(model: _PrefixModel, m: int, time_limit: float | None, start: np.ndarray | None = None,
                  presolve: str = "off"):
-    """Solve with HiGHS; ``start`` (a full column vector) is passed as a feasible MIP start."""
-    import highspy
+    """Solve the ILP exactly (``mip_rel_gap = 0``); ``start`` (a full column vector) is a feasible MIP start.
 
-    # HiGHS presolve spends seconds on the prefix model without shrinking it usefully, but pays off on the
-    # lazy CC model (measured: ~20% less time over ten impartial-culture Borda-CC instances).
-    h = _highs_for_model(model, integer=True, presolve=presolve)
-    h.setOptionValue("mip_rel_gap", 0.0)
-    h.setOptionValue("mip_abs_gap", MIP_ABS_GAP)
+    Returns ``(y, objective, seconds, status)`` with ``y`` the item columns and ``objective`` without the
+    model's constant; raises :class:`~mechsim.errors.SolverError` (or ``InfeasibleError``) unless optimal.
+    """
+    options = {"presolve": presolve, "mip_rel_gap": 0.0, "mip_abs_gap": MIP_ABS_GAP}
     if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
+        options["time_limit"] = float(time_limit)
+    highs = _highs_model(model, options=options)
     if start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = start.tolist()
-        sol.value_valid = True
-        h.setSolution(sol)
-    t0 = time.perf_counter()
-    h.run()
-    elapsed = time.perf_counter() - t0
-    status = h.getModelStatus()
-    status_text = h.modelStatusToString(status)
-    if status == highspy.HighsModelStatus.kInfeasible:
-        raise InfeasibleError("committee ILP is infeasible", status=status_text)
-    if status != highspy.HighsModelStatus.kOptimal:
-        raise SolverError("committee ILP was not solved to optimality", status=status_text)
-    x = np.asarray(h.getSolution().col_value)
-    objective = h.getInfo().objective_function_value
-    return x[:m], objective, elapsed, status_text
+        highs.set_start(start)
+    result = highs.solve()
+    return result.x[:m], result.value, result.solve_time, result.status
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -724,29 +620,10 @@ def _ilp_committee(r, k, rule, w, gb, time_limit, formulation: str = "auto") -> 
             raise SolverError(f"committee ILP returned {members.size} items instead of k={k}", status=status)
         total, rounds = objective + model.constant, 1
     result = _finish(r, w, members, rule, "ilp", gb, status="optimal", solve_time=elapsed)
-    if abs(total - result.score) > 1e-6 * max(1.0, abs(result.score)) + MIP_ABS_GAP:
+    if abs(total - result.value) > 1e-6 * max(1.0, abs(result.value)) + MIP_ABS_GAP:
         raise SolverError(f"committee ILP objective {total!r} disagrees with the recomputed score "
-                          f"{result.score!r}", status=status)
+                          f"{result.value!r}", status=status)
     return result, rounds
-
-
-@functools.lru_cache(maxsize=8)
-def _all_committees(m: int, k: int) -> np.ndarray:
-    """Every k-subset of range(m) in lexicographic order, shape (C(m, k), k) (cached, read-only)."""
-    combos = np.array(list(itertools.combinations(range(m), k)), dtype=np.int64).reshape(-1, k)
-    combos.setflags(write=False)
-    return combos
-
-
-def _feasible_committees(m, k, gb):
-    combos = _all_committees(m, k)
-    if gb is not None and combos.size:
-        counts = np.zeros((combos.shape[0], gb.labels.size), dtype=np.int64)
-        for g in range(gb.labels.size):
-            counts[:, g] = (gb.group_index[combos] == g).sum(axis=1)
-        ok = np.all((counts >= gb.lower) & (counts <= gb.upper), axis=1)
-        combos = combos[ok]
-    return combos
 
 
 def _brute_force(r, k, rule, w, gb, max_committees: int = 2_000_000) -> Committee:
@@ -754,9 +631,9 @@ def _brute_force(r, k, rule, w, gb, max_committees: int = 2_000_000) -> Committe
     if math.comb(m, k) > max_committees:
         raise InvalidInstanceError(f"method: 'brute-force' would enumerate C({m},{k}) = {math.comb(m, k)} "
                                    f"committees (limit {max_committees})", argument="method")
-    combos = _feasible_committees(m, k, gb)
+    combos = feasible_committees(m, k, gb)
     scores = _enumerated_scores(r, w, rule, combos)
-    return _finish(r, w, combos[_first_best(scores)], rule, "brute-force", gb)
+    return _finish(r, w, combos[first_optimal(scores)], rule, "brute-force", gb)
 
 
 def _enumerated_scores(r, w, rule, combos) -> np.ndarray:
@@ -768,12 +645,6 @@ def _enumerated_scores(r, w, rule, combos) -> np.ndarray:
     chunk = max(1, 2_000_000 // (pos.shape[0] * k))
     return np.concatenate([uw @ _batch_voter_scores(pos, combos[i:i + chunk], gamma, lam)
                            for i in range(0, combos.shape[0], chunk)])
-
-
-def _first_best(scores: np.ndarray) -> int:
-    """Index of the first score within floating-point noise of the maximum (lexicographic tie-break)."""
-    best = scores.max()
-    return int(np.flatnonzero(scores >= best - 1e-9 * max(1.0, abs(best)))[0])
 
 
 def greedy_committee(rankings, k, rule, groups=None, bounds=None, weights=None) -> Committee:

@@ -29,10 +29,10 @@ deterministic for a given input.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 
 from mechsim.committees.rankings import merge_rankings
 from mechsim.errors import InvalidInstanceError
@@ -41,7 +41,7 @@ from mechsim.solvers.committee import (
     Committee,
     _build_prefix_model,
     _finish,
-    _highs_for_model,
+    _highs_model,
     _prepare,
     best_committee,
     check_group_bounds,
@@ -104,32 +104,26 @@ def best_committee_family(rankings, k, rule, groups, bounds_list: Sequence[Mappi
             or enumeration_is_cheap(m, k, unique.shape[0])):
         return [exact(b) for b in bounds_list]
 
-    import highspy
-
     model = _build_prefix_model(unique, uw, rule.gamma(m), lam, k, None)
-    h = _highs_for_model(model, integer=False)
+    relaxation = _highs_model(model, relaxation=True)
+    # the entries of bounds_list differ only in these rows' bounds, so one warm model serves them all
     n_groups = free.labels.size
-    first_group_row = h.getNumRow()
-    for g in range(n_groups):
-        items = np.flatnonzero(free.group_index == g)
-        h.addRow(0.0, float(free.size[g]), items.size, items.astype(np.int32), np.ones(items.size))
-    group_rows = np.arange(first_group_row, first_group_row + n_groups, dtype=np.int32)
+    membership = sp.csr_array((np.ones(m), (free.group_index, np.arange(m))), shape=(n_groups, model.n_cols))
+    group_rows = relaxation.add_rows(np.zeros(n_groups), free.size.astype(float), membership)
 
     out = []
     for gb, b in zip(gbs, bounds_list):
-        h.changeRowsBounds(n_groups, group_rows, gb.lower.astype(float), gb.upper.astype(float))
-        t0 = time.perf_counter()
-        h.run()
-        elapsed = time.perf_counter() - t0
+        relaxation.change_row_bounds(group_rows, gb.lower.astype(float), gb.upper.astype(float))
+        result = relaxation.run()
         certified = None
-        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-            y = np.asarray(h.getSolution().col_value)[:m]
+        if result.optimal:
+            y = result.x[:m]
             if np.all(np.minimum(np.abs(y), np.abs(1.0 - y)) <= INTEGRALITY_TOLERANCE):
                 members = np.flatnonzero(y > 0.5)
                 if members.size == k:
-                    cand = _finish(r, w, members, rule, "lp", gb, status="optimal", solve_time=elapsed)
-                    bound = h.getInfo().objective_function_value + model.constant
-                    if bound - cand.score <= MIP_ABS_GAP + 1e-9 * max(1.0, abs(cand.score)):
+                    cand = _finish(r, w, members, rule, "lp", gb, status="optimal", solve_time=result.solve_time)
+                    bound = result.value + model.constant
+                    if bound - cand.value <= MIP_ABS_GAP + 1e-9 * max(1.0, abs(cand.value)):
                         certified = cand
         out.append(certified if certified is not None else exact(b))
     return out

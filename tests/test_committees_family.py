@@ -17,8 +17,8 @@ def exactly(groups, l, k):
 
 
 OWA_RULES = [rules.harmonic_borda(), rules.approval_pav(6),
-             CommitteeScoringRule(lambda m: np.sqrt(np.arange(m, 0, -1) - 1.0), lambda k: 1.0 / np.arange(1, k + 1) ** 2,
-                                  name="sqrt-Borda OWA 1/j^2")]
+             CommitteeScoringRule(lambda m: np.sqrt(np.arange(m, 0, -1) - 1.0),
+                                  lambda k: 1.0 / np.arange(1, k + 1) ** 2, name="sqrt-Borda OWA 1/j^2")]
 
 
 @pytest.mark.parametrize("rule", OWA_RULES + [rules.borda_cc()], ids=lambda r: r.name)
@@ -33,7 +33,7 @@ def test_family_scores_equal_separate_exact_solves(rule, culture, params):
     assert len(family) == len(bounds_list)
     for c, b in zip(family, bounds_list):
         direct = best_committee(biased, k, rule, groups, b)
-        assert c.score == pytest.approx(direct.score, rel=1e-9, abs=1e-7)
+        assert c.value == pytest.approx(direct.value, rel=1e-9, abs=1e-7)
         assert c.members.size == k and c.status == "optimal"
         if b is not None:
             for label, (lo, hi) in b.items():
@@ -49,7 +49,7 @@ def test_relaxation_certifies_agreeing_profiles_and_matches_brute_force():
     assert any(c.method == "lp" for c in family)   # the warm-started relaxation settled some bounds
     for c, b in zip(family, bounds_list):
         oracle = best_committee(latent, k, rules.harmonic_borda(), groups, b, method="brute-force")
-        assert c.score == pytest.approx(oracle.score, rel=1e-12)
+        assert c.value == pytest.approx(oracle.value, rel=1e-12)
 
 
 def test_every_bound_is_checked_before_solving(monkeypatch):
@@ -59,7 +59,7 @@ def test_every_bound_is_checked_before_solving(monkeypatch):
         raise AssertionError("solved before checking every bound")
 
     monkeypatch.setattr(family, "best_committee", no_solve)
-    monkeypatch.setattr(family, "_highs_for_model", no_solve)
+    monkeypatch.setattr(family, "_highs_model", no_solve)
     r = sample_rankings("impartial", 10, 24, seed=0)
     groups = random_groups(24, seed=0)
     with pytest.raises(InfeasibleError, match="lower bound is 13"):

@@ -8,11 +8,11 @@ import pytest
 
 from mechsim.committees import rules
 from mechsim.committees.bias import SwapBias, swap_bias
+from mechsim.committees.constraints import two_group_bounds
 from mechsim.committees.manipulation import find_manipulation, manipulation_frequency
 from mechsim.committees.rankings import random_groups, sample_rankings
 from mechsim.committees.scores import committee_score, voter_scores
 from mechsim.committees.smoothness import (
-    _two_group_bounds,
     constraint_family,
     estimate_smoothness,
     rankings_needed,
@@ -28,14 +28,14 @@ def test_constraint_family_matches_direct_solves(rule):
     biased = swap_bias(latent, groups, 1, 0.5, seed=3)
     fam = constraint_family(latent, biased, groups, 1, 4, rule)
     assert fam.ls.tolist() == [0, 1, 2, 3, 4]
-    opt = best_committee(latent, 4, rule).score
+    opt = best_committee(latent, 4, rule).value
     assert fam.opt == pytest.approx(opt)
     for l, value in zip(fam.ls, fam.values):
-        pick = best_committee(biased, 4, rule, groups, _two_group_bounds(groups, 1, int(l), 4))
+        pick = best_committee(biased, 4, rule, groups, two_group_bounds(groups, 1, int(l), 4))
         # ties in the biased score may pick different committees: the biased scores must agree
         chosen_biased = max(committee_score(biased, c, rule) for c in itertools.combinations(range(10), 4)
                             if sum(groups[list(c)] == 1) == l)
-        assert pick.score == pytest.approx(chosen_biased)
+        assert pick.value == pytest.approx(chosen_biased)
         assert value <= opt + 1e-9
     # enumerated/separable picks break ties consistently, so the best l is at least the unconstrained pick
     assert 0 < fam.best_ratio <= 1 + 1e-12 and fam.best_ratio >= fam.unconstrained_ratio - 1e-12
@@ -133,8 +133,8 @@ def test_default_owa_draws_are_cells_of_the_full_grid():
 
 @pytest.mark.parametrize("rule", [rules.borda_cc(), rules.harmonic_borda()], ids=lambda r: r.name)
 def test_ilp_family_derives_opt_and_unconstrained_pick_without_extra_solves(monkeypatch, rule):
-    import mechsim.solvers.committee as solver
     import mechsim.solvers.committee_family as family
+    import mechsim.solvers.committee_smoothness as solver
 
     latent = sample_rankings("mallows", 30, 24, seed=6, phi=0.7)   # C(24, 8) committees: the ILP branch
     groups = random_groups(24, seed=7)
@@ -151,20 +151,20 @@ def test_ilp_family_derives_opt_and_unconstrained_pick_without_extra_solves(monk
     monkeypatch.setattr(family, "best_committee", counting)
     unbiased = constraint_family(latent, latent, groups, 1, k, rule)
     assert len(calls) <= k + 1 and None not in calls          # at most one solve per l, none for OPT
-    opt = real(latent, k, rule).score
+    opt = real(latent, k, rule).value
     assert unbiased.opt == pytest.approx(opt) and unbiased.best_ratio == pytest.approx(1.0)
     assert unbiased.unconstrained_ratio == pytest.approx(1.0)
 
     calls.clear()
     fam = constraint_family(latent, biased, groups, 1, k, rule, latent_opt=opt)
     assert len(calls) <= k + 1 and None not in calls
-    picks = [real(biased, k, rule, groups, _two_group_bounds(groups, 1, int(l), k)) for l in fam.ls]
-    seen = np.array([c.score for c in picks])
-    assert seen.max() == pytest.approx(real(biased, k, rule).score)   # the best S_l is a biased optimum
+    picks = [real(biased, k, rule, groups, two_group_bounds(groups, 1, int(l), k)) for l in fam.ls]
+    seen = np.array([c.value for c in picks])
+    assert seen.max() == pytest.approx(real(biased, k, rule).value)   # the best S_l is a biased optimum
     # the family's picks may be other committees with the same biased score: compare through them
     chosen = family.best_committee_family(biased, k, rule, groups,
-                                          [_two_group_bounds(groups, 1, int(l), k) for l in fam.ls])
-    assert [c.score for c in chosen] == pytest.approx(seen.tolist())
+                                          [two_group_bounds(groups, 1, int(l), k) for l in fam.ls])
+    assert [c.value for c in chosen] == pytest.approx(seen.tolist())
     first_best = int(np.flatnonzero(seen >= seen.max() - 1e-9)[0])
     assert fam.unconstrained == pytest.approx(committee_score(latent, chosen[first_best].members, rule))
 

@@ -15,8 +15,8 @@ from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
 from mechsim.solvers.committee import best_committee, check_group_bounds, greedy_committee
 from mechsim.testing import committee_instances, rankings_profiles
 
-ALL_RULES = [rules.sntv(), rules.bloc(2), rules.k_borda(), rules.borda_cc(), rules.approval_cc(2),
-             rules.approval_pav(3), rules.harmonic_borda(),
+# every registered rule (through its example name: 2-Bloc, 2-CC, 3-PAV for the families), then custom ones
+ALL_RULES = [rules.rule_from_name(entry.example) for entry in rules.RULES.values()] + [
              rules.CommitteeScoringRule(rules.BordaVector(), rules.HarmonicVector(), name="custom"),
              rules.CommitteeScoringRule(rules.TopVector(3), lambda k: np.linspace(0.2, 1.0, k),
                                         name="increasing owa"),
@@ -70,11 +70,11 @@ def test_exact_methods_match_brute_force(rule, inst, data):
         c = best_committee(rankings, k, rule, groups, bounds, weights, method=method)
         assert c.members.size == k and np.all(np.diff(c.members) > 0)
         assert _feasible(c.members, groups, bounds)
-        assert c.score == pytest.approx(expected, rel=1e-9, abs=1e-9), method
-        assert c.score == pytest.approx(oracle_score(rankings, c.members, rule, weights), abs=1e-9)
+        assert c.value == pytest.approx(expected, rel=1e-9, abs=1e-9), method
+        assert c.value == pytest.approx(oracle_score(rankings, c.members, rule, weights), abs=1e-9)
     g = greedy_committee(rankings, k, rule, groups, bounds, weights)
     assert _feasible(g.members, groups, bounds) and g.members.size == k
-    assert g.score <= expected + 1e-9
+    assert g.value <= expected + 1e-9
 
 
 @settings(max_examples=25)
@@ -82,8 +82,8 @@ def test_exact_methods_match_brute_force(rule, inst, data):
        rule=st.sampled_from([rules.borda_cc(), rules.harmonic_borda(), rules.k_borda(), rules.sntv()]))
 def test_constraints_never_raise_the_optimum(inst, rule):
     rankings, k, groups, bounds = inst
-    free = best_committee(rankings, k, rule, method="ilp").score
-    constrained = best_committee(rankings, k, rule, groups, bounds, method="ilp").score
+    free = best_committee(rankings, k, rule, method="ilp").value
+    constrained = best_committee(rankings, k, rule, groups, bounds, method="ilp").value
     assert constrained <= free + 1e-9
     # tightening one bound further never helps either
     g = next(iter(bounds), None)
@@ -92,7 +92,7 @@ def test_constraints_never_raise_the_optimum(inst, rule):
         tight = dict(bounds)
         n_g = int(np.sum(groups[c.members] == g))
         tight[g] = (n_g, n_g)
-        assert best_committee(rankings, k, rule, groups, tight).score == pytest.approx(constrained)
+        assert best_committee(rankings, k, rule, groups, tight).value == pytest.approx(constrained)
 
 
 @settings(max_examples=25)
@@ -105,9 +105,9 @@ def test_relabelling_items_permutes_the_answer(rankings, data):
     relabelled = perm[rankings]
     a = best_committee(rankings, k, rule, method="ilp")
     b = best_committee(relabelled, k, rule, method="ilp")
-    assert b.score == pytest.approx(a.score)
+    assert b.value == pytest.approx(a.value)
     # the image of a's committee is optimal for the relabelled profile
-    assert oracle_score(relabelled, perm[a.members], rule) == pytest.approx(b.score)
+    assert oracle_score(relabelled, perm[a.members], rule) == pytest.approx(b.value)
 
 
 @pytest.mark.parametrize("culture", ["impartial", "mallows", "single_peaked"])
@@ -118,7 +118,7 @@ def test_separable_path_equals_ilp_at_moderate_size(culture):
         for bounds in [None, {1: (3, 3)}, {0: (None, 2)}]:
             a = best_committee(r, 5, rule, groups, bounds, method="separable")
             b = best_committee(r, 5, rule, groups, bounds, method="ilp")
-            assert a.score == pytest.approx(b.score)
+            assert a.value == pytest.approx(b.value)
 
 
 def test_ilp_at_paper_size_beats_greedy_and_respects_bounds():
@@ -127,7 +127,7 @@ def test_ilp_at_paper_size_beats_greedy_and_respects_bounds():
     for rule in [rules.borda_cc(), rules.harmonic_borda()]:
         c = best_committee(r, 6, rule, groups, {1: (3, 3)})
         assert c.method == "ilp" and np.sum(groups[c.members] == 1) == 3
-        assert greedy_committee(r, 6, rule, groups, {1: (3, 3)}).score <= c.score + 1e-9
+        assert greedy_committee(r, 6, rule, groups, {1: (3, 3)}).value <= c.value + 1e-9
         assert c.group_counts == {0: 3, 1: 3}
 
 
@@ -149,7 +149,7 @@ def test_merging_identical_rankings_equals_weights():
     r = np.array([[0, 1, 2, 3], [0, 1, 2, 3], [3, 2, 1, 0]])
     a = best_committee(r, 2, rules.borda_cc(), method="ilp")
     b = best_committee(r[[0, 2]], 2, rules.borda_cc(), weights=[2, 1], method="ilp")
-    assert a.score == pytest.approx(b.score)
+    assert a.value == pytest.approx(b.value)
 
 
 @pytest.mark.parametrize("bounds, match", [
@@ -254,9 +254,9 @@ def test_lazy_cc_matches_brute_force(rule, depth, inst, data):
     except InfeasibleError:
         return  # raising k to 2 can make the drawn bounds infeasible; check_group_bounds is tested above
     assert rounds >= 1 and c.members.size == k and _feasible(c.members, groups, bounds)
-    assert c.score == pytest.approx(expected, rel=1e-9, abs=1e-9)
-    assert c.score == pytest.approx(oracle_score(rankings, c.members, rule, weights), abs=1e-9)
-    assert public.score == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert c.value == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert c.value == pytest.approx(oracle_score(rankings, c.members, rule, weights), abs=1e-9)
+    assert public.value == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
 
 @pytest.mark.parametrize("rule", CC_RULES, ids=CC_IDS)
@@ -268,7 +268,7 @@ def test_lazy_cc_with_depth_one_needs_several_rounds_and_stays_exact(rule, bound
         c, rounds = solve_ilp(r, 3, rule, groups if bounds else None, bounds)
     # 2-approval CC has a single needed prefix (depth 1 is the whole model); the others need more rounds
     assert rounds == 1 if rule.name == "2-CC" else rounds > 1
-    assert c.score == pytest.approx(oracle_best(r, 3, rule, groups, bounds))
+    assert c.value == pytest.approx(oracle_best(r, 3, rule, groups, bounds))
 
 
 @pytest.mark.parametrize("culture, params", [("impartial", {}), ("norm_mallows", {"norm_phi": 0.6}),
@@ -285,7 +285,7 @@ def test_lazy_cc_equals_general_prefix_ilp(culture, params):
                     lazy, _ = solve_ilp(r, 5, rule, groups if bounds else None, bounds, weights)
                 full, rounds = solve_ilp(r, 5, rule, groups if bounds else None, bounds, weights, "prefix")
                 assert rounds == 1 and lazy.method == full.method == "ilp"
-                assert lazy.score == pytest.approx(full.score, rel=1e-12), (rule.name, bounds, depth)
+                assert lazy.value == pytest.approx(full.value, rel=1e-12), (rule.name, bounds, depth)
                 assert _feasible(lazy.members, groups, bounds)
 
 

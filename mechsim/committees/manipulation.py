@@ -1,7 +1,8 @@
 """Strategic misreports: can a voter raise its *true* score by submitting another ranking?
 
-The mechanism is exact committee selection (lexicographically first optimal committee among all
-committees of size ``k`` satisfying the group bounds, as ``best_committee(..., method="brute-force")``).
+The mechanism is exact committee selection by enumeration: the lexicographically first optimal committee
+among all committees of size ``k`` satisfying the group bounds (:mod:`mechsim.committees.constraints`;
+the same committee as ``best_committee(..., method="brute-force")`` of :mod:`mechsim.solvers.committee`).
 Voter ``i`` with true ranking ``v_i`` manipulates when some report ``v'`` makes the mechanism pick
 ``S'`` with ``f(v_i, S') > f(v_i, S)`` for the truthful outcome ``S``.
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mechsim.committees.constraints import check_group_bounds, feasible_committees, first_optimal
 from mechsim.committees.rankings import (
     check_rankings,
     check_weights,
@@ -31,9 +33,6 @@ from mechsim.committees.scores import _batch_voter_scores
 from mechsim.validation import as_generator, check_integer
 
 __all__ = ["Manipulation", "ManipulationFrequency", "find_manipulation", "manipulation_frequency"]
-
-_TIE_RTOL = 1e-9
-
 
 @dataclass(frozen=True, eq=False)
 class Manipulation:
@@ -66,12 +65,6 @@ class Manipulation:
     @property
     def gain(self) -> float:
         return self.manipulated_score - self.truthful_score
-
-
-def _first_argmax(totals: np.ndarray) -> np.ndarray:
-    best = totals.max(axis=-1, keepdims=True)
-    tol = _TIE_RTOL * np.maximum(1.0, np.abs(best))
-    return np.argmax(totals >= best - tol, axis=-1)
 
 
 def _candidate_reports(truth: np.ndarray, max_reports: int, rng) -> tuple[np.ndarray, bool]:
@@ -110,22 +103,17 @@ def find_manipulation(rankings, k: int, rule, groups=None, bounds=None, weights=
     Manipulation or None
         The misreport with the largest gain for the first manipulating voter, or None.
     """
-    from mechsim.solvers.committee import (  # layer 2, lazily
-        _feasible_committees,
-        check_group_bounds,
-    )
-
     r = check_rankings(rankings)
     n, m = r.shape
     k = check_integer("k", k, minimum=1, maximum=m)
     rule = rule_from_name(rule)
     w = check_weights(weights, n)
     gb = check_group_bounds(groups, bounds, m, k)
-    combos = _feasible_committees(m, k, gb)
+    combos = feasible_committees(m, k, gb)
     gamma, lam = rule.gamma(m), rule.owa_vector(k)
     per_voter = _batch_voter_scores(positions(r), combos, gamma, lam)        # (n, c)
     totals = w @ per_voter
-    truthful = int(_first_argmax(totals[None, :])[0])
+    truthful = int(first_optimal(totals[None, :])[0])
     rng = as_generator(seed)
     exhaustive_reports = None  # every ranking, the same for every voter: scored once
     for i in (range(n) if voters is None else voters):
@@ -136,7 +124,7 @@ def find_manipulation(rankings, k: int, rule, groups=None, bounds=None, weights=
                 exhaustive_reports = (reports, report_scores)
         else:
             reports, report_scores = exhaustive_reports
-        outcome = _first_argmax(totals[None, :] - w[i] * per_voter[i][None, :] + w[i] * report_scores)
+        outcome = first_optimal(totals[None, :] - w[i] * per_voter[i][None, :] + w[i] * report_scores)
         gains = per_voter[i, outcome] - per_voter[i, truthful]
         best = int(np.argmax(gains))
         if gains[best] > 1e-9 * max(1.0, abs(per_voter[i, truthful])):

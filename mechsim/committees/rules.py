@@ -30,8 +30,9 @@ lambda (see :mod:`mechsim.solvers.committee`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
@@ -39,20 +40,25 @@ from mechsim.errors import InvalidInstanceError
 from mechsim.validation import check_array, check_integer
 
 __all__ = [
+    "RULES",
     "BordaVector",
     "CommitteeScoringRule",
     "FirstVector",
     "HarmonicVector",
     "OnesVector",
+    "RegisteredRule",
     "TopVector",
     "approval_cc",
     "approval_pav",
+    "available_rules",
     "bloc",
     "borda_cc",
     "harmonic_borda",
     "k_borda",
+    "register_rule",
     "rule_from_name",
     "sntv",
+    "unregister_rule",
 ]
 
 
@@ -233,25 +239,189 @@ def harmonic_borda() -> CommitteeScoringRule:
     return CommitteeScoringRule(BordaVector(), HarmonicVector(), name="harmonic Borda")
 
 
-_SIMPLE = {"sntv": sntv, "k-borda": k_borda, "borda": k_borda, "borda-cc": borda_cc,
-           "harmonic-borda": harmonic_borda, "harmonic borda": harmonic_borda}
-_WITH_L = {"bloc": bloc, "cc": approval_cc, "pav": approval_pav}
+# ---------------------------------------------------------------------------------------------------
+# the rule registry
+
+
+@dataclass(frozen=True)
+class RegisteredRule:
+    """One entry of :data:`RULES`.
+
+    Attributes
+    ----------
+    name : str
+        Registry key (lower case): ``"borda-cc"``; for a family with a parameter ``l``, the family's name
+        (``"bloc"``), accepted as ``"<l>-bloc"``.
+    constructor : callable
+        ``constructor()`` (or ``constructor(l)`` for a family) returns the :class:`CommitteeScoringRule`.
+    description : str
+        One line, for listings (``mechsim list``).
+    parametrised : bool
+        Whether the rule is a family ``constructor(l)``.
+    aliases : tuple of str
+        Other accepted names.
+    example : str
+        A concrete accepted name (``"2-bloc"`` for a family), used in listings, docs and tests.
+    """
+
+    name: str
+    constructor: Callable[..., CommitteeScoringRule]
+    description: str
+    parametrised: bool = False
+    aliases: tuple[str, ...] = ()
+    example: str = ""
+
+    @property
+    def pattern(self) -> str:
+        """How the rule is named: ``"borda-cc"``, or ``"<l>-bloc"`` for a family."""
+        return f"<l>-{self.name}" if self.parametrised else self.name
+
+    def build(self, l: int | None = None) -> CommitteeScoringRule:
+        """The rule (``l`` is required for a family and refused otherwise)."""
+        if self.parametrised != (l is not None):
+            raise InvalidInstanceError(f"rule: {self.pattern!r} " + ("needs a parameter l" if self.parametrised
+                                                                     else "takes no parameter"), argument="rule")
+        rule = self.constructor(l) if self.parametrised else self.constructor()
+        if not isinstance(rule, CommitteeScoringRule):
+            raise InvalidInstanceError(f"rule: the constructor registered as {self.name!r} returned "
+                                       f"{type(rule).__name__}, not a CommitteeScoringRule", argument="rule")
+        return rule
+
+
+_REGISTRY: dict[str, RegisteredRule] = {}
+_LOOKUP: dict[str, RegisteredRule] = {}   # names and aliases
+
+#: Registered rules by name, in registration order (read-only view; add rules with :func:`register_rule`).
+RULES: Mapping[str, RegisteredRule] = MappingProxyType(_REGISTRY)
+
+_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+
+def _normalise(name) -> str:
+    # "harmonic Borda", "harmonic_borda" and "harmonic-borda" are the same name
+    return re.sub(r"[\s_]+", "-", str(name).strip().lower())
+
+
+def register_rule(name: str, constructor: Callable[..., CommitteeScoringRule] | None = None,
+                  description: str | None = None, *, parametrised: bool = False, aliases=(),
+                  example: str | None = None, replace: bool = False):
+    """Add a rule to :data:`RULES`, so that :func:`rule_from_name` (the env, the CLI, scenarios) accepts it.
+
+    Parameters
+    ----------
+    name : str
+        Lower-case name (letters, digits, single hyphens, starting with a letter).  With
+        ``parametrised=True`` the rule is accepted as ``"<l>-<name>"`` and built as ``constructor(l)``.
+    constructor : callable, optional
+        Returns a :class:`CommitteeScoringRule`.  Without it, ``register_rule`` returns a decorator.
+    description : str, optional
+        One line for listings; default: the first line of the constructor's docstring.
+    parametrised : bool
+        Whether the constructor takes the parameter ``l``.
+    aliases : iterable of str
+        Other accepted names.
+    example : str, optional
+        A concrete accepted name (default ``name``, or ``"2-<name>"`` for a family).
+    replace : bool
+        Allow replacing an existing entry of the same name.
+
+    Returns
+    -------
+    callable
+        ``constructor`` (so that the function also works as a decorator).
+
+    Examples
+    --------
+    >>> @register_rule("top-two-borda", description="Borda scores of the two best-placed members")
+    ... def top_two_borda():
+    ...     return CommitteeScoringRule(BordaVector(), lambda k: (np.arange(k) < 2).astype(float),
+    ...                                 name="top-two Borda")
+    >>> rule_from_name("top-two-borda").name
+    'top-two Borda'
+    >>> unregister_rule("top-two-borda")
+    """
+    if constructor is None:
+        return lambda fn: register_rule(name, fn, description, parametrised=parametrised, aliases=aliases,
+                                        example=example, replace=replace)
+    key = _normalise(name)
+    if not _NAME.fullmatch(key):
+        raise InvalidInstanceError(f"name: expected letters, digits and single hyphens, starting with a letter, "
+                                   f"found {name!r}", argument="name")
+    if not callable(constructor):
+        raise InvalidInstanceError(f"constructor: expected a callable, found {type(constructor).__name__}",
+                                   argument="constructor")
+    if description is None:
+        doc = (constructor.__doc__ or "").strip()
+        description = doc.splitlines()[0] if doc else ""
+    if not isinstance(description, str) or not description.strip() or "\n" in description.strip():
+        raise InvalidInstanceError(f"description: expected one non-empty line, found {description!r}",
+                                   argument="description")
+    alias_keys = tuple(_normalise(a) for a in aliases)
+    for k in (key, *alias_keys):
+        taken = _LOOKUP.get(k)
+        if taken is not None and not (replace and taken.name == key):
+            raise InvalidInstanceError(f"name: {k!r} is already registered (as {taken.pattern!r}); pass "
+                                       "replace=True to replace it", argument="name")
+    if key in _REGISTRY:
+        unregister_rule(key)
+    entry = RegisteredRule(key, constructor, description.strip(), bool(parametrised), alias_keys,
+                           example or (f"2-{key}" if parametrised else key))
+    _REGISTRY[key] = entry
+    for k in (key, *alias_keys):
+        _LOOKUP[k] = entry
+    return constructor
+
+
+def unregister_rule(name: str) -> None:
+    """Remove a rule (and its aliases) from :data:`RULES`."""
+    entry = _REGISTRY.pop(_normalise(name), None)
+    if entry is None:
+        raise InvalidInstanceError(f"name: no registered rule {name!r}", argument="name")
+    for k in (entry.name, *entry.aliases):
+        _LOOKUP.pop(k, None)
+
+
+def available_rules() -> dict[str, str]:
+    """``{pattern: description}`` of every registered rule (``"<l>-bloc"`` for families), in order."""
+    return {entry.pattern: entry.description for entry in _REGISTRY.values()}
+
+
+# The built-in rules, in the order of the table in the module docstring.
+register_rule("sntv", sntv, "single non-transferable vote: 1 point to each voter's top item")
+register_rule("bloc", bloc, "l-Bloc: 1 point to each of a voter's top l items", parametrised=True,
+              example="2-bloc")
+register_rule("k-borda", k_borda, "k-Borda: sum of the members' Borda scores", aliases=("borda",))
+register_rule("borda-cc", borda_cc, "Borda Chamberlin-Courant: Borda score of each voter's best-placed member")
+register_rule("cc", approval_cc, "l-approval Chamberlin-Courant: 1 if a member is among a voter's top l",
+              parametrised=True, example="2-cc")
+register_rule("pav", approval_pav, "l-approval PAV: 1 + 1/2 + ... + 1/t for t members in a voter's top l",
+              parametrised=True, example="3-pav")
+register_rule("harmonic-borda", harmonic_borda,
+              "harmonic Borda: the j-th best-placed member's Borda score weighted 1/j")
+
+_FAMILY_NAME = re.compile(r"(\d+)-(.+)")
 
 
 def rule_from_name(name: str | CommitteeScoringRule) -> CommitteeScoringRule:
-    """Build a rule from a short name.
+    """Build a rule from its registered name (see :data:`RULES` and :func:`available_rules`).
 
-    Accepted: ``"sntv"``, ``"borda"`` / ``"k-borda"``, ``"borda-cc"``, ``"harmonic-borda"`` and
-    ``"<l>-bloc"``, ``"<l>-cc"``, ``"<l>-pav"`` (case-insensitive).  A rule object is returned unchanged.
+    Built in: ``"sntv"``, ``"k-borda"`` (alias ``"borda"``), ``"borda-cc"``, ``"harmonic-borda"`` and the
+    families ``"<l>-bloc"``, ``"<l>-cc"``, ``"<l>-pav"``; rules added with :func:`register_rule` likewise.
+    Case, underscores and spaces do not matter (``"harmonic Borda"`` is ``"harmonic-borda"``, so every
+    built-in rule's display name is accepted).  A rule object is returned unchanged.
     """
     if isinstance(name, CommitteeScoringRule):
         return name
-    key = str(name).strip().lower().replace("_", "-")
-    if key in _SIMPLE:
-        return _SIMPLE[key]()
-    match = re.fullmatch(r"(\d+)-(bloc|cc|pav)", key)
+    key = _normalise(name)
+    entry = _LOOKUP.get(key)
+    if entry is not None and not entry.parametrised:
+        return entry.build()
+    match = _FAMILY_NAME.fullmatch(key)
     if match:
-        return _WITH_L[match.group(2)](int(match.group(1)))
-    raise InvalidInstanceError(
-        f"rule: expected one of 'sntv', 'borda', 'borda-cc', 'harmonic-borda', '<l>-bloc', '<l>-cc', "
-        f"'<l>-pav' or a CommitteeScoringRule, found {name!r}", argument="rule")
+        entry = _LOOKUP.get(match.group(2))
+        if entry is not None and entry.parametrised:
+            return entry.build(int(match.group(1)))
+    choices = ", ".join(repr(e.pattern) + (f" (or {', '.join(map(repr, e.aliases))})" if e.aliases else "")
+                        for e in _REGISTRY.values())
+    raise InvalidInstanceError(f"rule: expected one of {choices} or a CommitteeScoringRule, found {name!r}",
+                               argument="rule")

@@ -3,6 +3,8 @@
 * :func:`rankings_profiles` — int arrays ``(n_voters, n_items)`` whose rows are permutations.
 * :func:`group_structures` — ``(groups, bounds)`` with feasible bounds for a given ``n_items`` and ``k``.
 * :func:`committee_instances` — ``(rankings, k, groups, bounds)`` tuples, bounds possibly ``None``.
+* :func:`registered_rules` — rules of the registry :data:`mechsim.committees.rules.RULES` (built-in and
+  registered with :func:`~mechsim.committees.rules.register_rule`), families with a drawn ``l``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-__all__ = ["committee_instances", "group_structures", "rankings_profiles"]
+from mechsim.committees.rules import RULES
+
+__all__ = ["committee_instances", "group_structures", "rankings_profiles", "registered_rules"]
 
 
 @st.composite
@@ -57,3 +61,10 @@ def committee_instances(draw, max_voters: int = 6, max_items: int = 6, with_boun
         return rankings, k, None, None
     groups, bounds = draw(group_structures(m, k))
     return rankings, k, groups, bounds
+
+
+@st.composite
+def registered_rules(draw, max_l: int = 4):
+    """A rule of :data:`~mechsim.committees.rules.RULES` (as registered when drawn); families get ``l <= max_l``."""
+    entry = draw(st.sampled_from(list(RULES.values())))
+    return entry.build(draw(st.integers(1, max_l))) if entry.parametrised else entry.build()
