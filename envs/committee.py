@@ -15,31 +15,36 @@ Spaces (identical for all voters):
   previous round's committee (all zeros before the first round).
 * action ``Box(-1, 1, (m,), float32)``: a score per item; the reported ranking is
   ``argsort(-action)`` (highest score first, ties towards the smaller index).
-  :meth:`raw_parallel_env.truthful_action` returns the scores of the truthful report.
+  :meth:`CommitteeParallelEnv.truthful_action` returns the scores of the truthful report.
 
 ``infos[agent]`` holds ``committee`` (sorted members) and ``report`` (the ranking that was read).
-The episode ends (``terminations`` all True) after ``max_cycles`` rounds.
+The episode ends (``terminations`` all True) after ``max_cycles`` rounds.  ``reset(seed=...)`` fully
+determines an episode.  Rendering: ``"ansi"`` returns a line naming the round and the committee,
+``"human"`` prints it after every step.
+
+Module layout (:mod:`mechsim.envs._template`, PettingZoo's parallel-first convention):
+:class:`CommitteeParallelEnv` (alias ``raw_parallel_env``) is the native Parallel environment and
+``parallel_env(**kwargs)`` builds it; ``raw_env`` is its AEC view and ``env(**kwargs)`` the AEC view
+wrapped in ``OrderEnforcingWrapper``.
 """
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
-from pettingzoo.utils import parallel_to_aec, wrappers
 
 from mechsim.committees.rankings import positions, random_groups, sample_rankings
 from mechsim.committees.rules import rule_from_name
 from mechsim.committees.scores import voter_scores
+from mechsim.envs._template import EnvTemplate, aec_view, check_render_mode, classic_env, parallel_factory
 from mechsim.solvers.committee import best_committee, check_group_bounds
 from mechsim.validation import check_integer
 
-__all__ = ["env", "parallel_env", "raw_parallel_env"]
+__all__ = ["CommitteeParallelEnv", "env", "parallel_env", "raw_env", "raw_parallel_env"]
 
 
-class raw_parallel_env(ParallelEnv):
+class CommitteeParallelEnv(EnvTemplate, ParallelEnv):
     """Committee election with strategic voters (Parallel API).
 
     Parameters
@@ -58,10 +63,11 @@ class raw_parallel_env(ParallelEnv):
         Group bounds; default with groups: at least ``k // 2`` members of group 1.
     max_cycles : int
         Rounds per episode.
-    render_mode : None or "ansi"
+    render_mode : {None, "ansi", "human"}
     """
 
-    metadata = {"name": "committee_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+    metadata = {"name": "committee_v0", "render_modes": ["human", "ansi"], "is_parallelizable": True,
+                "render_fps": 1}
 
     def __init__(self, n_voters: int = 5, n_items: int = 6, k: int = 3, rule="borda-cc",
                  culture: str = "impartial", culture_params: dict | None = None, groups="random",
@@ -73,10 +79,7 @@ class raw_parallel_env(ParallelEnv):
         self.culture = culture
         self.culture_params = dict(culture_params or {})
         self.max_cycles = check_integer("max_cycles", max_cycles, minimum=1)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode: expected None or one of {self.metadata['render_modes']}, "
-                             f"found {render_mode!r}")
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         self._random_groups = isinstance(groups, str)
         if self._random_groups and groups != "random":
             raise ValueError(f"groups: expected 'random', an array of labels or None, found {groups!r}")
@@ -92,21 +95,16 @@ class raw_parallel_env(ParallelEnv):
         self.possible_agents = [f"voter_{i}" for i in range(self.n_voters)]
         self.agents: list[str] = []
         m = self.n_items
-        self._obs_space = spaces.Box(0.0, float(m - 1), shape=(2 * m,), dtype=np.float32)
-        self._act_space = spaces.Box(-1.0, 1.0, shape=(m,), dtype=np.float32)
-        self._rng = np.random.default_rng()
+        # Every voter has the same spaces: one object each, shared.
+        observation_space = spaces.Box(0.0, float(m - 1), shape=(2 * m,), dtype=np.float32)
+        action_space = spaces.Box(-1.0, 1.0, shape=(m,), dtype=np.float32)
+        self._set_spaces(observation_spaces=dict.fromkeys(self.possible_agents, observation_space),
+                         action_spaces=dict.fromkeys(self.possible_agents, action_space))
         self._truth = None
         self._groups = None
         self._last = np.zeros(m, dtype=np.float32)
         self._round = 0
-
-    @functools.cache
-    def observation_space(self, agent):
-        return self._obs_space
-
-    @functools.cache
-    def action_space(self, agent):
-        return self._act_space
+        self._committee = None
 
     # -- helpers ---------------------------------------------------------------------------------
     def _observe(self, i: int) -> np.ndarray:
@@ -128,8 +126,7 @@ class raw_parallel_env(ParallelEnv):
 
     # -- API -------------------------------------------------------------------------------------
     def reset(self, seed=None, options=None):
-        if seed is not None:
-            self._rng = np.random.default_rng(seed)
+        self._reseed(seed)
         self._truth = sample_rankings(self.culture, self.n_voters, self.n_items, seed=self._rng,
                                       **self.culture_params)
         self._pos = positions(self._truth)
@@ -172,23 +169,16 @@ class raw_parallel_env(ParallelEnv):
                  for i, a in enumerate(self.possible_agents)}
         if done:
             self.agents = []
+        if self.render_mode == "human":
+            self.render()
         return obs, rewards, terminations, truncations, infos
 
-    def render(self):
-        if self.render_mode is None:
-            return None
+    def _render_text(self) -> str:
         members = "none yet" if self._committee is None else self._committee.tolist()
         return f"round {self._round}/{self.max_cycles}, rule {self.rule.name}, committee {members}"
 
-    def close(self):
-        pass
 
-
-def parallel_env(**kwargs) -> raw_parallel_env:
-    """The Parallel API environment (see :class:`raw_parallel_env`)."""
-    return raw_parallel_env(**kwargs)
-
-
-def env(**kwargs):
-    """The AEC view: ``parallel_to_aec`` of :func:`parallel_env`, order-enforced."""
-    return wrappers.OrderEnforcingWrapper(parallel_to_aec(raw_parallel_env(**kwargs)))
+raw_parallel_env = CommitteeParallelEnv
+raw_env = aec_view(CommitteeParallelEnv)
+env = classic_env(raw_env)
+parallel_env = parallel_factory(CommitteeParallelEnv)

@@ -22,20 +22,28 @@ and ``evidence`` (revealed feature indices in order).  ``state()`` returns the g
 
 With no arguments the environment plays a fixed demonstration game (8 standard normal features, 4
 decisions, a linear judge with seeded random weights, L = 4); pass ``states``/``state_sampler``,
-``judge``, ``decisions`` and ``n_evidence`` for real use.
+``judge``, ``decisions`` and ``n_evidence`` for real use.  The game is the evidence debate of Sukovic &
+Radanovic (ICLR 2024), after Irving, Christiano & Amodei, "AI safety via debate" (2018);
+:func:`mechsim.solvers.debate.solve_debate` solves it exactly.
+
+Module layout (:mod:`mechsim.envs._template`, PettingZoo's classic turn-based convention):
+:class:`DebateEnv` (alias ``raw_env``) is the AEC environment and ``env(**kwargs)`` wraps it in
+``AssertOutOfBoundsWrapper`` and ``OrderEnforcingWrapper``.  There is no ``parallel_env``: exactly one
+debater acts per step, so a parallel view (``metadata["is_parallelizable"]`` is False) would ask the idle
+debater for an action and ignore it, as with PettingZoo's classic board games.  Rendering: ``"ansi"``
+returns a line describing the debate so far, ``"human"`` prints it at reset and after every step.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import AECEnv
-from pettingzoo.utils import wrappers
 
 from mechsim.debate.judges import LinearJudge
+from mechsim.envs._template import EnvTemplate, check_render_mode, classic_env
 from mechsim.errors import InvalidInstanceError
 from mechsim.validation import check_array, check_integer
 
@@ -49,7 +57,7 @@ def _demo_judge() -> LinearJudge:
     return LinearJudge(np.random.default_rng(20240611).normal(size=(_DEMO_DECISIONS, _DEMO_FEATURES)))
 
 
-class raw_env(AECEnv):
+class DebateEnv(EnvTemplate, AECEnv):
     """The debate game as a PettingZoo AEC environment.
 
     Parameters
@@ -127,10 +135,7 @@ class raw_env(AECEnv):
             raise InvalidInstanceError(f"first_mover: expected 0, 1 or None, found {first_mover!r}",
                                        argument="first_mover")
         self._first_mover_fixed = first_mover
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise InvalidInstanceError(f"render_mode: expected one of {self.metadata['render_modes']} or None, "
-                                       f"found {render_mode!r}", argument="render_mode")
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         self._states = states
         self._state_sampler = state_sampler
 
@@ -140,25 +145,16 @@ class raw_env(AECEnv):
         obs_len = 2 * F + D
         low = np.concatenate([np.full(F, -np.inf), np.zeros(F + D)]).astype(np.float32)
         high = np.concatenate([np.full(F, np.inf), np.ones(F + D)]).astype(np.float32)
-        self._observation_spaces = {
-            a: spaces.Dict({"observation": spaces.Box(low, high, shape=(obs_len,), dtype=np.float32),
-                            "action_mask": spaces.Box(0, 1, shape=(F,), dtype=np.int8)})
-            for a in self.possible_agents}
-        self._action_spaces = {a: spaces.Discrete(F) for a in self.possible_agents}
+        self._set_spaces(
+            observation_spaces={
+                a: spaces.Dict({"observation": spaces.Box(low, high, shape=(obs_len,), dtype=np.float32),
+                                "action_mask": spaces.Box(0, 1, shape=(F,), dtype=np.int8)})
+                for a in self.possible_agents},
+            action_spaces={a: spaces.Discrete(F) for a in self.possible_agents})
         slow = np.concatenate([np.full(F, -np.inf), np.zeros(F + 2 * D)]).astype(np.float32)
         shigh = np.concatenate([np.full(F, np.inf), np.ones(F + 2 * D)]).astype(np.float32)
         self.state_space = spaces.Box(slow, shigh, dtype=np.float32)
-        self._rng = np.random.default_rng()
         self.agents = []
-
-    # ------------------------------------------------------------------ spaces
-    @functools.lru_cache(maxsize=None)
-    def observation_space(self, agent):
-        return self._observation_spaces[agent]
-
-    @functools.lru_cache(maxsize=None)
-    def action_space(self, agent):
-        return self._action_spaces[agent]
 
     # ------------------------------------------------------------------ episode
     def _check_decisions(self, pair):
@@ -173,8 +169,7 @@ class raw_env(AECEnv):
         return a0, a1
 
     def reset(self, seed=None, options=None):
-        if seed is not None:
-            self._rng = np.random.default_rng(seed)
+        self._reseed(seed)
         rng = self._rng
         if self._states is not None:
             self._state_index = int(rng.integers(self._states.shape[0]))
@@ -268,11 +263,7 @@ class raw_env(AECEnv):
         return int(np.sign(s[0] - s[1]))
 
     # ------------------------------------------------------------------ rendering
-    def render(self):
-        if self.render_mode is None:
-            import gymnasium
-            gymnasium.logger.warn("You are calling render method without specifying any render mode.")
-            return None
+    def _render_text(self) -> str:
         if not self.agents and not hasattr(self, "_features"):
             text = "debate: not started"
         else:
@@ -281,13 +272,7 @@ class raw_env(AECEnv):
                     f"first mover debater_{self._first_mover}; revealed {shown}")
             if len(self._evidence) == self.n_evidence:
                 text += f"; outcome for debater_0: {self._judge_outcome():+d}"
-        if self.render_mode == "human":
-            print(text)
-            return None
         return text
-
-    def close(self):
-        pass
 
     @property
     def current_features(self) -> np.ndarray:
@@ -305,12 +290,5 @@ class raw_env(AECEnv):
         return tuple(self._evidence)
 
 
-DebateEnv = raw_env
-
-
-def env(**kwargs):
-    """The debate environment with PettingZoo's out-of-bounds and order-enforcing wrappers."""
-    e = raw_env(**kwargs)
-    e = wrappers.AssertOutOfBoundsWrapper(e)
-    e = wrappers.OrderEnforcingWrapper(e)
-    return e
+raw_env = DebateEnv
+env = classic_env(raw_env, assert_out_of_bounds=True)

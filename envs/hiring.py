@@ -34,7 +34,12 @@ own ``"payment"`` and ``"cost"``.
 Episodes last ``max_cycles`` parallel steps (default 2 = one round; use e.g. ``max_cycles=2000`` to
 let learners play 1000 rounds per episode) and end by truncation.  ``reset(seed=...)`` fully
 determines an episode.  Rendering: ``"ansi"`` returns a text line describing the last step,
-``"human"`` prints it.
+``"human"`` prints it after every step.
+
+Module layout (:mod:`mechsim.envs._template`, PettingZoo's parallel-first convention):
+:class:`HiringParallelEnv` (alias ``raw_parallel_env``) is the native Parallel environment and
+``parallel_env(**kwargs)`` builds it; ``raw_env`` is its AEC view and ``env(**kwargs)`` the AEC view
+wrapped in ``OrderEnforcingWrapper``.  The parallel API is several times faster than the AEC view.
 """
 
 from __future__ import annotations
@@ -46,11 +51,10 @@ from operator import index
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
-from pettingzoo.utils import wrappers
-from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 
+from mechsim.envs._template import EnvTemplate, aec_view, check_render_mode, classic_env, parallel_factory
 from mechsim.hiring.model import HiringInstance, Mechanism
-from mechsim.validation import as_generator, check_choice, check_integer
+from mechsim.validation import check_choice, check_integer
 
 __all__ = [
     "HiringParallelEnv",
@@ -64,6 +68,7 @@ __all__ = [
 
 @functools.lru_cache(maxsize=1)
 def _default() -> tuple[HiringInstance, Mechanism]:
+    # The LP stack (scipy.sparse, highspy) is imported on first use: a given mechanism does not need it.
     from mechsim.solvers.hiring_lp import optimal_mechanism
 
     instance = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.7, seed=74)
@@ -85,7 +90,7 @@ def _cdf(p: np.ndarray) -> np.ndarray:
     return c / c[..., -1:]
 
 
-class HiringParallelEnv(ParallelEnv):
+class HiringParallelEnv(EnvTemplate, ParallelEnv):
     """Parallel PettingZoo environment for a posted hiring mechanism (see the module docstring).
 
     Parameters
@@ -102,7 +107,7 @@ class HiringParallelEnv(ParallelEnv):
     render_mode : {None, "ansi", "human"}
     """
 
-    metadata = {"name": "hiring_v0", "render_modes": ["human", "ansi"], "is_parallelizable": True}
+    metadata = {"name": "hiring_v0", "render_modes": ["human", "ansi"], "is_parallelizable": True, "render_fps": 1}
 
     def __init__(
         self,
@@ -127,21 +132,17 @@ class HiringParallelEnv(ParallelEnv):
         self.instance, self.mechanism = instance, mechanism
         self.max_cycles = check_integer("max_cycles", max_cycles, minimum=1)
         self.cost_timing = check_choice("cost_timing", cost_timing, ("report", "effort"))
-        self.render_mode = check_choice(
-            "render_mode", render_mode, (None, *self.metadata["render_modes"])
-        )
+        self.render_mode = check_render_mode(render_mode, self.metadata)
 
         n = instance.n_agents
         self.possible_agents = [f"agent_{i}" for i in range(n)]
         self.agents: list[str] = []
         E, S = instance.n_efforts, instance.n_signals
-        self._action_spaces = {
-            a: spaces.MultiDiscrete([E[i], S[i]]) for i, a in enumerate(self.possible_agents)
-        }
-        self._observation_spaces = {
-            a: spaces.MultiDiscrete([2, E[i], E[i], S[i]])
-            for i, a in enumerate(self.possible_agents)
-        }
+        agents = list(enumerate(self.possible_agents))
+        self._set_spaces(
+            observation_spaces={a: spaces.MultiDiscrete([2, E[i], E[i], S[i]]) for i, a in agents},
+            action_spaces={a: spaces.MultiDiscrete([E[i], S[i]]) for i, a in agents},
+        )
 
         # Flat lookup tables (nested Python lists: bisect on a list is ~10x faster than numpy's
         # searchsorted on a tiny array) so that a step costs a handful of list look-ups.
@@ -179,21 +180,12 @@ class HiringParallelEnv(ParallelEnv):
                 ]
             )
         self._highs = (list(E), list(S))
-        self._rng = None
         self._uniforms: list[float] = []
         self._last = None
 
-    # ----------------------------------------------------------------------------------- spaces
-    def observation_space(self, agent):
-        return self._observation_spaces[agent]
-
-    def action_space(self, agent):
-        return self._action_spaces[agent]
-
     # ------------------------------------------------------------------------------------ API
     def reset(self, seed=None, options=None):
-        if seed is not None or self._rng is None:
-            self._rng = as_generator(seed)
+        if self._reseed(seed):
             self._uniforms = []
         self.agents = list(self.possible_agents)
         self._steps = 0
@@ -307,16 +299,7 @@ class HiringParallelEnv(ParallelEnv):
                 )
         raise AssertionError("unreachable: every action component is valid")  # pragma: no cover
 
-    def render(self):
-        if self.render_mode is None:
-            return None
-        line = self._describe_last()
-        if self.render_mode == "ansi":
-            return line
-        print(line)
-        return None
-
-    def _describe_last(self) -> str:
+    def _render_text(self) -> str:
         if self._last is None:
             return "not started: call reset()"
         rnd = max(self._steps - 1, 0) // 2
@@ -331,25 +314,8 @@ class HiringParallelEnv(ParallelEnv):
             f"reports {reports}, principal action {action}, payments {[round(p, 4) for p in pay]}"
         )
 
-    def close(self):
-        pass
-
 
 raw_parallel_env = HiringParallelEnv
-
-
-class raw_env(parallel_to_aec_wrapper):  # noqa: N801 - PettingZoo's module convention
-    """AEC view of :class:`HiringParallelEnv` (agents act in turn, then the step resolves)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(HiringParallelEnv(**kwargs))
-
-
-def parallel_env(**kwargs) -> HiringParallelEnv:
-    """The parallel environment (keyword arguments of :class:`HiringParallelEnv`)."""
-    return HiringParallelEnv(**kwargs)
-
-
-def env(**kwargs):
-    """The AEC environment, wrapped in PettingZoo's ``OrderEnforcingWrapper``."""
-    return wrappers.OrderEnforcingWrapper(raw_env(**kwargs))
+raw_env = aec_view(HiringParallelEnv)
+env = classic_env(raw_env)
+parallel_env = parallel_factory(HiringParallelEnv)

@@ -62,6 +62,7 @@ from mechsim.debate.icu_sepsis import (
     train_sepsis_judge,
 )
 from mechsim.debate.judges import BradleyTerryJudge
+from mechsim.envs._template import check_render_mode
 from mechsim.errors import InvalidInstanceError
 from mechsim.validation import (
     check_array,
@@ -296,9 +297,7 @@ class JustifiableSepsisEnv(gymnasium.Env):
         self.debate_reward = check_choice("debate_reward", debate_reward, ("win", "value"))
         self.debate_scale = check_nonnegative("debate_scale", debate_scale)
         self.max_episode_steps = check_integer("max_episode_steps", max_episode_steps, minimum=1)
-        if render_mode is not None:
-            check_choice("render_mode", render_mode, self.metadata["render_modes"])
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         if isinstance(judge, str):
             check_choice("judge", judge, ("trained", "ideal"))
             judge = default_sepsis_judge(self.n_evidence, judge == "ideal", check_integer("judge_seed", judge_seed,

@@ -60,6 +60,7 @@ from mechsim.cmdp.simulator import (
     SimulatorConfig,
     expected_responses,
 )
+from mechsim.envs._template import check_render_mode
 from mechsim.errors import InvalidInstanceError
 from mechsim.validation import check_choice, check_integer
 
@@ -106,11 +107,7 @@ class _RecommenderBase(gymnasium.Env):
         self.max_steps = check_integer("max_steps", max_steps, minimum=1)
         self.constraint_names = _check_constraints(constraints)
         self.cost_mode = check_choice("cost_mode", cost_mode, ("sampled", "expected"))
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise InvalidInstanceError(
-                f"render_mode: expected None or one of {self.metadata['render_modes']}, found {render_mode!r}",
-                argument="render_mode")
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata)
         self.simulator = ShortVideoSimulator(config)
         self.config = self.simulator.config
         self.signal_names = SIGNAL_NAMES

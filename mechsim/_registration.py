@@ -6,14 +6,16 @@ Because they are strings, the registries sit at the bottom of the layers and poi
 import statement.  ``import mechsim`` calls :func:`register_all` (Gymnasium and PettingZoo); the runner
 and the ``mechsim`` command read :data:`SCENARIOS`.
 
-Adding an environment or a scenario is one line here.
+Adding an environment or a scenario is one line here; ``tests/test_env_contract.py`` then runs the official
+Gymnasium and PettingZoo checkers on every id of :data:`GYMNASIUM_ENVS` and every kind of
+:data:`PETTINGZOO_ENVS` (with :data:`CHECK_KWARGS` where an environment's defaults are too small or too slow).
 """
 
 from __future__ import annotations
 
 import gymnasium
 
-__all__ = ["GYMNASIUM_ENVS", "PETTINGZOO_ENVS", "SCENARIOS", "register_all"]
+__all__ = ["CHECK_KWARGS", "GYMNASIUM_ENVS", "PETTINGZOO_ENVS", "SCENARIOS", "register_all"]
 
 #: Gymnasium environments: id -> (entry point, one-line description, extra register kwargs).
 GYMNASIUM_ENVS: dict[str, tuple[str, str, dict]] = {
@@ -34,7 +36,9 @@ GYMNASIUM_ENVS: dict[str, tuple[str, str, dict]] = {
     ),
 }
 
-#: PettingZoo environments: id -> ({"parallel"|"aec": entry point}, one-line description).
+#: PettingZoo environments: id -> ({"parallel"|"aec": entry point}, one-line description).  Parallel-first
+#: environments register both kinds (the AEC kind is their ``parallel_to_aec`` view); turn-based games register
+#: only "aec" (one agent acts per step, so a parallel view makes no sense).
 PETTINGZOO_ENVS: dict[str, tuple[dict[str, str], str]] = {
     "mechsim/Hiring-v0": (
         {"parallel": "mechsim.envs.hiring:parallel_env", "aec": "mechsim.envs.hiring:env"},
@@ -46,8 +50,15 @@ PETTINGZOO_ENVS: dict[str, tuple[dict[str, str], str]] = {
     ),
     "mechsim/Debate-v0": (
         {"aec": "mechsim.envs.debate:env"},
-        "two debaters reveal evidence in turn; a judge decides",
+        "two debaters reveal evidence in turn; a judge decides (turn-based: AEC only)",
     ),
+}
+
+#: Keyword arguments the environment contract test builds an id with (``gymnasium.make(id, **kw)``,
+#: ``pettingzoo.make(kind, id, **kw)``); an id without an entry is checked with its defaults.
+CHECK_KWARGS: dict[str, dict] = {
+    "mechsim/Hiring-v0": {"max_cycles": 40},  # the default is one round (two steps)
+    "mechsim/Committee-v0": {"max_cycles": 3},  # the default is a one-shot game
 }
 
 #: Scenarios: name (as in ``mechsim run NAME``) -> ``"module:attribute"`` of its :class:`~mechsim.runner.Scenario`.

@@ -1,11 +1,13 @@
-"""mechsim/Committee-v0 against the official PettingZoo checkers, and its mechanics."""
+"""mechsim/Committee-v0 against the official PettingZoo checkers, and its mechanics.
+
+``max_cycles_test``, ``render_test`` and the registry-wide checks run in tests/test_env_contract.py.
+"""
 
 import numpy as np
 import pettingzoo
 import pytest
 from pettingzoo.test import (
     api_test,
-    max_cycles_test,
     parallel_api_test,
     parallel_seed_test,
     seed_test,
@@ -31,10 +33,6 @@ def test_aec_api():
 def test_seeding():
     seed_test(committee_env.env, num_cycles=10)
     parallel_seed_test(committee_env.parallel_env, num_cycles=10)
-
-
-def test_max_cycles():
-    max_cycles_test(committee_env)
 
 
 def test_registry_and_render():

@@ -1,9 +1,12 @@
-"""The PettingZoo AEC environment mechsim/Debate-v0."""
+"""The PettingZoo AEC environment mechsim/Debate-v0.
+
+``render_test`` and the registry-wide checks run in tests/test_env_contract.py.
+"""
 
 import numpy as np
 import pettingzoo
 import pytest
-from pettingzoo.test import api_test, render_test, seed_test
+from pettingzoo.test import api_test, seed_test
 
 import mechsim  # noqa: F401  (registers the environments)
 from mechsim.debate.judges import ConstantJudge, LinearJudge, debate_outcome
@@ -30,10 +33,6 @@ def test_api_test_default_and_custom():
 def test_seed_test():
     seed_test(debate.env, num_cycles=100)
     seed_test(_custom, num_cycles=100)
-
-
-def test_render_test():
-    render_test(lambda render_mode=None: debate.env(render_mode=render_mode))
 
 
 def test_make_through_registry():
@@ -76,7 +75,7 @@ def test_episode_mechanics_and_zero_sum_reward():
         assert obs["action_mask"].dtype == np.int8 and obs["action_mask"].sum() == F
         order = []
 
-        def pick(agent, o):
+        def pick(agent, o, order=order):
             order.append(agent)
             legal = np.flatnonzero(o["action_mask"])
             np.testing.assert_array_equal(o["observation"][F:2 * F] == 1, o["action_mask"] == 0)
@@ -107,7 +106,7 @@ def test_optimal_play_in_env_realises_solver_value():
         fm = raw.infos["debater_0"]["first_mover"]
         out = solve_debate(judge, raw.current_features, (0, 1), L, first_mover=fm)
         line = iter(out.principal_line)
-        totals = _play(e, lambda agent, o: next(line))
+        totals = _play(e, lambda agent, o, line=line: next(line))
         assert totals["debater_0"] == out.value
 
 

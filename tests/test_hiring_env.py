@@ -1,11 +1,13 @@
-"""Tests of the mechsim/Hiring-v0 PettingZoo environment."""
+"""Tests of the mechsim/Hiring-v0 PettingZoo environment.
+
+``max_cycles_test`` and the registry-wide checks run in tests/test_env_contract.py.
+"""
 
 import numpy as np
 import pettingzoo
 import pytest
 from pettingzoo.test import (
     api_test,
-    max_cycles_test,
     parallel_api_test,
     parallel_seed_test,
     render_test,
@@ -31,10 +33,6 @@ def test_aec_api():
 def test_seeding():
     seed_test(hiring_env.env, num_cycles=50)
     parallel_seed_test(hiring_env.parallel_env, num_cycles=50)
-
-
-def test_max_cycles():
-    max_cycles_test(hiring_env)
 
 
 def test_render():

@@ -7,7 +7,7 @@ import pettingzoo
 import pytest
 
 import mechsim
-from mechsim._registration import GYMNASIUM_ENVS, PETTINGZOO_ENVS
+from mechsim._registration import CHECK_KWARGS, GYMNASIUM_ENVS, PETTINGZOO_ENVS
 
 
 def test_gymnasium_ids_registered():
@@ -27,6 +27,12 @@ def test_pettingzoo_ids_registered():
 def test_entry_points_resolve(entry_point):
     module, attr = entry_point.split(":")
     assert callable(getattr(importlib.import_module(module), attr))
+
+
+def test_check_kwargs_name_registered_ids():
+    # a misspelt id would silently fall back to the defaults in tests/test_env_contract.py
+    assert set(CHECK_KWARGS) <= set(GYMNASIUM_ENVS) | set(PETTINGZOO_ENVS)
+    assert all(isinstance(kwargs, dict) for kwargs in CHECK_KWARGS.values())
 
 
 def test_import_is_idempotent():
