@@ -367,8 +367,8 @@ def fit_regret_exponent(horizons, regrets, confidence: float = 0.95) -> RegretFi
     if r.ndim == 1:
         r = r[None, :]
     if r.ndim != 2 or r.shape[1] != t.size:
-        raise InvalidInstanceError(f"regrets: expected shape ({t.size},) or (n_seeds, {t.size}), found "
-                                   f"{np.shape(regrets)}", argument="regrets")
+        raise InvalidInstanceError(f"regrets: expected shape ({t.size},) or (n_seeds, {t.size}), one column per "
+                                   f"entry of horizons, found {np.shape(regrets)}", argument="regrets")
     if np.any(t <= 0):
         raise InvalidInstanceError(f"horizons: expected positive values, found {t.min():.6g}",
                                    argument="horizons")
@@ -383,8 +383,8 @@ def fit_regret_exponent(horizons, regrets, confidence: float = 0.95) -> RegretFi
     y = np.log(r).ravel()
     n = x.size
     if np.unique(t).size < 2 or n < 3:
-        raise InvalidInstanceError(f"horizons: expected at least two distinct horizons and three points, found "
-                                   f"{np.unique(t).size} distinct and {n} points", argument="horizons")
+        raise InvalidInstanceError(f"horizons: expected at least two distinct horizons and three points (entries of "
+                                   f"regrets), found {np.unique(t).size} distinct and {n} points", argument="horizons")
     xm, ym = x.mean(), y.mean()
     sxx = float(((x - xm) ** 2).sum())
     slope = float(((x - xm) * (y - ym)).sum() / sxx)

@@ -13,6 +13,8 @@ They return the validated value converted to a numpy array (or number) so that c
 from __future__ import annotations
 
 import numbers
+import os
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,6 +34,10 @@ __all__ = [
     "check_nonnegative",
     "check_integer",
     "check_choice",
+    "check_allocation",
+    "memory_limit",
+    "set_memory_limit",
+    "MEMORY_LIMIT_ENV",
 ]
 
 #: Tolerance on ``sum == 1`` used throughout mechsim.
@@ -74,10 +80,24 @@ def check_array(name: str, value, *, ndim: int | None = None, shape: Sequence[in
 
     ``shape`` may contain ``None`` for an axis of any length.
     """
+    target = np.dtype(dtype)
+    if value is None:
+        raise _fail(name, f"an array convertible to {target.name}", "None")
+    if target.kind in "biuf":
+        # np.asarray would turn "0.5" into 0.5 and drop imaginary parts: refuse both instead.
+        try:
+            source = value if isinstance(value, np.ndarray) else np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise _fail(name, f"an array convertible to {target.name}", f"{_describe(value)} ({exc})") from None
+        if source.dtype.kind in "USOVMm" or (source.dtype.kind == "c" and target.kind != "c"):
+            raise _fail(name, f"an array convertible to {target.name} (real numbers: no strings, complex "
+                              "numbers or objects)",
+                        f"{_describe(value)}" if isinstance(value, np.ndarray) else
+                        f"an array of dtype {source.dtype} ({_describe(value)})")
     try:
         arr = np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        raise _fail(name, f"an array convertible to {np.dtype(dtype).name}", f"{_describe(value)} ({exc})") from None
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise _fail(name, f"an array convertible to {target.name}", f"{_describe(value)} ({exc})") from None
     if ndim is not None and arr.ndim != ndim:
         raise _fail(name, f"a {ndim}-dimensional array", f"{arr.ndim} dimensions (shape {arr.shape})")
     if shape is not None:
@@ -199,3 +219,67 @@ def check_choice(name: str, value, choices: Sequence) -> object:
     if value not in choices:
         raise _fail(name, "one of " + ", ".join(repr(c) for c in choices), repr(value))
     return value
+
+
+#: Environment variable that sets :func:`memory_limit` (bytes, or a number with a unit: ``"8GB"``, ``"512MiB"``).
+MEMORY_LIMIT_ENV = "MECHSIM_MEMORY_LIMIT"
+_MEMORY_LIMIT: int | None = None
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _physical_memory() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return 8 * 2**30
+
+
+def _format_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(n) < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} EiB"  # pragma: no cover
+
+
+def set_memory_limit(limit: int | str | None) -> None:
+    """Set the largest allocation mechsim attempts (bytes or ``"8GB"``); ``None`` restores the default."""
+    global _MEMORY_LIMIT
+    _MEMORY_LIMIT = None if limit is None else _parse_limit("limit", limit)
+
+
+def _parse_limit(name: str, value) -> int:
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*([0-9.]+(?:e[0-9]+)?)\s*([a-zA-Z]*)\s*", value)
+        if not match or match.group(2).lower() not in _UNITS:
+            raise _fail(name, "a byte count such as 4000000000, '8GB' or '512MiB'", repr(value))
+        return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    return check_integer(name, value, minimum=1)
+
+
+def memory_limit() -> int:
+    """The largest single allocation (bytes) that mechsim attempts before refusing with a typed error.
+
+    :func:`set_memory_limit` if called, else the ``MECHSIM_MEMORY_LIMIT`` environment variable, else half of
+    this machine's physical memory.
+    """
+    if _MEMORY_LIMIT is not None:
+        return _MEMORY_LIMIT
+    env = os.environ.get(MEMORY_LIMIT_ENV)
+    if env:
+        return _parse_limit(MEMORY_LIMIT_ENV, env)
+    return _physical_memory() // 2
+
+
+def check_allocation(name: str, n_bytes: float, what: str) -> None:
+    """Refuse, before allocating, a call whose arrays would need more than :func:`memory_limit` bytes.
+
+    ``name`` is the argument that sets the size, ``what`` says what would be allocated
+    (``"a (K,) float64 array of weights"``).
+    """
+    limit = memory_limit()
+    if not n_bytes <= limit:
+        raise _fail(name, f"a size whose memory fits the limit of {_format_bytes(limit)} (set "
+                          f"{MEMORY_LIMIT_ENV} or mechsim.validation.set_memory_limit to change it)",
+                    f"{what} needing an estimated {_format_bytes(n_bytes)}")

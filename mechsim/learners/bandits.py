@@ -25,6 +25,7 @@ from mechsim.learners._core import (
 from mechsim.learners.bounds import etc_exploration_length
 from mechsim.validation import (
     as_generator,
+    check_allocation,
     check_array,
     check_in_range,
     check_integer,
@@ -58,6 +59,7 @@ class Exp3:
 
     def __init__(self, n_actions: int, horizon: int | None = None, seed=None):
         self.n_actions = check_integer("n_actions", n_actions, minimum=1)
+        check_allocation("n_actions", 3 * 8.0 * self.n_actions, f"{self.n_actions} actions' float64 state")
         self.horizon = None if horizon is None else check_integer("horizon", horizon, minimum=1)
         self._rng = as_generator(seed)
         self._small = self.n_actions <= SMALL_K
@@ -229,6 +231,7 @@ class ExploreThenCommit:
 
     def __init__(self, n_arms: int, horizon: int, seed=None, *, exploration: int | None = None):
         self.n_arms = check_integer("n_arms", n_arms, minimum=1)
+        check_allocation("n_arms", 3 * 8.0 * self.n_arms, f"{self.n_arms} actions' float64 state")
         self.horizon = check_integer("horizon", horizon, minimum=1)
         self.exploration = (etc_exploration_length(self.horizon, self.n_arms) if exploration is None
                             else check_integer("exploration", exploration, minimum=1))

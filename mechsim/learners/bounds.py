@@ -6,9 +6,19 @@ import math
 
 import numpy as np
 
-from mechsim.validation import (
-    check_integer,
-)
+from mechsim.errors import InvalidInstanceError
+from mechsim.validation import check_array, check_in_range, check_integer, check_positive
+
+
+def _horizons(horizon, integer: bool = False) -> np.ndarray:
+    """Horizons as a float array: finite, non-negative (integers >= 1 where the bound needs whole rounds)."""
+    if horizon is None or isinstance(horizon, (str, bytes, bool)):
+        raise InvalidInstanceError(f"horizon: expected a non-negative number or array of them, found {horizon!r}",
+                                   "horizon")
+    t = check_in_range("horizon", check_array("horizon", horizon), low=0.0)
+    if integer and (np.any(t < 1) or np.any(t != np.round(t))):
+        raise InvalidInstanceError(f"horizon: expected integers >= 1, found {horizon!r}", "horizon")
+    return t
 
 __all__ = ["hedge_regret_bound", "exp3_regret_bound", "regret_matching_regret_bound", "etc_regret_bound",
            "etc_exploration_length"]
@@ -30,9 +40,10 @@ def hedge_regret_bound(horizon, n_actions: int, learning_rate: float | None = No
         Bound of the anytime schedule ``eta_t = sqrt(8 ln K / t)``: ``sqrt(2 T ln K) + sqrt(ln K / 8)``.
         Default (neither): the horizon-tuned rate, bound ``sqrt(T ln K / 2)``.
     """
-    t = np.asarray(horizon, dtype=float)
-    log_k = math.log(n_actions)
+    t = _horizons(horizon)
+    log_k = math.log(check_integer("n_actions", n_actions, minimum=1))
     if learning_rate is not None:
+        learning_rate = check_positive("learning_rate", learning_rate)
         return log_k / learning_rate + learning_rate * t / 8.0
     if anytime:
         return np.sqrt(2.0 * t * log_k) + math.sqrt(log_k / 8.0)
@@ -44,14 +55,17 @@ def exp3_regret_bound(horizon, n_actions: int, anytime: bool = False):
 
     ``sqrt(2 T K ln K)`` for the horizon-tuned rate, ``2 sqrt(T K ln K)`` for the anytime schedule.
     """
-    t = np.asarray(horizon, dtype=float)
+    t = _horizons(horizon)
+    n_actions = check_integer("n_actions", n_actions, minimum=1)
     c = 2.0 if anytime else math.sqrt(2.0)
     return c * np.sqrt(t * n_actions * math.log(n_actions))
 
 
 def regret_matching_regret_bound(horizon, n_actions: int, utility_range: float = 1.0):
     """Worst-case bound ``Delta sqrt(K T)`` on the largest cumulative regret of regret matching (and RM+)."""
-    return utility_range * np.sqrt(np.asarray(horizon, dtype=float) * n_actions)
+    t = _horizons(horizon)
+    n_actions = check_integer("n_actions", n_actions, minimum=1)
+    return check_positive("utility_range", utility_range) * np.sqrt(t * n_actions)
 
 
 def etc_exploration_length(horizon: int, n_arms: int) -> int:
@@ -73,7 +87,10 @@ def etc_regret_bound(horizon, n_arms: int, exploration=None):
     ``min(T, m (K - 1) + 2 (T - m K)_+ sqrt(ln T / m) + 2 K / T)`` (Hoeffding plus a union bound; see the
     module docstring).  ``exploration`` defaults to :func:`etc_exploration_length` for each horizon.
     """
-    ts = np.atleast_1d(np.asarray(horizon))
+    ts = np.atleast_1d(_horizons(horizon, integer=True))
+    n_arms = check_integer("n_arms", n_arms, minimum=1)
+    if exploration is not None:
+        exploration = check_integer("exploration", exploration, minimum=1)
     out = []
     for t in ts:
         t = int(t)

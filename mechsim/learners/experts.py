@@ -17,6 +17,7 @@ from mechsim.learners._core import (
 )
 from mechsim.validation import (
     as_generator,
+    check_allocation,
     check_array,
     check_in_range,
     check_integer,
@@ -57,6 +58,7 @@ class Hedge:
     def __init__(self, n_actions: int, learning_rate: float | None = None, horizon: int | None = None,
                  seed=None):
         self.n_actions = check_integer("n_actions", n_actions, minimum=1)
+        check_allocation("n_actions", 3 * 8.0 * self.n_actions, f"{self.n_actions} actions' float64 state")
         self.horizon = None if horizon is None else check_integer("horizon", horizon, minimum=1)
         if learning_rate is not None:
             learning_rate = check_positive("learning_rate", learning_rate)

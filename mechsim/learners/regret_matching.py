@@ -23,6 +23,7 @@ from mechsim.learners._core import (
 )
 from mechsim.validation import (
     as_generator,
+    check_allocation,
     check_array,
     check_integer,
     check_probability_vector,
@@ -67,6 +68,7 @@ class RegretMatching:
 
     def __init__(self, n_actions: int, plus: bool = False, seed=None):
         self.n_actions = check_integer("n_actions", n_actions, minimum=1)
+        check_allocation("n_actions", 3 * 8.0 * self.n_actions, f"{self.n_actions} actions' float64 state")
         self.plus = bool(plus)
         self._rng = as_generator(seed)
         self._small = self.n_actions <= SMALL_K
@@ -114,7 +116,23 @@ class RegretMatching:
     def update(self, utilities) -> None:
         """Observe the utility of every action this round (shape (K,), finite)."""
         u = check_array("utilities", utilities, ndim=1, shape=(self.n_actions,))
+        self._check_no_overflow(u)
         self._step(u.tolist() if self._small else u)
+
+    def _check_no_overflow(self, x: np.ndarray) -> None:
+        """Refuse utilities whose cumulative regrets would overflow float64 (they would turn into NaN).
+
+        One round moves a regret by at most ``2 max |u|``, so ``max |R| + 2 sum_t max_i |u_t,i|`` bounds
+        every regret of the run.
+        """
+        with np.errstate(over="ignore"):
+            bound = float(np.max(np.abs(self._regrets), initial=0.0)) + 2.0 * float(
+                np.sum(np.max(np.abs(x.reshape(-1, self.n_actions)), axis=1)))
+        if not np.isfinite(bound):
+            raise InvalidInstanceError(
+                "utilities: expected values whose cumulative regrets stay finite in float64 (|u| summed over "
+                f"rounds below about 1e307), found max |u| = {float(np.max(np.abs(x))):.3g} over "
+                f"{x.size // self.n_actions} round(s); rescale the utilities", "utilities")
 
     def _step(self, u, sigma=None) -> float:
         """One update without validation; returns the expected utility of the strategy played."""
@@ -149,6 +167,7 @@ class RegretMatching:
             Also sample actions (consumes ``T`` uniforms).
         """
         x = _check_matrix("utilities", utilities, self.n_actions, None, None)
+        self._check_no_overflow(x)
         mu = _check_mean("mean_utilities", mean_utilities, self.n_actions, None, None)
         mu_list = mu.tolist() if mu is not None else None
         mean_expected = np.empty(x.shape[0]) if mu is not None else None
@@ -205,6 +224,14 @@ class RegretMatching:
         self.t += x.shape[0]
 
 
+def _check_payoffs(payoff_a) -> np.ndarray:
+    a = check_array("payoff_a", payoff_a, ndim=2)
+    if a.size == 0:
+        raise InvalidInstanceError(f"payoff_a: expected a game with at least one action per player, found shape "
+                                   f"{a.shape}", "payoff_a")
+    return a
+
+
 def exploitability(strategy_a, strategy_b, payoff_a, payoff_b=None) -> float:
     """Sum over both players of the gain from deviating to a best response (NashConv).
 
@@ -212,10 +239,14 @@ def exploitability(strategy_a, strategy_b, payoff_a, payoff_b=None) -> float:
     zero-sum (``B = -A``), where this is the duality gap ``max_i (A y)_i - min_j (x^T A)_j``.  Zero exactly at a
     Nash equilibrium.
     """
-    a = check_array("payoff_a", payoff_a, ndim=2)
+    a = _check_payoffs(payoff_a)
     b = -a if payoff_b is None else check_array("payoff_b", payoff_b, ndim=2, shape=a.shape)
-    x = check_probability_vector("strategy_a", strategy_a, size=a.shape[0])
-    y = check_probability_vector("strategy_b", strategy_b, size=a.shape[1])
+    x = check_probability_vector("strategy_a", strategy_a)
+    y = check_probability_vector("strategy_b", strategy_b)
+    for name, p, size, axis in (("strategy_a", x, a.shape[0], "rows"), ("strategy_b", y, a.shape[1], "columns")):
+        if p.shape != (size,):
+            raise InvalidInstanceError(f"{name}: expected shape ({size},), one entry per {axis[:-1]} of payoff_a "
+                                       f"({a.shape[0]} rows, {a.shape[1]} columns), found shape {p.shape}", name)
     ay = a @ y
     xb = x @ b
     return float((ay.max() - x @ ay) + (xb.max() - xb @ y))
@@ -279,7 +310,7 @@ def regret_matching_self_play(payoff_a, payoff_b=None, rounds: int = 10_000, *, 
     -------
     SelfPlayResult
     """
-    a = check_array("payoff_a", payoff_a, ndim=2)
+    a = _check_payoffs(payoff_a)
     b = -a if payoff_b is None else check_array("payoff_b", payoff_b, ndim=2, shape=a.shape)
     rounds = check_integer("rounds", rounds, minimum=1)
     if checkpoints is None:

@@ -1,0 +1,5 @@
+"""The fuzz suite's entry tables, one module per area; :data:`ENTRIES` collects them."""
+
+from fuzz.core import ENTRIES as CORE
+
+ENTRIES = [*CORE]
