@@ -405,7 +405,7 @@ DEFAULT_RULES: dict[str, tuple[float, float, float, float]] = {
 }
 
 
-class RankingRules(gymnasium.Wrapper):
+class RankingRules(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
     """Choose a ranking rule instead of a candidate: ``Discrete(n_rules)`` actions, user-level observations.
 
     Production recommenders mix a few ranking objectives rather than learn a score per slot; this wrapper
@@ -426,7 +426,8 @@ class RankingRules(gymnasium.Wrapper):
     """
 
     def __init__(self, env: gymnasium.Env, rules: dict | None = None):
-        super().__init__(env)
+        gymnasium.utils.RecordConstructorArgs.__init__(self, rules=rules)
+        gymnasium.Wrapper.__init__(self, env)
         base = env.unwrapped
         if not isinstance(base, RecommenderEnv):
             raise InvalidInstanceError(f"env: expected a RecommenderEnv, found {type(base).__name__}", argument="env")

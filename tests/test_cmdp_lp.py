@@ -162,8 +162,8 @@ def test_jointly_infeasible_constraints_name_the_second():
 def test_frontier_textbook():
     f = cmdp_frontier(textbook(), 0, [12.0, -1.0, 0.0, 2.5, 5.0, 10.0])
     assert f.feasible.tolist() == [True, False, True, True, True, True]
-    np.testing.assert_allclose(f.values, [10.0, -np.inf, 0.0, 2.5, 5.0, 10.0], atol=1e-9)
-    assert not np.isnan(f.values).any()
+    np.testing.assert_allclose(f.value, [10.0, -np.inf, 0.0, 2.5, 5.0, 10.0], atol=1e-9)
+    assert not np.isnan(f.value).any()
     assert f.min_limit == pytest.approx(0.0, abs=1e-12)
     assert f.multipliers[2:5, 0] == pytest.approx([1.0, 1.0, 1.0], abs=1e-9)
 
@@ -173,7 +173,7 @@ def test_frontier_textbook():
 def test_frontier_is_monotone_concave_and_matches_solves(cmdp):
     limits = cmdp.limits[0] + np.linspace(-1.0, 2.0, 7)
     f = cmdp_frontier(cmdp, 0, limits)
-    vals = f.values[f.feasible]
+    vals = f.value[f.feasible]
     assert np.all(np.diff(vals) >= -1e-7)
     if vals.size >= 3:
         lim = limits[f.feasible]
@@ -182,7 +182,7 @@ def test_frontier_is_monotone_concave_and_matches_solves(cmdp):
     assert np.all(limits[~f.feasible] < f.min_limit + 1e-7)
     for i in np.flatnonzero(f.feasible)[::3]:
         other = cmdp.with_limits(np.where(np.arange(cmdp.n_constraints) == 0, limits[i], cmdp.limits))
-        assert solve_cmdp(other).value == pytest.approx(f.values[i], abs=1e-7)
+        assert solve_cmdp(other).value == pytest.approx(f.value[i], abs=1e-7)
 
 
 def test_medium_sparse_cmdp():
