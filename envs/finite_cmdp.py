@@ -16,11 +16,11 @@ Example
 >>> import numpy as np
 >>> from mechsim.cmdp import FiniteCMDP
 >>> from mechsim.envs.finite_cmdp import FiniteCMDPEnv
->>> env = FiniteCMDPEnv(FiniteCMDP(np.ones((1, 2, 1)), [[1.0, 0.0]], [[[1.0, 0.0]]], [5.0], [1.0], 0.9))
+>>> env = FiniteCMDPEnv(FiniteCMDP(np.ones((1, 2, 1)), [[1.0, 0.0]], [[[1.0, 0.0]]], [5.0], [1.0], 0.5))
 >>> obs, info = env.reset(seed=0)
 >>> obs, reward, terminated, truncated, info = env.step(0)
 >>> reward, info["costs"].tolist(), env.max_episode_steps
-(1.0, [1.0], 100)
+(1.0, [1.0], 20)
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class FiniteCMDPEnv(gym.Env):
     render_mode : None or "ansi"
     """
 
-    metadata: ClassVar[dict] = {"render_modes": ["ansi"]}
+    metadata: ClassVar[dict] = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(self, cmdp: FiniteCMDP, max_episode_steps: int | None = None, terminal_states=(),
                  render_mode: str | None = None):

@@ -87,7 +87,9 @@ def _seed_source(seeds, n_episodes: int) -> Callable[[int], int | None]:
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
         base = int(seeds)
         return lambda e: base + e
-    if isinstance(seeds, Sequence) or isinstance(seeds, np.ndarray):
+    if isinstance(seeds, (Sequence, np.ndarray)) and not isinstance(seeds, (str, bytes)):
+        if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in seeds):
+            raise InvalidInstanceError(f"seeds: expected integer seeds, found {list(seeds)!r}", "seeds")
         values = [int(s) for s in seeds]
         if len(values) != n_episodes:
             raise InvalidInstanceError(f"seeds: expected {n_episodes} seeds (one per episode), found {len(values)}",

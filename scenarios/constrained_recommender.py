@@ -192,7 +192,10 @@ def evaluate_on_simulator(choose, n_episodes: int, seed: int) -> dict:
         acc["likes"] += acc["discount"] * expected[like] / LOGGED_MEANS["like"]
         acc["discount"] *= SIM["discount"]
 
-    steps = rollout(ExpectedSignals(_base_env()), choose, n_episodes, seeds=seed, on_step=measure).n_steps
+    base = _base_env()
+    # ``choose`` sees the recommender itself (oracles read its hidden state); the wrapper only measures.
+    steps = rollout(ExpectedSignals(base), lambda env, obs: choose(base, obs), n_episodes, seeds=seed,
+                    on_step=measure).n_steps
     out = {name: float(t / steps) for name, t in zip(SIGNAL_NAMES, totals)}
     out["session_length"] = steps / n_episodes
     out["discounted_likes"] = acc["likes"] / n_episodes
