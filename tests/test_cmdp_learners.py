@@ -397,6 +397,11 @@ def test_learners_live_in_the_learners_layer_and_old_paths_still_work():
     assert FiniteCMDPEnv is mechsim.envs.FiniteCMDPEnv is mechsim.cmdp.tabular_env.FiniteCMDPEnv
     assert FiniteCMDPEnv.__module__ == "mechsim.envs.finite_cmdp"
     assert mechsim.cmdp.PIDMultiplier is PIDMultiplier is mechsim.learners.PIDMultiplier
+    for package in (mechsim.cmdp, mechsim.cmdp.lagrangian, mechsim.cmdp.tscac, mechsim.cmdp.sampling,
+                    mechsim.cmdp.tabular_env):
+        assert all(getattr(package, name) is not None for name in package.__all__)
+        with pytest.raises(AttributeError, match="no attribute"):
+            getattr(package, "does_not_exist")  # noqa: B009 - the attribute lookup is the test
 
 
 def test_importing_the_cmdp_domain_imports_no_learner_and_no_env():
