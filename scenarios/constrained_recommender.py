@@ -1,8 +1,8 @@
 r"""Scenario ``constrained-recommender``: watch time under a like floor, exact optimum vs learners.
 
 Problem (Cai et al., *Two-Stage Constrained Actor-Critic for Short Video Recommendation*, WWW 2023): a
-recommender maximises discounted watch time subject to a floor on likes, written
-as a signed cost (the package convention, costs <= limits):
+recommender maximises discounted watch time subject to a floor on likes, written as a signed cost (the package
+convention, costs <= limits):
 
     maximise  V_watch(pi)   subject to   J_like(pi) = E[sum_t gamma^t (-like_t)] <= -C.
 
@@ -30,6 +30,11 @@ Two halves.
    a linear-softmax policy; like costs are the env's ``cost_mode="expected"`` conditional probabilities;
    watch time and likes are scaled by their logged means; the like floor is the random recommender's
    discounted likes ("at least as many likes as the logged policy").
+
+The scenario only composes: the learners of :mod:`mechsim.learners.lagrangian` and :mod:`mechsim.learners.tscac`,
+the occupancy LP of :mod:`mechsim.solvers.cmdp_lp`, the wrappers and baseline policies of
+:mod:`mechsim.envs.signal_wrappers` and :mod:`mechsim.envs.recommender_wrappers`, and episodes played by
+:func:`mechsim.rollout.rollout`, whose per-step callbacks here say what is measured.
 """
 
 from __future__ import annotations
