@@ -66,8 +66,8 @@ def main() -> None:
         evaluation = time.perf_counter() - start
         assert abs(ev.value - sol.value) <= 1e-6 * max(1.0, abs(sol.value))
         method = "ipm" if S * 10 > IPM_MIN_VARIABLES else "simplex"
-        print(f"{S:>7} x 10 {method:>8} {total:9.3f} {sol.solve_seconds:9.3f} {sol.build_seconds:9.3f} "
-              f"{total / sol.solve_seconds:6.2f} {linprog:10.3f} {evaluation:7.3f} {sol.value:12.6f}")
+        print(f"{S:>7} x 10 {method:>8} {total:9.3f} {sol.solve_time:9.3f} {sol.build_time:9.3f} "
+              f"{total / sol.solve_time:6.2f} {linprog:10.3f} {evaluation:7.3f} {sol.value:12.6f}")
 
 
 if __name__ == "__main__":

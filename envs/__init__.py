@@ -29,5 +29,9 @@ _EXPORTS = {
     "lagrangian_reward": ["LagrangeMultipliers", "LagrangianReward"],
     "debate_opponent": ["DebateVsOpponent"],
     "multiagent_adapters": ["OneHotParallelEnv", "ScriptedAgents", "hiring_rllib_env"],
+    "finite_cmdp": ["FiniteCMDPEnv"],
+    "signal_wrappers": ["ScaleRewardAndCosts", "EpisodeRecorder"],
+    "recommender_wrappers": ["ExpectedSignals", "random_candidate_chooser", "watch_greedy_chooser",
+                             "ranking_rule_chooser"],
 }
 __all__, __getattr__, __dir__ = lazy_exports("mechsim.envs", _EXPORTS, globals())

@@ -14,10 +14,12 @@ controller (Stooke, Achiam & Abbeel 2020)
 .. math::  I \leftarrow \max(0, I + K_i e), \qquad
            \lambda = \min\big(\lambda_{\max}, \max(0,\ K_p e + I + K_d \max(0, \hat J - \hat J_{prev}))\big),
 
-which with :math:`K_p = K_d = 0` is projected dual (sub)gradient ascent with step :math:`K_i`.  The
-multipliers live in one small :class:`LagrangeMultipliers` object shared by every copy of the wrapper, so
-all copies of an in-process vector environment (``DummyVecEnv``, ``gymnasium.vector.SyncVectorEnv``)
-feed and read the same :math:`\lambda`.  (Subprocess vector environments copy the object into each
+which with :math:`K_p = K_d = 0` is projected dual (sub)gradient ascent with step :math:`K_i`.  The update
+is the one :class:`~mechsim.learners.multipliers.PIDController` of mechsim, which the CMDP learners of
+:mod:`mechsim.learners.lagrangian` use as well.  The multipliers live in one small
+:class:`LagrangeMultipliers` object shared by every copy of the wrapper, so all copies of an in-process
+vector environment (``DummyVecEnv``, ``gymnasium.vector.SyncVectorEnv``) feed and read the same
+:math:`\lambda`.  (Subprocess vector environments copy the object into each
 worker; use in-process vectorisation with this wrapper.)
 """
 
@@ -30,6 +32,7 @@ import gymnasium
 import numpy as np
 
 from mechsim.errors import InvalidInstanceError
+from mechsim.learners.multipliers import PIDController
 from mechsim.validation import check_array, check_integer
 
 __all__ = ["LagrangeMultipliers", "LagrangianReward"]
@@ -103,8 +106,9 @@ class LagrangeMultipliers:
                                            argument="names")
         self.names = names
         self._lambda = start.copy()
-        self._integral = start.copy()      # the I term starts at the initial multipliers
-        self._previous: np.ndarray | None = None
+        # The I term starts at the initial multipliers.
+        self._controller = PIDController(m, kp=self.kp, ki=self.ki, kd=self.kd, initial=start,
+                                         max_value=self.max_value)
         self._pending: list[np.ndarray] = []
         self.history: list[np.ndarray] = []
         self.cost_history: list[np.ndarray] = []
@@ -143,11 +147,7 @@ class LagrangeMultipliers:
     def update(self, mean_costs) -> np.ndarray:
         """One PID / dual-ascent step from the mean episode costs ``mean_costs``; returns the new lambdas."""
         j = check_array("mean_costs", mean_costs, shape=(self.n_constraints,))
-        error = j - self.limits
-        self._integral = np.maximum(0.0, self._integral + self.ki * error)
-        rise = np.zeros_like(j) if self._previous is None else np.maximum(0.0, j - self._previous)
-        self._previous = j.copy()
-        self._lambda = np.clip(self.kp * error + self._integral + self.kd * rise, 0.0, self.max_value)
+        self._lambda = self._controller.update(j, self.limits)
         self.history.append(self._lambda.copy())
         self.cost_history.append(j.copy())
         return self.lambdas
@@ -182,7 +182,7 @@ class LagrangianReward(gymnasium.Wrapper):
     Examples
     --------
     >>> import gymnasium, mechsim
-    >>> from mechsim.envs.rl import LagrangeMultipliers, LagrangianReward
+    >>> from mechsim.envs import LagrangeMultipliers, LagrangianReward
     >>> lm = LagrangeMultipliers([-1.0], ki=20.0, names=["like"])  # at least one like per session
     >>> env = LagrangianReward(gymnasium.make("mechsim/Recommender-v0", constraints=["like"]), lm)
     >>> obs, info = env.reset(seed=0)

@@ -8,7 +8,7 @@ environment draws ``K`` candidate items uniformly from the catalogue; the agent 
 **Actions.**  :class:`RecommenderEnv` (``mechsim/Recommender-v0``): ``Discrete(K)``, the index of the candidate
 to show.  :class:`RecommenderContinuousEnv` (``mechsim/RecommenderContinuous-v0``): ``Box(-1, 1, (d + 1,))``
 ranking weights ``w``; the shown candidate maximises ``w[:d] . e_j + w[d] * (q_j - 1/2)``.  (A constant
-offset ``w[d]`` as written in the spec cannot change an arg-max, so the last weight scores the item's
+offset ``w[d]`` cannot change an arg-max, so the last weight scores the item's
 centred quality instead, which keeps the ``d + 1`` shape and makes every weight matter.)
 
 **Observation** (``Box``, float32, every entry bounded): what a recommender can see, never the latent
@@ -26,7 +26,8 @@ interest or temper:
 **Costs** (Safety-Gymnasium convention, on the Gymnasium 5-tuple).  For every constrained signal ``f`` in
 ``constraints`` the step cost is signed: ``cost_f = -signal_f`` for the "higher is better" interactions
 (click, like, follow, comment, share) and ``cost_hate = +hate``.  A floor ``E[sum like] >= C`` is then the
-constraint ``E[sum cost_like] <= -C`` expected by the learners in :mod:`mechsim.cmdp` (costs <= limits).
+constraint ``E[sum cost_like] <= -C`` expected by the CMDP learners (:mod:`mechsim.learners.lagrangian`;
+costs <= limits).
 Every ``info`` (including the one returned by ``reset``, where everything is zero, so that keys survive
 vector-env autoreset) holds:
 
@@ -402,7 +403,7 @@ DEFAULT_RULES: dict[str, tuple[float, float, float, float]] = {
 }
 
 
-class RankingRules(gymnasium.Wrapper):
+class RankingRules(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
     """Choose a ranking rule instead of a candidate: ``Discrete(n_rules)`` actions, user-level observations.
 
     Production recommenders mix a few ranking objectives rather than learn a score per slot; this wrapper
@@ -423,7 +424,8 @@ class RankingRules(gymnasium.Wrapper):
     """
 
     def __init__(self, env: gymnasium.Env, rules: dict | None = None):
-        super().__init__(env)
+        gymnasium.utils.RecordConstructorArgs.__init__(self, rules=rules)
+        gymnasium.Wrapper.__init__(self, env)
         base = env.unwrapped
         if not isinstance(base, RecommenderEnv):
             raise InvalidInstanceError(f"env: expected a RecommenderEnv, found {type(base).__name__}", argument="env")

@@ -1,7 +1,8 @@
 r"""Scenario ``constrained-recommender``: watch time under a like floor, exact optimum vs learners.
 
-Problem (specs/cmdp.md): a recommender maximises discounted watch time subject to a floor on likes, written
-as a signed cost (the package convention, costs <= limits):
+Problem (Cai et al., *Two-Stage Constrained Actor-Critic for Short Video Recommendation*, WWW 2023): a
+recommender maximises discounted watch time subject to a floor on likes, written as a signed cost (the package
+convention, costs <= limits):
 
     maximise  V_watch(pi)   subject to   J_like(pi) = E[sum_t gamma^t (-like_t)] <= -C.
 
@@ -29,25 +30,36 @@ Two halves.
    a linear-softmax policy; like costs are the env's ``cost_mode="expected"`` conditional probabilities;
    watch time and likes are scaled by their logged means; the like floor is the random recommender's
    discounted likes ("at least as many likes as the logged policy").
+
+The scenario only composes: the learners of :mod:`mechsim.learners.lagrangian` and :mod:`mechsim.learners.tscac`,
+the occupancy LP of :mod:`mechsim.solvers.cmdp_lp`, the wrappers and baseline policies of
+:mod:`mechsim.envs.signal_wrappers` and :mod:`mechsim.envs.recommender_wrappers`, and episodes played by
+:func:`mechsim.rollout.rollout`, whose per-step callbacks here say what is measured.
 """
 
 from __future__ import annotations
 
-import gymnasium
 import numpy as np
 
-from mechsim.cmdp.lagrangian import (
+from mechsim.cmdp.model import FiniteCMDP, evaluate_policy, uniform_policy
+from mechsim.cmdp.simulator import LOGGED_MEANS, SIGNAL_NAMES, random_policy_means
+from mechsim.cmdp.tabular_twin import tabular_recommender
+from mechsim.envs.recommender import RankingRules, RecommenderEnv
+from mechsim.envs.recommender_wrappers import (
+    ExpectedSignals,
+    random_candidate_chooser,
+    ranking_rule_chooser,
+    watch_greedy_chooser,
+)
+from mechsim.envs.signal_wrappers import EpisodeRecorder, ScaleRewardAndCosts
+from mechsim.learners.lagrangian import (
     lagrangian_sample,
     lagrangian_tabular,
     pid_lagrangian_sample,
     pid_lagrangian_tabular,
 )
-from mechsim.cmdp.model import FiniteCMDP, evaluate_policy, uniform_policy
-from mechsim.cmdp.sampling import featurizer
-from mechsim.cmdp.simulator import LOGGED_MEANS, SIGNAL_NAMES, random_policy_means
-from mechsim.cmdp.tabular_twin import tabular_recommender
-from mechsim.cmdp.tscac import tscac_sample, tscac_tabular
-from mechsim.envs.recommender import RankingRules, RecommenderEnv
+from mechsim.learners.tscac import tscac_sample, tscac_tabular
+from mechsim.rollout import rollout
 from mechsim.runner.scenario import Scenario
 from mechsim.solvers.cmdp_lp import cmdp_frontier, solve_cmdp
 
@@ -72,7 +84,7 @@ FLOOR_FRACTIONS = (0.25, 0.5, 0.75)
 SIM = {"n_candidates": 10, "max_steps": 100, "discount": 0.9}  # the calibration horizon
 SIM_POLICIES = ("random", "watch-greedy", "lagrangian", "pid-lagrangian", "tscac")
 SIM_TSCAC_WEIGHT = 0.1
-#: PID gains on the simulator (scaled signals); the spec defaults (0.1, 0.01, 0.01) react too slowly here.
+#: PID gains on the simulator (scaled signals); the default gains (0.1, 0.01, 0.01) react too slowly here.
 SIM_PID = {"kp": 1.0, "ki": 0.1, "kd": 0.01}
 SIM_MULTIPLIER_LR = 0.05
 _NO_LIMIT = 1e9  # a limit no policy reaches: the constraint is inactive
@@ -98,7 +110,7 @@ def _frontier(params, seed):
     floors = np.linspace(lo - 0.15 * (hi - lo), hi, params["points"])
     front = cmdp_frontier(twin, 0, -floors)
     uniform = evaluate_policy(twin, uniform_policy(twin))
-    return {"like_floor": floors, "watch_value": front.values, "feasible": front.feasible,
+    return {"like_floor": floors, "watch_value": front.value, "feasible": front.feasible,
             "multiplier": front.multipliers[:, 0], "like_free": lo, "like_max": hi, "watch_free": free_value,
             "uniform_watch": uniform.value, "uniform_like": -float(uniform.cost_values[0]),
             "n_states": twin.n_states, "n_actions": twin.n_actions}
@@ -152,7 +164,7 @@ def _twin_learners(params, seed):
         tscac.append({"weight": w, "likes": -res.cost_values[0] * like_scale, "watch": res.value * watch_scale,
                       "converged": res.converged})
     front = cmdp_frontier(free, 0, [-p["likes"] / like_scale for p in tscac])
-    for p, v in zip(tscac, front.values):
+    for p, v in zip(tscac, front.value):
         p["frontier_watch"] = v * watch_scale
         p["gap"] = p["frontier_watch"] - p["watch"]
     return {"points": points, "curves": curves, "middle": middle, "tscac": tscac,
@@ -160,52 +172,6 @@ def _twin_learners(params, seed):
 
 
 # ------------------------------------------------------------------------------------------ simulator
-class _ScaledCosts(gymnasium.Wrapper):
-    """Reward and ``info["costs"]`` divided by the logged means (learner configuration, not env logic)."""
-
-    def __init__(self, env):
-        super().__init__(env)
-        self._reward_scale = 1.0 / LOGGED_MEANS["watch_time"]
-        self._cost_scale = 1.0 / LOGGED_MEANS["like"]
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        info = dict(info)
-        info["costs"] = info["costs"] * self._cost_scale
-        return obs, reward * self._reward_scale, terminated, truncated, info
-
-
-class _Recorder(gymnasium.Wrapper):
-    """Keeps every training episode's signal totals and length (for per-iteration rate curves)."""
-
-    def __init__(self, env):
-        super().__init__(env)
-        self.totals: list[np.ndarray] = []
-        self.lengths: list[int] = []
-
-    def reset(self, **kwargs):
-        self.totals.append(np.zeros(len(SIGNAL_NAMES) + 1))
-        self.lengths.append(0)
-        return self.env.reset(**kwargs)
-
-    def step(self, action):
-        out = self.env.step(action)
-        info = out[4]
-        self.totals[-1][:-1] += info["signals"]
-        self.totals[-1][-1] += -info["costs"][0]  # expected like probability
-        self.lengths[-1] += 1
-        return out
-
-    def rates(self, episodes_per_iteration: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per-iteration per-request means ``(T, 7)`` and expected like rate ``(T,)``."""
-        totals, lengths = np.array(self.totals), np.array(self.lengths)
-        T = len(lengths) // episodes_per_iteration
-        totals = totals[:T * episodes_per_iteration].reshape(T, episodes_per_iteration, -1).sum(axis=1)
-        steps = lengths[:T * episodes_per_iteration].reshape(T, episodes_per_iteration).sum(axis=1)
-        rates = totals / steps[:, None]
-        return rates[:, :-1], rates[:, -1]
-
-
 def _base_env() -> RecommenderEnv:
     return RecommenderEnv(n_candidates=SIM["n_candidates"], max_steps=SIM["max_steps"], constraints=("like",),
                           cost_mode="expected")
@@ -219,61 +185,43 @@ def evaluate_on_simulator(choose, n_episodes: int, seed: int) -> dict:
     ``"discounted_likes"``: the mean discounted like count in units of the logged like rate (the learners'
     constrained quantity).
     """
-    env = _base_env()
     totals = np.zeros(len(SIGNAL_NAMES))
-    steps = 0
     like = SIGNAL_NAMES.index("like")
-    discounted_likes = 0.0
-    for episode in range(n_episodes):
-        obs, _ = env.reset(seed=seed + episode)
-        done, discount = False, 1.0
-        while not done:
-            k = choose(env, obs)
-            expected = env.candidate_expectations()[k]
-            totals += expected
-            discounted_likes += discount * expected[like] / LOGGED_MEANS["like"]
-            discount *= SIM["discount"]
-            obs, _, terminated, truncated, _ = env.step(k)
-            steps += 1
-            done = terminated or truncated
+    acc = {"likes": 0.0, "discount": 1.0}
+
+    def measure(t, obs, action, reward, info):
+        expected = info["expected_signals"]
+        if t == 0:
+            acc["discount"] = 1.0
+        np.add(totals, expected, out=totals)
+        acc["likes"] += acc["discount"] * expected[like] / LOGGED_MEANS["like"]
+        acc["discount"] *= SIM["discount"]
+
+    base = _base_env()
+    # ``choose`` sees the recommender itself (oracles read its hidden state); the wrapper only measures.
+    steps = rollout(ExpectedSignals(base), lambda env, obs: choose(base, obs), n_episodes, seeds=seed,
+                    on_step=measure).n_steps
     out = {name: float(t / steps) for name, t in zip(SIGNAL_NAMES, totals)}
     out["session_length"] = steps / n_episodes
-    out["discounted_likes"] = discounted_likes / n_episodes
+    out["discounted_likes"] = acc["likes"] / n_episodes
     return out
 
 
 def like_floor(n_episodes: int, seed: int = 20230201) -> float:
     """Discounted scaled like cost of the uniformly random recommender (fixed seed: same floor in every cell)."""
-    env = _base_env()
-    rng = np.random.default_rng(seed)
     gamma, scale = SIM["discount"], 1.0 / LOGGED_MEANS["like"]
-    totals = []
-    for episode in range(n_episodes):
-        env.reset(seed=seed + episode)
-        discount, total, done = 1.0, 0.0, False
-        while not done:
-            _, _, terminated, truncated, info = env.step(int(rng.integers(env.n_candidates)))
-            total += discount * info["costs"][0] * scale
-            discount *= gamma
-            done = terminated or truncated
-        totals.append(total)
+    totals, discount = [], [1.0]
+
+    def measure(t, obs, action, reward, info):
+        if t == 0:
+            totals.append(0.0)
+            discount[0] = 1.0
+        totals[-1] += discount[0] * info["costs"][0] * scale
+        discount[0] *= gamma
+
+    rollout(_base_env(), random_candidate_chooser(np.random.default_rng(seed)), n_episodes, seeds=seed,
+            on_step=measure)
     return float(np.mean(totals))
-
-
-def _rule_policy_chooser(policy, rng):
-    """``choose(env, obs)`` sampling a ranking rule from a learned softmax policy."""
-    holder = {}
-
-    def choose(env, obs):
-        if holder.get("env") is not env:
-            holder["env"], holder["rules"] = env, RankingRules(env)
-            holder["phi"] = featurizer(holder["rules"].observation_space)[0]
-        rules = holder["rules"]
-        logp = policy.log_probabilities_from_features(holder["phi"](rules.user_observation(obs)))[0]
-        action = int(rng.choice(logp.size, p=np.exp(logp - np.logaddexp.reduce(logp))))
-        return rules.candidate_for(action)
-
-    return choose
 
 
 def _simulator_policy(params, seed):
@@ -281,13 +229,15 @@ def _simulator_policy(params, seed):
     rng = np.random.default_rng(seed)
     out = {"policy": name}
     if name == "random":
-        choose = lambda env, obs: int(rng.integers(env.n_candidates))
+        choose = random_candidate_chooser(rng)
     elif name == "watch-greedy":
-        choose = lambda env, obs: int(np.argmax(env.candidate_expectations()[:, 0]))
+        choose = watch_greedy_chooser()
     else:
         floor = like_floor(params["floor_episodes"])
-        recorder = _Recorder(RankingRules(_base_env()))
-        env = _ScaledCosts(recorder)
+        # Learner units: watch time and likes divided by their logged means; the recorder keeps raw totals.
+        recorder = EpisodeRecorder(RankingRules(_base_env()), keys=("signals", "costs"))
+        env = ScaleRewardAndCosts(recorder, reward_scale=1.0 / LOGGED_MEANS["watch_time"],
+                                  cost_scale=1.0 / LOGGED_MEANS["like"])
         T, E = params["iterations"], params["episodes"]
         common = {"episodes_per_iteration": E, "lr": 0.1, "seed": seed}
         if name == "lagrangian":
@@ -299,31 +249,28 @@ def _simulator_policy(params, seed):
         else:
             res = tscac_sample(env, SIM_TSCAC_WEIGHT, discounts=SIM["discount"], stage_one_iterations=T // 2,
                                iterations=T, **common)
-        rates, like_expected = recorder.rates(E)
+        means = recorder.batch_means(E)
+        rates = means[:, recorder.columns["signals"]]
+        like_expected = -means[:, recorder.columns["costs"]][:, 0]  # expected like probability per request
         stage_one = len(rates) - T  # TSCAC trains its auxiliary actor first
         out.update({"floor": floor, "training_values": res.training_values,
                     "training_likes": -res.training_costs[:, 0], "rates": rates[stage_one:],
                     "expected_like_rate": like_expected[stage_one:], "stage_one_rates": rates[:stage_one],
                     "multipliers": getattr(res, "training_multipliers", np.zeros((T, 1)))[:, 0],
                     "episodes": res.episodes})
-        choose = _rule_policy_chooser(res.policy, rng)
+        choose = ranking_rule_chooser(res.policy, rng)
     out["final"] = evaluate_on_simulator(choose, params["eval_episodes"], seed=10_000)
     return out
 
 
 def _calibration(params, seed):
-    rng = np.random.default_rng(seed)
-    env = RecommenderEnv()
     totals = np.zeros(len(SIGNAL_NAMES))
-    steps = 0
-    for episode in range(params["episodes"]):
-        env.reset(seed=seed + episode)
-        done = False
-        while not done:
-            _, _, terminated, truncated, info = env.step(int(rng.integers(env.n_candidates)))
-            totals += info["signals"]
-            steps += 1
-            done = terminated or truncated
+
+    def measure(t, obs, action, reward, info):
+        np.add(totals, info["signals"], out=totals)
+
+    steps = rollout(RecommenderEnv(), random_candidate_chooser(np.random.default_rng(seed)), params["episodes"],
+                    seeds=seed, on_step=measure).n_steps
     env_means = {name: float(t / steps) for name, t in zip(SIGNAL_NAMES, totals)}
     sim_means = random_policy_means(n_users=params["users"], seed=seed)
     return {"env_random": env_means, "simulator_random": sim_means, "logged": dict(LOGGED_MEANS)}
@@ -450,7 +397,7 @@ def _report_twin(r, frontier, learners) -> None:
         f"(K_P {TWIN_PID['kp']}, K_I {TWIN_PID['ki']}, K_D {TWIN_PID['kd']} in normalised units), whose last "
         f"iterate ends at {pid['watch']:.1f} s and {pid['likes']:.3f} likes (LP {pid['lp_watch']:.1f} s).  "
         f"Only the average of the best-response iterates converges ({br_avg['watch']:.1f} s, "
-        f"{br_avg['likes']:.3f} likes).  With the spec's default gains (0.1, 0.01, 0.01) PID is far slower at "
+        f"{br_avg['likes']:.3f} likes).  With the default gains (0.1, 0.01, 0.01) PID is far slower at "
         f"this scale: after {len(curves['PID Lagrangian (NPG)']['likes'])} iterations it stands at "
         f"{default['likes']:.3f} likes and {default['watch']:.1f} s.  Constraint satisfaction of every final "
         f"point is in `twin_learner_points.csv` (column `meets_floor`; `violating_iterates` is the fraction of "
@@ -545,8 +492,8 @@ def _report_simulator(r, records) -> None:
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     r.add_figure("simulator_training_curves", fig, "Simulator: per-request rates of the training episodes "
-                 "(moving average over a tenth of training; realised 0/1 signals, so rare rates are noisy, except likes, "
-                 "shown as expected rates), "
+                 "(moving average over a tenth of training; realised 0/1 signals, so rare rates are noisy, "
+                 "except likes, shown as expected rates), "
                  "dashed lines the final policies (exact conditional expectations over evaluation sessions), "
                  "solid horizontal lines the fixed baselines, red dotted the logged means.")
     rows = []

@@ -18,7 +18,8 @@ equals ``max_pi [V_r^pi - lambda*.(J^pi - d)]``, and the duals of the flow rows 
 the scalarised MDP with reward ``r - lambda*.c``.
 
 The constraint matrix is assembled column-wise with :mod:`scipy.sparse` (one column per pair ``(s, a)``,
-nonzeros = those of ``P`` plus ``S*A`` plus ``K*S*A``) and passed to HiGHS through ``highspy`` in one call;
+nonzeros = those of ``P`` plus ``S*A`` plus ``K*S*A``) and passed in one call to HiGHS through mechsim's HiGHS
+adapter (:class:`mechsim.solvers._highs.HighsModel`);
 ``backend="linprog"`` uses :func:`scipy.optimize.linprog` (``method="highs"``) instead.  Infeasible limits
 raise :class:`~mechsim.errors.InfeasibleError` naming the first constraint that cannot be met (given the
 earlier ones) and the best cost achievable for it.
@@ -27,6 +28,7 @@ earlier ones) and the best cost achievable for it.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +36,7 @@ import scipy.sparse as sp
 
 from mechsim.cmdp.model import FiniteCMDP, _check_cmdp
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
-from mechsim.solvers._highs import quiet_highs
+from mechsim.solvers._highs import HighsModel
 from mechsim.validation import check_array, check_choice, check_integer
 
 __all__ = ["CMDPFrontier", "CMDPSolution", "cmdp_frontier", "frontier", "occupancy_lp", "solve_cmdp"]
@@ -42,6 +44,10 @@ __all__ = ["CMDPFrontier", "CMDPSolution", "cmdp_frontier", "frontier", "occupan
 #: Feasibility tolerance handed to HiGHS (primal and dual).
 LP_TOLERANCE = 1e-9
 _BACKENDS = ("highspy", "linprog")
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"{old} is deprecated; use {new}", DeprecationWarning, stacklevel=3)
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,9 @@ class CMDPSolution:
         Solver status (``"optimal"``).
     backend : str
         ``"highspy"`` or ``"linprog"``.
-    build_seconds, solve_seconds : float
-        Time spent assembling the sparse LP and inside the solver.
+    build_time, solve_time : float
+        Seconds spent assembling the sparse LP and inside the solver.  (``build_seconds`` and
+        ``solve_seconds`` are deprecated aliases.)
     iterations : int
         Simplex iterations reported by HiGHS (``-1`` if unknown).
     """
@@ -81,9 +88,21 @@ class CMDPSolution:
     lagrangian_values: np.ndarray
     status: str
     backend: str
-    build_seconds: float
-    solve_seconds: float
+    build_time: float
+    solve_time: float
     iterations: int
+
+    @property
+    def build_seconds(self) -> float:
+        """Deprecated alias of :attr:`build_time`."""
+        _deprecated("CMDPSolution.build_seconds", "build_time")
+        return self.build_time
+
+    @property
+    def solve_seconds(self) -> float:
+        """Deprecated alias of :attr:`solve_time`."""
+        _deprecated("CMDPSolution.solve_seconds", "solve_time")
+        return self.solve_time
 
     @property
     def randomised_states(self) -> np.ndarray:
@@ -103,8 +122,9 @@ class CMDPFrontier:
         Index of the constraint whose limit varies.
     limits : ndarray of shape (n,)
         The limits, in the order given.
-    values : ndarray of shape (n,)
-        Optimal values; ``-inf`` where infeasible (the maximum over an empty set), never NaN.
+    value : ndarray of shape (n,)
+        Optimal values; ``-inf`` where infeasible (the maximum over an empty set), never NaN.  (``values``
+        is a deprecated alias.)
     feasible : ndarray of bool, shape (n,)
     cost_values : ndarray of shape (n, K)
         Discounted costs of the optimal policy at each limit; at infeasible points, the costs of the policy
@@ -114,15 +134,27 @@ class CMDPFrontier:
     min_limit : float
         Smallest feasible limit of this constraint given the others: points with ``limit < min_limit`` are
         infeasible.
+    status : tuple of str, length n
+        ``"optimal"`` or ``"infeasible"`` at each limit.
+    solve_time : float
+        Seconds inside HiGHS, over the minimum-cost probe and every point.
     """
 
     constraint: int
     limits: np.ndarray
-    values: np.ndarray
+    value: np.ndarray
     feasible: np.ndarray
     cost_values: np.ndarray
     multipliers: np.ndarray
     min_limit: float
+    status: tuple = ()
+    solve_time: float = 0.0
+
+    @property
+    def values(self) -> np.ndarray:
+        """Deprecated alias of :attr:`value`."""
+        _deprecated("CMDPFrontier.values", "value")
+        return self.value
 
 
 # ---------------------------------------------------------------------- assembly
@@ -171,16 +203,11 @@ def _assemble(cmdp: FiniteCMDP) -> _LP:
 
 
 # ---------------------------------------------------------------------- backends
-def _new_highs():
-    h = quiet_highs()
-    h.setOptionValue("primal_feasibility_tolerance", LP_TOLERANCE)
-    h.setOptionValue("dual_feasibility_tolerance", LP_TOLERANCE)
-    return h
-
-
 @dataclass
 class _Raw:
-    status: str  # "optimal" | "infeasible" | other solver text
+    """One solve, whichever backend: ``status`` is ``"optimal"``, ``"infeasible"`` or the solver's text."""
+
+    status: str
     x: np.ndarray | None
     row_duals: np.ndarray | None
     objective: float
@@ -194,59 +221,22 @@ IPM_MIN_VARIABLES = 2_000
 _METHODS = ("auto", "simplex", "ipm")
 
 
-class _HighsModel:
-    """A HiGHS instance holding the LP, so that bounds and objective can change between warm re-solves."""
+def _highs_model(lp: _LP, method: str = "auto") -> HighsModel:
+    """The occupancy LP in one HiGHS instance (bounds and costs can change between warm re-solves)."""
+    options = {"primal_feasibility_tolerance": LP_TOLERANCE, "dual_feasibility_tolerance": LP_TOLERANCE}
+    if method == "ipm" or (method == "auto" and lp.matrix.shape[1] > IPM_MIN_VARIABLES):
+        options.update({"solver": "ipm", "run_crossover": "on"})
+    return HighsModel(lp.objective, lp.matrix, lp.row_lower, lp.row_upper, options=options,
+                      what="the occupancy LP")
 
-    def __init__(self, lp: _LP, method: str = "auto"):
-        import highspy
 
-        self._highspy = highspy
-        self.h = _new_highs()
-        if method == "ipm" or (method == "auto" and lp.matrix.shape[1] > IPM_MIN_VARIABLES):
-            self.h.setOptionValue("solver", "ipm")
-            self.h.setOptionValue("run_crossover", "on")
-        inf = highspy.kHighsInf
-        m = lp.matrix
-        n_row, n_col = m.shape
-        status = self.h.passModel(
-            int(n_col), int(n_row), int(m.nnz), int(highspy.MatrixFormat.kColwise),
-            int(highspy.ObjSense.kMinimize), 0.0,
-            np.ascontiguousarray(lp.objective, dtype=np.float64),
-            np.zeros(n_col), np.full(n_col, inf),
-            np.where(np.isfinite(lp.row_lower), lp.row_lower, -inf).astype(np.float64),
-            np.where(np.isfinite(lp.row_upper), lp.row_upper, inf).astype(np.float64),
-            m.indptr[:-1].astype(np.int32), m.indices.astype(np.int32), m.data.astype(np.float64),
-            # This overload reads num_col integrality flags whatever the array's length: all continuous.
-            np.zeros(n_col, dtype=np.int32),
-        )
-        if status == highspy.HighsStatus.kError:
-            raise SolverError("HiGHS rejected the occupancy LP", status="model error")
-
-    def set_row_upper(self, row: int, upper: float, lower: float = -np.inf) -> None:
-        inf = self._highspy.kHighsInf
-        self.h.changeRowBounds(int(row), -inf if not np.isfinite(lower) else float(lower),
-                               inf if not np.isfinite(upper) else float(upper))
-
-    def set_objective(self, objective: np.ndarray) -> None:
-        n = objective.size
-        self.h.changeColsCost(n, np.arange(n, dtype=np.int32), np.ascontiguousarray(objective, dtype=np.float64))
-
-    def run(self) -> _Raw:
-        hs = self._highspy
-        start = time.perf_counter()
-        self.h.run()
-        seconds = time.perf_counter() - start
-        model_status = self.h.getModelStatus()
-        info = self.h.getInfo()
-        iterations = int(getattr(info, "simplex_iteration_count", -1))
-        if model_status == hs.HighsModelStatus.kOptimal:
-            sol = self.h.getSolution()
-            return _Raw("optimal", np.asarray(sol.col_value), np.asarray(sol.row_dual),
-                        float(info.objective_function_value), seconds, iterations)
-        if model_status in (hs.HighsModelStatus.kInfeasible, hs.HighsModelStatus.kUnboundedOrInfeasible):
-            # The occupancy polytope is bounded (sum x = 1/(1-gamma)), so "unbounded or infeasible" is infeasible.
-            return _Raw("infeasible", None, None, np.nan, seconds, iterations)
-        return _Raw(self.h.modelStatusToString(model_status), None, None, np.nan, seconds, iterations)
+def _run_highs(model: HighsModel) -> _Raw:
+    res = model.run()
+    if res.optimal:
+        return _Raw("optimal", res.x, res.row_duals, res.value, res.solve_time, res.iterations)
+    # The occupancy polytope is bounded (sum x = 1/(1-gamma)), so "unbounded or infeasible" is infeasible.
+    status = "infeasible" if model.is_infeasible(res) else res.status
+    return _Raw(status, None, None, np.nan, res.solve_time, res.iterations)
 
 
 def _run_linprog(lp: _LP) -> _Raw:
@@ -301,7 +291,7 @@ def _diagnose_infeasible(cmdp: FiniteCMDP, backend: str, status: str) -> Infeasi
         upper = lp.row_upper.copy()
         upper[S + k:] = np.inf
         trial = _LP(cmdp.costs[k].ravel(), lp.matrix, lp.row_lower, upper, S)
-        raw = _HighsModel(trial).run() if backend == "highspy" else _run_linprog(trial)
+        raw = _run_highs(_highs_model(trial)) if backend == "highspy" else _run_linprog(trial)
         if raw.status != "optimal":
             # Constraints 0..k-1 were feasible together at step k-1, so this cannot happen in exact arithmetic.
             break
@@ -366,9 +356,9 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "aut
     start = time.perf_counter()
     lp = _assemble(cmdp)
     if backend == "highspy":
-        model = _HighsModel(lp, method)
+        model = _highs_model(lp, method)
         build = time.perf_counter() - start
-        raw = model.run()
+        raw = _run_highs(model)
     else:
         build = time.perf_counter() - start
         raw = _run_linprog(lp)
@@ -391,7 +381,7 @@ def _finish(cmdp: FiniteCMDP, raw: _Raw, backend: str, build: float) -> CMDPSolu
         policy=policy, value=float(cmdp.reward.ravel() @ flat), cost_values=cost_values,
         multipliers=_multipliers(raw.row_duals, S), occupancy=occupancy,
         lagrangian_values=-np.asarray(raw.row_duals[:S], dtype=float), status="optimal", backend=backend,
-        build_seconds=build, solve_seconds=raw.seconds, iterations=raw.iterations,
+        build_time=build, solve_time=raw.seconds, iterations=raw.iterations,
     )
 
 
@@ -426,7 +416,7 @@ def cmdp_frontier(cmdp: FiniteCMDP, constraint: int, limits) -> CMDPFrontier:
     # The smallest feasible limit: minimise c_k subject to the other constraints.
     upper = lp.row_upper.copy()
     upper[S + k] = np.inf
-    probe = _HighsModel(_LP(cmdp.costs[k].ravel(), lp.matrix, lp.row_lower, upper, S)).run()
+    probe = _run_highs(_highs_model(_LP(cmdp.costs[k].ravel(), lp.matrix, lp.row_lower, upper, S)))
     if probe.status == "infeasible":
         raise InfeasibleError(
             f"the constraints other than {k} ({cmdp.constraint_names[k]!r}) are infeasible together, so no limit "
@@ -436,15 +426,18 @@ def cmdp_frontier(cmdp: FiniteCMDP, constraint: int, limits) -> CMDPFrontier:
     min_limit = probe.objective
     probe_costs = cmdp.costs.reshape(K, cmdp.n_states * cmdp.n_actions) @ np.maximum(probe.x, 0.0)
 
-    model = _HighsModel(lp)
+    model = _highs_model(lp)
     n = limits.size
     values = np.full(n, -np.inf)
     feasible = np.zeros(n, dtype=bool)
     cost_values = np.zeros((n, K))
     multipliers = np.zeros((n, K))
+    status = ["infeasible"] * n
+    seconds = probe.seconds
     for i in np.argsort(limits, kind="stable"):
-        model.set_row_upper(S + k, float(limits[i]))
-        raw = model.run()
+        model.change_row_bounds([S + k], -np.inf, float(limits[i]))
+        raw = _run_highs(model)
+        seconds += raw.seconds
         if raw.status == "infeasible":
             cost_values[i] = probe_costs
             continue
@@ -452,11 +445,13 @@ def cmdp_frontier(cmdp: FiniteCMDP, constraint: int, limits) -> CMDPFrontier:
             raise SolverError(f"HiGHS failed at limit {limits[i]:.6g} of constraint {k}", status=raw.status)
         x = np.maximum(raw.x, 0.0)
         feasible[i] = True
+        status[i] = "optimal"
         values[i] = float(cmdp.reward.ravel() @ x)
         cost_values[i] = cmdp.costs.reshape(K, cmdp.n_states * cmdp.n_actions) @ x
         multipliers[i] = _multipliers(raw.row_duals, S)
-    return CMDPFrontier(constraint=k, limits=limits.copy(), values=values, feasible=feasible,
-                        cost_values=cost_values, multipliers=multipliers, min_limit=float(min_limit))
+    return CMDPFrontier(constraint=k, limits=limits.copy(), value=values, feasible=feasible,
+                        cost_values=cost_values, multipliers=multipliers, min_limit=float(min_limit),
+                        status=tuple(status), solve_time=seconds)
 
 
 #: Short alias of :func:`cmdp_frontier`.

@@ -1,5 +1,8 @@
 """Lagrangian, PID-Lagrangian and TSCAC learners held against the exact LP optimum."""
 
+import subprocess
+import sys
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -21,6 +24,8 @@ from mechsim.cmdp import (
 )
 from mechsim.cmdp.planning import optimal_policy, soft_optimal_policy
 from mechsim.errors import InvalidInstanceError
+from mechsim.learners.multipliers import GradientMultiplier, PIDController, PIDMultiplier
+from mechsim.learners.policies import SoftmaxPolicy, collect_episodes, featurizer
 from mechsim.solvers.cmdp_lp import solve_cmdp
 
 
@@ -172,7 +177,8 @@ def test_sample_learners_approach_lp_optimum(learner, extra):
     learned = res.policy.table() if learner is pid_lagrangian_sample else res.average_policy
     final = evaluate_policy(m, learned)
     uniform = evaluate_policy(m, np.full((3, 2), 0.5))
-    lagrangian = lambda ev: ev.value - lp.multipliers @ (ev.cost_values - m.limits)
+    def lagrangian(ev):
+        return ev.value - lp.multipliers @ (ev.cost_values - m.limits)
     assert lagrangian(final) > lagrangian(uniform)
     assert final.value == pytest.approx(lp.value, abs=0.1 * abs(lp.value))
     assert final.cost_values[0] <= m.limits[0] + 0.12 * abs(m.limits[0])
@@ -228,7 +234,8 @@ def test_linear_softmax_policy_on_box_observations():
     table = np.exp(logits - logits.max(axis=1, keepdims=True))
     table /= table.sum(axis=1, keepdims=True)
     final, uniform = evaluate_policy(m, table), evaluate_policy(m, np.full((3, 2), 0.5))
-    lagrangian = lambda ev: ev.value - lp.multipliers @ (ev.cost_values - m.limits)
+    def lagrangian(ev):
+        return ev.value - lp.multipliers @ (ev.cost_values - m.limits)
     assert lagrangian(final) > lagrangian(uniform)
     assert final.value == pytest.approx(lp.value, abs=0.1 * abs(lp.value))
 
@@ -255,3 +262,158 @@ def test_sample_learners_accept_scalar_cost_and_per_signal_discounts():
                          episodes_per_iteration=2, seed=1)
     np.testing.assert_array_equal(ts.policy.weights, again.policy.weights)
     assert ts.training_values.shape == (3,) and ts.episodes == 10
+
+
+# ---------------------------------------------------------------------- one multiplier update (PIDController)
+def _former_gradient_rule(costs_seq, limits, lr):
+    """The former ``GradientMultiplier`` of mechsim.cmdp.lagrangian, verbatim: the oracle of the merge."""
+    lam = np.zeros(limits.size)
+    out = []
+    for costs in costs_seq:
+        lam = np.maximum(0.0, lam + lr * (costs - limits))
+        out.append(lam.copy())
+    return np.array(out)
+
+
+def _former_pid_rule(costs_seq, limits, kp, ki, kd):
+    """The former ``PIDMultiplier`` of mechsim.cmdp.lagrangian, verbatim."""
+    integral, previous, out = np.zeros(limits.size), None, []
+    for costs in costs_seq:
+        delta = costs - limits
+        integral = np.maximum(0.0, integral + ki * delta)
+        prev = costs if previous is None else previous
+        derivative = np.maximum(0.0, costs - prev)
+        previous = costs.copy()
+        out.append(np.maximum(0.0, kp * delta + integral + kd * derivative))
+    return np.array(out)
+
+
+def _run_rule(rule, costs_seq, limits):
+    state = rule.start(limits.size)
+    return np.array([rule.update(state, costs.copy(), limits) for costs in costs_seq])
+
+
+@given(st.integers(0, 10_000), st.integers(1, 3), st.floats(0.01, 3.0), st.floats(0.0, 2.0), st.floats(0.0, 2.0))
+@settings(max_examples=40)
+def test_multiplier_rules_reproduce_the_former_updates_exactly(seed, K, ki, kp, kd):
+    rng = np.random.default_rng(seed)
+    costs_seq = rng.normal(size=(30, K)) * rng.choice([1e-3, 1.0, 1e3])
+    limits = rng.normal(size=K)
+    np.testing.assert_array_equal(_run_rule(GradientMultiplier(ki), costs_seq, limits),
+                                  _former_gradient_rule(costs_seq, limits, ki))
+    np.testing.assert_array_equal(_run_rule(PIDMultiplier(kp, ki, kd), costs_seq, limits),
+                                  _former_pid_rule(costs_seq, limits, kp, ki, kd))
+    # Dual ascent is the PID controller with K_I only, bit for bit.
+    np.testing.assert_array_equal(_run_rule(GradientMultiplier(ki), costs_seq, limits),
+                                  _run_rule(PIDMultiplier(0.0, ki, 0.0), costs_seq, limits))
+
+
+def test_pid_controller_cap_and_initial_integral():
+    c = PIDController(2, kp=np.array([1.0, 0.0]), ki=0.5, kd=0.0, initial=[2.0, 0.0], max_value=3.0)
+    np.testing.assert_array_equal(c.update(np.array([1.0, 1.0]), np.zeros(2)), [3.0, 0.5])  # 1 + 2.5 capped at 3
+    np.testing.assert_array_equal(c.integral, [2.5, 0.5])
+    np.testing.assert_array_equal(c.update(np.array([-10.0, -10.0]), np.zeros(2)), [0.0, 0.0])
+    assert c.previous.tolist() == [-10.0, -10.0]
+
+
+def test_multiplier_rule_errors():
+    with pytest.raises(InvalidInstanceError, match="lr"):
+        GradientMultiplier(0.0).start(1)
+    with pytest.raises(InvalidInstanceError, match="kd"):
+        PIDMultiplier(kd=-1.0).start(1)
+
+
+# ---------------------------------------------------------------------- episodes through mechsim.rollout
+def _former_collect_episodes(env, policy, phi, n_episodes, discounts, rng, max_steps):
+    """The former hand-written loop of mechsim.cmdp.sampling.collect_episodes: the oracle of the rollout port."""
+    feats, acts, sigs, steps, lengths = [], [], [], [], []
+    n_actions = policy.weights.shape[0]
+    if policy.tabular:
+        cumulative_table = np.cumsum(policy.table(), axis=1)
+    for _ in range(n_episodes):
+        obs, _ = env.reset(seed=int(rng.integers(2**31 - 1)))
+        length = 0
+        for t in range(max_steps):
+            f = phi(obs)[0]
+            if policy.tabular:
+                cumulative = cumulative_table[int(np.argmax(f))]
+            else:
+                logits = policy.weights @ f
+                cumulative = np.cumsum(np.exp(logits - logits.max()))
+            action = min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")),
+                         n_actions - 1)
+            obs, reward, terminated, truncated, info = env.step(action)
+            feats.append(f)
+            acts.append(action)
+            sigs.append(np.concatenate([[float(reward)], np.atleast_1d(info["costs"])]))
+            steps.append(t)
+            length += 1
+            if terminated or truncated:
+                break
+        lengths.append(length)
+    return np.asarray(feats), np.asarray(acts), np.asarray(sigs), np.asarray(steps), np.asarray(lengths)
+
+
+@pytest.mark.parametrize("box", [False, True])
+@pytest.mark.parametrize("max_steps", [5, 200])
+def test_collect_episodes_equals_the_former_loop(box, max_steps):
+    m = tiny()
+    env = FiniteCMDPEnv(m)
+    if box:
+        space = gym.spaces.Box(0.0, 1.0, shape=(3,), dtype=np.float64)
+        env = gym.wrappers.TransformObservation(env, lambda s: np.eye(3)[s], space)
+    phi, F = featurizer(env.observation_space)
+    policy = SoftmaxPolicy(np.random.default_rng(4).normal(size=(2, F)), not box)
+    discounts = np.array([0.7, 0.7])
+    batch = collect_episodes(env, policy, phi, 7, discounts, np.random.default_rng(11), max_steps)
+    feats, acts, sigs, steps, lengths = _former_collect_episodes(env, policy, phi, 7, discounts,
+                                                                 np.random.default_rng(11), max_steps)
+    np.testing.assert_array_equal(batch.features, feats)
+    np.testing.assert_array_equal(batch.actions, acts)
+    np.testing.assert_array_equal(batch.signals, sigs)
+    np.testing.assert_array_equal(batch.steps, steps)
+    np.testing.assert_array_equal(batch.lengths, lengths)
+    assert lengths.max() <= max_steps
+    # Returns-to-go: G(t) = x(t) + gamma G(t + 1) within each episode; the first step's is the episode total.
+    first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    np.testing.assert_allclose(batch.episode_returns, batch.returns[first])
+
+
+# ---------------------------------------------------------------------- module layout
+def test_learners_live_in_the_learners_layer_and_old_paths_still_work():
+    import mechsim.cmdp.lagrangian
+    import mechsim.cmdp.sampling
+    import mechsim.cmdp.tabular_env
+    import mechsim.cmdp.tscac
+    import mechsim.envs
+    import mechsim.envs.finite_cmdp
+    import mechsim.learners
+    import mechsim.learners.lagrangian as lagrangian
+    import mechsim.learners.tscac as tscac
+
+    assert lagrangian_tabular is lagrangian.lagrangian_tabular is mechsim.cmdp.lagrangian.lagrangian_tabular
+    assert tscac_sample is tscac.tscac_sample is mechsim.cmdp.tscac.tscac_sample is mechsim.learners.tscac_sample
+    assert mechsim.cmdp.sampling.collect_episodes is collect_episodes
+    assert FiniteCMDPEnv is mechsim.envs.FiniteCMDPEnv is mechsim.cmdp.tabular_env.FiniteCMDPEnv
+    assert FiniteCMDPEnv.__module__ == "mechsim.envs.finite_cmdp"
+    assert mechsim.cmdp.PIDMultiplier is PIDMultiplier is mechsim.learners.PIDMultiplier
+    for package in (mechsim.cmdp, mechsim.cmdp.lagrangian, mechsim.cmdp.tscac, mechsim.cmdp.sampling,
+                    mechsim.cmdp.tabular_env):
+        assert all(getattr(package, name) is not None for name in package.__all__)
+        with pytest.raises(AttributeError, match="no attribute"):
+            getattr(package, "does_not_exist")  # noqa: B009 - the attribute lookup is the test
+
+
+def test_importing_the_cmdp_domain_imports_no_learner_and_no_env():
+    code = ("import sys, mechsim.cmdp, mechsim.cmdp.model, mechsim.cmdp.lagrangian, mechsim.cmdp.tabular_env\n"
+            "from mechsim.cmdp import FiniteCMDP, evaluate_policy\n"
+            "bad = [m for m in sys.modules if m.startswith(('mechsim.learners', 'mechsim.envs', 'mechsim.solvers'))]\n"
+            "assert not bad, bad\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_finite_cmdp_env_passes_the_gymnasium_checker():
+    from gymnasium.utils.env_checker import check_env
+
+    check_env(FiniteCMDPEnv(tiny(), render_mode="ansi"), skip_render_check=False)

@@ -162,8 +162,8 @@ def test_jointly_infeasible_constraints_name_the_second():
 def test_frontier_textbook():
     f = cmdp_frontier(textbook(), 0, [12.0, -1.0, 0.0, 2.5, 5.0, 10.0])
     assert f.feasible.tolist() == [True, False, True, True, True, True]
-    np.testing.assert_allclose(f.values, [10.0, -np.inf, 0.0, 2.5, 5.0, 10.0], atol=1e-9)
-    assert not np.isnan(f.values).any()
+    np.testing.assert_allclose(f.value, [10.0, -np.inf, 0.0, 2.5, 5.0, 10.0], atol=1e-9)
+    assert not np.isnan(f.value).any()
     assert f.min_limit == pytest.approx(0.0, abs=1e-12)
     assert f.multipliers[2:5, 0] == pytest.approx([1.0, 1.0, 1.0], abs=1e-9)
 
@@ -173,7 +173,7 @@ def test_frontier_textbook():
 def test_frontier_is_monotone_concave_and_matches_solves(cmdp):
     limits = cmdp.limits[0] + np.linspace(-1.0, 2.0, 7)
     f = cmdp_frontier(cmdp, 0, limits)
-    vals = f.values[f.feasible]
+    vals = f.value[f.feasible]
     assert np.all(np.diff(vals) >= -1e-7)
     if vals.size >= 3:
         lim = limits[f.feasible]
@@ -182,7 +182,7 @@ def test_frontier_is_monotone_concave_and_matches_solves(cmdp):
     assert np.all(limits[~f.feasible] < f.min_limit + 1e-7)
     for i in np.flatnonzero(f.feasible)[::3]:
         other = cmdp.with_limits(np.where(np.arange(cmdp.n_constraints) == 0, limits[i], cmdp.limits))
-        assert solve_cmdp(other).value == pytest.approx(f.values[i], abs=1e-7)
+        assert solve_cmdp(other).value == pytest.approx(f.value[i], abs=1e-7)
 
 
 def test_medium_sparse_cmdp():
@@ -231,3 +231,31 @@ def test_unvisited_states_get_the_uniform_policy():
     np.testing.assert_allclose(sol.policy[2], [0.5, 0.5])
     np.testing.assert_allclose(sol.policy[:2], [[1.0, 0.0], [0.0, 1.0]])
     assert sol.value == pytest.approx(10.0)
+
+
+# ---------------------------------------------------------------------- result vocabulary
+def test_result_vocabulary_and_deprecated_aliases():
+    m = FiniteCMDP(np.ones((1, 2, 1)), [[1.0, 0.0]], [[[1.0, 0.0]]], [5.0], [1.0], 0.9)
+    sol = solve_cmdp(m)
+    assert sol.status == "optimal" and sol.solve_time >= 0 and sol.build_time >= 0
+    with pytest.warns(DeprecationWarning, match="solve_time"):
+        assert sol.solve_seconds == sol.solve_time
+    with pytest.warns(DeprecationWarning, match="build_time"):
+        assert sol.build_seconds == sol.build_time
+    f = cmdp_frontier(m, 0, [6.0, -1.0, 2.0])
+    assert f.status == ("optimal", "infeasible", "optimal") and f.solve_time > 0
+    with pytest.warns(DeprecationWarning, match="value"):
+        np.testing.assert_array_equal(f.values, f.value)
+
+
+@pytest.mark.parametrize("method, solver", [("simplex", "choose"), ("ipm", "ipm")])
+def test_highs_options_reach_the_one_adapter(method, solver):
+    from mechsim.solvers.cmdp_lp import LP_TOLERANCE, _assemble, _highs_model
+
+    m = FiniteCMDP(np.ones((1, 2, 1)), [[1.0, 0.0]], [[[1.0, 0.0]]], [5.0], [1.0], 0.9)
+    model = _highs_model(_assemble(m), method)
+    option = {name: model.h.getOptionValue(name)[-1] for name in
+              ("primal_feasibility_tolerance", "dual_feasibility_tolerance", "solver")}  # (status, value)
+    assert option == {"primal_feasibility_tolerance": LP_TOLERANCE, "dual_feasibility_tolerance": LP_TOLERANCE,
+                      "solver": solver}
+    assert solve_cmdp(m, method=method).value == pytest.approx(5.0, abs=1e-9)

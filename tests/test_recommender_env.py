@@ -106,7 +106,7 @@ def test_info_signals_and_signed_costs():
 def test_watch_time_never_exceeds_duration_and_session_ends():
     env = RecommenderEnv(max_steps=1000)
     env.reset(seed=5)
-    for t in range(1000):
+    for _t in range(1000):
         item = int(env._cands[0])
         _obs, reward, terminated, truncated, _info = env.step(0)
         assert 0 < reward < env.simulator.catalogue.durations[item]
@@ -210,7 +210,7 @@ def test_costs_survive_vector_autoreset(mode):
     envs.reset(seed=0)
     keys = {"signals", "cost_like", "cost_follow", "cost_share", "costs", "cost"}
     ended_before = np.zeros(2, dtype=bool)
-    for t in range(9):
+    for _t in range(9):
         _obs, reward, terminated, truncated, info = envs.step(np.array([0, 1]))
         assert keys <= set(info)
         for key in keys:
@@ -364,3 +364,147 @@ def test_ranking_rules_wrapper():
         RankingRules(RecommenderEnv(), rules={"bad": (1.0, 2.0)})
     with pytest.raises(InvalidInstanceError, match="env"):
         RankingRules(gymnasium.make("CartPole-v1"))
+
+
+# ------------------------------------------------------------------------------------ evaluation wrappers
+def _play(env, n_episodes, seed=0, action=0):
+    from mechsim.rollout import rollout
+
+    return rollout(env, lambda e, obs: action, n_episodes, seeds=seed)
+
+
+def test_scale_reward_and_costs_against_the_raw_env():
+    from mechsim.envs.signal_wrappers import ScaleRewardAndCosts
+
+    kw = {"n_candidates": 5, "max_steps": 20, "constraints": ("like", "hate"), "cost_mode": "expected"}
+    raw, env = RecommenderEnv(**kw), ScaleRewardAndCosts(RecommenderEnv(**kw), reward_scale=0.5,
+                                                          cost_scale=[10.0, 2.0])
+    raw.reset(seed=3)
+    env.reset(seed=3)
+    for t in range(20):
+        _, r0, term, trunc, i0 = raw.step(t % 5)
+        _, r1, _, _, i1 = env.step(t % 5)
+        assert r1 == r0 * 0.5
+        np.testing.assert_array_equal(i1["costs"], i0["costs"] * [10.0, 2.0])
+        assert i1["cost"] == pytest.approx(i1["costs"].sum()) and i1["cost_like"] == i0["cost_like"]
+        if term or trunc:
+            break
+    for bad in ({"reward_scale": 0.0}, {"cost_scale": [1.0, -1.0]}, {"cost_scale": np.nan}, {"reward_scale": "x"}):
+        with pytest.raises(InvalidInstanceError, match=next(iter(bad))):
+            ScaleRewardAndCosts(RecommenderEnv(**kw), **bad)
+    no_costs = ScaleRewardAndCosts(gymnasium.make("CartPole-v1"))
+    no_costs.reset(seed=0)
+    with pytest.raises(InvalidInstanceError, match="costs"):
+        no_costs.step(0)
+
+
+def test_episode_recorder_totals_and_batch_means():
+    from mechsim.envs.signal_wrappers import EpisodeRecorder
+
+    env = EpisodeRecorder(RecommenderEnv(n_candidates=4, max_steps=12, constraints=("like",)))
+    signals, costs, lengths = [], [], []
+    for seed in range(6):
+        env.reset(seed=seed)
+        s, c, n, done = np.zeros(7), np.zeros(1), 0, False
+        while not done:
+            _, _, term, trunc, info = env.step(seed % 4)
+            s, c, n = s + info["signals"], c + info["costs"], n + 1
+            done = term or trunc
+        signals.append(s)
+        costs.append(c)
+        lengths.append(n)
+    totals = env.episode_totals()
+    np.testing.assert_allclose(totals[:, env.columns["signals"]], signals)
+    np.testing.assert_allclose(totals[:, env.columns["costs"]], costs)
+    assert env.lengths.tolist() == lengths and env.n_episodes == 6
+    means = env.batch_means(4)  # one complete batch of 4; the last 2 episodes are left out
+    np.testing.assert_allclose(means, [totals[:4].sum(axis=0) / sum(lengths[:4])])
+    env.reset(seed=9)  # an episode with no step yet counts as zeros
+    assert env.episode_totals().shape == (7, 8) and not env.episode_totals()[-1].any()
+    with pytest.raises(InvalidInstanceError, match="keys"):
+        EpisodeRecorder(RecommenderEnv(), keys="signals")
+    missing = EpisodeRecorder(RecommenderEnv(), keys=("nope",))
+    missing.reset(seed=0)
+    with pytest.raises(InvalidInstanceError, match="nope"):
+        missing.step(0)
+
+
+def test_expected_signals_wrapper():
+    from mechsim.envs.recommender_wrappers import ExpectedSignals
+
+    env = ExpectedSignals(RecommenderEnv(n_candidates=5, max_steps=30))
+    twin = RecommenderEnv(n_candidates=5, max_steps=30)
+    env.reset(seed=4)
+    twin.reset(seed=4)
+    for t in range(30):
+        expected = twin.candidate_expectations()[t % 5]
+        _, r, term, trunc, info = env.step(t % 5)
+        _, r_twin, *_ = twin.step(t % 5)
+        np.testing.assert_array_equal(info["expected_signals"], expected)
+        assert r == r_twin  # measuring does not change the session
+        if term or trunc:
+            break
+    env.reset(seed=0)
+    with pytest.raises(InvalidInstanceError, match="action"):
+        env.step(99)
+    from mechsim.envs.recommender import RankingRules
+
+    with pytest.raises(InvalidInstanceError, match="candidate-index"):
+        ExpectedSignals(RankingRules(RecommenderEnv()))
+    with pytest.raises(InvalidInstanceError, match="env"):
+        ExpectedSignals(gymnasium.make("CartPole-v1"))
+
+
+def test_choosers():
+    from mechsim.envs.recommender_wrappers import (
+        random_candidate_chooser,
+        ranking_rule_chooser,
+        watch_greedy_chooser,
+    )
+    from mechsim.learners.policies import SoftmaxPolicy
+    from mechsim.rollout import rollout
+
+    env = RecommenderEnv(n_candidates=6, max_steps=10)
+    obs, _ = env.reset(seed=0)
+    greedy = watch_greedy_chooser()
+    assert greedy(env, obs) == int(np.argmax(env.candidate_expectations()[:, 0]))
+    picks = [random_candidate_chooser(np.random.default_rng(1))(env, obs) for _ in range(3)]
+    assert picks == [int(np.random.default_rng(1).integers(6))] * 3
+    # A policy that always picks the "quality" rule shows the best-quality candidate.
+    from mechsim.envs.recommender import DEFAULT_RULES
+
+    weights = np.zeros((len(DEFAULT_RULES), 9))
+    weights[list(DEFAULT_RULES).index("quality"), -1] = 50.0
+    choose = ranking_rule_chooser(SoftmaxPolicy(weights, False), np.random.default_rng(0))
+
+    shown = []
+
+    def check(t, o, action, reward, info):
+        assert action == shown[-1]
+
+    def spy(e, o):
+        k = choose(e, o)
+        assert k == int(np.argmax(e.simulator.catalogue.quality[e._cands]))
+        shown.append(k)
+        return k
+
+    assert rollout(env, spy, 2, seeds=0, on_step=check).n_steps == len(shown) > 0
+
+
+@pytest.mark.parametrize("make_wrapper", ["scale", "recorder", "expected", "rules"])
+def test_wrappers_keep_the_spec(make_wrapper):
+    from mechsim.envs.recommender import RankingRules
+    from mechsim.envs.recommender_wrappers import ExpectedSignals
+    from mechsim.envs.signal_wrappers import EpisodeRecorder, ScaleRewardAndCosts
+
+    wrap = {"scale": lambda e: ScaleRewardAndCosts(e, reward_scale=0.1, cost_scale=2.0),
+            "recorder": lambda e: EpisodeRecorder(e, keys=("signals",)),
+            "expected": ExpectedSignals, "rules": RankingRules}[make_wrapper]
+    env = wrap(gymnasium.make("mechsim/Recommender-v0", n_candidates=4, max_steps=5))
+    spec = env.spec
+    assert spec.additional_wrappers[-1].kwargs is not None
+    again = gymnasium.make(spec)
+    assert type(again) is type(env)
+    a, _ = env.reset(seed=1)
+    b, _ = again.reset(seed=1)
+    np.testing.assert_array_equal(a, b)

@@ -64,6 +64,35 @@ def test_multipliers_never_negative(costs, ki):
         assert lm.lambdas[0] >= 0.0
 
 
+def _former_lagrange_update(limits, ki, kp, kd, initial, max_value, costs_seq):
+    """The former update of LagrangeMultipliers (before it used PIDController), verbatim: the merge's oracle."""
+    integral, previous, out = np.broadcast_to(initial, limits.shape).astype(float).copy(), None, []
+    for j in costs_seq:
+        error = j - limits
+        integral = np.maximum(0.0, integral + ki * error)
+        rise = np.zeros_like(j) if previous is None else np.maximum(0.0, j - previous)
+        previous = j.copy()
+        out.append(np.clip(kp * error + integral + kd * rise, 0.0, max_value))
+    return np.array(out)
+
+
+@given(st.integers(0, 10_000), st.sampled_from([np.inf, 2.0]), st.booleans())
+def test_lagrange_multipliers_reproduce_the_former_update_exactly(seed, max_value, per_constraint):
+    rng = np.random.default_rng(seed)
+    m = 3
+    limits = rng.normal(size=m)
+    gains = [rng.uniform(0, 2, size=m) if per_constraint else float(rng.uniform(0, 2)) for _ in range(3)]
+    initial = rng.uniform(0, 1, size=m)
+    costs_seq = rng.normal(size=(25, m)) * 3
+    lm = LagrangeMultipliers(limits, ki=gains[0], kp=gains[1], kd=gains[2], initial=initial, max_value=max_value)
+    for j in costs_seq:
+        lm.update(j)
+    expected = _former_lagrange_update(limits, *(np.broadcast_to(g, (m,)) for g in gains), initial, max_value,
+                                       costs_seq)
+    np.testing.assert_array_equal(np.array(lm.history), expected)
+    np.testing.assert_array_equal(lm.lambdas, expected[-1])
+
+
 @pytest.mark.parametrize("kwargs, argument", [
     ({"limits": []}, "limits"), ({"limits": [1.0], "ki": -1.0}, "ki"),
     ({"limits": [1.0], "kp": [1.0, 2.0]}, "kp"), ({"limits": [1.0], "batch_episodes": 0}, "batch_episodes"),

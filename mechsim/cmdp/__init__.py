@@ -1,64 +1,38 @@
-"""Constrained MDPs for constrained recommendation (see ``specs/cmdp.md``).
+r"""Constrained MDPs for constrained recommendation (Cai et al., *Two-Stage Constrained Actor-Critic for Short
+Video Recommendation*, WWW 2023).
 
-Layer 1 (model and evaluation): :class:`FiniteCMDP`, :func:`evaluate_policy`, :func:`occupancy_measure`.
-The exact occupancy-LP solver lives in :mod:`mechsim.solvers.cmdp_lp` (``solve_cmdp``, ``cmdp_frontier``).
-Learners (layer 3): Lagrangian and PID-Lagrangian primal-dual methods and TSCAC, each tabular (exact
-gradients on the known model) and sample-based (episodes from a Gymnasium env).
+A finite CMDP has states :math:`S`, actions :math:`A`, transitions :math:`P(s' | s, a)`, a reward :math:`r`,
+costs :math:`c_k` with limits :math:`d_k`, an initial law :math:`\mu_0` and a discount :math:`\gamma`; the
+problem is :math:`\max_\pi V_r^\pi` subject to :math:`J_k^\pi \le d_k` for every :math:`k`, where values
+are discounted sums (no ``(1 - gamma)`` factor).
 
-Values are discounted sums (no ``(1 - gamma)`` factor); constraints read "discounted cost <= limit".
+This package is the domain layer (numpy/scipy): :class:`FiniteCMDP`, exact policy evaluation and occupancy
+measures (:mod:`mechsim.cmdp.model`), exact planning (:mod:`mechsim.cmdp.planning`), the calibrated
+short-video simulator (:mod:`mechsim.cmdp.simulator`) and its finite tabular twin
+(:mod:`mechsim.cmdp.tabular_twin`).  The exact occupancy-LP solver is :mod:`mechsim.solvers.cmdp_lp`
+(``solve_cmdp``, ``cmdp_frontier``).
+
+For convenience the learners and the simulation environment are offered here too, through lazy re-exports
+(importing this package imports neither them nor gymnasium): the Lagrangian and PID-Lagrangian primal-dual
+methods (:mod:`mechsim.learners.lagrangian`, multipliers in :mod:`mechsim.learners.multipliers`), TSCAC
+(:mod:`mechsim.learners.tscac`), each tabular (exact gradients on the known model) and sample-based
+(episodes from a Gymnasium env, :mod:`mechsim.learners.policies`), and :class:`FiniteCMDPEnv`
+(:mod:`mechsim.envs.finite_cmdp`).
 """
 
-from mechsim.cmdp.model import (
-    CMDPStructure,
-    FiniteCMDP,
-    PolicyEvaluation,
-    action_values,
-    check_policy,
-    cmdp_structure,
-    evaluate_policy,
-    occupancy_measure,
-    policy_transition_matrix,
-    uniform_policy,
-)
+from mechsim._lazy import lazy_exports
 
-__all__ = [
-    "FiniteCMDP",
-    "PolicyEvaluation",
-    "CMDPStructure",
-    "evaluate_policy",
-    "occupancy_measure",
-    "action_values",
-    "check_policy",
-    "policy_transition_matrix",
-    "uniform_policy",
-    "cmdp_structure",
-]
-
-# --- learners (this helper) -------------------------------------------------------------------------
-from mechsim.cmdp.lagrangian import (  # noqa: E402
-    GradientMultiplier,
-    PIDMultiplier,
-    SampleLearnerResult,
-    TabularLearnerResult,
-    lagrangian_sample,
-    lagrangian_tabular,
-    pid_lagrangian_sample,
-    pid_lagrangian_tabular,
-)
-from mechsim.cmdp.planning import optimal_policy, soft_optimal_policy  # noqa: E402
-from mechsim.cmdp.sampling import SoftmaxPolicy  # noqa: E402
-from mechsim.cmdp.tabular_env import FiniteCMDPEnv  # noqa: E402
-from mechsim.cmdp.tscac import TSCACResult, TSCACSampleResult, tscac_sample, tscac_tabular, tscac_target  # noqa: E402
-
-__all__ += [
-    "GradientMultiplier", "PIDMultiplier", "TabularLearnerResult", "SampleLearnerResult",
-    "lagrangian_tabular", "pid_lagrangian_tabular", "lagrangian_sample", "pid_lagrangian_sample",
-    "optimal_policy", "soft_optimal_policy", "SoftmaxPolicy", "FiniteCMDPEnv",
-    "TSCACResult", "TSCACSampleResult", "tscac_tabular", "tscac_sample", "tscac_target",
-]
-
-# --- recommender tabular twin (other helper: append imports and __all__ entries below) --------------
-from mechsim.cmdp.simulator import ShortVideoSimulator, SimulatorConfig, calibrate
-from mechsim.cmdp.tabular_twin import tabular_recommender
-
-__all__ += ["ShortVideoSimulator", "SimulatorConfig", "calibrate", "tabular_recommender"]
+_EXPORTS = {
+    "model": ["FiniteCMDP", "PolicyEvaluation", "CMDPStructure", "evaluate_policy", "occupancy_measure",
+              "action_values", "check_policy", "policy_transition_matrix", "uniform_policy", "cmdp_structure"],
+    "planning": ["optimal_policy", "soft_optimal_policy"],
+    "simulator": ["ShortVideoSimulator", "SimulatorConfig", "calibrate"],
+    "tabular_twin": ["tabular_recommender"],
+    "mechsim.learners.multipliers": ["GradientMultiplier", "PIDMultiplier"],
+    "mechsim.learners.lagrangian": ["TabularLearnerResult", "SampleLearnerResult", "lagrangian_tabular",
+                                    "pid_lagrangian_tabular", "lagrangian_sample", "pid_lagrangian_sample"],
+    "mechsim.learners.policies": ["SoftmaxPolicy"],
+    "mechsim.learners.tscac": ["TSCACResult", "TSCACSampleResult", "tscac_tabular", "tscac_sample", "tscac_target"],
+    "mechsim.envs.finite_cmdp": ["FiniteCMDPEnv"],
+}
+__all__, __getattr__, __dir__ = lazy_exports("mechsim.cmdp", _EXPORTS, globals())

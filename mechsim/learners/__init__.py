@@ -69,5 +69,11 @@ _EXPORTS = {
     "experts": ["Hedge"],
     "bandits": ["Exp3", "ExploreThenCommit", "EtcSimulation", "simulate_explore_then_commit"],
     "regret_matching": ["RegretMatching", "exploitability", "SelfPlayResult", "regret_matching_self_play"],
+    "multipliers": ["PIDController", "GradientMultiplier", "PIDMultiplier"],
+    "policies": ["SoftmaxPolicy", "EpisodeBatch", "collect_episodes", "featurizer", "fit_linear_critic",
+                 "policy_gradient_step"],
+    "lagrangian": ["TabularLearnerResult", "SampleLearnerResult", "averaged_occupancy_policy", "lagrangian_tabular",
+                   "pid_lagrangian_tabular", "lagrangian_sample", "pid_lagrangian_sample"],
+    "tscac": ["TSCACResult", "TSCACSampleResult", "tscac_tabular", "tscac_sample", "tscac_target"],
 }
 __all__, __getattr__, __dir__ = lazy_exports("mechsim.learners", _EXPORTS, globals())

@@ -1,0 +1,231 @@
+r"""Sample-based machinery of the CMDP learners: softmax policies in numpy, episode batches from a
+Gymnasium CMDP environment, discounted returns per signal, linear critics and the actor-critic gradient.
+
+Policy: :math:`\pi(a \mid o) = \mathrm{softmax}(W \phi(o))_a` with :math:`W` of shape ``(A, F)``.  The
+features :math:`\phi` are the one-hot state for a ``Discrete`` observation space (a tabular softmax) and
+``[obs, 1]`` for a ``Box`` (a linear softmax).
+
+Signals: index 0 is the environment reward, :math:`1 + k` the :math:`k`-th entry of ``info["costs"]``
+(Safety-Gymnasium convention; an env without ``"costs"`` but with a scalar ``info["cost"]`` has
+:math:`K = 1`).  Each signal :math:`i` gets discounted returns-to-go
+:math:`G_i(t) = \sum_{u \ge t} \gamma_i^{u-t} x_i(u)` with its own discount, so that per-signal discounts
+(TSCAC) need nothing special.
+
+Actor-critic step (:func:`policy_gradient_step`): for a weighted objective :math:`E[\sum_i w_i G_i]`, one
+ridge-regression critic :math:`V_i(s) = \phi(s)^\top \beta_i` per signal is the baseline, the advantage
+:math:`\hat A = \sum_i w_i (G_i - V_i(s))` is normalised by its batch standard deviation, and the gradient
+with respect to the logits is :math:`(\mathbf 1_a - \pi(\cdot|s)) \hat A` (plus, optionally, the gradient
+of the entropy :math:`-\pi (\log \pi + H)`); the optimiser is :class:`mechsim.optim.Adam`.
+
+Episodes are played by :func:`mechsim.rollout.rollout`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+from scipy.special import logsumexp
+
+from mechsim.errors import InvalidInstanceError
+from mechsim.rollout import rollout
+
+__all__ = ["EpisodeBatch", "SoftmaxPolicy", "collect_episodes", "featurizer", "fit_linear_critic",
+           "policy_gradient_step"]
+
+
+def featurizer(observation_space: gym.Space):
+    """Feature map ``phi`` and its dimension for a ``Discrete`` or ``Box`` observation space.
+
+    ``phi(obs)`` maps one observation (or a batch) to a ``(n, F)`` array: the one-hot state for
+    ``Discrete(n, start)``, the flattened observation followed by a constant 1 for a ``Box``.
+    """
+    if isinstance(observation_space, gym.spaces.Discrete):
+        n, start = int(observation_space.n), int(observation_space.start)
+
+        def phi(obs):
+            idx = np.asarray(obs, dtype=np.int64).reshape(-1) - start
+            out = np.zeros((idx.size, n))
+            out[np.arange(idx.size), idx] = 1.0
+            return out
+
+        return phi, n
+    if isinstance(observation_space, gym.spaces.Box):
+        dim = int(np.prod(observation_space.shape))
+
+        def phi(obs):
+            arr = np.asarray(obs, dtype=float).reshape(-1, dim)
+            return np.hstack([arr, np.ones((arr.shape[0], 1))])
+
+        return phi, dim + 1
+    raise InvalidInstanceError(
+        f"env.observation_space: expected Discrete or Box, found {type(observation_space).__name__}",
+        "env")
+
+
+@dataclass(frozen=True)
+class SoftmaxPolicy:
+    """``pi(a | o) = softmax(weights @ phi(o))``.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (A, F)
+    tabular : bool
+        True when ``phi`` is the one-hot state (``Discrete`` observations): then ``table()`` is the policy.
+    """
+
+    weights: np.ndarray
+    tabular: bool
+
+    def log_probabilities_from_features(self, features: np.ndarray) -> np.ndarray:
+        """``log pi(. | o)`` for every row of ``features`` ``(n, F)``; returns ``(n, A)``."""
+        logits = features @ self.weights.T
+        return logits - logsumexp(logits, axis=1, keepdims=True)
+
+    def table(self) -> np.ndarray:
+        """The ``(S, A)`` policy table (tabular policies only)."""
+        if not self.tabular:
+            raise InvalidInstanceError("policy: expected a tabular softmax policy, found a linear one", "policy")
+        logits = self.weights.T
+        return np.exp(logits - logsumexp(logits, axis=1, keepdims=True))
+
+
+@dataclass(frozen=True)
+class EpisodeBatch:
+    """Transitions of several episodes, flattened in time order.
+
+    ``features (N, F)``, ``actions (N,)``, ``signals (N, 1+K)`` (reward, costs), ``returns (N, 1+K)``
+    (discounted returns-to-go per signal), ``steps (N,)`` (time index within the episode),
+    ``episode_returns (E, 1+K)`` (discounted totals from the first step), ``lengths (E,)``.
+    """
+
+    features: np.ndarray
+    actions: np.ndarray
+    signals: np.ndarray
+    returns: np.ndarray
+    steps: np.ndarray
+    episode_returns: np.ndarray
+    lengths: np.ndarray
+
+
+def _costs_from_info(info: dict) -> np.ndarray:
+    if "costs" in info:
+        return np.atleast_1d(np.asarray(info["costs"], dtype=float))
+    if "cost" in info:
+        return np.atleast_1d(np.asarray(info["cost"], dtype=float))
+    raise InvalidInstanceError('env: expected info["costs"] (or info["cost"]) in every step, found neither', "env")
+
+
+def collect_episodes(env: gym.Env, policy: SoftmaxPolicy, phi, n_episodes: int, discounts: np.ndarray,
+                     rng: np.random.Generator, max_steps: int) -> EpisodeBatch:
+    """Roll out ``n_episodes`` episodes and compute per-signal returns.
+
+    Each episode's reset seed is drawn from ``rng`` when it starts, and actions are sampled from ``rng``
+    by inverse CDF, so the batch is a function of the generator's state.
+    """
+    feats, acts, sigs, steps = [], [], [], []
+    n_actions = policy.weights.shape[0]
+    weights = policy.weights
+    cumulative_table = np.cumsum(policy.table(), axis=1) if policy.tabular else None
+
+    def choose(env, obs):
+        f = phi(obs)[0]
+        feats.append(f)
+        if cumulative_table is not None:
+            cumulative = cumulative_table[int(np.argmax(f))]
+        else:
+            logits = weights @ f
+            cumulative = np.cumsum(np.exp(logits - logits.max()))
+        return min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")), n_actions - 1)
+
+    def record(t, obs, action, reward, info):
+        acts.append(action)
+        sigs.append(np.concatenate([[float(reward)], _costs_from_info(info)]))
+        steps.append(t)
+
+    lengths = rollout(env, choose, n_episodes, seeds=rng, max_steps=max_steps, on_step=record).lengths.tolist()
+    signals = np.asarray(sigs, dtype=float)
+    if signals.shape[1] != discounts.size:
+        raise InvalidInstanceError(
+            f"limits/discounts: expected {signals.shape[1] - 1} constraints, as many as the env's info['costs'] "
+            f"entries, found {discounts.size - 1}", "limits")
+    returns = np.empty_like(signals)
+    episode_returns = np.empty((len(lengths), signals.shape[1]))
+    end = signals.shape[0]
+    for e in range(len(lengths) - 1, -1, -1):
+        start = end - lengths[e]
+        acc = np.zeros(signals.shape[1])
+        for t in range(end - 1, start - 1, -1):
+            acc = signals[t] + discounts * acc
+            returns[t] = acc
+        episode_returns[e] = acc
+        end = start
+    return EpisodeBatch(np.asarray(feats), np.asarray(acts, dtype=np.int64), signals, returns,
+                        np.asarray(steps), episode_returns, np.asarray(lengths))
+
+
+def fit_linear_critic(features: np.ndarray, targets: np.ndarray, ridge: float = 1e-3) -> np.ndarray:
+    """Ridge regression ``targets ≈ features @ w`` (one column of ``w`` per signal); returns ``w (F, m)``.
+
+    With one-hot features this is the per-state mean return, shrunk towards 0 by ``ridge``.
+    """
+    gram = features.T @ features
+    gram[np.diag_indices_from(gram)] += ridge
+    return np.linalg.solve(gram, features.T @ targets)
+
+
+def policy_gradient_step(batch: EpisodeBatch, policy: SoftmaxPolicy, coefficients: np.ndarray,
+                         entropy: float = 0.0, ridge: float = 1e-3) -> np.ndarray:
+    """Actor-critic gradient of ``E[sum_i coefficients_i G_i]`` (+ entropy bonus) w.r.t. the weights.
+
+    One linear critic per signal is fitted to that signal's returns and used as its baseline; the
+    advantage is ``sum_i coefficients_i (G_i - V_i(s))``, normalised by its batch standard deviation.
+    Returns an array shaped like ``policy.weights``.
+    """
+    critic = fit_linear_critic(batch.features, batch.returns, ridge)
+    adv = (batch.returns - batch.features @ critic) @ coefficients
+    scale = adv.std()
+    adv = adv / scale if scale > 1e-12 else adv
+    logp = policy.log_probabilities_from_features(batch.features)
+    probs = np.exp(logp)
+    score = -probs
+    score[np.arange(batch.actions.size), batch.actions] += 1.0
+    grad_logits = score * adv[:, None]
+    if entropy > 0:
+        # d H / d logits = -p (log p + H)
+        ent = -(probs * logp).sum(axis=1, keepdims=True)
+        grad_logits += entropy * (-probs * (logp + ent))
+    return grad_logits.T @ batch.features / batch.actions.size
+
+
+def sample_discounts(discount, n_signals: int) -> np.ndarray:
+    """Per-signal discounts ``(n_signals,)`` from one number or one per signal, each in ``[0, 1)``."""
+    arr = np.atleast_1d(np.asarray(discount, dtype=float))
+    if arr.size == 1:
+        arr = np.full(n_signals, float(arr[0]))
+    if arr.shape != (n_signals,) or arr.min() < 0 or arr.max() >= 1:
+        raise InvalidInstanceError(
+            f"discount: expected a number in [0, 1) or {n_signals} of them (reward then each cost), "
+            f"found {np.asarray(discount)!r}", "discount")
+    return arr
+
+
+def check_discrete_env(env) -> None:
+    """Raise unless ``env`` is a Gymnasium env with a ``Discrete`` action space."""
+    if not isinstance(env, gym.Env):
+        raise InvalidInstanceError(f"env: expected a gymnasium.Env, found {type(env).__name__}", "env")
+    if not isinstance(env.action_space, gym.spaces.Discrete):
+        raise InvalidInstanceError(
+            f"env.action_space: expected Discrete, found {type(env.action_space).__name__}", "env")
+
+
+def sample_setup(env, discounts: np.ndarray, max_steps: int | None):
+    """``(phi, F, A, tabular, max_steps)`` shared by the sample learners; the episode cap defaults to
+    ``ceil(10 / (1 - max gamma))`` steps, where ``gamma^H < 5e-5``."""
+    phi, F = featurizer(env.observation_space)
+    A = int(env.action_space.n)
+    tabular = isinstance(env.observation_space, gym.spaces.Discrete)
+    if max_steps is None:
+        max_steps = int(np.ceil(10.0 / (1.0 - discounts.max())))
+    return phi, F, A, tabular, max_steps
