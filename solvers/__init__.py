@@ -28,6 +28,7 @@ _EXPORTS = {
     "committee": ["best_committee", "greedy_committee", "check_group_bounds", "Committee"],
     "committee_family": ["best_committee_family"],
     "debate": ["solve_debate", "best_response", "policy_value", "isolated_plan", "debate_game_tree",
-               "DebateOutcome", "BestResponseOutcome"],
+               "DebateOutcome", "BestResponseOutcome", "subgame_values", "SubgameValues", "debate_win_table",
+               "DebateTable", "IsolatedPlan"],
 }
 __all__, __getattr__, __dir__ = lazy_exports("mechsim.solvers", _EXPORTS, globals())

@@ -76,7 +76,7 @@ def test_episode_mechanics_and_zero_sum_reward():
         assert obs["action_mask"].dtype == np.int8 and obs["action_mask"].sum() == F
         order = []
 
-        def pick(agent, o):
+        def pick(agent, o, order=order):
             order.append(agent)
             legal = np.flatnonzero(o["action_mask"])
             np.testing.assert_array_equal(o["observation"][F:2 * F] == 1, o["action_mask"] == 0)
@@ -107,7 +107,7 @@ def test_optimal_play_in_env_realises_solver_value():
         fm = raw.infos["debater_0"]["first_mover"]
         out = solve_debate(judge, raw.current_features, (0, 1), L, first_mover=fm)
         line = iter(out.principal_line)
-        totals = _play(e, lambda agent, o: next(line))
+        totals = _play(e, lambda agent, o, line=line: next(line))
         assert totals["debater_0"] == out.value
 
 

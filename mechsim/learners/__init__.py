@@ -69,5 +69,8 @@ _EXPORTS = {
     "experts": ["Hedge"],
     "bandits": ["Exp3", "ExploreThenCommit", "EtcSimulation", "simulate_explore_then_commit"],
     "regret_matching": ["RegretMatching", "exploitability", "SelfPlayResult", "regret_matching_self_play"],
+    "debaters": ["BaseDebater", "RandomDebater", "GreedyDebater", "BeamDebater", "IsolatedDebater",
+                 "PolicyGradientDebater", "ArguingFor", "TrainingResult", "train_debater", "DebateRecords",
+                 "play_debates", "greedy_debate_values", "RobustnessReport", "measure_robustness"],
 }
 __all__, __getattr__, __dir__ = lazy_exports("mechsim.learners", _EXPORTS, globals())
