@@ -326,29 +326,33 @@ _Operator = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
 
 
 def _backup(tree, leaf_values, operators) -> list[np.ndarray]:
-    """Values of every level, from leaves up; ``operators[k](k, child_values (n_k, F, ...), valid)``.
+    """Values of every level, from leaves up; ``operators[k](k, child_values (..., n_k, F), valid (n_k, F))``.
 
-    ``leaf_values`` is ``(C(F, L),)`` for one game or ``(C(F, L), B)`` for B games on the same subset tree
-    (then ``valid`` is ``(n_k, F, 1)`` so that it broadcasts over the games).
+    ``leaf_values`` is ``(C(F, L),)`` for one game or ``(B, C(F, L))`` for B games on the same subset tree
+    (leading axes are games; every reduction runs over the last, contiguous axis).
     """
     L = len(tree) - 1
     values = [None] * (L + 1)
     values[L] = leaf_values
-    games = (1,) * (np.ndim(leaf_values) - 1)
     for k in range(L - 1, -1, -1):
         level = tree[k]
         valid = level.children >= 0
-        child_vals = values[k + 1][np.where(valid, level.children, 0)]
-        values[k] = operators[k](k, child_vals, valid.reshape(valid.shape + games))
+        child_vals = np.take(values[k + 1], np.where(valid, level.children, 0), axis=-1)
+        values[k] = operators[k](k, child_vals, valid)
     return values
 
 
 def _minimax_operator(maximise: bool) -> _Operator:
-    fill = -np.inf if maximise else np.inf
     reduce = np.max if maximise else np.min
 
     def op(k, child_vals, valid):
-        return reduce(np.where(valid, child_vals, fill), axis=1)
+        # The fill never wins the reduction; integer outcome tables (int8 signs) keep their dtype.
+        if child_vals.dtype.kind == "f":
+            fill = -np.inf if maximise else np.inf
+        else:
+            info = np.iinfo(child_vals.dtype)
+            fill = child_vals.dtype.type(info.min if maximise else info.max)
+        return reduce(np.where(valid, child_vals, fill), axis=-1)
     return op
 
 
@@ -496,7 +500,7 @@ def _policy_probabilities(policy, player, features, revealed, decisions) -> np.n
 def _expectation_operator(policy, player, features, decisions, tree) -> _Operator:
     def op(k, child_vals, valid):
         probs = _policy_probabilities(policy, player, features, tree[k].masks, decisions)
-        return np.sum(np.where(valid, child_vals, 0.0) * probs, axis=1)
+        return np.sum(np.where(valid, child_vals, 0.0) * probs, axis=-1)
     return op
 
 
@@ -952,11 +956,12 @@ def debate_win_table(judge, features, baseline, n_evidence: int, *, n_decisions:
         scores = _score_all_decisions(judge, x[sl], masks, n_decisions)           # (s, K, D)
         b = base[sl]
         ref = np.take_along_axis(scores, b[:, None, None], axis=2)                # (s, K, 1)
-        outcome = np.sign(scores - ref)
-        leaves = np.empty((K, outcome.shape[0] * n_decisions))
-        leaves[ranks] = outcome.transpose(1, 0, 2).reshape(K, -1)                 # (K, s * D), colex order
+        # Outcomes are signs: int8 games-by-leaves table (the backup is a max/min, exact in any dtype).
+        outcome = np.sign(scores - ref).astype(np.int8)
+        leaves = np.empty((outcome.shape[0] * n_decisions, K), dtype=np.int8)
+        leaves[:, ranks] = outcome.transpose(0, 2, 1).reshape(-1, K)              # (s * D, K), colex order
         for fm in (0, 1):
-            out[sl, :, fm] = _backup(tree, leaves, ops[fm])[0].reshape(-1, n_decisions)
+            out[sl, :, fm] = _backup(tree, leaves, ops[fm])[0][:, 0].reshape(-1, n_decisions)
     out[np.arange(S), base] = 0.0  # identical decisions tie (exactly, whatever the float noise)
     return DebateTable(out, base.astype(np.int64), solve_time=time.perf_counter() - start)
 
