@@ -62,9 +62,10 @@ from mechsim.debate.icu_sepsis import (
     load_icu_sepsis,
     train_sepsis_judge,
 )
+from mechsim.debate.judges import debate_outcome
 from mechsim.errors import InvalidInstanceError
 from mechsim.learners.debaters import greedy_debate_values
-from mechsim.solvers.debate import DebateTable, debate_win_table, solve_debate
+from mechsim.solvers.debate import MAX_TABLE_EVIDENCE, DebateTable, debate_win_table, solve_debate
 from mechsim.validation import (
     check_choice,
     check_in_range,
@@ -218,10 +219,9 @@ class JustifiableSepsisEnv(gymnasium.Env):
         if key[1] == key[2] or key[0] >= N_PATIENT_STATES:
             vals = (0.0, 0.0)
         elif getattr(self.judge, "ideal", False):
-            x = self._features[key[0]][None]
-            full = np.ones((1, _N_FEATURES), dtype=bool)
-            s = self.judge.score(np.repeat(x, 2, axis=0), np.repeat(full, 2, axis=0), np.array(key[1:]))
-            v = float(np.sign(s[0] - s[1]))
+            # An ideal judge ignores the evidence: every reveal order ends in its verdict on the full state.
+            v = float(debate_outcome(self.judge, self._features[key[0]], np.ones(_N_FEATURES, dtype=bool),
+                                     key[1], key[2])[0])
             vals = (v, v)
         else:
             raw = self._debate_fn(self.judge, self._features[key[0]], key[1:], self.n_evidence)
@@ -239,7 +239,7 @@ class JustifiableSepsisEnv(gymnasium.Env):
         """Fill the debate cache for every action against the baseline action(s) in ``states`` (default: all
         patient states) with the batched exact solver (needs ``debaters="exact"`` and L <= 2, a deterministic
         baseline).  Returns the number of cached triples."""
-        if self._debate_fn is not _exact_debate or self.n_evidence > 2 or self._baseline_fixed is None:
+        if self._debate_fn is not _exact_debate or self.n_evidence > MAX_TABLE_EVIDENCE or self._baseline_fixed is None:
             raise InvalidInstanceError("precompute_debates: expected debaters='exact', n_evidence <= 2 and a "
                                        "deterministic baseline", argument="self")
         states = np.arange(N_PATIENT_STATES) if states is None else np.asarray(states, dtype=np.int64)

@@ -590,7 +590,7 @@ class SubgameValues:
 
     @property
     def value(self) -> float:
-        """:math:`V(\varnothing)`, the value of the game."""
+        r""":math:`V(\varnothing)`, the value of the game."""
         return float(self.values[0][0])
 
     def value_at(self, revealed) -> np.ndarray:
