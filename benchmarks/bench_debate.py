@@ -14,13 +14,16 @@ seconds per state.
 Environment: turns per second of ``mechsim/Debate-v0`` (AEC, wrapped as ``env()``) under random mask-aware
 play, against a minimal two-agent AEC env with the same wrappers (the cost of PettingZoo's loop itself).
 
+Single-agent view: episodes per second of :class:`mechsim.envs.debate_opponent.DebateVsOpponent` with the
+exact best-response value solved at every reset (``compute_value=True``), for each opponent, against the
+same episodes without the value (``compute_value=False``, random opponent: the cost of the env loop).
+
 Usage: ``python benchmarks/bench_debate.py [--seconds 2] [--quick]``
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import time
 
 import numpy as np
@@ -31,6 +34,7 @@ from pettingzoo.utils import wrappers
 import mechsim  # noqa: F401
 from mechsim.debate.judges import BradleyTerryJudge, LinearJudge
 from mechsim.envs import debate as debate_env
+from mechsim.envs.debate_opponent import DebateVsOpponent
 from mechsim.solvers.debate import brute_force_debate_value, leaf_outcomes, solve_debate
 
 
@@ -80,14 +84,13 @@ class MinimalAEC(AECEnv):
         self._obs = {"observation": np.zeros(20, np.float32), "action_mask": np.ones(8, np.int8)}
         self._space = spaces.Dict({"observation": spaces.Box(0, 1, (20,), np.float32),
                                    "action_mask": spaces.Box(0, 1, (8,), np.int8)})
+        self._action_space = spaces.Discrete(8)
 
-    @functools.lru_cache(maxsize=None)
     def observation_space(self, agent):
         return self._space
 
-    @functools.lru_cache(maxsize=None)
     def action_space(self, agent):
-        return spaces.Discrete(8)
+        return self._action_space
 
     def reset(self, seed=None, options=None):
         self.agents = list(self.possible_agents)
@@ -123,7 +126,7 @@ def turns_per_second(env, seconds, seed=0):
     turns = 0
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
-        for agent in env.agent_iter():
+        for _agent in env.agent_iter():
             obs, _, term, trunc, _ = env.last()
             if term or trunc:
                 env.step(None)
@@ -133,6 +136,19 @@ def turns_per_second(env, seconds, seed=0):
             turns += 1
         env.reset()
     return turns / (time.perf_counter() - start)
+
+
+def episodes_per_second(env, seconds, seed=0):
+    """Reset-and-play episodes of a ``DebateVsOpponent`` (learner reveals its lowest legal feature)."""
+    episodes = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        env.reset(seed=seed + episodes)
+        done = False
+        while not done:
+            _, _, done, _, _ = env.step(int(np.flatnonzero(env.action_masks())[0]))
+        episodes += 1
+    return episodes / (time.perf_counter() - start)
 
 
 def main():
@@ -152,14 +168,14 @@ def main():
         judge = LinearJudge(rng.normal(size=(25, F)))
         x = rng.normal(size=F)
         solve_debate(judge, x, (1, 2), L)  # warm the subset-tree cache, as repeated solves would
-        t_exact, out = timed(lambda: solve_debate(judge, x, (1, 2), L), repeat=3)
+        t_exact, out = timed(lambda judge=judge, x=x, L=L: solve_debate(judge, x, (1, 2), L), repeat=3)
         t_rec = float("nan")
         if out.n_leaves <= 200_000:
-            t_rec, v_rec = timed(lambda: recursion_baseline(judge, x, (1, 2), L))
+            t_rec, v_rec = timed(lambda judge=judge, x=x, L=L: recursion_baseline(judge, x, (1, 2), L))
             assert v_rec == out.value, "baseline disagrees with the exact solver"
         t_bf = float("nan")
         if np.prod(range(F - L + 1, F + 1)) <= 20_000:
-            t_bf, v_bf = timed(lambda: brute_force_debate_value(judge, x, (1, 2), L))
+            t_bf, v_bf = timed(lambda judge=judge, x=x, L=L: brute_force_debate_value(judge, x, (1, 2), L))
             assert v_bf == out.value, "brute force disagrees with the exact solver"
         print(f"{F:>4} {L:>3} {out.n_leaves:>9} {t_exact:>9.4f} {t_rec:>12.4f} {t_rec / t_exact:>7.1f} "
               f"{t_bf:>14.4f} {t_bf / t_exact:>7.1f}")
@@ -188,6 +204,17 @@ def main():
     rows.append(("Debate-v0 raw_env demo", turns_per_second(debate_env.raw_env(), args.seconds)))
     for name, tps in rows:
         print(f"  {name:<32} {tps:>10.0f} turns/s   ratio to baseline {tps / base:5.2f}")
+
+    print("\nDebateVsOpponent episodes per second (exact best-response value at every reset)")
+    big = {"states": rng.normal(size=(200, 12)), "judge": LinearJudge(rng.normal(size=(6, 12))), "n_evidence": 4}
+    for label, kwargs in (("demo F=8 L=4", None), ("F=12 L=4", big)):
+        base_eps = episodes_per_second(DebateVsOpponent(kwargs, opponent="random", compute_value=False),
+                                       args.seconds)
+        print(f"  {label}: no value (baseline) {base_eps:8.0f} episodes/s")
+        for opponent in ("minimax", "random", "greedy"):
+            eps = episodes_per_second(DebateVsOpponent(kwargs, opponent=opponent), args.seconds)
+            print(f"  {label}: {opponent:<8} opponent {eps:>10.0f} episodes/s   ratio to baseline "
+                  f"{eps / base_eps:5.2f}")
 
 
 if __name__ == "__main__":

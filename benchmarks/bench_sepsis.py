@@ -37,12 +37,8 @@ def main() -> None:
         load_icu_sepsis,
         sample_trajectories,
     )
-    from mechsim.envs.justifiable_sepsis import (
-        JustifiableSepsisEnv,
-        debate_win_table,
-        default_sepsis_judge,
-    )
-    from mechsim.solvers.debate import solve_debate
+    from mechsim.envs.justifiable_sepsis import JustifiableSepsisEnv, default_sepsis_judge
+    from mechsim.solvers.debate import debate_win_table, solve_debate
 
     mdp = load_icu_sepsis()
     judge = default_sepsis_judge(2)

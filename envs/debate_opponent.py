@@ -2,7 +2,7 @@ r"""A single-agent Gymnasium view of the debate game against a fixed opponent.
 
 **Debate against a fixed opponent** (:class:`DebateVsOpponent`).  A single-agent Gymnasium view of
 ``mechsim/Debate-v0``: the learner plays one debater, a fixed opponent (exact minimax, greedy, random, or
-any policy in :mod:`mechsim.debate.debaters` format) plays the other.  Observations are flat, the legal
+any policy in :mod:`mechsim.learners.debaters` format) plays the other.  Observations are flat, the legal
 reveals are exposed through ``action_masks()`` (sb3-contrib ``MaskablePPO``) and ``info["action_mask"]``,
 and every episode reports the exact value of the best response to the opponent,
 
@@ -10,30 +10,24 @@ and every episode reports the exact value of the best response to the opponent,
            \operatorname{op}_{f \notin S} V(S \cup f) & \text{opponent to move} \end{cases}
 
 with op = min for the minimax opponent (then :math:`V(\varnothing)` is the game's minimax value) and the
-expectation under the opponent's reveal probabilities otherwise: the most any learner can score.
+expectation under the opponent's reveal probabilities otherwise: the most any learner can score.  The table
+of :math:`V(S)` over every revealed set is solved once per episode by
+:func:`mechsim.solvers.debate.subgame_values` (the minimax opponent reads its moves from it too).
 """
 
 from __future__ import annotations
-
-import itertools
-import math
 
 import gymnasium
 import numpy as np
 from gymnasium import spaces
 
+from mechsim.envs.debate import raw_env
 from mechsim.errors import InvalidInstanceError
+from mechsim.learners.debaters import GreedyDebater, RandomDebater
+from mechsim.solvers.debate import SubgameValues, policy_probabilities, subgame_values
 from mechsim.validation import as_generator, check_choice
 
 __all__ = ["DebateVsOpponent"]
-
-
-class _UniformPolicy:
-    """Reveals a uniformly random unrevealed feature (the debaters' ``probabilities`` format)."""
-
-    def probabilities(self, features, revealed, own_decision, other_decision):
-        free = ~np.asarray(revealed, dtype=bool)
-        return free / free.sum(axis=1, keepdims=True)
 
 
 class DebateVsOpponent(gymnasium.Env):
@@ -45,10 +39,10 @@ class DebateVsOpponent(gymnasium.Env):
         Keyword arguments of :class:`mechsim.envs.debate.raw_env` (default: the demonstration game).
     opponent : {"minimax", "greedy", "random"} or policy, default "minimax"
         The other debater.  ``"minimax"`` plays an exact minimax move (lowest feature index among optimal
-        ones); ``"greedy"`` is :class:`mechsim.debate.debaters.GreedyDebater`; ``"random"`` reveals a
+        ones); ``"greedy"`` is :class:`mechsim.learners.debaters.GreedyDebater`; ``"random"`` reveals a
         uniformly random unrevealed feature; any object with
         ``probabilities(features (F,), revealed (n,F), own_decision, other_decision) -> (n,F)``
-        (the :mod:`mechsim.debate.debaters` format) is sampled.
+        (the :mod:`mechsim.learners.debaters` format) is sampled.
     learner : {0, 1}, default 0
         Which debater the learner plays (``debater_0`` argues the first decision).
     compute_value : bool, default True
@@ -74,7 +68,7 @@ class DebateVsOpponent(gymnasium.Env):
 
     Examples
     --------
-    >>> from mechsim.envs.rl import DebateVsOpponent
+    >>> from mechsim.envs.debate_opponent import DebateVsOpponent
     >>> env = DebateVsOpponent(opponent="random")
     >>> obs, info = env.reset(seed=0)
     >>> obs.shape, env.action_masks().sum() in (7, 8)
@@ -85,8 +79,6 @@ class DebateVsOpponent(gymnasium.Env):
 
     def __init__(self, debate_kwargs: dict | None = None, opponent="minimax", learner: int = 0,
                  compute_value: bool = True, illegal_action: str = "lose", render_mode: str | None = None):
-        from mechsim.envs.debate import raw_env
-
         kwargs = dict(debate_kwargs or {})
         if "render_mode" in kwargs:
             raise InvalidInstanceError("debate_kwargs: expected no render_mode (pass it to DebateVsOpponent), "
@@ -111,66 +103,36 @@ class DebateVsOpponent(gymnasium.Env):
         if isinstance(opponent, str):
             kind = check_choice("opponent", opponent, ("minimax", "greedy", "random"))
             if kind == "greedy":
-                from mechsim.debate.debaters import GreedyDebater
                 return kind, GreedyDebater(self.game.judge)
             if kind == "random":
-                return kind, _UniformPolicy()
+                return kind, RandomDebater()
             return kind, None
         if not callable(getattr(opponent, "probabilities", None)):
             raise InvalidInstanceError("opponent: expected 'minimax', 'greedy', 'random' or an object with "
                                        f"probabilities(), found {type(opponent).__name__}", argument="opponent")
         return "policy", opponent
 
-    # ------------------------------------------------------------------ exact game tree
-    def _leaves(self) -> dict[int, float]:
-        """Judge outcome for the learner on every evidence set of size L, keyed by bit mask (one batch)."""
-        F, L = self._F, self._L
-        sets = list(itertools.combinations(range(F), L))
-        masks = np.zeros((len(sets), F), dtype=bool)
-        for row, chosen in enumerate(sets):
-            masks[row, list(chosen)] = True
-        n = len(sets)
-        x = np.broadcast_to(self._x, (2 * n, F))
-        decisions = np.repeat(np.asarray(self._decisions, dtype=np.int64), n)
-        s = np.asarray(self.game.judge.score(x, np.concatenate([masks, masks]), decisions), dtype=float)
-        u = np.sign(s[:n] - s[n:])
-        if self.learner == 1:
-            u = -u
-        bits = masks.astype(np.int64) @ (1 << np.arange(F, dtype=np.int64))
-        return dict(zip(bits.tolist(), u.tolist()))
-
-    def _opponent_probs(self, mask_bits: int) -> np.ndarray:
-        revealed = np.array([[(mask_bits >> f) & 1 for f in range(self._F)]], dtype=bool)
+    # ------------------------------------------------------------------ opponent
+    def _opponent_probs(self, revealed: np.ndarray) -> np.ndarray:
+        """The opponent policy's reveal probabilities ``(F,)`` at the revealed set ``revealed`` (F,)."""
         own, other = self._decisions[1 - self.learner], self._decisions[self.learner]
-        p = np.asarray(self._opponent_policy.probabilities(self._x, revealed, own, other), dtype=float)[0]
-        if p.shape != (self._F,) or not np.all(np.isfinite(p)) or p.min() < 0 or abs(p.sum() - 1) > 1e-9 \
-                or p[revealed[0]].max(initial=0.0) > 1e-12:
-            raise InvalidInstanceError("opponent: expected probabilities over unrevealed features summing to 1, "
-                                       f"found {p!r}", argument="opponent")
-        return p
+        try:
+            return policy_probabilities(self._opponent_policy, self._x, revealed[None], own, other)[0]
+        except InvalidInstanceError as exc:
+            raise InvalidInstanceError(f"opponent: {exc}", argument="opponent") from exc
 
-    def _value(self, mask_bits: int, depth: int) -> float:
-        """Best-response value for the learner from the evidence set ``mask_bits`` (memoised)."""
-        memo = self._memo
-        if mask_bits in memo:
-            return memo[mask_bits]
-        if depth == self._L:
-            v = self._leaf_values[mask_bits]
-        else:
-            children = {f: self._value(mask_bits | (1 << f), depth + 1)
-                        for f in range(self._F) if not (mask_bits >> f) & 1}
-            if self._mover(depth) == self.learner:
-                v = max(children.values())
-            elif self._opponent_kind == "minimax":
-                v = min(children.values())
-            else:
-                p = self._opponent_probs(mask_bits)
-                v = float(sum(p[f] * val for f, val in children.items()))
-        memo[mask_bits] = v
-        return v
-
-    def _mover(self, depth: int) -> int:
-        return self._first_mover if depth % 2 == 0 else 1 - self._first_mover
+    def _solve(self) -> SubgameValues:
+        """Values of every position for debater 0: minimax, or the learner's best response to the policy."""
+        g = self.game
+        policy, responder = (None, None) if self._opponent_kind == "minimax" else (self._opponent_policy,
+                                                                                   self.learner)
+        try:
+            return subgame_values(g.judge, self._x, self._decisions, self._L, self._first_mover, policy=policy,
+                                  responder=responder)
+        except InvalidInstanceError as exc:
+            if exc.argument != "policy":
+                raise
+            raise InvalidInstanceError(f"opponent: {exc}", argument="opponent") from exc
 
     # ------------------------------------------------------------------ gymnasium API
     def _obs(self) -> np.ndarray:
@@ -191,24 +153,16 @@ class DebateVsOpponent(gymnasium.Env):
         return {"action_mask": (~self._revealed).astype(np.int8)}
 
     def _opponent_move(self) -> None:
-        bits = self._bits
         if self._opponent_kind == "minimax":
-            depth = len(self.game.evidence)
-            best, move = math.inf, -1
-            for f in range(self._F):
-                if not (bits >> f) & 1:
-                    v = self._value(bits | (1 << f), depth + 1)
-                    if v < best:
-                        best, move = v, f
+            # An optimal reveal for the opponent, lowest feature index among optimal ones.
+            move = int(self._values.best_reveal(self._revealed)[0])
         else:
-            p = self._opponent_probs(bits)
-            move = int(self._rng.choice(self._F, p=p))
+            move = int(self._rng.choice(self._F, p=self._opponent_probs(self._revealed)))
         self._reveal(move)
 
     def _reveal(self, f: int) -> None:
         self.game.step(f)
         self._revealed[f] = True
-        self._bits |= 1 << f
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
@@ -220,13 +174,11 @@ class DebateVsOpponent(gymnasium.Env):
         self._L = self.game.n_evidence
         self._first_mover = self.game.infos[self._me]["first_mover"]
         self._revealed = np.zeros(self._F, dtype=bool)
-        self._bits = 0
-        self._memo: dict[int, float] = {}
-        if self.compute_value or self._opponent_kind == "minimax":
-            self._leaf_values = self._leaves()
         self._done = False
         if self.compute_value or self._opponent_kind == "minimax":
-            self._start_value = self._value(0, 0)
+            self._values = self._solve()
+            # The table is for debater 0; the game is zero-sum, so debater 1's value is its negation.
+            self._start_value = self._values.value if self.learner == 0 else -self._values.value
         if self.game.agent_selection != self._me:
             self._opponent_move()
         info = self._info()

@@ -17,16 +17,18 @@ against a terminal task reward of a different scale.  Here ``debate_reward="win"
 ``debate_scale`` times the *probability* that :math:`a_t` wins over the uniformly random first mover
 (the mean over both first movers of :math:`\mathbb 1[\text{outcome} = +1]`, so 0, 1/2 or 1), with
 ``debate_scale = 1`` by default so that one won debate is worth one survival; ``debate_scale=5`` gives the
-paper's scale (the ``justifiable-sepsis`` scenario uses ``1 / E[clinician episode length]``).  ``debate_reward="value"`` pays ``debate_scale`` times the game value in [-1, 1] (mean of
-the outcomes over first movers).  Agreeing with the baseline is a tie: 0 under both.
+paper's scale (the ``justifiable-sepsis`` scenario uses ``1 / E[clinician episode length]``).
+``debate_reward="value"`` pays ``debate_scale`` times the game value in [-1, 1] (mean of the outcomes over
+first movers).  Agreeing with the baseline is a tie: 0 under both.
 
 **Debaters.**  ``debaters="auto"`` (default) is ``"exact"`` for L <= 4 and ``"greedy"`` above.
 ``"exact"`` plays the exact minimax debate (:func:`mechsim.solvers.debate.solve_debate`; about 10 ms per
 new (state, action, baseline) triple at L = 2, ~1 s at L = 4); ``"greedy"`` lets two greedy debaters
-(:mod:`mechsim.debate.debaters`) play, for larger L.  The debate is over the *centroid* features
-(noise-free), so its outcome depends on (state, action, baseline action) only and is cached.
-:meth:`JustifiableSepsisEnv.precompute_debates` fills the whole cache at once with the batched exact solver
-of :func:`debate_win_table` (L <= 2).
+(:func:`mechsim.learners.debaters.greedy_debate_values`) play, for larger L.  The debate is over the
+*centroid* features (noise-free), so its outcome depends on (state, action, baseline action) only and is
+cached.  :meth:`JustifiableSepsisEnv.precompute_debates` fills the whole cache at once with the batched
+exact solver :func:`mechsim.solvers.debate.debate_win_table` (L <= 2; re-exported here with its result
+type ``DebateTable``).
 
 **Observation**: the 44 named features (:data:`~mechsim.debate.icu_sepsis.SEPSIS_FEATURES`) of the current
 state's centroid plus independent :math:`\mathcal N(0, \sigma^2)` noise (``sigma = 0.3``; without noise the
@@ -43,9 +45,7 @@ starts in patient state ``s`` instead of sampling from ``d_0``.
 from __future__ import annotations
 
 import functools
-import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import gymnasium
 import numpy as np
@@ -57,15 +57,17 @@ from mechsim.debate.icu_sepsis import (
     STATE_DEATH,
     STATE_SURVIVAL,
     SepsisMDP,
+    as_policy_matrix,
     baseline_actions,
     load_icu_sepsis,
     train_sepsis_judge,
 )
-from mechsim.debate.judges import BradleyTerryJudge
+from mechsim.debate.judges import debate_outcome
 from mechsim.envs._template import check_render_mode
 from mechsim.errors import InvalidInstanceError
+from mechsim.learners.debaters import greedy_debate_values
+from mechsim.solvers.debate import MAX_TABLE_EVIDENCE, DebateTable, debate_win_table, solve_debate
 from mechsim.validation import (
-    check_array,
     check_choice,
     check_in_range,
     check_integer,
@@ -97,158 +99,13 @@ def _trained_judge(n_evidence: int, ideal: bool, seed: int):
     return train_sepsis_judge(load_icu_sepsis(), n_evidence, ideal=ideal, seed=seed)
 
 
-# ------------------------------------------------------------------------------------ debate tables
-
-
-@dataclass(frozen=True)
-class DebateTable:
-    """Debate outcomes of every decision against a baseline decision, state by state.
-
-    Attributes
-    ----------
-    values_by_first_mover : ndarray, shape (S, D, 2)
-        Exact game value (outcome in {-1, 0, 1}) for the debater arguing decision ``a`` against the
-        baseline when debater ``a`` (index 0) or the baseline's debater (index 1) reveals first.
-    baseline : ndarray of int, shape (S,)
-    """
-
-    values_by_first_mover: np.ndarray
-    baseline: np.ndarray
-
-    @property
-    def value(self) -> np.ndarray:
-        """Game value averaged over a uniformly random first mover, in [-1, 1], shape (S, D)."""
-        return self.values_by_first_mover.mean(axis=-1)
-
-    @property
-    def win_probability(self) -> np.ndarray:
-        """Probability that decision ``a`` wins (outcome +1) with a uniformly random first mover, (S, D)."""
-        return (self.values_by_first_mover > 0).mean(axis=-1)
-
-
-def _score_all_decisions(judge, x: np.ndarray, masks: np.ndarray, n_decisions: int) -> np.ndarray:
-    """Scores ``J(a | x_s restricted to masks[k])`` for states ``x`` (S, F), masks (K, F): shape (S, K, D).
-
-    For a (non-ideal) :class:`~mechsim.debate.judges.BradleyTerryJudge` the first layer's pre-activation is
-    a sum of per-feature contributions ``x_f W[f] + W[F + f]`` over revealed features plus a per-decision row,
-    which is computed once per state and feature instead of once per (mask, decision); every other judge is
-    called through its ``score`` method (tests check that the two agree).
-    """
-    S, F = x.shape
-    K = masks.shape[0]
-    weights = getattr(judge, "weights", None)
-    # Exact class only: a subclass may override score().
-    if (type(judge) is BradleyTerryJudge and not judge.ideal
-            and isinstance(weights, list) and weights and weights[0].shape[0] == 2 * F + n_decisions):
-        w0 = weights[0]
-        per_feature = x[:, :, None] * w0[None, :F] + w0[None, F:2 * F]           # (S, F, H)
-        z_mask = np.matmul(masks.astype(float)[None], per_feature)               # (S, K, H)
-        z = z_mask[:, :, None, :] + (w0[2 * F:2 * F + n_decisions] + judge.biases[0])  # (S, K, D, H)
-        np.maximum(z, 0.0, out=z)
-        z = z @ weights[1]
-        for layer in range(2, len(weights)):
-            z = np.maximum(z + judge.biases[layer - 1], 0.0) @ weights[layer]
-        return z[..., 0]
-    feats = np.repeat(x, K * n_decisions, axis=0)
-    mask_b = np.tile(np.repeat(masks, n_decisions, axis=0), (S, 1))
-    dec = np.tile(np.arange(n_decisions), S * K)
-    s = np.asarray(judge.score(feats, mask_b, dec), dtype=float)
-    return s.reshape(S, K, n_decisions)
-
-
-def _minimax_small(outcome: np.ndarray, n_evidence: int, F: int) -> np.ndarray:
-    """Exact values for L <= 2 from leaf outcomes ``(S, K, D)``; returns ``(S, D, 2)`` by first mover.
-
-    L = 0: the empty evidence decides.  L = 1: the first mover picks the single feature.  L = 2: the first
-    mover picks ``i``, the other replies with ``j != i``; the leaf is the set ``{i, j}``.
-    """
-    if n_evidence == 0:
-        v = outcome[:, 0, :]
-        return np.stack([v, v], axis=-1)
-    if n_evidence == 1:
-        return np.stack([outcome.max(axis=1), outcome.min(axis=1)], axis=-1)
-    S, _, D = outcome.shape
-    i, j = np.triu_indices(F, k=1)
-    table = np.zeros((S, F, F, D))
-    table[:, i, j, :] = outcome
-    table[:, j, i, :] = outcome
-    diag = np.arange(F)
-    table[:, diag, diag, :] = np.inf
-    first0 = table.min(axis=2).max(axis=1)          # debater a moves first: max_i min_j
-    table[:, diag, diag, :] = -np.inf
-    first1 = table.max(axis=2).min(axis=1)          # baseline moves first: min_i max_j
-    return np.stack([first0, first1], axis=-1)
-
-
-def debate_win_table(judge, features, baseline, n_evidence: int, *, n_decisions: int = 25,
-                     chunk: int = 8) -> DebateTable:
-    """Exact debate values of every decision against ``baseline[s]`` in every state, batched (L <= 2).
-
-    For each state ``s`` (features ``x_s``) and decision ``a``, debater 0 argues ``a`` and debater 1 argues
-    ``baseline[s]``; the value for each first mover is the exact minimax value of the reveal game with
-    ``n_evidence`` reveals (the same game as :func:`mechsim.solvers.debate.solve_debate`, which it matches).
-    All ``C(F, L)`` leaf sets are scored for all decisions at once, so the whole table costs one judge pass
-    per (state, leaf, decision).
-
-    Parameters
-    ----------
-    judge : Judge
-    features : array_like, shape (S, F)
-    baseline : array_like of int, shape (S,)
-    n_evidence : int
-        L in {0, 1, 2} (larger L: use :func:`~mechsim.solvers.debate.solve_debate` per triple).
-    n_decisions : int
-    chunk : int
-        States per batch (memory ~ chunk * C(F, L) * D * hidden floats).
-    """
-    x = check_array("features", features, ndim=2)
-    S, F = x.shape
-    base = np.asarray(baseline)
-    if base.shape != (S,) or (base.size and base.dtype.kind not in "iu"):
-        raise InvalidInstanceError(f"baseline: expected integer decisions of shape ({S},), found shape "
-                                   f"{base.shape} and dtype {base.dtype}", argument="baseline")
-    n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
-    if base.size and (base.min() < 0 or base.max() >= n_decisions):
-        raise InvalidInstanceError(f"baseline: expected decisions in [0, {n_decisions}), found range "
-                                   f"{base.min()}..{base.max()}", argument="baseline")
-    L = check_integer("n_evidence", n_evidence, minimum=0, maximum=min(2, F))
-    chunk = check_integer("chunk", chunk, minimum=1)
-    subsets = list(itertools.combinations(range(F), L))
-    combos = np.array(subsets, dtype=np.int64).reshape(len(subsets), L)
-    masks = np.zeros((combos.shape[0], F), dtype=bool)
-    np.put_along_axis(masks, combos, True, axis=1)
-    out = np.zeros((S, n_decisions, 2))
-    for start in range(0, S, chunk):
-        sl = slice(start, min(S, start + chunk))
-        scores = _score_all_decisions(judge, x[sl], masks, n_decisions)           # (s, K, D)
-        b = base[sl]
-        ref = np.take_along_axis(scores, b[:, None, None], axis=2)                # (s, K, 1)
-        outcome = np.sign(scores - ref)
-        out[sl] = _minimax_small(outcome, L, F)
-    out[np.arange(S), base] = 0.0  # identical decisions tie (exactly, whatever the float noise)
-    return DebateTable(out, base.astype(np.int64))
-
-
-# ------------------------------------------------------------------------------------ environment
+# ------------------------------------------------------------------------------------ debaters
 
 DebaterFn = Callable[[object, np.ndarray, tuple[int, int], int], tuple[float, float]]
 
 
 def _exact_debate(judge, x, decisions, n_evidence):
-    from mechsim.solvers.debate import solve_debate
-
     return solve_debate(judge, x, decisions, n_evidence).values_by_first_mover
-
-
-def _greedy_debate(judge, x, decisions, n_evidence):
-    from mechsim.debate.debaters import GreedyDebater, play_debates
-
-    if n_evidence == 0:
-        return _exact_debate(judge, x, decisions, 0)
-    debaters = (GreedyDebater(judge), GreedyDebater(judge))
-    # Greedy debaters are deterministic, so one played debate per first mover is its exact outcome.
-    return tuple(float(play_debates(judge, np.asarray(x)[None], np.array([decisions]), n_evidence, debaters,
-                                    first_mover=fm, seed=0).outcomes[0]) for fm in (0, 1))
 
 
 class JustifiableSepsisEnv(gymnasium.Env):
@@ -311,7 +168,7 @@ class JustifiableSepsisEnv(gymnasium.Env):
             check_choice("debaters", debaters, ("auto", "exact", "greedy"))
             if debaters == "auto":
                 debaters = "exact" if self.n_evidence <= 4 else "greedy"
-            self._debate_fn: DebaterFn = _exact_debate if debaters == "exact" else _greedy_debate
+            self._debate_fn: DebaterFn = _exact_debate if debaters == "exact" else greedy_debate_values
         elif callable(debaters):
             self._debate_fn = debaters
         else:
@@ -344,8 +201,6 @@ class JustifiableSepsisEnv(gymnasium.Env):
                                            f"{arr.min()}..{arr.max()}", argument="baseline")
             return None, arr.astype(np.int64)
         if arr.shape == (n, a):
-            from mechsim.debate.icu_sepsis import as_policy_matrix
-
             pi = as_policy_matrix(arr, n, a, self.mdp.terminal)
             return np.cumsum(pi, axis=1), None
         raise InvalidInstanceError(f"baseline: expected 'expert', integer actions of shape ({n},) or a policy of "
@@ -363,10 +218,9 @@ class JustifiableSepsisEnv(gymnasium.Env):
         if key[1] == key[2] or key[0] >= N_PATIENT_STATES:
             vals = (0.0, 0.0)
         elif getattr(self.judge, "ideal", False):
-            x = self._features[key[0]][None]
-            full = np.ones((1, _N_FEATURES), dtype=bool)
-            s = self.judge.score(np.repeat(x, 2, axis=0), np.repeat(full, 2, axis=0), np.array(key[1:]))
-            v = float(np.sign(s[0] - s[1]))
+            # An ideal judge ignores the evidence: every reveal order ends in its verdict on the full state.
+            v = float(debate_outcome(self.judge, self._features[key[0]], np.ones(_N_FEATURES, dtype=bool),
+                                     key[1], key[2])[0])
             vals = (v, v)
         else:
             raw = self._debate_fn(self.judge, self._features[key[0]], key[1:], self.n_evidence)
@@ -384,7 +238,7 @@ class JustifiableSepsisEnv(gymnasium.Env):
         """Fill the debate cache for every action against the baseline action(s) in ``states`` (default: all
         patient states) with the batched exact solver (needs ``debaters="exact"`` and L <= 2, a deterministic
         baseline).  Returns the number of cached triples."""
-        if self._debate_fn is not _exact_debate or self.n_evidence > 2 or self._baseline_fixed is None:
+        if self._debate_fn is not _exact_debate or self.n_evidence > MAX_TABLE_EVIDENCE or self._baseline_fixed is None:
             raise InvalidInstanceError("precompute_debates: expected debaters='exact', n_evidence <= 2 and a "
                                        "deterministic baseline", argument="self")
         states = np.arange(N_PATIENT_STATES) if states is None else np.asarray(states, dtype=np.int64)

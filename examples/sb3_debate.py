@@ -3,7 +3,7 @@
 Run:  python examples/sb3_debate.py [--steps 60000] [--seed 0]     (needs the ``rl`` extra)
 
 The learner plays ``debater_0`` of the demonstration debate (8 standard-normal features, 4 decisions, a
-linear judge, L = 4 reveals, random first mover) through :class:`mechsim.envs.rl.DebateVsOpponent`, which
+linear judge, L = 4 reveals, random first mover) through :class:`mechsim.envs.debate_opponent.DebateVsOpponent`, which
 exposes the legal reveals to ``MaskablePPO`` through ``action_masks()``.  For each fixed opponent the
 learned (greedy) debater is evaluated on held-out games and compared with
 
@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from mechsim.envs.rl import DebateVsOpponent
+from mechsim.envs.debate_opponent import DebateVsOpponent
 
 
 def train(opponent: str, steps: int, seed: int):

@@ -12,10 +12,11 @@ Per replicate (one cell each, with its own seed):
 2. **Debate reward.**  Baseline ``b(s)`` = the clinician's most probable action.  For every patient state
    ``s`` and action ``a`` the debate of ``a`` against ``b(s)`` on the state's centroid features is solved
    exactly (minimax over all reveal orders, L reveals, both first movers; batched
-   :func:`mechsim.envs.justifiable_sepsis.debate_win_table`), giving
+   :func:`mechsim.solvers.debate.debate_win_table`), giving
    ``r_debate(s, a) = c * P(a wins)`` with a uniformly random first mover (a tie or loss pays 0).  The paper
    paid ``5 * 1[win]``; here ``c = 1 / E[clinician episode length]`` (about 0.108), so that winning every
-   debate of an average episode is worth one survival and neither reward swamps the other.  The ideal-judge reward is ``1[J(a | x) > J(b | x)]`` on the full state.
+   debate of an average episode is worth one survival and neither reward swamps the other.  The ideal-judge
+   reward is ``1[J(a | x) > J(b | x)]`` on the full state.
 3. **Policies.**  For lam in {0, .25, .5, .75, 1} the tabular policy maximising
    ``E sum_t gamma^t [(1 - lam) r_env + lam r_debate]`` (gamma = 0.99) is found exactly by policy iteration
    on the 716-state model, for the debate reward and for the ideal-judge reward.
@@ -52,12 +53,13 @@ from mechsim.debate.icu_sepsis import (
     train_sepsis_judge,
     wis_estimate,
 )
-from mechsim.envs.justifiable_sepsis import debate_win_table
+from mechsim.learners.debaters import IsolatedDebater, measure_robustness, train_debater
 from mechsim.runner.scenario import Scenario
+from mechsim.solvers.debate import debate_win_table
 
 LAMS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
-#: Sukovic & Radanovic (2024), L = 6, their Table (debate.md section 3): lam -> (preference, WIS return)
+#: Sukovic & Radanovic (ICLR 2024), L = 6, their lam sweep on MIMIC-III: lam -> (preference, WIS return)
 PAPER = {0.0: (None, 0.86), 0.25: (0.742, 0.82), 0.5: (0.816, 0.79), 0.75: (0.824, 0.79), 1.0: (0.842, 0.76)}
 PAPER_CLINICIAN_WIS = 0.69
 
@@ -173,15 +175,13 @@ def _robustness(mdp, base, params, rng, visits) -> list[dict]:
     ``a``: one whose exact one-reveal debate against ``b(s)`` is won by whoever reveals first, i.e. where
     the evidence can decide (against most other actions this judge sides with the clinician whatever is
     revealed, so robustness there is trivially 1).  States are drawn from the clinician's visits.  Debaters:
-    the exact isolated planner (:class:`mechsim.debate.debaters.IsolatedDebater`, reveals the next feature
+    the exact isolated planner (:class:`mechsim.learners.debaters.IsolatedDebater`, reveals the next feature
     of the best L-set it could show alone) and one learned policy-gradient model
-    (:func:`mechsim.debate.debaters.train_debater`, logits linear in the features) trained *isolated*
+    (:func:`mechsim.learners.debaters.train_debater`, logits linear in the features) trained *isolated*
     (reveals all L features alone) or *max-min* (alternately against a trained confuser); the accuracy
     under exact minimax play on both sides is the best any debater can guarantee.  ``visits`` is the
     clinician's normalised state occupancy over the patient states.
     """
-    from mechsim.debate.debaters import IsolatedDebater, measure_robustness, train_debater
-
     L = int(params["robust_evidence"])
     n_states = int(params["robust_states"])
     judge = train_sepsis_judge(mdp, L, n_episodes=params["judge_episodes"], epochs=params["judge_epochs"],
@@ -257,7 +257,8 @@ def report(r) -> None:
         side.append({
             "lam": lam,
             "paper preference (L=6)": "–" if paper_pref is None else f"{paper_pref:.3f}",
-            f"ours preference (debate, L={p0['n_evidence']})": f"{d['preference_debate']:.3f} ± {d['preference_debate_sd']:.3f}",
+            f"ours preference (debate, L={p0['n_evidence']})":
+                f"{d['preference_debate']:.3f} ± {d['preference_debate_sd']:.3f}",
             "ours preference (ideal feedback, ideal judge)": f"{i['preference_ideal']:.3f}",
             "debate-feedback policy, ideal judge": f"{d['preference_ideal']:.3f}",
             "paper WIS": f"≈{paper_wis:.2f}",
@@ -303,8 +304,8 @@ def report(r) -> None:
         f"clinician's most probable action (C(44, {p0['n_evidence']}) leaf sets per state, both first movers); "
         f"the paper used L = 6 with PPO debaters (7.06M leaf sets per pair, no exact solution). Judge: MLP (32 "
         f"hidden) Bradley–Terry on {p0['judge_episodes']} clinician episodes, {p0['judge_epochs']} epochs, "
-        f"noise sigma 0.3. Debate reward = {res0['debate_scale']:.4f} · P(win) with a random first mover, i.e. 1 / E[clinician "
-        f"episode length] per won debate (paper: 5·1[win]). Policies: exact "
+        f"noise sigma 0.3. Debate reward = {res0['debate_scale']:.4f} · P(win) with a random first mover, i.e. "
+        f"1 / E[clinician episode length] per won debate (paper: 5·1[win]). Policies: exact "
         f"policy iteration with gamma = {p0['gamma']}. WIS: {p0['wis_episodes']} clinician episodes, cloned "
         f"behaviour policy, target softened with epsilon = 0.01. Preference over baseline weighted by the "
         f"clinician's exact state occupancy.",
@@ -361,7 +362,8 @@ def report(r) -> None:
                   "honest debater argues the clinician's most probable action, the exact best-response confuser "
                   "a contested other action; 'isolated (exact plan)' reveals the best L-set it could show alone "
                   "(the paper's isolated agent, made exact); the other two are learned linear-softmax debaters "
-                  "(REINFORCE, isolated or max-min training); states pooled over replicates):", "", r.markdown_table(agg)]
+                  "(REINFORCE, isolated or max-min training); states pooled over replicates):", "",
+                  r.markdown_table(agg)]
     r.add_section("Justifiable sepsis treatment (lam sweep)", "\n".join(lines))
 
 

@@ -29,6 +29,7 @@ _EXPORTS = {
     "committee_family": ["best_committee_family"],
     "committee_smoothness": ["constraint_family", "rankings_needed", "ConstraintFamily", "RankingsNeeded"],
     "debate": ["solve_debate", "best_response", "policy_value", "isolated_plan", "debate_game_tree",
-               "DebateOutcome", "BestResponseOutcome"],
+               "DebateOutcome", "BestResponseOutcome", "subgame_values", "SubgameValues", "debate_win_table",
+               "DebateTable", "IsolatedPlan"],
 }
 __all__, __getattr__, __dir__ = lazy_exports("mechsim.solvers", _EXPORTS, globals())

@@ -1,11 +1,12 @@
 r"""Exact solution of the evidence-revealing debate game by minimax over revealed sets.
 
-The game (Sukovic & Radanovic 2024).  A state :math:`x \in \mathbb{R}^F` and two decisions
-:math:`(a_1, a_2)` are fixed.  Debater 0 argues :math:`a_1`, debater 1 argues :math:`a_2`.  Starting from
-nothing revealed, the debaters alternately reveal one not yet revealed feature, the *first mover* first,
-until :math:`L` = ``n_evidence`` features are revealed; the first mover makes reveals
-:math:`1, 3, 5, \dots` so it gets :math:`\lceil L/2 \rceil` of them (the extra one when :math:`L` is odd).
-On the final evidence :math:`S` (:math:`|S| = L`) the judge pays debater 0
+The game (Sukovic & Radanovic, "Reward Design for Justifiable Sequential Decision-Making", ICLR 2024).  A
+state :math:`x \in \mathbb{R}^F` and two decisions :math:`(a_1, a_2)` are fixed.  Debater 0 argues
+:math:`a_1`, debater 1 argues :math:`a_2`.  Starting from nothing revealed, the debaters alternately reveal
+one not yet revealed feature, the *first mover* first, until :math:`L` = ``n_evidence`` features are
+revealed; the first mover makes reveals :math:`1, 3, 5, \dots` so it gets :math:`\lceil L/2 \rceil` of them
+(the extra one when :math:`L` is odd).  On the final evidence :math:`S` (:math:`|S| = L`) the judge pays
+debater 0
 
 .. math::  u(S) = \operatorname{sign}\bigl(J(a_1 \mid x_S) - J(a_2 \mid x_S)\bigr) \in \{-1, 0, 1\}
 
@@ -26,25 +27,40 @@ Algorithm.  Every subset of size :math:`k \le L` is indexed by its combinatorial
 ranks per level — memoisation on the revealed set without any Python-level recursion.  For
 :math:`F = 44, L = 4` that is 135,751 leaves.
 
-:func:`best_response` solves the same tree when one debater follows a fixed (stochastic or
-deterministic) policy: its levels take expectations under the policy, the responder's levels take the
-max/min.  It is the exact *confuser* used to measure how robust a debater's evidence is.
-:func:`policy_value` evaluates two fixed policies exactly.  :func:`isolated_plan` is the plan of a debater
-that reveals all L features alone: :math:`W(S) = \max_{f \notin S} W(S \cup \{f\})` with leaves the
-continuous judge margin :math:`J(a_{own}|x_S) - J(a_{other}|x_S)`.  :func:`brute_force_debate_value` and
-:func:`enumerate_reveal_sequences` are an independent, exponential-time oracle for tests.
+Fixed policies.  :func:`best_response` solves the same tree when one debater follows a fixed (stochastic or
+deterministic) policy :math:`\pi`: its levels take expectations
+:math:`V(S) = \sum_{f \notin S} \pi(f \mid S)\, V(S \cup \{f\})`, the responder's levels take the max/min.
+It is the exact *confuser* used to measure how robust a debater's evidence is.  :func:`policy_value`
+evaluates two fixed policies exactly.  :func:`subgame_values` returns the whole table :math:`V(S)` for every
+revealed set (minimax, or best response against a policy), so that a caller can read the value and the
+optimal reveal from any position reached in play (the single-agent view
+:class:`mechsim.envs.debate_opponent.DebateVsOpponent` does).  :func:`isolated_plan` is the plan of a
+debater that reveals all L features alone: :math:`W(S) = \max_{f \notin S} W(S \cup \{f\})` with leaves the
+continuous judge margin :math:`J(a_{own}|x_S) - J(a_{other}|x_S)`.
+
+Many games at once.  :func:`debate_win_table` solves, for every state :math:`s` of a batch and every
+decision :math:`a`, the debate of :math:`a` against a baseline decision :math:`b(s)`: the leaves of all
+:math:`S \times D` games are scored in one judge pass per chunk of states
+(:func:`mechsim.debate.judges.score_grid`) and backed up together by the same level-by-level max/min (the
+per-state reward table of :class:`mechsim.envs.justifiable_sepsis.JustifiableSepsisEnv`).
+
+:func:`brute_force_debate_value` and :func:`enumerate_reveal_sequences` are an independent,
+exponential-time oracle for tests.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from math import comb
 
 import numpy as np
 
+from mechsim.debate.judges import debate_outcome, score_grid
 from mechsim.errors import InvalidInstanceError
 from mechsim.validation import check_array, check_choice, check_integer
 
@@ -54,6 +70,12 @@ __all__ = [
     "solve_debate",
     "best_response",
     "policy_value",
+    "policy_probabilities",
+    "SubgameValues",
+    "subgame_values",
+    "DebateTable",
+    "debate_win_table",
+    "MAX_TABLE_EVIDENCE",
     "leaf_outcomes",
     "enumerate_reveal_sequences",
     "brute_force_debate_value",
@@ -94,6 +116,10 @@ class DebateOutcome:
         L.
     n_leaves : int
         Number of final evidence sets scored, :math:`\\binom{F}{L}`.
+    status : str
+        ``"optimal"`` (the solver is exact).
+    solve_time : float
+        Wall-clock seconds of the solve (excluded from equality).
     """
 
     value: float
@@ -104,6 +130,8 @@ class DebateOutcome:
     decisions: tuple[int, int]
     n_evidence: int
     n_leaves: int
+    status: str = "optimal"
+    solve_time: float = field(default=0.0, compare=False)
 
     @property
     def evidence(self) -> tuple[int, ...]:
@@ -129,6 +157,10 @@ class BestResponseOutcome:
     values_by_first_mover : tuple of float
     decisions : tuple of int
     n_evidence : int
+    status : str
+        ``"optimal"`` (the solver is exact).
+    solve_time : float
+        Wall-clock seconds of the solve (excluded from equality).
     """
 
     value: float
@@ -138,6 +170,8 @@ class BestResponseOutcome:
     values_by_first_mover: tuple[float | None, float | None]
     decisions: tuple[int, int]
     n_evidence: int
+    status: str = "optimal"
+    solve_time: float = field(default=0.0, compare=False)
 
 
 def mover_at(level: int, first_mover: int) -> int:
@@ -183,7 +217,7 @@ def _subset_tree(n_features: int, n_evidence: int, max_leaves: int | None = None
     if n_leaves > limit:
         raise InvalidInstanceError(
             f"n_evidence: expected at most max_leaves={limit} evidence sets C(F, L), found C({n_features}, "
-            f"{n_evidence}) = {n_leaves}; use an approximate debater (mechsim.debate.debaters) or raise "
+            f"{n_evidence}) = {n_leaves}; use an approximate debater (mechsim.learners.debaters) or raise "
             "max_leaves", argument="n_evidence")
     if n_leaves <= _CACHE_LEAVES:
         return _cached_subset_tree(n_features, n_evidence)
@@ -292,25 +326,45 @@ _Operator = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
 
 
 def _backup(tree, leaf_values, operators) -> list[np.ndarray]:
-    """Values of every level, from leaves up; ``operators[k](k, child_values (n_k, F), valid (n_k, F))``."""
+    """Values of every level, from leaves up; ``operators[k](k, child_values (..., n_k, F), valid (n_k, F))``.
+
+    ``leaf_values`` is ``(C(F, L),)`` for one game or ``(B, C(F, L))`` for B games on the same subset tree
+    (leading axes are games; every reduction runs over the last, contiguous axis).
+    """
     L = len(tree) - 1
     values = [None] * (L + 1)
     values[L] = leaf_values
     for k in range(L - 1, -1, -1):
         level = tree[k]
         valid = level.children >= 0
-        child_vals = values[k + 1][np.where(valid, level.children, 0)]
+        child_vals = np.take(values[k + 1], np.where(valid, level.children, 0), axis=-1)
         values[k] = operators[k](k, child_vals, valid)
     return values
 
 
 def _minimax_operator(maximise: bool) -> _Operator:
-    fill = -np.inf if maximise else np.inf
     reduce = np.max if maximise else np.min
 
     def op(k, child_vals, valid):
-        return reduce(np.where(valid, child_vals, fill), axis=1)
+        # The fill never wins the reduction; integer outcome tables (int8 signs) keep their dtype.
+        if child_vals.dtype.kind == "f":
+            fill = -np.inf if maximise else np.inf
+        else:
+            info = np.iinfo(child_vals.dtype)
+            fill = child_vals.dtype.type(info.min if maximise else info.max)
+        return reduce(np.where(valid, child_vals, fill), axis=-1)
     return op
+
+
+def _minimax_operators(n_evidence: int, first_mover: int) -> list[_Operator]:
+    """Debater 0 maximises, debater 1 minimises, at the levels where each moves."""
+    return [_minimax_operator(mover_at(k, first_mover) == 0) for k in range(n_evidence)]
+
+
+def _response_operators(n_evidence: int, first_mover: int, responder: int, expect: _Operator) -> list[_Operator]:
+    """The fixed debater's levels take the expectation ``expect``; the responder's the max (0) / min (1)."""
+    return [expect if mover_at(k, first_mover) != responder else _minimax_operator(responder == 0)
+            for k in range(n_evidence)]
 
 
 def _principal_line(tree, values, choose) -> tuple[int, ...]:
@@ -368,6 +422,7 @@ def solve_debate(judge, features, decisions, n_evidence, first_mover=None, *, ma
     >>> solve_debate(judge, np.array([1.0, 2.0]), (0, 1), n_evidence=2).value  # everything revealed: 1 < 2
     -1.0
     """
+    start = time.perf_counter()
     features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
     F = features.shape[0]
     tree = _subset_tree(F, L, max_leaves)
@@ -376,8 +431,7 @@ def solve_debate(judge, features, decisions, n_evidence, first_mover=None, *, ma
     values_by: list[float | None] = [None, None]
     lines_by = [(), ()]
     for fm in movers:
-        ops = [_minimax_operator(mover_at(k, fm) == 0) for k in range(L)]
-        values = _backup(tree, leaves, ops)
+        values = _backup(tree, leaves, _minimax_operators(L, fm))
         values_by[fm] = float(values[0][0])
         lines_by[fm] = _principal_line(
             tree, values, lambda k, cv, valid, row, fm=fm: _argbest(cv, valid, mover_at(k, fm) == 0))
@@ -385,22 +439,35 @@ def solve_debate(judge, features, decisions, n_evidence, first_mover=None, *, ma
     return DebateOutcome(value=value, principal_line=lines_by[movers[0]], first_mover=first_mover,
                          values_by_first_mover=(values_by[0], values_by[1]),
                          lines_by_first_mover=(lines_by[0], lines_by[1]), decisions=decisions, n_evidence=L,
-                         n_leaves=int(tree[L].masks.shape[0]))
+                         n_leaves=int(tree[L].masks.shape[0]), solve_time=time.perf_counter() - start)
 
 
 # ---------------------------------------------------------------------------------------------- fixed policies
-def _policy_probabilities(policy, player, features, revealed, decisions) -> np.ndarray:
-    """Query a policy on a batch of revealed sets; returns validated ``(n, F)`` reveal probabilities.
+def policy_probabilities(policy, features, revealed, own_decision, other_decision) -> np.ndarray:
+    """Query a debater's policy on a batch of revealed sets; returns validated ``(n, F)`` reveal probabilities.
 
-    ``policy`` is an object with ``probabilities(features, revealed, own_decision, other_decision)`` or a
-    callable with that signature, returning ``(n, F)`` probabilities (zero on revealed features) or ``(n,)``
-    integer feature indices (a deterministic policy).
+    Parameters
+    ----------
+    policy : object or callable
+        An object with ``probabilities(features (F,), revealed (n,F) bool, own_decision, other_decision)``
+        or a callable with that signature, returning ``(n, F)`` probabilities (zero on revealed features,
+        rows summing to 1 within 1e-9) or ``(n,)`` integer feature indices (a deterministic policy).
+    features : ndarray, shape (F,)
+    revealed : ndarray of bool, shape (n, F)
+    own_decision, other_decision : int
+        The decision the policy argues and the one it argues against.
+
+    Returns
+    -------
+    ndarray, shape (n, F)
+        Raises :class:`~mechsim.errors.InvalidInstanceError` (argument ``"policy"``) on anything else.
     """
     fn = getattr(policy, "probabilities", policy)
     if not callable(fn):
         raise InvalidInstanceError(f"policy: expected a callable or an object with probabilities(), found "
                                    f"{type(policy).__name__}", argument="policy")
-    out = np.asarray(fn(features, revealed, decisions[player], decisions[1 - player]))
+    revealed = np.asarray(revealed, dtype=bool)
+    out = np.asarray(fn(features, revealed, own_decision, other_decision))
     n, F = revealed.shape
     if out.shape == (n,) and out.dtype.kind in "iu":
         if out.size and (out.min() < 0 or out.max() >= F or revealed[np.arange(n), out].any()):
@@ -425,10 +492,15 @@ def _policy_probabilities(policy, player, features, revealed, decisions) -> np.n
     return out
 
 
+def _policy_probabilities(policy, player, features, revealed, decisions) -> np.ndarray:
+    """:func:`policy_probabilities` for debater ``player`` of the game ``decisions``."""
+    return policy_probabilities(policy, features, revealed, decisions[player], decisions[1 - player])
+
+
 def _expectation_operator(policy, player, features, decisions, tree) -> _Operator:
     def op(k, child_vals, valid):
         probs = _policy_probabilities(policy, player, features, tree[k].masks, decisions)
-        return np.sum(np.where(valid, child_vals, 0.0) * probs, axis=1)
+        return np.sum(np.where(valid, child_vals, 0.0) * probs, axis=-1)
     return op
 
 
@@ -456,6 +528,7 @@ def best_response(judge, features, decisions, n_evidence, policy, responder, fir
     -------
     BestResponseOutcome
     """
+    start = time.perf_counter()
     features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
     responder = int(check_choice("responder", responder, (0, 1)))
     tree = _subset_tree(features.shape[0], L, max_leaves)
@@ -466,8 +539,7 @@ def best_response(judge, features, decisions, n_evidence, policy, responder, fir
     lines_by: list[tuple[int, ...]] = [(), ()]
     expect = _expectation_operator(policy, fixed, features, decisions, tree)
     for fm in movers:
-        ops = [expect if mover_at(k, fm) == fixed else _minimax_operator(responder == 0) for k in range(L)]
-        values = _backup(tree, leaves, ops)
+        values = _backup(tree, leaves, _response_operators(L, fm, responder, expect))
         values_by[fm] = float(values[0][0])
 
         def choose(k, cv, valid, row, fm=fm):
@@ -479,7 +551,151 @@ def best_response(judge, features, decisions, n_evidence, policy, responder, fir
     value = float(np.mean([values_by[fm] for fm in movers]))
     return BestResponseOutcome(value=value, responder=responder, principal_line=lines_by[movers[0]],
                                first_mover=first_mover, values_by_first_mover=(values_by[0], values_by[1]),
-                               decisions=decisions, n_evidence=L)
+                               decisions=decisions, n_evidence=L, solve_time=time.perf_counter() - start)
+
+
+@dataclass(frozen=True)
+class SubgameValues:
+    r"""Value :math:`V(S)` for debater 0 of every revealed set :math:`S`, :math:`|S| \le L`, of one debate.
+
+    :math:`V(S)` is the value of the subgame that starts with :math:`S` revealed, so the table answers
+    "what is this position worth, and what is the best reveal" for every position reached in play.
+
+    Attributes
+    ----------
+    values : tuple of ndarray
+        ``values[k][rank]`` = V(S) for the size-k set S of that colex rank (:func:`subset_ranks`);
+        ``values[L]`` are the judge outcomes.
+    first_mover : int
+    responder : int or None
+        None: both debaters play minimax.  Otherwise debater ``responder`` best-responds and the other
+        follows the fixed policy given to :func:`subgame_values` (expectations at its levels).
+    decisions : tuple of int
+    n_features, n_evidence : int
+    status : str
+        ``"optimal"`` (the solver is exact).
+    solve_time : float
+        Wall-clock seconds of the solve (excluded from equality).
+    """
+
+    values: tuple[np.ndarray, ...]
+    first_mover: int
+    responder: int | None
+    decisions: tuple[int, int]
+    n_features: int
+    n_evidence: int
+    status: str = "optimal"
+    solve_time: float = field(default=0.0, compare=False)
+    tree: tuple = field(default=(), repr=False, compare=False)
+
+    @property
+    def value(self) -> float:
+        r""":math:`V(\varnothing)`, the value of the game."""
+        return float(self.values[0][0])
+
+    def value_at(self, revealed) -> np.ndarray:
+        """``(n,)`` value V(S) of each revealed set (rows of ``revealed`` ``(n, F)`` bool, all of one size)."""
+        revealed, k = _check_revealed(revealed, self.n_features, self.n_evidence, leaves=True)
+        return self.values[k][subset_ranks(revealed)]
+
+    def child_values(self, revealed) -> np.ndarray:
+        """``(n, F)`` values V(S ∪ {f}) of each reveal from each revealed set; NaN where f is revealed."""
+        child_vals, valid, _ = _children_at(self._tree(), self.values, self.n_features, self.n_evidence, revealed)
+        return np.where(valid, child_vals, np.nan)
+
+    def best_reveal(self, revealed) -> np.ndarray:
+        """``(n,)`` the reveal that is best for the debater to move at each revealed set.
+
+        Debater 0 maximises and debater 1 minimises V; ties go to the lowest feature index.  At the
+        responder's (or, in a minimax table, either debater's) levels this is an optimal move; at the fixed
+        debater's levels it is that debater's best one-step deviation.
+        """
+        child_vals, valid, k = _children_at(self._tree(), self.values, self.n_features, self.n_evidence,
+                                            revealed)
+        maximise = mover_at(k, self.first_mover) == 0
+        return np.argmax(np.where(valid, child_vals if maximise else -child_vals, -np.inf), axis=1)
+
+    def _tree(self):
+        return self.tree or _subset_tree(self.n_features, self.n_evidence, max_leaves=self.values[-1].size)
+
+
+def _check_revealed(revealed, n_features, n_evidence, leaves):
+    """Validated ``(n, F)`` revealed sets and their common size (at most L, or below L unless ``leaves``)."""
+    revealed = np.atleast_2d(np.asarray(revealed, dtype=bool))
+    if revealed.ndim != 2 or revealed.shape[1] != n_features:
+        raise InvalidInstanceError(f"revealed: expected a boolean array of shape (n, {n_features}), found shape "
+                                   f"{revealed.shape}", argument="revealed")
+    sizes = revealed.sum(axis=1)
+    k = int(sizes[0]) if sizes.size else 0
+    if np.any(sizes != k):
+        raise InvalidInstanceError("revealed: expected every row to reveal the same number of features, found "
+                                   f"sizes {sorted(set(sizes.tolist()))}", argument="revealed")
+    if k > n_evidence or (k == n_evidence and not leaves):
+        bound = f"at most {n_evidence}" if leaves else f"fewer than {n_evidence}"
+        raise InvalidInstanceError(f"revealed: expected {bound} revealed features, found {k}", argument="revealed")
+    return revealed, k
+
+
+def _children_at(tree, values, n_features, n_evidence, revealed):
+    """Values ``(n, F)`` of the children S ∪ {f} of the revealed sets, their validity, and the level k."""
+    revealed, k = _check_revealed(revealed, n_features, n_evidence, leaves=False)
+    children = tree[k].children[subset_ranks(revealed)]
+    valid = children >= 0
+    return values[k + 1][np.where(valid, children, 0)], valid, k
+
+
+def subgame_values(judge, features, decisions, n_evidence, first_mover, *, policy=None, responder=None,
+                   max_leaves: int | None = None) -> SubgameValues:
+    """Exact values of every position of one debate: minimax, or best response against a fixed policy.
+
+    Parameters
+    ----------
+    judge, features, decisions, n_evidence, max_leaves
+        As in :func:`solve_debate`.
+    first_mover : {0, 1}
+    policy : object or callable, optional
+        The fixed debater's policy, in the format of :func:`best_response`.  Without one, both debaters play
+        minimax (then :attr:`SubgameValues.value` is :func:`solve_debate`'s value for this first mover; with
+        one, :func:`best_response`'s).
+    responder : {0, 1}, optional
+        The best-responding debater; required exactly when ``policy`` is given.
+
+    Returns
+    -------
+    SubgameValues
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mechsim.debate.judges import LinearJudge
+    >>> judge = LinearJudge(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))  # J(0) = x_0, J(1) = x_1
+    >>> table = subgame_values(judge, np.array([3.0, 2.0, 0.0]), (0, 1), n_evidence=2, first_mover=0)
+    >>> table.value, table.child_values(np.zeros(3, dtype=bool)).tolist()  # only revealing x_0 wins
+    (1.0, [[1.0, -1.0, -1.0]])
+    >>> table.best_reveal(np.array([True, False, False])).tolist()  # debater 1 loses anyway: lowest index
+    [1]
+    """
+    start = time.perf_counter()
+    features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
+    if first_mover is None:
+        raise InvalidInstanceError("first_mover: expected 0 or 1, found None", argument="first_mover")
+    if (policy is None) != (responder is None):
+        raise InvalidInstanceError("responder: expected a responder exactly when a policy is given, found "
+                                   f"responder={responder!r} and {'no ' if policy is None else ''}policy",
+                                   argument="responder")
+    tree = _subset_tree(features.shape[0], L, max_leaves)
+    leaves = _leaf_outcomes(judge, features, decisions, tree[L].masks)
+    if policy is None:
+        ops = _minimax_operators(L, first_mover)
+    else:
+        responder = int(check_choice("responder", responder, (0, 1)))
+        expect = _expectation_operator(policy, 1 - responder, features, decisions, tree)
+        ops = _response_operators(L, first_mover, responder, expect)
+    values = _backup(tree, leaves, ops)
+    for v in values:
+        v.setflags(write=False)
+    return SubgameValues(tuple(values), first_mover, responder, decisions, features.shape[0], L,
+                         solve_time=time.perf_counter() - start, tree=tree)
 
 
 def policy_value(judge, features, decisions, n_evidence, policies, first_mover=None, *,
@@ -517,7 +733,6 @@ def _sequence_outcomes(judge, features, decisions, L) -> dict[tuple[int, ...], f
     masks = np.zeros((len(seqs), features.shape[0]), dtype=bool)
     for i, s in enumerate(seqs):
         masks[i, list(s)] = True
-    from mechsim.debate.judges import debate_outcome
     out = debate_outcome(judge, np.broadcast_to(features, masks.shape), masks, decisions[0], decisions[1])
     return dict(zip(seqs, out.astype(float)))
 
@@ -606,25 +821,26 @@ class IsolatedPlan:
     n_features: int
     n_evidence: int
     tree: tuple = field(default=(), repr=False, compare=False)
+    status: str = "optimal"
+    solve_time: float = field(default=0.0, compare=False)
 
     def best_next(self, revealed) -> np.ndarray:
         """``(n,)`` next feature of the best completion of each revealed set (lowest index on ties)."""
-        revealed = np.asarray(revealed, dtype=bool)
-        k = int(revealed[0].sum()) if revealed.shape[0] else 0
-        if k >= self.n_evidence:
-            raise InvalidInstanceError(f"revealed: expected fewer than {self.n_evidence} revealed features, "
-                                       f"found {k}", argument="revealed")
         tree = self.tree or _subset_tree(self.n_features, self.n_evidence, max_leaves=self.values[-1].size)
-        rows = subset_ranks(revealed)
-        children = tree[k].children[rows]
-        valid = children >= 0
-        child_vals = np.where(valid, self.values[k + 1][np.where(valid, children, 0)], -np.inf)
-        return np.argmax(child_vals, axis=1)
+        child_vals, valid, _ = _children_at(tree, self.values, self.n_features, self.n_evidence, revealed)
+        return np.argmax(np.where(valid, child_vals, -np.inf), axis=1)
+
+    @property
+    def value(self) -> float:
+        """Best final margin from the empty set (the optimum of the plan)."""
+        return float(self.values[0][0])
 
     @property
     def best_value(self) -> float:
-        """Best final margin from the empty set."""
-        return float(self.values[0][0])
+        """Deprecated alias of :attr:`value`."""
+        warnings.warn("IsolatedPlan.best_value is deprecated; use IsolatedPlan.value", DeprecationWarning,
+                      stacklevel=2)
+        return self.value
 
 
 def isolated_plan(judge, features, decisions, n_evidence, *, max_leaves: int | None = None) -> IsolatedPlan:
@@ -634,13 +850,120 @@ def isolated_plan(judge, features, decisions, n_evidence, *, max_leaves: int | N
     among winning sets the most convincing is preferred), by the same level-by-level backup as
     :func:`solve_debate` with a max at every level.
     """
+    start = time.perf_counter()
     features, decisions, L, _ = _check_game(features, decisions, n_evidence, None)
     tree = _subset_tree(features.shape[0], L, max_leaves)
     leaves = _leaf_margins(judge, features, decisions, tree[L].masks)
     values = _backup(tree, leaves, [_minimax_operator(True)] * L)
     for v in values:
         v.setflags(write=False)
-    return IsolatedPlan(tuple(values), features.shape[0], L, tree)
+    return IsolatedPlan(tuple(values), features.shape[0], L, tree, solve_time=time.perf_counter() - start)
+
+
+# ---------------------------------------------------------------------------------------------- many games
+@dataclass(frozen=True)
+class DebateTable:
+    """Debate outcomes of every decision against a baseline decision, state by state.
+
+    Attributes
+    ----------
+    values_by_first_mover : ndarray, shape (S, D, 2)
+        Exact game value (outcome in {-1, 0, 1}) for the debater arguing decision ``a`` against the
+        baseline when debater ``a`` (index 0) or the baseline's debater (index 1) reveals first.
+    baseline : ndarray of int, shape (S,)
+    status : str
+        ``"optimal"`` (the solver is exact).
+    solve_time : float
+        Wall-clock seconds of the solve (excluded from equality).
+    """
+
+    values_by_first_mover: np.ndarray
+    baseline: np.ndarray
+    status: str = "optimal"
+    solve_time: float = field(default=0.0, compare=False)
+
+    @property
+    def value(self) -> np.ndarray:
+        """Game value averaged over a uniformly random first mover, in [-1, 1], shape (S, D)."""
+        return self.values_by_first_mover.mean(axis=-1)
+
+    @property
+    def win_probability(self) -> np.ndarray:
+        """Probability that decision ``a`` wins (outcome +1) with a uniformly random first mover, (S, D)."""
+        return (self.values_by_first_mover > 0).mean(axis=-1)
+
+
+#: Largest n_evidence of :func:`debate_win_table` (its judge pass holds chunk * C(F, L) * D * hidden floats).
+MAX_TABLE_EVIDENCE = 2
+
+
+def _score_all_decisions(judge, x: np.ndarray, masks: np.ndarray, n_decisions: int) -> np.ndarray:
+    """Scores ``J(a | x_s restricted to masks[k])`` for states ``x`` (S, F), masks (K, F): shape (S, K, D)."""
+    return score_grid(judge, x, masks, np.arange(n_decisions))
+
+
+def debate_win_table(judge, features, baseline, n_evidence: int, *, n_decisions: int = 25,
+                     chunk: int = 8) -> DebateTable:
+    """Exact debate values of every decision against ``baseline[s]`` in every state, batched (L <= 2).
+
+    For each state ``s`` (features ``x_s``) and decision ``a``, debater 0 argues ``a`` and debater 1 argues
+    ``baseline[s]``; the value for each first mover is the exact minimax value of the reveal game with
+    ``n_evidence`` reveals, the same as :func:`solve_debate` on that game.  All ``C(F, L)`` leaf sets are
+    scored for all decisions at once (:func:`mechsim.debate.judges.score_grid`), so the whole table costs
+    one judge pass per (state, leaf, decision), and the ``chunk * D`` games of a chunk of states are backed
+    up together on the shared subset tree.  Identical decisions tie (value 0).
+
+    Parameters
+    ----------
+    judge : Judge
+    features : array_like, shape (S, F)
+    baseline : array_like of int, shape (S,)
+    n_evidence : int
+        L in {0, 1, 2} (:data:`MAX_TABLE_EVIDENCE`; larger L: :func:`solve_debate` per game).
+    n_decisions : int
+    chunk : int
+        States per batch (memory ~ chunk * C(F, L) * D * hidden floats).
+
+    Returns
+    -------
+    DebateTable
+    """
+    start = time.perf_counter()
+    x = check_array("features", features, ndim=2)
+    S, F = x.shape
+    base = np.asarray(baseline)
+    if base.shape != (S,) or (base.size and base.dtype.kind not in "iu"):
+        raise InvalidInstanceError(f"baseline: expected integer decisions of shape ({S},), found shape "
+                                   f"{base.shape} and dtype {base.dtype}", argument="baseline")
+    n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
+    if base.size and (base.min() < 0 or base.max() >= n_decisions):
+        raise InvalidInstanceError(f"baseline: expected decisions in [0, {n_decisions}), found range "
+                                   f"{base.min()}..{base.max()}", argument="baseline")
+    L = check_integer("n_evidence", n_evidence, minimum=0, maximum=min(MAX_TABLE_EVIDENCE, F))
+    chunk = check_integer("chunk", chunk, minimum=1)
+    tree = _subset_tree(F, L)
+    # Leaves are scored in lexicographic order (as the judge pass always has been), then placed by colex rank.
+    subsets = list(itertools.combinations(range(F), L))
+    combos = np.array(subsets, dtype=np.int64).reshape(len(subsets), L)
+    masks = np.zeros((combos.shape[0], F), dtype=bool)
+    np.put_along_axis(masks, combos, True, axis=1)
+    ranks = subset_ranks(masks)
+    K = masks.shape[0]
+    ops = [_minimax_operators(L, fm) for fm in (0, 1)]
+    out = np.zeros((S, n_decisions, 2))
+    for lo in range(0, S, chunk):
+        sl = slice(lo, min(S, lo + chunk))
+        scores = _score_all_decisions(judge, x[sl], masks, n_decisions)           # (s, K, D)
+        b = base[sl]
+        ref = np.take_along_axis(scores, b[:, None, None], axis=2)                # (s, K, 1)
+        # Outcomes are signs: int8 games-by-leaves table (the backup is a max/min, exact in any dtype).
+        outcome = np.sign(scores - ref).astype(np.int8)
+        leaves = np.empty((outcome.shape[0] * n_decisions, K), dtype=np.int8)
+        leaves[:, ranks] = outcome.transpose(0, 2, 1).reshape(-1, K)              # (s * D, K), colex order
+        for fm in (0, 1):
+            out[sl, :, fm] = _backup(tree, leaves, ops[fm])[0][:, 0].reshape(-1, n_decisions)
+    out[np.arange(S), base] = 0.0  # identical decisions tie (exactly, whatever the float noise)
+    return DebateTable(out, base.astype(np.int64), solve_time=time.perf_counter() - start)
 
 
 # ---------------------------------------------------------------------------------------------- inspection
@@ -666,7 +989,7 @@ def debate_game_tree(judge, features, decisions, n_evidence, first_mover: int = 
                                    f"sets, found {n_nodes}", argument="n_evidence")
     tree = _subset_tree(F, L)
     leaves = _leaf_outcomes(judge, features, decisions, tree[L].masks)
-    values = _backup(tree, leaves, [_minimax_operator(mover_at(k, first_mover) == 0) for k in range(L)])
+    values = _backup(tree, leaves, _minimax_operators(L, first_mover))
     graph = nx.DiGraph(decisions=decisions, n_evidence=L, first_mover=first_mover)
     for k in range(L + 1):
         level = tree[k]

@@ -8,18 +8,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mechsim.debate import GuidelineRule, LinearJudge, debate_outcome
-from mechsim.debate.debaters import (
+from mechsim.errors import InvalidInstanceError
+from mechsim.learners.debaters import (
     ArguingFor,
     BeamDebater,
     GreedyDebater,
     IsolatedDebater,
     PolicyGradientDebater,
     RandomDebater,
+    greedy_debate_values,
     measure_robustness,
     play_debates,
     train_debater,
 )
-from mechsim.errors import InvalidInstanceError
 from mechsim.solvers.debate import best_response, isolated_plan, policy_value, solve_debate
 from mechsim.testing import debate_games
 
@@ -58,7 +59,7 @@ def test_isolated_plan_finds_the_best_evidence_set(game):
         m[list(combo)] = True
         s = judge.score(np.stack([x, x]), np.stack([m, m]), np.array([a, b]))
         best = max(best, s[0] - s[1])
-    assert plan.best_value == pytest.approx(best, abs=1e-9)
+    assert plan.value == pytest.approx(best, abs=1e-9)
     # Alone, the isolated debater realises the sign of that best margin.
     iso = ArguingFor(IsolatedDebater(judge, L), a, b)
     recs = play_debates(judge, x[None], np.array([[a, b]]), L, (iso, iso), first_mover=0, seed=0)
@@ -202,3 +203,33 @@ def test_train_debater_needs_decision_count():
         train_debater(LinearJudge(np.ones((2, 3))), X, np.full(4, 5), 2, iterations=1)
     res = train_debater(ConstantJudge(), X, np.zeros(4, dtype=int), 2, iterations=2, n_decisions=3, seed=0)
     assert res.win_rates == (0.5, 0.5)  # a judge that ignores evidence: every debate is a tie
+
+
+@given(debate_games(min_features=2, max_features=6, max_evidence=4))
+def test_greedy_debate_values_are_the_played_greedy_debates(game):
+    judge, x, dec, L = game.judge, game.features, game.decisions, game.n_evidence
+    vals = greedy_debate_values(judge, x, dec, L)
+    if L == 0:
+        assert vals == solve_debate(judge, x, dec, 0).values_by_first_mover
+        return
+    greedy = (GreedyDebater(judge), GreedyDebater(judge))
+    for fm in (0, 1):
+        played = play_debates(judge, x[None], np.array([dec]), L, greedy, first_mover=fm, seed=99)
+        assert vals[fm] == float(played.outcomes[0])
+        # Two greedy debaters are a pair of deterministic policies: their exact value is that outcome.
+        assert vals[fm] == policy_value(judge, x, dec, L, greedy, first_mover=fm)
+
+
+def test_old_module_path_and_domain_reexports_stay_lazy():
+    """``mechsim.debate`` offers the debaters (layer 3) by name only: importing it loads no solver."""
+    import subprocess
+    import sys
+
+    code = ("import sys, mechsim.debate, mechsim.debate.debaters as old\n"
+            "assert not any(m.startswith(('mechsim.solvers', 'mechsim.learners')) for m in sys.modules)\n"
+            "from mechsim.debate import train_debater, GreedyDebater\n"
+            "import mechsim.learners.debaters as new\n"
+            "assert old.GreedyDebater is GreedyDebater is new.GreedyDebater and train_debater is new.train_debater\n"
+            "assert set(old.__all__) <= set(new.__all__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

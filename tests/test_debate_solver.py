@@ -109,7 +109,7 @@ def test_larger_game_against_brute_force():
     rng = np.random.default_rng(11)
     F = 12
     judge = LinearJudge(rng.normal(size=(4, F)))
-    for trial in range(3):
+    for _trial in range(3):
         x = rng.normal(size=F)
         for L in (2, 3):
             assert (solve_debate(judge, x, (0, 3), L).value

@@ -12,11 +12,10 @@ from mechsim.debate.icu_sepsis import baseline_actions, load_icu_sepsis
 from mechsim.debate.judges import BradleyTerryJudge, ConstantJudge, LinearJudge
 from mechsim.envs.justifiable_sepsis import (
     JustifiableSepsisEnv,
-    _score_all_decisions,
     debate_win_table,
     default_sepsis_judge,
 )
-from mechsim.solvers.debate import solve_debate
+from mechsim.solvers.debate import _score_all_decisions, solve_debate
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +209,7 @@ def test_stochastic_baseline_and_bad_arguments(mdp, small_judge):
 
 
 def test_greedy_debaters_for_large_evidence(mdp, small_judge):
-    from mechsim.debate.debaters import GreedyDebater, play_debates
+    from mechsim.learners.debaters import GreedyDebater, play_debates
 
     env = JustifiableSepsisEnv(lam=1.0, judge=small_judge, n_evidence=6)  # "auto" -> greedy above L = 4
     b = baseline_actions(mdp)

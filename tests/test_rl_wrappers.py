@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from pettingzoo.test import parallel_api_test, parallel_seed_test
 
 import mechsim  # noqa: F401  (registers the environments)
-from mechsim.debate.debaters import GreedyDebater, RandomDebater
 from mechsim.envs.hiring import HiringParallelEnv
 from mechsim.envs.rl import (
     DebateVsOpponent,
@@ -21,7 +20,8 @@ from mechsim.envs.rl import (
     obedient_truthful_hiring_policy,
 )
 from mechsim.errors import InvalidInstanceError
-from mechsim.solvers.debate import best_response, solve_debate
+from mechsim.learners.debaters import GreedyDebater, PolicyGradientDebater, RandomDebater
+from mechsim.solvers.debate import best_response, brute_force_best_response, solve_debate, subgame_values
 
 
 # ------------------------------------------------------------------------------------ multipliers
@@ -202,6 +202,64 @@ def test_best_response_value_matches_exact_solver(opponent, learner):
             ref = best_response(*args, policy, learner, first_mover=fm).value
         ref = ref if learner == 0 else -ref
         assert info["best_response_value"] == pytest.approx(ref, abs=1e-12)
+
+
+def test_best_response_value_matches_brute_force_for_a_learned_opponent():
+    """Against a stochastic policy the value is an expectation: check it against the sequence-tree oracle."""
+    opponent = PolicyGradientDebater(8, 4, seed=1)
+    for learner in (0, 1):
+        env = DebateVsOpponent(opponent=opponent, learner=learner)
+        for seed in range(3):
+            _, info = env.reset(seed=seed)
+            g = env.game
+            fm = g.infos["debater_0"]["first_mover"]
+            ref = brute_force_best_response(g.judge, g.current_features, g.current_decisions, g.n_evidence,
+                                            opponent, learner, first_mover=fm)
+            assert info["best_response_value"] == pytest.approx(ref if learner == 0 else -ref, abs=1e-12)
+
+
+@pytest.mark.parametrize("learner", [0, 1])
+def test_minimax_opponent_reveals_an_optimal_feature(learner):
+    env = DebateVsOpponent(opponent="minimax", learner=learner)
+    rng = np.random.default_rng(learner)
+    for seed in range(20):
+        env.reset(seed=seed)
+        g = env.game
+        table = subgame_values(g.judge, g.current_features, g.current_decisions, g.n_evidence,
+                               g.infos["debater_0"]["first_mover"])
+        revealed = np.zeros(g.n_features, dtype=bool)
+        for k, f in enumerate(g.evidence):
+            mover = g.infos["debater_0"]["first_mover"] if k % 2 == 0 else 1 - g.infos["debater_0"]["first_mover"]
+            if mover != learner:
+                children = table.child_values(revealed)[0]
+                best = np.nanmax(children) if mover == 0 else np.nanmin(children)
+                assert f == int(np.flatnonzero(children == best)[0])  # optimal, lowest index on ties
+            revealed[f] = True
+        done = len(g.evidence) == g.n_evidence
+        while not done:
+            revealed = ~env.action_masks()
+            _, _, done, _, _ = env.step(int(rng.choice(np.flatnonzero(~revealed))))
+            if len(g.evidence) > revealed.sum() + 1:  # the opponent replied
+                f = g.evidence[-1]
+                after = revealed.copy()
+                after[g.evidence[-2]] = True
+                children = table.child_values(after)[0]
+                best = np.nanmax(children) if learner == 1 else np.nanmin(children)
+                assert f == int(np.flatnonzero(children == best)[0])
+
+
+def test_bad_opponent_policy_names_the_opponent():
+    class Unnormalised:
+        def probabilities(self, features, revealed, own, other):
+            return (~np.asarray(revealed)).astype(float)
+    for compute_value in (True, False):
+        env = DebateVsOpponent(opponent=Unnormalised(), compute_value=compute_value, learner=1)
+        with pytest.raises(InvalidInstanceError, match="opponent") as err:
+            for seed in range(10):  # the opponent moves first in some episode
+                env.reset(seed=seed)
+                while not env.step(int(np.flatnonzero(env.action_masks())[0]))[2]:
+                    pass
+        assert err.value.argument == "opponent"
 
 
 def test_debate_episode_masks_and_outcome():

@@ -11,7 +11,8 @@ through :math:`x \odot m`.  The outcome of a debate between decisions :math:`a_1
 :math:`m` is :math:`\operatorname{sign}(J(a_1 \mid x_m) - J(a_2 \mid x_m)) \in \{-1, 0, 1\}` for the
 debater arguing :math:`a_1` (:func:`debate_outcome`).  A judge may also provide the optional fast path
 ``score_masks(features (F,), masks (n, F), decisions (k,)) -> (n, k)`` (one state, many masks), which the
-exact solver uses when present; the judges here do.
+exact solver uses when present; the judges here do.  :func:`score_grid` scores many states under many masks
+for several decisions at once (the batched all-decisions debate table of :mod:`mechsim.solvers.debate`).
 
 Bradley–Terry judge
 -------------------
@@ -53,6 +54,7 @@ __all__ = [
     "random_evidence_masks",
     "debate_outcome",
     "judge_accuracy",
+    "score_grid",
 ]
 
 
@@ -130,6 +132,39 @@ def debate_outcome(judge, features, mask, decisions_1, decisions_2) -> np.ndarra
     s = judge.score(np.concatenate([features, features]), np.concatenate([mask, mask]),
                     np.concatenate([d1, d2]))
     return np.sign(s[:n] - s[n:]).astype(np.int8)
+
+
+def score_grid(judge, features, masks, decisions) -> np.ndarray:
+    """Scores ``J(d | x_s ⊙ m_k)`` of every state ``s``, mask ``k`` and decision ``d``.
+
+    For a (non-ideal, hidden-layer) :class:`BradleyTerryJudge` the first layer's pre-activation is a sum of
+    per-feature contributions ``x_f W[f] + W[F + f]`` over the revealed features plus a per-decision row, so
+    it is computed once per (state, feature) instead of once per (state, mask, decision); every other judge
+    is called through ``score`` on the broadcast batch (the two agree up to float rounding).
+
+    Parameters
+    ----------
+    judge : Judge
+    features : ndarray, shape (S, F)
+    masks : ndarray of bool, shape (K, F)
+    decisions : ndarray of int, shape (D,)
+
+    Returns
+    -------
+    ndarray, shape (S, K, D)
+    """
+    x = np.asarray(features, dtype=float)
+    masks = np.asarray(masks, dtype=bool)
+    d = np.asarray(decisions, dtype=np.int64)
+    S, F = x.shape
+    K = masks.shape[0]
+    # Exact class only: a subclass may override score().
+    if type(judge) is BradleyTerryJudge and not judge.ideal and judge.hidden and judge.n_features == F:
+        return judge._score_grid(x, masks, d)
+    feats = np.repeat(x, K * d.size, axis=0)
+    mask_b = np.tile(np.repeat(masks, d.size, axis=0), (S, 1))
+    s = np.asarray(judge.score(feats, mask_b, np.tile(d, S * K)), dtype=float)
+    return s.reshape(S, K, d.size)
 
 
 def judge_accuracy(judge, features, winners, losers, masks) -> float:
@@ -358,6 +393,19 @@ class BradleyTerryJudge:
                         z = z + self.biases[layer]
                 out[start:start + chunk, j] = z[:, 0]
         return out
+
+    def _score_grid(self, x, masks, d) -> np.ndarray:
+        """:func:`score_grid` for a non-ideal judge with hidden layers: ``(S, K, D)``."""
+        F = self.n_features
+        w0 = self.weights[0]
+        per_feature = x[:, :, None] * w0[None, :F] + w0[None, F:2 * F]           # (S, F, H)
+        z_mask = np.matmul(masks.astype(float)[None], per_feature)               # (S, K, H)
+        z = z_mask[:, :, None, :] + (w0[2 * F + d] + self.biases[0])            # (S, K, D, H)
+        np.maximum(z, 0.0, out=z)
+        z = z @ self.weights[1]
+        for layer in range(2, len(self.weights)):
+            z = np.maximum(z + self.biases[layer - 1], 0.0) @ self.weights[layer]
+        return z[..., 0]
 
     # ------------------------------------------------------------------ training
     def _check_pairs(self, features, winners, losers):

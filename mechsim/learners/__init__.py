@@ -75,5 +75,8 @@ _EXPORTS = {
     "lagrangian": ["TabularLearnerResult", "SampleLearnerResult", "averaged_occupancy_policy", "lagrangian_tabular",
                    "pid_lagrangian_tabular", "lagrangian_sample", "pid_lagrangian_sample"],
     "tscac": ["TSCACResult", "TSCACSampleResult", "tscac_tabular", "tscac_sample", "tscac_target"],
+    "debaters": ["BaseDebater", "RandomDebater", "GreedyDebater", "BeamDebater", "IsolatedDebater",
+                 "PolicyGradientDebater", "ArguingFor", "TrainingResult", "train_debater", "DebateRecords",
+                 "play_debates", "greedy_debate_values", "RobustnessReport", "measure_robustness"],
 }
 __all__, __getattr__, __dir__ = lazy_exports("mechsim.learners", _EXPORTS, globals())
