@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from mechsim.cmdp.model import FiniteCMDP, _check_cmdp
+from mechsim.cmdp.model import FiniteCMDP, _check_cmdp, evaluate_policy, occupancy_measure
+from mechsim.cmdp.planning import optimal_policy
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
 from mechsim.solvers._highs import HighsModel
 from mechsim.validation import check_array, check_choice, check_integer
@@ -223,7 +224,8 @@ _METHODS = ("auto", "simplex", "ipm")
 
 def _highs_model(lp: _LP, method: str = "auto") -> HighsModel:
     """The occupancy LP in one HiGHS instance (bounds and costs can change between warm re-solves)."""
-    options = {"primal_feasibility_tolerance": LP_TOLERANCE, "dual_feasibility_tolerance": LP_TOLERANCE}
+    options = {"primal_feasibility_tolerance": LP_TOLERANCE, "dual_feasibility_tolerance": LP_TOLERANCE,
+               "small_matrix_value": 1e-12}
     if method == "ipm" or (method == "auto" and lp.matrix.shape[1] > IPM_MIN_VARIABLES):
         options.update({"solver": "ipm", "run_crossover": "on"})
     return HighsModel(lp.objective, lp.matrix, lp.row_lower, lp.row_upper, options=options,
@@ -239,27 +241,120 @@ def _run_highs(model: HighsModel) -> _Raw:
     return _Raw(status, None, None, np.nan, res.solve_time, res.iterations)
 
 
-def _run_linprog(lp: _LP) -> _Raw:
+def _run_linprog(lp: _LP, method: str = "auto") -> _Raw:
     from scipy.optimize import linprog
 
     S = lp.n_flow_rows
     m = lp.matrix.tocsr()
-    a_eq, a_ub = m[:S], m[S:]
+    # Rows with an infinite upper bound constrain nothing (the infeasibility diagnosis lifts later limits
+    # that way): linprog refuses infinite b_ub, so they are left out.
+    keep = S + np.flatnonzero(np.isfinite(lp.row_upper[S:]))
+    a_eq, a_ub = m[:S], m[keep]
     start = time.perf_counter()
-    res = linprog(lp.objective, A_ub=a_ub if a_ub.shape[0] else None,
-                  b_ub=lp.row_upper[S:] if a_ub.shape[0] else None,
-                  A_eq=a_eq, b_eq=lp.row_upper[:S], bounds=(0, None), method="highs",
+    res = linprog(lp.objective, A_ub=a_ub if keep.size else None, b_ub=lp.row_upper[keep] if keep.size else None,
+                  A_eq=a_eq, b_eq=lp.row_upper[:S], bounds=(0, None),
+                  method={"auto": "highs", "simplex": "highs-ds", "ipm": "highs-ipm"}[method],
                   options={"primal_feasibility_tolerance": LP_TOLERANCE,
                            "dual_feasibility_tolerance": LP_TOLERANCE})
     seconds = time.perf_counter() - start
     iterations = int(getattr(res, "nit", -1))
     if res.status == 0:
-        duals = np.concatenate([res.eqlin.marginals,
-                                res.ineqlin.marginals if a_ub.shape[0] else np.zeros(0)])
+        duals = np.zeros(m.shape[0])
+        duals[:S] = res.eqlin.marginals
+        if keep.size:
+            duals[keep] = res.ineqlin.marginals
         return _Raw("optimal", np.asarray(res.x), duals, float(res.fun), seconds, iterations)
     if res.status == 2:
         return _Raw("infeasible", None, None, np.nan, seconds, iterations)
     return _Raw(f"linprog status {res.status}: {res.message}", None, None, np.nan, seconds, iterations)
+
+
+# ---------------------------------------------------------------------- scaling and verification
+#: Every returned policy meets each limit under exact evaluation (:func:`mechsim.cmdp.evaluate_policy`):
+#: ``J_k(pi) <= d_k + FEASIBILITY_RTOL * scale_k`` with ``scale_k = max(|d_k|, max|c_k| / (1 - gamma))``,
+#: the largest magnitude a discounted cost of that constraint can have.  The tolerance is relative, so
+#: multiplying costs and limits by any power of ten changes nothing.
+FEASIBILITY_RTOL = 1e-9
+#: Every returned policy is optimal within ``OPTIMALITY_RTOL`` of the scale of the Lagrangian: its exact
+#: value is at least the Lagrangian dual bound ``g(lambda) - OPTIMALITY_RTOL * (max|r| / (1 - gamma) +
+#: sum_k lambda_k scale_k)``, where ``g(lambda) = max_pi V_{r - lambda.c}(pi) + lambda.d >= OPT`` for any
+#: ``lambda >= 0`` is computed exactly by policy iteration with the returned multipliers.
+OPTIMALITY_RTOL = 1e-7
+
+
+@dataclass(frozen=True)
+class _Scaled:
+    """The occupancy LP with the objective and every row divided by its largest coefficient.
+
+    HiGHS treats matrix entries below ``small_matrix_value`` (1e-9 by default) as zero and its tolerances
+    are absolute, so costs of 1e-9 were dropped, rewards of 1e8 stalled the simplex, and the flow row of an
+    absorbing state, whose coefficients are ``1 - gamma``, vanished for discounts near 1.  After scaling every
+    row's largest coefficient is 1 whatever the units of the model (and HiGHS keeps entries down to 1e-12).
+    """
+
+    lp: _LP
+    reward_scale: float
+    cost_scales: np.ndarray
+
+
+def _unit_scale(x: np.ndarray) -> float:
+    m = float(np.max(np.abs(x), initial=0.0))
+    return m if m > 0 else 1.0
+
+
+def _scaled(cmdp: FiniteCMDP) -> _Scaled:
+    S, K = cmdp.n_states, cmdp.n_constraints
+    lp = _assemble(cmdp)
+    reward_scale = _unit_scale(cmdp.reward)
+    cost_scales = np.array([_unit_scale(cmdp.costs[k]) for k in range(K)])
+    flow_peak = abs(lp.matrix[:S]).max(axis=1).toarray().ravel()
+    row_scale = np.concatenate([1.0 / np.where(flow_peak > 0, flow_peak, 1.0), 1.0 / cost_scales])
+    matrix = (sp.diags_array(row_scale) @ lp.matrix).tocsc()
+    matrix.sort_indices()
+    return _Scaled(_LP(lp.objective / reward_scale, matrix, lp.row_lower * row_scale, lp.row_upper * row_scale, S),
+                   reward_scale, cost_scales)
+
+
+def _constraint_scales(cmdp: FiniteCMDP) -> np.ndarray:
+    if cmdp.n_constraints == 0:
+        return np.zeros(0)
+    peak = np.abs(cmdp.costs).reshape(cmdp.n_constraints, -1).max(axis=1)
+    return np.maximum(np.abs(cmdp.limits), peak / (1.0 - cmdp.discount))
+
+
+@dataclass(frozen=True)
+class _Check:
+    ok: bool
+    evaluation: object
+    lagrangian_values: np.ndarray
+    reason: str
+
+
+def _verify(cmdp: FiniteCMDP, policy: np.ndarray, multipliers: np.ndarray) -> _Check:
+    """Exact evaluation against every limit, and the Lagrangian dual bound of the multipliers."""
+    evaluation = evaluate_policy(cmdp, policy)
+    scales = _constraint_scales(cmdp)
+    excess = evaluation.cost_values - cmdp.limits
+    tol = FEASIBILITY_RTOL * scales
+    if np.any(excess > tol):
+        k = int(np.argmax(excess - tol))
+        return _Check(False, evaluation, np.zeros(cmdp.n_states),
+                      f"constraint {k} ({cmdp.constraint_names[k]!r}) evaluates to {evaluation.cost_values[k]:.17g} "
+                      f"> limit {cmdp.limits[k]:.17g} + tolerance {tol[k]:.3g}")
+    signal = cmdp.reward - np.tensordot(multipliers, cmdp.costs, axes=1) if cmdp.n_constraints else cmdp.reward
+    unit = _unit_scale(signal)
+    # Policy iteration stops on improvements below 1e-10 relative: run it on the signal in units of its peak.
+    _, values = optimal_policy(cmdp, signal / unit)
+    lagrangian_values = unit * values
+    bound = float(cmdp.initial @ lagrangian_values + multipliers @ cmdp.limits)
+    horizon = 1.0 / (1.0 - cmdp.discount)
+    scale = float(np.max(np.abs(cmdp.reward), initial=0.0)) * horizon + float(multipliers @ scales)
+    gap = bound - evaluation.value
+    if gap > OPTIMALITY_RTOL * max(scale, np.finfo(float).tiny):
+        return _Check(False, evaluation, lagrangian_values,
+                      f"value {evaluation.value:.17g} is {gap:.3g} below the dual bound {bound:.17g} of its "
+                      "multipliers")
+    return _Check(True, evaluation, lagrangian_values, "")
 
 
 # ---------------------------------------------------------------------- solve
@@ -280,26 +375,42 @@ def _multipliers(row_duals: np.ndarray, S: int) -> np.ndarray:
     return np.maximum(lam, 0.0)
 
 
+def _run(lp: _LP, backend: str, method: str) -> _Raw:
+    return _run_highs(_highs_model(lp, method)) if backend == "highspy" else _run_linprog(lp, method)
+
+
+def _tightened(scaled: _Scaled, cmdp: FiniteCMDP, fraction: float) -> _LP:
+    """The scaled LP with every limit moved inwards by ``fraction`` of its constraint's scale."""
+    S = cmdp.n_states
+    upper = scaled.lp.row_upper.copy()
+    upper[S:] -= fraction * _constraint_scales(cmdp) / scaled.cost_scales
+    return _LP(scaled.lp.objective, scaled.lp.matrix, scaled.lp.row_lower, upper, S)
+
+
 def _diagnose_infeasible(cmdp: FiniteCMDP, backend: str, status: str) -> InfeasibleError:
     """Find the first constraint that cannot be met given the earlier ones, and its best achievable cost."""
     K = cmdp.n_constraints
-    lp = _assemble(cmdp)
+    lp = _scaled(cmdp).lp
     S = cmdp.n_states
     best = np.full(K, np.nan)
     worst_gap, worst_k = -np.inf, 0
+    scales = _constraint_scales(cmdp)
     for k in range(K):
         upper = lp.row_upper.copy()
         upper[S + k:] = np.inf
-        trial = _LP(cmdp.costs[k].ravel(), lp.matrix, lp.row_lower, upper, S)
-        raw = _run_highs(_highs_model(trial)) if backend == "highspy" else _run_linprog(trial)
+        trial = _LP(lp.matrix[[S + k]].toarray().ravel(), lp.matrix, lp.row_lower, upper, S)
+        raw = _run(trial, backend, "auto")
         if raw.status != "optimal":
             # Constraints 0..k-1 were feasible together at step k-1, so this cannot happen in exact arithmetic.
             break
-        best[k] = raw.objective
+        # The exact cost of the least-cost policy, not the LP's objective (which carries its tolerance).
+        policy = _policy_from_occupancy(np.maximum(raw.x.reshape(S, cmdp.n_actions), 0.0),
+                                        1e-12 / (1.0 - cmdp.discount))
+        best[k] = float(evaluate_policy(cmdp, policy).cost_values[k])
         gap = best[k] - cmdp.limits[k]
         if gap > worst_gap:
             worst_gap, worst_k = gap, k
-        if gap > LP_TOLERANCE * max(1.0, abs(cmdp.limits[k])) * 10:
+        if gap > FEASIBILITY_RTOL * scales[k]:
             worst_k = k
             break
     k = worst_k
@@ -313,8 +424,23 @@ def _diagnose_infeasible(cmdp: FiniteCMDP, backend: str, status: str) -> Infeasi
     )
 
 
+def _first_method(method: str, lp: _LP) -> str:
+    if method != "auto":
+        return method
+    return "ipm" if lp.matrix.shape[1] > IPM_MIN_VARIABLES else "simplex"
+
+
 def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "auto") -> CMDPSolution:
-    """Solve a finite CMDP exactly with the occupancy-measure LP.
+    """Solve a finite CMDP exactly with the occupancy-measure LP, and verify the answer before returning it.
+
+    The LP is solved in scaled units (objective and cost rows divided by their largest coefficients), so the
+    answer does not depend on the units of rewards, costs and limits.  The returned policy is then evaluated
+    exactly (:func:`mechsim.cmdp.evaluate_policy`): it must meet every limit within
+    :data:`FEASIBILITY_RTOL` of the constraint's scale, and its value must reach the Lagrangian dual bound of
+    the returned multipliers within :data:`OPTIMALITY_RTOL` (computed exactly by policy iteration), which
+    certifies optimality.  If either check fails, the LP is solved again with the other HiGHS method and
+    then with the limits moved inwards by a few tolerances; if no attempt passes, :class:`SolverError` is
+    raised.  A policy that violates a limit is never returned.
 
     Parameters
     ----------
@@ -324,22 +450,25 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "aut
         ``"highspy"`` passes the CSC matrix straight to HiGHS (fastest); ``"linprog"`` goes through
         :func:`scipy.optimize.linprog` with ``method="highs"``.
     method : {"auto", "simplex", "ipm"}
-        HiGHS algorithm for the ``"highspy"`` backend: dual simplex, or interior point followed by
-        crossover (a vertex solution either way); ``"auto"`` picks the interior point above
-        ``IPM_MIN_VARIABLES`` variables.
+        HiGHS algorithm: dual simplex, or interior point followed by crossover (a vertex solution either
+        way); ``"auto"`` picks the interior point above ``IPM_MIN_VARIABLES`` variables.
 
     Returns
     -------
     CMDPSolution
+        ``value`` and ``cost_values`` are the exact evaluation of ``policy``, ``occupancy`` its exact
+        discounted occupancy, ``lagrangian_values`` the exact optimal values of the reward
+        ``r - multipliers.c``.
 
     Raises
     ------
     InfeasibleError
         If no policy meets all limits.  ``err.details`` holds ``constraint`` (index of the first constraint
         that cannot be met given constraints ``0..k-1``), ``constraint_name``, ``limit`` and
-        ``best_achievable`` (the smallest discounted cost of that constraint).
+        ``best_achievable`` (the smallest discounted cost of that constraint, exactly evaluated).
     SolverError
-        If HiGHS stops for any other reason; ``err.status`` is its model status.
+        If HiGHS stops for any other reason, or no solution passes verification; ``err.status`` is the
+        solver's status and the message says which check failed.
 
     Examples
     --------
@@ -354,35 +483,42 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "aut
     check_choice("backend", backend, _BACKENDS)
     check_choice("method", method, _METHODS)
     start = time.perf_counter()
-    lp = _assemble(cmdp)
-    if backend == "highspy":
-        model = _highs_model(lp, method)
-        build = time.perf_counter() - start
-        raw = _run_highs(model)
-    else:
-        build = time.perf_counter() - start
-        raw = _run_linprog(lp)
-    return _finish(cmdp, raw, backend, build)
-
-
-def _finish(cmdp: FiniteCMDP, raw: _Raw, backend: str, build: float) -> CMDPSolution:
+    scaled = _scaled(cmdp)
+    build = time.perf_counter() - start
+    first = _first_method(method, scaled.lp)
+    other = "simplex" if first == "ipm" else "ipm"
+    attempts = [(first, 0.0), (other, 0.0), (first, 4 * FEASIBILITY_RTOL), (other, 16 * FEASIBILITY_RTOL)]
+    failures, seconds, iterations = [], 0.0, 0
     S, A = cmdp.n_states, cmdp.n_actions
-    if raw.status == "infeasible":
-        raise _diagnose_infeasible(cmdp, backend, raw.status)
-    if raw.status != "optimal":
-        raise SolverError("HiGHS did not solve the CMDP occupancy LP", status=raw.status)
-    # HiGHS vertices can carry -1e-17 noise; occupancies are non-negative by construction.
-    occupancy = np.maximum(raw.x.reshape(S, A), 0.0)
-    horizon = 1.0 / (1.0 - cmdp.discount)
-    policy = _policy_from_occupancy(occupancy, tol=1e-12 * horizon)
-    flat = occupancy.ravel()
-    cost_values = cmdp.costs.reshape(cmdp.n_constraints, cmdp.n_states * cmdp.n_actions) @ flat
-    return CMDPSolution(
-        policy=policy, value=float(cmdp.reward.ravel() @ flat), cost_values=cost_values,
-        multipliers=_multipliers(raw.row_duals, S), occupancy=occupancy,
-        lagrangian_values=-np.asarray(raw.row_duals[:S], dtype=float), status="optimal", backend=backend,
-        build_time=build, solve_time=raw.seconds, iterations=raw.iterations,
-    )
+    for attempt, (how, tighten) in enumerate(attempts):
+        lp = scaled.lp if tighten == 0 else _tightened(scaled, cmdp, tighten)
+        raw = _run(lp, backend, how)
+        seconds += raw.seconds
+        iterations += max(raw.iterations, 0)
+        label = f"{how}{' with limits tightened' if tighten else ''}"
+        if raw.status == "infeasible":
+            if attempt == 0:
+                raise _diagnose_infeasible(cmdp, backend, raw.status)
+            failures.append(f"{label}: infeasible")
+            continue
+        if raw.status != "optimal":
+            failures.append(f"{label}: solver status {raw.status!r}")
+            continue
+        occupancy = np.maximum(raw.x.reshape(S, A), 0.0)  # vertices carry -1e-17 noise
+        policy = _policy_from_occupancy(occupancy, tol=1e-12 / (1.0 - cmdp.discount))
+        multipliers = _multipliers(raw.row_duals, S) * scaled.reward_scale / scaled.cost_scales
+        check = _verify(cmdp, policy, multipliers)
+        if not check.ok:
+            failures.append(f"{label}: {check.reason}")
+            continue
+        ev = check.evaluation
+        return CMDPSolution(
+            policy=policy, value=float(ev.value), cost_values=ev.cost_values, multipliers=multipliers,
+            occupancy=occupancy_measure(cmdp, policy), lagrangian_values=check.lagrangian_values,
+            status="optimal", backend=backend, build_time=build, solve_time=seconds, iterations=iterations)
+    raise SolverError("no solution of the CMDP occupancy LP passed verification (exact evaluation of the policy "
+                      "against every limit, and the dual bound of its multipliers): " + "; ".join(failures),
+                      status="verification failed", attempts=tuple(failures))
 
 
 def cmdp_frontier(cmdp: FiniteCMDP, constraint: int, limits) -> CMDPFrontier:
@@ -411,20 +547,24 @@ def cmdp_frontier(cmdp: FiniteCMDP, constraint: int, limits) -> CMDPFrontier:
         raise InvalidInstanceError("cmdp: expected a CMDP with at least one constraint, found none", "cmdp")
     k = check_integer("constraint", constraint, minimum=0, maximum=K - 1)
     limits = check_array("limits", limits, ndim=1)
-    S = cmdp.n_states
-    lp = _assemble(cmdp)
+    S, A = cmdp.n_states, cmdp.n_actions
+    scaled = _scaled(cmdp)
+    lp = scaled.lp
     # The smallest feasible limit: minimise c_k subject to the other constraints.
     upper = lp.row_upper.copy()
     upper[S + k] = np.inf
-    probe = _run_highs(_highs_model(_LP(cmdp.costs[k].ravel(), lp.matrix, lp.row_lower, upper, S)))
+    probe = _run_highs(_highs_model(_LP(lp.matrix[[S + k]].toarray().ravel(), lp.matrix, lp.row_lower, upper, S)))
     if probe.status == "infeasible":
         raise InfeasibleError(
             f"the constraints other than {k} ({cmdp.constraint_names[k]!r}) are infeasible together, so no limit "
             f"of constraint {k} is feasible", status="infeasible", constraint=k)
     if probe.status != "optimal":
         raise SolverError("HiGHS failed on the minimum-cost LP of the frontier", status=probe.status)
-    min_limit = probe.objective
-    probe_costs = cmdp.costs.reshape(K, cmdp.n_states * cmdp.n_actions) @ np.maximum(probe.x, 0.0)
+    # Exact costs of the least-cost policy (the LP objective carries the solver's tolerance).
+    least = evaluate_policy(cmdp, _policy_from_occupancy(np.maximum(probe.x.reshape(S, A), 0.0),
+                                                         1e-12 / (1.0 - cmdp.discount)))
+    min_limit = float(least.cost_values[k])
+    probe_costs = least.cost_values
 
     model = _highs_model(lp)
     n = limits.size
@@ -435,7 +575,7 @@ def cmdp_frontier(cmdp: FiniteCMDP, constraint: int, limits) -> CMDPFrontier:
     status = ["infeasible"] * n
     seconds = probe.seconds
     for i in np.argsort(limits, kind="stable"):
-        model.change_row_bounds([S + k], -np.inf, float(limits[i]))
+        model.change_row_bounds([S + k], -np.inf, float(limits[i]) / scaled.cost_scales[k])
         raw = _run_highs(model)
         seconds += raw.seconds
         if raw.status == "infeasible":
@@ -443,12 +583,20 @@ def cmdp_frontier(cmdp: FiniteCMDP, constraint: int, limits) -> CMDPFrontier:
             continue
         if raw.status != "optimal":
             raise SolverError(f"HiGHS failed at limit {limits[i]:.6g} of constraint {k}", status=raw.status)
-        x = np.maximum(raw.x, 0.0)
+        point = cmdp.with_limits(np.where(np.arange(K) == k, limits[i], cmdp.limits))
+        policy = _policy_from_occupancy(np.maximum(raw.x.reshape(S, A), 0.0), 1e-12 / (1.0 - cmdp.discount))
+        lam = _multipliers(raw.row_duals, S) * scaled.reward_scale / scaled.cost_scales
+        check = _verify(point, policy, lam)
+        if not check.ok:  # the warm re-solve is not trusted: solve this point from scratch, verified
+            solution = solve_cmdp(point)
+            ev, lam = evaluate_policy(point, solution.policy), solution.multipliers
+        else:
+            ev = check.evaluation
         feasible[i] = True
         status[i] = "optimal"
-        values[i] = float(cmdp.reward.ravel() @ x)
-        cost_values[i] = cmdp.costs.reshape(K, cmdp.n_states * cmdp.n_actions) @ x
-        multipliers[i] = _multipliers(raw.row_duals, S)
+        values[i] = float(ev.value)
+        cost_values[i] = ev.cost_values
+        multipliers[i] = lam
     return CMDPFrontier(constraint=k, limits=limits.copy(), value=values, feasible=feasible,
                         cost_values=cost_values, multipliers=multipliers, min_limit=float(min_limit),
                         status=tuple(status), solve_time=seconds)
