@@ -164,11 +164,57 @@ def _prepare(rankings, k, rule, groups, bounds, weights):
     return r, k, rule, w, gb
 
 
-def _finish(r, w, members, rule, method, gb, status="optimal", solve_time=0.0) -> Committee:
+def _finish(r, w, members, rule, method, gb, status="optimal", solve_time=0.0, k: int | None = None) -> Committee:
+    """The committee with its score recomputed from the rankings, after checking that it is feasible.
+
+    Every selection path ends here, so no path can return a committee of the wrong size, with repeated or
+    unknown items, or outside the group bounds: that raises :class:`SolverError` instead.
+    """
     members = np.sort(np.asarray(members, dtype=np.int64))
+    m = r.shape[1]
+    if (k is not None and members.size != k) or np.unique(members).size != members.size or (
+            members.size and (members[0] < 0 or members[-1] >= m)):
+        raise SolverError(f"the {method} selection returned items {members.tolist()}, which is not a committee "
+                          f"of {k if k is not None else members.size} distinct items out of {m}", status=status)
+    if gb is not None:
+        cnt = np.bincount(gb.group_index[members], minlength=gb.labels.size)
+        bad = np.flatnonzero((cnt < gb.lower) | (cnt > gb.upper))
+        if bad.size:
+            g = int(bad[0])
+            label = gb.labels[g].item() if isinstance(gb.labels[g], np.generic) else gb.labels[g]
+            raise SolverError(f"the {method} selection has {int(cnt[g])} members of group {label!r}, outside "
+                              f"its bounds [{int(gb.lower[g])}, {int(gb.upper[g])}]", status=status)
     value = committee_score(r, members, rule, w)
     counts = gb.counts(members) if gb is not None else {}
     return Committee(members, value, rule.name, method, status, counts, solve_time)
+
+
+#: Data whose peak magnitude lies in this range go to HiGHS unchanged (the ILP's absolute tolerances suit
+#: them); outside it they are rescaled by a power of two (exact in floating point) into it.
+_SAFE_PEAK = (2.0**-10, 2.0**20)
+
+
+def _unit(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """``x`` rescaled by a power of two so that its peak magnitude is in ``_SAFE_PEAK``, and the factor."""
+    peak = float(np.max(np.abs(x), initial=0.0))
+    if peak == 0 or _SAFE_PEAK[0] <= peak <= _SAFE_PEAK[1]:
+        return x, 1.0
+    factor = 2.0 ** round(np.log2(peak))
+    return x / factor, factor
+
+
+def scaled_objective(uw: np.ndarray, gamma: np.ndarray, lam: np.ndarray):
+    """Voter weights, scores and OWA vector brought to a moderate magnitude, and the product of the factors.
+
+    ``F(S) = sum_v w_v sum_j lambda_j gamma(...)`` is linear in each, so the ILP on the rescaled data has the
+    same optimal value (in units of ``scale``).  HiGHS's gap and tolerances are absolute, so without this a
+    profile with weights of 1e-12 would have every committee "optimal"; data of ordinary magnitude are left
+    untouched, so their solves are exactly as before.
+    """
+    uw, a = _unit(np.asarray(uw, dtype=float))
+    gamma, b = _unit(np.asarray(gamma, dtype=float))
+    lam, c = _unit(np.asarray(lam, dtype=float))
+    return uw, gamma, lam, a * b * c
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -589,7 +635,7 @@ def best_committee(rankings, k, rule, groups=None, bounds=None, weights=None, *,
             raise InvalidInstanceError(f"method: 'separable' needs a constant OWA vector; rule {rule.name!r} "
                                        "is not separable", argument="method")
         members = _separable_select(_separable_item_scores(r, w, rule, k), k, gb)
-        return _finish(r, w, members, rule, "separable", gb)
+        return _finish(r, w, members, rule, "separable", gb, k=k)
     if method == "brute-force":
         return _brute_force(r, k, rule, w, gb)
     return _ilp_committee(r, k, rule, w, gb, time_limit)[0]
@@ -602,8 +648,7 @@ def _ilp_committee(r, k, rule, w, gb, time_limit, formulation: str = "auto") -> 
     ``"cc"`` or ``"prefix"``.
     """
     unique, uw = merge_rankings(r, w)
-    gamma = rule.gamma(r.shape[1])
-    lam = rule.owa_vector(k)
+    uw, gamma, lam, scale = scaled_objective(uw, rule.gamma(r.shape[1]), rule.owa_vector(k))
     if formulation == "auto":
         formulation = "cc" if _is_cc_type(lam) else "prefix"
     if formulation == "cc":
@@ -619,9 +664,10 @@ def _ilp_committee(r, k, rule, w, gb, time_limit, formulation: str = "auto") -> 
         if members.size != k:
             raise SolverError(f"committee ILP returned {members.size} items instead of k={k}", status=status)
         total, rounds = objective + model.constant, 1
-    result = _finish(r, w, members, rule, "ilp", gb, status="optimal", solve_time=elapsed)
-    if abs(total - result.value) > 1e-6 * max(1.0, abs(result.value)) + MIP_ABS_GAP:
-        raise SolverError(f"committee ILP objective {total!r} disagrees with the recomputed score "
+    result = _finish(r, w, members, rule, "ilp", gb, status="optimal", solve_time=elapsed, k=k)
+    # The ILP objective (in unit-peak units) must be the recomputed score: a self-check of the formulation.
+    if abs(total * scale - result.value) > (1e-6 * max(1.0, abs(total)) + MIP_ABS_GAP) * scale:
+        raise SolverError(f"committee ILP objective {total * scale!r} disagrees with the recomputed score "
                           f"{result.value!r}", status=status)
     return result, rounds
 
@@ -633,7 +679,7 @@ def _brute_force(r, k, rule, w, gb, max_committees: int = 2_000_000) -> Committe
                                    f"committees (limit {max_committees})", argument="method")
     combos = feasible_committees(m, k, gb)
     scores = _enumerated_scores(r, w, rule, combos)
-    return _finish(r, w, combos[first_optimal(scores)], rule, "brute-force", gb)
+    return _finish(r, w, combos[first_optimal(scores)], rule, "brute-force", gb, k=k)
 
 
 def _enumerated_scores(r, w, rule, combos) -> np.ndarray:
@@ -664,7 +710,7 @@ def greedy_committee(rankings, k, rule, groups=None, bounds=None, weights=None) 
         comm = np.column_stack([np.tile(np.array(chosen, dtype=np.int64), (cands.size, 1)), cands])
         return uw @ _batch_voter_scores(pos, comm, gamma, lam[: len(chosen) + 1])
 
-    return _finish(r, w, _greedy_select(r.shape[1], k, gb, gains), rule, "greedy", gb, status="heuristic")
+    return _finish(r, w, _greedy_select(r.shape[1], k, gb, gains), rule, "greedy", gb, status="heuristic", k=k)
 
 
 def _greedy_select(m, k, gb, gains) -> list[int]:

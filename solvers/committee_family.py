@@ -46,6 +46,7 @@ from mechsim.solvers.committee import (
     best_committee,
     check_group_bounds,
     enumeration_is_cheap,
+    scaled_objective,
 )
 
 __all__ = ["best_committee_family"]
@@ -104,7 +105,8 @@ def best_committee_family(rankings, k, rule, groups, bounds_list: Sequence[Mappi
             or enumeration_is_cheap(m, k, unique.shape[0])):
         return [exact(b) for b in bounds_list]
 
-    model = _build_prefix_model(unique, uw, rule.gamma(m), lam, k, None)
+    unit_w, unit_gamma, unit_lam, scale = scaled_objective(uw, rule.gamma(m), lam)
+    model = _build_prefix_model(unique, unit_w, unit_gamma, unit_lam, k, None)
     relaxation = _highs_model(model, relaxation=True)
     # the entries of bounds_list differ only in these rows' bounds, so one warm model serves them all
     n_groups = free.labels.size
@@ -121,9 +123,10 @@ def best_committee_family(rankings, k, rule, groups, bounds_list: Sequence[Mappi
             if np.all(np.minimum(np.abs(y), np.abs(1.0 - y)) <= INTEGRALITY_TOLERANCE):
                 members = np.flatnonzero(y > 0.5)
                 if members.size == k:
-                    cand = _finish(r, w, members, rule, "lp", gb, status="optimal", solve_time=result.solve_time)
-                    bound = result.value + model.constant
-                    if bound - cand.value <= MIP_ABS_GAP + 1e-9 * max(1.0, abs(cand.value)):
+                    cand = _finish(r, w, members, rule, "lp", gb, status="optimal", solve_time=result.solve_time,
+                                   k=k)
+                    bound = (result.value + model.constant) * scale
+                    if bound - cand.value <= (MIP_ABS_GAP + 1e-9 * max(1.0, abs(cand.value) / scale)) * scale:
                         certified = cand
         out.append(certified if certified is not None else exact(b))
     return out

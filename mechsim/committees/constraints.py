@@ -163,11 +163,12 @@ def feasible_committees(m: int, k: int, gb: GroupBounds | None) -> np.ndarray:
 
 
 def first_optimal(scores) -> np.ndarray | np.intp:
-    """Index, along the last axis, of the first score within ``TIE_RTOL`` (relative, at least absolute) of the maximum.
+    """Index, along the last axis, of the first score within ``TIE_RTOL`` (relative) of the maximum.
 
     Over committees listed in lexicographic order this is the lexicographic tie-break.  A 1-D input gives
     one index; an ``(..., c)`` input gives one per leading index.
     """
     scores = np.asarray(scores)
     best = scores.max(axis=-1, keepdims=True)
-    return np.argmax(scores >= best - TIE_RTOL * np.maximum(1.0, np.abs(best)), axis=-1)
+    # Relative only, so that the choice does not depend on the units of the voters' weights.
+    return np.argmax(scores >= best - TIE_RTOL * np.abs(best), axis=-1)
