@@ -69,5 +69,7 @@ _EXPORTS = {
     "experts": ["Hedge"],
     "bandits": ["Exp3", "ExploreThenCommit", "EtcSimulation", "simulate_explore_then_commit"],
     "regret_matching": ["RegretMatching", "exploitability", "SelfPlayResult", "regret_matching_self_play"],
+    "hiring_online": ["simulate_online", "OnlineResult", "empirical_bernstein_width", "learnable_instances"],
+    "hiring_agents": ["independent_exp3_agents", "AgentLearningResult", "reporting_plans"],
 }
 __all__, __getattr__, __dir__ = lazy_exports("mechsim.learners", _EXPORTS, globals())
