@@ -437,7 +437,8 @@ def build_hiring_lp(
             q_s = np.transpose(qt[:, :, s_, :], (0, 2, 1, 3)).reshape(B, s_.size, R * K)
             cols = np.concatenate([y_s, y_t, np.broadcast_to(phi_idx[:, None, :], (B, s_.size, R))], axis=2)
             vals = np.concatenate([q_s, -q_s, np.broadcast_to(-tau[i][:, s_, None], (B, s_.size, R))], axis=2)
-            truthful_blocks.append((cols.reshape(B * s_.size, -1), vals.reshape(B * s_.size, -1)))
+            width = 2 * R * K + R
+            truthful_blocks.append((cols.reshape(B * s_.size, width), vals.reshape(B * s_.size, width)))
             n_truthful += B * s_.size
     blocks += ic_blocks + misreport_blocks + truthful_blocks
     lower.append(np.zeros(n_ic + n_mis + n_truthful))

@@ -104,7 +104,7 @@ def test_optimal_mechanism_is_ic_feasible_and_beats_uncorrelated(inst):
     audit = audit_incentives(inst, mech)
     assert audit.is_ic, audit
     assert mech.value == pytest.approx(evaluate_mechanism(inst, mech), abs=1e-12)
-    assert mech.value == pytest.approx(info.objective, abs=1e-7)
+    assert mech.value == pytest.approx(info.value, abs=1e-7)
     assert mech.respects_limits(inst)
     unc = optimal_uncorrelated_mechanism(inst)
     assert audit_incentives(inst, unc).is_ic
@@ -208,7 +208,7 @@ def test_lp_size_matches_the_formula():
     lp = build_hiring_lp(
         inst.joint, [inst.cost_differences(i) for i in range(2)], inst.utility, 1.0
     )
-    assert lp.n_variables == 9 + 2 * 9 * 9 * 3 + 2 * 9 * 3 == 549  # the spec's table
+    assert lp.n_variables == 9 + 2 * 9 * 9 * 3 + 2 * 9 * 3 == 549  # the benchmark's first size
     assert lp.n_constraints == 1 + 2 * 243 + 2 * 9 + 2 * 81
     _, info = optimal_mechanism(inst, return_info=True)
     assert (info.n_variables, info.n_constraints) == (lp.n_variables, lp.n_constraints)
@@ -221,8 +221,8 @@ def test_solve_on_estimates_with_relaxation():
     inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.6, seed=3)
     C = [inst.cost_differences(i) for i in range(2)]
     exact = solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap)
-    assert exact.objective == pytest.approx(optimal_mechanism(inst).value, abs=1e-9)
-    assert exact.mechanism.value == pytest.approx(exact.objective, abs=1e-9)
+    assert exact.value == pytest.approx(optimal_mechanism(inst).value, abs=1e-9)
+    assert exact.mechanism.value == pytest.approx(exact.value, abs=1e-9)
     # an estimate of the joint (empirical frequencies from 1000 draws per profile)
     rng = np.random.default_rng(0)
     flat = inst.joint.reshape(4, -1)
@@ -230,13 +230,13 @@ def test_solve_on_estimates_with_relaxation():
         inst.joint.shape
     )
     values = [
-        solve_hiring_lp(est, C, inst.utility, inst.payment_cap, relaxation=r).objective
+        solve_hiring_lp(est, C, inst.utility, inst.payment_cap, relaxation=r).value
         for r in (0.0, 0.01, 0.05)
     ]
     assert values[0] <= values[1] + 1e-12 <= values[2] + 2e-12  # relaxing never hurts
     per_row = [np.array([[0.0, 0.05], [0.05, 0.0]])] * 2
     assert (
-        solve_hiring_lp(est, C, inst.utility, inst.payment_cap, relaxation=per_row).objective
+        solve_hiring_lp(est, C, inst.utility, inst.payment_cap, relaxation=per_row).value
         >= values[0] - 1e-12
     )
     with pytest.raises(InvalidInstanceError, match="relaxation"):
@@ -250,15 +250,15 @@ def test_solve_on_estimates_with_relaxation():
 def test_negative_margin_in_the_estimate_entry_relaxes_effort_rows():
     inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.6, seed=3)
     C = [inst.cost_differences(i) for i in range(2)]
-    base = solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap).objective
+    base = solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap).value
     assert (
-        solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap, margin=-0.05).objective
+        solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap, margin=-0.05).value
         >= base - 1e-12
     )
     # relaxed by more than any cost difference, effort needs no pay: the value is max_b V(b)
     free = solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap, margin=-1.0)
-    assert free.objective == pytest.approx(inst.value_of_information.max(), abs=1e-12)
-    assert free.objective > base + 1e-3
+    assert free.value == pytest.approx(inst.value_of_information.max(), abs=1e-12)
+    assert free.value > base + 1e-3
     assert np.all(free.payments == 0)
 
 

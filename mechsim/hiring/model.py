@@ -1,5 +1,8 @@
 r"""Hiring several agents to acquire costly information: the model.
 
+The setting of Cacciamani, Castiglioni and Gatti, "Online Information Acquisition: Hiring Multiple Agents"
+(ICLR 2024).
+
 A principal hires agents :math:`i = 0, \dots, n-1`.  Agent *i* picks an effort :math:`b_i \in \{0,
 \dots, |B_i| - 1\}` at cost :math:`c_i(b_i) \ge 0`; a state :math:`\theta \sim \mu` is drawn, and
 the agents observe a signal profile :math:`s = (s_0, \dots, s_{n-1})` drawn from a *joint* law
