@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import linprog
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
 from mechsim.hiring import (
@@ -25,67 +24,17 @@ from mechsim.solvers.hiring_lp import (
     solve_hiring_lp,
 )
 from mechsim.testing import hiring_instances, mechanisms
+from mechsim.testing.hiring import enumerated_mechanism_value
 
 
 def enumerated_lp_value(inst):
     """Independent oracle: the optimal IC mechanism, every reporting map an explicit constraint.
 
-    Variables phi (|B|) and y_i(b, s, theta); no z-trick, dense matrices, scipy's linprog.
+    Variables phi (|B|) and y_i(b, s, theta); no z-trick, dense matrices, scipy's linprog
+    (:func:`mechsim.testing.hiring.enumerated_mechanism_value`).
     """
-    n, E, S, T = inst.n_agents, inst.n_efforts, inst.n_signals, inst.n_states
-    profiles = list(np.ndindex(*E))
-    P, Y = len(profiles), int(np.prod(E)) * int(np.prod(S)) * T
-    q = inst.joint
-    n_vars = P + n * Y
-
-    def y_index(i, b, s, t):
-        return P + i * Y + np.ravel_multi_index(b + s + (t,), (*E, *S, T))
-
-    cost = np.zeros(n_vars)
-    cost[:P] = -inst.value_of_information.ravel()
-    for i in range(n):
-        cost[P + i * Y : P + (i + 1) * Y] = q.ravel()
-    rows, rhs = [], []
-    for b_idx, b in enumerate(profiles):  # caps: y - M phi <= 0
-        for i in range(n):
-            for s in np.ndindex(*S):
-                for t in range(T):
-                    row = np.zeros(n_vars)
-                    row[y_index(i, b, s, t)] = 1.0
-                    row[b_idx] = -inst.payment_cap
-                    rows.append(row)
-                    rhs.append(0.0)
-    for i in range(n):
-        for bi, pi in itertools.product(range(E[i]), repeat=2):
-            for omega in itertools.product(range(S[i]), repeat=S[i]):
-                row = np.zeros(n_vars)  # deviation - obedience <= 0
-                for b_idx, b in enumerate(profiles):
-                    if b[i] != bi:
-                        continue
-                    dev = list(b)
-                    dev[i] = pi
-                    for s in np.ndindex(*S):
-                        rep = list(s)
-                        rep[i] = omega[s[i]]
-                        for t in range(T):
-                            row[y_index(i, b, tuple(rep), t)] += q[tuple(dev) + s + (t,)]
-                            row[y_index(i, b, s, t)] -= q[b + s + (t,)]
-                    row[b_idx] += inst.costs[i][bi] - inst.costs[i][pi]
-                rows.append(row)
-                rhs.append(0.0)
-    eq = np.zeros((1, n_vars))
-    eq[0, :P] = 1.0
-    res = linprog(
-        cost,
-        A_ub=np.array(rows),
-        b_ub=np.array(rhs),
-        A_eq=eq,
-        b_eq=[1.0],
-        bounds=[(0, None)] * n_vars,
-        method="highs",
-    )
-    assert res.status == 0
-    return -res.fun
+    C = [inst.cost_differences(i) for i in range(inst.n_agents)]
+    return enumerated_mechanism_value(inst.joint, C, inst.utility, inst.payment_cap)
 
 
 small = dict(max_agents=2, max_efforts=2, max_signals=2, max_states=2, max_actions=2)

@@ -3,16 +3,15 @@
 ``solve_estimated_mechanism_lp`` (the online learner's LP on estimates, with per-row effort margins and two
 forms of truthfulness) used to be a second builder; it is now ``build_hiring_lp`` with ``effort_margins``,
 a diagonal ``relaxation`` and ``truthful_margins``.  Both old behaviours are checked here against an
-independent oracle that enumerates every reporting map (no z-trick, dense rows, ``scipy.optimize.linprog``).
+independent oracle that enumerates every reporting map (no z-trick, dense rows, ``scipy.optimize.linprog``;
+:func:`mechsim.testing.hiring.enumerated_mechanism_value`).
 The single-agent scoring-rule LPs and the cost sampler share :mod:`mechsim.hiring.incentive_rows`; they are
 checked against the correlated LP and against values recorded before the rows were shared.
 """
 
-import itertools
 
 import numpy as np
 import pytest
-from scipy.optimize import linprog
 
 from mechsim.errors import InfeasibleError
 from mechsim.hiring import HiringInstance, Mechanism, audit_incentives
@@ -24,83 +23,13 @@ from mechsim.solvers.hiring_lp import (
     solve_hiring_lp,
 )
 from mechsim.solvers.hiring_online_lp import solve_estimated_mechanism_lp
-
-
-def _oracle_rows(joint, C, utility, cap, m_eff, m_tr, rho):
-    """Dense ``A_ub x <= 0`` rows of the estimated LP with every reporting map explicit."""
-    n = (joint.ndim - 1) // 2
-    E, S, T = joint.shape[:n], joint.shape[n:2 * n], joint.shape[-1]
-    profiles = list(np.ndindex(*E))
-    P, Y = len(profiles), len(profiles) * int(np.prod(S)) * T
-    n_vars = P + n * Y
-
-    def y(i, b, s, t):
-        return P + i * Y + np.ravel_multi_index(tuple(b) + tuple(s) + (t,), (*E, *S, T))
-
-    rows = []
-    for p, b in enumerate(profiles):  # caps
-        for i in range(n):
-            for s in np.ndindex(*S):
-                for t in range(T):
-                    row = np.zeros(n_vars)
-                    row[y(i, b, s, t)], row[p] = 1.0, -cap
-                    rows.append(row)
-    for i in range(n):
-        for bi, pi in itertools.product(range(E[i]), repeat=2):
-            if pi == bi and m_tr is not None:
-                continue
-            rhs = -rho if pi == bi else C[i][bi, pi] + m_eff[i][bi, pi]
-            for omega in itertools.product(range(S[i]), repeat=S[i]):
-                row = np.zeros(n_vars)  # deviation - obedience + rhs * phi <= 0
-                for p, b in enumerate(profiles):
-                    if b[i] != bi:
-                        continue
-                    dev = list(b)
-                    dev[i] = pi
-                    for s in np.ndindex(*S):
-                        rep = list(s)
-                        rep[i] = omega[s[i]]
-                        for t in range(T):
-                            row[y(i, b, rep, t)] += joint[tuple(dev) + s + (t,)]
-                            row[y(i, b, s, t)] -= joint[b + s + (t,)]
-                    row[p] += rhs
-                rows.append(row)
-        if m_tr is None:
-            continue
-        for bi in range(E[i]):
-            for si, ti in itertools.permutations(range(S[i]), 2):
-                row = np.zeros(n_vars)  # -(q (y_s - y_t)) + tau phi <= 0
-                for p, b in enumerate(profiles):
-                    if b[i] != bi:
-                        continue
-                    for s in np.ndindex(*S):
-                        if s[i] != si:
-                            continue
-                        other = list(s)
-                        other[i] = ti
-                        for t in range(T):
-                            row[y(i, b, s, t)] -= joint[b + s + (t,)]
-                            row[y(i, b, other, t)] += joint[b + s + (t,)]
-                    row[p] += m_tr[i][bi, si]
-                rows.append(row)
-    V = (joint @ utility.T).max(axis=-1).sum(axis=tuple(range(n, 2 * n))).ravel()
-    cost = np.concatenate([-V, np.tile(joint.ravel(), n)])
-    return np.array(rows), cost, P, Y
-
-
-def _oracle_value(joint, C, utility, cap, m_eff, m_tr=None, rho=0.0):
-    A, cost, P, _ = _oracle_rows(joint, C, utility, cap, m_eff, m_tr, rho)
-    eq = np.zeros((1, A.shape[1]))
-    eq[0, :P] = 1.0
-    res = linprog(cost, A_ub=A, b_ub=np.zeros(len(A)), A_eq=eq, b_eq=[1.0], bounds=[(0, None)] * A.shape[1],
-                  method="highs", options={"primal_feasibility_tolerance": 1e-10,
-                                           "dual_feasibility_tolerance": 1e-10})
-    return None if res.status == 2 else -res.fun
+from mechsim.testing.hiring import enumerated_ic_rows, enumerated_mechanism_value
 
 
 def _oracle_worst_slack(joint, C, utility, cap, m_eff, m_tr, rho, sol):
     """Largest violation of the oracle's rows by the returned (phi, gamma) (y = phi * gamma)."""
-    A, _, P, Y = _oracle_rows(joint, C, utility, cap, m_eff, m_tr, rho)
+    A, _, _ = enumerated_ic_rows(joint, C, utility, cap, effort_margins=m_eff, truthful_margins=m_tr,
+                                 truthful_relaxation=rho)
     n = sol.payments.shape[0]
     phi = sol.recommendation.ravel()
     y = (sol.payments * sol.recommendation.reshape(sol.recommendation.shape + (1,) * (n + 1))[None]).ravel()
@@ -132,7 +61,8 @@ def test_estimated_lp_matches_the_enumerated_oracle(seed, corr, m, tau, rho):
     m_eff = [m + rng.uniform(0, 0.005, (2, 2)) for _ in range(2)]
     m_tr = None if tau is None else [np.full((2, 2), tau) for _ in range(2)]
     C_oracle = [np.where(np.eye(2, dtype=bool), 0.0, c) for c in C]
-    expected = _oracle_value(q, C_oracle, inst.utility, inst.payment_cap, m_eff, m_tr, rho)
+    expected = enumerated_mechanism_value(q, C_oracle, inst.utility, inst.payment_cap, effort_margins=m_eff,
+                                          truthful_margins=m_tr, truthful_relaxation=rho)
     try:
         sol = solve_estimated_mechanism_lp(q, C, inst.utility, inst.payment_cap, effort_margins=m_eff,
                                            truthful_margins=m_tr, truthful_relaxation=rho)
