@@ -8,7 +8,11 @@ Run: ``python benchmarks/bench_hiring.py [--quick]``.
    recovery, audit) and the ratio total / HiGHS solve (target <= 1.5 at the largest sizes).
    Baseline measured in the same run: the same LP through ``scipy.optimize.linprog(method="highs")``
    (the same solver behind scipy's interface).
-2. Environment throughput.  Steps per second of the native parallel loop (obedient actions, and
+2. Small LPs.  Times of :func:`~mechsim.solvers.hiring_lp.optimal_uncorrelated_mechanism` (one
+   single-agent LP per agent and effort), :func:`~mechsim.solvers.hiring_lp.inducing_scoring_rules` and
+   :func:`mechsim.solvers.hiring_online_lp.solve_estimated_mechanism_lp` (the online learner's LP, per-signal
+   form); baseline in the same run: the estimated LP through ``scipy.optimize.linprog(method="highs")``.
+3. Environment throughput.  Steps per second of the native parallel loop (obedient actions, and
    ``action_space.sample()`` actions), against a do-nothing two-agent ParallelEnv measured in the
    same run (the cost of the PettingZoo dict protocol itself); and turns per second of the AEC view
    under ``pettingzoo.test.performance_benchmark`` (target: >= 50k native steps/s, >= 10k AEC
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import re
 import time
@@ -34,9 +39,15 @@ from scipy.optimize import linprog
 
 from mechsim.envs import hiring as hiring_env
 from mechsim.hiring import HiringInstance
-from mechsim.solvers.hiring_lp import build_hiring_lp, optimal_mechanism
+from mechsim.solvers.hiring_lp import (
+    build_hiring_lp,
+    inducing_scoring_rules,
+    optimal_mechanism,
+    optimal_uncorrelated_mechanism,
+)
+from mechsim.solvers.hiring_online_lp import solve_estimated_mechanism_lp
 
-LP_SIZES = [  # (n, B_i, S_i, Theta): the spec's table first, then larger
+LP_SIZES = [  # (n, B_i, S_i, Theta): the reference sizes first, then larger
     (2, 3, 3, 3),
     (3, 3, 3, 3),
     (4, 3, 3, 2),
@@ -47,16 +58,67 @@ LP_SIZES = [  # (n, B_i, S_i, Theta): the spec's table first, then larger
     (4, 3, 4, 2),
 ]
 QUICK_SIZES = LP_SIZES[:3]
-#: Reference times of the spec (specs/hiring.md), well-built formulation, 2-core machine.
-SPEC_SECONDS = {(2, 3, 3, 3): 0.02, (3, 3, 3, 3): 0.14, (4, 3, 3, 2): 1.2}
+#: Sizes of the small LPs: the uncorrelated mechanism, the inducing rules and the online learner's LP.
+SMALL_SIZES = [(2, 2, 3, 2), (3, 3, 3, 3), (2, 4, 4, 3)]
+#: Reference times for a well-built formulation of these sizes on a 2-core machine (the targets the LP
+#: was built against).
+REFERENCE_SECONDS = {(2, 3, 3, 3): 0.02, (3, 3, 3, 3): 0.14, (4, 3, 3, 2): 1.2}
 LINPROG_MAX_VARIABLES = 60_000  # the scipy baseline is skipped above this size (it takes minutes)
+
+
+def linprog_baseline(lp) -> tuple[float, float]:
+    """Seconds and optimum of an assembled hiring LP through ``scipy.optimize.linprog(method="highs")``."""
+    finite_up = np.isfinite(lp.row_upper)
+    finite_lo = np.isfinite(lp.row_lower) & (lp.row_lower != lp.row_upper)
+    eq = lp.row_lower == lp.row_upper
+    A = lp.matrix
+    A_ub = sp.vstack([A[finite_up & ~eq], -A[finite_lo]]).tocsr()
+    b_ub = np.concatenate([lp.row_upper[finite_up & ~eq], -lp.row_lower[finite_lo]])
+    t0 = time.perf_counter()
+    res = linprog(lp.cost, A_ub=A_ub, b_ub=b_ub, A_eq=A[eq], b_eq=lp.row_lower[eq],
+                  bounds=np.stack([lp.col_lower, lp.col_upper], axis=1), method="highs")
+    elapsed = time.perf_counter() - t0
+    assert res.status == 0, res.message
+    return elapsed, -res.fun
+
+
+def _best(fn, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bench_small_lps(sizes, repeats: int) -> None:
+    print("Small LPs (best of %d; times in seconds; costs x0.25, correlation 0.6)" % repeats)
+    header = (f"{'n':>2} {'B':>2} {'S':>2} {'T':>2} {'uncorr':>7} {'induce':>7} {'est LP':>7} {'linprog':>8} "
+              f"{'lp/est':>6}")
+    print(header)
+    print("-" * len(header))
+    for n, B, S, T in sizes:
+        inst = HiringInstance.random(n, B, S, T, 2, correlation=0.6, seed=1).scale_costs(0.25)
+        C = [inst.cost_differences(i) for i in range(n)]
+        tau = [np.zeros((b, s)) for b, s in zip(inst.n_efforts, inst.n_signals)]
+        unc = _best(functools.partial(optimal_uncorrelated_mechanism, inst), repeats)
+        ind = _best(functools.partial(inducing_scoring_rules, inst), repeats)
+        est = _best(functools.partial(solve_estimated_mechanism_lp, inst.joint, C, inst.utility, inst.payment_cap,
+                                      truthful_margins=tau), repeats)
+        lp = build_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap, truthful_margins=tau)
+        base = min(linprog_baseline(lp)[0] for _ in range(repeats))
+        print(f"{n:>2} {B:>2} {S:>2} {T:>2} {unc:>7.4f} {ind:>7.4f} {est:>7.4f} {base:>8.4f} {base / est:>6.2f}")
+    print("uncorr: optimal_uncorrelated_mechanism; induce: inducing_scoring_rules; est LP: "
+          "solve_estimated_mechanism_lp (per-signal form);\nlinprog: the same estimated LP through "
+          "scipy.optimize.linprog; lp/est: their ratio")
+    print()
 
 
 def bench_lp(sizes, repeats: int) -> None:
     print("LP scaling (best of %d; times in seconds)" % repeats)
     header = (
         f"{'n':>2} {'B':>2} {'S':>2} {'T':>2} {'vars':>8} {'rows':>8} {'nnz':>9} {'build':>7} "
-        f"{'highs':>7} {'total':>7} {'tot/hi':>6} {'linprog':>8} {'lp/tot':>6} {'spec':>5}"
+        f"{'highs':>7} {'total':>7} {'tot/hi':>6} {'linprog':>8} {'lp/tot':>6} {'ref':>5}"
     )
     print(header)
     print("-" * len(header))
@@ -78,36 +140,17 @@ def bench_lp(sizes, repeats: int) -> None:
                 inst.utility,
                 inst.payment_cap,
             )
-            finite_up = np.isfinite(lp.row_upper)
-            finite_lo = np.isfinite(lp.row_lower) & (lp.row_lower != lp.row_upper)
-            eq = lp.row_lower == lp.row_upper
-            A = lp.matrix
-            A_ub = sp.vstack([A[finite_up & ~eq], -A[finite_lo]]).tocsr()
-            b_ub = np.concatenate([lp.row_upper[finite_up & ~eq], -lp.row_lower[finite_lo]])
-            t0 = time.perf_counter()
-            res = linprog(
-                lp.cost,
-                A_ub=A_ub,
-                b_ub=b_ub,
-                A_eq=A[eq],
-                b_eq=lp.row_lower[eq],
-                bounds=np.stack([lp.col_lower, lp.col_upper], axis=1),
-                method="highs",
-            )
-            baseline = time.perf_counter() - t0
-            assert res.status == 0 and abs(-res.fun - info.objective) < 1e-7, (
-                res.message,
-                -res.fun,
-            )
+            baseline, value = linprog_baseline(lp)
+            assert abs(value - info.value) < 1e-7, (value, info.value)
         print(
             f"{n:>2} {B:>2} {S:>2} {T:>2} {info.n_variables:>8,} {info.n_constraints:>8,} "
             f"{info.n_nonzeros:>9,} {info.build_time:>7.3f} {info.solve_time:>7.3f} {total:>7.3f} "
             f"{total / info.solve_time:>6.2f} {baseline:>8.3f} {baseline / total:>6.2f} "
-            f"{SPEC_SECONDS.get((n, B, S, T), float('nan')):>5.2f}"
+            f"{REFERENCE_SECONDS.get((n, B, S, T), float('nan')):>5.2f}"
         )
     print(
         "tot/hi: total time of optimal_mechanism / HiGHS's own solve time; lp/tot: the same LP "
-        "through scipy.optimize.linprog / our total;\nspec: the spec's reference time"
+        "through scipy.optimize.linprog / our total;\nref: the reference time"
     )
     print()
 
@@ -215,6 +258,7 @@ def main():
         HiringInstance.random(2, 2, 2, 2, 2, seed=0)
     )  # warm up HiGHS (banner, imports)
     bench_lp(QUICK_SIZES if args.quick else LP_SIZES, repeats=1 if args.quick else 2)
+    bench_small_lps(SMALL_SIZES[:1] if args.quick else SMALL_SIZES, repeats=2 if args.quick else 5)
     bench_env(0.5 if args.quick else 2.0)
 
 

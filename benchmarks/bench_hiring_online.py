@@ -14,26 +14,15 @@ import time
 
 import numpy as np
 
-from mechsim.errors import InfeasibleError
-from mechsim.hiring import HiringInstance, simulate_online
+from mechsim.hiring import simulate_online
 from mechsim.hiring.online_sim import best_uncorrelated_response
+from mechsim.learners.hiring_online import learnable_instances
 from mechsim.solvers.hiring_lp import inducing_scoring_rules, optimal_mechanism
 
 
 def _instance():
-    seed = 0
-    while True:
-        base = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.3, seed=seed)
-        inst = HiringInstance(base.prior, [c * 0.25 for c in base.costs], base.signal_law, base.utility,
-                              base.payment_cap)
-        seed += 1
-        try:
-            rules = inducing_scoring_rules(inst)
-        except InfeasibleError:
-            continue
-        opt = optimal_mechanism(inst)
-        if opt.recommendation.flat[0] < 0.99:
-            return inst, rules, opt.value
+    _, inst = learnable_instances(1)[0]
+    return inst, inducing_scoring_rules(inst), optimal_mechanism(inst).value
 
 
 def per_round_reference(inst, rules, n_rounds: int, seed: int = 0) -> float:

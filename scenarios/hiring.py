@@ -11,30 +11,35 @@ Four parts, each a set of grid cells:
 2. **LP scaling.**  Variables, constraints, non-zeros, build time and HiGHS solve time of the correlated
    LP for growing numbers of agents, efforts, signals and states.
 3. **Online learning.**  Regret of the explore-then-commit mechanism learner
-   (:func:`mechsim.hiring.simulate_online`) for horizons 10^3..10^9: the default learner (data-driven
-   confidence sets, incentive tests, certified margins) and the worst-case-faithful one of the spec,
-   fitted exponents with
-   95% intervals (:func:`mechsim.regret.fit_regret_exponent`) next to 2/3, and the plug-in negative control.
-4. **Learning agents.**  Independent EXP3 learners (:class:`mechsim.learners.Exp3`), one per agent and
-   recommended effort, choosing an (effort, reporting map) plan in the ``mechsim/Hiring-v0`` environment,
-   under the optimal mechanism with a strictness margin and under a deliberately non-IC mechanism.
+   (:func:`mechsim.learners.hiring_online.simulate_online`) for horizons 10^3..10^9: the default learner
+   (data-driven confidence sets, incentive tests, certified margins) and the one with the worst-case widths
+   of the paper's analysis, fitted exponents with 95% intervals (:func:`mechsim.regret.fit_regret_exponent`)
+   next to 2/3, and the plug-in negative control.
+4. **Learning agents.**  Independent EXP3 learners, one per agent and recommended effort, choosing an
+   (effort, reporting map) plan in the ``mechsim/Hiring-v0`` environment
+   (:func:`mechsim.learners.hiring_agents.independent_exp3_agents`), under the optimal mechanism with a
+   strictness margin and under a deliberately non-IC mechanism (:meth:`mechsim.hiring.Mechanism.with_flat_fee`).
 
 Instances.  ``HiringInstance.random`` with its default costs makes hiring nobody optimal on most small
 instances (effort costs exceed the value of information), which leaves nothing to compare or learn.  The
-online and correlation parts therefore scale every cost by ``COST_FACTOR`` and (online part) keep only
-instances whose optimal mechanism recommends some effort; this is stated in the summary.
+online and correlation parts therefore scale every cost by ``COST_FACTOR``
+(:meth:`~mechsim.hiring.HiringInstance.scale_costs`) and (online part) keep only instances whose optimal
+mechanism recommends some effort (:func:`mechsim.learners.hiring_online.learnable_instances`); this is
+stated in the summary.
 """
 
 from __future__ import annotations
 
-import functools
 import time
 
 import numpy as np
 
-from mechsim.errors import InfeasibleError
-from mechsim.hiring import HiringInstance, audit_incentives, simulate_online
+from mechsim.envs.hiring import parallel_env
+from mechsim.hiring import HiringInstance, audit_incentives
+from mechsim.learners.hiring_agents import independent_exp3_agents
+from mechsim.learners.hiring_online import learnable_instances, simulate_online
 from mechsim.runner.scenario import Scenario
+from mechsim.solvers.hiring_lp import inducing_scoring_rules, optimal_mechanism, optimal_uncorrelated_mechanism
 
 #: Costs of ``HiringInstance.random`` are multiplied by this (see the module docstring).
 COST_FACTOR = 0.25
@@ -44,29 +49,14 @@ CORRELATIONS = (0.0, 0.6)
 VARIANTS = ("default", "faithful", "plugin")
 
 
-def _scaled(base: HiringInstance, factor: float = COST_FACTOR) -> HiringInstance:
-    return HiringInstance(base.prior, [c * factor for c in base.costs], base.signal_law, base.utility,
-                          base.payment_cap)
-
-
-@functools.lru_cache(maxsize=8)
 def online_instances(count: int, start: int = 0):
-    """The online test bed: random 2-agent 2x2x2 instances (correlation 0.3, costs x COST_FACTOR) whose
-    inducing rules exist and whose optimal mechanism hires somebody.  Returns ``[(seed, instance)]``."""
-    from mechsim.solvers.hiring_lp import inducing_scoring_rules, optimal_mechanism
+    """The online test bed: :func:`~mechsim.learners.hiring_online.learnable_instances` with costs x
+    ``COST_FACTOR`` (random 2-agent 2x2x2 instances, correlation 0.3).  Returns ``((seed, instance), ...)``."""
+    return learnable_instances(count, start, cost_factor=COST_FACTOR)
 
-    out, seed = [], start
-    while len(out) < count:
-        inst = _scaled(HiringInstance.random(2, 2, 2, 2, 2, correlation=0.3, seed=seed))
-        seed += 1
-        try:
-            inducing_scoring_rules(inst)
-        except InfeasibleError:
-            continue
-        if optimal_mechanism(inst).recommendation.flat[0] > 0.99:
-            continue
-        out.append((seed - 1, inst))
-    return tuple(out)
+
+def _compare_instance(seed: int, correlation: float) -> HiringInstance:
+    return HiringInstance.random(*COMPARE_SIZE, correlation=correlation, seed=seed).scale_costs(COST_FACTOR)
 
 
 # ----------------------------------------------------------------------------------------------- grid
@@ -110,12 +100,9 @@ def compute(params, seed: int) -> dict:
 
 
 def _compare(params) -> dict:
-    from mechsim.solvers.hiring_lp import optimal_mechanism, optimal_uncorrelated_mechanism
-
-    n, b, s, t, a = COMPARE_SIZE
     rows = []
     for seed in range(params["first_seed"], params["first_seed"] + params["count"]):
-        inst = _scaled(HiringInstance.random(n, b, s, t, a, correlation=params["correlation"], seed=seed))
+        inst = _compare_instance(seed, params["correlation"])
         corr = optimal_mechanism(inst)
         unc = optimal_uncorrelated_mechanism(inst)
         phi = corr.recommendation
@@ -127,8 +114,6 @@ def _compare(params) -> dict:
 
 
 def _scaling(params, seed) -> dict:
-    from mechsim.solvers.hiring_lp import optimal_mechanism
-
     n, b, s, t = params["agents"], params["efforts"], params["signals"], params["states"]
     inst = HiringInstance.random(n, b, s, t, 2, correlation=0.3, seed=seed % (2**31))
     start = time.perf_counter()
@@ -141,8 +126,6 @@ def _scaling(params, seed) -> dict:
 
 
 def _online(params, seed) -> dict:
-    from mechsim.solvers.hiring_lp import inducing_scoring_rules, optimal_mechanism
-
     inst_seed, inst = online_instances(params["instance"] + 1)[params["instance"]]
     rules = inducing_scoring_rules(inst)
     opt = optimal_mechanism(inst).value
@@ -161,15 +144,9 @@ def _online(params, seed) -> dict:
 
 def agents_instance() -> HiringInstance:
     """Instance of part 4: the state is two independent fair bits, agent *i* sees a noisy copy of bit *i*
-    (accuracy 0.52 at effort 0, 0.95 at effort 1, effort 1 costs 0.08), the principal guesses the state."""
-    acc = np.array([0.52, 0.95])
-    law = np.zeros((2, 2, 2, 2, 4))
-    for e0, e1, s0, s1, t in np.ndindex(2, 2, 2, 2, 4):
-        bits = (t // 2, t % 2)
-        p0 = acc[e0] if s0 == bits[0] else 1 - acc[e0]
-        p1 = acc[e1] if s1 == bits[1] else 1 - acc[e1]
-        law[e0, e1, s0, s1, t] = p0 * p1
-    return HiringInstance(np.full(4, 0.25), [np.array([0.0, 0.08])] * 2, law, np.eye(4))
+    (accuracy 0.52 at effort 0, 0.95 at effort 1, effort 1 costs 0.08), the principal guesses the state
+    (:meth:`mechsim.hiring.HiringInstance.noisy_bits`)."""
+    return HiringInstance.noisy_bits(2, accuracy=(0.52, 0.95), costs=(0.0, 0.08))
 
 
 AGENTS_MARGIN = 0.1
@@ -178,60 +155,24 @@ AGENTS_MARGIN = 0.1
 def agents_mechanisms(instance: HiringInstance):
     """``{"optimal": optimal mechanism with margin AGENTS_MARGIN, "non-ic": the same but agent 1 is paid its
     expected payment as a flat fee (so its effort is no longer rewarded)}``."""
-    from mechsim.hiring import Mechanism
-    from mechsim.solvers.hiring_lp import optimal_mechanism
-
     opt = optimal_mechanism(instance, margin=AGENTS_MARGIN)
-    pay = np.array(opt.payments)
-    n = instance.n_agents
-    flat = (pay[1] * instance.joint).sum(axis=tuple(range(n, 2 * n + 1)))
-    pay[1] = flat.reshape(flat.shape + (1,) * (n + 1))
-    return {"optimal": opt, "non-ic": Mechanism.build(instance, opt.recommendation, pay)}
+    return {"optimal": opt, "non-ic": opt.with_flat_fee(instance, 1)}
 
 
 def _agents(params, seed) -> dict:
     """Independent EXP3 learners, one per (agent, recommended effort), over plans (effort, reporting map)."""
-    from mechsim.envs.hiring import parallel_env
-    from mechsim.learners import Exp3
-
     inst = agents_instance()
     mech = agents_mechanisms(inst)[params["mechanism"]]
     audit = audit_incentives(inst, mech)
     rounds = int(params["episodes"])
     n = inst.n_agents
-    plans = [[(e, np.array(w)) for e in range(inst.n_efforts[i])
-              for w in np.ndindex(*([inst.n_signals[i]] * inst.n_signals[i]))] for i in range(n)]
-    ss = np.random.SeedSequence(seed)
-    learners = [[Exp3(len(plans[i]), horizon=rounds, seed=np.random.default_rng(ss.spawn(1)[0]))
-                 for _ in range(inst.n_efforts[i])] for i in range(n)]
-    r_high = inst.payment_cap
-    r_low = -max(float(c.max()) for c in inst.costs)
     env = parallel_env(instance=inst, mechanism=mech, max_cycles=2 * rounds)
-    obs, _ = env.reset(seed=int(ss.generate_state(1)[0]))
-    names = env.possible_agents
-    tail = rounds - rounds // 5
-    counts = {"obedient_truthful": np.zeros(n), "predicted_deviation": 0, "tail_rounds": np.zeros(n)}
+    play = independent_exp3_agents(env, inst, rounds, seed)
+    obedient = play.obedient_truthful_share()
     dev_agent = audit.agent
-    for t in range(rounds):
-        rec = [int(obs[a][1]) for a in names]
-        chosen = [learners[i][rec[i]].act() for i in range(n)]
-        efforts = [plans[i][chosen[i]][0] for i in range(n)]
-        obs, _, _, _, _ = env.step({a: np.array([efforts[i], 0]) for i, a in enumerate(names)})
-        reports = [int(plans[i][chosen[i]][1][int(obs[a][3])]) for i, a in enumerate(names)]
-        obs, rewards, _, _, _ = env.step({a: np.array([0, reports[i]]) for i, a in enumerate(names)})
-        for i, a in enumerate(names):
-            learners[i][rec[i]].update(chosen[i], (r_high - rewards[a]) / (r_high - r_low))
-            if t >= tail:
-                e, w = plans[i][chosen[i]]
-                counts["tail_rounds"][i] += 1
-                counts["obedient_truthful"][i] += e == rec[i] and np.array_equal(w, np.arange(w.size))
-                if i == dev_agent and rec[i] == audit.recommended_effort and e == audit.deviation_effort:
-                    counts["predicted_deviation"] += 1
-    tail_n = counts["tail_rounds"]
-    obedient = counts["obedient_truthful"] / np.maximum(tail_n, 1)
-    dev_share = counts["predicted_deviation"] / max(tail_n[dev_agent], 1)
-    final = {f"agent_{i}": {int(b): np.round(np.asarray(learners[i][b].probabilities), 3).tolist()
-                            for b in range(inst.n_efforts[i])} for i in range(n)}
+    dev_share = play.deviation_share(dev_agent, audit.recommended_effort, audit.deviation_effort)
+    final = {f"agent_{i}": {int(b): np.round(p, 3).tolist() for b, p in enumerate(play.final_probabilities[i])}
+             for i in range(n)}
     if params["mechanism"] == "optimal":
         text = (f"- Optimal mechanism with margin {AGENTS_MARGIN} (value {mech.value:.3f}, recommendation "
                 f"{np.round(mech.recommendation, 3).tolist()}; audit: {audit}). Over the last 20% of "
@@ -248,7 +189,7 @@ def _agents(params, seed) -> dict:
             **{f"obedient_truthful_agent_{i}": float(obedient[i]) for i in range(n)},
             "predicted_deviation_share": None if audit.is_ic else dev_share,
             "final_plan_probabilities": final, "text": text,
-            "plans": [[(int(e), w.tolist()) for e, w in plans[i]] for i in range(n)]}
+            "plans": [[(int(e), w.tolist()) for e, w in play.plans[i]] for i in range(n)]}
 
 
 # --------------------------------------------------------------------------------------------- report
@@ -309,15 +250,12 @@ def _report_compare(r, recs) -> None:
 
 
 def _worked_example(seed: int, corr: float) -> str:
-    from mechsim.solvers.hiring_lp import optimal_mechanism, optimal_uncorrelated_mechanism
-
-    n, b, s, t, a = COMPARE_SIZE
-    inst = _scaled(HiringInstance.random(n, b, s, t, a, correlation=corr, seed=seed))
+    inst = _compare_instance(seed, corr)
     corr_m = optimal_mechanism(inst)
     unc_m, info = optimal_uncorrelated_mechanism(inst, return_info=True)
     audit = audit_incentives(inst, corr_m)
     phi = np.round(corr_m.recommendation, 4)
-    paid = (corr_m.payments * inst.joint[None]).sum(axis=tuple(range(n + 1, 2 * n + 2)))
+    paid = corr_m.expected_payments(inst)
     lines = [
         f"**Worked example** (largest gap; instance seed {seed}, correlation {corr}). Costs per agent: "
         + "; ".join(f"agent {i}: {np.round(c, 4).tolist()}" for i, c in enumerate(inst.costs))
@@ -445,7 +383,8 @@ def _report_online(r, recs) -> None:
         "(misreport margins certified by empirical Bernstein bounds on a held-out half; effort incentives "
         "certified by short incentive tests that scale each agent's payments until it obeys, or by "
         "certified margins when that is cheaper), `faithful` = "
-        "the spec's worst-case widths and mixing weight 2 eps_IC / (iota + 2 eps_IC), `plugin` = LP on raw "
+        "the worst-case widths of the paper's analysis and mixing weight 2 eps_IC / (iota + 2 eps_IC), "
+        "`plugin` = LP on raw "
         "estimates (negative control). Exponents: OLS of log(mean regret/OPT over instances) on log T, "
         "every seed a point, 95% t interval.",
         "",

@@ -1,5 +1,9 @@
 r"""Optimal incentive-compatible hiring mechanisms as linear programs (HiGHS).
 
+The model is that of Cacciamani, Castiglioni and Gatti, "Online Information Acquisition: Hiring Multiple
+Agents" (ICLR 2024), implemented in :mod:`mechsim.hiring`; the LPs below are their correlated and
+uncorrelated mechanism programs, written with the z-trick so that their size is polynomial.
+
 **Correlated mechanism** (:func:`optimal_mechanism`, :func:`solve_hiring_lp`).  With
 :math:`y_i(b,s,\theta) = \phi(b)\,\gamma_i(b,s,\theta)` and :math:`z_i[b_i,b'_i,s_i]` standing for
 the best misreport of each true signal, the optimal IC mechanism solves
@@ -11,25 +15,41 @@ the best misreport of each true signal, the optimal IC mechanism solves
     \text{s.t.}\;& \textstyle\sum_b \phi(b) = 1, \quad \phi \ge 0, \quad
         0 \le y_i(b,s,\theta) \le M \phi(b), \quad z \ge 0, \\
     & \sum_{b_{-i}} \sum_{s,\theta} q_b(s,\theta) y_i(b,s,\theta) - \sum_{s_i} z_i[b_i,b'_i,s_i] \\
-    & \qquad \ge \big(C_i(b_i,b'_i) + \epsilon\,[b'_i \ne b_i] - \rho_i[b_i,b'_i]\big)
+    & \qquad \ge \big(C_i(b_i,b'_i) + (\epsilon + m_i[b_i,b'_i])\,[b'_i \ne b_i] - \rho_i[b_i,b'_i]\big)
         \sum_{b_{-i}} \phi(b_i,b_{-i}) \quad \forall i, b_i, b'_i, \\
     & z_i[b_i,b'_i,s_i] \ge \sum_{b_{-i}, s_{-i}, \theta}
         q_{(b'_i,b_{-i})}((s_i,s_{-i}),\theta)\, y_i((b_i,b_{-i}),(s'_i,s_{-i}),\theta)
         \quad \forall i, b_i, b'_i, s_i, s'_i,
 
 where :math:`C_i(b_i,b'_i) = c_i(b_i) - c_i(b'_i)`, :math:`V(b)` is the value of information, the
-margin :math:`\epsilon \ge 0` applies to effort deviations only (the :math:`b'_i = b_i` row keeps
-truthful reporting weakly optimal) and the relaxation :math:`\rho \ge 0` (default 0) loosens
-individual IC rows, for learners that solve the LP on estimates.  Payments are recovered as
-:math:`\gamma = y / \phi` where :math:`\phi(b) > 0`; profiles never recommended pay 0 and use the
-Bayes decision.
+margin :math:`\epsilon` and the per-row margins :math:`m_i` (default 0; negative values relax) apply to
+effort deviations only (the :math:`b'_i = b_i` row keeps truthful reporting weakly optimal) and the
+relaxation :math:`\rho \ge 0` (default 0) loosens individual IC rows, its diagonal the truthfulness row.
+Payments are recovered as :math:`\gamma = y / \phi` where :math:`\phi(b) > 0`; profiles never recommended
+pay 0 and use the Bayes decision.
+
+*Per-signal truthfulness* (``truthful_margins`` :math:`\tau` given, for learners that need a positive
+margin on every misreport).  The rows :math:`b'_i = b_i` and their misreport rows are replaced by
+
+.. math::
+
+    \sum_{b_{-i}, s_{-i}, \theta} q_b((s_i,s_{-i}),\theta)\,
+        \big[y_i(b,(s_i,s_{-i}),\theta) - y_i(b,(t,s_{-i}),\theta)\big]
+        \ge \tau_i[b_i, s_i] \sum_{b_{-i}} \phi(b_i, b_{-i}) \quad \forall i, b_i, s_i, t \ne s_i:
+
+every single misreport loses at least the margin.  The obedient agent's payoff separates over its true
+signal, so with :math:`\tau = 0` both forms define the same feasible set; only this one can carry a
+positive margin (the identity map has slack 0 in the aggregate row).  The same LP therefore serves the
+exact optimum (:func:`optimal_mechanism`) and the online learner's LP on estimates
+(:func:`mechsim.solvers.hiring_online_lp.solve_estimated_mechanism_lp`).
 
 The constraint matrix is assembled directly in compressed-row form from broadcast index arrays
-(every row block has a fixed number of entries; no Python loop over scalars), exposed as a
-``scipy.sparse.csr_array``, converted once to CSC and handed to ``highspy``'s array interface; HiGHS
-runs dual simplex without presolve (measured 2-3x faster here than with it).  Size: :math:`|B| +
-n|B||S||\Theta| + \sum_i |B_i|^2|S_i|` variables, one row per cap, IC and misreport constraint.
-Total time stays within about 1.2-1.4x of HiGHS's own solve time (``benchmarks/bench_hiring.py``).
+(every row block has a fixed number of entries; no Python loop over scalars) by
+:func:`mechsim.hiring.incentive_rows.csr_from_blocks` and handed to the one HiGHS adapter
+(:class:`mechsim.solvers._highs.HighsModel`, ``passModel``'s array interface); HiGHS runs dual simplex
+without presolve (measured 2-3x faster here than with it).  Size: :math:`|B| + n|B||S||\Theta| + \sum_i
+|B_i|^2|S_i|` variables, one row per cap, IC and misreport constraint.  Total time stays within about
+1.2-1.4x of HiGHS's own solve time (``benchmarks/bench_hiring.py``).
 
 **Uncorrelated mechanism** (:func:`optimal_uncorrelated_mechanism`): recommend one profile :math:`b`
 and pay agent *i* a scoring rule :math:`g_i(\hat s_i, \theta)` of its own report; the best one
@@ -45,18 +65,25 @@ single-agent LP
     & z[b'_i, s_i] \ge \sum_\theta q^{(b'_i,b_{-i})}_i(s_i,\theta)\, g(s'_i, \theta),
 
 with :math:`q^{b}_i(s_i,\theta) = \mu(\theta) P_i(s_i \mid b, \theta)` agent *i*'s marginal joint.
+Its rows are those of :mod:`mechsim.hiring.incentive_rows`, shared with the inducing rules below and with
+the cost sampler of :meth:`mechsim.hiring.HiringInstance.random`.
 
 **Inducing scoring rules** (:func:`inducing_scoring_rules`): for each agent *i* and effort *k* the
 max-margin rule :math:`\bar g_i^k`, solving :math:`\max \iota` over :math:`g \in [0,M]` subject to
 :math:`(k, \text{truthful})` beating every :math:`(k', \omega)` with :math:`k' \ne k` by
 :math:`\iota` (z-trick) and every misreport :math:`s_i \to t \ne s_i` at effort *k* by :math:`\iota`
 (:math:`f^k(s_i,s_i) - f^k(s_i,t) \ge \iota`, which together make :math:`(k,\text{truthful})` the
-unique best response by margin :math:`\iota`).
+unique best response by margin :math:`\iota`); Assumption 1 of the paper, which the online learner
+(:mod:`mechsim.learners.hiring_online`) relies on.
+
+Every result reports the optimum as ``value``, HiGHS's ``status`` and its ``solve_time`` (the older names
+``objective`` remain as deprecated aliases).
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -65,8 +92,9 @@ import scipy.sparse as sp
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
 from mechsim.hiring.audit import _agent_axes, audit_incentives
+from mechsim.hiring.incentive_rows import csr_from_blocks, deviation_rows, truthful_rows
 from mechsim.hiring.model import HiringInstance, Mechanism, bayes_decision, value_of_information
-from mechsim.solvers._highs import quiet_highs
+from mechsim.solvers._highs import HighsModel, HighsResult
 from mechsim.validation import (
     check_array,
     check_in_range,
@@ -82,6 +110,7 @@ __all__ = [
     "InducingRules",
     "UncorrelatedSolution",
     "build_hiring_lp",
+    "solve_assembled_lp",
     "solve_hiring_lp",
     "optimal_mechanism",
     "optimal_uncorrelated_mechanism",
@@ -92,6 +121,15 @@ __all__ = [
 # : Profiles recommended with probability below this are dropped when payments are recovered (y /
 # phi).
 PHI_TOLERANCE = 1e-12
+
+#: HiGHS options of every hiring LP.  Presolve costs more than it saves on these LPs (measured 2-3x slower
+#: with it on), and the tight tolerances keep conditional IC violations (per unit of phi) far below the
+#: audit's 1e-7.
+HIGHS_OPTIONS = {"presolve": "off", "primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"{old} is deprecated; use {new}", DeprecationWarning, stacklevel=3)
 
 
 @dataclass(frozen=True)
@@ -109,8 +147,8 @@ class LPInfo:
         Wall time of the whole call (build, passing the model, solve, recovery of the mechanism).
     status : str
         HiGHS model status string.
-    objective : float
-        Optimal LP objective.
+    value : float
+        Optimal LP objective (the principal's utility; formerly ``objective``).
     iterations : int
         Simplex iterations.
     """
@@ -122,91 +160,22 @@ class LPInfo:
     solve_time: float
     total_time: float
     status: str
-    objective: float
+    value: float
     iterations: int
 
-
-def _run_highs(
-    cost, matrix: sp.csr_array, row_lower, row_upper, col_lower, col_upper, options=None
-):
-    """Minimise ``cost @ x`` s.t. row/column bounds; (x, objective, status, iterations, time)."""
-    import highspy
-
-    h = quiet_highs()
-    # Presolve costs more than it saves on these LPs (measured 2-3x slower with it on), and the
-    # tight tolerances keep conditional IC violations (per unit of phi) far below the audit's 1e-7.
-    for key, value in {
-        "presolve": "off",
-        "primal_feasibility_tolerance": 1e-10,
-        "dual_feasibility_tolerance": 1e-10,
-        **(options or {}),
-    }.items():
-        h.setOptionValue(key, value)
-    # The array overload of passModel reads numpy buffers directly (assigning HighsLp attributes
-    # converts element by element, ~10x slower); HiGHS stores the matrix column-wise, so hand it
-    # CSC.
-    csc = matrix.tocsc()
-    n_cols = int(matrix.shape[1])
-    status = h.passModel(
-        n_cols,
-        int(matrix.shape[0]),
-        int(csc.nnz),
-        int(highspy.MatrixFormat.kColwise),
-        int(highspy.ObjSense.kMinimize),
-        0.0,
-        np.ascontiguousarray(cost, dtype=float),
-        np.ascontiguousarray(col_lower, dtype=float),
-        np.ascontiguousarray(col_upper, dtype=float),
-        np.ascontiguousarray(row_lower, dtype=float),
-        np.ascontiguousarray(row_upper, dtype=float),
-        csc.indptr[:-1].astype(np.int32),
-        csc.indices.astype(np.int32),
-        np.ascontiguousarray(csc.data, dtype=float),
-        np.zeros(n_cols, dtype=np.int32),
-    )  # all continuous (HiGHS warns, harmlessly)
-    if status == highspy.HighsStatus.kError:
-        raise SolverError("HiGHS rejected the hiring LP", status=str(status))
-    t0 = time.perf_counter()
-    h.run()
-    elapsed = time.perf_counter() - t0
-    status = h.getModelStatus()
-    status_text = h.modelStatusToString(status)
-    info = h.getInfo()
-    if status == highspy.HighsModelStatus.kOptimal:
-        x = np.asarray(h.getSolution().col_value, dtype=float)
-        return (
-            x,
-            float(info.objective_function_value),
-            status_text,
-            int(info.simplex_iteration_count),
-            elapsed,
-        )
-    if status in (
-        highspy.HighsModelStatus.kInfeasible,
-        highspy.HighsModelStatus.kUnboundedOrInfeasible,
-    ):
-        raise InfeasibleError("the hiring LP has no feasible solution", status=status_text)
-    raise SolverError("HiGHS did not solve the hiring LP to optimality", status=status_text)
+    @property
+    def objective(self) -> float:
+        """Deprecated alias of :attr:`value`."""
+        _deprecated("LPInfo.objective", "LPInfo.value")
+        return self.value
 
 
-def _csr_from_blocks(blocks, n_cols) -> sp.csr_array:
-    """CSR matrix from row blocks ``(cols, vals)``, each 2-D with one row of entries per constraint.
-
-    Exact zeros are dropped (they carry no information and HiGHS would warn about them).
-    """
-    counts, cols, vals = [], [], []
-    for c, v in blocks:
-        keep = v != 0
-        counts.append(keep.sum(axis=1))
-        cols.append(c[keep])
-        vals.append(v[keep])
-    counts = np.concatenate(counts)
-    indptr = np.zeros(counts.size + 1, dtype=np.int32)
-    np.cumsum(counts, out=indptr[1:])
-    return sp.csr_array(
-        (np.concatenate(vals), np.concatenate(cols).astype(np.int32), indptr),
-        shape=(counts.size, n_cols),
-    )
+def _solve(cost, matrix, row_lower, row_upper, col_lower, col_upper, options=None,
+           what: str = "the hiring LP") -> HighsResult:
+    """Minimise ``cost @ x`` subject to the row and column bounds; raise unless solved to optimality."""
+    model = HighsModel(cost, matrix, row_lower, row_upper, col_lower, col_upper,
+                       options={**HIGHS_OPTIONS, **(options or {})}, what=what)
+    return model.solve()
 
 
 # ------------------------------------------------------------------------------------- correlated
@@ -217,9 +186,10 @@ class HiringLP:
 
     Variables are ordered ``phi`` (``|B|``, C order over ``n_efforts``), then ``y_i`` for each agent
     (``|B||S||Theta|`` each, C order over ``(*n_efforts, *n_signals, n_states)``), then ``z_i``
-    (``|B_i|^2 |S_i|`` each, C order over ``(b_i, b'_i, s_i)``).  Rows: the normalisation, the caps
-    ``y <= M phi``, the IC rows ``(i, b_i, b'_i)``, then the misreport rows ``(i, b_i, b'_i, s_i,
-    s'_i)``.
+    (``|B_i|^2 |S_i|`` each, C order over ``(b_i, b'_i, s_i)``; in the per-signal truthfulness form the
+    ``b'_i = b_i`` ones stay unused).  Rows: the normalisation, the caps ``y <= M phi``, the IC rows
+    ``(i, b_i, b'_i)``, the misreport rows ``(i, b_i, b'_i, s_i, s'_i)`` (both without ``b'_i = b_i`` in
+    the per-signal form), then the per-signal truthfulness rows ``(i, b_i, s_i, t)`` if any.
     """
 
     cost: np.ndarray
@@ -256,14 +226,29 @@ class HiringLPSolution:
     mechanism : Mechanism
         Recommendation, payments ``gamma = y / phi`` (0 where ``phi = 0``), the Bayes decision under
         the given joint, and ``value`` = the principal's utility evaluated under the given joint.
-    objective : float
-        LP optimum (equals ``mechanism.value`` up to solver tolerance).
+    value : float
+        LP optimum (equals ``mechanism.value`` up to solver tolerance; formerly ``objective``).
     info : LPInfo
+        Sizes, times, ``status`` and ``solve_time`` (also offered as properties here).
     """
 
     mechanism: Mechanism
-    objective: float
+    value: float
     info: LPInfo
+
+    @property
+    def objective(self) -> float:
+        """Deprecated alias of :attr:`value`."""
+        _deprecated("HiringLPSolution.objective", "HiringLPSolution.value")
+        return self.value
+
+    @property
+    def status(self) -> str:
+        return self.info.status
+
+    @property
+    def solve_time(self) -> float:
+        return self.info.solve_time
 
     @property
     def recommendation(self) -> np.ndarray:
@@ -308,6 +293,8 @@ def build_hiring_lp(
     margin: float = 0.0,
     relaxation=None,
     profile=None,
+    effort_margins=None,
+    truthful_margins=None,
 ) -> HiringLP:
     r"""Assemble the correlated LP (module docstring) from arrays.
 
@@ -329,6 +316,12 @@ def build_hiring_lp(
     profile : sequence of int, optional
         Restrict the recommendation to this profile (``phi = 1`` there): the best mechanism that
         always recommends ``profile``, still paying on everybody's reports.
+    effort_margins : None, float or sequence of ``(n_efforts_i, n_efforts_i)`` arrays, default None
+        :math:`m_i[b_i, b'_i]` added to ``margin`` on effort-deviation row ``(i, b_i, b'_i)``; any sign
+        (negative entries relax).  Diagonals are ignored.
+    truthful_margins : None or sequence of ``(n_efforts_i, n_signals_i)`` arrays, default None
+        Selects the per-signal truthfulness form (module docstring) with margins
+        :math:`\tau_i[b_i, s_i]`; the diagonal of ``relaxation`` then has no row to act on.
 
     Returns
     -------
@@ -356,6 +349,15 @@ def build_hiring_lp(
     margin = float(check_array("margin", margin, ndim=0))
     C = _per_agent_matrices("cost_differences", cost_differences, n_efforts)
     rho = _per_agent_matrices("relaxation", relaxation, n_efforts)
+    m_eff = None if effort_margins is None else _per_agent_matrices("effort_margins", effort_margins, n_efforts)
+    per_signal = truthful_margins is not None
+    if per_signal:
+        if len(truthful_margins) != n:
+            raise InvalidInstanceError(
+                f"truthful_margins: expected {n} arrays (one per agent), found {len(truthful_margins)}",
+                argument="truthful_margins")
+        tau = [check_array(f"truthful_margins[{i}]", m, shape=(n_efforts[i], n_signals[i]))
+               for i, m in enumerate(truthful_margins)]
 
     P = int(np.prod(n_efforts))
     SS = int(np.prod(n_signals))
@@ -380,7 +382,8 @@ def build_hiring_lp(
     lower.append(np.full(n * Y, -np.inf))
     upper.append(np.zeros(n * Y))
 
-    ic_blocks, misreport_blocks = [], []
+    ic_blocks, misreport_blocks, truthful_blocks = [], [], []
+    n_ic = n_mis = n_truthful = 0
     for i in range(n):
         B, S = n_efforts[i], n_signals[i]
         R = P // B
@@ -390,37 +393,57 @@ def build_hiring_lp(
         y_idx = np.transpose((y_base[i] + np.arange(Y)).reshape(q.shape), axes).reshape(B, R, S, K)
         phi_idx = np.transpose(phi_index, axes[:n]).reshape(B, R)
         z_idx = z_base[i] + np.arange(B * B * S).reshape(B, B, S)
+        # the (b, b') pairs with rows: all of them, or the effort deviations only in the per-signal form
+        pairs = ~np.eye(B, dtype=bool) if per_signal else np.ones((B, B), dtype=bool)
+
+        def rows_of(a, pairs=pairs, B=B):  # a[b, b', ...] -> rows of the selected pairs (no copy if all)
+            return a[pairs] if per_signal else a.reshape(B * B, *a.shape[2:])
+
         # IC rows (b, b'): q_b . y_i(b)  -  sum_s z[b,b',s]  -  (C + eps [b'!=b] - rho) phi(b, .)
         # >= 0
         rhs = C[i] + margin * (1 - np.eye(B)) - rho[i]
+        if m_eff is not None:
+            rhs = rhs + np.where(np.eye(B, dtype=bool), 0.0, m_eff[i])
         y_cols = np.broadcast_to(y_idx.reshape(B, 1, -1), (B, B, R * S * K))
         y_vals = np.broadcast_to(qt.reshape(B, 1, -1), (B, B, R * S * K))
         p_cols = np.broadcast_to(phi_idx[:, None, :], (B, B, R))
         p_vals = np.broadcast_to(-rhs[:, :, None], (B, B, R))
-        cols = np.concatenate([y_cols, z_idx, p_cols], axis=2).reshape(B * B, -1)
-        vals = np.concatenate([y_vals, np.full((B, B, S), -1.0), p_vals], axis=2).reshape(B * B, -1)
+        cols = rows_of(np.concatenate([y_cols, z_idx, p_cols], axis=2))
+        vals = rows_of(np.concatenate([y_vals, np.full((B, B, S), -1.0), p_vals], axis=2))
         ic_blocks.append((cols, vals))
         # misreport rows (b, b', s, s'): z[b,b',s] - sum_{r,k} q[b',r,s,k] y_i[b,r,s',k] >= 0
         y_bt = np.transpose(y_idx, (0, 2, 1, 3)).reshape(B, 1, 1, S, R * K)  # (b, ., ., s', rk)
         q_ps = np.transpose(qt, (0, 2, 1, 3)).reshape(1, B, S, 1, R * K)  # (., b', s, ., rk)
         shape = (B, B, S, S, R * K)
-        cols = np.concatenate(
+        cols = rows_of(np.concatenate(
             [
                 np.broadcast_to(z_idx[:, :, :, None, None], (B, B, S, S, 1)),
                 np.broadcast_to(y_bt, shape),
             ],
             axis=4,
-        ).reshape(B * B * S * S, -1)
-        vals = np.concatenate(
+        )).reshape(-1, 1 + R * K)
+        vals = rows_of(np.concatenate(
             [np.ones((B, B, S, S, 1)), np.broadcast_to(-q_ps, shape)], axis=4
-        ).reshape(B * B * S * S, -1)
+        )).reshape(-1, 1 + R * K)
         misreport_blocks.append((cols, vals))
-    blocks += ic_blocks + misreport_blocks
-    n_ic = sum(b * b for b in n_efforts)
-    n_mis = sum(b * b * s * s for b, s in zip(n_efforts, n_signals))
-    lower.append(np.zeros(n_ic + n_mis))
-    upper.append(np.full(n_ic + n_mis, np.inf))
-    matrix = _csr_from_blocks(blocks, n_cols)
+        n_pairs = int(pairs.sum())
+        n_ic += n_pairs
+        n_mis += n_pairs * S * S
+        if per_signal:
+            # (b, s, t): sum_{r,k} q[b,r,s,k] (y_i[b,r,s,k] - y_i[b,r,t,k]) - tau[b,s] phi(b, .) >= 0
+            s_, t_ = np.nonzero(~np.eye(S, dtype=bool))
+            y_s = np.transpose(y_idx[:, :, s_, :], (0, 2, 1, 3)).reshape(B, s_.size, R * K)
+            y_t = np.transpose(y_idx[:, :, t_, :], (0, 2, 1, 3)).reshape(B, s_.size, R * K)
+            q_s = np.transpose(qt[:, :, s_, :], (0, 2, 1, 3)).reshape(B, s_.size, R * K)
+            cols = np.concatenate([y_s, y_t, np.broadcast_to(phi_idx[:, None, :], (B, s_.size, R))], axis=2)
+            vals = np.concatenate([q_s, -q_s, np.broadcast_to(-tau[i][:, s_, None], (B, s_.size, R))], axis=2)
+            width = 2 * R * K + R
+            truthful_blocks.append((cols.reshape(B * s_.size, width), vals.reshape(B * s_.size, width)))
+            n_truthful += B * s_.size
+    blocks += ic_blocks + misreport_blocks + truthful_blocks
+    lower.append(np.zeros(n_ic + n_mis + n_truthful))
+    upper.append(np.full(n_ic + n_mis + n_truthful, np.inf))
+    matrix = csr_from_blocks(blocks, n_cols)
 
     V = value_of_information(q, u, n)
     cost = np.concatenate([-V.ravel(), np.tile(q.ravel(), n), np.zeros(sum(z_sizes))])
@@ -452,10 +475,10 @@ def build_hiring_lp(
 
 
 def _recover(lp: HiringLP, x: np.ndarray):
-    """``(phi, gamma)`` from an LP solution: ``gamma = y / phi`` on the support, within ``[0, M]``.
+    """``(phi, gamma)`` from an LP solution: ``gamma = y / phi`` on the support, not yet clipped.
 
-    The clipping only removes solver round-off (|excess| of order 1e-10): ``y <= M phi`` is a
-    constraint.
+    Callers clip ``gamma`` to ``[0, M]``; that only removes solver round-off (|excess| of order 1e-10):
+    ``y <= M phi`` is a constraint.
     """
     E, S, T = lp.n_efforts, lp.n_signals, lp.n_states
     n, P = len(E), int(np.prod(E))
@@ -468,7 +491,25 @@ def _recover(lp: HiringLP, x: np.ndarray):
     support = phi > 0
     gamma = np.zeros_like(y)
     gamma[:, support] = y[:, support] / raw_phi[support].reshape(1, -1, *([1] * (n + 1)))
-    return phi, np.clip(gamma, 0.0, lp.payment_cap)
+    return phi, gamma
+
+
+def solve_assembled_lp(lp: HiringLP, highs_options: dict | None = None, *, what: str = "the hiring LP"):
+    """Solve an assembled :class:`HiringLP` with HiGHS; return ``(phi, gamma, result)``.
+
+    ``gamma`` is recovered as ``y / phi`` and not yet clipped to ``[0, M]``; ``result`` is the
+    :class:`~mechsim.solvers._highs.HighsResult` (its ``value`` is the *minimised* objective, minus the
+    principal's utility).
+
+    Raises
+    ------
+    InfeasibleError, SolverError
+        As :meth:`mechsim.solvers._highs.HighsModel.solve`.
+    """
+    result = _solve(lp.cost, lp.matrix, lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper,
+                    highs_options, what=what)
+    phi, gamma = _recover(lp, result.x)
+    return phi, gamma, result
 
 
 def solve_hiring_lp(
@@ -481,6 +522,8 @@ def solve_hiring_lp(
     relaxation=None,
     profile=None,
     highs_options: dict | None = None,
+    effort_margins=None,
+    truthful_margins=None,
 ) -> HiringLPSolution:
     r"""Solve the correlated LP on arbitrary (e.g. estimated) data.
 
@@ -504,11 +547,14 @@ def solve_hiring_lp(
         Restrict the recommendation to one profile (see :func:`build_hiring_lp`).
     highs_options : dict, optional
         Extra HiGHS options (e.g. ``{"time_limit": 60.0}``).
+    effort_margins, truthful_margins : optional
+        Per-row effort margins and the per-signal truthfulness form; see :func:`build_hiring_lp`.
 
     Returns
     -------
     HiringLPSolution
-        ``.mechanism`` (valued under ``joint``), ``.objective``, ``.info`` (sizes and times).
+        ``.mechanism`` (valued under ``joint``), ``.value`` (the LP optimum), ``.status``,
+        ``.solve_time``, ``.info`` (sizes and times).
 
     Raises
     ------
@@ -523,7 +569,7 @@ def solve_hiring_lp(
     >>> inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.5, seed=3)
     >>> sol = solve_hiring_lp(inst.joint, [inst.cost_differences(i) for i in range(2)],
     ...                       inst.utility, inst.payment_cap)
-    >>> round(sol.objective - sol.mechanism.value, 9)
+    >>> round(sol.value - sol.mechanism.value, 9)
     0.0
     """
     t0 = time.perf_counter()
@@ -535,11 +581,11 @@ def solve_hiring_lp(
         margin=margin,
         relaxation=relaxation,
         profile=profile,
+        effort_margins=effort_margins,
+        truthful_margins=truthful_margins,
     )
-    x, objective, status, iterations, solve_time = _run_highs(
-        lp.cost, lp.matrix, lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper, highs_options
-    )
-    phi, gamma = _recover(lp, x)
+    phi, gamma, result = solve_assembled_lp(lp, highs_options)
+    gamma = np.clip(gamma, 0.0, lp.payment_cap)
     q = np.asarray(joint, dtype=float)
     u = np.asarray(utility, dtype=float)
     n = len(lp.n_efforts)
@@ -553,13 +599,13 @@ def solve_hiring_lp(
         n_constraints=lp.n_constraints,
         n_nonzeros=lp.n_nonzeros,
         build_time=lp.build_time,
-        solve_time=solve_time,
+        solve_time=result.solve_time,
         total_time=time.perf_counter() - t0,
-        status=status,
-        objective=-objective,
-        iterations=iterations,
+        status=result.status,
+        value=-result.value,
+        iterations=result.iterations,
     )
-    return HiringLPSolution(mechanism=mechanism, objective=-objective, info=info)
+    return HiringLPSolution(mechanism=mechanism, value=-result.value, info=info)
 
 
 def optimal_mechanism(
@@ -636,73 +682,51 @@ def optimal_mechanism(
 def _single_agent_lp(
     q_dev: np.ndarray, k: int, C_row: np.ndarray, M: float, margin: float, max_margin: bool
 ):
-    """Single-agent scoring-rule LP for recommended effort ``k``.
+    """Single-agent scoring-rule LP for recommended effort ``k``; ``(g, value, solve_time)``.
 
     ``q_dev[k'] (S, T)`` is the agent's marginal joint when it exerts ``k'``.  Variables: ``g``
     (S*T), ``z[k', s]`` for ``k' != k`` (for ``k' = k`` too when not ``max_margin``), and ``iota``
-    when ``max_margin``.  Minimum payment: minimise ``q_dev[k] . g``.  Max margin: maximise
-    ``iota``.
+    when ``max_margin``; rows from :mod:`mechsim.hiring.incentive_rows`.  Minimum payment: minimise
+    ``q_dev[k] . g``.  Max margin: maximise ``iota`` (``value`` is then ``iota``).
     """
     B, S, T = q_dev.shape
     G = S * T
     devs = [p for p in range(B) if p != k] if max_margin else list(range(B))
     D = len(devs)
     n_cols = G + D * S + (1 if max_margin else 0)
-    iota = G + D * S
+    iota = G + D * S if max_margin else None
     g_idx = np.arange(G).reshape(S, T)
-    blocks, lower, upper = [], [], []
-    truth = q_dev[k].ravel()
-    for d, p in enumerate(devs):
-        z = G + d * S + np.arange(S)
-        cols = np.concatenate([np.arange(G), z] + ([[iota]] if max_margin else []))
-        vals = np.concatenate([truth, -np.ones(S)] + ([[-1.0]] if max_margin else []))
-        blocks.append((cols[None], vals[None]))
-        lower.append([C_row[p] + (margin if p != k and not max_margin else 0.0)])
-        upper.append([np.inf])
-        # z[p, s] - sum_t q_p(s, t) g(s', t) >= 0 for every (s, s')
-        zc = np.broadcast_to(z[:, None, None], (S, S, 1))
-        gc = np.broadcast_to(g_idx[None, :, :], (S, S, T))
-        gv = np.broadcast_to(-q_dev[p][:, None, :], (S, S, T))
-        blocks.append(
-            (
-                np.concatenate([zc, gc], axis=2).reshape(S * S, -1),
-                np.concatenate([np.ones((S, S, 1)), gv], axis=2).reshape(S * S, -1),
-            )
-        )
-        lower.append(np.zeros(S * S))
-        upper.append(np.full(S * S, np.inf))
+    z_idx = G + np.arange(D * S).reshape(D, S)
+    blocks, lower = [], []
+    for p, (effort, misreport) in zip(devs, deviation_rows(q_dev, k, devs, g_idx, z_idx, iota)):
+        blocks += [effort, misreport]
+        lower += [[C_row[p] + (margin if p != k and not max_margin else 0.0)], np.zeros(S * S)]
     if max_margin and S > 1:
-        # f^k(s,s) - f^k(s,t) - iota >= 0 for t != s, with f^k(s,t) = sum_theta q_k(s,theta)
-        # g(t,theta)
-        s_, t_ = np.nonzero(~np.eye(S, dtype=bool))
-        cols = np.concatenate([g_idx[s_], g_idx[t_], np.full((s_.size, 1), iota)], axis=1)
-        vals = np.concatenate([q_dev[k][s_], -q_dev[k][s_], -np.ones((s_.size, 1))], axis=1)
-        blocks.append((cols, vals))
-        lower.append(np.zeros(s_.size))
-        upper.append(np.full(s_.size, np.inf))
+        # every single misreport at effort k loses iota too: (k, truthful) is the unique best response
+        blocks.append(truthful_rows(q_dev[k], g_idx, iota))
+        lower.append(np.zeros(S * (S - 1)))
     if not blocks:  # a single effort and a single signal: nothing to separate
         blocks.append((np.array([[0]]), np.array([[0.0]])))
         lower.append([-np.inf])
-        upper.append([np.inf])
     matrix = (
-        _csr_from_blocks(blocks, n_cols)
+        csr_from_blocks(blocks, n_cols)
         if any(np.any(v != 0) for _, v in blocks)
         else sp.csr_array((1, n_cols))
     )
+    lower = np.concatenate(lower)
     cost = np.zeros(n_cols)
     if max_margin:
         cost[iota] = -1.0
     else:
-        cost[:G] = truth
+        cost[:G] = q_dev[k].ravel()
     col_lower = np.zeros(n_cols)
     col_upper = np.concatenate([np.full(G, M), np.full(D * S, np.inf)])
     if max_margin:
         col_lower[iota], col_upper = -np.inf, np.append(col_upper, M)
-    x, objective, *_ = _run_highs(
-        cost, matrix, np.concatenate(lower), np.concatenate(upper), col_lower, col_upper
-    )
+    result = _solve(cost, matrix, lower, np.full(lower.size, np.inf), col_lower, col_upper)
+    x = result.x
     g = np.clip(x[:G].reshape(S, T), 0.0, M)
-    return g, (x[iota] if max_margin else objective)
+    return g, (x[iota] if max_margin else result.value), result.solve_time
 
 
 def min_payment(instance: HiringInstance, agent: int, profile: Sequence[int], margin: float = 0.0):
@@ -721,12 +745,17 @@ def min_payment(instance: HiringInstance, agent: int, profile: Sequence[int], ma
     InfeasibleError
         The effort cannot be induced within the payment cap (and margin).
     """
+    value, g, _ = _min_payment(instance, agent, profile, margin)
+    return value, g
+
+
+def _min_payment(instance: HiringInstance, agent: int, profile: Sequence[int], margin: float):
     i = instance._agent(agent)
     b = tuple(int(v) for v in profile)
     marg = np.moveaxis(instance.marginal(i), i, 0)  # (b_i, *b_-i, s_i, theta)
     rest = tuple(v for j, v in enumerate(b) if j != i)
     q_dev = marg[(slice(None), *rest)] * instance.prior
-    g, value = _single_agent_lp(
+    g, value, solve_time = _single_agent_lp(
         q_dev,
         b[i],
         instance.cost_differences(i)[b[i]],
@@ -734,7 +763,7 @@ def min_payment(instance: HiringInstance, agent: int, profile: Sequence[int], ma
         float(margin),
         max_margin=False,
     )
-    return float(value), g
+    return float(value), g, solve_time
 
 
 @dataclass(frozen=True)
@@ -751,12 +780,22 @@ class UncorrelatedSolution:
         ``MinPay_i(b)``; ``inf`` where agent *i*'s effort ``b_i`` cannot be induced.
     profile_values : ndarray, shape ``(*n_efforts,)``
         ``V(b) - sum_i MinPay_i(b)`` (``-inf`` where some effort cannot be induced).
+    value : float
+        The optimum ``profile_values[profile]`` (the mechanism's own ``value`` is the same number,
+        evaluated from the recovered rules).
+    status : str
+        ``"Optimal"``: every single-agent LP was solved (or found infeasible, which gives ``inf``).
+    solve_time : float
+        Seconds inside HiGHS over all the single-agent LPs.
     """
 
     profile: tuple
     scoring_rules: tuple
     min_payments: np.ndarray
     profile_values: np.ndarray
+    value: float = float("nan")
+    status: str = "Optimal"
+    solve_time: float = 0.0
 
 
 def optimal_uncorrelated_mechanism(
@@ -782,13 +821,16 @@ def optimal_uncorrelated_mechanism(
     min_pay = np.full((n, *E), np.inf)
     rules: dict = {}
     profiles = list(np.ndindex(*E))
+    solve_time = 0.0
     for i in range(n):
         solved: dict = {}
         for b in profiles:
             key = (b[i],) if own else b
             if key not in solved:
                 try:
-                    solved[key] = min_payment(instance, i, b, margin)
+                    value, g, seconds = _min_payment(instance, i, b, margin)
+                    solved[key] = (value, g)
+                    solve_time += seconds
                 except InfeasibleError:
                     solved[key] = (np.inf, None)
             min_pay[(i, *b)] = solved[key][0]
@@ -805,7 +847,8 @@ def optimal_uncorrelated_mechanism(
     mechanism = Mechanism.uncorrelated(instance, best, scoring)
     if return_info:
         return mechanism, UncorrelatedSolution(
-            profile=best, scoring_rules=scoring, min_payments=min_pay, profile_values=values
+            profile=best, scoring_rules=scoring, min_payments=min_pay, profile_values=values,
+            value=float(values[best]), solve_time=solve_time,
         )
     return mechanism
 
@@ -842,7 +885,10 @@ class InducingRules:
 
 
 def inducing_scoring_rules(instance: HiringInstance) -> InducingRules:
-    r"""Max-margin scoring rules :math:`\bar g_i^k` for every agent and effort (spec section 3).
+    r"""Max-margin scoring rules :math:`\bar g_i^k` for every agent and effort.
+
+    These are the inducing rules that Assumption 1 of Cacciamani, Castiglioni and Gatti (ICLR 2024) hands
+    to the online learner (:mod:`mechsim.learners.hiring_online`).
 
     For each agent *i* and effort *k* solves
 
@@ -881,7 +927,7 @@ def inducing_scoring_rules(instance: HiringInstance) -> InducingRules:
         C = instance.cost_differences(i)
         agent_rules, agent_margins = [], []
         for k in range(instance.n_efforts[i]):
-            g, iota = _single_agent_lp(q_i, k, C[k], instance.payment_cap, 0.0, max_margin=True)
+            g, iota, _ = _single_agent_lp(q_i, k, C[k], instance.payment_cap, 0.0, max_margin=True)
             agent_rules.append(g)
             agent_margins.append(min(float(iota), instance.payment_cap))
         rules.append(np.array(agent_rules))

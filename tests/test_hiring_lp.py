@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import linprog
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
 from mechsim.hiring import (
@@ -25,67 +24,17 @@ from mechsim.solvers.hiring_lp import (
     solve_hiring_lp,
 )
 from mechsim.testing import hiring_instances, mechanisms
+from mechsim.testing.hiring import enumerated_mechanism_value
 
 
 def enumerated_lp_value(inst):
     """Independent oracle: the optimal IC mechanism, every reporting map an explicit constraint.
 
-    Variables phi (|B|) and y_i(b, s, theta); no z-trick, dense matrices, scipy's linprog.
+    Variables phi (|B|) and y_i(b, s, theta); no z-trick, dense matrices, scipy's linprog
+    (:func:`mechsim.testing.hiring.enumerated_mechanism_value`).
     """
-    n, E, S, T = inst.n_agents, inst.n_efforts, inst.n_signals, inst.n_states
-    profiles = list(np.ndindex(*E))
-    P, Y = len(profiles), int(np.prod(E)) * int(np.prod(S)) * T
-    q = inst.joint
-    n_vars = P + n * Y
-
-    def y_index(i, b, s, t):
-        return P + i * Y + np.ravel_multi_index(b + s + (t,), (*E, *S, T))
-
-    cost = np.zeros(n_vars)
-    cost[:P] = -inst.value_of_information.ravel()
-    for i in range(n):
-        cost[P + i * Y : P + (i + 1) * Y] = q.ravel()
-    rows, rhs = [], []
-    for b_idx, b in enumerate(profiles):  # caps: y - M phi <= 0
-        for i in range(n):
-            for s in np.ndindex(*S):
-                for t in range(T):
-                    row = np.zeros(n_vars)
-                    row[y_index(i, b, s, t)] = 1.0
-                    row[b_idx] = -inst.payment_cap
-                    rows.append(row)
-                    rhs.append(0.0)
-    for i in range(n):
-        for bi, pi in itertools.product(range(E[i]), repeat=2):
-            for omega in itertools.product(range(S[i]), repeat=S[i]):
-                row = np.zeros(n_vars)  # deviation - obedience <= 0
-                for b_idx, b in enumerate(profiles):
-                    if b[i] != bi:
-                        continue
-                    dev = list(b)
-                    dev[i] = pi
-                    for s in np.ndindex(*S):
-                        rep = list(s)
-                        rep[i] = omega[s[i]]
-                        for t in range(T):
-                            row[y_index(i, b, tuple(rep), t)] += q[tuple(dev) + s + (t,)]
-                            row[y_index(i, b, s, t)] -= q[b + s + (t,)]
-                    row[b_idx] += inst.costs[i][bi] - inst.costs[i][pi]
-                rows.append(row)
-                rhs.append(0.0)
-    eq = np.zeros((1, n_vars))
-    eq[0, :P] = 1.0
-    res = linprog(
-        cost,
-        A_ub=np.array(rows),
-        b_ub=np.array(rhs),
-        A_eq=eq,
-        b_eq=[1.0],
-        bounds=[(0, None)] * n_vars,
-        method="highs",
-    )
-    assert res.status == 0
-    return -res.fun
+    C = [inst.cost_differences(i) for i in range(inst.n_agents)]
+    return enumerated_mechanism_value(inst.joint, C, inst.utility, inst.payment_cap)
 
 
 small = dict(max_agents=2, max_efforts=2, max_signals=2, max_states=2, max_actions=2)
@@ -104,7 +53,7 @@ def test_optimal_mechanism_is_ic_feasible_and_beats_uncorrelated(inst):
     audit = audit_incentives(inst, mech)
     assert audit.is_ic, audit
     assert mech.value == pytest.approx(evaluate_mechanism(inst, mech), abs=1e-12)
-    assert mech.value == pytest.approx(info.objective, abs=1e-7)
+    assert mech.value == pytest.approx(info.value, abs=1e-7)
     assert mech.respects_limits(inst)
     unc = optimal_uncorrelated_mechanism(inst)
     assert audit_incentives(inst, unc).is_ic
@@ -208,7 +157,7 @@ def test_lp_size_matches_the_formula():
     lp = build_hiring_lp(
         inst.joint, [inst.cost_differences(i) for i in range(2)], inst.utility, 1.0
     )
-    assert lp.n_variables == 9 + 2 * 9 * 9 * 3 + 2 * 9 * 3 == 549  # the spec's table
+    assert lp.n_variables == 9 + 2 * 9 * 9 * 3 + 2 * 9 * 3 == 549  # the benchmark's first size
     assert lp.n_constraints == 1 + 2 * 243 + 2 * 9 + 2 * 81
     _, info = optimal_mechanism(inst, return_info=True)
     assert (info.n_variables, info.n_constraints) == (lp.n_variables, lp.n_constraints)
@@ -221,8 +170,8 @@ def test_solve_on_estimates_with_relaxation():
     inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.6, seed=3)
     C = [inst.cost_differences(i) for i in range(2)]
     exact = solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap)
-    assert exact.objective == pytest.approx(optimal_mechanism(inst).value, abs=1e-9)
-    assert exact.mechanism.value == pytest.approx(exact.objective, abs=1e-9)
+    assert exact.value == pytest.approx(optimal_mechanism(inst).value, abs=1e-9)
+    assert exact.mechanism.value == pytest.approx(exact.value, abs=1e-9)
     # an estimate of the joint (empirical frequencies from 1000 draws per profile)
     rng = np.random.default_rng(0)
     flat = inst.joint.reshape(4, -1)
@@ -230,13 +179,13 @@ def test_solve_on_estimates_with_relaxation():
         inst.joint.shape
     )
     values = [
-        solve_hiring_lp(est, C, inst.utility, inst.payment_cap, relaxation=r).objective
+        solve_hiring_lp(est, C, inst.utility, inst.payment_cap, relaxation=r).value
         for r in (0.0, 0.01, 0.05)
     ]
     assert values[0] <= values[1] + 1e-12 <= values[2] + 2e-12  # relaxing never hurts
     per_row = [np.array([[0.0, 0.05], [0.05, 0.0]])] * 2
     assert (
-        solve_hiring_lp(est, C, inst.utility, inst.payment_cap, relaxation=per_row).objective
+        solve_hiring_lp(est, C, inst.utility, inst.payment_cap, relaxation=per_row).value
         >= values[0] - 1e-12
     )
     with pytest.raises(InvalidInstanceError, match="relaxation"):
@@ -250,15 +199,15 @@ def test_solve_on_estimates_with_relaxation():
 def test_negative_margin_in_the_estimate_entry_relaxes_effort_rows():
     inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.6, seed=3)
     C = [inst.cost_differences(i) for i in range(2)]
-    base = solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap).objective
+    base = solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap).value
     assert (
-        solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap, margin=-0.05).objective
+        solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap, margin=-0.05).value
         >= base - 1e-12
     )
     # relaxed by more than any cost difference, effort needs no pay: the value is max_b V(b)
     free = solve_hiring_lp(inst.joint, C, inst.utility, inst.payment_cap, margin=-1.0)
-    assert free.objective == pytest.approx(inst.value_of_information.max(), abs=1e-12)
-    assert free.objective > base + 1e-3
+    assert free.value == pytest.approx(inst.value_of_information.max(), abs=1e-12)
+    assert free.value > base + 1e-3
     assert np.all(free.payments == 0)
 
 

@@ -223,3 +223,43 @@ def test_instances_and_mechanisms_pickle():
     assert pickle.loads(pickle.dumps(inst)) == inst
     mech = Mechanism.build(inst, [[1.0, 0.0], [0.0, 0.0]], np.zeros((2, 2, 2, 2, 2, 2)))
     assert pickle.loads(pickle.dumps(mech)) == mech
+
+
+# ------------------------------------------------------- helpers moved out of the hiring scenario
+def test_scale_costs_scales_costs_only():
+    base = HiringInstance.random(2, 2, 3, 2, 2, correlation=0.5, seed=4)
+    low = base.scale_costs(0.25)
+    assert all(np.array_equal(a, 0.25 * b) for a, b in zip(low.costs, base.costs))
+    assert np.array_equal(low.joint, base.joint) and low.payment_cap == base.payment_cap
+    assert base.scale_costs(1.0) == base
+    with pytest.raises(InvalidInstanceError, match="factor"):
+        base.scale_costs(-1.0)
+
+
+def test_noisy_bits_is_the_product_of_independent_noisy_copies():
+    inst = HiringInstance.noisy_bits(2, accuracy=(0.52, 0.95), costs=(0.0, 0.08))
+    assert inst.n_efforts == (2, 2) and inst.n_signals == (2, 2) and inst.n_states == 4
+    assert np.array_equal(inst.utility, np.eye(4)) and np.allclose(inst.prior, 0.25)
+    # agent 0 sees the high bit, agent 1 the low bit, each right with probability accuracy[effort]
+    assert inst.signal_law[1, 0, 1, 1, 3] == pytest.approx(0.95 * 0.52)
+    assert inst.signal_law[1, 0, 0, 1, 3] == pytest.approx(0.05 * 0.52)
+    assert inst.signal_law[0, 1, 1, 0, 2] == pytest.approx(0.52 * 0.95)
+    assert inst.has_own_effort_marginals
+    three = HiringInstance.noisy_bits(3, accuracy=(0.6, 0.9, 1.0), costs=(0.0, 0.01, 0.05))
+    assert three.n_states == 8 and three.n_efforts == (3, 3, 3)
+    with pytest.raises(InvalidInstanceError, match="costs"):
+        HiringInstance.noisy_bits(2, accuracy=(0.5, 0.9), costs=(0.0,))
+
+
+def test_flat_fee_keeps_the_value_and_pays_the_expected_payment():
+    inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.5, seed=2)
+    rng = np.random.default_rng(0)
+    mech = Mechanism.build(inst, rng.dirichlet(np.ones(4)).reshape(2, 2), rng.uniform(0, 1, (2, 2, 2, 2, 2, 2)))
+    paid = mech.expected_payments(inst)
+    assert paid.shape == (2, 2, 2)
+    assert paid[1, 0, 1] == pytest.approx(float((mech.payments[1, 0, 1] * inst.joint[0, 1]).sum()))
+    flat = mech.with_flat_fee(inst, 1)
+    assert flat.value == pytest.approx(mech.value, abs=1e-12)
+    assert np.allclose(flat.expected_payments(inst), paid)
+    assert np.array_equal(flat.payments[0], mech.payments[0])
+    assert np.ptp(flat.payments[1].reshape(4, -1), axis=1).max() == 0.0   # no dependence on reports or state

@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError
 from mechsim.hiring import HiringInstance, Mechanism, audit_incentives
-from mechsim.hiring.online import empirical_bernstein_width, simulate_online
 from mechsim.hiring.online_sim import (
     HiringWorld,
     best_uncorrelated_response,
     pushforward,
     worst_case_utility,
 )
+from mechsim.learners.hiring_online import empirical_bernstein_width, learnable_instances, simulate_online
 from mechsim.solvers.hiring_lp import inducing_scoring_rules, optimal_mechanism
 from mechsim.solvers.hiring_online_lp import solve_estimated_mechanism_lp
 from mechsim.testing import hiring_instances
@@ -23,21 +23,8 @@ from mechsim.testing import hiring_instances
 
 def _hiring_instances(count: int, cost_factor: float = 0.25, correlation: float = 0.3):
     """Random 2-agent 2x2x2 instances whose optimal mechanism hires somebody (costs scaled down)."""
-    found, seed = [], 0
-    while len(found) < count:
-        base = HiringInstance.random(2, 2, 2, 2, 2, correlation=correlation, seed=seed)
-        seed += 1
-        inst = HiringInstance(base.prior, [c * cost_factor for c in base.costs], base.signal_law,
-                              base.utility, base.payment_cap)
-        try:
-            rules = inducing_scoring_rules(inst)
-        except InfeasibleError:
-            continue
-        opt = optimal_mechanism(inst)
-        if opt.recommendation.flat[0] > 0.99:   # hiring nobody is optimal: nothing to learn
-            continue
-        found.append((inst, rules, opt.value))
-    return found
+    return [(inst, inducing_scoring_rules(inst), optimal_mechanism(inst).value)
+            for _, inst in learnable_instances(count, correlation=correlation, cost_factor=cost_factor)]
 
 
 @pytest.fixture(scope="module")
@@ -254,7 +241,7 @@ def test_estimated_lp_matches_the_optimal_mechanism_on_the_truth(instances):
         for form in (None, [np.zeros((2, 2))] * 2):
             sol = solve_estimated_mechanism_lp(inst.joint, C, inst.utility, inst.payment_cap,
                                                truthful_margins=form)
-            assert sol.estimated_value == pytest.approx(opt, abs=1e-7)
+            assert sol.value == pytest.approx(opt, abs=1e-7)
             mech = Mechanism.build(inst, sol.recommendation, sol.payments)
             assert mech.value == pytest.approx(opt, abs=1e-7)
             assert audit_incentives(inst, mech, atol=1e-7).is_ic
@@ -272,7 +259,7 @@ def test_estimated_lp_margins_hold_on_the_truth(instances):
     # relaxing instead of tightening can only raise the value
     relaxed = solve_estimated_mechanism_lp(inst.joint, C, inst.utility, inst.payment_cap,
                                            effort_margins=-0.01, truthful_relaxation=0.01)
-    assert relaxed.estimated_value >= sol.estimated_value - 1e-9
+    assert relaxed.value >= sol.value - 1e-9
 
 
 def test_estimated_lp_infeasible_margin_raises(instances):
@@ -318,7 +305,7 @@ def test_statistical_certification_alone_is_ic(instances):
 
 
 def test_scheffe_identification():
-    from mechsim.hiring.online import _scheffe_rounds, _scheffe_wins
+    from mechsim.learners.hiring_online import _scheffe_rounds, _scheffe_wins
 
     rng = np.random.default_rng(1)
     laws = rng.dirichlet(np.ones(6), size=4)

@@ -1,5 +1,8 @@
 r"""Hiring several agents to acquire costly information: the model.
 
+The setting of Cacciamani, Castiglioni and Gatti, "Online Information Acquisition: Hiring Multiple Agents"
+(ICLR 2024).
+
 A principal hires agents :math:`i = 0, \dots, n-1`.  Agent *i* picks an effort :math:`b_i \in \{0,
 \dots, |B_i| - 1\}` at cost :math:`c_i(b_i) \ge 0`; a state :math:`\theta \sim \mu` is drawn, and
 the agents observe a signal profile :math:`s = (s_0, \dots, s_{n-1})` drawn from a *joint* law
@@ -44,6 +47,7 @@ from functools import cached_property
 import numpy as np
 
 from mechsim.errors import InvalidInstanceError
+from mechsim.hiring.incentive_rows import csr_from_blocks, deviation_rows, truthful_rows
 from mechsim.validation import (
     PROBABILITY_ATOL,
     as_generator,
@@ -356,7 +360,52 @@ class HiringInstance:
             self.payment_cap,
         )
 
-    # ------------------------------------------------------------ generator
+    def scale_costs(self, factor: float) -> "HiringInstance":
+        """The same instance with every effort cost multiplied by ``factor >= 0``.
+
+        Lower costs make hiring worth its price more often (see :meth:`random`); scaling the costs and
+        the inducing rules together keeps every effort inducible, with the margin scaled by ``factor``.
+        """
+        factor = check_in_range("factor", factor, low=0.0)
+        return HiringInstance(self.prior, [c * factor for c in self.costs], self.signal_law, self.utility,
+                              self.payment_cap)
+
+    # ------------------------------------------------------------ generators
+    @classmethod
+    def noisy_bits(cls, n_agents: int = 2, accuracy: Sequence[float] = (0.52, 0.95),
+                   costs: Sequence[float] = (0.0, 0.08), payment_cap: float = 1.0) -> "HiringInstance":
+        r"""Agents that each observe a noisy copy of one bit of the state; the principal guesses the state.
+
+        The state :math:`\theta \in \{0, \dots, 2^n - 1\}` is uniform; its binary digits (agent 0's the
+        most significant) are independent fair bits.  Agent *i* at effort *e* sees its own bit correctly
+        with probability ``accuracy[e]`` (independently of the others), at cost ``costs[e]``.  The
+        principal's action is a guess of the state, :math:`u(a, \theta) = [a = \theta]`.  Signals are
+        conditionally independent, so correlated and uncorrelated mechanisms are worth the same.
+
+        Parameters
+        ----------
+        n_agents : int
+        accuracy : sequence of float in [0, 1]
+            One entry per effort level.
+        costs : sequence of float
+            One entry per effort level.
+        payment_cap : float
+        """
+        n = check_integer("n_agents", n_agents, minimum=1)
+        acc = check_array("accuracy", accuracy, ndim=1)
+        check_in_range("accuracy", acc, 0.0, 1.0)
+        cost = check_array("costs", costs, shape=(acc.size,))
+        n_states = 2 ** n
+        law = np.zeros((acc.size,) * n + (2,) * n + (n_states,))
+        for idx in np.ndindex(*law.shape):
+            efforts, signals, t = idx[:n], idx[n:2 * n], idx[-1]
+            p = 1.0
+            for i in range(n):
+                bit = (t >> (n - 1 - i)) & 1
+                p = p * (acc[efforts[i]] if signals[i] == bit else 1 - acc[efforts[i]])
+            law[idx] = p
+        return cls(np.full(n_states, 1.0 / n_states), [cost] * n, law, np.eye(n_states), payment_cap)
+
     @classmethod
     def random(
         cls,
@@ -483,47 +532,40 @@ def _inducible_costs(
 
     ``q[k]`` is the agent's joint ``mu(theta) P(s | k, theta)``, shape ``(K, S, T)``.  Variables of
     the LP: costs ``c`` (``c_0 = 0``), one scoring rule ``g_k in [0, M]`` per effort, best-misreport
-    values ``z[k, k', s]`` and the common margin ``iota``; rows as in
-    :func:`mechsim.solvers.hiring_lp.inducing_scoring_rules`, which are linear in ``c`` as well.
+    values ``z[k, k', s]`` and the common margin ``iota``; the rows of
+    :mod:`mechsim.hiring.incentive_rows` (those of
+    :func:`mechsim.solvers.hiring_lp.inducing_scoring_rules`) with the costs moved to the left-hand side.
+    The matrix is handed to ``scipy.optimize.linprog`` dense, as it always was, so that the draws (and every
+    random instance) stay the same.
     """
-    from scipy.optimize import linprog
+    from scipy.optimize import linprog  # deferred: importing scipy.optimize takes a noticeable time
 
     K, S, T = q.shape
     if K == 1:
         return np.zeros(1)
     G = S * T
     g0, z0 = K, K + K * G
-    pairs = [(k, p) for k in range(K) for p in range(K) if p != k]
-    n_cols = z0 + len(pairs) * S + 1
+    n_pairs = K * (K - 1)
+    n_cols = z0 + n_pairs * S + 1
     iota = n_cols - 1
     g_idx = g0 + np.arange(K * G).reshape(K, S, T)
-    rows = []
-    for d, (k, p) in enumerate(pairs):
-        z = z0 + d * S + np.arange(S)
-        row = np.zeros(n_cols)  # q_k . g_k - sum_s z - iota - c_k + c_p >= 0
-        row[g_idx[k].ravel()] = q[k].ravel()
-        row[z] = -1.0
-        row[[iota, k]] -= 1.0
-        row[p] += 1.0
-        rows.append(row[None])
-        block = np.zeros((S, S, n_cols))  # z[s] - sum_t q_p(s, t) g_k(s', t) >= 0
-        block[np.arange(S), :, z] = 1.0
-        for sp_ in range(S):
-            block[:, sp_, g_idx[k, sp_]] = -q[p]
-        rows.append(block.reshape(S * S, n_cols))
+    z_idx = z0 + np.arange(n_pairs * S).reshape(K, K - 1, S)
+    blocks = []
     for k in range(K):
-        s_, t_ = np.nonzero(~np.eye(S, dtype=bool))
-        block = np.zeros((s_.size, n_cols))  # f_k(s, s) - f_k(s, t) - iota >= 0
-        np.add.at(block, (np.arange(s_.size)[:, None], g_idx[k][s_]), q[k][s_])
-        np.add.at(block, (np.arange(s_.size)[:, None], g_idx[k][t_]), -q[k][s_])
-        block[:, iota] = -1.0
-        rows.append(block)
-    A = -np.concatenate(rows)
+        deviations = [p for p in range(K) if p != k]
+        rows = deviation_rows(q, k, deviations, g_idx[k], z_idx[k], iota)
+        for p, ((cols, vals), misreport) in zip(deviations, rows):
+            # the costs are unknowns here: c(k) - c(k') moves to the left-hand side
+            blocks.append((np.concatenate([cols, [[k, p]]], axis=1),
+                           np.concatenate([vals, [[-1.0, 1.0]]], axis=1)))
+            blocks.append(misreport)
+    blocks += [truthful_rows(q[k], g_idx[k], iota) for k in range(K)]
+    A = -csr_from_blocks(blocks, n_cols).toarray()
     bounds = (
         [(0.0, 0.0)]
         + [(0.0, None)] * (K - 1)
         + [(0.0, cap)] * (K * G)
-        + [(0.0, None)] * (len(pairs) * S)
+        + [(0.0, None)] * (n_pairs * S)
         + [(None, cap)]
     )
     objective = np.zeros(n_cols)
@@ -759,6 +801,32 @@ class Mechanism:
             shape[n + i], shape[2 * n] = g.shape
             payments[i] = g.reshape(shape)
         return cls.build(instance, rec, payments, decision)
+
+    def with_flat_fee(self, instance: HiringInstance, agent: int) -> "Mechanism":
+        """The same mechanism, except that ``agent`` is paid a flat fee per recommended profile.
+
+        The fee is the agent's expected payment under obedience and truthful reporting at that profile,
+        so the principal's value is unchanged, but the agent's pay no longer depends on its reports, its
+        effort goes unrewarded and the mechanism is typically not incentive compatible (a negative example
+        for audits and learning agents).  The decision is kept.
+        """
+        i = instance._agent(agent)
+        n = instance.n_agents
+        pay = np.array(self.payments)
+        flat = self.expected_payments(instance)[i]
+        pay[i] = flat.reshape(flat.shape + (1,) * (n + 1))
+        return Mechanism.build(instance, self.recommendation, pay, self.decision)
+
+    def expected_payments(self, instance: HiringInstance) -> np.ndarray:
+        r"""Each agent's expected payment at each recommended profile under obedience and truthful reports.
+
+        :math:`\sum_{s,\theta} q_b(s,\theta)\, \gamma_i(b,s,\theta)`, shape ``(n_agents, *n_efforts)``
+        (not weighted by :math:`\phi(b)`).
+        """
+        self.check_compatible(instance)
+        n = instance.n_agents
+        axes = tuple(range(n, 2 * n + 1))
+        return np.stack([(self.payments[i] * instance.joint).sum(axis=axes) for i in range(n)])
 
 
 def _principal_value(

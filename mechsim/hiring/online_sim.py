@@ -1,7 +1,7 @@
 r"""The truth side of the online hiring simulation: best-responding agents and the regret ledger.
 
 :class:`HiringWorld` holds the true instance and plays the agents; the learner of
-:mod:`mechsim.hiring.online` talks to it only through two calls, exactly what a principal can do:
+:mod:`mechsim.learners.hiring_online` talks to it only through two calls, exactly what a principal can do:
 
 - :meth:`HiringWorld.post_scoring_rules` posts one *uncorrelated* scoring rule
   :math:`g_i(\hat s_i, \theta)` per agent for a batch of rounds together with a decision rule (an action

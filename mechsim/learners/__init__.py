@@ -78,5 +78,7 @@ _EXPORTS = {
     "debaters": ["BaseDebater", "RandomDebater", "GreedyDebater", "BeamDebater", "IsolatedDebater",
                  "PolicyGradientDebater", "ArguingFor", "TrainingResult", "train_debater", "DebateRecords",
                  "play_debates", "greedy_debate_values", "RobustnessReport", "measure_robustness"],
+    "hiring_online": ["simulate_online", "OnlineResult", "empirical_bernstein_width", "learnable_instances"],
+    "hiring_agents": ["independent_exp3_agents", "AgentLearningResult", "reporting_plans"],
 }
 __all__, __getattr__, __dir__ = lazy_exports("mechsim.learners", _EXPORTS, globals())

@@ -12,17 +12,24 @@ With ``own_effort_marginals=True`` (the default) agent *i*'s signal marginal dep
 effort only and signals are coupled as in :meth:`mechsim.hiring.HiringInstance.random` (product of
 the marginals mixed with their comonotone coupling); with ``False`` the joint law is an arbitrary
 Dirichlet draw per (profile, state).
+
+:func:`enumerated_mechanism_value` is an independent oracle for the hiring LPs of
+:mod:`mechsim.solvers.hiring_lp`: the same optimum with every reporting map written out (exponential in the
+number of signals, so for tiny instances only).
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 from hypothesis import strategies as st
 
 from mechsim.hiring.audit import audit_incentives
-from mechsim.hiring.model import HiringInstance, Mechanism, _couple
+from mechsim.hiring.model import HiringInstance, Mechanism, _couple, value_of_information
 
-__all__ = ["hiring_instances", "mechanisms", "assert_hiring_incentive_compatible"]
+__all__ = ["hiring_instances", "mechanisms", "assert_hiring_incentive_compatible", "enumerated_ic_rows",
+           "enumerated_mechanism_value"]
 
 
 @st.composite
@@ -128,3 +135,102 @@ def assert_hiring_incentive_compatible(
     audit = audit_incentives(instance, mechanism, atol=atol)
     if not audit.is_ic:
         raise AssertionError(f"mechanism is not incentive compatible: {audit}")
+
+
+def enumerated_ic_rows(joint, cost_differences, utility, payment_cap: float, *, effort_margins=None,
+                       truthful_margins=None, truthful_relaxation: float = 0.0):
+    r"""The correlated hiring LP with every reporting map an explicit row: an oracle for the z-trick LPs.
+
+    Variables :math:`x = (\phi, y_0, \dots, y_{n-1})` with :math:`y_i(b,s,\theta) = \phi(b)\gamma_i(b,s,\theta)`
+    (C order, as in :func:`mechsim.solvers.hiring_lp.build_hiring_lp`), dense rows ``A_ub @ x <= 0``: the caps
+    :math:`y \le M\phi`; for every agent, recommended and exerted effort and reporting map :math:`\omega` (all
+    :math:`|S_i|^{|S_i|}` of them, no auxiliary variables) deviation payoff minus obedient payoff plus
+    :math:`(C_i(b_i,b'_i) + m_i[b_i,b'_i])\,\phi_i(b_i)`, or :math:`-\rho\,\phi_i(b_i)` for :math:`b'_i = b_i`;
+    with ``truthful_margins`` :math:`\tau` the :math:`b'_i = b_i` rows are replaced by one row per single
+    misreport :math:`s \to t`, :math:`\sum q_b (y(\cdot, t) - y(\cdot, s)) + \tau_i[b_i, s]\,\phi_i(b_i)`.
+
+    Returns
+    -------
+    (A_ub, cost, n_profiles)
+        ``cost`` is minimised (minus the principal's utility); the normalisation :math:`\sum_b \phi(b) = 1`
+        and :math:`x \ge 0` are the caller's.
+    """
+    q = np.asarray(joint, dtype=float)
+    u = np.asarray(utility, dtype=float)
+    n = (q.ndim - 1) // 2
+    E, S, T = q.shape[:n], q.shape[n:2 * n], q.shape[-1]
+    m_eff = [np.zeros((k, k)) for k in E] if effort_margins is None else effort_margins
+    profiles = list(np.ndindex(*E))
+    P, Y = len(profiles), len(profiles) * int(np.prod(S)) * T
+    n_vars = P + n * Y
+
+    def y(i, b, s, t):
+        return P + i * Y + np.ravel_multi_index(tuple(b) + tuple(s) + (t,), (*E, *S, T))
+
+    rows = []
+    for p, b in enumerate(profiles):
+        for i in range(n):
+            for s in np.ndindex(*S):
+                for t in range(T):
+                    row = np.zeros(n_vars)
+                    row[y(i, b, s, t)], row[p] = 1.0, -payment_cap
+                    rows.append(row)
+    for i in range(n):
+        for bi, pi in itertools.product(range(E[i]), repeat=2):
+            if pi == bi and truthful_margins is not None:
+                continue
+            rhs = -truthful_relaxation if pi == bi else cost_differences[i][bi, pi] + m_eff[i][bi, pi]
+            for omega in itertools.product(range(S[i]), repeat=S[i]):
+                row = np.zeros(n_vars)
+                for p, b in enumerate(profiles):
+                    if b[i] != bi:
+                        continue
+                    dev = list(b)
+                    dev[i] = pi
+                    for s in np.ndindex(*S):
+                        rep = list(s)
+                        rep[i] = omega[s[i]]
+                        for t in range(T):
+                            row[y(i, b, rep, t)] += q[tuple(dev) + s + (t,)]
+                            row[y(i, b, s, t)] -= q[b + s + (t,)]
+                    row[p] += rhs
+                rows.append(row)
+        if truthful_margins is None:
+            continue
+        for bi in range(E[i]):
+            for si, ti in itertools.permutations(range(S[i]), 2):
+                row = np.zeros(n_vars)
+                for p, b in enumerate(profiles):
+                    if b[i] != bi:
+                        continue
+                    for s in np.ndindex(*S):
+                        if s[i] != si:
+                            continue
+                        other = list(s)
+                        other[i] = ti
+                        for t in range(T):
+                            row[y(i, b, s, t)] -= q[b + s + (t,)]
+                            row[y(i, b, other, t)] += q[b + s + (t,)]
+                    row[p] += truthful_margins[i][bi, si]
+                rows.append(row)
+    cost = np.concatenate([-value_of_information(q, u, n).ravel(), np.tile(q.ravel(), n)])
+    return np.array(rows), cost, P
+
+
+def enumerated_mechanism_value(joint, cost_differences, utility, payment_cap: float, **margins) -> float | None:
+    """Optimum of :func:`enumerated_ic_rows` (``scipy.optimize.linprog``, HiGHS, tolerances 1e-10).
+
+    ``None`` when infeasible.  Keyword arguments are those of :func:`enumerated_ic_rows`.
+    """
+    from scipy.optimize import linprog
+
+    A, cost, P = enumerated_ic_rows(joint, cost_differences, utility, payment_cap, **margins)
+    eq = np.zeros((1, A.shape[1]))
+    eq[0, :P] = 1.0
+    res = linprog(cost, A_ub=A, b_ub=np.zeros(len(A)), A_eq=eq, b_eq=[1.0], bounds=[(0, None)] * A.shape[1],
+                  method="highs", options={"primal_feasibility_tolerance": 1e-10,
+                                           "dual_feasibility_tolerance": 1e-10})
+    if res.status == 2:
+        return None
+    assert res.status == 0, res.message
+    return float(-res.fun)
