@@ -28,8 +28,9 @@ conventions:
   environments;
 - ``reset(seed=...)`` seeds through :meth:`EnvTemplate._reseed`: a seed makes a fresh generator, no seed
   continues the current stream (a fresh unseeded one on the first reset);
-- rendering is text: :meth:`EnvTemplate.render` returns ``_render_text()`` in ``"ansi"`` mode and prints it
-  in ``"human"`` mode (where the environment also renders after every step).
+- rendering is text: :meth:`EnvTemplate.render` returns ``_render_text()`` in ``"ansi"`` mode, prints it in
+  ``"human"`` mode (where the environment also renders after every step) and draws it as an RGB frame
+  (:func:`text_frame`) in ``"rgb_array"`` mode, the mode Stable-Baselines3's ``make_vec_env`` asks for.
 
 A new environment copies one of :mod:`mechsim.envs.hiring` (parallel-first) or :mod:`mechsim.envs.debate`
 (turn-based) and adds one line to :mod:`mechsim._registration`; ``tests/test_env_contract.py`` then runs the
@@ -50,7 +51,8 @@ from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 from mechsim.errors import InvalidInstanceError
 from mechsim.validation import as_generator
 
-__all__ = ["METADATA_KEYS", "EnvTemplate", "aec_view", "check_render_mode", "classic_env", "parallel_factory"]
+__all__ = ["METADATA_KEYS", "EnvTemplate", "aec_view", "check_render_mode", "classic_env", "parallel_factory",
+           "text_frame"]
 
 #: Keys every PettingZoo environment's ``metadata`` has (``render_fps`` only where ``render_modes`` is not empty).
 METADATA_KEYS = ("name", "render_modes", "is_parallelizable", "render_fps")
@@ -58,6 +60,10 @@ METADATA_KEYS = ("name", "render_modes", "is_parallelizable", "render_fps")
 
 def check_render_mode(render_mode: str | None, metadata: Mapping[str, Any]) -> str | None:
     """Return ``render_mode`` after checking that the environment offers it.
+
+    As Gymnasium's ``make`` does, an unknown mode is a warning, not an error: the environment is built without
+    rendering (``render_mode`` None, which Gymnasium's checkers require of an unsupported mode), so RL
+    libraries that pass a mode to every environment still get a working one.
 
     Parameters
     ----------
@@ -69,14 +75,38 @@ def check_render_mode(render_mode: str | None, metadata: Mapping[str, Any]) -> s
     Raises
     ------
     InvalidInstanceError
-        (a ``ValueError``) if ``render_mode`` is neither ``None`` nor one of ``metadata["render_modes"]``.
+        (a ``ValueError``) if ``render_mode`` is neither ``None`` nor a string.
     """
     modes = list(metadata.get("render_modes", ()))
     if render_mode is None or render_mode in modes:
         return render_mode
-    message = f"render_mode: expected None or one of {modes}, found {render_mode!r}"
-    # Gymnasium only warns about an unknown mode; this is the one place to change to do the same.
-    raise InvalidInstanceError(message, argument="render_mode")
+    if not isinstance(render_mode, str):
+        raise InvalidInstanceError(f"render_mode: expected None or one of {modes}, found {render_mode!r}",
+                                   argument="render_mode")
+    gymnasium.logger.warn(f"render_mode: {render_mode!r} is not one of this environment's modes {modes}; "
+                          "rendering is off")
+    return None
+
+
+def text_frame(text: str, *, width: int | None = None) -> np.ndarray:
+    """Draw ``text`` (monospace, black on white) as an ``(H, W, 3)`` uint8 RGB frame.
+
+    The frame's size follows the text (about 7 x 14 pixels a character, ``width`` pixels wide if given), so
+    that video recorders of Gymnasium and Stable-Baselines3 get a picture of what ``"ansi"`` mode prints.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    lines = str(text).splitlines() or [""]
+    cols = max(len(line) for line in lines)
+    dpi = 100
+    w = width or max(64, 7 * cols + 16)
+    h = max(32, 14 * len(lines) + 16)
+    fig = Figure(figsize=(w / dpi, h / dpi), dpi=dpi, facecolor="white")
+    fig.text(8 / w, 1 - 8 / h, "\n".join(lines), family="monospace", fontsize=8.5, va="top", ha="left")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
 class EnvTemplate:
@@ -121,7 +151,7 @@ class EnvTemplate:
         raise NotImplementedError
 
     def render(self):
-        """The state as text: returned in ``"ansi"`` mode, printed in ``"human"`` mode (returns None)."""
+        """The state as text in ``"ansi"`` mode, printed in ``"human"`` mode, an RGB frame in ``"rgb_array"``."""
         if self.render_mode is None:
             gymnasium.logger.warn("You are calling render method without specifying any render mode.")
             return None
@@ -129,6 +159,8 @@ class EnvTemplate:
         if self.render_mode == "human":
             print(text)
             return None
+        if self.render_mode == "rgb_array":
+            return text_frame(text)
         return text
 
     def close(self):

@@ -184,8 +184,11 @@ class ScriptedAgents(ParallelEnv):
             if a in self.policies:
                 full[a] = self.policies[a](self._scripted_obs[a])
         obs, rewards, terms, truncs, infos = self.env.step(full)
-        keep = lambda d: {a: v for a, v in d.items() if a not in self.policies}
-        return self._split(obs), keep(rewards), keep(terms), keep(truncs), keep(infos)
+        return (self._split(obs), self._learners_only(rewards), self._learners_only(terms),
+                self._learners_only(truncs), self._learners_only(infos))
+
+    def _learners_only(self, per_agent: dict) -> dict:
+        return {a: v for a, v in per_agent.items() if a not in self.policies}
 
     def render(self):
         return self.env.render()

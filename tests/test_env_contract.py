@@ -40,7 +40,7 @@ from pettingzoo.utils import parallel_to_aec
 
 import mechsim  # noqa: F401  (registers the environments)
 from mechsim._registration import CHECK_KWARGS, GYMNASIUM_ENVS, PETTINGZOO_ENVS
-from mechsim.envs._template import METADATA_KEYS, EnvTemplate, check_render_mode
+from mechsim.envs._template import METADATA_KEYS, EnvTemplate, check_render_mode, text_frame
 from mechsim.errors import InvalidInstanceError
 
 #: Checker advice that mechsim's environments do not follow on purpose (regular expressions).
@@ -114,9 +114,16 @@ def test_gymnasium_check_env(env_id):
 def test_gymnasium_metadata_and_render_mode_check(env_id):
     cls = gymnasium.envs.registration.load_env_creator(gymnasium.spec(env_id).entry_point)
     assert {"render_modes", "render_fps"} <= set(cls.metadata)
-    with pytest.raises(InvalidInstanceError, match="render_mode"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # gymnasium.make's own warning about the unknown mode
-        gymnasium.make(env_id, render_mode="no-such-mode", **CHECK_KWARGS.get(env_id, {}))
+    # An unknown mode is a warning, as in Gymnasium: the env is built and render() returns None.
+    with pytest.warns(UserWarning, match="no-such-mode"):
+        env = gymnasium.make(env_id, render_mode="no-such-mode", **CHECK_KWARGS.get(env_id, {}))
+    env.reset(seed=0)
+    assert env.unwrapped.render_mode is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert env.render() is None
+    with pytest.raises(InvalidInstanceError, match="render_mode"):
+        cls(render_mode=3, **CHECK_KWARGS.get(env_id, {}))
 
 
 # ------------------------------------------------------------------------------------------------ PettingZoo
@@ -179,8 +186,12 @@ def test_pettingzoo_template(env_id, kind):
         assert re.fullmatch(r"[a-z]+_\d+", agent)
         assert env.observation_space(agent) is env.observation_space(agent)
         assert env.action_space(agent) is env.action_space(agent)
+    with pytest.warns(UserWarning, match="no-such-mode"):
+        quiet = make_pz(kind, env_id, render_mode="no-such-mode")
+    quiet.reset(seed=0)
+    assert quiet.unwrapped.render_mode is None
     with pytest.raises(InvalidInstanceError, match="render_mode"):
-        make_pz(kind, env_id, render_mode="no-such-mode")
+        make_pz(kind, env_id, render_mode=3)
 
 
 # -------------------------------------------------------------------------------------- the template itself
@@ -221,10 +232,19 @@ def test_check_render_mode():
     meta = {"render_modes": ["human", "ansi"]}
     assert check_render_mode(None, meta) is None and check_render_mode("ansi", meta) == "ansi"
     assert check_render_mode(None, {}) is None
+    with pytest.warns(UserWarning, match=r"'rgb_array' is not one of this environment's modes"):
+        assert check_render_mode("rgb_array", meta) is None
     with pytest.raises(InvalidInstanceError, match=r"render_mode: expected None or one of \['human', 'ansi'\], "
-                                                   r"found 'rgb_array'") as err:
-        check_render_mode("rgb_array", meta)
+                                                   r"found 7") as err:
+        check_render_mode(7, meta)
     assert err.value.argument == "render_mode" and isinstance(err.value, ValueError)
+
+
+def test_text_frame_is_an_rgb_picture_of_the_text():
+    frame = text_frame("agent_0: effort 1\nagent_1: effort 0")
+    assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
+    assert frame.min() < 100 and frame.max() == 255          # dark glyphs on a white page
+    assert text_frame("a\nb\nc\nd").shape[0] > text_frame("a").shape[0]
 
 
 def test_reseed_makes_a_generator_only_when_seeded_or_missing():

@@ -271,7 +271,7 @@ def test_safety_wrapper_rejects_env_without_cost():
     ({"constraints": ("watch_time",)}, "constraints"),
     ({"constraints": ("like", "like")}, "constraints"),
     ({"constraints": 3}, "constraints"),
-    ({"render_mode": "human"}, "render_mode"),
+    ({"render_mode": 7}, "render_mode"),             # an unknown mode *name* only warns (Gymnasium convention)
     ({"config": "default"}, "config"),
 ])
 @pytest.mark.parametrize("cls", ENV_CLASSES)
