@@ -138,7 +138,7 @@ def report(r) -> None:
 
     measured = _measurements(r.records)
     rows = []
-    for m, expected, panel in measured:
+    for m, expected, _panel in measured:
         positive = bool(np.all(m.regrets > 0))
         fit = m.fit() if positive else None
         bound_fit = fit_regret_exponent(m.horizons, m.bounds)
