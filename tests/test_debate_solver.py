@@ -20,6 +20,7 @@ from mechsim.solvers.debate import (
     solve_debate,
 )
 from mechsim.testing import debate_games
+from mechsim.testing.debate import fixed_random_policy
 
 
 @given(debate_games())
@@ -138,22 +139,10 @@ def test_enumerate_reveal_sequences_counts():
 
 
 # ---------------------------------------------------------------------------------------------- policies
-def _random_stochastic_policy(seed):
-    """Deterministic function of (revealed set) -> probabilities, so brute force and exact agree."""
-    def policy(features, revealed, own, other):
-        out = np.zeros(revealed.shape)
-        for i, row in enumerate(revealed):
-            key = int(row.astype(np.int64) @ (1 << np.arange(row.size)))
-            r = np.random.default_rng([seed, key, own]).random(row.size) * ~row
-            if r.sum() == 0:
-                r = (~row).astype(float)
-            out[i] = r / r.sum()
-        return out
-    return policy
 
 
 def _random_deterministic_policy(seed):
-    stochastic = _random_stochastic_policy(seed)
+    stochastic = fixed_random_policy(seed)
 
     def policy(features, revealed, own, other):
         return np.argmax(stochastic(features, revealed, own, other), axis=1)
@@ -163,7 +152,7 @@ def _random_deterministic_policy(seed):
 @given(debate_games(max_features=5, max_evidence=4), st.integers(0, 1000), st.sampled_from([0, 1]),
        st.sampled_from([None, 0, 1]))
 def test_best_response_matches_brute_force(game, seed, responder, fm):
-    policy = _random_stochastic_policy(seed)
+    policy = fixed_random_policy(seed)
     exact = best_response(game.judge, game.features, game.decisions, game.n_evidence, policy, responder, fm)
     brute = brute_force_best_response(game.judge, game.features, game.decisions, game.n_evidence, policy,
                                       responder, fm)
@@ -173,7 +162,7 @@ def test_best_response_matches_brute_force(game, seed, responder, fm):
 
 @given(debate_games(max_features=5, max_evidence=4), st.integers(0, 1000), st.integers(0, 1000))
 def test_confuser_never_worse_than_any_fixed_debater(game, seed_fixed, seed_other):
-    fixed = _random_stochastic_policy(seed_fixed)
+    fixed = fixed_random_policy(seed_fixed)
     minimax = solve_debate(game.judge, game.features, game.decisions, game.n_evidence).value
     for responder in (0, 1):
         br = best_response(game.judge, game.features, game.decisions, game.n_evidence, fixed, responder).value
@@ -181,7 +170,7 @@ def test_confuser_never_worse_than_any_fixed_debater(game, seed_fixed, seed_othe
         policies[1 - responder] = fixed
         for s in range(3):
             policies[responder] = (_random_deterministic_policy(seed_other + s) if s < 2
-                                   else _random_stochastic_policy(seed_other))
+                                   else fixed_random_policy(seed_other))
             v = policy_value(game.judge, game.features, game.decisions, game.n_evidence, policies)
             assert (v <= br + 1e-12) if responder == 0 else (v >= br - 1e-12)
         # A best response to a possibly suboptimal opponent is at least the minimax value.

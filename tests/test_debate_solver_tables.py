@@ -27,20 +27,7 @@ from mechsim.solvers.debate import (
     subgame_values,
 )
 from mechsim.testing import debate_games
-
-
-def _stochastic_policy(seed):
-    """A fixed function of the revealed set -> reveal probabilities (so every oracle sees the same policy)."""
-    def policy(features, revealed, own, other):
-        out = np.zeros(revealed.shape)
-        for i, row in enumerate(revealed):
-            key = int(row.astype(np.int64) @ (1 << np.arange(row.size)))
-            r = np.random.default_rng([seed, key, own]).random(row.size) * ~row
-            if r.sum() == 0:
-                r = (~row).astype(float)
-            out[i] = r / r.sum()
-        return out
-    return policy
+from mechsim.testing.debate import fixed_random_policy
 
 
 def _bitmask_recursion(judge, x, decisions, L, fm, policy=None, responder=None):
@@ -93,7 +80,7 @@ def test_minimax_table_matches_solver_and_recursion_at_every_position(game, fm):
        st.sampled_from([0, 1]))
 def test_best_response_table_matches_solver_and_oracles(game, seed, responder, fm):
     args = (game.judge, game.features, game.decisions, game.n_evidence)
-    policy = _stochastic_policy(seed)
+    policy = fixed_random_policy(seed)
     table = subgame_values(*args, first_mover=fm, policy=policy, responder=responder)
     assert table.value == best_response(*args, policy, responder, fm).value
     assert table.value == pytest.approx(brute_force_best_response(*args, policy, responder, fm), abs=1e-12)
@@ -127,7 +114,7 @@ def test_subgame_values_bad_input():
     with pytest.raises(InvalidInstanceError, match="first_mover"):
         subgame_values(*args, first_mover=None)
     with pytest.raises(InvalidInstanceError, match="responder"):
-        subgame_values(*args, first_mover=0, policy=_stochastic_policy(0))
+        subgame_values(*args, first_mover=0, policy=fixed_random_policy(0))
     with pytest.raises(InvalidInstanceError, match="responder"):
         subgame_values(*args, first_mover=0, responder=1)
     table = subgame_values(*args, first_mover=0)
@@ -147,7 +134,7 @@ def test_results_carry_value_status_and_solve_time():
     judge = LinearJudge(rng.normal(size=(3, 6)))
     x = rng.normal(size=6)
     out = solve_debate(judge, x, (0, 2), 3)
-    br = best_response(judge, x, (0, 2), 3, _stochastic_policy(1), 1)
+    br = best_response(judge, x, (0, 2), 3, fixed_random_policy(1), 1)
     for res in (out, br):
         assert res.status == "optimal" and res.solve_time >= 0
     # Timing is not part of a result's identity.

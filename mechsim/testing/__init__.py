@@ -4,7 +4,7 @@ General (:mod:`mechsim.testing.core`, which documents the property-testing patte
 ``stochastic_tensors``, ``seeds``, ``assert_probability_vector``, ``assert_stochastic_tensor``.
 Per domain: ``hiring_instances``, ``mechanisms``, ``assert_hiring_incentive_compatible`` (hiring);
 ``rankings_profiles``, ``group_structures``, ``committee_instances`` (committees); ``finite_cmdps`` (cmdp);
-``debate_games``, ``debate_states``, ``evidence_masks``, ``linear_judges``, ``DebateGame`` (debate).
+``debate_games``, ``debate_states``, ``evidence_masks``, ``linear_judges``, ``DebateGame``, ``fixed_random_policy`` (debate).
 """
 
 from mechsim.testing.cmdp import finite_cmdps
@@ -16,7 +16,14 @@ from mechsim.testing.core import (
     seeds,
     stochastic_tensors,
 )
-from mechsim.testing.debate import DebateGame, debate_games, debate_states, evidence_masks, linear_judges
+from mechsim.testing.debate import (
+    DebateGame,
+    debate_games,
+    debate_states,
+    evidence_masks,
+    fixed_random_policy,
+    linear_judges,
+)
 from mechsim.testing.hiring import assert_hiring_incentive_compatible, hiring_instances, mechanisms
 
 __all__ = [
@@ -24,5 +31,5 @@ __all__ = [
     "hiring_instances", "mechanisms", "assert_hiring_incentive_compatible",
     "rankings_profiles", "group_structures", "committee_instances",
     "finite_cmdps",
-    "debate_games", "debate_states", "evidence_masks", "linear_judges", "DebateGame",
+    "debate_games", "debate_states", "evidence_masks", "linear_judges", "DebateGame", "fixed_random_policy",
 ]

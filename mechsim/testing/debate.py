@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from mechsim.debate.judges import LinearJudge
 
-__all__ = ["DebateGame", "debate_games", "linear_judges", "debate_states", "evidence_masks"]
+__all__ = ["DebateGame", "debate_games", "linear_judges", "debate_states", "evidence_masks", "fixed_random_policy"]
 
 
 @dataclass(frozen=True)
@@ -91,3 +91,24 @@ def debate_games(draw, *, min_features: int = 1, max_features: int = 6, max_evid
     a2 = draw(st.integers(0, D - 2))
     a2 = a2 + (a2 >= a1)
     return DebateGame(judge, x, (a1, int(a2)), L)
+
+
+def fixed_random_policy(seed: int):
+    """A stochastic debater policy that is a fixed function of the revealed set (and the mover's decision).
+
+    Its reveal probabilities are drawn from ``seed`` and the set itself, so every oracle (brute force, the
+    exact best response, a table of subgame values) sees the same policy however often it asks.  The
+    signature is the debater policy protocol of :mod:`mechsim.solvers.debate`:
+    ``policy(features, revealed, own_decision, other_decision) -> (n, F)`` probabilities.
+    """
+    def policy(features, revealed, own, other):
+        out = np.zeros(revealed.shape)
+        for i, row in enumerate(revealed):
+            key = int(row.astype(np.int64) @ (1 << np.arange(row.size)))
+            r = np.random.default_rng([seed, key, own]).random(row.size) * ~row
+            if r.sum() == 0:
+                r = (~row).astype(float)
+            out[i] = r / r.sum()
+        return out
+
+    return policy
