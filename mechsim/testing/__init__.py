@@ -4,7 +4,8 @@ General (:mod:`mechsim.testing.core`, which documents the property-testing patte
 ``stochastic_tensors``, ``seeds``, ``assert_probability_vector``, ``assert_stochastic_tensor``.
 Per domain: ``hiring_instances``, ``mechanisms``, ``assert_hiring_incentive_compatible`` (hiring);
 ``rankings_profiles``, ``group_structures``, ``committee_instances`` (committees); ``finite_cmdps`` (cmdp);
-``debate_games``, ``debate_states``, ``evidence_masks``, ``linear_judges``, ``DebateGame``, ``fixed_random_policy`` (debate).
+``debate_games``, ``debate_states``, ``evidence_masks``, ``linear_judges``, ``DebateGame``,
+``fixed_random_policy`` (debate).
 """
 
 from mechsim.testing.cmdp import finite_cmdps
