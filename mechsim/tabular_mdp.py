@@ -330,10 +330,13 @@ def _chain(transitions, policy: np.ndarray, S: int, A: int, dense: bool | None =
     if not sp.issparse(transitions):
         p_pi = np.einsum("sa,sat->st", policy, transitions)
         return p_pi if dense else sp.csc_array(p_pi)
-    # The selector holds pi(a|s) at (s, s*A + a): selector @ P sums over actions without densifying P.
-    selector = sp.csr_array((policy.ravel(), np.arange(S * A), np.arange(0, S * A + 1, A)), shape=(S, S * A))
+    # The selector holds pi(a|s) at (s, s*A + a): selector @ P sums over actions without densifying P.  It
+    # has P's sparse class (a mixed matrix/array product converts P first).
+    kind = sp.csr_array if isinstance(transitions, sp.sparray) else sp.csr_matrix
+    selector = kind((policy.ravel(), np.arange(S * A), np.arange(0, S * A + 1, A)), shape=(S, S * A))
     product = selector @ transitions
-    return product.toarray() if dense else product.tocsc()
+    # Column-major: the layout LAPACK factorises, so that the solve's copy of I - gamma P_pi is contiguous.
+    return product.toarray(order="F") if dense else product.tocsc()
 
 
 def policy_reward(reward, policy) -> np.ndarray:
@@ -419,7 +422,10 @@ def _solve(p_pi, rhs: np.ndarray, gamma: float, transpose: bool, check: bool) ->
     if sp.issparse(p_pi) and n <= DENSE_SOLVE_MAX_STATES:
         p_pi = p_pi.toarray()
     if isinstance(p_pi, np.ndarray):
-        system = np.eye(n) - gamma * p_pi
+        # I - gamma P without an identity matrix (-(gamma p) + 1 rounds exactly as 1 - gamma p), in P_pi's memory
+        # order; the diagonal is every (n + 1)-th element in either order.
+        system = p_pi * -gamma
+        system.ravel(order="K")[:: n + 1] += 1.0
         if transpose:
             system = system.T
         try:
