@@ -155,7 +155,7 @@ class PolicyEvaluation:
     @classmethod
     def from_result(cls, result: PolicyEvaluation):
         """The same evaluation as an instance of ``cls`` (a subclass that adds a domain's vocabulary)."""
-        return _retype(cls, result)
+        return _retype(cls, PolicyEvaluation, result)
 
 
 @dataclass(frozen=True, eq=False)
@@ -188,14 +188,15 @@ class PlanningResult:
     @classmethod
     def from_result(cls, result: PlanningResult):
         """The same result as an instance of ``cls`` (a subclass that adds a domain's vocabulary)."""
-        return _retype(cls, result)
+        return _retype(cls, PlanningResult, result)
 
 
-def _retype(cls, result):
-    """``result``'s fields in an instance of the subclass ``cls``; no copy, and no re-run of ``__init__``
-    (the domain adapters call this on every evaluation, which must stay cheap on tiny models)."""
-    if not isinstance(result, cls.__mro__[1]) or fields(cls) != fields(type(result)):
-        raise TypeError(f"{cls.__name__}.from_result: expected a {cls.__mro__[1].__name__} with the same fields")
+def _retype(cls, base, result):
+    """``result``'s fields in an instance of ``cls``, a subclass of ``base`` without fields of its own; no copy
+    and no second ``__init__`` (the domain adapters call this on every evaluation of tiny models too)."""
+    if not isinstance(result, base) or fields(cls) != fields(base):
+        raise TypeError(f"{cls.__name__}.from_result: expected a {base.__name__}, and a subclass without new "
+                        f"fields, found {type(result).__name__}")
     out = object.__new__(cls)
     out.__dict__.update(vars(result))
     return out
