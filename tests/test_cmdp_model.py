@@ -6,6 +6,7 @@ import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mechsim import tabular_mdp
 from mechsim.cmdp import (
     FiniteCMDP,
     cmdp_structure,
@@ -14,6 +15,7 @@ from mechsim.cmdp import (
     uniform_policy,
 )
 from mechsim.cmdp import model as model_module
+from mechsim.cmdp.planning import advantages, optimal_policy, soft_optimal_policy, state_values
 from mechsim.cmdp.tabular_env import FiniteCMDPEnv
 from mechsim.errors import InvalidInstanceError
 from mechsim.testing import finite_cmdps
@@ -171,6 +173,74 @@ def test_with_limits_and_without_constraints():
     free = m.without_constraints()
     assert free.n_constraints == 0
     assert evaluate_policy(free, uniform_policy(free)).cost_values.shape == (0,)
+
+
+# ---------------------------------------------------------------------- the tabular MDP core
+def seeded_cmdp(S, A, K, gamma, sparse, seed):
+    rng = np.random.default_rng(seed)
+    if sparse:
+        rows = np.repeat(np.arange(S * A), 4)
+        cols = rng.integers(0, S, size=S * A * 4)
+        P = sp.csr_array((rng.random(S * A * 4), (rows, cols)), shape=(S * A, S))
+        P = sp.csr_array(P.multiply(1.0 / P.sum(axis=1)[:, None]))
+    else:
+        P = rng.dirichlet(np.ones(S) * 0.3, size=(S, A))
+    return FiniteCMDP(P, rng.standard_normal((S, A)), rng.standard_normal((K, S, A)), np.zeros(K),
+                      rng.dirichlet(np.ones(S)), gamma)
+
+
+def test_values_of_the_pre_core_implementation():
+    """Numbers computed by mechsim.cmdp before its maths moved to mechsim.tabular_mdp (pinned at 1e-12)."""
+    dense = seeded_cmdp(6, 3, 2, 0.9, False, 6)
+    pi = np.random.default_rng(7).dirichlet(np.ones(3), size=6)
+    ev = evaluate_policy(dense, pi)
+    assert ev.value == pytest.approx(0.08756231137995645, rel=1e-12)
+    np.testing.assert_allclose(ev.cost_values, [-0.44262169288421277, -3.6198127920741046], rtol=1e-12)
+    occ = occupancy_measure(dense, pi)
+    np.testing.assert_allclose(occ[0], [0.5380623041621307, 0.7796473026417382, 0.4323702491673151], rtol=1e-12)
+    np.testing.assert_allclose(optimal_policy(dense)[1], [4.659842710097342, 4.534677594301512, 4.997796539072832,
+                                                          5.446163023199158, 4.331218324933885, 5.992785065590099],
+                               rtol=1e-12)
+    sparse = seeded_cmdp(50, 4, 2, 0.9, True, 50)
+    pi = np.random.default_rng(51).dirichlet(np.ones(4), size=50)
+    ev = evaluate_policy(sparse, pi)
+    assert ev.value == pytest.approx(0.5936129237130373, rel=1e-12)
+    np.testing.assert_allclose(ev.cost_values, [0.46482235658774596, -0.23850426962399776], rtol=1e-12)
+    per_signal = evaluate_policy(sparse, pi, discounts=[0.3, 0.6, 0.3])
+    assert per_signal.value == pytest.approx(-0.1098754020531689, rel=1e-12)
+    np.testing.assert_allclose(per_signal.cost_values, [0.09629688018295277, -0.042614210014576055], rtol=1e-12)
+    policy, values = optimal_policy(sparse)
+    assert values.sum() == pytest.approx(549.1594856021333, rel=1e-12)
+    assert policy.argmax(axis=1)[:10].tolist() == [2, 1, 1, 2, 1, 3, 2, 0, 0, 0]
+    log_pi, soft = soft_optimal_policy(sparse, sparse.reward, 0.5)
+    assert soft.sum() == pytest.approx(644.0406428234885, rel=1e-12)
+    assert log_pi.sum() == pytest.approx(-488.9771891075364, rel=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_evaluation_is_the_core_evaluation(sparse):
+    m = seeded_cmdp(9, 3, 2, 0.8, sparse, 1)
+    pi = random_policy(m, 2)
+    ev = evaluate_policy(m, pi)
+    assert isinstance(ev, tabular_mdp.PolicyEvaluation)
+    core = tabular_mdp.evaluate_policy(m.transitions, pi, np.moveaxis(m.signals(), 0, -1), m.discount,
+                                       initial=m.initial)
+    assert ev.value == core.value
+    np.testing.assert_array_equal(ev.cost_values, core.signal_values[1:])
+    np.testing.assert_array_equal(ev.cost_state_values, core.signal_state_values[:, 1:].T)
+    assert ev.cost_state_values.shape == (2, 9) and ev.q_values is None
+    assert ev.satisfies([np.inf, -np.inf]).tolist() == [True, False]
+    np.testing.assert_allclose(state_values(m, pi, m.reward), ev.state_values, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(state_values(m, pi, m.signals()), np.vstack([ev.state_values, ev.cost_state_values]),
+                               rtol=1e-13, atol=1e-14)
+    adv = advantages(m, pi, m.signals())
+    np.testing.assert_allclose((adv * pi).sum(axis=2), 0.0, atol=1e-12)
+    np.testing.assert_allclose(model_module.action_values(m, m.reward, ev.state_values), core.q_values)
+    values, occ = model_module._analyse(m, pi)
+    np.testing.assert_array_equal(values[0], ev.state_values)
+    np.testing.assert_allclose(occ, occupancy_measure(m, pi))
+    chain = model_module.policy_transition_matrix(m, pi)
+    assert sp.issparse(chain) == sparse
 
 
 # ---------------------------------------------------------------------- env

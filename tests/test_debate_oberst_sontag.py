@@ -92,6 +92,32 @@ def test_simulated_returns_match_exact_policy_value(model):
     assert abs(returns.mean() - exact) < 4 * se + 1e-3
 
 
+def test_values_of_the_pre_core_implementation(model):
+    """Numbers computed by this module before its maths moved to mechsim.tabular_mdp (pinned at 1e-12)."""
+    rng = np.random.default_rng(3)
+    stationary = rng.dirichlet(np.ones(8), size=os_.N_STATES)
+    timed = rng.dirichlet(np.ones(8), size=(20, os_.N_STATES))
+    assert os_.evaluate_policy(model, stationary) == pytest.approx(-0.7137764852023128, rel=1e-12)
+    assert os_.evaluate_policy(model, timed) == pytest.approx(-0.7127738283095056, rel=1e-12)
+    q, v = os_.value_iteration(model)
+    assert model.initial @ v[0] == pytest.approx(0.5807978723374442, rel=1e-12)
+    q, v = os_.value_iteration(model, horizon=5, gamma=0.9)
+    assert model.initial @ v[0] == pytest.approx(0.21310262323583318, rel=1e-12)
+
+
+def test_evaluation_matches_forward_propagation(model):
+    """Oracle: ``sum_t gamma^t mu_t . r_{pi_t}`` with the state distribution pushed forward through P_pi."""
+    rng = np.random.default_rng(5)
+    timed = rng.dirichlet(np.ones(8), size=(6, os_.N_STATES))
+    P = model.transitions
+    for gamma in (1.0, 0.8):
+        mu, total = model.initial.copy(), 0.0
+        for t in range(6):
+            total += gamma ** t * mu @ (timed[t] * model.rewards).sum(axis=1)
+            mu = (mu[:, None] * timed[t]).ravel() @ P
+        assert os_.evaluate_policy(model, timed, horizon=6, gamma=gamma) == pytest.approx(total, rel=1e-12)
+
+
 def test_value_iteration_is_optimal(model):
     q, v = os_.value_iteration(model, horizon=20)
     greedy = np.eye(8)[q.argmax(axis=2)]

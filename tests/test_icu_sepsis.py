@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mechsim import tabular_mdp
 from mechsim.debate import icu_sepsis as icu
 from mechsim.errors import MechsimError, SolverError
 
@@ -70,6 +71,38 @@ def test_published_returns(mdp):
     assert icu.evaluate_policy(mdp, mdp.expert_policy).expected_return == pytest.approx(0.78, abs=0.005)
     opt = icu.policy_iteration(mdp)
     assert opt.expected_return == pytest.approx(0.88, abs=0.006)
+
+
+def test_values_of_the_pre_core_implementation(mdp):
+    """Numbers computed by this module before its maths moved to mechsim.tabular_mdp (pinned at 1e-12)."""
+    assert icu.evaluate_policy(mdp, icu.uniform_policy()).expected_return == pytest.approx(0.7800709046121405,
+                                                                                          rel=1e-12)
+    assert icu.evaluate_policy(mdp, mdp.expert_policy).expected_return == pytest.approx(0.7818448902556911,
+                                                                                       rel=1e-12)
+    pi = icu.policy_iteration(mdp)
+    assert pi.expected_return == pytest.approx(0.8751416996099325, rel=1e-12) and pi.n_iterations == 5
+    assert icu.value_iteration(mdp, tol=1e-12).expected_return == pytest.approx(0.8751416996086389, rel=1e-12)
+    assert icu.state_occupancy(mdp, mdp.clinician_policy()).sum() == pytest.approx(9.237949704827345, rel=1e-12)
+
+
+def test_exact_evaluation_is_a_dense_solve_on_the_patient_states(mdp):
+    """Oracle: the chain built densely from ``tx_mat`` and the transient system solved with numpy."""
+    pi = mdp.clinician_policy()
+    p_pi = np.einsum("sa,sat->st", pi, mdp.tx_mat)
+    live = ~mdp.terminal
+    r_pi = (pi * np.einsum("sat,sat->sa", mdp.tx_mat, mdp.r_mat)).sum(axis=1)
+    v = np.zeros(716)
+    v[live] = np.linalg.solve(np.eye(713) - p_pi[np.ix_(live, live)], r_pi[live])
+    ev = icu.evaluate_policy(mdp, pi)
+    assert isinstance(ev, tabular_mdp.PolicyEvaluation) and ev.values is ev.state_values
+    np.testing.assert_allclose(ev.values, v, rtol=1e-12, atol=1e-14)
+    assert ev.expected_return == ev.value == pytest.approx(mdp.d_0 @ v, rel=1e-12)
+    np.testing.assert_allclose(ev.q_values[live], (mdp.reward + np.einsum("sat,t->sa", mdp.tx_mat, v))[live],
+                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(mdp.policy_transition(pi), p_pi, atol=1e-14)
+    opt = icu.policy_iteration(mdp)
+    assert isinstance(opt, tabular_mdp.PlanningResult) and opt.values is opt.state_values
+    assert opt.expected_return == opt.value
 
 
 def test_exact_evaluation_agrees_with_finite_horizon_and_monte_carlo(mdp):

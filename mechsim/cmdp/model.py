@@ -23,9 +23,11 @@ the same units.
 ``E[V_i] >= C_i`` on an auxiliary signal (likes, follows, ...) is written with the signed cost
 ``c = -signal`` and limit ``d = -C_i``; every solver and learner here accepts signed costs.
 
-Policy evaluation solves the sparse linear system ``(I - gamma P_pi) V = r_pi`` exactly (sparse LU), with
+Policy evaluation solves the linear system ``(I - gamma P_pi) V = r_pi`` exactly, with
 ``P_pi(s, s') = sum_a pi(a|s) P(s'|s, a)`` and ``r_pi(s) = sum_a pi(a|s) r(s, a)``; each signal may use its own
-discount (TSCAC evaluates every signal with its own ``gamma_i``).
+discount (TSCAC evaluates every signal with its own ``gamma_i``).  The mathematics and the solvers (dense LU
+up to ``DENSE_SOLVE_MAX_STATES`` states, BiCGSTAB with a sparse-LU fall-back above) live in
+:mod:`mechsim.tabular_mdp`; this module adds the CMDP's validation and its reward/cost vocabulary.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
+from mechsim import tabular_mdp
+from mechsim.tabular_mdp import DENSE_SOLVE_MAX_STATES
+from mechsim.tabular_mdp import ITERATIVE_RTOL as ITERATIVE_RTOL  # re-exported: the iterative solver's tolerance
 from mechsim.validation import (
     PROBABILITY_ATOL,
     _fail,
@@ -243,17 +247,19 @@ class FiniteCMDP:
 
 
 # ---------------------------------------------------------------------- policies
-#: Up to this many states, policy evaluation uses a dense LU factorisation.
-DENSE_SOLVE_MAX_STATES = 1500
-#: Relative residual demanded from the iterative solver on larger models.
-ITERATIVE_RTOL = 1e-13
-
-
 def _check_cmdp(cmdp) -> FiniteCMDP:
     """Raise :class:`~mechsim.errors.InvalidInstanceError` unless ``cmdp`` is a :class:`FiniteCMDP`."""
     if not isinstance(cmdp, FiniteCMDP):
         raise _fail("cmdp", "a FiniteCMDP", type(cmdp).__name__)
     return cmdp
+
+
+def _chain_transitions(cmdp: FiniteCMDP):
+    """The transitions in the form a policy's chain is built from fastest: the dense array up to
+    ``DENSE_SOLVE_MAX_STATES`` states, otherwise the cached ``(S*A, S)`` CSR matrix."""
+    if not cmdp.is_sparse and cmdp.n_states <= DENSE_SOLVE_MAX_STATES:
+        return cmdp.transitions
+    return cmdp.transition_matrix
 
 
 def uniform_policy(cmdp: FiniteCMDP) -> np.ndarray:
@@ -270,56 +276,16 @@ def policy_transition_matrix(cmdp: FiniteCMDP, policy):
     """State-to-state transition matrix ``P_pi`` of a validated policy.
 
     A dense ``(S, S)`` array for dense models with at most ``DENSE_SOLVE_MAX_STATES`` states, otherwise a
-    sparse CSC array.
+    sparse CSC array (:func:`mechsim.tabular_mdp.policy_transition_matrix`).
     """
-    S, A = cmdp.n_states, cmdp.n_actions
-    policy = np.asarray(policy, dtype=float)
-    if not cmdp.is_sparse and S <= DENSE_SOLVE_MAX_STATES:
-        return np.einsum("sa,sat->st", policy, cmdp.transitions)
-    # Pi has pi(a|s) at (s, s*A + a); Pi @ P sums over actions without densifying P.
-    selector = sp.csr_array((policy.ravel(), np.arange(S * A), np.arange(0, S * A + 1, A)), shape=(S, S * A))
-    return (selector @ cmdp.transition_matrix).tocsc()
+    return tabular_mdp.policy_transition_matrix(
+        _chain_transitions(cmdp), policy, dense=not cmdp.is_sparse and cmdp.n_states <= DENSE_SOLVE_MAX_STATES)
 
 
-def _solve_discounted(p_pi: sp.csc_array, rhs: np.ndarray, gamma: float, transpose: bool = False) -> np.ndarray:
-    """Solve ``(I - gamma P_pi) X = rhs`` (or its transpose) to machine precision.
-
-    Small systems use a dense LU.  Large ones use BiCGSTAB: ``I - gamma P_pi`` has its spectrum in the disc
-    of radius ``gamma`` around 1, so Krylov iterations converge fast, whereas a sparse LU of a well-mixing
-    chain fills in almost completely (minutes at 10^4 states).  The residual is checked; if BiCGSTAB stalls
-    the sparse LU is used after all.
-    """
-    S = p_pi.shape[0]
-    rhs = np.asarray(rhs, dtype=float)
-    if gamma == 0.0:
-        return rhs.copy()
-    if isinstance(p_pi, np.ndarray):
-        system = np.eye(S) - gamma * p_pi
-        return np.linalg.solve(system.T if transpose else system, rhs)
-    system = sp.identity(S, format="csc") - gamma * p_pi
-    if transpose:
-        system = system.T
-    if S <= DENSE_SOLVE_MAX_STATES:
-        return np.linalg.solve(system.toarray(), rhs)
-    system = system.tocsr()
-    columns = rhs.reshape(S, -1)
-    out = np.empty_like(columns)
-    for j in range(columns.shape[1]):
-        b = columns[:, j]
-        scale = float(np.abs(b).max())
-        if scale == 0.0:
-            out[:, j] = 0.0
-            continue
-        x, info = spla.bicgstab(system, b, x0=b, rtol=ITERATIVE_RTOL, atol=0.0, maxiter=20 * S)
-        if info != 0 or np.abs(system @ x - b).max() > 1e-10 * scale:
-            x = spla.splu(system.tocsc()).solve(b)
-        out[:, j] = x
-    return out.reshape(rhs.shape)
-
-
-@dataclass(frozen=True)
-class PolicyEvaluation:
-    """Exact discounted values of a policy.
+@dataclass(frozen=True, eq=False)
+class PolicyEvaluation(tabular_mdp.PolicyEvaluation):
+    """Exact discounted values of a policy: a :class:`mechsim.tabular_mdp.PolicyEvaluation` whose signals are
+    the reward (signal 0) and the costs (signals ``1..K``).
 
     Attributes
     ----------
@@ -335,11 +301,15 @@ class PolicyEvaluation:
         Discount used for the reward (index 0) and each cost.
     """
 
-    value: float
-    cost_values: np.ndarray
-    state_values: np.ndarray
-    cost_state_values: np.ndarray
-    discounts: np.ndarray
+    @property
+    def cost_values(self) -> np.ndarray:
+        """``J_k^pi`` for each cost, shape ``(K,)``."""
+        return self.signal_values[1:]
+
+    @property
+    def cost_state_values(self) -> np.ndarray:
+        """``J_k^pi(s)``, shape ``(K, S)``."""
+        return self.signal_state_values[:, 1:].T
 
     def satisfies(self, limits, atol: float = 1e-7) -> np.ndarray:
         """Boolean ``(K,)``: which constraints ``J_k <= d_k + atol`` hold."""
@@ -361,11 +331,16 @@ def _signal_discounts(cmdp: FiniteCMDP, discounts) -> np.ndarray:
     return arr
 
 
+def _signal_stack(cmdp: FiniteCMDP) -> np.ndarray:
+    """Reward and costs as the core's ``(S, A, 1 + K)`` stack (a view of :meth:`FiniteCMDP.signals`)."""
+    return cmdp.signals().transpose(1, 2, 0)
+
+
 def evaluate_policy(cmdp: FiniteCMDP, policy, discounts=None) -> PolicyEvaluation:
     """Exact discounted reward and cost values of a stationary policy.
 
-    Solves ``(I - gamma_i P_pi) V_i = x_pi`` for the reward and each cost ``x`` with a sparse LU
-    factorisation (one per distinct discount).
+    Solves ``(I - gamma_i P_pi) V_i = x_pi`` for the reward and each cost ``x``, one factorisation per
+    distinct discount (:func:`mechsim.tabular_mdp.evaluate_policy`).
 
     Parameters
     ----------
@@ -382,17 +357,9 @@ def evaluate_policy(cmdp: FiniteCMDP, policy, discounts=None) -> PolicyEvaluatio
     """
     policy = check_policy(cmdp, policy)
     gammas = _signal_discounts(cmdp, discounts)
-    p_pi = policy_transition_matrix(cmdp, policy)
-    signals = cmdp.signals()
-    per_state = np.einsum("ksa,sa->sk", signals, policy)  # (S, 1 + K)
-    values = np.empty_like(per_state)
-    for gamma in np.unique(gammas):
-        cols = np.flatnonzero(gammas == gamma)
-        values[:, cols] = _solve_discounted(p_pi, per_state[:, cols], float(gamma)).reshape(-1, cols.size)
-    totals = cmdp.initial @ values
-    return PolicyEvaluation(value=float(totals[0]), cost_values=totals[1:].copy(),
-                            state_values=values[:, 0].copy(), cost_state_values=values[:, 1:].T.copy(),
-                            discounts=gammas)
+    result = tabular_mdp.evaluate_policy(_chain_transitions(cmdp), policy, _signal_stack(cmdp), gammas,
+                                         initial=cmdp.initial, with_q=False)
+    return PolicyEvaluation.from_result(result)
 
 
 def occupancy_measure(cmdp: FiniteCMDP, policy) -> np.ndarray:
@@ -401,9 +368,7 @@ def occupancy_measure(cmdp: FiniteCMDP, policy) -> np.ndarray:
     ``x`` sums to ``1 / (1 - gamma)``, and ``sum(x * signal)`` is that signal's discounted value.
     """
     policy = check_policy(cmdp, policy)
-    p_pi = policy_transition_matrix(cmdp, policy)
-    state_occ = _solve_discounted(p_pi, cmdp.initial, cmdp.discount, transpose=True)
-    return state_occ[:, None] * policy
+    return tabular_mdp.occupancy_measure(_chain_transitions(cmdp), policy, cmdp.initial, cmdp.discount)
 
 
 def action_values(cmdp: FiniteCMDP, signal, state_values, discount: float | None = None) -> np.ndarray:
@@ -414,12 +379,10 @@ def action_values(cmdp: FiniteCMDP, signal, state_values, discount: float | None
     gamma = cmdp.discount if discount is None else float(discount)
     signal = np.asarray(signal, dtype=float)
     values = np.asarray(state_values, dtype=float)
-    S, A = cmdp.n_states, cmdp.n_actions
-    matrix = cmdp.transition_matrix if cmdp.is_sparse else cmdp.transitions.reshape(S * A, S)
     if signal.ndim == 2:
-        return signal + gamma * (matrix @ values).reshape(S, A)
-    nxt = (matrix @ values.T).T.reshape(-1, S, A)
-    return signal + gamma * nxt
+        return tabular_mdp.action_values(cmdp.transitions, signal, values, gamma)
+    q = tabular_mdp.action_values(cmdp.transitions, signal.transpose(1, 2, 0), np.atleast_2d(values).T, gamma)
+    return np.ascontiguousarray(q.transpose(2, 0, 1))
 
 
 def _analyse(cmdp: FiniteCMDP, policy: np.ndarray):
@@ -427,10 +390,10 @@ def _analyse(cmdp: FiniteCMDP, policy: np.ndarray):
 
     Internal fast path for the learners (no validation; common discount).
     """
-    p_pi = policy_transition_matrix(cmdp, policy)
-    per_state = np.einsum("ksa,sa->sk", cmdp.signals(), policy)
-    values = _solve_discounted(p_pi, per_state, cmdp.discount).reshape(cmdp.n_states, -1).T
-    state_occ = _solve_discounted(p_pi, cmdp.initial, cmdp.discount, transpose=True)
+    p_pi = tabular_mdp.policy_transition_matrix(_chain_transitions(cmdp), policy)
+    per_state = tabular_mdp.policy_reward(_signal_stack(cmdp), policy)
+    values = tabular_mdp.solve_bellman(p_pi, per_state, cmdp.discount).reshape(cmdp.n_states, -1).T
+    state_occ = tabular_mdp.solve_bellman(p_pi, cmdp.initial, cmdp.discount, transpose=True)
     return values, state_occ[:, None] * policy
 
 

@@ -10,39 +10,32 @@ For a signal ``x(s, a)`` and discount ``gamma``:
   point in log space.
 - :func:`advantages` returns ``A^pi(s, a) = Q^pi(s, a) - V^pi(s)`` for one or several signals.
 
-All values are discounted sums (no ``(1 - gamma)`` factor).
+All values are discounted sums (no ``(1 - gamma)`` factor).  The algorithms are those of
+:mod:`mechsim.tabular_mdp`; this module applies them to a :class:`~mechsim.cmdp.model.FiniteCMDP` with its
+signal-first ``(m, S, A)`` stacks.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
-from mechsim.cmdp.model import (
-    FiniteCMDP,
-    _solve_discounted,
-    action_values,
-    policy_transition_matrix,
-)
+from mechsim import tabular_mdp
+from mechsim.cmdp.model import FiniteCMDP, _chain_transitions, action_values
+from mechsim.errors import SolverError
+from mechsim.tabular_mdp import log_softmax
 from mechsim.validation import check_positive
 
 __all__ = ["advantages", "log_softmax", "optimal_policy", "soft_optimal_policy", "state_values"]
-
-
-def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``log softmax`` along ``axis``, stable for any magnitude of ``logits``."""
-    return logits - logsumexp(logits, axis=axis, keepdims=True)
 
 
 def state_values(cmdp: FiniteCMDP, policy: np.ndarray, signal: np.ndarray, discount: float | None = None):
     """``V^pi`` of one ``(S, A)`` signal or a stack ``(m, S, A)`` (returns ``(S,)`` or ``(m, S)``)."""
     gamma = cmdp.discount if discount is None else float(discount)
     signal = np.asarray(signal, dtype=float)
-    p_pi = policy_transition_matrix(cmdp, policy)
+    transitions = _chain_transitions(cmdp)
     if signal.ndim == 2:
-        return _solve_discounted(p_pi, (signal * policy).sum(axis=1), gamma)
-    per_state = np.einsum("ksa,sa->sk", signal, policy)
-    return _solve_discounted(p_pi, per_state, gamma).reshape(cmdp.n_states, -1).T
+        return tabular_mdp.state_values(transitions, policy, signal, gamma)
+    return tabular_mdp.state_values(transitions, policy, signal.transpose(1, 2, 0), gamma).T
 
 
 def advantages(cmdp: FiniteCMDP, policy: np.ndarray, signal: np.ndarray, discount: float | None = None):
@@ -56,6 +49,9 @@ def advantages(cmdp: FiniteCMDP, policy: np.ndarray, signal: np.ndarray, discoun
 def optimal_policy(cmdp: FiniteCMDP, signal=None, discount: float | None = None, max_iterations: int = 10_000):
     """Deterministic optimal policy of the MDP with reward ``signal`` (default ``cmdp.reward``).
 
+    Policy iteration (:func:`mechsim.tabular_mdp.policy_iteration`) from the greedy one-step policy; an
+    action switches only on an improvement above ``1e-10 (1 + |Q|)``, so that round-off cannot make it cycle.
+
     Returns
     -------
     policy : ndarray (S, A)
@@ -65,22 +61,12 @@ def optimal_policy(cmdp: FiniteCMDP, signal=None, discount: float | None = None,
     """
     gamma = cmdp.discount if discount is None else float(discount)
     signal = cmdp.reward if signal is None else np.asarray(signal, dtype=float)
-    S, A = cmdp.n_states, cmdp.n_actions
-    actions = np.argmax(signal, axis=1)
-    rows = np.arange(S)
-    for _ in range(max_iterations):
-        policy = np.zeros((S, A))
-        policy[rows, actions] = 1.0
-        values = state_values(cmdp, policy, signal, gamma)
-        q = action_values(cmdp, signal, values, gamma)
-        # Switch only on a strict improvement beyond round-off, so that the iteration terminates.
-        current = q[rows, actions]
-        best = np.argmax(q, axis=1)
-        improve = q[rows, best] > current + 1e-10 * (1.0 + np.abs(current))
-        if not improve.any():
-            return policy, values
-        actions = np.where(improve, best, actions)
-    raise RuntimeError("policy iteration did not terminate")  # pragma: no cover - finite MDPs terminate
+    try:
+        result = tabular_mdp.policy_iteration(_chain_transitions(cmdp), signal, gamma, atol=1e-10, rtol=1e-10,
+                                              max_iter=max_iterations)
+    except SolverError as exc:  # pragma: no cover - finite MDPs terminate
+        raise RuntimeError("policy iteration did not terminate") from exc
+    return tabular_mdp.deterministic_policy(result.policy, cmdp.n_actions), result.state_values
 
 
 def soft_optimal_policy(cmdp: FiniteCMDP, signal, temperature: float, discount: float | None = None,
@@ -88,7 +74,8 @@ def soft_optimal_policy(cmdp: FiniteCMDP, signal, temperature: float, discount: 
     """Entropy-regularised optimal policy ``pi(a|s) ∝ exp(Q_soft(s, a) / tau)``.
 
     Soft value iteration ``V(s) = tau log sum_a exp(Q(s, a) / tau)``, ``Q = x + gamma P V`` is a
-    ``gamma``-contraction; iterated until the sup-norm change is below ``tol * (1 + |V|)``.
+    ``gamma``-contraction; iterated until the sup-norm change is below ``tol * (1 + |V|)``
+    (:func:`mechsim.tabular_mdp.soft_value_iteration`).
 
     Returns
     -------
@@ -98,14 +85,5 @@ def soft_optimal_policy(cmdp: FiniteCMDP, signal, temperature: float, discount: 
     """
     tau = check_positive("temperature", temperature)
     gamma = cmdp.discount if discount is None else float(discount)
-    signal = np.asarray(signal, dtype=float)
-    values = np.zeros(cmdp.n_states)
-    for _ in range(max_iterations):
-        q = action_values(cmdp, signal, values, gamma)
-        new = tau * logsumexp(q / tau, axis=1)
-        done = np.abs(new - values).max() <= tol * (1.0 + np.abs(new).max())
-        values = new
-        if done:
-            break
-    q = action_values(cmdp, signal, values, gamma)
-    return log_softmax(q / tau, axis=1), values
+    return tabular_mdp.soft_value_iteration(cmdp.transitions, np.asarray(signal, dtype=float), gamma, tau, tol=tol,
+                                            max_iter=max_iterations)

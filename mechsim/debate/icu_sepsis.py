@@ -38,6 +38,10 @@ with the exact value.
 
 Published average returns (undiscounted): random 0.78, expert 0.78, optimal 0.88 — reproduced by
 :func:`evaluate_policy` and :func:`policy_iteration` (0.780, 0.782, 0.875).
+
+Evaluation, occupancy and planning are those of :mod:`mechsim.tabular_mdp` with the last three states as its
+terminal states; this module adds the data, the policy conventions (integer actions or probability rows,
+terminal rows ignored) and the validation.
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mechsim.errors import MechsimError, SolverError
+from mechsim import tabular_mdp
+from mechsim.errors import MechsimError
 from mechsim.validation import (
     as_generator,
     check_array,
@@ -249,16 +254,11 @@ class SepsisMDP:
 
     def expected_next(self, values: np.ndarray) -> np.ndarray:
         """``sum_s' P(s'|s, a) values[s']`` for every (s, a), shape (716, 25) (sparse product)."""
-        return (self._tx_flat @ np.asarray(values, dtype=float)).reshape(self.n_states, self.n_actions)
+        return tabular_mdp.expected_next(self._tx_flat, values)
 
     def policy_transition(self, policy: np.ndarray) -> np.ndarray:
         """State-to-state matrix ``P_pi(s, s') = sum_a pi(a|s) P(s'|s, a)`` of a policy matrix, shape (716, 716)."""
-        from scipy import sparse
-
-        n, a = self.n_states, self.n_actions
-        weights = sparse.csr_matrix((np.asarray(policy, dtype=float).ravel(), np.arange(n * a),
-                                     np.arange(0, n * a + 1, a)), shape=(n, n * a))
-        return (weights @ self._tx_flat).toarray()
+        return tabular_mdp.policy_transition_matrix(self._tx_flat, policy, dense=True)
 
     def clinician_policy(self) -> np.ndarray:
         """The expert policy with uniform rows on the terminal states (a full stochastic matrix)."""
@@ -391,23 +391,30 @@ def soften_policy(policy, epsilon: float = 0.01, n_actions: int = N_ACTIONS) -> 
 # ----------------------------------------------------------------------------------- exact evaluation
 
 
-@dataclass(frozen=True)
-class PolicyEvaluation:
-    """Exact value of a policy.
+@dataclass(frozen=True, eq=False)
+class PolicyEvaluation(tabular_mdp.PolicyEvaluation):
+    """Exact value of a policy (a :class:`mechsim.tabular_mdp.PolicyEvaluation` in this module's words).
 
     Attributes
     ----------
     expected_return : float
-        ``J(pi) = d_0 . v`` (survival probability when ``gamma = 1`` and the reward is the package's).
+        ``J(pi) = d_0 . v`` (survival probability when ``gamma = 1`` and the reward is the package's); also
+        ``value``.
     values : ndarray, shape (716,)
-        State values ``v(s)`` (zero on terminal states).
+        State values ``v(s)`` (zero on terminal states); also ``state_values``.
     q_values : ndarray, shape (716, 25)
-        ``q(s, a) = r(s, a) + gamma sum_s' P(s'|s,a) v(s')``.
+        ``q(s, a) = r(s, a) + gamma sum_s' P(s'|s,a) v(s')`` (zero rows on terminal states).
     """
 
-    expected_return: float
-    values: np.ndarray
-    q_values: np.ndarray
+    @property
+    def expected_return(self) -> float:
+        """``J(pi) = d_0 . v``."""
+        return self.value
+
+    @property
+    def values(self) -> np.ndarray:
+        """State values ``v(s)``, shape (716,)."""
+        return self.state_values
 
 
 def _reward_table(mdp: SepsisMDP, reward) -> np.ndarray:
@@ -446,52 +453,38 @@ def evaluate_policy(mdp: SepsisMDP, policy, *, gamma: float = 1.0, horizon: int 
     gamma = _check_gamma(gamma)
     pi = as_policy_matrix(policy, mdp.n_states, mdp.n_actions, mdp.terminal)
     r = _reward_table(mdp, reward)
-    transient = ~mdp.terminal
-    r_pi = np.einsum("sa,sa->s", pi, r)
-    values = np.zeros(mdp.n_states)
     if horizon is not None:
         horizon = check_integer("horizon", horizon, minimum=0)
-        for _ in range(horizon):
-            q = r + gamma * mdp.expected_next(values)
-            values = np.where(transient, np.einsum("sa,sa->s", pi, q), 0.0)
-    else:
-        p_pi = mdp.policy_transition(pi)[np.ix_(transient, transient)]
-        system = np.eye(int(transient.sum())) - gamma * p_pi
-        try:
-            v_t = np.linalg.solve(system, r_pi[transient])
-        except np.linalg.LinAlgError as exc:
-            raise SolverError("evaluate_policy: the policy never terminates from some state; use gamma < 1 "
-                              "or a horizon", status="singular", error=str(exc)) from None
-        residual = np.abs(system @ v_t - r_pi[transient]).max()
-        if not np.all(np.isfinite(v_t)) or residual > 1e-8 * max(1.0, np.abs(v_t).max()):
-            raise SolverError("evaluate_policy: ill-conditioned evaluation (policy close to never terminating)",
-                              status="ill-conditioned", residual=float(residual))
-        values[transient] = v_t
-    q_values = r + gamma * mdp.expected_next(values)
-    q_values[mdp.terminal] = 0.0
-    return PolicyEvaluation(float(mdp.d_0 @ values), values, q_values)
+    result = tabular_mdp.evaluate_policy(mdp._tx_flat, pi, r, gamma, initial=mdp.d_0, terminal=mdp.terminal,
+                                         horizon=horizon, check=True)
+    return PolicyEvaluation.from_result(result)
 
 
-@dataclass(frozen=True)
-class OptimalControl:
-    """Optimal values and a greedy optimal policy.
+@dataclass(frozen=True, eq=False)
+class OptimalControl(tabular_mdp.PlanningResult):
+    """Optimal values and a greedy optimal policy (a :class:`mechsim.tabular_mdp.PlanningResult`).
 
     Attributes
     ----------
     q_values : ndarray, shape (716, 25)
     values : ndarray, shape (716,)
+        Also ``state_values``.
     policy : ndarray of int, shape (716,)
     expected_return : float
-        ``d_0 . values``.
+        ``d_0 . values``; also ``value``.
     n_iterations : int
         Sweeps (value iteration) or improvement steps (policy iteration).
     """
 
-    q_values: np.ndarray
-    values: np.ndarray
-    policy: np.ndarray
-    expected_return: float
-    n_iterations: int
+    @property
+    def values(self) -> np.ndarray:
+        """Optimal state values, shape (716,)."""
+        return self.state_values
+
+    @property
+    def expected_return(self) -> float:
+        """``d_0 . values``."""
+        return self.value
 
 
 def value_iteration(mdp: SepsisMDP, *, gamma: float = 1.0, reward=None, tol: float = 1e-10,
@@ -514,22 +507,10 @@ def value_iteration(mdp: SepsisMDP, *, gamma: float = 1.0, reward=None, tol: flo
     """
     gamma = _check_gamma(gamma)
     r = _reward_table(mdp, reward)
-    allowed = _allowed(mdp, actions_mask)
-    values = np.zeros(mdp.n_states)
-    for it in range(1, max_iter + 1):
-        q = np.where(allowed, r + gamma * mdp.expected_next(values), -np.inf)
-        new = np.where(mdp.terminal, 0.0, q.max(axis=1))
-        delta = np.abs(new - values).max()
-        values = new
-        if delta < tol:
-            break
-    else:
-        raise SolverError(f"value_iteration: no convergence to tol={tol:g} in {max_iter} sweeps",
-                          status="max_iter", last_change=float(delta))
-    q = r + gamma * mdp.expected_next(values)
-    q[mdp.terminal] = 0.0
-    policy = np.argmax(np.where(allowed, q, -np.inf), axis=1)
-    return OptimalControl(q, values, policy, float(mdp.d_0 @ values), it)
+    result = tabular_mdp.value_iteration(mdp._tx_flat, r, gamma, terminal=mdp.terminal,
+                                         allowed=_allowed(mdp, actions_mask), initial=mdp.d_0, tol=tol,
+                                         max_iter=max_iter)
+    return OptimalControl.from_result(result)
 
 
 def policy_iteration(mdp: SepsisMDP, *, gamma: float = 1.0, reward=None, initial_policy=None,
@@ -544,31 +525,24 @@ def policy_iteration(mdp: SepsisMDP, *, gamma: float = 1.0, reward=None, initial
     r = _reward_table(mdp, reward)
     allowed = _allowed(mdp, actions_mask)
     if initial_policy is None:
-        policy = np.argmax(np.where(allowed, mdp.expert_policy + 1e-9, -np.inf), axis=1)
+        start = mdp.expert_policy + 1e-9
+        policy = np.argmax(start if allowed is None else np.where(allowed, start, -np.inf), axis=1)
     else:
         policy = np.array(check_array("initial_policy", initial_policy, shape=(mdp.n_states,), dtype=np.int64))
-    rows = np.arange(mdp.n_states)
-    for it in range(1, max_iter + 1):
-        ev = evaluate_policy(mdp, policy, gamma=gamma, reward=r)
-        q = np.where(allowed, ev.q_values, -np.inf)
-        best = np.argmax(q, axis=1)
-        improve = (q[rows, best] > q[rows, policy] + atol) & ~mdp.terminal
-        if not improve.any():
-            return OptimalControl(ev.q_values, ev.values, policy, ev.expected_return, it)
-        policy = np.where(improve, best, policy)
-    raise SolverError(f"policy_iteration: no convergence in {max_iter} improvement steps", status="max_iter")
+    result = tabular_mdp.policy_iteration(mdp._tx_flat, r, gamma, initial_policy=policy, terminal=mdp.terminal,
+                                          allowed=allowed, initial=mdp.d_0, atol=atol, max_iter=max_iter,
+                                          check=True)
+    return OptimalControl.from_result(result)
 
 
-def _allowed(mdp: SepsisMDP, actions_mask) -> np.ndarray:
+def _allowed(mdp: SepsisMDP, actions_mask) -> np.ndarray | None:
     if actions_mask is None:
-        return np.ones((mdp.n_states, mdp.n_actions), dtype=bool)
+        return None
     mask = check_array("actions_mask", actions_mask, shape=(mdp.n_states, mdp.n_actions), dtype=bool)
     empty = ~mask.any(axis=1) & ~mdp.terminal
     if empty.any():
         raise MechsimError(f"actions_mask: expected at least one allowed action in every patient state, "
                            f"found none in state {int(np.argmax(empty))}")
-    mask = mask.copy()
-    mask[mdp.terminal] = True
     return mask
 
 
@@ -742,17 +716,7 @@ def state_occupancy(mdp: SepsisMDP, policy, *, gamma: float = 1.0) -> np.ndarray
     """
     gamma = _check_gamma(gamma)
     pi = as_policy_matrix(policy, mdp.n_states, mdp.n_actions, mdp.terminal)
-    transient = ~mdp.terminal
-    p_pi = mdp.policy_transition(pi)[np.ix_(transient, transient)]
-    system = np.eye(int(transient.sum())) - gamma * p_pi
-    try:
-        occ = np.linalg.solve(system.T, mdp.d_0[transient])
-    except np.linalg.LinAlgError as exc:
-        raise SolverError("state_occupancy: the policy never terminates from some state; use gamma < 1",
-                          status="singular", error=str(exc)) from None
-    out = np.zeros(mdp.n_states)
-    out[transient] = occ
-    return out
+    return tabular_mdp.state_occupancy(mdp._tx_flat, pi, mdp.d_0, gamma, terminal=mdp.terminal)
 
 
 def baseline_actions(mdp: SepsisMDP) -> np.ndarray:

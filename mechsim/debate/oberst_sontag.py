@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from mechsim import tabular_mdp
 from mechsim.errors import InvalidInstanceError
 from mechsim.validation import as_generator, check_in_range, check_integer, check_stochastic
 
@@ -145,7 +146,7 @@ class OberstSontagModel:
 
     def expected_next(self, values: np.ndarray) -> np.ndarray:
         """``(N_STATES, 8)`` array of ``sum_s' P(s'|s,a) values[s']``."""
-        return (self.transitions @ values).reshape(self.n_states, self.n_actions)
+        return tabular_mdp.expected_next(self.transitions, values)
 
     def standardised_features(self, observed_only: bool = False) -> np.ndarray:
         """Features centred at the normal level (vitals) and 0 (flags), as floats: 0 = normal/off.
@@ -297,7 +298,7 @@ def _check_policy(policy, horizon):
 
 
 def value_iteration(model: OberstSontagModel, horizon: int = 20, gamma: float = 1.0):
-    r"""Finite-horizon optimal values by backward induction.
+    r"""Finite-horizon optimal values by backward induction (:func:`mechsim.tabular_mdp.backward_induction`).
 
     :math:`Q_t(s,a) = R(s,a) + \gamma \sum_{s'} P(s'|s,a) V_{t+1}(s')`, :math:`V_t = \max_a Q_t`,
     :math:`V_{H} = 0`.
@@ -310,28 +311,22 @@ def value_iteration(model: OberstSontagModel, horizon: int = 20, gamma: float = 
     """
     horizon = check_integer("horizon", horizon, minimum=1)
     gamma = float(check_in_range("gamma", gamma, 0.0, 1.0))
-    S, A = model.n_states, model.n_actions
-    q = np.zeros((horizon, S, A))
-    v = np.zeros((horizon + 1, S))
-    for t in range(horizon - 1, -1, -1):
-        q[t] = model.rewards + gamma * model.expected_next(v[t + 1])
-        v[t] = q[t].max(axis=1)
-    return q, v
+    result = tabular_mdp.backward_induction(model.transitions, model.rewards, horizon, gamma)
+    return result.q_values, result.state_values
 
 
 def evaluate_policy(model: OberstSontagModel, policy, horizon: int = 20, gamma: float = 1.0) -> float:
     """Exact expected return from the initial distribution of a (stationary or time-indexed) policy.
 
-    ``policy`` has shape ``(N_STATES, 8)`` or ``(horizon, N_STATES, 8)``, rows summing to 1.
+    ``policy`` has shape ``(N_STATES, 8)`` or ``(horizon, N_STATES, 8)``, rows summing to 1.  Backward
+    recursion ``V_t = sum_a pi_t(a|s) [R + gamma P V_{t+1}]``, ``V_H = 0``
+    (:func:`mechsim.tabular_mdp.evaluate_policy` with a horizon).
     """
     horizon = check_integer("horizon", horizon, minimum=1)
     gamma = float(check_in_range("gamma", gamma, 0.0, 1.0))
     pol = _check_policy(policy, horizon)
-    v = np.zeros(model.n_states)
-    for t in range(horizon - 1, -1, -1):
-        q = model.rewards + gamma * model.expected_next(v)
-        v = np.sum(pol[t] * q, axis=1)
-    return float(model.initial @ v)
+    return tabular_mdp.evaluate_policy(model.transitions, pol, model.rewards, gamma, initial=model.initial,
+                                       horizon=horizon, with_q=False).value
 
 
 # ---------------------------------------------------------------------------------------------- procedural
