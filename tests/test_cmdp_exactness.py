@@ -143,3 +143,16 @@ def test_frontier_points_are_exactly_evaluated_and_meet_their_limits():
     assert fr.value[:3] == pytest.approx([1.0, 5.0, 10.0], rel=1e-9)
     assert np.all(fr.cost_values[:3, 0] <= limits[:3] * (1 + 1e-9))
     assert fr.min_limit == pytest.approx(0.0, abs=1e-20)
+
+
+@pytest.mark.parametrize("gamma", [1 - 1e-9, 1 - 1e-12, np.nextafter(1.0, 0.0)])
+def test_discounts_too_close_to_one_are_refused_at_construction_saying_why(gamma):
+    # They gave IndexError, "best achievable cost nan" or "Unbounded" from the solver.
+    from mechsim.errors import InvalidInstanceError
+
+    refused = r"discount: expected a number in \[0, 1 - 1e-06\].*condition number"
+    with pytest.raises(InvalidInstanceError, match=refused):
+        FiniteCMDP(np.ones((1, 2, 1)), [[1, 0]], [[[1, 0]]], [5.0], [1], gamma)
+    with pytest.raises(InvalidInstanceError, match="discounts"):
+        evaluate_policy(FiniteCMDP(np.ones((1, 2, 1)), [[1, 0]], [[[1, 0]]], [5.0], [1], 0.9), [[1, 0]],
+                        discounts=[gamma, 0.9])
