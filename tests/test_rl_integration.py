@@ -179,3 +179,31 @@ def test_rllib_ppo_finds_the_audited_deviation():
     assert result["obey_utility"] < 0
     assert result["greedy_vs_truthful_others"] == pytest.approx(result["audit_best_utility"], abs=1e-9)
     assert result["learned_vs_truthful_others"] > result["obey_utility"] + 0.5 * audit.max_gain
+
+
+# ------------------------------------------------------------------------- SB3's standard entry points
+def _gym_ids():
+    from mechsim._registration import GYMNASIUM_ENVS
+
+    return sorted(GYMNASIUM_ENVS)
+
+
+@pytest.mark.parametrize("env_id", _gym_ids())
+def test_sb3_make_vec_env_and_ppo_by_id(env_id):
+    """Users start with ``make_vec_env(id)`` and ``PPO("MlpPolicy", id)``; both pass render_mode="rgb_array"."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from mechsim._registration import CHECK_KWARGS
+
+    kwargs = CHECK_KWARGS.get(env_id, {})
+    vec = make_vec_env(env_id, n_envs=2, seed=0, env_kwargs=kwargs)
+    obs = vec.reset()
+    assert obs.shape[0] == 2
+    PPO("MlpPolicy", vec, n_steps=32, batch_size=32, seed=0).learn(64)
+    if not kwargs:
+        PPO("MlpPolicy", env_id, n_steps=32, batch_size=32, seed=0).learn(64)
+    frame = gymnasium.make(env_id, render_mode="rgb_array", **kwargs)
+    frame.reset(seed=0)
+    image = frame.render()
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
