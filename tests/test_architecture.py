@@ -5,8 +5,9 @@ Layers (each imports only from the ones at or below it; see README, "Layout"):
 0. shared utilities and infrastructure: ``mechsim`` itself, ``errors``, ``validation``, ``optim``,
    ``tabular_mdp``, ``rollout``, ``_lazy``, ``_registration``, ``runner`` (which knows the scenarios only
    through the registry's strings);
-1. the domains ``mechsim.hiring``, ``mechsim.committees``, ``mechsim.cmdp``, ``mechsim.debate`` (numpy and
-   scipy maths; a domain never imports another domain);
+1. the domains ``mechsim.hiring``, ``mechsim.committees``, ``mechsim.cmdp``, ``mechsim.debate`` and the classic
+   design models ``mechsim.auctions``, ``mechsim.persuasion`` (numpy and scipy maths; a domain never imports
+   another domain);
 2. ``mechsim.solvers``;
 3. ``mechsim.learners`` and ``mechsim.regret``;
 4. ``mechsim.envs``;
@@ -42,12 +43,14 @@ ROOTS = {"mechsim": "mechsim", "envs": "mechsim.envs", "solvers": "mechsim.solve
 LAYERS = {
     "mechsim": 0,
     "mechsim.hiring": 1, "mechsim.committees": 1, "mechsim.cmdp": 1, "mechsim.debate": 1,
+    "mechsim.auctions": 1, "mechsim.persuasion": 1,
     "mechsim.solvers": 2,
     "mechsim.learners": 3, "mechsim.regret": 3,
     "mechsim.envs": 4,
     "mechsim.scenarios": 5, "mechsim.testing": 5,
 }
-DOMAINS = ("mechsim.hiring", "mechsim.committees", "mechsim.cmdp", "mechsim.debate")
+DOMAINS = ("mechsim.hiring", "mechsim.committees", "mechsim.cmdp", "mechsim.debate", "mechsim.auctions",
+           "mechsim.persuasion")
 
 #: Third-party packages a domain module may import (besides the standard library): the maths, and the
 #: domain libraries that read or sample its data.

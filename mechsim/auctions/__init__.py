@@ -1,0 +1,31 @@
+"""Auctions and other quasi-linear direct mechanisms over finite type spaces (classic mechanism design)."""
+
+from mechsim.auctions.auction import (
+    AuctionMechanism,
+    FiniteAuction,
+    ironed_virtual_values,
+    myerson_revenue,
+    optimal_reserve,
+    posted_price_revenue,
+    second_price_mechanism,
+    second_price_revenue,
+    virtual_values,
+)
+from mechsim.auctions.direct import (
+    INCENTIVES,
+    PARTICIPATION,
+    DirectAudit,
+    DirectMechanism,
+    QuasiLinearModel,
+    UtilityOperators,
+    audit_direct,
+    evaluate_direct,
+    utility_operators,
+)
+
+__all__ = [
+    "QuasiLinearModel", "DirectMechanism", "DirectAudit", "UtilityOperators", "audit_direct", "evaluate_direct",
+    "utility_operators", "INCENTIVES", "PARTICIPATION",
+    "FiniteAuction", "AuctionMechanism", "ironed_virtual_values", "virtual_values", "myerson_revenue",
+    "posted_price_revenue", "second_price_mechanism", "second_price_revenue", "optimal_reserve",
+]
