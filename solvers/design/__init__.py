@@ -10,6 +10,7 @@ module                    programs
                           balance, payment caps)
 ``auction``               optimal auctions (revenue or welfare, BIC or DSIC, reserve prices, multi-unit)
 ``persuasion``            the sender-optimal obedient signalling scheme (Bayesian persuasion)
+``cmdp``                  the CMDP occupancy LP, open to users' own linear constraints
 ========================  ==================================================================================
 
 cvxpy is the user-facing layer; mechsim's direct HiGHS paths (``mechsim.solvers.hiring_lp``,
@@ -27,5 +28,6 @@ _EXPORTS = {
                "limited_liability", "budget_balance", "payment_caps", "outcome_feasibility", "clean_mechanism"],
     "auction": ["auction_program"],
     "persuasion": ["persuasion_program"],
+    "cmdp": ["cmdp_program", "PolicySolution"],
 }
 __all__, __getattr__, __dir__ = lazy_exports("mechsim.solvers.design", _EXPORTS, globals())

@@ -117,6 +117,9 @@ class MechanismProgram:
     pin : callable ``(values, clean_tol) -> list of constraints``, optional
         Rounds the structural variables of an interior-point answer and returns constraints fixing them, so
         that :meth:`solve` can recover the other variables at a vertex (see the module docstring).
+    dual_scales : dict, optional
+        Group name -> factors applied to its duals, for groups stated in scaled units (so that
+        ``duals[name]`` is in the model's units).
     """
 
     objective: Any
@@ -128,6 +131,7 @@ class MechanismProgram:
     audit: Callable[[Any, float], AuditOutcome]
     name: str = "the program"
     pin: Callable[[Mapping, float], list] | None = None
+    dual_scales: dict = field(default_factory=dict)
     _base_variables: tuple = field(default=(), repr=False)
 
     def __post_init__(self):
@@ -182,7 +186,7 @@ class MechanismProgram:
         self._check_known(expr, "expr")
         return MechanismProgram(expr, sense, dict(self.variables), {k: list(v) for k, v in self.constraints.items()},
                                 dict(self.expressions), self.decode, self.audit, self.name, self.pin,
-                                self._base_variables)
+                                dict(self.dual_scales), self._base_variables)
 
     # ------------------------------------------------------------------------------------- solving
     def solve(self, solver: str | None = None, *, atol: float = 1e-7, clean_tol: float | None = None,
@@ -269,6 +273,8 @@ class MechanismProgram:
             parts = [np.atleast_1d(np.asarray(c.dual_value, dtype=float)).ravel() for c in items
                      if c.dual_value is not None]
             duals[group] = np.concatenate(parts) if parts else np.zeros(0)
+            if group in self.dual_scales and duals[group].size:
+                duals[group] = duals[group] * np.asarray(self.dual_scales[group], dtype=float)
         stats = problem.solver_stats
         solve_time = float(stats.solve_time) if stats is not None and stats.solve_time is not None else wall
         compile_time = float(problem.compilation_time or 0.0)
