@@ -5,7 +5,8 @@ General (:mod:`mechsim.testing.core`, which documents the property-testing patte
 Per domain: ``hiring_instances``, ``mechanisms``, ``assert_hiring_incentive_compatible`` (hiring);
 ``rankings_profiles``, ``group_structures``, ``committee_instances`` (committees); ``finite_cmdps`` (cmdp);
 ``debate_games``, ``debate_states``, ``evidence_masks``, ``linear_judges``, ``DebateGame``,
-``fixed_random_policy`` (debate).
+``fixed_random_policy`` (debate); ``auction_instances``, ``persuasion_instances``, ``direct_mechanisms``
+and ``assert_incentive_compatible`` (any domain's exact audit) for the classic design models.
 """
 
 from mechsim.testing.cmdp import finite_cmdps
@@ -25,6 +26,12 @@ from mechsim.testing.debate import (
     fixed_random_policy,
     linear_judges,
 )
+from mechsim.testing.design import (
+    assert_incentive_compatible,
+    auction_instances,
+    direct_mechanisms,
+    persuasion_instances,
+)
 from mechsim.testing.hiring import assert_hiring_incentive_compatible, hiring_instances, mechanisms
 
 __all__ = [
@@ -32,5 +39,6 @@ __all__ = [
     "hiring_instances", "mechanisms", "assert_hiring_incentive_compatible",
     "rankings_profiles", "group_structures", "committee_instances",
     "finite_cmdps",
+    "auction_instances", "persuasion_instances", "direct_mechanisms", "assert_incentive_compatible",
     "debate_games", "debate_states", "evidence_masks", "linear_judges", "DebateGame", "fixed_random_policy",
 ]
