@@ -251,3 +251,15 @@ def test_interior_point_answers_are_cleaned_completed_and_audited():
         ipm = auction_program(auction).solve(solver="CLARABEL")
     assert ipm.solver == "CLARABEL" and ipm.audit.is_ic and ipm.audit.is_ir
     assert ipm.value == pytest.approx(exact.value, rel=1e-3) and ipm.value <= exact.value + 1e-9
+
+
+def test_persuasion_prior_is_a_parameter_for_fast_re_solves():
+    inst = PersuasionInstance([0.7, 0.3], [[0, 1], [0, 1]], [[1, 0], [0, 1]])
+    program = persuasion_program(inst)
+    assert program.problem.is_dpp()
+    for guilty in (0.1, 0.3, 0.45, 0.6):
+        program.parameters["prior"].value = np.array([1 - guilty, guilty])
+        res = program.solve()
+        assert res.value == pytest.approx(min(1.0, 2 * guilty))       # concavification of the prosecutor
+        other = PersuasionInstance([1 - guilty, guilty], [[0, 1], [0, 1]], [[1, 0], [0, 1]])
+        assert res.value == pytest.approx(concavified_value(other))

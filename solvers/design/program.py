@@ -117,6 +117,9 @@ class MechanismProgram:
     pin : callable ``(values, clean_tol) -> list of constraints``, optional
         Rounds the structural variables of an interior-point answer and returns constraints fixing them, so
         that :meth:`solve` can recover the other variables at a vertex (see the module docstring).
+    parameters : dict, optional
+        Name -> cvxpy ``Parameter`` of the data users re-solve for (e.g. a prior): set ``.value`` and call
+        :meth:`solve` again; the compiled problem is reused.
     dual_scales : dict, optional
         Group name -> factors applied to its duals, for groups stated in scaled units (so that
         ``duals[name]`` is in the model's units).
@@ -132,6 +135,7 @@ class MechanismProgram:
     name: str = "the program"
     pin: Callable[[Mapping, float], list] | None = None
     dual_scales: dict = field(default_factory=dict)
+    parameters: dict = field(default_factory=dict)
     _base_variables: tuple = field(default=(), repr=False)
 
     def __post_init__(self):
@@ -186,7 +190,7 @@ class MechanismProgram:
         self._check_known(expr, "expr")
         return MechanismProgram(expr, sense, dict(self.variables), {k: list(v) for k, v in self.constraints.items()},
                                 dict(self.expressions), self.decode, self.audit, self.name, self.pin,
-                                dict(self.dual_scales), self._base_variables)
+                                dict(self.dual_scales), dict(self.parameters), self._base_variables)
 
     # ------------------------------------------------------------------------------------- solving
     def solve(self, solver: str | None = None, *, atol: float = 1e-7, clean_tol: float | None = None,
