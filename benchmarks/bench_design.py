@@ -98,7 +98,7 @@ def bench_hiring(quick: bool) -> None:
           f"{'ratio':>6} {'|Δvalue|':>9}")
     sizes = [(2, 2, 2, 2), (3, 3, 3, 3)] if quick else [(3, 3, 3, 3), (4, 3, 3, 2)]
     for n, b, s, t in sizes:
-        inst = HiringInstance.random(n, b, s, t, seed=1)
+        inst = HiringInstance.random(n, b, s, t, t, correlation=0.5, seed=1)
         start = time.perf_counter()
         direct = optimal_mechanism(inst)
         t_direct = time.perf_counter() - start

@@ -21,6 +21,7 @@ from mechsim.auctions import (
 )
 from mechsim.cmdp import FiniteCMDP, evaluate_policy
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
+from mechsim.hiring import HiringInstance, audit_incentives
 from mechsim.persuasion import (
     PersuasionInstance,
     audit_obedience,
@@ -35,14 +36,18 @@ from mechsim.solvers.design import (
     budget_balance,
     cmdp_program,
     direct_program,
+    hiring_program,
     payment_caps,
     persuasion_program,
+    scoring_rule_program,
 )
+from mechsim.solvers.hiring_lp import min_payment, optimal_mechanism
 from mechsim.testing import (
     assert_incentive_compatible,
     auction_instances,
     direct_mechanisms,
     finite_cmdps,
+    hiring_instances,
     persuasion_instances,
 )
 
@@ -263,3 +268,53 @@ def test_persuasion_prior_is_a_parameter_for_fast_re_solves():
         assert res.value == pytest.approx(min(1.0, 2 * guilty))       # concavification of the prosecutor
         other = PersuasionInstance([1 - guilty, guilty], [[0, 1], [0, 1]], [[1, 0], [0, 1]])
         assert res.value == pytest.approx(concavified_value(other))
+
+
+# ------------------------------------------------------------------------------------------------ hiring
+
+
+@settings(max_examples=15, deadline=None)
+@given(inst=hiring_instances(max_agents=2, max_efforts=2, max_signals=2, max_states=2))
+def test_hiring_program_equals_optimal_mechanism_and_passes_the_audit(inst):
+    res = hiring_program(inst).solve()
+    assert res.value == pytest.approx(optimal_mechanism(inst).value, abs=1e-8)
+    assert audit_incentives(inst, res.solution).is_ic
+
+
+def test_a_budget_on_one_agent_and_its_shadow_price():
+    inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.5, seed=15, cost_margin=0.05)   # agent 0 is paid
+    base_program = hiring_program(inst)
+    base = base_program.solve()
+    paid = float(base_program.expressions["expected_payment"].value[0])
+    per_profile = base.solution.expected_payments(inst)[0]           # (n_efforts...): not weighted by phi
+    assert paid == pytest.approx(float(np.sum(base.solution.recommendation * per_profile)), abs=1e-9)
+
+    def with_budget(b):
+        p = hiring_program(inst)
+        p.add_constraint(p.expressions["expected_payment"][0] <= b, "budget")
+        r = p.solve()
+        assert audit_incentives(inst, r.solution).is_ic
+        return r.value, float(r.duals["budget"][0])
+
+    values = [with_budget(b)[0] for b in np.linspace(paid, 0.2 * paid, 5)]
+    assert values[0] == pytest.approx(base.value, abs=1e-9)
+    assert all(a >= b - 1e-12 for a, b in zip(values, values[1:]))      # less budget never helps
+    b, h = 0.6 * paid, 1e-4 * paid
+    (v_lo, _), (_, dual), (v_hi, _) = with_budget(b - h), with_budget(b), with_budget(b + h)
+    assert dual >= 0
+    assert dual == pytest.approx((v_hi - v_lo) / (2 * h), rel=1e-3, abs=1e-6)   # the dual is the slope
+
+
+def test_scoring_rule_program_equals_min_payment():
+    inst = HiringInstance.random(1, 3, 3, 2, 2, seed=4, cost_margin=0.05)
+    for effort in range(3):
+        try:
+            expected, _ = min_payment(inst, 0, (effort,))
+        except InfeasibleError:
+            with pytest.raises(InfeasibleError):
+                scoring_rule_program(inst.prior, inst.signal_law, inst.costs[0], effort, inst.payment_cap).solve()
+            continue
+        res = scoring_rule_program(inst.prior, inst.signal_law, inst.costs[0], effort, inst.payment_cap).solve()
+        assert res.value == pytest.approx(expected, abs=1e-9)
+        assert res.solution.rule.shape == (3, 2) and res.solution.effort == effort
+        assert res.solution.expected_payment == pytest.approx(expected, abs=1e-9)

@@ -11,6 +11,8 @@ module                    programs
 ``auction``               optimal auctions (revenue or welfare, BIC or DSIC, reserve prices, multi-unit)
 ``persuasion``            the sender-optimal obedient signalling scheme (Bayesian persuasion)
 ``cmdp``                  the CMDP occupancy LP, open to users' own linear constraints
+``hiring``                the correlated hiring LP (budgets, per-agent caps, ...) and the single-agent
+                          scoring-rule LP
 ========================  ==================================================================================
 
 cvxpy is the user-facing layer; mechsim's direct HiGHS paths (``mechsim.solvers.hiring_lp``,
@@ -29,5 +31,6 @@ _EXPORTS = {
     "auction": ["auction_program"],
     "persuasion": ["persuasion_program"],
     "cmdp": ["cmdp_program", "PolicySolution"],
+    "hiring": ["hiring_program", "scoring_rule_program", "ScoringRule"],
 }
 __all__, __getattr__, __dir__ = lazy_exports("mechsim.solvers.design", _EXPORTS, globals())

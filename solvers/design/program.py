@@ -31,13 +31,47 @@ import cvxpy as cp
 import numpy as np
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
-from mechsim.solvers._highs import quiet_highs
+from mechsim.solvers._highs import HighsModel, quiet_highs
 from mechsim.validation import check_choice, check_nonnegative
 
 __all__ = ["MechanismProgram", "ProgramResult", "AuditOutcome", "VERTEX_SOLVERS"]
 
 #: Solvers whose LP answers are basic (vertex) solutions: no cleaning is needed before the audit.
 VERTEX_SOLVERS = ("HIGHS", "SCIPY", "GLPK", "GLPK_MI", "CBC", "GUROBI", "CPLEX", "MOSEK", "XPRESS", "COPT")
+
+
+def _solve_with_highs(problem: cp.Problem, options: dict) -> float:
+    """Solve ``problem`` with HiGHS through mechsim's adapter; return the compilation seconds.
+
+    cvxpy compiles the problem (``get_problem_data``) and maps the answer back (``unpack_results``); in
+    between, :class:`~mechsim.solvers._highs.HighsModel` hands HiGHS the compiled arrays in one ``passModel``
+    call, quietly, with the program's options: measured 3x faster than cvxpy's own HiGHS call on the hiring
+    LP, which cannot switch presolve off without losing two orders of magnitude.
+    """
+    start = time.perf_counter()
+    data, chain, inverse = problem.get_problem_data(cp.HIGHS)
+    compile_time = time.perf_counter() - start
+    A = data["A"].tocsc()
+    b = np.asarray(data["b"], dtype=float)
+    n_eq = int(data["dims"].zero)
+    lower = np.concatenate([b[:n_eq], np.full(A.shape[0] - n_eq, -np.inf)])
+    col_lower = data.get("lower_bounds")
+    col_upper = data.get("upper_bounds")
+    n = A.shape[1]
+    model = HighsModel(data["c"], A, lower, b, np.full(n, -np.inf) if col_lower is None else col_lower,
+                       np.full(n, np.inf) if col_upper is None else col_upper, what="the program")
+    try:
+        model.set_options(options)
+    except SolverError as exc:
+        raise InvalidInstanceError(f"options: HiGHS rejected {sorted(options)} ({exc})", "options") from None
+    h = model.h
+    h.run()
+    results = {"solution": h.getSolution(), "basis": h.getBasis(), "info": h.getInfo(),
+               "model_status": h.getModelStatus().name, "run_time": h.getRunTime()}
+    if results["model_status"] == "kInfeasible":
+        results["dual_ray"] = h.getDualRay()
+    problem.unpack_results(results, chain, inverse)
+    return compile_time
 
 
 @dataclass(frozen=True)
@@ -120,6 +154,9 @@ class MechanismProgram:
     parameters : dict, optional
         Name -> cvxpy ``Parameter`` of the data users re-solve for (e.g. a prior): set ``.value`` and call
         :meth:`solve` again; the compiled problem is reused.
+    highs_options : dict, optional
+        HiGHS options used when the solver is HiGHS (e.g. ``{"presolve": "off"}`` where presolve costs more
+        than it saves); options given to :meth:`solve` override them.
     dual_scales : dict, optional
         Group name -> factors applied to its duals, for groups stated in scaled units (so that
         ``duals[name]`` is in the model's units).
@@ -136,6 +173,7 @@ class MechanismProgram:
     pin: Callable[[Mapping, float], list] | None = None
     dual_scales: dict = field(default_factory=dict)
     parameters: dict = field(default_factory=dict)
+    highs_options: dict = field(default_factory=dict)
     _base_variables: tuple = field(default=(), repr=False)
 
     def __post_init__(self):
@@ -190,7 +228,8 @@ class MechanismProgram:
         self._check_known(expr, "expr")
         return MechanismProgram(expr, sense, dict(self.variables), {k: list(v) for k, v in self.constraints.items()},
                                 dict(self.expressions), self.decode, self.audit, self.name, self.pin,
-                                dict(self.dual_scales), dict(self.parameters), self._base_variables)
+                                dict(self.dual_scales), dict(self.parameters), dict(self.highs_options),
+                                self._base_variables)
 
     # ------------------------------------------------------------------------------------- solving
     def solve(self, solver: str | None = None, *, atol: float = 1e-7, clean_tol: float | None = None,
@@ -224,8 +263,12 @@ class MechanismProgram:
             quiet_highs()  # HiGHS's licence banner goes to file descriptor 1 on its first construction
         problem = self.problem
         start = time.perf_counter()
+        fast_compile = None
         try:
-            problem.solve(solver=solver, **options)
+            if solver == "HIGHS":
+                fast_compile = _solve_with_highs(problem, {**self.highs_options, **options})
+            else:
+                problem.solve(solver=solver, **options)
         except cp.error.SolverError as exc:
             raise SolverError(f"{solver} failed on {self.name}: {exc}", status="solver error") from None
         except (TypeError, ValueError) as exc:
@@ -281,6 +324,6 @@ class MechanismProgram:
                 duals[group] = duals[group] * np.asarray(self.dual_scales[group], dtype=float)
         stats = problem.solver_stats
         solve_time = float(stats.solve_time) if stats is not None and stats.solve_time is not None else wall
-        compile_time = float(problem.compilation_time or 0.0)
+        compile_time = float(fast_compile if fast_compile is not None else (problem.compilation_time or 0.0))
         return ProgramResult(str(status), value, solution, duals, values, outcome.report, solver, compile_time,
                              solve_time + extra_time)
