@@ -9,8 +9,10 @@
 - **Persuasion.** The sender's value of the optimal obedient scheme (:func:`persuasion_program`) against no
   information, full information and, for two states, the concavification closed form: the prosecutor of
   Kamenica & Gentzkow (2011) and random instances.
-- **Hiring with a budget** (when the hiring program is available): the principal's value as the budget on
-  one agent's expected payment shrinks, and the budget's dual as the slope of that curve.
+- **Hiring with a budget.** The principal's value in the hiring model of Cacciamani et al. (ICLR 2024) as a
+  budget on one agent's expected payment shrinks from what the optimum pays it to zero
+  (:func:`mechsim.solvers.design.hiring_program` plus one ``add_constraint``), with the budget's dual as the
+  slope of that curve.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import time
 import numpy as np
 
 from mechsim.auctions import FiniteAuction, myerson_revenue, optimal_reserve, second_price_revenue
+from mechsim.errors import InfeasibleError
+from mechsim.hiring import HiringInstance
 from mechsim.persuasion import (
     PersuasionInstance,
     concavified_value,
@@ -28,7 +32,11 @@ from mechsim.persuasion import (
     no_information_value,
 )
 from mechsim.runner.scenario import Scenario
-from mechsim.solvers.design import auction_program, persuasion_program
+from mechsim.solvers.design import auction_program, hiring_program, persuasion_program
+
+#: The hiring instance of the budget sweep (agent 0 is paid at the unconstrained optimum).
+HIRING = {"n_agents": 2, "n_efforts": 2, "n_signals": 2, "n_states": 2, "n_actions": 2, "correlation": 0.5,
+          "seed": 15, "cost_margin": 0.05}
 
 
 def value_distribution(name: str, n_values: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,6 +64,7 @@ def grid(quick: bool) -> list[dict]:
     cells += [{"part": "persuasion", "instance": "prosecutor", "states": 2, "actions": 2}]
     cells += [{"part": "persuasion", "instance": "random", "states": s, "actions": 3, "draw": d}
               for s in (2, 3) for d in range(2 if quick else 6)]
+    cells += [{"part": "hiring-budget", "points": 5 if quick else 21, **HIRING}]
     return cells
 
 
@@ -93,9 +102,32 @@ def _persuasion(params, seed) -> dict:
     return out
 
 
+def _hiring_budget(params, seed) -> dict:
+    inst = HiringInstance.random(params["n_agents"], params["n_efforts"], params["n_signals"], params["n_states"],
+                                 params["n_actions"], correlation=params["correlation"], seed=params["seed"],
+                                 cost_margin=params["cost_margin"])
+    base_program = hiring_program(inst)
+    base = base_program.solve()
+    paid = float(base_program.expressions["expected_payment"].value[0])
+    budgets, values, duals = [], [], []
+    for budget in np.linspace(paid, 0.0, params["points"]):
+        program = hiring_program(inst)
+        program.add_constraint(program.expressions["expected_payment"][0] <= budget, "budget")
+        try:
+            res = program.solve()
+        except InfeasibleError:  # no IC mechanism pays agent 0 this little and still acts on it
+            continue
+        budgets.append(float(budget))
+        values.append(res.value)
+        duals.append(float(res.duals["budget"][0]))
+    return {"unconstrained": base.value, "paid": paid, "budgets": budgets, "values": values, "duals": duals}
+
+
 def compute(params, seed) -> dict:
     if params["part"] == "auction":
         return _auction(params, seed)
+    if params["part"] == "hiring-budget":
+        return _hiring_budget(params, seed)
     return _persuasion(params, seed)
 
 
@@ -143,6 +175,33 @@ def report(r) -> None:
             r.markdown_table(rows, ["distribution", "bidders", "LP BIC", "LP DSIC", "Myerson", "|LP - Myerson|",
                                     "second price", "best reserve", "second price + reserve", "BIC s", "DSIC s"],
                              floatfmt=".5g")]))
+    budget = next((rec["result"] for rec in r.records if rec["params"]["part"] == "hiring-budget"), None)
+    if budget is not None and budget["budgets"]:
+        b, v, d = (np.array(budget[k]) for k in ("budgets", "values", "duals"))
+        slope = np.gradient(v, b) if b.size > 2 else np.full(b.size, np.nan)
+        r.add_table("hiring_budget", [{"budget": x, "value": y, "dual": z, "finite_difference": w}
+                                      for x, y, z, w in zip(b, v, d, slope)])
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2))
+        ax1.plot(b, v, "o-")
+        ax1.set_xlabel("budget on agent 0's expected payment")
+        ax1.set_ylabel("principal's value")
+        ax2.plot(b, d, "o-", label="dual of the budget")
+        ax2.plot(b, slope, "x--", label="finite difference of the value")
+        ax2.set_xlabel("budget")
+        ax2.legend(fontsize=7)
+        r.add_figure("hiring_budget", fig, caption="hiring with a budget: value and its shadow price")
+        interior = np.isfinite(slope) & (np.arange(b.size) > 0) & (np.arange(b.size) < b.size - 1)
+        agree = float(np.max(np.abs(d[interior] - slope[interior]))) if np.any(interior) else float("nan")
+        r.add_section("Hiring with a budget", "\n".join([
+            f"The unconstrained optimum pays agent 0 an expected {budget['paid']:.4g} and is worth "
+            f"{budget['unconstrained']:.4g} to the principal. With `hiring_program(inst)` plus one constraint "
+            "`expected_payment[0] <= budget`, the value falls as the budget shrinks, and the budget's dual "
+            "(`result.duals['budget']`) is the slope of that curve (largest difference from the centred finite "
+            f"difference at interior points: {agree:.2g}; the curve is piecewise linear, so the two differ only "
+            "next to a kink).",
+            "",
+            r.markdown_table([{"budget": x, "value": y, "dual": z} for x, y, z in zip(b, v, d)],
+                             floatfmt=".4g")]))
     pers = [rec for rec in r.records if rec["params"]["part"] == "persuasion"]
     prow = []
     for rec in pers:
@@ -167,8 +226,8 @@ def report(r) -> None:
 
 SCENARIO = Scenario(
     name="mechanism-design",
-    description="Optimal auctions and signalling schemes as cvxpy programs, each against its closed form "
-                "(Myerson with ironing, concavification)",
+    description="Optimal auctions, signalling schemes and budgeted hiring as cvxpy programs, each against its "
+                "closed form (Myerson with ironing, concavification, the budget's dual as the slope)",
     grid=grid,
     compute=compute,
     report=report,
