@@ -51,6 +51,15 @@ def _readonly(arr) -> np.ndarray:
     return arr
 
 
+def _one_bidder(values, prior) -> tuple[np.ndarray, np.ndarray]:
+    v = check_array("values", values, ndim=1)
+    if v.size == 0:
+        raise InvalidInstanceError("values: expected at least one value, found none", "values")
+    f = check_in_range("prior", check_array("prior", prior, ndim=1, shape=v.shape), low=0.0)
+    _check_grid("values", v[None, :], "prior", f[None, :])
+    return v, f
+
+
 def _check_grid(name_v: str, values: np.ndarray, name_p: str, prior: np.ndarray) -> None:
     for i in range(values.shape[0]):
         row = values[i]
@@ -168,9 +177,7 @@ class AuctionMechanism:
 
 def virtual_values(values, prior) -> np.ndarray:
     """Discrete virtual values ``v_k - (v_{k+1} - v_k) S_{k+1} / f_k`` of one bidder (NaN where ``f_k = 0``)."""
-    v = check_array("values", values, ndim=1)
-    f = check_in_range("prior", check_array("prior", prior, ndim=1, shape=v.shape), low=0.0)
-    _check_grid("values", v[None, :], "prior", f[None, :])
+    v, f = _one_bidder(values, prior)
     upper = np.append(np.cumsum(f[::-1])[::-1][1:], 0.0)      # S_{k+1}
     nxt = np.append(v[1:], v[-1])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -183,9 +190,7 @@ def ironed_virtual_values(values, prior) -> np.ndarray:
     Types of zero probability get the slope of the hull segment they sit on (they never matter in
     expectation).
     """
-    v = check_array("values", values, ndim=1)
-    f = check_in_range("prior", check_array("prior", prior, ndim=1, shape=v.shape), low=0.0)
-    _check_grid("values", v[None, :], "prior", f[None, :])
+    v, f = _one_bidder(values, prior)
     S = np.cumsum(f[::-1])[::-1]                                # S_k = P(V >= v_k)
     qs = np.append(S, 0.0)[::-1]                                 # increasing quantiles, 0 first
     rs = np.append(v * S, 0.0)[::-1]
@@ -235,9 +240,7 @@ def myerson_revenue(auction: FiniteAuction) -> float:
 
 def posted_price_revenue(values, prior) -> float:
     """Best posted price for one bidder: ``max_k v_k P(V >= v_k)``."""
-    v = check_array("values", values, ndim=1)
-    f = check_in_range("prior", check_array("prior", prior, ndim=1, shape=v.shape), low=0.0)
-    _check_grid("values", v[None, :], "prior", f[None, :])
+    v, f = _one_bidder(values, prior)
     return float(np.max(v * np.cumsum(f[::-1])[::-1]))
 
 

@@ -101,7 +101,11 @@ class SignallingScheme:
     scheme: np.ndarray
 
     def __post_init__(self):
-        arr = check_stochastic("scheme", check_array("scheme", self.scheme, ndim=2), axis=1)
+        arr = check_array("scheme", self.scheme, ndim=2)
+        if arr.shape[0] == 0 or arr.shape[1] == 0:
+            raise InvalidInstanceError(f"scheme: expected at least one state and one action, found shape {arr.shape}",
+                                       "scheme")
+        arr = check_stochastic("scheme", arr, axis=1)
         object.__setattr__(self, "scheme", _readonly(arr))
 
 
