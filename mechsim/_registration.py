@@ -32,7 +32,8 @@ GYMNASIUM_ENVS: dict[str, tuple[str, str, dict]] = {
     "mechsim/JustifiableSepsis-v0": (
         "mechsim.envs.justifiable_sepsis:JustifiableSepsisEnv",
         "ICU-Sepsis treatment with reward mixing task return and debate outcome",
-        {},
+        # The package's 500-step cut; the env reads its spec, so make(id, max_episode_steps=k) sets its horizon.
+        {"max_episode_steps": 500},
     ),
 }
 
