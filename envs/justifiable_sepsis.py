@@ -47,7 +47,8 @@ the observation box is finite: ``[floor(min centroid - 6 sigma - 1), ceil(max ce
 **Termination** on entering death or survival; **truncation** after ``max_episode_steps`` steps (500, as in
 the ``icu-sepsis`` package).  The id is registered with ``max_episode_steps=500``, and
 ``gymnasium.make(id, max_episode_steps=k)`` sets both Gymnasium's ``TimeLimit`` and the environment's own
-horizon to ``k`` (the environment reads its ``spec``).  Stepping after the episode ended (terminated or
+horizon to ``k`` (the id registers the wrapper :class:`SpecHorizon`, which passes the spec's value on;
+``max_episode_steps=-1`` drops ``TimeLimit`` and leaves the environment's own 500-step cut).  Stepping after the episode ended (terminated or
 truncated) raises :class:`~mechsim.envs.debate.ResetNeededError` (a Gymnasium ``ResetNeeded``), as stepping
 before the first reset does.  ``info`` holds ``state`` (current state index), ``r_env``, ``r_debate``,
 ``baseline_action`` (-1 after reset), ``debate_value`` and ``sofa``.  ``reset(options={"state": s})``
@@ -95,8 +96,8 @@ from mechsim.validation import (
     check_nonnegative,
 )
 
-__all__ = ["JustifiableSepsisEnv", "DebateTable", "debate_win_table", "default_sepsis_judge", "NOISE_BOUND",
-           "DEFAULT_MAX_EPISODE_STEPS"]
+__all__ = ["JustifiableSepsisEnv", "SpecHorizon", "DebateTable", "debate_win_table", "default_sepsis_judge",
+           "NOISE_BOUND", "DEFAULT_MAX_EPISODE_STEPS"]
 
 _N_FEATURES = len(SEPSIS_FEATURES)
 
@@ -269,15 +270,19 @@ class JustifiableSepsisEnv(gymnasium.Env):
         self._state = None
         self._t = 0
         self._done = False
+        self._spec_horizon: int | None = None  # set by SpecHorizon from the made env's spec
         self._horizon = self._max_steps_arg or DEFAULT_MAX_EPISODE_STEPS
 
     @property
     def max_episode_steps(self) -> int:
-        """The horizon: the constructor's ``max_episode_steps``, else the spec's (``gymnasium.make``), else 500."""
+        """The horizon: the constructor's ``max_episode_steps``, else the made environment's spec's (what
+        ``gymnasium.make(..., max_episode_steps=k)`` gives Gymnasium's ``TimeLimit``, passed on by
+        :class:`SpecHorizon`), else 500."""
         if self._max_steps_arg is not None:
             return self._max_steps_arg
-        spec = getattr(self, "spec", None)
-        steps = getattr(spec, "max_episode_steps", None)
+        if self._spec_horizon is not None:
+            return self._spec_horizon
+        steps = getattr(getattr(self, "spec", None), "max_episode_steps", None)
         return int(steps) if isinstance(steps, int) and steps >= 1 else DEFAULT_MAX_EPISODE_STEPS
 
     def _parse_baseline(self, baseline):
@@ -489,3 +494,22 @@ class JustifiableSepsisEnv(gymnasium.Env):
             return None
         text = self._render_text()
         return text_frame(text) if self.render_mode == "rgb_array" else text
+
+
+class SpecHorizon(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
+    """Gives the environment the horizon of its ``gymnasium.make`` spec (registered as an additional wrapper).
+
+    Gymnasium's ``make`` applies ``TimeLimit(max_episode_steps)`` around the environment but never tells the
+    environment itself (its own ``spec.max_episode_steps`` is None).  This wrapper, applied by ``make`` after
+    ``TimeLimit`` because the id registers it, reads the outer spec's ``max_episode_steps`` and sets it as the
+    environment's horizon, so that the environment truncates at the same step as ``TimeLimit`` and raises
+    :class:`~mechsim.envs.debate.ResetNeededError` on any step after it.  Steps and resets pass through.
+    """
+
+    def __init__(self, env: gymnasium.Env):
+        gymnasium.utils.RecordConstructorArgs.__init__(self)
+        gymnasium.Wrapper.__init__(self, env)
+        steps = getattr(env.spec, "max_episode_steps", None)
+        inner = env.unwrapped
+        if isinstance(steps, int) and steps >= 1 and hasattr(inner, "_spec_horizon"):
+            inner._spec_horizon = steps
