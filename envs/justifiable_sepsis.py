@@ -48,9 +48,9 @@ the observation box is finite: ``[floor(min centroid - 6 sigma - 1), ceil(max ce
 the ``icu-sepsis`` package).  The id is registered with ``max_episode_steps=500``, and
 ``gymnasium.make(id, max_episode_steps=k)`` sets both Gymnasium's ``TimeLimit`` and the environment's own
 horizon to ``k`` (the id registers the wrapper :class:`SpecHorizon`, which passes the spec's value on;
-``max_episode_steps=-1`` drops ``TimeLimit`` and leaves the environment's own 500-step cut).  Stepping after the episode ended (terminated or
-truncated) raises :class:`~mechsim.envs.debate.ResetNeededError` (a Gymnasium ``ResetNeeded``), as stepping
-before the first reset does.  ``info`` holds ``state`` (current state index), ``r_env``, ``r_debate``,
+``max_episode_steps=-1`` drops ``TimeLimit`` and leaves the environment's own 500-step cut).  Stepping after
+the episode ended (terminated or truncated) raises :class:`~mechsim.envs.debate.ResetNeededError` (a
+Gymnasium ``ResetNeeded``), as stepping before the first reset does.  ``info`` holds ``state`` (current state index), ``r_env``, ``r_debate``,
 ``baseline_action`` (-1 after reset), ``debate_value`` and ``sofa``.  ``reset(options={"state": s})``
 starts in patient state ``s`` instead of sampling from ``d_0``.
 

@@ -193,7 +193,7 @@ def test_max_cycles_truncates_after_that_many_cycles(max_cycles):
     assert e.unwrapped.max_cycles == max_cycles
     assert _count_turns(e) == {"debater_0": max_cycles + 1, "debater_1": max_cycles + 1}
     e.reset(seed=1)
-    for agent in e.agent_iter():
+    for _agent in e.agent_iter():
         obs, reward, term, trunc, info = e.last()
         if term or trunc:
             assert trunc and not term and reward == 0.0
@@ -209,7 +209,7 @@ def test_max_cycles_beyond_the_game_changes_nothing():
         a, b = debate.env(n_evidence=L), debate.env(n_evidence=L, max_cycles=(L + 1) // 2)
         assert _count_turns(a) == _count_turns(b)
         b.reset(seed=0)
-        for agent in b.agent_iter():
+        for _agent in b.agent_iter():
             obs, _, term, trunc, info = b.last()
             assert not trunc
             b.step(None if term else int(np.flatnonzero(obs["action_mask"])[0]))

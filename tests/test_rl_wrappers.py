@@ -347,7 +347,7 @@ def test_debate_view_conventions():
     cut = DebateVsOpponent(debate_kwargs={"n_evidence": 8, "max_cycles": 2}, opponent="random",
                            compute_value=False)
     cut.reset(seed=0)
-    for k in range(4):
+    for _k in range(4):
         obs, reward, term, trunc, info = cut.step(int(np.flatnonzero(cut.action_masks())[0]))
         if term or trunc:
             break
