@@ -50,8 +50,8 @@ the ``icu-sepsis`` package).  The id is registered with ``max_episode_steps=500`
 horizon to ``k`` (the id registers the wrapper :class:`SpecHorizon`, which passes the spec's value on;
 ``max_episode_steps=-1`` drops ``TimeLimit`` and leaves the environment's own 500-step cut).  Stepping after
 the episode ended (terminated or truncated) raises :class:`~mechsim.envs.debate.ResetNeededError` (a
-Gymnasium ``ResetNeeded``), as stepping before the first reset does.  ``info`` holds ``state`` (current state index), ``r_env``, ``r_debate``,
-``baseline_action`` (-1 after reset), ``debate_value`` and ``sofa``.  ``reset(options={"state": s})``
+Gymnasium ``ResetNeeded``), as stepping before the first reset does.  ``info`` holds ``state`` (current
+state index), ``r_env``, ``r_debate``, ``baseline_action`` (-1 after reset), ``debate_value`` and ``sofa``.  ``reset(options={"state": s})``
 starts in patient state ``s`` instead of sampling from ``d_0``.
 
 **Rendering**: ``"ansi"`` returns a line (time step, state, SOFA score), ``"rgb_array"`` draws it as an RGB
