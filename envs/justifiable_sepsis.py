@@ -51,8 +51,8 @@ horizon to ``k`` (the id registers the wrapper :class:`SpecHorizon`, which passe
 ``max_episode_steps=-1`` drops ``TimeLimit`` and leaves the environment's own 500-step cut).  Stepping after
 the episode ended (terminated or truncated) raises :class:`~mechsim.envs.debate.ResetNeededError` (a
 Gymnasium ``ResetNeeded``), as stepping before the first reset does.  ``info`` holds ``state`` (current
-state index), ``r_env``, ``r_debate``, ``baseline_action`` (-1 after reset), ``debate_value`` and ``sofa``.  ``reset(options={"state": s})``
-starts in patient state ``s`` instead of sampling from ``d_0``.
+state index), ``r_env``, ``r_debate``, ``baseline_action`` (-1 after reset), ``debate_value`` and ``sofa``.
+``reset(options={"state": s})`` starts in patient state ``s`` instead of sampling from ``d_0``.
 
 **Rendering**: ``"ansi"`` returns a line (time step, state, SOFA score), ``"rgb_array"`` draws it as an RGB
 frame (:func:`mechsim.envs._template.text_frame`).
