@@ -273,3 +273,17 @@ def test_clinician_preferences_and_judge(mdp):
     test = icu.clinician_preferences(mdp, 300, seed=1)
     # learns the preference well above chance
     assert judge.accuracy(*test.as_tuple(), seed=2) > 0.7
+
+
+def test_packaging_ships_the_data_and_not_the_package():
+    """Issue 12: the core install no longer depends on icu-sepsis (gym 0.26, pandas, scikit-learn)."""
+    import configparser
+
+    root = Path(__file__).resolve().parents[1]
+    config = configparser.ConfigParser()
+    config.read(root / "setup.cfg")
+    requires = config["options"]["install_requires"]
+    assert "icu-sepsis" not in requires and "icu_sepsis" not in requires
+    assert "data/icu_sepsis/*" in config["options.package_data"]["mechsim.debate"]
+    shipped = {p.name for p in (root / "mechsim" / "debate" / "data" / "icu_sepsis").iterdir()}
+    assert {*icu.DATA_SHA256, "LICENSE.txt", "README.md", "readme.txt"} <= shipped
