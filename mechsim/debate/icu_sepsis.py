@@ -403,6 +403,10 @@ def as_policy_matrix(policy, n_states: int = N_STATES, n_actions: int = N_ACTION
         out[np.arange(n_states), arr] = 1.0
         return out
     arr = check_array("policy", arr, shape=(n_states, n_actions))
+    if arr.size and arr.min() < 0:
+        where = tuple(int(i) for i in np.unravel_index(np.argmin(arr), arr.shape))
+        raise InvalidInstanceError(f"policy: expected non-negative probabilities (terminal rows too), found "
+                                   f"{arr.min():.6g} at index {where}", argument="policy")
     out = np.array(arr, dtype=float, copy=True)
     out[terminal] = 1.0 / n_actions
     check_stochastic("policy", out, axis=-1)
