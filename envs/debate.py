@@ -17,8 +17,14 @@ Observation of each agent (``Dict``):
 
 ``infos[agent]`` holds ``decision`` (own), ``first_mover`` and, at the end, ``outcome`` (for that agent)
 and ``evidence`` (revealed feature indices in order).  ``state()`` returns the global state
-``[x, revealed mask, one-hot a_0, one-hot a_1]``.  Revealing an already revealed feature raises
-``ValueError``.  The game always ends after exactly L turns, so there is no ``max_cycles`` truncation.
+``[x, revealed mask, one-hot a_0, one-hot a_1]``.  Revealing an already revealed feature, or anything but a
+feature index, raises :class:`~mechsim.errors.InvalidInstanceError` (a ``ValueError``) naming ``action``.
+
+The game ends (``terminations``) after exactly L turns, i.e. :math:`\lceil L/2 \rceil` *cycles* (a cycle
+is one reveal by each debater, PettingZoo's unit).  ``max_cycles`` (PettingZoo's convention, also accepted by
+``pettingzoo.make(..., max_cycles=k)``) cuts the episode after that many cycles: if the L reveals are not all
+made by then, both agents are *truncated* with reward 0 and no verdict (``infos`` hold the ``evidence``
+revealed so far and ``outcome`` None).  The default, None, never cuts the game.
 
 With no arguments the environment plays a fixed demonstration game (8 standard normal features, 4
 decisions, a linear judge with seeded random weights, L = 4); pass ``states``/``state_sampler``,
@@ -31,23 +37,30 @@ Module layout (:mod:`mechsim.envs._template`, PettingZoo's classic turn-based co
 ``AssertOutOfBoundsWrapper`` and ``OrderEnforcingWrapper``.  There is no ``parallel_env``: exactly one
 debater acts per step, so a parallel view (``metadata["is_parallelizable"]`` is False) would ask the idle
 debater for an action and ignore it, as with PettingZoo's classic board games.  Rendering: ``"ansi"``
-returns a line describing the debate so far, ``"human"`` prints it at reset and after every step.
+returns a line describing the debate so far, ``"human"`` prints it at reset and after every step,
+``"rgb_array"`` draws that line as an RGB frame (:func:`mechsim.envs._template.text_frame`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import gymnasium
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import AECEnv
 
+from mechsim.debate._checks import check_index_array, check_judge, check_judge_size, describe
 from mechsim.debate.judges import LinearJudge
 from mechsim.envs._template import EnvTemplate, check_render_mode, classic_env
-from mechsim.errors import InvalidInstanceError
-from mechsim.validation import check_array, check_integer
+from mechsim.errors import InvalidInstanceError, MechsimError
+from mechsim.validation import check_allocation, check_array, check_integer
 
-__all__ = ["raw_env", "env", "DebateEnv"]
+__all__ = ["raw_env", "env", "DebateEnv", "ResetNeededError"]
+
+
+class ResetNeededError(MechsimError, gymnasium.error.ResetNeeded, RuntimeError):
+    """``step()`` was called before ``reset()`` or after the episode ended (Gymnasium's ``ResetNeeded``)."""
 
 _DEMO_FEATURES = 8
 _DEMO_DECISIONS = 4
@@ -78,15 +91,17 @@ class DebateEnv(EnvTemplate, AECEnv):
         L, number of reveals (1 <= L <= F).
     first_mover : {0, 1} or None
         None (default) draws it uniformly each episode.
-    render_mode : {"human", "ansi"} or None
+    max_cycles : int or None
+        Truncate the episode after this many cycles (one reveal by each debater); None (default) never.
+    render_mode : {"human", "ansi", "rgb_array"} or None
     """
 
-    metadata = {"name": "debate_v0", "render_modes": ["human", "ansi"], "is_parallelizable": False,
+    metadata = {"name": "debate_v0", "render_modes": ["human", "ansi", "rgb_array"], "is_parallelizable": False,
                 "render_fps": 1}
 
     def __init__(self, states=None, *, state_sampler: Callable | None = None, n_features: int | None = None,
                  judge=None, decisions=None, n_decisions: int | None = None, n_evidence: int = 4,
-                 first_mover: int | None = None, render_mode: str | None = None):
+                 first_mover: int | None = None, max_cycles: int | None = None, render_mode: str | None = None):
         super().__init__()
         if states is not None and state_sampler is not None:
             raise InvalidInstanceError("state_sampler: expected at most one of states and state_sampler, found "
@@ -100,10 +115,14 @@ class DebateEnv(EnvTemplate, AECEnv):
                                            "is given, found neither", argument="states")
             n_features = _DEMO_FEATURES
             state_sampler = lambda rng: rng.normal(size=_DEMO_FEATURES)  # noqa: E731
+        check_judge("judge", judge)
+        if n_features is not None:
+            n_features = check_integer("n_features", n_features, minimum=1)
         if states is not None:
             states = check_array("states", states, ndim=2)
             if states.shape[0] == 0:
                 raise InvalidInstanceError("states: expected at least one state, found 0 rows", argument="states")
+            check_judge_size(judge, states.shape[1], features_name="states")
             if n_features is not None and n_features != states.shape[1]:
                 raise InvalidInstanceError(f"n_features: expected {states.shape[1]} (the columns of states), "
                                            f"found {n_features}", argument="n_features")
@@ -117,24 +136,31 @@ class DebateEnv(EnvTemplate, AECEnv):
             raise InvalidInstanceError("n_features: expected an integer (cannot infer it from the state sampler "
                                        "or the judge), found None", argument="n_features")
         self.n_features = check_integer("n_features", n_features, minimum=1)
+        check_judge_size(judge, self.n_features, features_name="n_features")
+        declared = getattr(judge, "n_decisions", None)
         if n_decisions is None:
-            n_decisions = getattr(judge, "n_decisions", None)
+            n_decisions = declared
         if n_decisions is None:
             raise InvalidInstanceError("n_decisions: expected an integer (the judge does not say), found None",
                                        argument="n_decisions")
         self.n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
-        if not callable(getattr(judge, "score", None)):
-            raise InvalidInstanceError("judge: expected an object with a score(features, mask, decisions) "
-                                       f"method, found {type(judge).__name__}", argument="judge")
+        if isinstance(declared, int) and self.n_decisions > declared:
+            raise InvalidInstanceError(f"n_decisions: expected at most the judge's n_decisions = {declared}, found "
+                                       f"{self.n_decisions}", argument="n_decisions")
+        check_allocation("n_features" if self.n_features >= self.n_decisions else "n_decisions",
+                         4.0 * 16 * (2 * self.n_features + 2 * self.n_decisions),
+                         "the observation and state vectors and their spaces")
         self.judge = judge
         self.n_evidence = check_integer("n_evidence", n_evidence, minimum=1, maximum=self.n_features)
         if decisions is not None and not callable(decisions):
             decisions = self._check_decisions(decisions)
         self._decisions_source = decisions
-        if first_mover is not None and first_mover not in (0, 1):
-            raise InvalidInstanceError(f"first_mover: expected 0, 1 or None, found {first_mover!r}",
+        if first_mover is not None and (isinstance(first_mover, bool) or first_mover not in (0, 1)
+                                        or not isinstance(first_mover, (int, np.integer))):
+            raise InvalidInstanceError(f"first_mover: expected 0, 1 or None, found {describe(first_mover)}",
                                        argument="first_mover")
-        self._first_mover_fixed = first_mover
+        self._first_mover_fixed = None if first_mover is None else int(first_mover)
+        self.max_cycles = None if max_cycles is None else check_integer("max_cycles", max_cycles, minimum=1)
         self.render_mode = check_render_mode(render_mode, self.metadata)
         self._states = states
         self._state_sampler = state_sampler
@@ -158,10 +184,8 @@ class DebateEnv(EnvTemplate, AECEnv):
 
     # ------------------------------------------------------------------ episode
     def _check_decisions(self, pair):
-        arr = np.asarray(pair)
-        if arr.shape != (2,) or arr.dtype.kind not in "iu":
-            raise InvalidInstanceError(f"decisions: expected a pair of integers, found {pair!r}",
-                                       argument="decisions")
+        arr = check_index_array("decisions", pair, shape=(2,), high=self.n_decisions,
+                                what="a pair of integer decisions")
         a0, a1 = int(arr[0]), int(arr[1])
         if not (0 <= a0 < self.n_decisions and 0 <= a1 < self.n_decisions) or a0 == a1:
             raise InvalidInstanceError(f"decisions: expected two distinct integers in [0, {self.n_decisions}), "
@@ -190,6 +214,7 @@ class DebateEnv(EnvTemplate, AECEnv):
         self._first_mover = (int(rng.integers(2)) if self._first_mover_fixed is None else self._first_mover_fixed)
         self._revealed = np.zeros(self.n_features, dtype=bool)
         self._evidence: list[int] = []
+        self._turns = 0
         F, D = self.n_features, self.n_decisions
         self._obs_base = {}
         for i, a in enumerate(self.possible_agents):
@@ -229,15 +254,20 @@ class DebateEnv(EnvTemplate, AECEnv):
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
             return
+        if isinstance(action, np.ndarray) and action.shape in ((), (1,)) and action.dtype.kind in "iu":
+            action = action.reshape(()).item()
+        if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)) \
+                or not 0 <= action < self.n_features:
+            raise InvalidInstanceError(f"action: expected a feature index in [0, {self.n_features}), found "
+                                       f"{describe(action)}", argument="action")
         f = int(action)
-        if not 0 <= f < self.n_features:
-            raise ValueError(f"action: expected a feature index in [0, {self.n_features}), found {action!r}")
         if self._revealed[f]:
-            raise ValueError(f"action: expected an unrevealed feature (see the action mask), found {f}, "
-                             "which is already revealed")
+            raise InvalidInstanceError(f"action: expected an unrevealed feature (see the action mask), found {f}, "
+                                       "which is already revealed", argument="action")
         self._cumulative_rewards[agent] = 0.0
         self._revealed[f] = True
         self._evidence.append(f)
+        self._turns += 1
         self._clear_rewards()
         if len(self._evidence) == self.n_evidence:
             outcome = self._judge_outcome()
@@ -247,6 +277,13 @@ class DebateEnv(EnvTemplate, AECEnv):
                 self.terminations[a] = True
                 self.infos[a] = {"decision": self._decisions[i], "first_mover": self._first_mover,
                                  "outcome": float(outcome if i == 0 else -outcome), "evidence": evidence}
+        elif self.max_cycles is not None and self._turns >= 2 * self.max_cycles:
+            # Cut after max_cycles cycles (each debater revealed max_cycles times): no verdict, reward 0.
+            evidence = tuple(self._evidence)
+            for i, a in enumerate(self.agents):
+                self.truncations[a] = True
+                self.infos[a] = {"decision": self._decisions[i], "first_mover": self._first_mover,
+                                 "outcome": None, "evidence": evidence}
         other = self.possible_agents[1 - self.agent_name_mapping[agent]]
         self.agent_selection = other
         self._accumulate_rewards()
@@ -256,7 +293,13 @@ class DebateEnv(EnvTemplate, AECEnv):
     def _judge_outcome(self) -> int:
         x = np.stack([self._features, self._features])
         m = np.stack([self._revealed, self._revealed])
-        s = np.asarray(self.judge.score(x, m, np.asarray(self._decisions, dtype=np.int64)), dtype=float)
+        try:
+            s = np.asarray(self.judge.score(x, m, np.asarray(self._decisions, dtype=np.int64)), dtype=float)
+        except MechsimError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a user's judge may raise anything
+            raise InvalidInstanceError(f"judge: expected score() to judge the evidence, found it raised "
+                                       f"{type(exc).__name__}: {exc}", argument="judge") from exc
         if s.shape != (2,) or not np.all(np.isfinite(s)):
             raise InvalidInstanceError(f"judge: expected score() to return 2 finite floats, found {s!r}",
                                        argument="judge")
@@ -272,6 +315,8 @@ class DebateEnv(EnvTemplate, AECEnv):
                     f"first mover debater_{self._first_mover}; revealed {shown}")
             if len(self._evidence) == self.n_evidence:
                 text += f"; outcome for debater_0: {self._judge_outcome():+d}"
+            elif self.agents and any(self.truncations.values()):
+                text += f"; cut after {self.max_cycles} cycles, no verdict"
         return text
 
     @property

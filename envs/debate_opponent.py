@@ -17,11 +17,15 @@ of :math:`V(S)` over every revealed set is solved once per episode by
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from mechsim.envs.debate import raw_env
+from mechsim.debate._checks import check_flag, describe
+from mechsim.envs._template import check_render_mode, text_frame
+from mechsim.envs.debate import ResetNeededError, raw_env
 from mechsim.errors import InvalidInstanceError
 from mechsim.learners.debaters import GreedyDebater, RandomDebater
 from mechsim.solvers.debate import SubgameValues, policy_probabilities, subgame_values
@@ -62,7 +66,10 @@ class DebateVsOpponent(gymnasium.Env):
     ``info["action_mask"]`` (int8).
 
     Reward: 0 until the last reveal, then the judge outcome for the learner in {-1, 0, 1}.  When the
-    opponent moves first, its first reveal happens inside ``reset``.  Info at the end: ``"outcome"``,
+    opponent moves first, its first reveal happens inside ``reset``.  If ``debate_kwargs`` has ``max_cycles``
+    and the game is cut before its last reveal, the episode is truncated with reward 0.  ``step()`` before
+    ``reset()`` or after the end raises :class:`~mechsim.envs.debate.ResetNeededError`.  Rendering:
+    ``"ansi"`` (a line of text) and ``"rgb_array"`` (that line drawn as an RGB frame).  Info at the end: ``"outcome"``,
     ``"evidence"`` and ``"best_response_value"`` (the most any policy can expect in this episode against this
     opponent; the minimax value of the game for ``opponent="minimax"``).
 
@@ -75,18 +82,22 @@ class DebateVsOpponent(gymnasium.Env):
     ((25,), True)
     """
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
     def __init__(self, debate_kwargs: dict | None = None, opponent="minimax", learner: int = 0,
                  compute_value: bool = True, illegal_action: str = "lose", render_mode: str | None = None):
+        if debate_kwargs is not None and not isinstance(debate_kwargs, Mapping):
+            raise InvalidInstanceError(f"debate_kwargs: expected a dict of keyword arguments of "
+                                       f"mechsim.envs.debate.raw_env or None, found {describe(debate_kwargs)}",
+                                       argument="debate_kwargs")
         kwargs = dict(debate_kwargs or {})
         if "render_mode" in kwargs:
             raise InvalidInstanceError("debate_kwargs: expected no render_mode (pass it to DebateVsOpponent), "
                                        "found one", argument="debate_kwargs")
         self.game = raw_env(**kwargs)
         self.learner = int(check_choice("learner", learner, (0, 1)))
-        self.render_mode = check_choice("render_mode", render_mode, (None, "ansi"))
-        self.compute_value = bool(compute_value)
+        self.render_mode = check_render_mode(render_mode, self.metadata)
+        self.compute_value = check_flag("compute_value", compute_value)
         self.illegal_action = check_choice("illegal_action", illegal_action, ("lose", "raise"))
         self._opponent_kind, self._opponent_policy = self._check_opponent(opponent)
         F, D = self.game.n_features, self.game.n_decisions
@@ -188,7 +199,7 @@ class DebateVsOpponent(gymnasium.Env):
 
     def step(self, action):
         if self._done:
-            raise RuntimeError("step() called before reset() or after the episode ended; call reset() first")
+            raise ResetNeededError("step() called before reset() or after the episode ended; call reset() first")
         if isinstance(action, np.ndarray) and action.shape in ((), (1,)):
             action = action.reshape(()).item()
         if isinstance(action, bool) or not isinstance(action, (int, np.integer)) or not 0 <= action < self._F:
@@ -205,10 +216,14 @@ class DebateVsOpponent(gymnasium.Env):
             raise InvalidInstanceError(f"action: expected an unrevealed feature (see action_masks()), found "
                                        f"{action}, which is already revealed", argument="action")
         self._reveal(int(action))
-        if not self.game.terminations[self._me]:
+        if not (self.game.terminations[self._me] or self.game.truncations[self._me]):
             self._opponent_move()
         info = self._info()
         reward = 0.0
+        if self.game.truncations[self._me] and not self.game.terminations[self._me]:
+            self._done = True
+            info.update(outcome=None, evidence=self.game.evidence)
+            return self._obs(), reward, False, True, info
         if self.game.terminations[self._me]:
             self._done = True
             reward = float(self.game.infos[self._me]["outcome"])
@@ -218,10 +233,8 @@ class DebateVsOpponent(gymnasium.Env):
         return self._obs(), reward, self._done, False, info
 
     def render(self):
-        if self.render_mode != "ansi":
+        if self.render_mode is None:
+            gymnasium.logger.warn("You are calling render method without specifying any render mode.")
             return None
-        self.game.render_mode = "ansi"
-        try:
-            return self.game.render()
-        finally:
-            self.game.render_mode = None
+        text = self.game._render_text()
+        return text_frame(text) if self.render_mode == "rgb_array" else text

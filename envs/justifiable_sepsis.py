@@ -22,13 +22,21 @@ paper's scale (the ``justifiable-sepsis`` scenario uses ``1 / E[clinician episod
 first movers).  Agreeing with the baseline is a tie: 0 under both.
 
 **Debaters.**  ``debaters="auto"`` (default) is ``"exact"`` for L <= 4 and ``"greedy"`` above.
-``"exact"`` plays the exact minimax debate (:func:`mechsim.solvers.debate.solve_debate`; about 10 ms per
-new (state, action, baseline) triple at L = 2, ~1 s at L = 4); ``"greedy"`` lets two greedy debaters
-(:func:`mechsim.learners.debaters.greedy_debate_values`) play, for larger L.  The debate is over the
-*centroid* features (noise-free), so its outcome depends on (state, action, baseline action) only and is
-cached.  :meth:`JustifiableSepsisEnv.precompute_debates` fills the whole cache at once with the batched
-exact solver :func:`mechsim.solvers.debate.debate_win_table` (L <= 2; re-exported here with its result
-type ``DebateTable``).
+``"exact"`` plays the exact minimax debate (:func:`mechsim.solvers.debate.solve_debate`); ``"greedy"`` lets
+two greedy debaters (:func:`mechsim.learners.debaters.greedy_debate_values`) play, for larger L.  The debate
+is over the *centroid* features (noise-free), so its outcome depends on (state, action, baseline action)
+only.
+
+**The debate table (the default fast path).**  With exact debaters, L <= 2 (or the ideal judge) and a
+deterministic baseline, the outcome of every action against the baseline in every patient state is computed
+once, at construction, by the batched exact solver :func:`mechsim.solvers.debate.debate_win_table` (a second
+or two; re-exported here with its result type ``DebateTable``), and every step is a table lookup.  Tables are
+*cached per process* under a fingerprint of the judge, L, the centroids and the baseline, so the copies of a
+vector environment (and every later environment with the same judge) share one table; ``precompute=False``
+gives the lazy path instead (each (state, action, baseline) debate solved on first use and cached, shared
+the same way), which is the only path for larger L or a stochastic baseline.  The table reflects the judge
+as it was when it was built: a judge changed afterwards (e.g. refitted) gets a new fingerprint, hence a new
+table, in environments built after the change.
 
 **Observation**: the 44 named features (:data:`~mechsim.debate.icu_sepsis.SEPSIS_FEATURES`) of the current
 state's centroid plus independent :math:`\mathcal N(0, \sigma^2)` noise (``sigma = 0.3``; without noise the
@@ -36,21 +44,34 @@ state's centroid plus independent :math:`\mathcal N(0, \sigma^2)` noise (``sigma
 at ``NOISE_BOUND`` = 6 standard deviations (tails, of probability 2e-9 per feature, are resampled) so that
 the observation box is finite: ``[floor(min centroid - 6 sigma - 1), ceil(max centroid + 6 sigma + 1)]``.
 
-**Termination** on entering death or survival; **truncation** after ``max_episode_steps`` (500, as in the
-``icu-sepsis`` package).  ``info`` holds ``state`` (current state index), ``r_env``, ``r_debate``,
-``baseline_action`` (-1 after reset), ``debate_value`` and ``sofa``.  ``reset(options={"state": s})``
-starts in patient state ``s`` instead of sampling from ``d_0``.
+**Termination** on entering death or survival; **truncation** after ``max_episode_steps`` steps (500, as in
+the ``icu-sepsis`` package).  The id is registered with ``max_episode_steps=500``, and
+``gymnasium.make(id, max_episode_steps=k)`` sets both Gymnasium's ``TimeLimit`` and the environment's own
+horizon to ``k`` (the id registers the wrapper :class:`SpecHorizon`, which passes the spec's value on;
+``max_episode_steps=-1`` drops ``TimeLimit`` and leaves the environment's own 500-step cut).  Stepping after
+the episode ended (terminated or truncated) raises :class:`~mechsim.envs.debate.ResetNeededError` (a
+Gymnasium ``ResetNeeded``), as stepping before the first reset does.  ``info`` holds ``state`` (current
+state index), ``r_env``, ``r_debate``, ``baseline_action`` (-1 after reset), ``debate_value`` and ``sofa``.
+``reset(options={"state": s})`` starts in patient state ``s`` instead of sampling from ``d_0``.
+
+**Rendering**: ``"ansi"`` returns a line (time step, state, SOFA score), ``"rgb_array"`` draws it as an RGB
+frame (:func:`mechsim.envs._template.text_frame`).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import pickle
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 import gymnasium
 import numpy as np
 from gymnasium import spaces
 
+from mechsim.debate._checks import check_index, check_index_array, check_judge_size, describe
 from mechsim.debate.icu_sepsis import (
     N_PATIENT_STATES,
     SEPSIS_FEATURES,
@@ -63,7 +84,8 @@ from mechsim.debate.icu_sepsis import (
     train_sepsis_judge,
 )
 from mechsim.debate.judges import debate_outcome
-from mechsim.envs._template import check_render_mode
+from mechsim.envs._template import check_render_mode, text_frame
+from mechsim.envs.debate import ResetNeededError
 from mechsim.errors import InvalidInstanceError
 from mechsim.learners.debaters import greedy_debate_values
 from mechsim.solvers.debate import MAX_TABLE_EVIDENCE, DebateTable, debate_win_table, solve_debate
@@ -74,12 +96,16 @@ from mechsim.validation import (
     check_nonnegative,
 )
 
-__all__ = ["JustifiableSepsisEnv", "DebateTable", "debate_win_table", "default_sepsis_judge", "NOISE_BOUND"]
+__all__ = ["JustifiableSepsisEnv", "SpecHorizon", "DebateTable", "debate_win_table", "default_sepsis_judge",
+           "NOISE_BOUND", "DEFAULT_MAX_EPISODE_STEPS"]
 
 _N_FEATURES = len(SEPSIS_FEATURES)
 
 #: Observation noise is a Gaussian truncated at this many standard deviations (tails resampled).
 NOISE_BOUND = 6.0
+
+#: Episode length limit when neither the constructor nor the registry spec gives one (the package's 500).
+DEFAULT_MAX_EPISODE_STEPS = 500
 
 
 # ------------------------------------------------------------------------------------------ judges
@@ -90,6 +116,8 @@ def default_sepsis_judge(n_evidence: int = 2, ideal: bool = False, seed: int = 0
     "clinician beats random" preferences over noisy centroid features with random masks of ``n_evidence``
     (see :func:`mechsim.debate.icu_sepsis.train_sepsis_judge`); ``ideal=True`` gives the full-state judge."""
     n_evidence = check_integer("n_evidence", n_evidence, minimum=0, maximum=_N_FEATURES)
+    if not isinstance(ideal, (bool, np.bool_)):
+        raise InvalidInstanceError(f"ideal: expected True or False, found {describe(ideal)}", argument="ideal")
     seed = check_integer("seed", seed, minimum=0)
     return _trained_judge(_N_FEATURES if ideal else n_evidence, bool(ideal), seed)
 
@@ -108,6 +136,37 @@ def _exact_debate(judge, x, decisions, n_evidence):
     return solve_debate(judge, x, decisions, n_evidence).values_by_first_mover
 
 
+# ------------------------------------------------------------------------------- per-process caches
+
+_CACHE_LOCK = threading.Lock()
+#: (judge, L, debaters, centroids) fingerprint -> {(state, action, baseline action): (value a first, b first)}
+_SHARED_DEBATES: OrderedDict[tuple, dict] = OrderedDict()
+#: the same key + baseline fingerprint -> read-only (716, 25, 2) table of values against the baseline
+_SHARED_TABLES: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_MAX_SHARED = 8
+
+
+def _fingerprint(obj) -> str | None:
+    """A content hash of ``obj`` (its pickle), or None when it cannot be pickled."""
+    if isinstance(obj, np.ndarray):
+        return hashlib.sha256(obj.tobytes() + str((obj.shape, obj.dtype.str)).encode()).hexdigest()
+    try:
+        return hashlib.sha256(pickle.dumps(obj, protocol=4)).hexdigest()
+    except Exception:  # noqa: BLE001 - unpicklable judges simply get a private cache
+        return None
+
+
+def _shared(store: OrderedDict, key, make):
+    with _CACHE_LOCK:
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
+        value = store[key] = make()
+        while len(store) > _MAX_SHARED:
+            store.popitem(last=False)
+        return value
+
+
 class JustifiableSepsisEnv(gymnasium.Env):
     """ICU-Sepsis treatment with reward ``(1 - lam) r_env + lam r_debate`` (see the module docstring).
 
@@ -116,15 +175,16 @@ class JustifiableSepsisEnv(gymnasium.Env):
     lam : float in [0, 1]
         Weight of the debate reward.
     n_evidence : int
-        L, features revealed per debate (default 2: exact debates cost ~10 ms each).
+        L, features revealed per debate (default 2: the whole debate table is computed exactly in a second or
+        two).
     judge : Judge, "trained" or "ideal"
-        Any judge (``score(features, mask, decisions)``); ``"trained"`` (default) is
-        :func:`default_sepsis_judge` trained with masks of size ``n_evidence``; ``"ideal"`` the full-state
-        judge (the debate then reduces to the judge's verdict on the whole state).
+        Any judge (``score(features, mask, decisions)``) over the 44 features and 25 actions; ``"trained"``
+        (default) is :func:`default_sepsis_judge` trained with masks of size ``n_evidence``; ``"ideal"`` the
+        full-state judge (the debate then reduces to the judge's verdict on the whole state).
     debaters : "auto", "exact", "greedy" or callable
         How debates are played: ``"auto"`` (default) is exact minimax for L <= 4 and greedy debaters above;
         a callable ``(judge, features (44,), (a, b), L) -> (value if a moves first, value if b moves first)``
-        plugs in any other debaters.
+        plugs in any other debaters (its results are cached per environment only).
     baseline : "expert" or array_like
         ``"expert"``: the clinician's most probable action; an integer array (716,) of actions, or a
         (716, 25) stochastic policy whose action is sampled at every step.
@@ -133,36 +193,50 @@ class JustifiableSepsisEnv(gymnasium.Env):
     debate_reward : "win" or "value"
     debate_scale : float
         Multiplies the debate reward (the paper used 5 with ``"win"``).
-    max_episode_steps : int
+    max_episode_steps : int, optional
+        Truncate after this many steps; default the registry spec's ``max_episode_steps`` when made with
+        ``gymnasium.make`` (500, or the ``max_episode_steps`` passed to ``make``), else 500.
     judge_seed : int
         Seed of the default judge's training.
-    render_mode : None or "ansi"
+    precompute : bool, default True
+        Build the whole debate table at construction where the batched exact solver applies (see the module
+        docstring); False solves each debate on first use.
+    render_mode : None, "ansi" or "rgb_array"
     mdp : SepsisMDP, optional
         The model (default: :func:`~mechsim.debate.icu_sepsis.load_icu_sepsis`).
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, lam: float = 0.5, n_evidence: int = 2, judge="trained", debaters="auto",
                  baseline="expert", sigma: float = 0.3, debate_reward: str = "win", debate_scale: float = 1.0,
-                 max_episode_steps: int = 500, judge_seed: int = 0, render_mode: str | None = None,
-                 mdp: SepsisMDP | None = None):
+                 max_episode_steps: int | None = None, judge_seed: int = 0, precompute: bool = True,
+                 render_mode: str | None = None, mdp: SepsisMDP | None = None):
+        if mdp is not None and not isinstance(mdp, SepsisMDP):
+            raise InvalidInstanceError(f"mdp: expected a SepsisMDP (see load_icu_sepsis) or None, found "
+                                       f"{describe(mdp)}", argument="mdp")
         self.mdp = load_icu_sepsis() if mdp is None else mdp
-        self.lam = float(check_in_range("lam", lam, 0.0, 1.0))
+        self.lam = float(check_in_range("lam", check_nonnegative("lam", lam), 0.0, 1.0))
         self.n_evidence = check_integer("n_evidence", n_evidence, minimum=0, maximum=_N_FEATURES)
         self.sigma = check_nonnegative("sigma", sigma)
         self.debate_reward = check_choice("debate_reward", debate_reward, ("win", "value"))
         self.debate_scale = check_nonnegative("debate_scale", debate_scale)
-        self.max_episode_steps = check_integer("max_episode_steps", max_episode_steps, minimum=1)
+        self._max_steps_arg = (None if max_episode_steps is None
+                               else check_integer("max_episode_steps", max_episode_steps, minimum=1))
+        judge_seed = check_integer("judge_seed", judge_seed, minimum=0)
+        if not isinstance(precompute, (bool, np.bool_)):
+            raise InvalidInstanceError(f"precompute: expected True or False, found {describe(precompute)}",
+                                       argument="precompute")
         self.render_mode = check_render_mode(render_mode, self.metadata)
         if isinstance(judge, str):
             check_choice("judge", judge, ("trained", "ideal"))
-            judge = default_sepsis_judge(self.n_evidence, judge == "ideal", check_integer("judge_seed", judge_seed,
-                                                                                           minimum=0))
+            judge = default_sepsis_judge(self.n_evidence, judge == "ideal", judge_seed)
         if not callable(getattr(judge, "score", None)):
             raise InvalidInstanceError(f"judge: expected an object with a score(features, mask, decisions) "
-                                       f"method, 'trained' or 'ideal', found {type(judge).__name__}",
+                                       f"method, 'trained' or 'ideal', found {describe(judge)}",
                                        argument="judge")
+        check_judge_size(judge, _N_FEATURES, features_name="judge")
+        check_judge_size(judge, decisions=[self.mdp.n_actions - 1], decisions_name="judge")
         self.judge = judge
         if isinstance(debaters, str):
             check_choice("debaters", debaters, ("auto", "exact", "greedy"))
@@ -172,13 +246,21 @@ class JustifiableSepsisEnv(gymnasium.Env):
         elif callable(debaters):
             self._debate_fn = debaters
         else:
-            raise InvalidInstanceError(f"debaters: expected 'exact', 'greedy' or a callable, found "
-                                       f"{type(debaters).__name__}", argument="debaters")
+            raise InvalidInstanceError(f"debaters: expected 'auto', 'exact', 'greedy' or a callable, found "
+                                       f"{describe(debaters)}", argument="debaters")
         self.debaters = debaters
         self._baseline_policy, self._baseline_fixed = self._parse_baseline(baseline)
         self._features = np.asarray(self.mdp.features, dtype=float)
         self._d0_cdf = np.cumsum(self.mdp.d_0)
-        self._cache: dict[tuple[int, int, int], tuple[float, float]] = {}
+        self._ideal = bool(getattr(self.judge, "ideal", False))
+        self._key = self._cache_key()
+        self._cache: dict[tuple[int, int, int], tuple[float, float]] = (
+            {} if self._key is None else _shared(_SHARED_DEBATES, self._key, dict))
+        self._table = None            # (716, 25, 2) values against the fixed baseline, when built
+        self._r_debate_table = None   # (716, 25) debate reward, from the table
+        self._value_table = None      # (716, 25) mean game value, from the table
+        if precompute and self._table_applies():
+            self._use_table(self._build_table())
         # Noise is truncated at NOISE_BOUND standard deviations, so every observation lies in a finite box.
         margin = NOISE_BOUND * self.sigma + 1.0
         self.observation_space = spaces.Box(np.float32(np.floor(self._features.min() - margin)),
@@ -187,38 +269,110 @@ class JustifiableSepsisEnv(gymnasium.Env):
         self.action_space = spaces.Discrete(self.mdp.n_actions)
         self._state = None
         self._t = 0
-        self._last = None
+        self._done = False
+        self._spec_horizon: int | None = None  # set by SpecHorizon from the made env's spec
+        self._horizon = self._max_steps_arg or DEFAULT_MAX_EPISODE_STEPS
+
+    @property
+    def max_episode_steps(self) -> int:
+        """The horizon: the constructor's ``max_episode_steps``, else the made environment's spec's (what
+        ``gymnasium.make(..., max_episode_steps=k)`` gives Gymnasium's ``TimeLimit``, passed on by
+        :class:`SpecHorizon`), else 500."""
+        if self._max_steps_arg is not None:
+            return self._max_steps_arg
+        if self._spec_horizon is not None:
+            return self._spec_horizon
+        steps = getattr(getattr(self, "spec", None), "max_episode_steps", None)
+        return int(steps) if isinstance(steps, int) and steps >= 1 else DEFAULT_MAX_EPISODE_STEPS
 
     def _parse_baseline(self, baseline):
         n, a = self.mdp.n_states, self.mdp.n_actions
         if isinstance(baseline, str):
             check_choice("baseline", baseline, ("expert",))
             return None, baseline_actions(self.mdp)
+        if baseline is None:
+            raise InvalidInstanceError(f"baseline: expected 'expert', integer actions of shape ({n},) or a policy "
+                                       f"of shape ({n}, {a}), found None", argument="baseline")
         arr = np.asarray(baseline)
-        if arr.shape == (n,) and arr.dtype.kind in "iu":
-            if arr.min() < 0 or arr.max() >= a:
-                raise InvalidInstanceError(f"baseline: expected actions in [0, {a}), found range "
-                                           f"{arr.min()}..{arr.max()}", argument="baseline")
-            return None, arr.astype(np.int64)
+        if arr.ndim == 1:
+            fixed = check_index_array("baseline", arr, shape=(n,), high=a, what="integer actions (one per state)")
+            return None, fixed
         if arr.shape == (n, a):
-            pi = as_policy_matrix(arr, n, a, self.mdp.terminal)
+            try:
+                pi = as_policy_matrix(arr, n, a, self.mdp.terminal)
+            except InvalidInstanceError as exc:
+                raise InvalidInstanceError(f"baseline: {exc}", argument="baseline") from exc
             return np.cumsum(pi, axis=1), None
         raise InvalidInstanceError(f"baseline: expected 'expert', integer actions of shape ({n},) or a policy of "
                                    f"shape ({n}, {a}), found shape {arr.shape} and dtype {arr.dtype}",
                                    argument="baseline")
 
     # ------------------------------------------------------------------ debates
+    def _cache_key(self):
+        """Content fingerprint of what the debate values depend on, or None (then caches are private)."""
+        if self._debate_fn is _exact_debate:
+            kind = "exact"
+        elif self._debate_fn is greedy_debate_values:
+            kind = "greedy"
+        else:
+            return None
+        judge = _fingerprint(self.judge)
+        if judge is None:
+            return None
+        return (judge, self.n_evidence, kind, _fingerprint(self._features))
+
+    def _table_applies(self) -> bool:
+        return (self._baseline_fixed is not None
+                and (self._ideal or (self._debate_fn is _exact_debate and self.n_evidence <= MAX_TABLE_EVIDENCE)))
+
+    def _build_table(self) -> np.ndarray:
+        """``(716, 25, 2)`` debate values of every action against the baseline (shared per process)."""
+        def make():
+            table = np.zeros((self.mdp.n_states, self.mdp.n_actions, 2))
+            states = np.arange(N_PATIENT_STATES)
+            base = self._baseline_fixed[states]
+            if self._ideal:
+                # An ideal judge ignores the evidence: every reveal order ends in its verdict on the full state.
+                x = np.repeat(self._features[states], self.mdp.n_actions, axis=0)
+                acts = np.tile(np.arange(self.mdp.n_actions), states.size)
+                v = debate_outcome(self.judge, x, np.ones_like(x, dtype=bool), acts,
+                                   np.repeat(base, self.mdp.n_actions))
+                table[states] = v.reshape(states.size, self.mdp.n_actions, 1).astype(float)
+            else:
+                result = debate_win_table(self.judge, self._features[states], base, self.n_evidence,
+                                          n_decisions=self.mdp.n_actions)
+                table[states] = result.values_by_first_mover
+            table[states, base] = 0.0
+            table.setflags(write=False)
+            return table
+        if self._key is None:
+            return make()
+        return _shared(_SHARED_TABLES, self._key + (_fingerprint(self._baseline_fixed),), make)
+
+    def _use_table(self, table: np.ndarray) -> None:
+        self._table = table
+        v0, v1 = table[..., 0], table[..., 1]
+        win = 0.5 * ((v0 > 0).astype(float) + (v1 > 0))
+        r = win if self.debate_reward == "win" else 0.5 * (v0 + v1)
+        self._r_debate_table = self.debate_scale * r
+        self._value_table = 0.5 * (v0 + v1)
+
     def debate_values(self, state: int, action: int, baseline_action: int) -> tuple[float, float]:
         """Exact (or greedy) debate values ``(a first, baseline first)`` for ``action`` vs ``baseline_action``
         on the centroid of ``state``, cached."""
-        key = (int(state), int(action), int(baseline_action))
+        n, a = self.mdp.n_states, self.mdp.n_actions
+        key = (check_index("state", state, maximum=n - 1), check_index("action", action, maximum=a - 1),
+               check_index("baseline_action", baseline_action, maximum=a - 1))
+        if (self._table is not None and key[0] < N_PATIENT_STATES
+                and key[2] == self._baseline_fixed[key[0]]):
+            row = self._table[key[0], key[1]]
+            return float(row[0]), float(row[1])
         hit = self._cache.get(key)
         if hit is not None:
             return hit
         if key[1] == key[2] or key[0] >= N_PATIENT_STATES:
             vals = (0.0, 0.0)
-        elif getattr(self.judge, "ideal", False):
-            # An ideal judge ignores the evidence: every reveal order ends in its verdict on the full state.
+        elif self._ideal:
             v = float(debate_outcome(self.judge, self._features[key[0]], np.ones(_N_FEATURES, dtype=bool),
                                      key[1], key[2])[0])
             vals = (v, v)
@@ -236,24 +390,30 @@ class JustifiableSepsisEnv(gymnasium.Env):
 
     def precompute_debates(self, states=None) -> int:
         """Fill the debate cache for every action against the baseline action(s) in ``states`` (default: all
-        patient states) with the batched exact solver (needs ``debaters="exact"`` and L <= 2, a deterministic
-        baseline).  Returns the number of cached triples."""
-        if self._debate_fn is not _exact_debate or self.n_evidence > MAX_TABLE_EVIDENCE or self._baseline_fixed is None:
-            raise InvalidInstanceError("precompute_debates: expected debaters='exact', n_evidence <= 2 and a "
-                                       "deterministic baseline", argument="self")
-        states = np.arange(N_PATIENT_STATES) if states is None else np.asarray(states, dtype=np.int64)
-        if getattr(self.judge, "ideal", False):
+        patient states, which builds the debate table of the fast path if it is not built yet) with the batched
+        exact solver (needs ``debaters="exact"`` and L <= 2 or the ideal judge, and a deterministic baseline).
+        Returns the number of cached (state, action, baseline) triples."""
+        if not self._table_applies():
+            raise InvalidInstanceError("precompute_debates: expected debaters='exact', n_evidence <= 2 (or the "
+                                       "ideal judge) and a deterministic baseline", argument="self")
+        if states is None:
+            if self._table is None:
+                self._use_table(self._build_table())
+            return N_PATIENT_STATES * self.mdp.n_actions
+        states = check_index_array("states", states, ndim=1, high=N_PATIENT_STATES, what="patient state indices")
+        if self._ideal:
             for s in states:
                 for a in range(self.mdp.n_actions):
                     self.debate_values(int(s), a, int(self._baseline_fixed[s]))
             return len(self._cache)
-        table = debate_win_table(self.judge, self._features[states], self._baseline_fixed[states], self.n_evidence,
-                                 n_decisions=self.mdp.n_actions)
-        for i, s in enumerate(states):
-            b = int(self._baseline_fixed[s])
-            for a in range(self.mdp.n_actions):
-                self._cache[(int(s), a, b)] = (float(table.values_by_first_mover[i, a, 0]),
-                                               float(table.values_by_first_mover[i, a, 1]))
+        if states.size:
+            table = debate_win_table(self.judge, self._features[states], self._baseline_fixed[states],
+                                     self.n_evidence, n_decisions=self.mdp.n_actions)
+            for i, s in enumerate(states):
+                b = int(self._baseline_fixed[s])
+                for a in range(self.mdp.n_actions):
+                    self._cache[(int(s), a, b)] = (float(table.values_by_first_mover[i, a, 0]),
+                                                   float(table.values_by_first_mover[i, a, 1]))
         return len(self._cache)
 
     # ------------------------------------------------------------------ gymnasium API
@@ -272,14 +432,19 @@ class JustifiableSepsisEnv(gymnasium.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
+        if options is not None and not isinstance(options, dict):
+            raise InvalidInstanceError(f"options: expected a dict or None, found {describe(options)}",
+                                       argument="options")
         start = None if options is None else options.get("state")
         if start is None:
             self._state = int(np.searchsorted(self._d0_cdf, self.np_random.random() * self.mdp.d_0.sum(),
                                               side="right"))
             self._state = min(self._state, N_PATIENT_STATES - 1)
         else:
-            self._state = check_integer("options['state']", start, minimum=0, maximum=N_PATIENT_STATES - 1)
+            self._state = check_index("options['state']", start, maximum=N_PATIENT_STATES - 1)
         self._t = 0
+        self._done = False
+        self._horizon = self.max_episode_steps
         return self._observe(), self._info(0.0, 0.0, -1, 0.0)
 
     def _baseline_action(self, s: int) -> int:
@@ -290,30 +455,61 @@ class JustifiableSepsisEnv(gymnasium.Env):
 
     def step(self, action):
         if self._state is None:
-            raise gymnasium.error.ResetNeeded("step: call reset() before step()")
+            raise ResetNeededError("step: call reset() before step()")
+        if self._done:
+            raise ResetNeededError("step: the episode has ended (terminated or truncated); call reset()")
         if not self.action_space.contains(action):
-            raise InvalidInstanceError(f"action: expected an integer in [0, {self.mdp.n_actions}), found {action!r}",
-                                       argument="action")
+            raise InvalidInstanceError(f"action: expected an integer in [0, {self.mdp.n_actions}), found "
+                                       f"{describe(action)}", argument="action")
         a = int(action)
         s = self._state
-        if s >= N_PATIENT_STATES:
-            raise gymnasium.error.ResetNeeded("step: the episode has ended; call reset()")
         b = self._baseline_action(s)
         cdf = np.cumsum(self.mdp.tx_mat[s, a])
         nxt = int(min(np.searchsorted(cdf, self.np_random.random() * cdf[-1], side="right"), self.mdp.n_states - 1))
         r_env = float(self.mdp.r_mat[s, a, nxt])
-        r_debate = self.debate_reward_of(s, a, b)
-        value = 0.5 * sum(self.debate_values(s, a, b))
+        if self._table is not None:
+            r_debate = float(self._r_debate_table[s, a])
+            value = float(self._value_table[s, a])
+        else:
+            r_debate = self.debate_reward_of(s, a, b)
+            value = 0.5 * sum(self.debate_values(s, a, b))
         reward = (1.0 - self.lam) * r_env + self.lam * r_debate
         self._state = nxt
         self._t += 1
         terminated = nxt >= N_PATIENT_STATES  # death, survival (or the absorbing sink)
-        truncated = (not terminated) and self._t >= self.max_episode_steps
+        truncated = (not terminated) and self._t >= self._horizon
+        self._done = terminated or truncated
         return self._observe(), float(reward), bool(terminated), bool(truncated), self._info(r_env, r_debate, b, value)
 
-    def render(self):
-        if self.render_mode != "ansi":
-            return None
+    def _render_text(self) -> str:
         s = self._state
+        if s is None:
+            return "not started"
         label = {STATE_DEATH: "death", STATE_SURVIVAL: "survival"}.get(s, f"patient state {s}")
-        return f"t={self._t} {label} SOFA={self.mdp.sofa[s]:.1f}" if s is not None else "not started"
+        return f"t={self._t} {label} SOFA={self.mdp.sofa[s]:.1f}"
+
+    def render(self):
+        if self.render_mode is None:
+            gymnasium.logger.warn("You are calling render method without specifying any render mode.")
+            return None
+        text = self._render_text()
+        return text_frame(text) if self.render_mode == "rgb_array" else text
+
+
+class SpecHorizon(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
+    """Gives the environment the horizon of its ``gymnasium.make`` spec (registered as an additional wrapper).
+
+    Gymnasium's ``make`` applies ``TimeLimit(max_episode_steps)`` around the environment but never tells the
+    environment itself (its own ``spec.max_episode_steps`` is None).  This wrapper, applied by ``make`` after
+    ``TimeLimit`` because the id registers it, reads the outer spec's ``max_episode_steps`` and sets it as the
+    environment's horizon, so that the environment truncates at the same step as ``TimeLimit`` and raises
+    :class:`~mechsim.envs.debate.ResetNeededError` on any step after it.  Steps and resets pass through.
+    """
+
+    def __init__(self, env: gymnasium.Env):
+        gymnasium.utils.RecordConstructorArgs.__init__(self)
+        gymnasium.Wrapper.__init__(self, env)
+        steps = getattr(env.spec, "max_episode_steps", None)
+        inner = env.unwrapped
+        if isinstance(steps, int) and steps >= 1 and hasattr(inner, "_spec_horizon"):
+            inner._spec_horizon = steps

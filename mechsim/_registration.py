@@ -14,6 +14,7 @@ Gymnasium and PettingZoo checkers on every id of :data:`GYMNASIUM_ENVS` and ever
 from __future__ import annotations
 
 import gymnasium
+from gymnasium.envs.registration import WrapperSpec
 
 __all__ = ["CHECK_KWARGS", "GYMNASIUM_ENVS", "PETTINGZOO_ENVS", "SCENARIOS", "register_all"]
 
@@ -32,7 +33,10 @@ GYMNASIUM_ENVS: dict[str, tuple[str, str, dict]] = {
     "mechsim/JustifiableSepsis-v0": (
         "mechsim.envs.justifiable_sepsis:JustifiableSepsisEnv",
         "ICU-Sepsis treatment with reward mixing task return and debate outcome",
-        {},
+        # The package's 500-step cut.  SpecHorizon (applied by make after TimeLimit) gives the env the spec's
+        # max_episode_steps, so make(id, max_episode_steps=k) sets the env's own horizon to k as well.
+        {"max_episode_steps": 500,
+         "additional_wrappers": (WrapperSpec("SpecHorizon", "mechsim.envs.justifiable_sepsis:SpecHorizon", {}),)},
     ),
 }
 

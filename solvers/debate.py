@@ -56,13 +56,14 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from math import comb
+from math import comb, perm
 
 import numpy as np
 
+from mechsim.debate._checks import check_index, check_index_array, check_judge, check_judge_size, check_mask, describe
 from mechsim.debate.judges import debate_outcome, score_grid
-from mechsim.errors import InvalidInstanceError
-from mechsim.validation import check_array, check_choice, check_integer
+from mechsim.errors import InvalidInstanceError, MechsimError, SolverError
+from mechsim.validation import check_allocation, check_array, check_integer
 
 __all__ = [
     "DebateOutcome",
@@ -176,6 +177,8 @@ class BestResponseOutcome:
 
 def mover_at(level: int, first_mover: int) -> int:
     """The debater who makes reveal number ``level + 1`` (i.e. moves when ``level`` features are revealed)."""
+    level = check_index("level", level)
+    first_mover = check_index("first_mover", first_mover, maximum=1)
     return first_mover if level % 2 == 0 else 1 - first_mover
 
 
@@ -211,14 +214,30 @@ MAX_LEAVES = 8_000_000
 _CACHE_LEAVES = 250_000  # subset trees up to this size are cached across calls
 
 
+def tree_bytes(n_features: int, n_evidence: int) -> int:
+    """Estimated peak memory (bytes) of solving one game of ``n_evidence`` reveals among ``n_features``.
+
+    Per revealed set of size k: its sorted members (8k bytes), membership mask (F), child ranks (8F), the
+    gathered child values of the backup (8F), its value (8) and, while the tree is built, the Python tuple
+    that enumerates it (~64 + 8k).
+    """
+    return sum(comb(n_features, k) * (16 * k + 17 * n_features + 72) for k in range(n_evidence + 1))
+
+
+def _check_max_leaves(max_leaves) -> int:
+    return MAX_LEAVES if max_leaves is None else check_integer("max_leaves", max_leaves, minimum=1)
+
+
 def _subset_tree(n_features: int, n_evidence: int, max_leaves: int | None = None) -> tuple[_Level, ...]:
     n_leaves = comb(n_features, n_evidence)
-    limit = MAX_LEAVES if max_leaves is None else max_leaves
+    limit = _check_max_leaves(max_leaves)
     if n_leaves > limit:
         raise InvalidInstanceError(
             f"n_evidence: expected at most max_leaves={limit} evidence sets C(F, L), found C({n_features}, "
             f"{n_evidence}) = {n_leaves}; use an approximate debater (mechsim.learners.debaters) or raise "
             "max_leaves", argument="n_evidence")
+    check_allocation("n_evidence", tree_bytes(n_features, n_evidence),
+                     f"the game tree of C({n_features}, {n_evidence}) = {n_leaves} evidence sets")
     if n_leaves <= _CACHE_LEAVES:
         return _cached_subset_tree(n_features, n_evidence)
     return _build_subset_tree(n_features, n_evidence)
@@ -260,24 +279,33 @@ def _build_subset_tree(n_features: int, n_evidence: int) -> tuple[_Level, ...]:
 
 
 # ---------------------------------------------------------------------------------------------- validation
-def _check_game(features, decisions, n_evidence, first_mover):
+def _check_game(judge, features, decisions, n_evidence, first_mover, *, max_leaves=None):
+    """Validate one game against itself and against the judge (its declared ``n_features``/``n_decisions``)."""
+    check_judge("judge", judge)
     features = check_array("features", features, ndim=1)
     F = features.shape[0]
     if F == 0:
         raise InvalidInstanceError("features: expected at least one feature, found an empty vector",
                                    argument="features")
-    dec = np.asarray(decisions)
-    if dec.shape != (2,) or dec.dtype.kind not in "iu":
-        raise InvalidInstanceError(f"decisions: expected two integer decisions (a1, a2), found shape {dec.shape} "
-                                   f"and dtype {dec.dtype}", argument="decisions")
-    if dec.min() < 0:
-        raise InvalidInstanceError(f"decisions: expected non-negative decision indices, found {dec.tolist()}",
-                                   argument="decisions")
+    check_judge_size(judge, F)
+    dec = check_index_array("decisions", decisions, shape=(2,), high=getattr(judge, "n_decisions", None),
+                            what="two integer decisions (a1, a2)")
     L = check_integer("n_evidence", n_evidence, minimum=0, maximum=F)
     if first_mover is not None:
-        check_choice("first_mover", first_mover, (0, 1))
-        first_mover = int(first_mover)
+        first_mover = check_index("first_mover", first_mover, maximum=1)
+    _check_max_leaves(max_leaves)
     return features, (int(dec[0]), int(dec[1])), L, first_mover
+
+
+def _call_judge(fn, what, *args):
+    """Call the judge; any error that is not a mechsim error becomes one naming the judge."""
+    try:
+        return fn(*args)
+    except MechsimError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a user's judge may raise anything
+        raise InvalidInstanceError(f"judge: expected {what} to score the game, found it raised "
+                                   f"{type(exc).__name__}: {exc}", argument="judge") from exc
 
 
 def leaf_outcomes(judge, features, decisions, n_evidence) -> np.ndarray:
@@ -288,7 +316,7 @@ def leaf_outcomes(judge, features, decisions, n_evidence) -> np.ndarray:
     ndarray, shape (C(F, L),), float
         Indexed by the colex rank of ``S``.
     """
-    features, decisions, L, _ = _check_game(features, decisions, n_evidence, None)
+    features, decisions, L, _ = _check_game(judge, features, decisions, n_evidence, None)
     return _leaf_outcomes(judge, features, decisions, _subset_tree(features.shape[0], L)[L].masks)
 
 
@@ -298,18 +326,18 @@ def _leaf_margins(judge, features, decisions, masks) -> np.ndarray:
     fast = getattr(judge, "score_masks", None)
     if callable(fast):
         # Optional judge fast path: one state, many masks, both decisions at once.
-        s = np.asarray(fast(features, masks, np.asarray(decisions, dtype=np.int64)), dtype=float)
-        if s.shape != (n, 2) or not np.all(np.isfinite(s)):
+        s = np.asarray(_call_judge(fast, "score_masks()", features, masks, np.asarray(decisions, dtype=np.int64)))
+        if s.shape != (n, 2) or s.dtype.kind not in "fiu" or not np.all(np.isfinite(s)):
             raise InvalidInstanceError(f"judge: expected score_masks() to return finite floats of shape {(n, 2)}, "
                                        f"found shape {s.shape}", argument="judge")
-        return s[:, 0] - s[:, 1]
+        return s[:, 0].astype(float) - s[:, 1]
     for start in range(0, n, _JUDGE_CHUNK):
         m = masks[start:start + _JUDGE_CHUNK]
         b = m.shape[0]
         x = np.broadcast_to(features, (2 * b, F))
         d = np.repeat(np.asarray(decisions, dtype=np.int64), b)
-        s = np.asarray(judge.score(x, np.concatenate([m, m]), d), dtype=float)
-        if s.shape != (2 * b,) or not np.all(np.isfinite(s)):
+        s = np.asarray(_call_judge(judge.score, "score()", x, np.concatenate([m, m]), d))
+        if s.shape != (2 * b,) or s.dtype.kind not in "fiu" or not np.all(np.isfinite(s)):
             found = f"shape {s.shape}" if s.shape != (2 * b,) else "non-finite values"
             raise InvalidInstanceError(f"judge: expected score() to return {2 * b} finite floats, found {found}",
                                        argument="judge")
@@ -385,6 +413,50 @@ def _argbest(child_vals, valid, maximise):
     return int(np.argmax(key))  # first index of the maximum: lowest feature on ties
 
 
+#: Tolerance of the solvers' self-checks: values agree within VERIFY_ATOL, and a recomputed judge margin
+#: within VERIFY_ATOL * (1 + |J(a1)| + |J(a2)|) of zero may have either sign (two scoring paths may round a
+#: near-tie differently).
+VERIFY_ATOL = 1e-9
+
+
+def _line_mask(line, n_features) -> np.ndarray:
+    mask = np.zeros(n_features, dtype=bool)
+    mask[list(line)] = True
+    return mask
+
+
+def _recomputed_margins(judge, features, decisions, masks):
+    """``J(a1|x_S) - J(a2|x_S)`` of ``(n, F)`` sets, through ``judge.score`` (not the fast path), and a
+    tie tolerance per set."""
+    n = masks.shape[0]
+    x = np.broadcast_to(features, (2 * n, features.shape[-1])) if features.ndim == 1 else \
+        np.concatenate([features, features])
+    d = np.concatenate([np.broadcast_to(np.asarray(decisions[0]), (n,)), np.broadcast_to(np.asarray(decisions[1]),
+                                                                                         (n,))])
+    s = np.asarray(_call_judge(judge.score, "score()", x, np.concatenate([masks, masks]), d.astype(np.int64)),
+                   dtype=float)
+    return s[:n] - s[n:], VERIFY_ATOL * (1.0 + np.abs(s[:n]) + np.abs(s[n:]))
+
+
+def _verify_outcomes(what, margins, tol, values, statuses="verification_failed"):
+    """Each recomputed leaf margin's sign equals the claimed value (or the margin is a near-tie)."""
+    values = np.asarray(values, dtype=float)
+    bad = (np.sign(margins) != values) & (np.abs(margins) > tol)
+    if np.any(bad):
+        i = int(np.flatnonzero(bad.ravel())[0])
+        raise SolverError(f"{what}: the leaf reached by the optimal line has judge margin "
+                          f"{margins.ravel()[i]:.6g}, which does not realise the value {values.ravel()[i]:g} "
+                          "(the judge's score and score_masks disagree, or the backup is wrong)", status=statuses)
+
+
+def _verify_value(what, value, reference, relation="=="):
+    ok = {"==": abs(value - reference) <= VERIFY_ATOL, ">=": value >= reference - VERIFY_ATOL,
+          "<=": value <= reference + VERIFY_ATOL}[relation]
+    if not (ok and -1.0 - VERIFY_ATOL <= value <= 1.0 + VERIFY_ATOL):
+        raise SolverError(f"{what}: self-check failed: value {value!r} should be {relation} {reference!r} and "
+                          "lie in [-1, 1]", status="verification_failed")
+
+
 def solve_debate(judge, features, decisions, n_evidence, first_mover=None, *, max_leaves: int | None = None
                  ) -> DebateOutcome:
     """Exact minimax value of the debate on one state.
@@ -423,7 +495,8 @@ def solve_debate(judge, features, decisions, n_evidence, first_mover=None, *, ma
     -1.0
     """
     start = time.perf_counter()
-    features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
+    features, decisions, L, first_mover = _check_game(judge, features, decisions, n_evidence, first_mover,
+                                                      max_leaves=max_leaves)
     F = features.shape[0]
     tree = _subset_tree(F, L, max_leaves)
     leaves = _leaf_outcomes(judge, features, decisions, tree[L].masks)
@@ -435,6 +508,10 @@ def solve_debate(judge, features, decisions, n_evidence, first_mover=None, *, ma
         values_by[fm] = float(values[0][0])
         lines_by[fm] = _principal_line(
             tree, values, lambda k, cv, valid, row, fm=fm: _argbest(cv, valid, mover_at(k, fm) == 0))
+    # Verify: the leaf each principal line reaches, scored again through judge.score, realises the value.
+    margins, tol = _recomputed_margins(judge, features, decisions,
+                                       np.stack([_line_mask(lines_by[fm], F) for fm in movers]))
+    _verify_outcomes("solve_debate", margins, tol, [values_by[fm] for fm in movers])
     value = float(np.mean([values_by[fm] for fm in movers]))
     return DebateOutcome(value=value, principal_line=lines_by[movers[0]], first_mover=first_mover,
                          values_by_first_mover=(values_by[0], values_by[1]),
@@ -465,9 +542,21 @@ def policy_probabilities(policy, features, revealed, own_decision, other_decisio
     fn = getattr(policy, "probabilities", policy)
     if not callable(fn):
         raise InvalidInstanceError(f"policy: expected a callable or an object with probabilities(), found "
-                                   f"{type(policy).__name__}", argument="policy")
-    revealed = np.asarray(revealed, dtype=bool)
-    out = np.asarray(fn(features, revealed, own_decision, other_decision))
+                                   f"{describe(policy)}", argument="policy")
+    features = check_array("features", features, ndim=1)
+    revealed = check_mask("revealed", revealed, ndim=2)
+    if revealed.shape[1] != features.shape[0]:
+        raise InvalidInstanceError(f"revealed: expected one column per entry of features ({features.shape[0]}), "
+                                   f"found shape {revealed.shape}", argument="revealed")
+    own_decision = check_index("own_decision", own_decision)
+    other_decision = check_index("other_decision", other_decision)
+    try:
+        out = np.asarray(fn(features, revealed, own_decision, other_decision))
+    except MechsimError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a user's policy may raise anything
+        raise InvalidInstanceError(f"policy: expected reveal probabilities, found it raised {type(exc).__name__}: "
+                                   f"{exc}", argument="policy") from exc
     n, F = revealed.shape
     if out.shape == (n,) and out.dtype.kind in "iu":
         if out.size and (out.min() < 0 or out.max() >= F or revealed[np.arange(n), out].any()):
@@ -476,9 +565,9 @@ def policy_probabilities(policy, features, revealed, own_decision, other_decisio
         probs = np.zeros((n, F))
         probs[np.arange(n), out] = 1.0
         return probs
-    if out.shape != (n, F):
+    if out.shape != (n, F) or out.dtype.kind not in "fiub":
         raise InvalidInstanceError(f"policy: expected probabilities of shape {(n, F)} or indices of shape {(n,)}, "
-                                   f"found shape {out.shape}", argument="policy")
+                                   f"found shape {out.shape} and dtype {out.dtype}", argument="policy")
     out = out.astype(float)
     if not np.all(np.isfinite(out)) or out.min(initial=0.0) < 0:
         raise InvalidInstanceError("policy: expected finite non-negative probabilities", argument="policy")
@@ -497,11 +586,47 @@ def _policy_probabilities(policy, player, features, revealed, decisions) -> np.n
     return policy_probabilities(policy, features, revealed, decisions[player], decisions[1 - player])
 
 
+class _LevelPolicy:
+    """A fixed debater's reveal probabilities on every revealed set of a level, queried once per level."""
+
+    def __init__(self, policy, player, features, decisions, tree):
+        self.policy, self.player, self.features, self.decisions, self.tree = policy, player, features, decisions, tree
+        self._levels: dict[int, np.ndarray] = {}
+
+    def at(self, k: int) -> np.ndarray:
+        if k not in self._levels:
+            self._levels[k] = _policy_probabilities(self.policy, self.player, self.features, self.tree[k].masks,
+                                                    self.decisions)
+        return self._levels[k]
+
+    def operator(self) -> _Operator:
+        def op(k, child_vals, valid):
+            return np.sum(np.where(valid, child_vals, 0.0) * self.at(k), axis=-1)
+        return op
+
+
 def _expectation_operator(policy, player, features, decisions, tree) -> _Operator:
-    def op(k, child_vals, valid):
-        probs = _policy_probabilities(policy, player, features, tree[k].masks, decisions)
-        return np.sum(np.where(valid, child_vals, 0.0) * probs, axis=-1)
-    return op
+    return _LevelPolicy(policy, player, features, decisions, tree).operator()
+
+
+def _plan_operators(tree, values, n_evidence, first_mover, responder, fixed: _LevelPolicy) -> list[_Operator]:
+    """The responder's levels follow its greedy plan read off ``values`` (a one-hot reveal per set, lowest
+    feature on ties); the fixed debater's levels take the policy's expectation."""
+    ops = []
+    for k in range(n_evidence):
+        if mover_at(k, first_mover) != responder:
+            ops.append(fixed.operator())
+            continue
+        level = tree[k]
+        valid = level.children >= 0
+        child_vals = values[k + 1][np.where(valid, level.children, 0)]
+        key = np.where(valid, child_vals if responder == 0 else -child_vals, -np.inf)
+        choice = np.argmax(key, axis=1)
+
+        def op(k, cv, valid, choice=choice):
+            return np.take_along_axis(cv, choice[:, None], axis=-1)[:, 0]
+        ops.append(op)
+    return ops
 
 
 def best_response(judge, features, decisions, n_evidence, policy, responder, first_mover=None, *,
@@ -512,6 +637,12 @@ def best_response(judge, features, decisions, n_evidence, policy, responder, fir
     0) or minimises (debater 1) the expected judge outcome for debater 0.  Used as the *confuser*: against an
     honest debater's policy, the best response arguing the other decision measures how robust the honest
     debater's evidence is.
+
+    The result is verified before it is returned: the responder's plan read off the value table (its best
+    reveal at every set, lowest feature on ties), evaluated exactly against the policy by a second backup,
+    reaches the value, and the value is on the responder's side of the minimax value (at least it for
+    debater 0, at most it for debater 1), all within :data:`VERIFY_ATOL`; otherwise
+    :class:`~mechsim.errors.SolverError`.
 
     Parameters
     ----------
@@ -529,29 +660,43 @@ def best_response(judge, features, decisions, n_evidence, policy, responder, fir
     BestResponseOutcome
     """
     start = time.perf_counter()
-    features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
-    responder = int(check_choice("responder", responder, (0, 1)))
+    features, decisions, L, first_mover = _check_game(judge, features, decisions, n_evidence, first_mover,
+                                                      max_leaves=max_leaves)
+    responder = check_index("responder", responder, maximum=1)
+    _check_policy_object("policy", policy)
     tree = _subset_tree(features.shape[0], L, max_leaves)
     leaves = _leaf_outcomes(judge, features, decisions, tree[L].masks)
     fixed = 1 - responder
     movers = (0, 1) if first_mover is None else (first_mover,)
     values_by: list[float | None] = [None, None]
     lines_by: list[tuple[int, ...]] = [(), ()]
-    expect = _expectation_operator(policy, fixed, features, decisions, tree)
+    fixed_policy = _LevelPolicy(policy, fixed, features, decisions, tree)
     for fm in movers:
-        values = _backup(tree, leaves, _response_operators(L, fm, responder, expect))
+        values = _backup(tree, leaves, _response_operators(L, fm, responder, fixed_policy.operator()))
         values_by[fm] = float(values[0][0])
+        # Verify: the responder's plan reaches the value; the value is on its side of the minimax value.
+        plan = _backup(tree, leaves, _plan_operators(tree, values, L, fm, responder, fixed_policy))[0][0]
+        _verify_value("best_response (the plan's value)", float(plan), values_by[fm])
+        minimax = float(_backup(tree, leaves, _minimax_operators(L, fm))[0][0])
+        _verify_value("best_response (against the minimax value)", values_by[fm], minimax,
+                      ">=" if responder == 0 else "<=")
 
         def choose(k, cv, valid, row, fm=fm):
             if mover_at(k, fm) == fixed:
-                probs = _policy_probabilities(policy, fixed, features, tree[k].masks[row:row + 1], decisions)[0]
-                return int(np.argmax(probs))
+                return int(np.argmax(fixed_policy.at(k)[row]))
             return _argbest(cv, valid, responder == 0)
         lines_by[fm] = _principal_line(tree, values, choose)
     value = float(np.mean([values_by[fm] for fm in movers]))
     return BestResponseOutcome(value=value, responder=responder, principal_line=lines_by[movers[0]],
                                first_mover=first_mover, values_by_first_mover=(values_by[0], values_by[1]),
                                decisions=decisions, n_evidence=L, solve_time=time.perf_counter() - start)
+
+
+def _check_policy_object(name, policy):
+    if not callable(getattr(policy, "probabilities", policy)):
+        raise InvalidInstanceError(f"{name}: expected a callable or an object with probabilities(), found "
+                                   f"{describe(policy)}", argument=name)
+    return policy
 
 
 @dataclass(frozen=True)
@@ -621,7 +766,7 @@ class SubgameValues:
 
 def _check_revealed(revealed, n_features, n_evidence, leaves):
     """Validated ``(n, F)`` revealed sets and their common size (at most L, or below L unless ``leaves``)."""
-    revealed = np.atleast_2d(np.asarray(revealed, dtype=bool))
+    revealed = np.atleast_2d(check_mask("revealed", revealed))
     if revealed.ndim != 2 or revealed.shape[1] != n_features:
         raise InvalidInstanceError(f"revealed: expected a boolean array of shape (n, {n_features}), found shape "
                                    f"{revealed.shape}", argument="revealed")
@@ -676,9 +821,12 @@ def subgame_values(judge, features, decisions, n_evidence, first_mover, *, polic
     [1]
     """
     start = time.perf_counter()
-    features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
+    features, decisions, L, first_mover = _check_game(judge, features, decisions, n_evidence, first_mover,
+                                                      max_leaves=max_leaves)
     if first_mover is None:
         raise InvalidInstanceError("first_mover: expected 0 or 1, found None", argument="first_mover")
+    if policy is not None:
+        _check_policy_object("policy", policy)
     if (policy is None) != (responder is None):
         raise InvalidInstanceError("responder: expected a responder exactly when a policy is given, found "
                                    f"responder={responder!r} and {'no ' if policy is None else ''}policy",
@@ -686,12 +834,18 @@ def subgame_values(judge, features, decisions, n_evidence, first_mover, *, polic
     tree = _subset_tree(features.shape[0], L, max_leaves)
     leaves = _leaf_outcomes(judge, features, decisions, tree[L].masks)
     if policy is None:
-        ops = _minimax_operators(L, first_mover)
+        values = _backup(tree, leaves, _minimax_operators(L, first_mover))
+        # Verify: the principal line's leaf, scored again through judge.score, realises the root value.
+        line = _principal_line(tree, values, lambda k, cv, valid, row: _argbest(cv, valid,
+                                                                                mover_at(k, first_mover) == 0))
+        margins, tol = _recomputed_margins(judge, features, decisions, _line_mask(line, features.shape[0])[None])
+        _verify_outcomes("subgame_values", margins, tol, [values[0][0]])
     else:
-        responder = int(check_choice("responder", responder, (0, 1)))
-        expect = _expectation_operator(policy, 1 - responder, features, decisions, tree)
-        ops = _response_operators(L, first_mover, responder, expect)
-    values = _backup(tree, leaves, ops)
+        responder = check_index("responder", responder, maximum=1)
+        fixed = _LevelPolicy(policy, 1 - responder, features, decisions, tree)
+        values = _backup(tree, leaves, _response_operators(L, first_mover, responder, fixed.operator()))
+        plan = _backup(tree, leaves, _plan_operators(tree, values, L, first_mover, responder, fixed))[0][0]
+        _verify_value("subgame_values (the plan's value)", float(plan), float(values[0][0]))
     for v in values:
         v.setflags(write=False)
     return SubgameValues(tuple(values), first_mover, responder, decisions, features.shape[0], L,
@@ -705,10 +859,13 @@ def policy_value(judge, features, decisions, n_evidence, policies, first_mover=N
     ``policies`` is a pair ``(policy of debater 0, policy of debater 1)`` in the format of
     :func:`best_response`.  Averaged over first movers when ``first_mover`` is None.
     """
-    features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
-    if len(policies) != 2:
-        raise InvalidInstanceError(f"policies: expected a pair of policies, found {len(policies)}",
+    features, decisions, L, first_mover = _check_game(judge, features, decisions, n_evidence, first_mover,
+                                                      max_leaves=max_leaves)
+    if not isinstance(policies, (tuple, list)) or len(policies) != 2:
+        raise InvalidInstanceError(f"policies: expected a pair of policies, found {describe(policies)}",
                                    argument="policies")
+    for p in policies:
+        _check_policy_object("policies", p)
     tree = _subset_tree(features.shape[0], L, max_leaves)
     leaves = _leaf_outcomes(judge, features, decisions, tree[L].masks)
     ops_by_player = [_expectation_operator(policies[p], p, features, decisions, tree) for p in (0, 1)]
@@ -724,8 +881,14 @@ def policy_value(judge, features, decisions, n_evidence, policies, first_mover=N
 def enumerate_reveal_sequences(n_features: int, n_evidence: int) -> Iterator[tuple[int, ...]]:
     """Every ordered sequence of ``n_evidence`` distinct features: the leaves of the full game tree."""
     n_features = check_integer("n_features", n_features, minimum=1)
+    check_allocation("n_features", 8.0 * n_features, f"the feature range of {n_features} features")
     n_evidence = check_integer("n_evidence", n_evidence, minimum=0, maximum=n_features)
     return itertools.permutations(range(n_features), n_evidence)
+
+
+def _check_sequences(n_features, n_evidence):
+    n = perm(n_features, n_evidence)
+    check_allocation("n_evidence", (9.0 * n_features + 120) * n, f"{n} reveal sequences (brute force)")
 
 
 def _sequence_outcomes(judge, features, decisions, L) -> dict[tuple[int, ...], float]:
@@ -742,7 +905,8 @@ def brute_force_debate_value(judge, features, decisions, n_evidence, first_mover
 
     Exponential: ``F! / (F - L)!`` leaves.  Averaged over first movers when ``first_mover`` is None.
     """
-    features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
+    features, decisions, L, first_mover = _check_game(judge, features, decisions, n_evidence, first_mover)
+    _check_sequences(features.shape[0], L)
     outcome = _sequence_outcomes(judge, features, decisions, L)
     F = features.shape[0]
 
@@ -761,8 +925,10 @@ def brute_force_debate_value(judge, features, decisions, n_evidence, first_mover
 def brute_force_best_response(judge, features, decisions, n_evidence, policy, responder,
                               first_mover=None) -> float:
     """Best-response value by recursion over reveal sequences, querying ``policy`` one set at a time."""
-    features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
-    responder = int(check_choice("responder", responder, (0, 1)))
+    features, decisions, L, first_mover = _check_game(judge, features, decisions, n_evidence, first_mover)
+    responder = check_index("responder", responder, maximum=1)
+    _check_policy_object("policy", policy)
+    _check_sequences(features.shape[0], L)
     outcome = _sequence_outcomes(judge, features, decisions, L)
     F = features.shape[0]
 
@@ -786,10 +952,7 @@ def brute_force_best_response(judge, features, decisions, n_evidence, policy, re
 # ---------------------------------------------------------------------------------------------- isolated plan
 def subset_ranks(masks) -> np.ndarray:
     """Colex ranks of the sets in the rows of ``masks`` (``(n, F)`` bool, every row of the same size)."""
-    masks = np.asarray(masks, dtype=bool)
-    if masks.ndim != 2:
-        raise InvalidInstanceError(f"masks: expected a 2-dimensional array, found shape {masks.shape}",
-                                   argument="masks")
+    masks = check_mask("masks", masks, ndim=2)
     n, F = masks.shape
     sizes = masks.sum(axis=1)
     if n == 0:
@@ -851,10 +1014,17 @@ def isolated_plan(judge, features, decisions, n_evidence, *, max_leaves: int | N
     :func:`solve_debate` with a max at every level.
     """
     start = time.perf_counter()
-    features, decisions, L, _ = _check_game(features, decisions, n_evidence, None)
+    features, decisions, L, _ = _check_game(judge, features, decisions, n_evidence, None, max_leaves=max_leaves)
     tree = _subset_tree(features.shape[0], L, max_leaves)
     leaves = _leaf_margins(judge, features, decisions, tree[L].masks)
     values = _backup(tree, leaves, [_minimax_operator(True)] * L)
+    # Verify: the plan's line reaches a set whose margin, scored again through judge.score, is the optimum.
+    line = _principal_line(tree, values, lambda k, cv, valid, row: _argbest(cv, valid, True))
+    margin, tol = _recomputed_margins(judge, features, decisions, _line_mask(line, features.shape[0])[None])
+    best = float(values[0][0])
+    if not abs(float(margin[0]) - best) <= tol[0]:
+        raise SolverError(f"isolated_plan: self-check failed: the plan's evidence has margin {float(margin[0])!r}, "
+                          f"not the optimum {best!r}", status="verification_failed")
     for v in values:
         v.setflags(write=False)
     return IsolatedPlan(tuple(values), features.shape[0], L, tree, solve_time=time.perf_counter() - start)
@@ -929,18 +1099,22 @@ def debate_win_table(judge, features, baseline, n_evidence: int, *, n_decisions:
     DebateTable
     """
     start = time.perf_counter()
+    check_judge("judge", judge)
     x = check_array("features", features, ndim=2)
     S, F = x.shape
-    base = np.asarray(baseline)
-    if base.shape != (S,) or (base.size and base.dtype.kind not in "iu"):
-        raise InvalidInstanceError(f"baseline: expected integer decisions of shape ({S},), found shape "
-                                   f"{base.shape} and dtype {base.dtype}", argument="baseline")
+    check_judge_size(judge, F)
     n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
-    if base.size and (base.min() < 0 or base.max() >= n_decisions):
-        raise InvalidInstanceError(f"baseline: expected decisions in [0, {n_decisions}), found range "
-                                   f"{base.min()}..{base.max()}", argument="baseline")
+    declared = getattr(judge, "n_decisions", None)
+    if isinstance(declared, int) and n_decisions > declared:
+        raise InvalidInstanceError(f"n_decisions: expected at most the judge's n_decisions = {declared}, found "
+                                   f"{n_decisions}", argument="n_decisions")
+    base = check_index_array("baseline", baseline, shape=(S,), high=n_decisions,
+                             what="integer decisions (one per row of features)")
     L = check_integer("n_evidence", n_evidence, minimum=0, maximum=min(MAX_TABLE_EVIDENCE, F))
     chunk = check_integer("chunk", chunk, minimum=1)
+    width = max(getattr(judge, "hidden", None) or (1,)) if isinstance(getattr(judge, "hidden", None), tuple) else 1
+    check_allocation("chunk", 8.0 * min(chunk, max(S, 1)) * comb(F, L) * n_decisions * (width + F + 4),
+                     f"the judge pass of {chunk} states x C({F}, {L}) evidence sets x {n_decisions} decisions")
     tree = _subset_tree(F, L)
     # Leaves are scored in lexicographic order (as the judge pass always has been), then placed by colex rank.
     subsets = list(itertools.combinations(range(F), L))
@@ -961,9 +1135,35 @@ def debate_win_table(judge, features, baseline, n_evidence: int, *, n_decisions:
         leaves = np.empty((outcome.shape[0] * n_decisions, K), dtype=np.int8)
         leaves[:, ranks] = outcome.transpose(0, 2, 1).reshape(-1, K)              # (s * D, K), colex order
         for fm in (0, 1):
-            out[sl, :, fm] = _backup(tree, leaves, ops[fm])[0][:, 0].reshape(-1, n_decisions)
+            values = _backup(tree, leaves, ops[fm])
+            out[sl, :, fm] = values[0][:, 0].reshape(-1, n_decisions)
+            _verify_table_lines(judge, x[sl], b, n_decisions, tree, values, fm)
     out[np.arange(S), base] = 0.0  # identical decisions tie (exactly, whatever the float noise)
     return DebateTable(out, base.astype(np.int64), solve_time=time.perf_counter() - start)
+
+
+def _verify_table_lines(judge, x, baseline, n_decisions, tree, values, first_mover):
+    """Follow every game's principal line through the backed-up levels (games are rows: state-major, then
+    decision) and score the leaf it reaches again through ``judge.score``: its sign must be the game value."""
+    G = values[0].shape[0]
+    L = len(tree) - 1
+    row = np.zeros(G, dtype=np.int64)
+    for k in range(L):
+        children = tree[k].children[row]                                          # (G, F)
+        valid = children >= 0
+        child_vals = np.take_along_axis(values[k + 1], np.where(valid, children, 0), axis=1).astype(float)
+        maximise = mover_at(k, first_mover) == 0
+        f = np.argmax(np.where(valid, child_vals if maximise else -child_vals, -np.inf), axis=1)
+        row = children[np.arange(G), f]
+    masks = tree[L].masks[row]
+    feats = np.repeat(x, n_decisions, axis=0)
+    own = np.tile(np.arange(n_decisions), x.shape[0])
+    other = np.repeat(baseline, n_decisions)
+    s = np.asarray(_call_judge(judge.score, "score()", np.concatenate([feats, feats]), np.concatenate([masks, masks]),
+                               np.concatenate([own, other]).astype(np.int64)), dtype=float)
+    margins = s[:G] - s[G:]
+    tol = VERIFY_ATOL * (1.0 + np.abs(s[:G]) + np.abs(s[G:]))
+    _verify_outcomes("debate_win_table", np.where(own == other, 0.0, margins), tol, values[0][:, 0])
 
 
 # ---------------------------------------------------------------------------------------------- inspection
@@ -978,10 +1178,11 @@ def debate_game_tree(judge, features, decisions, n_evidence, first_mover: int = 
     """
     import networkx as nx
 
-    features, decisions, L, first_mover = _check_game(features, decisions, n_evidence, first_mover)
+    features, decisions, L, first_mover = _check_game(judge, features, decisions, n_evidence, first_mover)
     if first_mover is None:
         raise InvalidInstanceError("first_mover: expected 0 or 1 for a game tree, found None",
                                    argument="first_mover")
+    max_nodes = check_integer("max_nodes", max_nodes, minimum=1)
     F = features.shape[0]
     n_nodes = sum(comb(F, k) for k in range(L + 1))
     if n_nodes > max_nodes:

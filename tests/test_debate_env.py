@@ -153,3 +153,74 @@ def test_illegal_reveal_raises():
 def test_bad_configuration(kwargs, argument):
     with pytest.raises(InvalidInstanceError, match=argument):
         debate.raw_env(**kwargs)
+
+
+@pytest.mark.parametrize("action", [None, "3", 2.5, np.nan, -1, 8, 10**12, True])
+def test_bad_actions_are_typed_errors(action):
+    """Issue 12: the Debate env's step errors are mechsim errors naming the action (they were bare ValueErrors)."""
+    e = debate.raw_env()
+    e.reset(seed=0)
+    with pytest.raises(InvalidInstanceError, match="action"):
+        e.step(action)
+    e.step(np.int64(3))  # numpy integers (what action spaces sample) are actions
+    with pytest.raises(InvalidInstanceError, match="already revealed"):
+        e.step(3)
+
+
+def test_states_must_fit_the_judge():
+    with pytest.raises(InvalidInstanceError, match="states: expected 8 features"):
+        debate.raw_env(states=np.ones((4, 5)))  # the demonstration judge scores 8 features
+    with pytest.raises(InvalidInstanceError, match="n_decisions"):
+        debate.raw_env(states=np.ones((4, 3)), judge=LinearJudge(np.ones((2, 3))), n_decisions=3, n_evidence=2)
+
+
+def _count_turns(e, seed=0):
+    """PettingZoo's max_cycles_test count, with masked reveals: agent iterations per agent (dead step included)."""
+    e.reset(seed=seed)
+    counts = dict.fromkeys(e.possible_agents, 0)
+    rng = np.random.default_rng(seed)
+    for agent in e.agent_iter():
+        counts[agent] += 1
+        obs, _, term, trunc, _ = e.last()
+        e.step(None if term or trunc else int(rng.choice(np.flatnonzero(obs["action_mask"]))))
+    return counts
+
+
+@pytest.mark.parametrize("max_cycles", [1, 2, 3])
+def test_max_cycles_truncates_after_that_many_cycles(max_cycles):
+    """Issue 12 (PettingZoo convention): each debater acts max_cycles times, then both are truncated."""
+    e = pettingzoo.make("aec", "mechsim/Debate-v0", n_evidence=8, max_cycles=max_cycles)
+    assert e.unwrapped.max_cycles == max_cycles
+    assert _count_turns(e) == {"debater_0": max_cycles + 1, "debater_1": max_cycles + 1}
+    e.reset(seed=1)
+    for _agent in e.agent_iter():
+        obs, reward, term, trunc, info = e.last()
+        if term or trunc:
+            assert trunc and not term and reward == 0.0
+            assert info["outcome"] is None and len(info["evidence"]) == 2 * max_cycles
+            e.step(None)
+        else:
+            e.step(int(np.flatnonzero(obs["action_mask"])[0]))
+
+
+def test_max_cycles_beyond_the_game_changes_nothing():
+    """A game of L reveals ends by termination after ceil(L/2) cycles; a larger max_cycles never cuts it."""
+    for L in (3, 4):
+        a, b = debate.env(n_evidence=L), debate.env(n_evidence=L, max_cycles=(L + 1) // 2)
+        assert _count_turns(a) == _count_turns(b)
+        b.reset(seed=0)
+        for _agent in b.agent_iter():
+            obs, _, term, trunc, info = b.last()
+            assert not trunc
+            b.step(None if term else int(np.flatnonzero(obs["action_mask"])[0]))
+    with pytest.raises(InvalidInstanceError, match="max_cycles"):
+        debate.raw_env(max_cycles=0)
+
+
+def test_rgb_array_frame():
+    e = debate.raw_env(render_mode="rgb_array")
+    e.reset(seed=0)
+    e.step(1)
+    frame = e.render()
+    assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
+    assert "rgb_array" in e.metadata["render_modes"]

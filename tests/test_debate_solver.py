@@ -8,16 +8,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mechsim.debate.judges import ConstantJudge, LinearJudge, debate_outcome
-from mechsim.errors import InvalidInstanceError
+from mechsim.errors import InvalidInstanceError, SolverError
+from mechsim.learners.debaters import RandomDebater
 from mechsim.solvers.debate import (
     best_response,
     brute_force_best_response,
     brute_force_debate_value,
     enumerate_reveal_sequences,
+    isolated_plan,
     leaf_outcomes,
     mover_at,
     policy_value,
     solve_debate,
+    subgame_values,
 )
 from mechsim.testing import debate_games
 from mechsim.testing.debate import fixed_random_policy
@@ -305,3 +308,103 @@ def test_games_too_large_for_memory_are_refused():
         solve_debate(judge, np.ones(44), (0, 1), 10)
     with pytest.raises(InvalidInstanceError, match="max_leaves"):
         solve_debate(judge, np.ones(44), (0, 1), 3, max_leaves=1000)
+
+
+def test_memory_guard_refuses_huge_trees_before_allocating():
+    """Issue 12: C(F, L) leaves are estimated and refused against the memory limit (check_allocation)."""
+    from mechsim.solvers.debate import tree_bytes
+    from mechsim.validation import set_memory_limit
+
+    judge = LinearJudge(np.ones((2, 44)))
+    set_memory_limit("1MB")
+    try:
+        with pytest.raises(InvalidInstanceError, match=r"n_evidence: expected a size whose memory fits") as err:
+            solve_debate(judge, np.ones(44), (0, 1), 4)
+        assert "C(44, 4) = 135751" in str(err.value)
+        solve_debate(judge, np.ones(44), (0, 1), 2)  # 947 sets fit
+    finally:
+        set_memory_limit(None)
+    assert tree_bytes(44, 4) > 10**8 > tree_bytes(44, 2)
+    with pytest.raises(InvalidInstanceError, match="max_leaves"):
+        solve_debate(judge, np.ones(44), (0, 1), 2, max_leaves=2.5)
+
+
+# ---------------------------------------------------------------------------------- judge and game agree
+class _SizedJudge:
+    """A custom judge (no fast path) that declares its sizes."""
+
+    n_features, n_decisions = 4, 3
+
+    def score(self, features, mask, decisions):
+        return np.where(mask, features, 0.0).sum(axis=1) * (np.asarray(decisions) - 1)
+
+
+@pytest.mark.parametrize("judge, kwargs, argument", [
+    (LinearJudge(np.ones((2, 4))), dict(features=np.zeros(5)), "features: expected 4 features"),
+    (LinearJudge(np.ones((2, 4))), dict(decisions=(0, 2)), "decisions: expected .* in \\[0, 2\\)"),
+    (_SizedJudge(), dict(decisions=(3, 0)), "decisions"),
+    (_SizedJudge(), dict(features=np.zeros(3), n_evidence=1), "features"),
+    (None, {}, "judge"),
+    ("a judge", {}, "judge"),
+])
+def test_judge_features_and_decisions_are_checked_against_each_other(judge, kwargs, argument):
+    """Issue 12: solve_debate validated the game but not against the judge (IndexError, broadcast errors)."""
+    args = {**dict(features=np.arange(4.0), decisions=(0, 1), n_evidence=2), **kwargs}
+    for solver, extra in ((solve_debate, {}), (best_response, dict(policy=RandomDebater(), responder=1)),
+                          (isolated_plan, {}), (subgame_values, dict(first_mover=0)),
+                          (policy_value, dict(policies=(RandomDebater(), RandomDebater())))):
+        with pytest.raises(InvalidInstanceError, match=argument):
+            solver(judge, **args, **extra)
+
+
+def test_a_judge_that_raises_gives_a_typed_error():
+    class Raises:
+        def score(self, features, mask, decisions):
+            return {}["boom"]
+    with pytest.raises(InvalidInstanceError, match="judge: .*raised KeyError") as err:
+        solve_debate(Raises(), np.ones(4), (0, 1), 2)
+    assert isinstance(err.value.__cause__, KeyError)
+
+
+# ---------------------------------------------------------------------------------------- verification
+class _InconsistentJudge:
+    """Its fast path (score_masks) reverses the verdict of score(): the solver's self-check must notice."""
+
+    def __init__(self):
+        self.inner = LinearJudge(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
+
+    def score(self, features, mask, decisions):
+        return self.inner.score(features, mask, decisions)
+
+    def score_masks(self, features, masks, decisions):
+        return -self.inner.score_masks(features, masks, decisions)
+
+
+def test_solvers_verify_what_they_return():
+    """Issue 12: the principal line's leaf must realise the value (scored again through judge.score)."""
+    x = np.array([3.0, 1.0, 0.0])
+    for call in (lambda j: solve_debate(j, x, (0, 1), 2), lambda j: subgame_values(j, x, (0, 1), 2, 0),
+                 lambda j: isolated_plan(j, x, (0, 1), 2)):
+        call(_InconsistentJudge().inner)  # the consistent judge passes
+        with pytest.raises(SolverError, match="verification_failed"):
+            call(_InconsistentJudge())
+    from mechsim.solvers.debate import debate_win_table
+
+    debate_win_table(_InconsistentJudge().inner, x[None], np.array([1]), 2, n_decisions=2)
+
+
+def test_best_response_plan_is_checked(monkeypatch):
+    """The responder's plan, evaluated against the policy, must reach the best-response value."""
+    import mechsim.solvers.debate as sd
+
+    x = np.array([3.0, 1.0, 0.0, -2.0])
+    judge = LinearJudge(np.array([[1.0, 0.0, 0.5, 0.0], [0.0, 1.0, 0.0, 1.0]]))
+    out = best_response(judge, x, (0, 1), 2, fixed_random_policy(1), responder=1)
+    assert -1 <= out.value <= 1
+    original = sd._plan_operators
+
+    def worst_plan(tree, values, n_evidence, first_mover, responder, fixed):
+        return original(tree, tuple(-v for v in values), n_evidence, first_mover, responder, fixed)
+    monkeypatch.setattr(sd, "_plan_operators", worst_plan)
+    with pytest.raises(SolverError, match="best_response .*plan"):
+        best_response(judge, x, (0, 1), 2, fixed_random_policy(1), responder=1)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ from hypothesis import strategies as st
 
 from mechsim import tabular_mdp
 from mechsim.debate import icu_sepsis as icu
-from mechsim.errors import MechsimError, SolverError
+from mechsim.errors import InvalidInstanceError, MechsimError, SolverError
 
 
 @pytest.fixture(scope="module")
@@ -216,16 +218,49 @@ def test_bad_input_messages(mdp):
                       mdp.sofa, mdp.admissible)
 
 
-def test_missing_package_error(monkeypatch, tmp_path):
+def test_data_ship_with_mechsim_without_the_icu_sepsis_package(monkeypatch, tmp_path):
+    """Issue 12: the data are read without the icu-sepsis package (nor its gym/pandas/scikit-learn tree)."""
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "icu_sepsis" else real(name, *a))
-    with pytest.raises(icu.IcuSepsisUnavailableError, match="pip install icu-sepsis"):
-        icu.icu_sepsis_assets_dir()
-    with pytest.raises(ImportError):
-        icu.load_icu_sepsis()
+    assert icu.icu_sepsis_assets_dir() == icu.DATA_DIR
+    assert icu.DATA_DIR.is_relative_to(Path(icu.__file__).parent)
+    icu._load_cached.cache_clear()
+    assert icu.load_icu_sepsis().n_states == icu.N_STATES
     with pytest.raises(icu.IcuSepsisUnavailableError, match="dynamics.npz"):
         icu.load_icu_sepsis(tmp_path)
+    with pytest.raises(InvalidInstanceError, match="assets_dir"):
+        icu.load_icu_sepsis(3.0)
+
+
+def test_shipped_files_are_the_published_ones():
+    for name, digest in icu.DATA_SHA256.items():
+        assert hashlib.sha256((icu.DATA_DIR / name).read_bytes()).hexdigest() == digest
+    assert "Choudhary" in (icu.DATA_DIR / "LICENSE.txt").read_text()
+    assert "RLC" in (icu.DATA_DIR / "README.md").read_text()
+    spec = importlib.util.find_spec("icu_sepsis")
+    if spec is None:
+        pytest.skip("the icu-sepsis package is not installed (nothing to compare with)")
+    assets = Path(next(iter(spec.submodule_search_locations))) / "envs" / "assets"
+    for name in icu.DATA_SHA256:
+        assert (icu.DATA_DIR / name).read_bytes() == (assets / name).read_bytes(), name
+    # Another folder (here the package's own) is read the same way.
+    other = icu.load_icu_sepsis(assets)
+    assert np.array_equal(other.tx_mat, icu.load_icu_sepsis().tx_mat)
+
+
+def test_damaged_shipped_copy_is_refused(monkeypatch, tmp_path):
+    for name in (*icu.DATA_SHA256, "LICENSE.txt"):
+        (tmp_path / name).write_bytes((icu.DATA_DIR / name).read_bytes())
+    with open(tmp_path / "metadata.json", "a") as f:
+        f.write(" ")
+    monkeypatch.setattr(icu, "DATA_DIR", tmp_path)
+    icu._load_cached.cache_clear()
+    try:
+        with pytest.raises(icu.IcuSepsisUnavailableError, match="metadata.json: expected the shipped"):
+            icu.load_icu_sepsis()
+    finally:
+        icu._load_cached.cache_clear()
 
 
 def test_clinician_preferences_and_judge(mdp):
@@ -238,3 +273,17 @@ def test_clinician_preferences_and_judge(mdp):
     test = icu.clinician_preferences(mdp, 300, seed=1)
     # learns the preference well above chance
     assert judge.accuracy(*test.as_tuple(), seed=2) > 0.7
+
+
+def test_packaging_ships_the_data_and_not_the_package():
+    """Issue 12: the core install no longer depends on icu-sepsis (gym 0.26, pandas, scikit-learn)."""
+    import configparser
+
+    root = Path(__file__).resolve().parents[1]
+    config = configparser.ConfigParser()
+    config.read(root / "setup.cfg")
+    requires = config["options"]["install_requires"]
+    assert "icu-sepsis" not in requires and "icu_sepsis" not in requires
+    assert "data/icu_sepsis/*" in config["options.package_data"]["mechsim.debate"]
+    shipped = {p.name for p in (root / "mechsim" / "debate" / "data" / "icu_sepsis").iterdir()}
+    assert {*icu.DATA_SHA256, "LICENSE.txt", "README.md", "readme.txt"} <= shipped

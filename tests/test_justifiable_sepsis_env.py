@@ -249,3 +249,91 @@ def test_render_ansi_and_truncation(small_judge):
             ended = True
             break
     assert ended
+
+
+def _run_until_end(env, seed, options=None, limit=600):
+    env.reset(seed=seed, options=options)
+    rng = np.random.default_rng(seed)
+    for t in range(1, limit + 1):
+        _, _, term, trunc, _ = env.step(int(rng.integers(25)))
+        if term or trunc:
+            return t, term, trunc
+    raise AssertionError("the episode did not end")
+
+
+def test_step_after_the_end_is_a_reset_needed_error(small_judge):
+    """Issue 12: the env kept stepping after truncated=True; now every step after the end raises."""
+    import gymnasium
+
+    from mechsim.envs.debate import ResetNeededError
+
+    env = JustifiableSepsisEnv(judge=small_judge, max_episode_steps=2)
+    with pytest.raises(ResetNeededError, match="reset"):
+        env.step(0)
+    seen = set()
+    for seed in range(30):
+        t, term, trunc = _run_until_end(env, seed)
+        seen.add("terminated" if term else "truncated")
+        assert t <= 2 and (term or t == 2)
+        with pytest.raises(gymnasium.error.ResetNeeded):
+            env.step(0)
+        with pytest.raises(ResetNeededError):
+            env.step(0)
+    assert seen == {"terminated", "truncated"}
+
+
+def test_make_max_episode_steps_sets_the_env_horizon(small_judge):
+    """Issue 12: gymnasium.make(id, max_episode_steps=k) sets spec.max_episode_steps and the env's own horizon."""
+    import gymnasium
+
+    default = gymnasium.make("mechsim/JustifiableSepsis-v0", judge=small_judge)
+    assert default.spec.max_episode_steps == 500 and default.unwrapped.max_episode_steps == 500
+    env = gymnasium.make("mechsim/JustifiableSepsis-v0", judge=small_judge, max_episode_steps=3)
+    assert env.spec.max_episode_steps == 3 and env.unwrapped.max_episode_steps == 3
+    truncated = 0
+    for seed in range(20):
+        t, term, trunc = _run_until_end(env, seed)
+        assert t <= 3 and (term or (trunc and t == 3))
+        truncated += trunc
+        if trunc:  # the env itself ended the episode, not only Gymnasium's TimeLimit
+            with pytest.raises(gymnasium.error.ResetNeeded):
+                env.unwrapped.step(0)
+    assert truncated
+    longer = gymnasium.make("mechsim/JustifiableSepsis-v0", judge=small_judge, max_episode_steps=700)
+    assert longer.unwrapped.max_episode_steps == 700  # beyond the default: the env does not cut at 500
+    assert gymnasium.make(longer.spec).unwrapped.max_episode_steps == 700  # recreated from its spec
+    # A horizon given to the constructor wins over the spec.
+    assert JustifiableSepsisEnv(judge=small_judge, max_episode_steps=7).max_episode_steps == 7
+    assert JustifiableSepsisEnv(judge=small_judge).max_episode_steps == 500
+
+
+def test_debate_table_is_the_default_and_shared_per_process(small_judge):
+    """Issue 12: the fast path (the whole debate table) is the default, built once and shared by copies."""
+    import gymnasium
+
+    a = JustifiableSepsisEnv(judge=small_judge, lam=1.0)
+    b = JustifiableSepsisEnv(judge=small_judge, lam=0.25, debate_reward="value")
+    assert a._table is not None and a._table is b._table
+    assert not a._table.flags.writeable
+    vec = gymnasium.make_vec("mechsim/JustifiableSepsis-v0", num_envs=2, vectorization_mode="sync",
+                             judge=small_judge)
+    assert all(e.unwrapped._table is a._table for e in vec.envs)
+    # Same seed, same episode, whichever path computes the debates.
+    lazy = JustifiableSepsisEnv(judge=small_judge, lam=1.0, precompute=False)
+    assert lazy._table is None
+    ra, rl = _rollout(a, seed=5, n_steps=80), _rollout(lazy, seed=5, n_steps=80)
+    assert all(np.array_equal(x, y) for x, y in zip(ra, rl))
+    # The table holds the exact debate values.
+    base = baseline_actions(load_icu_sepsis())
+    for s, act in [(3, 0), (100, 12), (500, 24)]:
+        exact = solve_debate(small_judge, a._features[s], (act, int(base[s])), 2).values_by_first_mover
+        assert a.debate_values(s, act, int(base[s])) == (exact if act != base[s] else (0.0, 0.0))
+
+
+def test_rgb_array_render(small_judge):
+    env = JustifiableSepsisEnv(judge=small_judge, render_mode="rgb_array")
+    env.reset(seed=0)
+    frame = env.render()
+    assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
+    with pytest.warns(UserWarning, match="no-such-mode"):
+        assert JustifiableSepsisEnv(judge=small_judge, render_mode="no-such-mode").render() is None

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from pettingzoo.test import parallel_api_test, parallel_seed_test
 
 import mechsim  # noqa: F401  (registers the environments)
+from mechsim.envs.debate import ResetNeededError
 from mechsim.envs.hiring import HiringParallelEnv
 from mechsim.envs.rl import (
     DebateVsOpponent,
@@ -319,6 +320,38 @@ def test_debate_illegal_actions():
         DebateVsOpponent(opponent="smart")
     with pytest.raises(InvalidInstanceError, match="learner"):
         DebateVsOpponent(learner=2)
+
+
+def test_debate_view_conventions():
+    """Issue 12: rgb_array frames, a reset-needed error after the end, typed constructor errors, max_cycles."""
+    env = DebateVsOpponent(opponent="random", render_mode="rgb_array")
+    check_env(env)
+    env.reset(seed=0)
+    frame = env.render()
+    assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
+    with pytest.raises(ResetNeededError):
+        DebateVsOpponent(opponent="random").step(0)
+    done = False
+    while not done:
+        _, _, term, trunc, _ = env.step(int(np.flatnonzero(env.action_masks())[0]))
+        done = term or trunc
+    with pytest.raises(gymnasium.error.ResetNeeded):
+        env.step(0)
+    with pytest.warns(UserWarning, match="no-such-mode"):
+        assert DebateVsOpponent(render_mode="no-such-mode").render_mode is None
+    for kwargs, argument in [(dict(debate_kwargs=[1, 2]), "debate_kwargs"), (dict(compute_value="yes"),
+                                                                              "compute_value"),
+                             (dict(render_mode=3), "render_mode"), (dict(opponent=None), "opponent")]:
+        with pytest.raises(InvalidInstanceError, match=argument):
+            DebateVsOpponent(**kwargs)
+    cut = DebateVsOpponent(debate_kwargs={"n_evidence": 8, "max_cycles": 2}, opponent="random",
+                           compute_value=False)
+    cut.reset(seed=0)
+    for _k in range(4):
+        obs, reward, term, trunc, info = cut.step(int(np.flatnonzero(cut.action_masks())[0]))
+        if term or trunc:
+            break
+    assert trunc and not term and reward == 0.0 and info["outcome"] is None and len(info["evidence"]) == 4
 
 
 def test_minimax_opponent_holds_random_learner_below_the_value():

@@ -1,6 +1,7 @@
 """The ICU-Sepsis MDP (Choudhary, Gupta & Thomas, 2024) as arrays, with exact evaluation and off-policy estimates.
 
-The ``icu-sepsis`` package publishes a tabular sepsis-treatment MDP built from MIMIC-III aggregates:
+The ``icu-sepsis`` package (Choudhary, Gupta & Thomas, "ICU-Sepsis: A Benchmark MDP Built from Real Medical
+Data", RLC 2024; MIT licence) publishes a tabular sepsis-treatment MDP built from MIMIC-III aggregates:
 states ``s in {0, ..., 715}`` (0-712 patient clusters, 713 = death, 714 = survival, 715 = an absorbing
 sink that 713 and 714 move to), actions ``a = 5 * iv + vaso`` (five IV-fluid bins times five vasopressor
 bins), transitions ``P(s' | s, a) = tx_mat[s, a, s']``, reward ``r_mat[s, a, s'] = 1`` on entering
@@ -8,8 +9,11 @@ survival and 0 otherwise, an initial law ``d_0`` and a clinician policy ``expert
 the logged data.  Every patient cluster has a feature centroid (47 z-scored columns, 44 of which are the
 features used by Sukovic & Radanovic's justification work).
 
-This module reads the package's ``dynamics.npz`` directly (the package itself imports the retired
-``gym``) and provides:
+mechsim ships the package's data files (``dynamics.npz``, ``admissible_actions.txt``, ``metadata.json``,
+version 2.0.1, unchanged, with its licence and an attribution) in ``mechsim/debate/data/icu_sepsis/``, so
+neither the package nor its dependency tree (the retired ``gym``, pandas, scikit-learn) is installed;
+:func:`load_icu_sepsis` reads them (or the same files from any other folder) and checks the shipped copy's
+checksums.  This module provides:
 
 **Exact policy evaluation.**  For a stochastic policy ``pi`` let ``P_pi(s, s') = sum_a pi(a|s) P(s'|s, a)``
 and ``r_pi(s) = sum_a pi(a|s) sum_s' P(s'|s, a) r(s, a, s')``.  Death and survival end an episode, so their
@@ -47,21 +51,25 @@ terminal rows ignored) and the validation.
 from __future__ import annotations
 
 import functools
-import importlib.util
+import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from mechsim import tabular_mdp
-from mechsim.errors import MechsimError
+from mechsim.debate._checks import check_index_array, check_mask, describe
+from mechsim.errors import InvalidInstanceError, MechsimError
 from mechsim.validation import (
     as_generator,
+    check_allocation,
     check_array,
     check_in_range,
     check_integer,
     check_nonnegative,
+    check_positive,
     check_stochastic,
 )
 
@@ -76,6 +84,8 @@ __all__ = [
     "STATE_SURVIVAL",
     "STATE_ABSORBING",
     "IcuSepsisUnavailableError",
+    "DATA_DIR",
+    "DATA_SHA256",
     "SepsisMDP",
     "PolicyEvaluation",
     "OptimalControl",
@@ -131,28 +141,43 @@ _N_LEVELS = 5
 
 
 class IcuSepsisUnavailableError(MechsimError, ImportError):
-    """The ``icu-sepsis`` package (which ships the MDP's data file) is not installed or is incomplete."""
+    """The ICU-Sepsis data files are missing or damaged (the shipped copy, or the folder given)."""
+
+
+#: The ICU-Sepsis data shipped with mechsim (``icu-sepsis`` 2.0.1's ``envs/assets``, MIT licence; see the
+#: ``README.md`` and ``LICENSE.txt`` there).
+DATA_DIR = Path(__file__).resolve().parent / "data" / "icu_sepsis"
+
+#: sha256 of each shipped data file (identical to the files of ``icu-sepsis`` 2.0.1).
+DATA_SHA256 = {
+    "dynamics.npz": "36498f924c693c6be7ae18f3ce9e1a8e48d41f80f2cc553b3993b1373c8a9109",
+    "admissible_actions.txt": "607f4e1eeee4f33a2124fb4a1beefd82fc264a3b608d41d13f810166aa203165",
+    "metadata.json": "136abd5b2a9d12b47c8ce88221d7800c510e0f06cb17e29bd1d5faab822713cb",
+}
 
 
 def icu_sepsis_assets_dir() -> Path:
-    """Folder holding ``dynamics.npz`` of the installed ``icu-sepsis`` package, found without importing it.
+    """Folder of the ICU-Sepsis data files shipped with mechsim (:data:`DATA_DIR`).
 
     Raises
     ------
     IcuSepsisUnavailableError
-        If the package is not installed or its data file is missing.
+        If the data file is missing (a damaged installation).
     """
-    spec = importlib.util.find_spec("icu_sepsis")
-    if spec is None or not spec.submodule_search_locations:
+    if not (DATA_DIR / "dynamics.npz").is_file():
         raise IcuSepsisUnavailableError(
-            "icu_sepsis: expected the 'icu-sepsis' package (it ships the ICU-Sepsis MDP data used by "
-            "mechsim.debate.icu_sepsis), found it is not installed; install it with `pip install icu-sepsis`")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "envs" / "assets"
-    if not (folder / "dynamics.npz").is_file():
-        raise IcuSepsisUnavailableError(
-            f"icu_sepsis: expected the data file {folder / 'dynamics.npz'}, found it missing; reinstall "
-            "the package with `pip install --force-reinstall icu-sepsis`")
-    return folder
+            f"icu_sepsis: expected the data file {DATA_DIR / 'dynamics.npz'} shipped with mechsim, found it "
+            "missing; reinstall mechsim, or pass load_icu_sepsis(assets_dir=...) a folder holding the files")
+    return DATA_DIR
+
+
+def _check_shipped_files(folder: Path) -> None:
+    """The shipped copy must be byte-identical to the published files (checksums :data:`DATA_SHA256`)."""
+    for name, digest in DATA_SHA256.items():
+        found = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        if found != digest:
+            raise IcuSepsisUnavailableError(f"{name}: expected the shipped ICU-Sepsis file with sha256 {digest}, "
+                                            f"found sha256 {found} in {folder}; reinstall mechsim")
 
 
 def _read_admissible(path: Path) -> np.ndarray:
@@ -202,15 +227,23 @@ class SepsisMDP:
     metadata: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        n, a = self.tx_mat.shape[:2] if np.ndim(self.tx_mat) == 3 else (None, None)
-        tx = check_stochastic("tx_mat", self.tx_mat, axis=-1, shape=(None, None, n))
+        if not isinstance(self.metadata, dict):
+            raise InvalidInstanceError(f"metadata: expected a dict, found {describe(self.metadata)}",
+                                       argument="metadata")
+        tx = check_array("tx_mat", self.tx_mat, ndim=3)
+        n, a = tx.shape[:2]
+        if n < 4 or a < 1 or tx.shape[2] != n:
+            raise InvalidInstanceError(f"tx_mat: expected shape (S, A, S) with S >= 4 states (the last three are "
+                                       f"death, survival and the absorbing sink) and A >= 1, found {tx.shape}",
+                                       argument="tx_mat")
+        tx = check_stochastic("tx_mat", tx, axis=-1)
         r = check_array("r_mat", self.r_mat, shape=tx.shape)
         d0 = check_stochastic("d_0", self.d_0, shape=(n,))
         pe = check_array("expert_policy", self.expert_policy, shape=(n, a))
         check_in_range("expert_policy", pe, 0.0, 1.0)
         centers = check_array("state_cluster_centers", self.state_cluster_centers, shape=(n, len(SEPSIS_COLUMNS)))
         sofa = check_array("sofa", self.sofa, shape=(n,))
-        adm = check_array("admissible", self.admissible, shape=(n, a), dtype=bool)
+        adm = check_mask("admissible", self.admissible, shape=(n, a))
         for name, arr in (("tx_mat", tx), ("r_mat", r), ("d_0", d0), ("expert_policy", pe),
                           ("state_cluster_centers", centers), ("sofa", sofa), ("admissible", adm)):
             arr = np.array(arr, copy=True)
@@ -268,20 +301,27 @@ class SepsisMDP:
 
 
 def load_icu_sepsis(assets_dir: str | Path | None = None) -> SepsisMDP:
-    """Load the ICU-Sepsis MDP from the installed package's data (cached per folder).
+    """Load the ICU-Sepsis MDP (cached per folder).
 
     Parameters
     ----------
     assets_dir : path, optional
-        Folder with ``dynamics.npz``, ``admissible_actions.txt`` and ``metadata.json``; defaults to the
-        installed ``icu-sepsis`` package's assets (located without importing the package).
+        Folder with ``dynamics.npz`` (and optionally ``admissible_actions.txt`` and ``metadata.json``), e.g.
+        the ``envs/assets`` folder of an installed ``icu-sepsis`` package; defaults to the copy shipped with
+        mechsim (:data:`DATA_DIR`, whose checksums are checked).
 
     Raises
     ------
     IcuSepsisUnavailableError
-        If the package or its data file is missing.
+        If the data file is missing or the shipped copy is damaged.
     """
-    folder = icu_sepsis_assets_dir() if assets_dir is None else Path(assets_dir)
+    if assets_dir is None:
+        folder = icu_sepsis_assets_dir()
+    elif isinstance(assets_dir, (str, os.PathLike)):
+        folder = Path(assets_dir)
+    else:
+        raise InvalidInstanceError(f"assets_dir: expected a folder path (str or os.PathLike) or None, found "
+                                   f"{describe(assets_dir)}", argument="assets_dir")
     return _load_cached(str(folder.resolve()))
 
 
@@ -290,6 +330,8 @@ def _load_cached(folder: str) -> SepsisMDP:
     path = Path(folder)
     if not (path / "dynamics.npz").is_file():
         raise IcuSepsisUnavailableError(f"assets_dir: expected a folder holding dynamics.npz, found {path}")
+    if path == DATA_DIR:
+        _check_shipped_files(path)
     with np.load(path / "dynamics.npz") as data:
         arrays = {k: data[k] for k in data.files}
     missing = {"tx_mat", "r_mat", "d_0", "expert_policy", "state_cluster_centers", "sofa_scores"} - set(arrays)
@@ -311,19 +353,15 @@ def _load_cached(folder: str) -> SepsisMDP:
 
 def action_index(iv, vaso):
     """Action code ``5 * iv + vaso`` from IV-fluid and vasopressor bins (each in 0..4); arrays broadcast."""
-    iv_arr, vaso_arr = np.asarray(iv), np.asarray(vaso)
-    for name, arr in (("iv", iv_arr), ("vaso", vaso_arr)):
-        if arr.dtype.kind not in "iu" or (arr.size and (arr.min() < 0 or arr.max() >= _N_LEVELS)):
-            raise MechsimError(f"{name}: expected integer bins in 0..{_N_LEVELS - 1}, found {arr!r}")
+    iv_arr = check_index_array("iv", iv, high=_N_LEVELS, what=f"integer bins in 0..{_N_LEVELS - 1}")
+    vaso_arr = check_index_array("vaso", vaso, high=_N_LEVELS, what=f"integer bins in 0..{_N_LEVELS - 1}")
     out = _N_LEVELS * iv_arr + vaso_arr
     return int(out) if out.ndim == 0 else out
 
 
 def action_levels(action):
     """Inverse of :func:`action_index`: ``(iv, vaso)`` bins of action codes in 0..24."""
-    arr = np.asarray(action)
-    if arr.dtype.kind not in "iu" or (arr.size and (arr.min() < 0 or arr.max() >= N_ACTIONS)):
-        raise MechsimError(f"action: expected integer action codes in 0..{N_ACTIONS - 1}, found {arr!r}")
+    arr = check_index_array("action", action, high=N_ACTIONS, what=f"integer action codes in 0..{N_ACTIONS - 1}")
     iv, vaso = np.divmod(arr, _N_LEVELS)
     return (int(iv), int(vaso)) if arr.ndim == 0 else (iv, vaso)
 
@@ -344,29 +382,48 @@ def as_policy_matrix(policy, n_states: int = N_STATES, n_actions: int = N_ACTION
     terminal : ndarray of bool, optional
         Terminal-state mask; defaults to the last three states (death, survival, absorbing).
     """
+    n_states, n_actions = _check_sizes(n_states, n_actions)
     if terminal is None:
         terminal = np.zeros(n_states, dtype=bool)
         terminal[-3:] = True
-    arr = np.asarray(policy)
+    else:
+        terminal = check_mask("terminal", terminal, shape=(n_states,))
+    if policy is None:
+        raise InvalidInstanceError(f"policy: expected integer actions of shape ({n_states},) or probabilities of "
+                                   f"shape ({n_states}, {n_actions}), found None", argument="policy")
+    try:
+        arr = np.asarray(policy)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInstanceError(f"policy: expected an array of actions or probabilities, found "
+                                   f"{describe(policy)} ({exc})", argument="policy") from None
     if arr.ndim == 1:
-        if arr.dtype.kind not in "iu":
-            raise MechsimError(f"policy: expected integer actions of shape ({n_states},), found dtype {arr.dtype}")
-        arr = check_array("policy", arr, shape=(n_states,), dtype=np.int64)
-        if arr.min() < 0 or arr.max() >= n_actions:
-            raise MechsimError(f"policy: expected actions in 0..{n_actions - 1}, found range "
-                               f"{arr.min()}..{arr.max()}")
+        arr = check_index_array("policy", arr, shape=(n_states,), high=n_actions,
+                                what=f"integer actions in 0..{n_actions - 1} (one per state)")
         out = np.zeros((n_states, n_actions))
         out[np.arange(n_states), arr] = 1.0
         return out
     arr = check_array("policy", arr, shape=(n_states, n_actions))
+    if arr.size and arr.min() < 0:
+        where = tuple(int(i) for i in np.unravel_index(np.argmin(arr), arr.shape))
+        raise InvalidInstanceError(f"policy: expected non-negative probabilities (terminal rows too), found "
+                                   f"{arr.min():.6g} at index {where}", argument="policy")
     out = np.array(arr, dtype=float, copy=True)
     out[terminal] = 1.0 / n_actions
     check_stochastic("policy", out, axis=-1)
     return out
 
 
+def _check_sizes(n_states, n_actions) -> tuple[int, int]:
+    n_states = check_integer("n_states", n_states, minimum=1)
+    n_actions = check_integer("n_actions", n_actions, minimum=1)
+    check_allocation("n_states" if n_states >= n_actions else "n_actions", 8.0 * n_states * n_actions * 3,
+                     f"an ({n_states}, {n_actions}) policy table")
+    return n_states, n_actions
+
+
 def uniform_policy(n_states: int = N_STATES, n_actions: int = N_ACTIONS) -> np.ndarray:
     """The uniformly random policy, shape ``(n_states, n_actions)``."""
+    n_states, n_actions = _check_sizes(n_states, n_actions)
     return np.full((n_states, n_actions), 1.0 / n_actions)
 
 
@@ -382,8 +439,12 @@ def soften_policy(policy, epsilon: float = 0.01, n_actions: int = N_ACTIONS) -> 
     Deterministic target policies give zero importance weight to almost every logged trajectory; softening
     (as done in offline sepsis work) makes WIS usable.
     """
-    check_in_range("epsilon", epsilon, 0.0, 1.0)
-    arr = np.asarray(policy)
+    epsilon = float(check_in_range("epsilon", check_nonnegative("epsilon", epsilon), 0.0, 1.0))
+    n_actions = check_integer("n_actions", n_actions, minimum=1)
+    arr = check_array("policy", policy) if policy is None or np.ndim(policy) != 1 else np.asarray(policy)
+    if arr.ndim not in (1, 2) or (arr.ndim == 2 and arr.shape[1] != n_actions):
+        raise InvalidInstanceError(f"policy: expected integer actions (S,) or probabilities (S, n_actions = "
+                                   f"{n_actions}), found shape {arr.shape}", argument="policy")
     pi = as_policy_matrix(arr, arr.shape[0], n_actions)
     return (1.0 - epsilon) * pi + epsilon / n_actions
 
@@ -415,6 +476,13 @@ class PolicyEvaluation(tabular_mdp.PolicyEvaluation):
     def values(self) -> np.ndarray:
         """State values ``v(s)``, shape (716,)."""
         return self.state_values
+
+
+def _check_mdp(mdp) -> SepsisMDP:
+    if not isinstance(mdp, SepsisMDP):
+        raise InvalidInstanceError(f"mdp: expected a SepsisMDP (see load_icu_sepsis), found {describe(mdp)}",
+                                   argument="mdp")
+    return mdp
 
 
 def _reward_table(mdp: SepsisMDP, reward) -> np.ndarray:
@@ -450,6 +518,7 @@ def evaluate_policy(mdp: SepsisMDP, policy, *, gamma: float = 1.0, horizon: int 
     SolverError
         If ``gamma = 1`` and the policy can cycle among patient states forever (singular system).
     """
+    mdp = _check_mdp(mdp)
     gamma = _check_gamma(gamma)
     pi = as_policy_matrix(policy, mdp.n_states, mdp.n_actions, mdp.terminal)
     r = _reward_table(mdp, reward)
@@ -505,8 +574,11 @@ def value_iteration(mdp: SepsisMDP, *, gamma: float = 1.0, reward=None, tol: flo
     SolverError
         If ``max_iter`` sweeps do not reach ``tol`` (status ``"max_iter"``).
     """
+    mdp = _check_mdp(mdp)
     gamma = _check_gamma(gamma)
     r = _reward_table(mdp, reward)
+    tol = check_positive("tol", tol)
+    max_iter = check_integer("max_iter", max_iter, minimum=1)
     result = tabular_mdp.value_iteration(mdp._tx_flat, r, gamma, terminal=mdp.terminal,
                                          allowed=_allowed(mdp, actions_mask), initial=mdp.d_0, tol=tol,
                                          max_iter=max_iter)
@@ -521,14 +593,18 @@ def policy_iteration(mdp: SepsisMDP, *, gamma: float = 1.0, reward=None, initial
     iteration cycle.  With ``gamma = 1`` the initial policy must be proper (the default, the action of
     largest expert probability, is).
     """
+    mdp = _check_mdp(mdp)
     gamma = _check_gamma(gamma)
     r = _reward_table(mdp, reward)
     allowed = _allowed(mdp, actions_mask)
+    max_iter = check_integer("max_iter", max_iter, minimum=1)
+    atol = check_nonnegative("atol", atol)
     if initial_policy is None:
         start = mdp.expert_policy + 1e-9
         policy = np.argmax(start if allowed is None else np.where(allowed, start, -np.inf), axis=1)
     else:
-        policy = np.array(check_array("initial_policy", initial_policy, shape=(mdp.n_states,), dtype=np.int64))
+        policy = np.array(check_index_array("initial_policy", initial_policy, shape=(mdp.n_states,),
+                                            high=mdp.n_actions, what="integer actions (one per state)"))
     result = tabular_mdp.policy_iteration(mdp._tx_flat, r, gamma, initial_policy=policy, terminal=mdp.terminal,
                                           allowed=allowed, initial=mdp.d_0, atol=atol, max_iter=max_iter,
                                           check=True)
@@ -538,11 +614,11 @@ def policy_iteration(mdp: SepsisMDP, *, gamma: float = 1.0, reward=None, initial
 def _allowed(mdp: SepsisMDP, actions_mask) -> np.ndarray | None:
     if actions_mask is None:
         return None
-    mask = check_array("actions_mask", actions_mask, shape=(mdp.n_states, mdp.n_actions), dtype=bool)
+    mask = check_mask("actions_mask", actions_mask, shape=(mdp.n_states, mdp.n_actions))
     empty = ~mask.any(axis=1) & ~mdp.terminal
     if empty.any():
-        raise MechsimError(f"actions_mask: expected at least one allowed action in every patient state, "
-                           f"found none in state {int(np.argmax(empty))}")
+        raise InvalidInstanceError(f"actions_mask: expected at least one allowed action in every patient state, "
+                           f"found none in state {int(np.argmax(empty))}", argument="actions_mask")
     return mask
 
 
@@ -572,6 +648,7 @@ class Trajectories:
 
     def returns(self, gamma: float = 1.0) -> np.ndarray:
         """Discounted return of each episode, shape (n,)."""
+        gamma = _check_gamma(gamma)
         disc = gamma ** np.arange(self.rewards.shape[1])
         return self.rewards @ disc
 
@@ -586,8 +663,11 @@ def _sample_rows(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def sample_trajectories(mdp: SepsisMDP, policy, n_episodes: int, *, seed=None,
                         max_steps: int = 500) -> Trajectories:
     """Sample ``n_episodes`` episodes from ``d_0`` under ``policy`` until death/survival or ``max_steps``."""
+    mdp = _check_mdp(mdp)
     n_episodes = check_integer("n_episodes", n_episodes, minimum=1)
     max_steps = check_integer("max_steps", max_steps, minimum=1)
+    check_allocation("n_episodes" if n_episodes >= max_steps else "max_steps", 8.0 * 3 * n_episodes * (max_steps + 1),
+                     f"{n_episodes} episodes of up to {max_steps} steps")
     rng = as_generator(seed)
     pi = as_policy_matrix(policy, mdp.n_states, mdp.n_actions, mdp.terminal)
     states = np.full((n_episodes, max_steps + 1), -1, dtype=np.int64)
@@ -620,12 +700,24 @@ def behaviour_cloning(trajectories: Trajectories, n_states: int = N_STATES, n_ac
 
     States never visited get the uniform policy.  Returns a ``(n_states, n_actions)`` stochastic matrix.
     """
+    _check_trajectories(trajectories)
+    n_states, n_actions = _check_sizes(n_states, n_actions)
     prior = check_nonnegative("prior", prior)
+    if trajectories.states.max(initial=0) >= n_states or trajectories.actions.max(initial=0) >= n_actions:
+        raise InvalidInstanceError(f"n_states: expected n_states and n_actions covering the logged states and "
+                                   f"actions, found ({n_states}, {n_actions})", argument="n_states")
     counts = np.full((n_states, n_actions), prior)
     valid = trajectories.actions >= 0
     np.add.at(counts, (trajectories.states[:, :-1][valid], trajectories.actions[valid]), 1.0)
     totals = counts.sum(axis=1, keepdims=True)
     return np.where(totals > 0, counts / np.where(totals > 0, totals, 1.0), 1.0 / n_actions)
+
+
+def _check_trajectories(trajectories) -> "Trajectories":
+    if not isinstance(trajectories, Trajectories):
+        raise InvalidInstanceError(f"trajectories: expected Trajectories (see sample_trajectories), found "
+                                   f"{describe(trajectories)}", argument="trajectories")
+    return trajectories
 
 
 @dataclass(frozen=True)
@@ -665,21 +757,25 @@ def wis_estimate(trajectories: Trajectories, target_policy, behaviour_policy, *,
     mechsim.errors.MechsimError
         If the behaviour policy gives probability zero to a logged action, or every weight is zero.
     """
+    _check_trajectories(trajectories)
     gamma = _check_gamma(gamma)
     target = check_array("target_policy", target_policy, ndim=2)
-    behaviour = check_array("behaviour_policy", behaviour_policy, shape=target.shape)
+    behaviour = check_array("behaviour_policy", behaviour_policy, ndim=2)
+    if behaviour.shape != target.shape:
+        raise InvalidInstanceError(f"behaviour_policy: expected the shape of target_policy {target.shape}, found "
+                                   f"{behaviour.shape}", argument="behaviour_policy")
     check_in_range("target_policy", target, 0.0, 1.0)
     check_in_range("behaviour_policy", behaviour, 0.0, 1.0)
     if trajectories.states.max(initial=0) >= target.shape[0] or trajectories.actions.max(initial=0) >= target.shape[1]:
-        raise MechsimError(f"target_policy: expected shape covering the logged states and actions, found "
-                           f"{target.shape}")
+        raise InvalidInstanceError(f"target_policy: expected shape covering the logged states and actions, found "
+                                   f"{target.shape}", argument="target_policy")
     valid = trajectories.actions >= 0
     s = np.where(valid, trajectories.states[:, :-1], 0)
     a = np.where(valid, trajectories.actions, 0)
     b = behaviour[s, a]
     if np.any(valid & (b <= 0)):
-        raise MechsimError("behaviour_policy: expected positive probability for every logged action, found a "
-                           "logged action with probability 0")
+        raise InvalidInstanceError("behaviour_policy: expected positive probability for every logged action, found a "
+                                   "logged action with probability 0", argument="behaviour_policy")
     log_ratio = np.where(valid, np.log(np.maximum(target[s, a], 1e-300)) - np.log(np.where(valid, b, 1.0)), 0.0)
     zero = np.any(valid & (target[s, a] <= 0), axis=1)
     log_w = log_ratio.sum(axis=1)
@@ -699,11 +795,9 @@ def wis_estimate(trajectories: Trajectories, target_policy, behaviour_policy, *,
 
 def noisy_features(mdp: SepsisMDP, states, sigma: float = 0.3, *, seed=None) -> np.ndarray:
     """The 44 centroid features of ``states`` plus independent ``N(0, sigma^2)`` noise, shape (n, 44)."""
+    mdp = _check_mdp(mdp)
     sigma = check_nonnegative("sigma", sigma)
-    states = np.asarray(states, dtype=np.int64)
-    if states.size and (states.min() < 0 or states.max() >= mdp.n_states):
-        raise MechsimError(f"states: expected indices in 0..{mdp.n_states - 1}, found range "
-                           f"{states.min()}..{states.max()}")
+    states = check_index_array("states", states, ndim=1, high=mdp.n_states, what="state indices")
     rng = as_generator(seed)
     base = mdp.features[states]
     return base + sigma * rng.standard_normal(base.shape) if sigma > 0 else np.array(base, copy=True)
@@ -714,6 +808,7 @@ def state_occupancy(mdp: SepsisMDP, policy, *, gamma: float = 1.0) -> np.ndarray
 
     Zero on terminal states; sums to the expected episode length when ``gamma = 1``.
     """
+    mdp = _check_mdp(mdp)
     gamma = _check_gamma(gamma)
     pi = as_policy_matrix(policy, mdp.n_states, mdp.n_actions, mdp.terminal)
     return tabular_mdp.state_occupancy(mdp._tx_flat, pi, mdp.d_0, gamma, terminal=mdp.terminal)
@@ -721,6 +816,7 @@ def state_occupancy(mdp: SepsisMDP, policy, *, gamma: float = 1.0) -> np.ndarray
 
 def baseline_actions(mdp: SepsisMDP) -> np.ndarray:
     """The clinician's most probable action in every state (lowest action on ties; 0 on terminal states)."""
+    mdp = _check_mdp(mdp)
     return np.argmax(mdp.expert_policy, axis=1)
 
 
@@ -739,12 +835,17 @@ def clinician_preferences(mdp: SepsisMDP, n_episodes: int, *, sigma: float = 0.3
     """
     from mechsim.debate.preferences import behaviour_preferences
 
+    mdp = _check_mdp(mdp)
+    n_repeats = check_integer("n_repeats", n_repeats, minimum=1)
+    sigma = check_nonnegative("sigma", sigma)
     rng = as_generator(seed)
     traj = sample_trajectories(mdp, mdp.expert_policy, n_episodes, seed=rng)
     valid = traj.actions >= 0
     states = traj.states[:, :-1][valid]
     actions = traj.actions[valid]
-    states = np.tile(states, check_integer("n_repeats", n_repeats, minimum=1))
+    check_allocation("n_repeats", 8.0 * states.size * n_repeats * (len(SEPSIS_FEATURES) + 8),
+                     f"{states.size} x {n_repeats} preference triples")
+    states = np.tile(states, n_repeats)
     actions = np.tile(actions, n_repeats)
     x = noisy_features(mdp, states, sigma, seed=rng)
     data = behaviour_preferences(x, actions, mdp.n_actions, seed=rng)
@@ -761,6 +862,7 @@ def train_sepsis_judge(mdp: SepsisMDP, n_evidence: int, *, ideal: bool = False, 
     """
     from mechsim.debate.judges import BradleyTerryJudge
 
+    mdp = _check_mdp(mdp)
     rng = as_generator(seed)
     data = clinician_preferences(mdp, n_episodes, sigma=sigma, seed=rng)
     judge = BradleyTerryJudge(len(SEPSIS_FEATURES), mdp.n_actions, n_evidence=None if ideal else n_evidence,

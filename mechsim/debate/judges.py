@@ -40,9 +40,17 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from mechsim.debate._checks import check_flag, check_index_array, check_judge, check_judge_size, check_mask
 from mechsim.errors import InvalidInstanceError
 from mechsim.optim import Adam
-from mechsim.validation import as_generator, check_array, check_integer, check_nonnegative, check_positive
+from mechsim.validation import (
+    as_generator,
+    check_allocation,
+    check_array,
+    check_integer,
+    check_nonnegative,
+    check_positive,
+)
 
 __all__ = [
     "Judge",
@@ -80,25 +88,23 @@ def validate_judge_batch(features, mask, decisions, *, n_features: int | None = 
     n, f = features.shape
     if n_features is not None and f != n_features:
         raise InvalidInstanceError(f"features: expected {n_features} columns, found {f}", argument="features")
-    mask = np.asarray(mask)
-    if mask.dtype != bool:
-        if mask.dtype.kind not in "iub" or (mask.size and not np.isin(mask, (0, 1)).all()):
-            raise InvalidInstanceError(f"mask: expected a boolean (or 0/1) array, found dtype {mask.dtype}",
-                                       argument="mask")
-        mask = mask.astype(bool)
+    mask = check_mask("mask", mask)
     if mask.shape != (n, f):
-        raise InvalidInstanceError(f"mask: expected shape {(n, f)}, found shape {mask.shape}", argument="mask")
-    decisions = np.asarray(decisions)
-    if decisions.shape != (n,) or (decisions.size and decisions.dtype.kind not in "iu"):
-        raise InvalidInstanceError(
-            f"decisions: expected an integer array of shape {(n,)}, found shape {decisions.shape} and dtype "
-            f"{decisions.dtype}", argument="decisions")
-    decisions = decisions.astype(np.int64)
-    if n_decisions is not None and decisions.size and (decisions.min() < 0 or decisions.max() >= n_decisions):
-        bad = decisions[(decisions < 0) | (decisions >= n_decisions)][0]
-        raise InvalidInstanceError(f"decisions: expected integers in [0, {n_decisions}), found {bad}",
-                                   argument="decisions")
+        raise InvalidInstanceError(f"mask: expected the shape of features {(n, f)}, found shape {mask.shape}",
+                                   argument="mask")
+    decisions = check_index_array("decisions", decisions, shape=(n,), high=n_decisions,
+                                  what="integer decisions (one per row of features)")
     return features, mask, decisions
+
+
+def _check_one_state(judge, features, masks, decisions):
+    """Inputs of a judge's one-state fast path ``score_masks``: ``(F,)``, ``(n, F)`` bool, ``(k,)`` int."""
+    nf = getattr(judge, "n_features", None)
+    x = check_array("features", features, ndim=1, shape=None if nf is None else (nf,))
+    masks = check_mask("masks", masks, shape=(None, x.shape[0]))
+    d = check_index_array("decisions", decisions, ndim=1, high=getattr(judge, "n_decisions", None),
+                          what="integer decisions")
+    return x, masks, d
 
 
 def random_evidence_masks(n: int, n_features: int, n_evidence: int, seed=None) -> np.ndarray:
@@ -111,6 +117,9 @@ def random_evidence_masks(n: int, n_features: int, n_evidence: int, seed=None) -
     n = check_integer("n", n, minimum=0)
     n_features = check_integer("n_features", n_features, minimum=1)
     n_evidence = check_integer("n_evidence", n_evidence, minimum=0, maximum=n_features)
+    # The uniform keys (float64) and the mask (bool) of every (row, feature).
+    check_allocation("n" if n >= n_features else "n_features", 9.0 * n * n_features,
+                     f"an ({n}, {n_features}) table of random keys and masks")
     rng = as_generator(seed)
     if n_evidence == n_features:
         return np.ones((n, n_features), dtype=bool)
@@ -122,15 +131,62 @@ def random_evidence_masks(n: int, n_features: int, n_evidence: int, seed=None) -
     return mask
 
 
-def debate_outcome(judge, features, mask, decisions_1, decisions_2) -> np.ndarray:
-    """Outcome ``sign(J(a1|x_m) - J(a2|x_m))`` in {-1, 0, 1} (int8) for the debater arguing ``a1``."""
-    features = np.atleast_2d(np.asarray(features, dtype=float))
-    mask = np.atleast_2d(np.asarray(mask, dtype=bool))
+def _check_batch_decisions(name, decisions, n, judge):
+    """A decision per row (``(n,)``) or one decision for every row (a scalar), as an ``(n,)`` int array."""
+    d = check_index_array(name, decisions, high=getattr(judge, "n_decisions", None), what="integer decisions")
+    if d.ndim == 0:
+        return np.full(n, int(d), dtype=np.int64)
+    if d.shape != (n,):
+        raise InvalidInstanceError(f"{name}: expected one integer decision or one per row of features ({n}), found "
+                                   f"shape {d.shape}", argument=name)
+    return d
+
+
+def _check_outcome_batch(judge, features, mask, decisions_1, decisions_2, names=("decisions_1", "decisions_2"),
+                         mask_name="mask"):
+    check_judge("judge", judge)
+    features = check_array("features", features)
+    if features.ndim not in (1, 2):
+        raise InvalidInstanceError(f"features: expected one state (F,) or a batch (n, F), found shape "
+                                   f"{features.shape}", argument="features")
+    features = np.atleast_2d(features)
+    check_judge_size(judge, features.shape[1])
+    mask = check_mask(mask_name, mask)
+    if mask.ndim not in (1, 2):
+        raise InvalidInstanceError(f"{mask_name}: expected a mask (F,) or one per row of features (n, F), found "
+                                   f"shape {mask.shape}", argument=mask_name)
+    mask = np.atleast_2d(mask)
+    if mask.shape != features.shape:
+        raise InvalidInstanceError(f"{mask_name}: expected the shape of features {features.shape}, found shape "
+                                   f"{mask.shape}", argument=mask_name)
     n = features.shape[0]
-    d1 = np.broadcast_to(np.asarray(decisions_1, dtype=np.int64), (n,))
-    d2 = np.broadcast_to(np.asarray(decisions_2, dtype=np.int64), (n,))
-    s = judge.score(np.concatenate([features, features]), np.concatenate([mask, mask]),
-                    np.concatenate([d1, d2]))
+    d1 = _check_batch_decisions(names[0], decisions_1, n, judge)
+    d2 = _check_batch_decisions(names[1], decisions_2, n, judge)
+    return features, mask, d1, d2
+
+
+def _judge_scores(judge, features, mask, decisions) -> np.ndarray:
+    """``judge.score`` on a validated batch, with its output checked: ``(N,)`` finite floats."""
+    s = np.asarray(judge.score(features, mask, decisions))
+    n = features.shape[0]
+    if s.shape != (n,) or s.dtype.kind not in "fiu" or not np.all(np.isfinite(s)):
+        found = f"shape {s.shape} and dtype {s.dtype}" if s.shape != (n,) or s.dtype.kind not in "fiu" \
+            else "non-finite values"
+        raise InvalidInstanceError(f"judge: expected score() to return {n} finite floats, found {found}",
+                                   argument="judge")
+    return s.astype(float, copy=False)
+
+
+def debate_outcome(judge, features, mask, decisions_1, decisions_2) -> np.ndarray:
+    """Outcome ``sign(J(a1|x_m) - J(a2|x_m))`` in {-1, 0, 1} (int8) for the debater arguing ``a1``.
+
+    ``features`` is one state ``(F,)`` or a batch ``(n, F)`` with ``mask`` of the same shape; the decisions
+    are one integer each or one per row.
+    """
+    features, mask, d1, d2 = _check_outcome_batch(judge, features, mask, decisions_1, decisions_2)
+    n = features.shape[0]
+    s = _judge_scores(judge, np.concatenate([features, features]), np.concatenate([mask, mask]),
+                      np.concatenate([d1, d2]))
     return np.sign(s[:n] - s[n:]).astype(np.int8)
 
 
@@ -153,25 +209,35 @@ def score_grid(judge, features, masks, decisions) -> np.ndarray:
     -------
     ndarray, shape (S, K, D)
     """
-    x = np.asarray(features, dtype=float)
-    masks = np.asarray(masks, dtype=bool)
-    d = np.asarray(decisions, dtype=np.int64)
+    check_judge("judge", judge)
+    x = check_array("features", features, ndim=2)
     S, F = x.shape
+    check_judge_size(judge, F)
+    masks = check_mask("masks", masks, shape=(None, F))
+    d = check_index_array("decisions", decisions, ndim=1, high=getattr(judge, "n_decisions", None),
+                          what="integer decisions")
     K = masks.shape[0]
     # Exact class only: a subclass may override score().
     if type(judge) is BradleyTerryJudge and not judge.ideal and judge.hidden and judge.n_features == F:
+        width = judge.hidden[0]
+        check_allocation("features", 8.0 * S * (F + K * (1 + d.size)) * width,
+                         f"the first-layer activations of {S} states x {K} masks x {d.size} decisions")
         return judge._score_grid(x, masks, d)
+    check_allocation("features", (8.0 * F + F + 8.0 + 8.0) * S * K * d.size,
+                     f"a batch of {S} states x {K} masks x {d.size} decisions for judge.score")
     feats = np.repeat(x, K * d.size, axis=0)
     mask_b = np.tile(np.repeat(masks, d.size, axis=0), (S, 1))
-    s = np.asarray(judge.score(feats, mask_b, np.tile(d, S * K)), dtype=float)
+    s = _judge_scores(judge, feats, mask_b, np.tile(d, S * K))
     return s.reshape(S, K, d.size)
 
 
 def judge_accuracy(judge, features, winners, losers, masks) -> float:
     """Fraction of preference pairs the judge orders correctly on the given evidence; a tie counts 1/2."""
-    out = debate_outcome(judge, features, masks, winners, losers)
-    if out.size == 0:
+    features, masks, winners, losers = _check_outcome_batch(judge, features, masks, winners, losers,
+                                                            names=("winners", "losers"), mask_name="masks")
+    if features.shape[0] == 0:
         raise InvalidInstanceError("features: expected at least one preference pair, found 0", argument="features")
+    out = debate_outcome(judge, features, masks, winners, losers)
     return float(np.mean((out.astype(float) + 1.0) / 2.0))
 
 
@@ -192,7 +258,10 @@ class LinearJudge:
 
     def __post_init__(self):
         w = check_array("weights", self.weights, ndim=2)
-        b = np.zeros(w.shape[0]) if self.bias is None else check_array("bias", self.bias, shape=(w.shape[0],))
+        b = np.zeros(w.shape[0]) if self.bias is None else check_array("bias", self.bias)
+        if b.shape != (w.shape[0],):
+            raise InvalidInstanceError(f"bias: expected one entry per decision (row of weights), shape "
+                                       f"({w.shape[0]},), found shape {b.shape}", argument="bias")
         w.setflags(write=False)
         b = np.array(b, dtype=float)
         b.setflags(write=False)
@@ -217,9 +286,8 @@ class LinearJudge:
 
         Same numbers as :meth:`score` on the broadcast batch; used by the exact solver.
         """
-        x = np.asarray(features, dtype=float)
-        d = np.asarray(decisions, dtype=np.int64)
-        return np.asarray(masks, dtype=float) @ (x[:, None] * self.weights[d].T) + self.bias[d]
+        x, masks, d = _check_one_state(self, features, masks, decisions)
+        return masks.astype(float) @ (x[:, None] * self.weights[d].T) + self.bias[d]
 
 
 @dataclass(frozen=True)
@@ -227,6 +295,10 @@ class ConstantJudge:
     """A judge that ignores the evidence and scores every decision 0: every debate is a tie."""
 
     n_decisions: int | None = None
+
+    def __post_init__(self):
+        if self.n_decisions is not None:
+            object.__setattr__(self, "n_decisions", check_integer("n_decisions", self.n_decisions, minimum=1))
 
     def score(self, features, mask, decisions) -> np.ndarray:
         features, mask, decisions = validate_judge_batch(features, mask, decisions, n_decisions=self.n_decisions)
@@ -276,17 +348,25 @@ class BradleyTerryJudge:
                  hidden: tuple[int, ...] = (64,), ideal: bool = False, seed=0):
         self.n_features = check_integer("n_features", n_features, minimum=1)
         self.n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
-        self.ideal = bool(ideal)
+        self.ideal = check_flag("ideal", ideal)
         if n_evidence is None:
             if not self.ideal:
                 raise InvalidInstanceError("n_evidence: expected an integer in [0, n_features] for a non-ideal "
                                            "judge, found None", argument="n_evidence")
             n_evidence = self.n_features
         self.n_evidence = check_integer("n_evidence", n_evidence, minimum=0, maximum=self.n_features)
+        if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (tuple, list, np.ndarray)):
+            raise InvalidInstanceError(f"hidden: expected a tuple of layer widths, found {type(hidden).__name__} "
+                                       f"{hidden!r}"[:200], argument="hidden")
         hidden = tuple(hidden)
         for i, h in enumerate(hidden):
             check_integer(f"hidden[{i}]", h, minimum=1)
-        self.hidden = hidden
+        self.hidden = tuple(int(h) for h in hidden)
+        sizes = (2 * self.n_features + self.n_decisions, *self.hidden, 1)
+        check_allocation("n_decisions" if self.n_decisions > max(self.n_features, *self.hidden, 0)
+                         else "n_features" if not hidden or self.n_features >= max(self.hidden) else "hidden",
+                         8.0 * sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) * 4,  # weights, Adam moments
+                         f"the weights of a {sizes} network")
         rng = as_generator(seed)
         if not hidden:
             # Per-decision linear scorer J(a|x_m) = w_a . (x ⊙ m) + v_a . m + b_a (a linear model on the
@@ -295,7 +375,6 @@ class BradleyTerryJudge:
             self.biases = []
             self.history = None
             return
-        sizes = (2 * self.n_features + self.n_decisions, *hidden, 1)
         # He initialisation for ReLU layers; the output layer has no bias (it cancels in score differences).
         self.weights = [rng.normal(0.0, np.sqrt(2.0 / a), size=(a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
         self.biases = [np.zeros(b) for b in sizes[1:-1]]
@@ -367,9 +446,8 @@ class BradleyTerryJudge:
         Same numbers as :meth:`score` on the broadcast batch (up to float rounding), but the first layer is
         one matmul per chunk shared by all decisions; used by the exact solver.
         """
-        x = np.asarray(features, dtype=float)
-        d = np.asarray(decisions, dtype=np.int64)
-        masks = self._effective_mask(np.asarray(masks, dtype=bool))
+        x, masks, d = _check_one_state(self, features, masks, decisions)
+        masks = self._effective_mask(masks)
         F = self.n_features
         W0 = self.weights[0]
         out = np.empty((masks.shape[0], d.size))
@@ -414,16 +492,9 @@ class BradleyTerryJudge:
             raise InvalidInstanceError(f"features: expected {self.n_features} columns, found {features.shape[1]}",
                                        argument="features")
         n = features.shape[0]
-        out = []
-        for name, d in (("winners", winners), ("losers", losers)):
-            d = np.asarray(d)
-            if d.shape != (n,) or (d.size and d.dtype.kind not in "iu"):
-                raise InvalidInstanceError(f"{name}: expected an integer array of shape {(n,)}, found shape "
-                                           f"{d.shape} and dtype {d.dtype}", argument=name)
-            if d.size and (d.min() < 0 or d.max() >= self.n_decisions):
-                raise InvalidInstanceError(f"{name}: expected integers in [0, {self.n_decisions}), found "
-                                           f"{d[(d < 0) | (d >= self.n_decisions)][0]}", argument=name)
-            out.append(d.astype(np.int64))
+        out = [check_index_array(name, d, shape=(n,), high=self.n_decisions,
+                                 what="integer decisions (one per row of features)")
+               for name, d in (("winners", winners), ("losers", losers))]
         if n and np.any(out[0] == out[1]):
             i = int(np.flatnonzero(out[0] == out[1])[0])
             raise InvalidInstanceError(f"losers: expected a decision different from the winner, found both "
@@ -467,6 +538,9 @@ class BradleyTerryJudge:
         rng = as_generator(seed)
         val_masks = None
         if validation is not None:
+            if not isinstance(validation, (tuple, list)) or len(validation) != 3:
+                raise InvalidInstanceError("validation: expected a tuple (features, winners, losers), found "
+                                           f"{type(validation).__name__}", argument="validation")
             vx, vw, vl = self._check_pairs(*validation)
             val_masks = random_evidence_masks(vx.shape[0], self.n_features, self.n_evidence, seed=rng)
         opt = Adam(self.weights + self.biases, learning_rate)
@@ -507,10 +581,12 @@ class BradleyTerryJudge:
         random masks of ``n_evidence`` features (default: the judge's own ``n_evidence``) drawn from ``seed``.
         """
         features, winners, losers = self._check_pairs(features, winners, losers)
+        L = self.n_evidence if n_evidence is None else check_integer("n_evidence", n_evidence, minimum=0,
+                                                                     maximum=self.n_features)
         if masks is None:
-            L = self.n_evidence if n_evidence is None else check_integer("n_evidence", n_evidence, minimum=0,
-                                                                         maximum=self.n_features)
             masks = random_evidence_masks(features.shape[0], self.n_features, L, seed=seed)
+        else:
+            as_generator(seed)  # validated even when unused
         return judge_accuracy(self, features, winners, losers, masks)
 
     def __repr__(self) -> str:

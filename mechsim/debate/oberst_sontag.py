@@ -49,8 +49,18 @@ import numpy as np
 import scipy.sparse as sp
 
 from mechsim import tabular_mdp
+from mechsim.debate._checks import check_index_array, describe
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import as_generator, check_in_range, check_integer, check_stochastic
+from mechsim.validation import (
+    as_generator,
+    check_allocation,
+    check_array,
+    check_in_range,
+    check_integer,
+    check_nonnegative,
+    check_probability_vector,
+    check_stochastic,
+)
 
 __all__ = [
     "FEATURE_NAMES",
@@ -83,26 +93,32 @@ DISCHARGE = N_LIVE_STATES + 1
 N_STATES = N_LIVE_STATES + 2
 N_ACTIONS = 8
 _NORMAL = np.array([1, 1, 1, 2])  # normal level of hr, sysbp, percoxyg, glucose
+_FEATURE_SIZES = STATE_SHAPE
 P_DIABETES = 0.2
 
 
 def encode_state(hr, sysbp, percoxyg, glucose, antibiotic, vaso, vent, diabetic):
-    """Index of a live state (vectorised)."""
-    return np.ravel_multi_index((hr, sysbp, percoxyg, glucose, antibiotic, vaso, vent, diabetic), STATE_SHAPE)
+    """Index of a live state (vectorised; the arguments broadcast)."""
+    parts = [check_index_array(name, value, high=size, what=f"integer levels in 0..{size - 1}")
+             for name, value, size in zip(FEATURE_NAMES, (hr, sysbp, percoxyg, glucose, antibiotic, vaso, vent,
+                                                          diabetic), _FEATURE_SIZES)]
+    try:
+        parts = np.broadcast_arrays(*parts)
+    except ValueError as exc:
+        raise InvalidInstanceError(f"hr: expected the eight feature arguments to broadcast together, found shapes "
+                                   f"{[np.shape(p) for p in parts]}", argument="hr") from exc
+    return np.ravel_multi_index(tuple(parts), STATE_SHAPE)
 
 
 def decode_state(index) -> np.ndarray:
     """``(..., 8)`` integer features of live state(s) ``index`` in ``FEATURE_NAMES`` order."""
-    idx = np.asarray(index)
-    if idx.size and (idx.min() < 0 or idx.max() >= N_LIVE_STATES):
-        raise InvalidInstanceError(f"index: expected live state indices in [0, {N_LIVE_STATES}), found "
-                                   f"{idx[(idx < 0) | (idx >= N_LIVE_STATES)].ravel()[0]}", argument="index")
+    idx = check_index_array("index", index, high=N_LIVE_STATES, what="live state indices")
     return np.stack(np.unravel_index(idx, STATE_SHAPE), axis=-1)
 
 
 def action_bits(action):
     """``(antibiotic, vent, vaso)`` bits of action(s) ``a = 4 antibiotic + 2 vent + vaso``."""
-    a = np.asarray(action)
+    a = check_index_array("action", action, high=N_ACTIONS, what=f"integer actions in 0..{N_ACTIONS - 1}")
     return a // 4, (a // 2) % 2, a % 2
 
 
@@ -131,6 +147,35 @@ class OberstSontagModel:
     rewards: np.ndarray
     initial: np.ndarray
     features: np.ndarray
+
+    def __post_init__(self):
+        P = self.transitions
+        if not sp.issparse(P) or P.shape != (N_STATES * N_ACTIONS, N_STATES):
+            raise InvalidInstanceError(f"transitions: expected a scipy sparse matrix of shape "
+                                       f"({N_STATES * N_ACTIONS}, {N_STATES}), found {describe(P)}"
+                                       + (f" of shape {P.shape}" if sp.issparse(P) else ""), argument="transitions")
+        P = sp.csr_matrix(P)
+        data = check_array("transitions", P.data)
+        if data.size and data.min() < 0:
+            raise InvalidInstanceError(f"transitions: expected non-negative probabilities, found {data.min():.6g}",
+                                       argument="transitions")
+        sums = np.asarray(P.sum(axis=1)).ravel()
+        if np.max(np.abs(sums - 1.0)) > 1e-9:
+            raise InvalidInstanceError(f"transitions: expected rows summing to 1 within 1e-9, found sum "
+                                       f"{sums[np.argmax(np.abs(sums - 1.0))]:.12g}", argument="transitions")
+        rewards = check_array("rewards", self.rewards, shape=(N_STATES, N_ACTIONS))
+        initial = check_probability_vector("initial", self.initial, size=N_STATES)
+        features = check_index_array("features", self.features, shape=(N_LIVE_STATES, len(FEATURE_NAMES)),
+                                     what="integer feature levels")
+        if np.any(features >= np.array(STATE_SHAPE)):
+            raise InvalidInstanceError(f"features: expected levels below {STATE_SHAPE} per column, found "
+                                       f"{features.max(axis=0).tolist()}", argument="features")
+        for name, arr in (("rewards", rewards), ("initial", initial), ("features", features)):
+            if arr.flags.writeable:
+                arr = np.array(arr, copy=True)
+                arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        object.__setattr__(self, "transitions", P)
 
     @property
     def n_states(self) -> int:
@@ -286,8 +331,19 @@ def build_model() -> OberstSontagModel:
     return OberstSontagModel(transitions, rewards, initial, feats)
 
 
+def _check_model(model) -> OberstSontagModel:
+    if not isinstance(model, OberstSontagModel):
+        raise InvalidInstanceError(f"model: expected an OberstSontagModel (see build_model), found "
+                                   f"{describe(model)}", argument="model")
+    return model
+
+
+def _check_gamma(gamma) -> float:
+    return float(check_in_range("gamma", check_nonnegative("gamma", gamma), 0.0, 1.0))
+
+
 def _check_policy(policy, horizon):
-    pol = np.asarray(policy, dtype=float)
+    pol = check_array("policy", policy)
     if pol.shape == (N_STATES, N_ACTIONS):
         pol = np.broadcast_to(pol, (horizon, N_STATES, N_ACTIONS))
     elif pol.shape != (horizon, N_STATES, N_ACTIONS):
@@ -309,8 +365,11 @@ def value_iteration(model: OberstSontagModel, horizon: int = 20, gamma: float = 
         ``q[t]`` is the optimal Q at decision time t.
     v : ndarray, shape (horizon + 1, N_STATES)
     """
+    model = _check_model(model)
     horizon = check_integer("horizon", horizon, minimum=1)
-    gamma = float(check_in_range("gamma", gamma, 0.0, 1.0))
+    gamma = _check_gamma(gamma)
+    check_allocation("horizon", 8.0 * (2 * horizon + 1) * N_STATES * N_ACTIONS,
+                     f"the ({horizon}, {N_STATES}, {N_ACTIONS}) time-indexed Q table")
     result = tabular_mdp.backward_induction(model.transitions, model.rewards, horizon, gamma)
     return result.q_values, result.state_values
 
@@ -322,8 +381,9 @@ def evaluate_policy(model: OberstSontagModel, policy, horizon: int = 20, gamma: 
     recursion ``V_t = sum_a pi_t(a|s) [R + gamma P V_{t+1}]``, ``V_H = 0``
     (:func:`mechsim.tabular_mdp.evaluate_policy` with a horizon).
     """
+    model = _check_model(model)
     horizon = check_integer("horizon", horizon, minimum=1)
-    gamma = float(check_in_range("gamma", gamma, 0.0, 1.0))
+    gamma = _check_gamma(gamma)
     pol = _check_policy(policy, horizon)
     return tabular_mdp.evaluate_policy(model.transitions, pol, model.rewards, gamma, initial=model.initial,
                                        horizon=horizon, with_q=False).value
@@ -335,8 +395,17 @@ def step(state: np.ndarray, action: int, rng) -> tuple[np.ndarray, int, bool]:
 
     Returns ``(next features, reward, terminal)``.
     """
+    state = check_index_array("state", state, shape=(len(FEATURE_NAMES),), what="integer feature levels")
+    if np.any(state >= np.array(STATE_SHAPE)):
+        raise InvalidInstanceError(f"state: expected levels below {STATE_SHAPE}, found {state.tolist()}",
+                                   argument="state")
+    if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
+        raise InvalidInstanceError(f"action: expected an integer action in 0..{N_ACTIONS - 1}, found "
+                                   f"{describe(action)}", argument="action")
+    if not isinstance(rng, np.random.Generator):
+        raise InvalidInstanceError(f"rng: expected a numpy.random.Generator, found {describe(rng)}", argument="rng")
     hr, bp, ox, glu, abx0, vaso0, vent0, diab = (int(v) for v in state)
-    abx, vent, vaso = (int(b) for b in action_bits(int(action)))
+    abx, vent, vaso = (int(b) for b in action_bits(action))
     u = rng.random
 
     def move(level, source, target, p):
@@ -418,8 +487,15 @@ def simulate(policy, n_episodes: int, horizon: int = 20, seed=None):
     """
     n_episodes = check_integer("n_episodes", n_episodes, minimum=0)
     horizon = check_integer("horizon", horizon, minimum=1)
+    check_allocation("n_episodes", 8.0 * n_episodes * (1 + 3 * 16), f"the returns and logs of {n_episodes} episodes")
+    if policy is None:
+        raise InvalidInstanceError(f"policy: expected a callable or an array of shape ({N_STATES}, {N_ACTIONS}), "
+                                   "found None", argument="policy")
     rng = as_generator(seed)
     if not callable(policy):
+        if np.shape(policy) != (N_STATES, N_ACTIONS):
+            raise InvalidInstanceError(f"policy: expected a callable or a stationary policy of shape ({N_STATES}, "
+                                       f"{N_ACTIONS}), found shape {np.shape(policy)}", argument="policy")
         cumulative = np.cumsum(_check_policy(policy, 1)[0], axis=1)
         strides = np.cumprod((1,) + STATE_SHAPE[::-1])[:-1][::-1]
 

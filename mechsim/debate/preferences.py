@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mechsim.debate._checks import check_index_array, check_mask, describe
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import as_generator, check_array, check_integer, check_nonnegative
+from mechsim.validation import as_generator, check_allocation, check_array, check_integer, check_nonnegative
 
 __all__ = [
     "PreferenceData",
@@ -55,11 +56,8 @@ class PreferenceData:
         f = check_array("features", self.features, ndim=2)
         n = f.shape[0]
         for name in ("winners", "losers", "states"):
-            a = np.asarray(getattr(self, name))
-            if a.shape != (n,) or (a.size and a.dtype.kind not in "iu"):
-                raise InvalidInstanceError(f"{name}: expected integers of shape {(n,)}, found shape {a.shape} and "
-                                           f"dtype {a.dtype}", argument=name)
-            object.__setattr__(self, name, a.astype(np.int64))
+            a = check_index_array(name, getattr(self, name), shape=(n,), what="integers (one per row of features)")
+            object.__setattr__(self, name, a)
         if n and np.any(self.winners == self.losers):
             raise InvalidInstanceError("losers: expected every loser to differ from its winner", argument="losers")
         object.__setattr__(self, "features", f)
@@ -69,7 +67,8 @@ class PreferenceData:
 
     def split(self, fraction: float, seed=None) -> tuple["PreferenceData", "PreferenceData"]:
         """Random split into (first ``fraction`` of the triples, the rest)."""
-        if not 0.0 < fraction < 1.0:
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.floating, np.integer)) \
+                or not 0.0 < fraction < 1.0:
             raise InvalidInstanceError(f"fraction: expected a number in (0, 1), found {fraction!r}",
                                        argument="fraction")
         perm = as_generator(seed).permutation(len(self))
@@ -108,13 +107,10 @@ def behaviour_preferences(features, behaviour_actions, n_decisions: int, *, n_re
     features = check_array("features", features, ndim=2)
     n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
     n_repeats = check_integer("n_repeats", n_repeats, minimum=1)
-    acts = np.asarray(behaviour_actions)
-    if acts.shape != (features.shape[0],) or (acts.size and acts.dtype.kind not in "iu"):
-        raise InvalidInstanceError(f"behaviour_actions: expected integers of shape {(features.shape[0],)}, found "
-                                   f"shape {acts.shape} and dtype {acts.dtype}", argument="behaviour_actions")
-    if acts.size and (acts.min() < 0 or acts.max() >= n_decisions):
-        raise InvalidInstanceError(f"behaviour_actions: expected integers in [0, {n_decisions}), found "
-                                   f"{acts[(acts < 0) | (acts >= n_decisions)][0]}", argument="behaviour_actions")
+    acts = check_index_array("behaviour_actions", behaviour_actions, shape=(features.shape[0],), high=n_decisions,
+                             what="integer actions (one per row of features)")
+    check_allocation("n_repeats", 8.0 * features.shape[0] * n_repeats * (features.shape[1] + 4),
+                     f"{features.shape[0]} x {n_repeats} preference triples")
     rng = as_generator(seed)
     states = np.tile(np.arange(features.shape[0]), n_repeats)
     winners = acts[states].astype(np.int64)
@@ -156,12 +152,21 @@ def value_oracle_preferences(features, q_values, n_pairs: int, *, beta: float = 
     """
     features = check_array("features", features, ndim=2)
     S = features.shape[0]
-    q = check_array("q_values", q_values, ndim=2, shape=(S, None))
+    q = check_array("q_values", q_values, ndim=2)
+    if q.shape[0] != S:
+        raise InvalidInstanceError(f"q_values: expected one row per row of features ({S}), found shape {q.shape}",
+                                   argument="q_values")
     if q.shape[1] < 2:
         raise InvalidInstanceError(f"q_values: expected at least 2 decisions, found {q.shape[1]}",
                                    argument="q_values")
     n_pairs = check_integer("n_pairs", n_pairs, minimum=0)
-    beta = float(beta) if np.isinf(beta) and beta > 0 else check_nonnegative("beta", beta)
+    check_allocation("n_pairs", 8.0 * n_pairs * (features.shape[1] + q.shape[1] + 8),
+                     f"{n_pairs} preference triples")
+    beta = float(beta) if isinstance(beta, (int, float, np.number)) and not isinstance(beta, bool) \
+        and np.isinf(beta) and beta > 0 else check_nonnegative("beta", beta)
+    if S == 0 and n_pairs:
+        raise InvalidInstanceError(f"features: expected at least one state to draw {n_pairs} pairs from, found 0 rows",
+                                   argument="features")
     rng = as_generator(seed)
     if state_weights is None:
         states = rng.integers(0, S, size=n_pairs)
@@ -197,7 +202,11 @@ class GuidelineRule:
     bias: np.ndarray | None = None
 
     def __post_init__(self):
-        names = tuple(str(n) for n in self.feature_names)
+        if isinstance(self.feature_names, (str, bytes)) or not isinstance(self.feature_names, Sequence) \
+                or not all(isinstance(n, str) for n in self.feature_names):
+            raise InvalidInstanceError(f"feature_names: expected a sequence of strings, found "
+                                       f"{describe(self.feature_names)}", argument="feature_names")
+        names = tuple(self.feature_names)
         if len(set(names)) != len(names):
             raise InvalidInstanceError("feature_names: expected distinct names, found duplicates",
                                        argument="feature_names")
@@ -214,8 +223,15 @@ class GuidelineRule:
     def from_terms(cls, feature_names: Sequence[str], n_decisions: int,
                    terms: Mapping[str, Sequence[float]], bias=None) -> "GuidelineRule":
         """Build from ``{feature name: per-decision weights (length D)}``; other features get weight 0."""
+        if isinstance(feature_names, (str, bytes)) or not isinstance(feature_names, Sequence):
+            raise InvalidInstanceError(f"feature_names: expected a sequence of strings, found "
+                                       f"{describe(feature_names)}", argument="feature_names")
         names = tuple(feature_names)
         n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
+        if not isinstance(terms, Mapping):
+            raise InvalidInstanceError(f"terms: expected a mapping of feature name to per-decision weights, found "
+                                       f"{describe(terms)}", argument="terms")
+        check_allocation("n_decisions", 8.0 * n_decisions * len(names), f"a ({n_decisions}, {len(names)}) weight table")
         w = np.zeros((n_decisions, len(names)))
         for name, coef in terms.items():
             if name not in names:
@@ -264,10 +280,10 @@ def evidence_precision_recall(evidence_masks, relevant) -> tuple[float, float]:
         Precision = |revealed ∩ relevant| / |revealed| (rows revealing nothing are skipped; at least one
         row must reveal something), recall = |revealed ∩ relevant| / |relevant|, each averaged over rows.
     """
-    m = np.asarray(evidence_masks, dtype=bool)
-    r = np.asarray(relevant, dtype=bool)
-    if m.ndim != 2 or r.shape != (m.shape[1],):
-        raise InvalidInstanceError(f"relevant: expected shape ({m.shape[-1]},) matching evidence_masks of shape "
+    m = check_mask("evidence_masks", evidence_masks, ndim=2)
+    r = check_mask("relevant", relevant)
+    if r.shape != (m.shape[1],):
+        raise InvalidInstanceError(f"relevant: expected shape ({m.shape[1]},) matching evidence_masks of shape "
                                    f"(n, F), found {r.shape} and {m.shape}", argument="relevant")
     if not r.any():
         raise InvalidInstanceError("relevant: expected at least one relevant feature", argument="relevant")

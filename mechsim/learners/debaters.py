@@ -46,10 +46,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mechsim.debate._checks import (
+    check_flag,
+    check_index,
+    check_index_array,
+    check_judge,
+    check_judge_size,
+    check_mask,
+    describe,
+)
 from mechsim.errors import InvalidInstanceError
 from mechsim.optim import Adam
 from mechsim.solvers.debate import best_response, isolated_plan, policy_value, solve_debate
-from mechsim.validation import as_generator, check_array, check_choice, check_integer, check_positive
+from mechsim.validation import (
+    as_generator,
+    check_allocation,
+    check_array,
+    check_choice,
+    check_finite,
+    check_integer,
+    check_positive,
+)
 
 __all__ = [
     "BaseDebater",
@@ -100,6 +117,12 @@ def _batch_margins_after(judge, features, revealed, own, other) -> np.ndarray:
     return np.where(revealed, -np.inf, margins)
 
 
+def _real(name, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidInstanceError(f"{name}: expected a real number, found {describe(value)}", argument=name)
+    return float(value)
+
+
 def _one_hot_argmax(values) -> np.ndarray:
     out = np.zeros(values.shape)
     out[np.arange(values.shape[0]), np.argmax(values, axis=1)] = 1.0
@@ -112,18 +135,45 @@ class BaseDebater:
     def batch_probabilities(self, features, revealed, own, other) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
+    def _check_query(self, features, revealed, own_decision, other_decision):
+        """Validated ``(F,)`` state, ``(n, F)`` revealed sets (none complete) and the two decisions."""
+        x = check_array("features", features, ndim=1)
+        nf = getattr(self, "n_features", None)
+        if isinstance(nf, int) and x.shape[0] != nf:
+            raise InvalidInstanceError(f"features: expected {nf} features (the debater's n_features), found "
+                                       f"{x.shape[0]}", argument="features")
+        judge = getattr(self, "judge", None)
+        if judge is not None:
+            check_judge_size(judge, x.shape[0])
+        revealed = check_mask("revealed", revealed)
+        if revealed.ndim not in (1, 2) or revealed.shape[-1] != x.shape[0]:
+            raise InvalidInstanceError(f"revealed: expected a boolean array of shape (n, {x.shape[0]}) (one row per "
+                                       f"revealed set of features), found shape {revealed.shape}", argument="revealed")
+        revealed = np.atleast_2d(revealed)
+        if revealed.size and revealed.all(axis=1).any():
+            raise InvalidInstanceError("revealed: expected sets with at least one unrevealed feature, found a row "
+                                       "revealing every feature", argument="revealed")
+        nd = getattr(self, "n_decisions", None)
+        if not isinstance(nd, int):
+            nd = getattr(judge, "n_decisions", None)
+        high = nd - 1 if isinstance(nd, int) else None
+        own = check_index("own_decision", own_decision, maximum=high)
+        other = check_index("other_decision", other_decision, maximum=high)
+        return x, revealed, own, other
+
     def probabilities(self, features, revealed, own_decision, other_decision) -> np.ndarray:
         """Reveal probabilities ``(n, F)`` for one state ``features (F,)`` and revealed sets ``(n, F)``."""
-        revealed = np.atleast_2d(np.asarray(revealed, dtype=bool))
+        x, revealed, own, other = self._check_query(features, revealed, own_decision, other_decision)
         n = revealed.shape[0]
-        x = np.broadcast_to(np.asarray(features, dtype=float), revealed.shape)
-        own = np.full(n, int(own_decision))
-        return self.batch_probabilities(x, revealed, own, np.full(n, int(other_decision)))
+        return self.batch_probabilities(np.broadcast_to(x, revealed.shape), revealed, np.full(n, own),
+                                        np.full(n, other))
 
     def act(self, features, revealed, own_decision, other_decision, seed=None) -> int:
         """Sample one reveal for a single revealed set ``revealed (F,)``."""
-        p = self.probabilities(features, np.asarray(revealed, dtype=bool)[None], own_decision, other_decision)[0]
-        return int(as_generator(seed).choice(p.size, p=p / p.sum()))
+        rng = as_generator(seed)
+        revealed = check_mask("revealed", revealed, ndim=1)
+        p = self.probabilities(features, revealed[None], own_decision, other_decision)[0]
+        return int(rng.choice(p.size, p=p / p.sum()))
 
 
 class RandomDebater(BaseDebater):
@@ -139,6 +189,9 @@ class GreedyDebater(BaseDebater):
     """Reveals the feature that maximises the judge margin for its own decision right after the reveal."""
 
     judge: object
+
+    def __post_init__(self):
+        check_judge("judge", self.judge)
 
     def batch_probabilities(self, features, revealed, own, other):
         revealed = np.asarray(revealed, dtype=bool)
@@ -170,6 +223,7 @@ class BeamDebater(BaseDebater):
     depth: int | None = None
 
     def __post_init__(self):
+        check_judge("judge", self.judge)
         check_integer("n_evidence", self.n_evidence, minimum=1)
         check_integer("width", self.width, minimum=1)
         if self.depth is not None:
@@ -217,7 +271,7 @@ class IsolatedDebater(BaseDebater):
     """
 
     def __init__(self, judge, n_evidence: int, cache_size: int = 256):
-        self.judge = judge
+        self.judge = check_judge("judge", judge)
         self.n_evidence = check_integer("n_evidence", n_evidence, minimum=1)
         self._cache: OrderedDict = OrderedDict()
         self._cache_size = check_integer("cache_size", cache_size, minimum=1)
@@ -272,7 +326,13 @@ class PolicyGradientDebater(BaseDebater):
     def __init__(self, n_features: int, n_decisions: int, *, judge=None, greedy_weight: float = 0.0, seed=0):
         self.n_features = check_integer("n_features", n_features, minimum=1)
         self.n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
-        self.judge = judge
+        check_allocation("n_features" if self.n_features >= self.n_decisions else "n_decisions",
+                         8.0 * 2 * self.n_decisions * self.n_features * 4,   # weights, gradients, Adam moments
+                         f"two ({self.n_decisions}, {self.n_features}) weight tables")
+        self.judge = None if judge is None else check_judge("judge", judge)
+        if judge is not None:
+            check_judge_size(judge, self.n_features, features_name="n_features")
+        greedy_weight = float(check_finite("greedy_weight", np.asarray(_real("greedy_weight", greedy_weight))))
         rng = as_generator(seed)
         self.theta0 = rng.normal(0.0, 0.01, size=(self.n_decisions, self.n_features))
         self.theta1 = rng.normal(0.0, 0.01, size=(self.n_decisions, self.n_features))
@@ -388,12 +448,13 @@ def _rollout(judge, features, decisions, n_evidence, debaters, first_movers, rng
     return DebateRecords(evidence, revealed, movers, outcomes, first_movers.copy()), grads
 
 
-def _check_states(features, decisions):
+def _check_states(features, decisions, judge=None):
     features = check_array("features", features, ndim=2)
-    decisions = np.asarray(decisions)
-    if decisions.shape != (features.shape[0], 2) or decisions.dtype.kind not in "iu":
-        raise InvalidInstanceError(f"decisions: expected integers of shape ({features.shape[0]}, 2), found shape "
-                                   f"{decisions.shape} and dtype {decisions.dtype}", argument="decisions")
+    if judge is not None:
+        check_judge_size(judge, features.shape[1])
+    decisions = check_index_array("decisions", decisions, shape=(features.shape[0], 2),
+                                  high=getattr(judge, "n_decisions", None),
+                                  what="integer decision pairs (one per row of features)")
     if np.any(decisions[:, 0] == decisions[:, 1]):
         raise InvalidInstanceError("decisions: expected two different decisions in every row",
                                    argument="decisions")
@@ -406,14 +467,19 @@ def play_debates(judge, features, decisions, n_evidence: int, debaters, first_mo
 
     ``first_mover`` None draws it uniformly per debate.
     """
-    features, decisions = _check_states(features, decisions)
+    check_judge("judge", judge)
+    features, decisions = _check_states(features, decisions, judge)
     L = check_integer("n_evidence", n_evidence, minimum=1, maximum=features.shape[1])
+    if not isinstance(debaters, (tuple, list)) or len(debaters) != 2 or not all(
+            callable(getattr(d, "batch_probabilities", None)) for d in debaters):
+        raise InvalidInstanceError(f"debaters: expected a pair of debaters (objects with batch_probabilities()), "
+                                   f"found {describe(debaters)}", argument="debaters")
     rng = as_generator(seed)
     n = features.shape[0]
     if first_mover is None:
         fm = rng.integers(0, 2, size=n)
     else:
-        fm = np.full(n, int(check_choice("first_mover", first_mover, (0, 1))))
+        fm = np.full(n, check_index("first_mover", first_mover, maximum=1))
     return _rollout(judge, features, decisions, L, debaters, fm, rng)[0]
 
 
@@ -429,6 +495,14 @@ def greedy_debate_values(judge, features, decisions, n_evidence: int) -> tuple[f
         ``(outcome if debater 0 moves first, outcome if debater 1 moves first)``, the format of
         :attr:`mechsim.solvers.debate.DebateOutcome.values_by_first_mover`.
     """
+    check_judge("judge", judge)
+    features = check_array("features", features, ndim=1)
+    if features.size == 0:
+        raise InvalidInstanceError("features: expected at least one feature, found an empty vector",
+                                   argument="features")
+    check_integer("n_evidence", n_evidence, minimum=0, maximum=features.shape[0])
+    decisions = check_index_array("decisions", decisions, shape=(2,), high=getattr(judge, "n_decisions", None),
+                                  what="two integer decisions (a1, a2)")
     if n_evidence == 0:
         return solve_debate(judge, features, decisions, 0).values_by_first_mover
     debaters = (GreedyDebater(judge), GreedyDebater(judge))
@@ -493,31 +567,37 @@ def train_debater(judge, features, correct, n_evidence: int, *, mode: str = "max
         D; default ``judge.n_decisions``.
     seed : int or Generator
     """
+    check_judge("judge", judge)
     features = check_array("features", features, ndim=2)
     S, F = features.shape
-    correct = np.asarray(correct)
-    if correct.shape != (S,) or correct.dtype.kind not in "iu":
-        raise InvalidInstanceError(f"correct: expected integers of shape ({S},), found shape {correct.shape}",
-                                   argument="correct")
+    if S == 0:
+        raise InvalidInstanceError("features: expected at least one training state, found 0 rows",
+                                   argument="features")
+    check_judge_size(judge, F)
     if n_decisions is None:
         n_decisions = getattr(judge, "n_decisions", None)
     if n_decisions is None:
         raise InvalidInstanceError("n_decisions: expected an integer (the judge does not say), found None",
                                    argument="n_decisions")
     n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
-    if correct.size and (correct.min() < 0 or correct.max() >= n_decisions):
-        raise InvalidInstanceError(f"correct: expected decisions in [0, {n_decisions}), found range "
-                                   f"{correct.min()}..{correct.max()}", argument="correct")
+    check_judge_size(judge, decisions=[n_decisions - 1], decisions_name="n_decisions")
+    correct = check_index_array("correct", correct, shape=(S,), high=n_decisions,
+                                what="integer decisions (one per row of features)")
     if wrong is not None:
-        wrong = np.asarray(wrong)
-        if wrong.shape != (S,) or np.any(wrong == correct):
+        wrong = check_index_array("wrong", wrong, shape=(S,), high=n_decisions,
+                                  what="integer decisions (one per row of features)")
+        if np.any(wrong == correct):
             raise InvalidInstanceError("wrong: expected one decision per state, different from correct",
                                        argument="wrong")
     L = check_integer("n_evidence", n_evidence, minimum=1, maximum=F)
     mode = check_choice("mode", mode, ("maxmin", "self_play", "isolated"))
     iterations = check_integer("iterations", iterations, minimum=1)
     batch_size = check_integer("batch_size", batch_size, minimum=1)
+    check_allocation("batch_size", 8.0 * batch_size * F * (F + 16), f"a batch of {batch_size} debates")
     learning_rate = check_positive("learning_rate", learning_rate)
+    phase_length = check_integer("phase_length", phase_length, minimum=1)
+    refresh = check_integer("refresh", refresh, minimum=1)
+    use_judge_gain = check_flag("use_judge_gain", use_judge_gain)
     rng = as_generator(seed)
     j = judge if use_judge_gain else None
     w_gain = 1.0 if use_judge_gain else 0.0
@@ -579,7 +659,10 @@ class ArguingFor(BaseDebater):
     """
 
     def __init__(self, debater, own, other):
-        self.debater, self.own, self.other = debater, own, other
+        if not callable(getattr(debater, "batch_probabilities", None)):
+            raise InvalidInstanceError(f"debater: expected a debater (an object with batch_probabilities()), found "
+                                       f"{describe(debater)}", argument="debater")
+        self.debater, self.own, self.other = debater, check_index("own", own), check_index("other", other)
 
     def batch_probabilities(self, features, revealed, own, other):
         n = np.asarray(revealed).shape[0]
@@ -697,12 +780,25 @@ class _MemoJudge:
 
 def measure_robustness(judge, features, correct, wrong, debater, n_evidence: int) -> RobustnessReport:
     """Exact judge accuracy of a debater's evidence alone and against the exact confuser (see module doc)."""
+    check_judge("judge", judge)
+    if not callable(getattr(debater, "batch_probabilities", None)):
+        raise InvalidInstanceError(f"debater: expected a debater (an object with batch_probabilities()), found "
+                                   f"{describe(debater)}", argument="debater")
+    features = check_array("features", features, ndim=2)
+    check_judge_size(judge, features.shape[1])
+    n = features.shape[0]
+    if n == 0:
+        raise InvalidInstanceError("features: expected at least one state, found 0 rows", argument="features")
+    high = getattr(judge, "n_decisions", None)
+    correct = check_index_array("correct", correct, shape=(n,), high=high,
+                                what="integer decisions (one per row of features)")
+    wrong = check_index_array("wrong", wrong, shape=(n,), high=high, what="integer decisions (one per row of features)")
+    if np.any(correct == wrong):
+        raise InvalidInstanceError("wrong: expected a decision different from correct in every row",
+                                   argument="wrong")
+    dec = np.stack([correct, wrong], axis=1)
     judge = _MemoJudge(judge)
     debater = _MemoPolicy(debater)
-    features = check_array("features", features, ndim=2)
-    n = features.shape[0]
-    dec = np.stack([np.asarray(correct), np.asarray(wrong)], axis=1)
-    features, dec = _check_states(features, dec)
     L = check_integer("n_evidence", n_evidence, minimum=1, maximum=features.shape[1])
     alone = np.zeros(n)
     vs = np.zeros(n)

@@ -1,6 +1,7 @@
 """The fuzz suite's entry tables, one module per area; :data:`ENTRIES` collects them."""
 
 from fuzz.core import ENTRIES as CORE
+from fuzz.debate import ENTRIES as DEBATE
 from fuzz.design import ENTRIES as DESIGN
 
-ENTRIES = [*CORE, *DESIGN]
+ENTRIES = [*CORE, *DESIGN, *DEBATE]
