@@ -199,7 +199,8 @@ ENTRIES = [
     Entry("hiring.HiringWorld.commit", lambda mechanism: _world().commit(mechanism),
           lambda: {"mechanism": LP.optimal_mechanism(_online()[0])}, {"mechanism": MODEL}),
     Entry("hiring.HiringWorld.cumulative_regret", lambda checkpoints: _world().cumulative_regret(checkpoints),
-          lambda: {"checkpoints": np.array([1, 10, 100])}, {"checkpoints": (*SIZING_ARRAY, "negative")}),
+          lambda: {"checkpoints": np.array([1, 10, 100])},
+          {"checkpoints": (*(k for k in SIZING_ARRAY if k != "empty"), "negative")}),   # no checkpoint: a no-op
     # ---------------------------------------------------------------------------------------------- LPs
     Entry("hiring.optimal_mechanism", LP.optimal_mechanism,
           lambda: {"instance": _inst(), "margin": 0.0, "profile": [1, 0], "highs_options": {"time_limit": 60.0}},
@@ -226,7 +227,7 @@ ENTRIES = [
            "truthful_relaxation": POSITIVE}),
     # ------------------------------------------------------------------------------------------ learners
     Entry("hiring.simulate_online", O.simulate_online, _online_kwargs,
-          {"instance": MODEL, "horizon": COUNT, "seed": SEED, "variant": STRING, "delta": OPTIONAL_POSITIVE,
+          {"instance": MODEL, "horizon": LIMIT, "seed": SEED, "variant": STRING, "delta": OPTIONAL_POSITIVE,
            "explore_scale": OPTIONAL_POSITIVE, "max_candidates": LIMIT, "safety": POSITIVE,
            "incentive_tests": ("none", "type"), "non_ic_charge": STRING, "inducing_rules": ("type",),
            "optimal_value": OPTIONAL_NUMBER, "checkpoints_per_decade": COUNT}),
