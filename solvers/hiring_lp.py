@@ -99,11 +99,11 @@ from mechsim.hiring.incentive_rows import csr_from_blocks, deviation_rows, truth
 from mechsim.hiring.model import (
     HiringInstance,
     Mechanism,
+    _bayes_decision,
     _type_name,
-    bayes_decision,
+    _value_of_information,
     check_hiring_instance,
     check_profile,
-    value_of_information,
 )
 from mechsim.solvers._highs import HighsModel, HighsResult, quiet_highs
 from mechsim.validation import (
@@ -546,7 +546,7 @@ def build_hiring_lp(
     upper.append(np.full(n_ic + n_mis + n_truthful, np.inf))
     matrix = csr_from_blocks(blocks, n_cols)
 
-    V = value_of_information(q, u, n)
+    V = _value_of_information(q, u, n)
     cost = np.concatenate([-V.ravel(), np.tile(q.ravel(), n), np.zeros(sum(z_sizes))])
     col_lower = np.zeros(n_cols)
     col_upper = np.concatenate([np.ones(P), np.full(n * Y, M), np.full(sum(z_sizes), np.inf)])
@@ -696,7 +696,7 @@ def _verify(lp: HiringLP, phi: np.ndarray, gamma: np.ndarray, optimum: float, wh
                 b, s_, t_ = np.unravel_index(np.argmax(short), short.shape)
                 problems.append(f"agent {i}'s truthfulness row (recommended {b}, signal {s_} reported as {t_}) "
                                 f"is violated by {short.max():.3g} > {tol:.3g}")
-    V = value_of_information(q, u, n)
+    V = _value_of_information(q, u, n)
     paid = np.einsum("i...,...->...", gamma, q).sum(axis=tuple(range(n, 2 * n + 1)))
     value = float((phi * (V - paid)).sum())
     if not abs(value - optimum) <= 1e-8:
@@ -783,7 +783,7 @@ def solve_hiring_lp(
     q = np.asarray(joint, dtype=float)
     u = np.asarray(utility, dtype=float)
     n = len(lp.n_efforts)
-    decision = bayes_decision(q, u)
+    decision = _bayes_decision(q, u)
     info_value = np.einsum("...a,...t,at->...", decision, q, u).sum(axis=tuple(range(n, 2 * n)))
     paid = np.einsum("i...,...->...", gamma, q).sum(axis=tuple(range(n, 2 * n + 1)))
     value = float((phi * (info_value - paid)).sum())

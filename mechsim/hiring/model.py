@@ -168,7 +168,11 @@ def value_of_information(joint: np.ndarray, utility: np.ndarray, n_agents: int) 
         column per state.
     """
     n_agents = check_integer("n_agents", n_agents, minimum=1, maximum=MAX_AGENTS)
-    joint, utility, n_agents = _check_joint(joint, utility, n_agents)
+    return _value_of_information(*_check_joint(joint, utility, n_agents))
+
+
+def _value_of_information(joint: np.ndarray, utility: np.ndarray, n_agents: int) -> np.ndarray:
+    """:func:`value_of_information` of validated arrays (the inner loops' version)."""
     expected = joint @ utility.T  # (*n_efforts, *n_signals, n_actions)
     best = expected.max(axis=-1)
     return best.sum(axis=tuple(range(n_agents, 2 * n_agents)))
@@ -192,6 +196,11 @@ def bayes_decision(joint: np.ndarray, utility: np.ndarray) -> np.ndarray:
         As :func:`value_of_information`.
     """
     joint, utility, _ = _check_joint(joint, utility)
+    return _bayes_decision(joint, utility)
+
+
+def _bayes_decision(joint: np.ndarray, utility: np.ndarray) -> np.ndarray:
+    """:func:`bayes_decision` of validated arrays (the inner loops' version)."""
     expected = joint @ utility.T
     best = expected.argmax(axis=-1)
     decision = np.zeros(expected.shape)
@@ -324,11 +333,11 @@ class HiringInstance:
     @cached_property
     def value_of_information(self) -> np.ndarray:
         r""":math:`V(b) = \sum_s \max_a \sum_\theta q_b(s,\theta) u(a,\theta)`, by profile."""
-        return _readonly(value_of_information(self.joint, self.utility, self.n_agents))
+        return _readonly(_value_of_information(self.joint, self.utility, self.n_agents))
 
     def bayes_decision(self) -> np.ndarray:
         """The one-hot Bayes decision, ``(*n_efforts, *n_signals, n_actions)``."""
-        return bayes_decision(self.joint, self.utility)
+        return _bayes_decision(self.joint, self.utility)
 
     def marginal(self, i: int) -> np.ndarray:
         r"""Agent *i*'s signal marginal :math:`P_i(s_i \mid b, \theta)`.

@@ -259,24 +259,28 @@ class HiringWorld:
         n_rounds : int
             Rounds actually played.
         """
-        inst = self.instance
-        n_rounds = self._batch(n_rounds)
         rules = self._rules(rules)
         actions = self._actions(actions)
         if not isinstance(phase, str):
             raise InvalidInstanceError(f"phase: expected a string, found {type(phase).__name__}", argument="phase")
         if intended is not None:
-            intended = check_profile("intended", intended, inst.n_efforts)
+            intended = check_profile("intended", intended, self.instance.n_efforts)
+        return self._post(rules, actions, n_rounds, phase, intended)
+
+    def _post(self, rules, actions, n_rounds, phase, intended=None):
+        """:meth:`post_scoring_rules` of checked arguments (the learner's inner loop)."""
+        inst = self.instance
+        n_rounds = self._batch(n_rounds)
         efforts, maps, paid = [], [], 0.0
         for i in range(inst.n_agents):
             e, om, pay = best_uncorrelated_response(
-                self._own[i], inst.costs[i], rules[i],
-                None if intended is None else intended[i])
+                self._own[i], inst.costs[i], np.asarray(rules[i], dtype=float),
+                None if intended is None else int(intended[i]))
             efforts.append(e)
             maps.append(om)
             paid += pay
         law = pushforward(inst.joint[tuple(efforts)], maps)
-        gain = float((law * inst.utility[actions]).sum()) if inst.n_actions else 0.0
+        gain = float((law * inst.utility[np.asarray(actions)]).sum()) if inst.n_actions else 0.0
         self._charge(phase, n_rounds, gain - paid)
         if n_rounds == 0:
             return np.zeros(law.shape, dtype=np.int64), 0

@@ -99,10 +99,10 @@ from mechsim.hiring.audit import IncentiveAudit, _agent_axes
 from mechsim.hiring.model import (
     HiringInstance,
     Mechanism,
-    bayes_decision,
+    _bayes_decision,
+    _value_of_information,
     check_hiring_instance,
     check_unit_interval,
-    value_of_information,
 )
 from mechsim.hiring.online_sim import MAX_HORIZON, HiringWorld
 from mechsim.solvers.hiring_lp import InducingRules, inducing_scoring_rules, optimal_mechanism
@@ -204,10 +204,15 @@ def empirical_bernstein_width(variance, n, value_range: float, log_term: float):
     Infinite for ``n < 2``.  Negative variances (round-off of a sample variance computed as
     :math:`\overline{X^2} - \bar X^2`) count as zero.
     """
-    variance = np.maximum(check_array("variance", variance), 0.0)
-    n = check_array("n", n)
-    value_range = check_array("value_range", value_range)
-    log_term = check_nonnegative("log_term", log_term)
+    return _eb_width(np.maximum(check_array("variance", variance), 0.0), check_array("n", n),
+                     check_array("value_range", value_range), check_nonnegative("log_term", log_term))
+
+
+def _eb_width(variance, n, value_range, log_term: float):
+    """:func:`empirical_bernstein_width` of validated arrays (the inner loops' version)."""
+    variance = np.maximum(np.asarray(variance, dtype=float), 0.0)
+    n = np.asarray(n, dtype=float)
+    value_range = np.asarray(value_range, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.sqrt(2.0 * variance * log_term / n) + 7.0 * value_range * log_term / (3.0 * (n - 1.0))
     # a constant function has no error; otherwise at least two samples are needed
@@ -315,7 +320,7 @@ class _Learner:
                     allc = counts.sum(axis=(0, 1))
                     prior_act = int(np.argmax(self.u @ allc.reshape(-1, self.nt).sum(axis=0)))
                     actions = _bayes_actions(seen, self.u, prior_act)
-                    c, _ = self.world.post_scoring_rules(rules, actions, batch, "estimation", intended=b)
+                    c, _ = self.world._post(rules, actions, batch, "estimation", intended=b)
                     counts[h, p] += c
         self.N1 = N1
         self.counts = counts
@@ -370,13 +375,13 @@ class _Learner:
                 second = np.einsum("est,kmst->ekm", qm, h ** 2)
                 var = (second - mean ** 2) * (n_e / np.maximum(n_e - 1, 1))[:, None, None]
                 rng_h = h.max(axis=(2, 3)) - h.min(axis=(2, 3))                     # (k, map)
-                fw = ("maps", empirical_bernstein_width(var, n_e[:, None, None], rng_h[None], log_w))
+                fw = ("maps", _eb_width(var, n_e[:, None, None], rng_h[None], log_w))
             else:
                 # per (signal, report) functionals F[e, s, k, s'] = E_e[1{s} g^k(s', theta)]
                 mean = np.einsum("est,krt->eskr", qm, g)
                 second = np.einsum("est,krt->eskr", qm, g ** 2)
                 var = (second - mean ** 2) * (n_e / np.maximum(n_e - 1, 1))[:, None, None, None]
-                fw = ("signals", empirical_bernstein_width(var, n_e[:, None, None, None],
+                fw = ("signals", _eb_width(var, n_e[:, None, None, None],
                                                            float(g.max(initial=0.0)), log_w))
             self.marg_hat.append(qm)
             self.marg_width.append(fw)
@@ -460,7 +465,7 @@ class _Learner:
             cheapest = [0 if f.shape[0] == 1 else None for f in laws]
             self.details["cheapest_efforts"] = cheapest
             return cheapest
-        counts, used = self.world.post_scoring_rules(rules, np.full(self.ns, act), m, "bisection")
+        counts, used = self.world._post(rules, np.full(self.ns, act), m, "bisection")
         for i in range(self.n):
             if laws[i].shape[0] == 1:
                 cheapest.append(0)
@@ -535,7 +540,7 @@ class _Learner:
         rules[i] = g
         prior = self.q_pooled.reshape(self.P, -1, self.nt).sum(axis=1).mean(axis=0)
         act = int(np.argmax(self.u @ prior))
-        counts, used = self.world.post_scoring_rules(rules, np.full(self.ns, act), m, "bisection")
+        counts, used = self.world._post(rules, np.full(self.ns, act), m, "bisection")
         if used == 0:
             return None
         others = tuple(j for j in range(self.n) if j != i)
@@ -549,7 +554,7 @@ class _Learner:
         return math.sqrt(2.0 * (K * math.log(2.0) + math.log(2.0 * self.P / self.delta)) / self.N1)
 
     def _decision(self):
-        return bayes_decision(self.q_pooled, self.u)
+        return _bayes_decision(self.q_pooled, self.u)
 
     def _mix(self, phi, gamma, alphas):
         out = np.array(gamma, dtype=float)
@@ -564,7 +569,7 @@ class _Learner:
         return out
 
     def _estimated_value(self, q, phi, gamma):
-        V = value_of_information(q, self.u, self.n)
+        V = _value_of_information(q, self.u, self.n)
         paid = (gamma * q[None]).sum(axis=tuple(range(self.n + 1, 2 * self.n + 2))).sum(axis=0)
         return float((phi * (V - paid)).sum())
 
@@ -781,7 +786,7 @@ class _Learner:
 
     def _fallback(self):
         """No candidate met its margins: commit to the inducing rules of the best-looking profile."""
-        V = value_of_information(self.q_pooled, self.u, self.n)
+        V = _value_of_information(self.q_pooled, self.u, self.n)
         best, best_val = None, -np.inf
         for b in self.profiles:
             pay = 0.0
@@ -817,7 +822,7 @@ class _Learner:
         ma = np.einsum("rsk,rstk->rst", qt[b], diff_a)
         va = (np.einsum("rsk,rstk->rst", qt[b], diff_a ** 2) - ma ** 2) * corr[b][:, None, None]
         ra = np.maximum(diff_a.max(axis=3), 0.0) - np.minimum(diff_a.min(axis=3), 0.0)
-        wa = empirical_bernstein_width(va, nn[b][:, None, None], ra, log_v)
+        wa = _eb_width(va, nn[b][:, None, None], ra, log_v)
         a_low = float((w * _live(w, (ma - wa).min(axis=2).sum(axis=1))).sum())
         # B: W^b'(g_last) >= E_b'[g_last(omega(s), .)] for the map omega that looks best on the first half
         # alone (a fixed map as far as the certifying half is concerned), so
@@ -831,7 +836,7 @@ class _Learner:
         mb = np.einsum("rsk,rstk->rst", qt[bp], diff_b)
         vb = (np.einsum("rsk,rstk->rst", qt[bp], diff_b ** 2) - mb ** 2) * corr[bp][:, None, None]
         rb = np.maximum(diff_b.max(axis=3), 0.0) - np.minimum(diff_b.min(axis=3), 0.0)
-        wb = empirical_bernstein_width(vb, nn[bp][:, None, None], rb, log_v)
+        wb = _eb_width(vb, nn[bp][:, None, None], rb, log_v)
         b_high = float(np.einsum("r,rst->st", w, _live(w, mb + wb)).max(axis=1).sum())
         # intermediate efforts of the path and bisection brackets
         rest = sum(e["bracket"] for _, _, e in steps)
@@ -846,11 +851,11 @@ class _Learner:
         mo = (qt[b] * gt[b]).sum(axis=(1, 2))
         vo = ((qt[b] * gt[b] ** 2).sum(axis=(1, 2)) - mo ** 2) * corr[b]
         ro = gt[b].max(axis=(1, 2)) - gt[b].min(axis=(1, 2))
-        obedient_low = float((w * _live(w, mo - empirical_bernstein_width(vo, nn[b], ro, log_v))).sum())
+        obedient_low = float((w * _live(w, mo - _eb_width(vo, nn[b], ro, log_v))).sum())
         md = np.einsum("rsk,rtk->rst", qt[bp], gt[b])
         vd = (np.einsum("rsk,rtk->rst", qt[bp], gt[b] ** 2) - md ** 2) * corr[bp][:, None, None]
         rd = np.maximum(gt[b].max(axis=2), 0.0)[:, None, :] * np.ones((1, S, 1))
-        wd = empirical_bernstein_width(vd, nn[bp][:, None, None], rd, log_v)
+        wd = _eb_width(vd, nn[bp][:, None, None], rd, log_v)
         dev_high = float(np.einsum("r,rst->st", w, _live(w, md + wd)).max(axis=1).sum())
         separate = obedient_low - dev_high - (self.cost_hat[i][b, bp] + self.cost_width[i][b, bp])
         return max(cancel, separate)
@@ -888,7 +893,7 @@ class _Learner:
                 md = np.einsum("rsk,rstk->rst", qt[b], diff)
                 vd = (np.einsum("rsk,rstk->rst", qt[b], diff ** 2) - md ** 2) * corr[b][:, None, None]
                 rd = np.maximum(diff.max(axis=3), 0.0) - np.minimum(diff.min(axis=3), 0.0)  # (R, s, s')
-                wd = empirical_bernstein_width(vd, nn[b][:, None, None], rd, log_v)
+                wd = _eb_width(vd, nn[b][:, None, None], rd, log_v)
                 dlow = np.einsum("r,rst->st", w, _live(w, md - wd))
                 np.fill_diagonal(dlow, np.inf)
                 tr[b] = dlow.min(axis=1)
