@@ -34,7 +34,17 @@ own ``"payment"`` and ``"cost"``.
 Episodes last ``max_cycles`` parallel steps (default 2 = one round; use e.g. ``max_cycles=2000`` to
 let learners play 1000 rounds per episode) and end by truncation.  ``reset(seed=...)`` fully
 determines an episode.  Rendering: ``"ansi"`` returns a text line describing the last step,
-``"human"`` prints it after every step.
+``"human"`` prints it after every step, ``"rgb_array"`` draws it as an RGB frame
+(:func:`mechsim.envs._template.text_frame`).
+
+Global state (PettingZoo's ``state()``, for centralised critics): ``state_space`` is
+``MultiDiscrete([2, *n_efforts, *n_efforts, *n_signals, n_states])`` and ``state()`` the int64 array
+(phase, recommended profile, exerted efforts, signal profile, state of the world); the last three parts
+are 0 at the effort step (nothing has been drawn yet).
+
+Every action is checked, both components at both steps (an action must lie in the action space):
+anything else raises :class:`~mechsim.errors.InvalidInstanceError` naming ``actions`` and the agent, and
+stepping a finished episode raises :class:`EpisodeOverError` (a ``RuntimeError`` too).
 
 Module layout (:mod:`mechsim.envs._template`, PettingZoo's parallel-first convention):
 :class:`HiringParallelEnv` (alias ``raw_parallel_env``) is the native Parallel environment and
@@ -53,10 +63,12 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from mechsim.envs._template import EnvTemplate, aec_view, check_render_mode, classic_env, parallel_factory
-from mechsim.hiring.model import HiringInstance, Mechanism
+from mechsim.errors import InvalidInstanceError, MechsimError
+from mechsim.hiring.model import HiringInstance, Mechanism, check_hiring_instance, check_mechanism
 from mechsim.validation import check_choice, check_integer
 
 __all__ = [
+    "EpisodeOverError",
     "HiringParallelEnv",
     "raw_parallel_env",
     "raw_env",
@@ -84,6 +96,10 @@ def default_instance() -> HiringInstance:
     return _default()[0]
 
 
+class EpisodeOverError(MechsimError, RuntimeError):
+    """``step()`` was called on a finished episode (``reset()`` starts a new one)."""
+
+
 def _cdf(p: np.ndarray) -> np.ndarray:
     """Cumulative sums along the last axis, normalised so the last entry is exactly 1."""
     c = np.cumsum(p, axis=-1)
@@ -104,10 +120,11 @@ class HiringParallelEnv(EnvTemplate, ParallelEnv):
         Parallel steps per episode (two per round).
     cost_timing : {"report", "effort"}, default "report"
         When the effort cost is charged.
-    render_mode : {None, "ansi", "human"}
+    render_mode : {None, "ansi", "human", "rgb_array"}
     """
 
-    metadata = {"name": "hiring_v0", "render_modes": ["human", "ansi"], "is_parallelizable": True, "render_fps": 1}
+    metadata = {"name": "hiring_v0", "render_modes": ["human", "ansi", "rgb_array"], "is_parallelizable": True,
+                "render_fps": 1}
 
     def __init__(
         self,
@@ -120,14 +137,14 @@ class HiringParallelEnv(EnvTemplate, ParallelEnv):
         if instance is None:
             instance, default_mech = _default()
             mechanism = default_mech if mechanism is None else mechanism
-        elif not isinstance(instance, HiringInstance):
-            raise TypeError(f"instance: expected a HiringInstance, found {type(instance).__name__}")
+        else:
+            check_hiring_instance("instance", instance)
         if mechanism is None:
             from mechsim.solvers.hiring_lp import optimal_mechanism
 
             mechanism = optimal_mechanism(instance)
-        elif not isinstance(mechanism, Mechanism):
-            raise TypeError(f"mechanism: expected a Mechanism, found {type(mechanism).__name__}")
+        else:
+            check_mechanism("mechanism", mechanism)
         mechanism.check_compatible(instance)
         self.instance, self.mechanism = instance, mechanism
         self.max_cycles = check_integer("max_cycles", max_cycles, minimum=1)
@@ -143,6 +160,7 @@ class HiringParallelEnv(EnvTemplate, ParallelEnv):
             observation_spaces={a: spaces.MultiDiscrete([2, E[i], E[i], S[i]]) for i, a in agents},
             action_spaces={a: spaces.MultiDiscrete([E[i], S[i]]) for i, a in agents},
         )
+        self.state_space = spaces.MultiDiscrete([2, *E, *E, *S, instance.n_states])
 
         # Flat lookup tables (nested Python lists: bisect on a list is ~10x faster than numpy's
         # searchsorted on a tiny array) so that a step costs a handful of list look-ups.
@@ -208,27 +226,51 @@ class HiringParallelEnv(EnvTemplate, ParallelEnv):
         self._recommended = self._profiles[self._b_flat]
         self._phase = 0
 
+    def state(self) -> np.ndarray:
+        """The global state (module docstring): an element of ``state_space``."""
+        if self._last is None:
+            raise EpisodeOverError("state() called before reset(): call reset() first")
+        n = self.instance.n_agents
+        if self._phase == 0:
+            return np.array([0, *self._recommended, *([0] * (2 * n)), 0], dtype=np.int64)
+        return np.array([1, *self._recommended, *self._efforts, *self._signals, self._theta], dtype=np.int64)
+
     def step(self, actions):
         agents = self.agents
         if not agents:
-            raise RuntimeError("step() called on a finished episode: call reset() first")
-        if not self._agent_keys <= actions.keys():
+            raise EpisodeOverError("step() called on a finished episode: call reset() first")
+        try:
+            complete = self._agent_keys <= actions.keys()
+        except AttributeError:
+            raise InvalidInstanceError(f"actions: expected a dict of one action per live agent, found "
+                                       f"{type(actions).__name__}", argument="actions") from None
+        if not complete:
             missing = [a for a in agents if a not in actions]
-            raise ValueError(f"actions: expected an action for every live agent, missing {missing}")
+            raise InvalidInstanceError(f"actions: expected an action for every live agent, missing {missing}",
+                                       argument="actions")
+        # Two dict look-ups validate every action (both components, whatever the step reads); errors are
+        # explained by _invalid.
+        efforts, reports = [], []
+        try:
+            for a in agents:
+                x = actions[a]
+                if len(x) != 2:
+                    self._invalid(actions)
+                efforts.append(index(x[0]))
+                reports.append(index(x[1]))
+        except (TypeError, IndexError, KeyError):
+            self._invalid(actions)
+        efforts, reports = tuple(efforts), tuple(reports)
+        e_flat = self._profile_index.get(efforts)
+        r_flat = self._signal_index.get(reports)
+        if e_flat is None or r_flat is None:
+            self._invalid(actions)
         self._steps += 1
         done = self._steps >= self.max_cycles
         rec = self._recommended
         obs = self._obs
         pairs = self._pairs
         if self._phase == 0:
-            # One dict look-up validates the whole profile; errors are explained by _invalid.
-            try:
-                efforts = tuple([index(actions[a][0]) for a in agents])
-            except (TypeError, IndexError, KeyError):
-                efforts = None
-            e_flat = self._profile_index.get(efforts)
-            if e_flat is None:
-                self._invalid(actions, 0)
             theta = bisect_right(self._prior_cdf, self._uniform())
             s_flat = bisect_right(self._signal_cdf[e_flat][theta], self._uniform())
             signals = self._signal_profiles[s_flat]
@@ -243,13 +285,6 @@ class HiringParallelEnv(EnvTemplate, ParallelEnv):
             infos = {a: {"profile": rec} for a in agents}
             self._last = (1, rec, efforts)
         else:
-            try:
-                reports = tuple([index(actions[a][1]) for a in agents])
-            except (TypeError, IndexError, KeyError):
-                reports = None
-            r_flat = self._signal_index.get(reports)
-            if r_flat is None:
-                self._invalid(actions, 1)
             b, theta, efforts = self._b_flat, self._theta, self._efforts
             action = bisect_right(self._decision_cdf[b][r_flat], self._uniform())
             pay = self._payments[b][r_flat][theta]
@@ -281,23 +316,25 @@ class HiringParallelEnv(EnvTemplate, ParallelEnv):
             self.render()
         return observations, rewards, terminations, truncations, infos
 
-    def _invalid(self, actions, k):
-        """Raise a ``ValueError`` naming the first invalid component ``k`` (0 effort, 1 report)."""
-        what = "effort" if k == 0 else "report"
+    def _invalid(self, actions):
+        """Raise an :class:`InvalidInstanceError` naming ``actions``, the agent and its first invalid component."""
         for i, a in self._pairs:
             action = actions[a]
             try:
-                value = index(action[k])
-            except (TypeError, IndexError):
-                raise ValueError(
+                values = [index(action[k]) for k in range(2)] if len(action) == 2 else None
+            except (TypeError, IndexError, KeyError):
+                values = None
+            if values is None:
+                raise InvalidInstanceError(
                     f"actions[{a!r}]: expected an (effort, report) pair of integers, "
-                    f"found {action!r}"
-                ) from None
-            if not 0 <= value < self._highs[k][i]:
-                raise ValueError(
-                    f"actions[{a!r}]: expected {what} in 0..{self._highs[k][i] - 1}, found {value}"
-                )
-        raise AssertionError("unreachable: every action component is valid")  # pragma: no cover
+                    f"found {action!r}", argument="actions")
+            for k, what in enumerate(("effort", "report")):
+                if not 0 <= values[k] < self._highs[k][i]:
+                    raise InvalidInstanceError(
+                        f"actions[{a!r}]: expected {what} in 0..{self._highs[k][i] - 1}, found {values[k]}",
+                        argument="actions")
+        raise InvalidInstanceError(f"actions: expected an action in the action space of every agent, found "
+                                   f"{actions!r}", argument="actions")  # pragma: no cover
 
     def _render_text(self) -> str:
         if self._last is None:

@@ -14,6 +14,9 @@ inside the environment, so that a learner faces exactly that situation;
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Mapping
+
 import numpy as np
 from gymnasium import spaces
 from pettingzoo.utils.env import ParallelEnv
@@ -125,6 +128,10 @@ class OneHotParallelEnv(ParallelEnv):
     def state(self):
         return self.env.state()
 
+    @property
+    def state_space(self):
+        return self.env.state_space
+
 
 class ScriptedAgents(ParallelEnv):
     """PettingZoo parallel wrapper in which fixed policies play some of the agents.
@@ -190,6 +197,13 @@ class ScriptedAgents(ParallelEnv):
     def _learners_only(self, per_agent: dict) -> dict:
         return {a: v for a, v in per_agent.items() if a not in self.policies}
 
+    def state(self):
+        return self.env.state()
+
+    @property
+    def state_space(self):
+        return self.env.state_space
+
     def render(self):
         return self.env.render()
 
@@ -221,8 +235,16 @@ def hiring_rllib_env(config: dict | None = None) -> OneHotParallelEnv:
     """
     from mechsim.envs.hiring import HiringParallelEnv
 
+    if config is not None and not isinstance(config, Mapping):
+        raise InvalidInstanceError(f"config: expected None or a dict of keyword arguments, found "
+                                   f"{type(config).__name__}", argument="config")
     kwargs = dict(config or {})
     learners = kwargs.pop("learners", None)
+    known = set(inspect.signature(HiringParallelEnv).parameters)
+    unknown = sorted(str(k) for k in kwargs if k not in known)
+    if unknown:
+        raise InvalidInstanceError(f"config: expected keys among {sorted(known | {'learners'})}, found {unknown}",
+                                   argument="config")
     env = HiringParallelEnv(**kwargs)
     if learners is not None:
         learners = [learners] if isinstance(learners, str) else list(learners)

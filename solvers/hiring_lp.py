@@ -82,23 +82,34 @@ Every result reports the optimum as ``value``, HiGHS's ``status`` and its ``solv
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
-from mechsim.hiring.audit import _agent_axes, audit_incentives
+from mechsim.hiring.audit import _agent_axes, audit_incentives, incentive_rows
 from mechsim.hiring.incentive_rows import csr_from_blocks, deviation_rows, truthful_rows
-from mechsim.hiring.model import HiringInstance, Mechanism, bayes_decision, value_of_information
-from mechsim.solvers._highs import HighsModel, HighsResult
+from mechsim.hiring.model import (
+    HiringInstance,
+    Mechanism,
+    _bayes_decision,
+    _type_name,
+    _value_of_information,
+    check_hiring_instance,
+    check_profile,
+)
+from mechsim.solvers._highs import HighsModel, HighsResult, quiet_highs
 from mechsim.validation import (
+    check_allocation,
     check_array,
     check_in_range,
-    check_integer,
     check_nonnegative,
     check_positive,
 )
@@ -127,6 +138,68 @@ PHI_TOLERANCE = 1e-12
 #: audit's 1e-7.
 HIGHS_OPTIONS = {"presolve": "off", "primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 
+#: Tolerance of the checks every solver result passes before it is returned (in units of the LP's scale, see
+#: :func:`build_hiring_lp`; each incentive row is the unconditional one, weighted by the recommendation
+#: probability, and gets this tolerance times ``1 + n_signals_i``, the number of solver-tolerance terms it sums).
+VERIFY_ATOL = 1e-9
+
+#: Largest number of nonzeros of an assembled LP: HiGHS and the CSR assembly index them with int32.
+MAX_NONZEROS = 2**31 - 1
+
+
+def check_highs_options(options) -> dict:
+    """Validate user HiGHS options before any solve; return them as a dict (``{}`` for None).
+
+    Every name must be a HiGHS option and every value one HiGHS accepts for it (tried on a throwaway model),
+    and no value may be NaN (HiGHS would take ``time_limit=nan``).
+
+    Raises
+    ------
+    InvalidInstanceError
+        Naming ``highs_options`` and the offending option.
+    """
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise InvalidInstanceError(f"highs_options: expected a dict of HiGHS option names and values, found "
+                                   f"{_type_name(options)}", argument="highs_options")
+    options = dict(options)
+    if not options:
+        return options
+    probe = quiet_highs()
+    for key, value in options.items():
+        if not isinstance(key, str):
+            raise InvalidInstanceError(f"highs_options: expected option names as strings, found {key!r}",
+                                       argument="highs_options")
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isnan(value):
+            raise InvalidInstanceError(f"highs_options: expected a number for option {key!r}, found nan",
+                                       argument="highs_options")
+        try:
+            rejected = probe.setOptionValue(key, value) == highspy.HighsStatus.kError
+        except (TypeError, ValueError, RuntimeError):
+            rejected = True
+        if rejected:
+            known = key in _highs_option_names(probe)
+            raise InvalidInstanceError(
+                "highs_options: expected HiGHS option names with values HiGHS accepts, found "
+                + (f"{key}={value!r}, a value HiGHS rejects for that option" if known
+                   else f"{key!r}, which is not a HiGHS option"), argument="highs_options")
+    return options
+
+
+def _highs_option_names(h) -> set:
+    return {name for name in dir(h.getOptions()) if not name.startswith("_")}
+
+
+def _unit(*magnitudes) -> float:
+    """The largest magnitude (1 if all are 0): the LPs are solved in this unit.
+
+    Multiplying every magnitude by a factor multiplies the unit by the same factor, so the LP HiGHS sees is the
+    same up to rounding at every scale (and exactly the same when the cap is the largest magnitude and 1).
+    """
+    peak = max((float(m) for m in magnitudes), default=0.0)
+    return peak if peak > 0 and math.isfinite(peak) else 1.0
+
 
 def _deprecated(old: str, new: str) -> None:
     warnings.warn(f"{old} is deprecated; use {new}", DeprecationWarning, stacklevel=3)
@@ -151,6 +224,8 @@ class LPInfo:
         Optimal LP objective (the principal's utility; formerly ``objective``).
     iterations : int
         Simplex iterations.
+    scale : float
+        The unit the LP was solved in (:class:`HiringLP`).
     """
 
     n_variables: int
@@ -162,6 +237,7 @@ class LPInfo:
     status: str
     value: float
     iterations: int
+    scale: float = 1.0
 
     @property
     def objective(self) -> float:
@@ -190,6 +266,12 @@ class HiringLP:
     ``b'_i = b_i`` ones stay unused).  Rows: the normalisation, the caps ``y <= M phi``, the IC rows
     ``(i, b_i, b'_i)``, the misreport rows ``(i, b_i, b'_i, s_i, s'_i)`` (both without ``b'_i = b_i`` in
     the per-signal form), then the per-signal truthfulness rows ``(i, b_i, s_i, t)`` if any.
+
+    Everything measured in utility (utilities, costs, the cap, margins, payments ``y`` and ``z``, the
+    objective) is divided by ``scale``, the largest of the cap, the utilities and the
+    cost differences, so that the LP HiGHS sees has coefficients of order one whatever the units (its
+    tolerances are absolute); ``payment_cap`` is the cap in the caller's units.  ``rows`` holds what the
+    check of a solution needs (:func:`solve_assembled_lp`).
     """
 
     cost: np.ndarray
@@ -203,6 +285,8 @@ class HiringLP:
     n_states: int
     payment_cap: float
     build_time: float
+    scale: float = 1.0
+    rows: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_variables(self) -> int:
@@ -268,8 +352,11 @@ def _per_agent_matrices(name, value, n_efforts, default=0.0) -> list[np.ndarray]
     if value is None:
         value = default
     if np.isscalar(value) or (isinstance(value, np.ndarray) and value.ndim == 0):
-        x = check_nonnegative(name, float(value)) if name == "relaxation" else float(value)
+        x = check_nonnegative(name, value) if name == "relaxation" else float(check_array(name, value, ndim=0))
         return [np.full((b, b), x) for b in n_efforts]
+    if not isinstance(value, (Sequence, np.ndarray)):
+        raise InvalidInstanceError(f"{name}: expected a number or {len(n_efforts)} arrays (one per agent), found "
+                                   f"{_type_name(value)}", argument=name)
     if len(value) != len(n_efforts):
         raise InvalidInstanceError(
             f"{name}: expected {len(n_efforts)} arrays (one per agent), found {len(value)}",
@@ -328,23 +415,24 @@ def build_hiring_lp(
     HiringLP
     """
     t0 = time.perf_counter()
-    n = len(cost_differences)
-    if n < 1:
-        raise InvalidInstanceError(
-            "cost_differences: expected one array per agent, found none",
-            argument="cost_differences",
-        )
+    n = _n_agents_of(cost_differences)
     q = check_array("joint", joint)
     if q.ndim != 2 * n + 1:
         raise InvalidInstanceError(
             f"joint: expected {2 * n + 1} dimensions (*n_efforts, *n_signals, n_states) "
-            f"for {n} agents, "
+            f"for the {n} agents of cost_differences (one array each), "
             f"found shape {q.shape}",
             argument="joint",
         )
+    if q.size == 0:
+        raise InvalidInstanceError(f"joint: expected at least one effort, signal and state per agent, found shape "
+                                   f"{q.shape}", argument="joint")
     check_in_range("joint", q, low=0.0)
     n_efforts, n_signals, T = q.shape[:n], q.shape[n : 2 * n], q.shape[-1]
-    u = check_array("utility", utility, ndim=2, shape=(None, T))
+    u = check_array("utility", utility, ndim=2)
+    if u.shape[0] < 1 or u.shape[1] != T:
+        raise InvalidInstanceError(f"utility: expected shape (n_actions, n_states) with n_actions >= 1 and the "
+                                   f"n_states = {T} of joint, found shape {u.shape}", argument="utility")
     M = check_positive("payment_cap", payment_cap)
     margin = float(check_array("margin", margin, ndim=0))
     C = _per_agent_matrices("cost_differences", cost_differences, n_efforts)
@@ -352,12 +440,25 @@ def build_hiring_lp(
     m_eff = None if effort_margins is None else _per_agent_matrices("effort_margins", effort_margins, n_efforts)
     per_signal = truthful_margins is not None
     if per_signal:
+        if isinstance(truthful_margins, (str, bytes)) or not isinstance(truthful_margins, (Sequence, np.ndarray)) \
+                or isinstance(truthful_margins, np.ndarray) and truthful_margins.ndim == 0:
+            raise InvalidInstanceError(f"truthful_margins: expected None or {n} arrays (one per agent), found "
+                                       f"{_type_name(truthful_margins)}", argument="truthful_margins")
         if len(truthful_margins) != n:
             raise InvalidInstanceError(
                 f"truthful_margins: expected {n} arrays (one per agent), found {len(truthful_margins)}",
                 argument="truthful_margins")
         tau = [check_array(f"truthful_margins[{i}]", m, shape=(n_efforts[i], n_signals[i]))
                for i, m in enumerate(truthful_margins)]
+    fixed_profile = None if profile is None else check_profile("profile", profile, n_efforts)
+    _check_lp_size(q, n, per_signal)
+    # Solve in units of `scale`: HiGHS's tolerances are absolute, so the LP it sees must not depend on the units.
+    scale = _unit(M, np.abs(u).max(initial=0.0), *(np.abs(c).max(initial=0.0) for c in C))
+    if scale != 1.0:
+        u, M, margin = u / scale, M / scale, margin / scale
+        C, rho = [c / scale for c in C], [r / scale for r in rho]
+        m_eff = None if m_eff is None else [m / scale for m in m_eff]
+        tau = [t / scale for t in tau] if per_signal else None
 
     P = int(np.prod(n_efforts))
     SS = int(np.prod(n_signals))
@@ -445,19 +546,13 @@ def build_hiring_lp(
     upper.append(np.full(n_ic + n_mis + n_truthful, np.inf))
     matrix = csr_from_blocks(blocks, n_cols)
 
-    V = value_of_information(q, u, n)
+    V = _value_of_information(q, u, n)
     cost = np.concatenate([-V.ravel(), np.tile(q.ravel(), n), np.zeros(sum(z_sizes))])
     col_lower = np.zeros(n_cols)
     col_upper = np.concatenate([np.ones(P), np.full(n * Y, M), np.full(sum(z_sizes), np.inf)])
-    if profile is not None:
-        if len(profile) != n:
-            raise InvalidInstanceError(
-                f"profile: expected {n} effort levels, found {len(profile)}", argument="profile"
-            )
-        for i, (k, B) in enumerate(zip(profile, n_efforts)):
-            check_integer(f"profile[{i}]", k, minimum=0, maximum=B - 1)
+    if fixed_profile is not None:
         col_upper[:P] = 0.0
-        fixed = phi_index[tuple(int(k) for k in profile)]
+        fixed = phi_index[fixed_profile]
         col_lower[fixed] = col_upper[fixed] = 1.0
     return HiringLP(
         cost=cost,
@@ -469,9 +564,42 @@ def build_hiring_lp(
         n_efforts=tuple(n_efforts),
         n_signals=tuple(n_signals),
         n_states=T,
-        payment_cap=M,
+        payment_cap=M * scale,
         build_time=time.perf_counter() - t0,
+        scale=scale,
+        rows={"joint": q, "cost_differences": C, "utility": u, "payment_cap": M, "margin": margin,
+              "relaxation": rho, "effort_margins": m_eff, "truthful_margins": tau if per_signal else None,
+              "profile": fixed_profile},
     )
+
+
+def _n_agents_of(cost_differences) -> int:
+    if isinstance(cost_differences, (str, bytes)) or not isinstance(cost_differences, (Sequence, np.ndarray)) \
+            or isinstance(cost_differences, np.ndarray) and cost_differences.ndim == 0:
+        raise InvalidInstanceError(f"cost_differences: expected one (n_efforts_i, n_efforts_i) array per agent, "
+                                   f"found {_type_name(cost_differences)}", argument="cost_differences")
+    if len(cost_differences) < 1:
+        raise InvalidInstanceError("cost_differences: expected one array per agent, found none",
+                                   argument="cost_differences")
+    return len(cost_differences)
+
+
+def _check_lp_size(q: np.ndarray, n: int, per_signal: bool) -> None:
+    """Refuse, before assembling, an LP whose matrix would not fit in memory or in HiGHS's int32 indices."""
+    E, S = q.shape[:n], q.shape[n:2 * n]
+    P, Y = math.prod(E), q.size
+    nnz = P + 2 * n * Y
+    for B, Si in zip(E, S):
+        # IC rows, misreport rows (one entry of z and R*K of y each) and per-signal truthfulness rows
+        nnz += B * Y + B * B * Si + B * P + B * B * Si * Si + B * Si * Y
+        if per_signal:
+            nnz += 2 * Si * Y + B * Si * Si * (P // B)
+    if nnz > MAX_NONZEROS:
+        raise InvalidInstanceError(f"joint: expected a shape whose hiring LP has at most {MAX_NONZEROS} nonzeros "
+                                   f"(HiGHS's int32 indices), found shape {q.shape} giving about {nnz}",
+                                   argument="joint")
+    # column and value arrays of the row blocks, their concatenation, the CSR and CSC copies
+    check_allocation("joint", 64 * nnz, f"a hiring LP of about {nnz} nonzeros for a joint of shape {q.shape}")
 
 
 def _recover(lp: HiringLP, x: np.ndarray):
@@ -495,21 +623,87 @@ def _recover(lp: HiringLP, x: np.ndarray):
 
 
 def solve_assembled_lp(lp: HiringLP, highs_options: dict | None = None, *, what: str = "the hiring LP"):
-    """Solve an assembled :class:`HiringLP` with HiGHS; return ``(phi, gamma, result)``.
+    """Solve an assembled :class:`HiringLP` with HiGHS, check the solution, return ``(phi, gamma, result)``.
 
-    ``gamma`` is recovered as ``y / phi`` and not yet clipped to ``[0, M]``; ``result`` is the
-    :class:`~mechsim.solvers._highs.HighsResult` (its ``value`` is the *minimised* objective, minus the
-    principal's utility).
+    ``gamma`` is recovered as ``y / phi`` in the caller's units and clipped to ``[0, M]`` after checking that it
+    leaves that interval by solver round-off only (``1e-6 M`` above, ``1e-9`` below, in the LP's units).
+    ``result`` is the :class:`~mechsim.solvers._highs.HighsResult`; its ``value`` is the *minimised*
+    objective (minus the principal's utility) in the caller's units, its ``x`` in the LP's (``lp.scale``).
+
+    Before returning, the recovered ``(phi, gamma)`` is checked against every constraint of the LP, recomputed
+    from the data (:func:`mechsim.hiring.audit.incentive_rows`: each unconditional incentive row within
+    :data:`VERIFY_ATOL` ``(1 + n_signals_i)`` in the LP's units; the profile restriction; the value of the
+    recovered mechanism equal to the LP optimum within ``1e-8``).
 
     Raises
     ------
+    InvalidInstanceError
+        ``lp`` is not a :class:`HiringLP` or ``highs_options`` is not valid (:func:`check_highs_options`).
     InfeasibleError, SolverError
-        As :meth:`mechsim.solvers._highs.HighsModel.solve`.
+        As :meth:`mechsim.solvers._highs.HighsModel.solve`; :class:`SolverError` also when the solution
+        fails the check.
     """
+    if not isinstance(lp, HiringLP):
+        raise InvalidInstanceError(f"lp: expected a HiringLP (build_hiring_lp), found {_type_name(lp)}",
+                                   argument="lp")
+    highs_options = check_highs_options(highs_options)
     result = _solve(lp.cost, lp.matrix, lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper,
                     highs_options, what=what)
     phi, gamma = _recover(lp, result.x)
+    cap = lp.payment_cap / lp.scale
+    over = gamma.max(initial=0.0) - cap
+    if over > 1e-6 * max(1.0, cap) or gamma.min(initial=0.0) < -1e-9:
+        raise SolverError(f"{what}: payments recovered outside [0, M]", status=f"overshoot {over:.3g}")
+    gamma = np.clip(gamma, 0.0, cap)  # removes solver round-off only (checked just above)
+    _verify(lp, phi, gamma, -result.value, what, result.status)
+    if lp.scale != 1.0:
+        gamma = gamma * lp.scale
+        result = replace(result, value=result.value * lp.scale)
     return phi, gamma, result
+
+
+def _verify(lp: HiringLP, phi: np.ndarray, gamma: np.ndarray, optimum: float, what: str, status: str) -> None:
+    """Raise :class:`SolverError` unless ``(phi, gamma)`` (LP units) meets every row of ``lp`` and its optimum."""
+    rows = lp.rows
+    if rows is None:
+        return
+    q, u, C = rows["joint"], rows["utility"], rows["cost_differences"]
+    n = len(lp.n_efforts)
+    problems = []
+    if phi.min() < 0 or abs(phi.sum() - 1.0) > 1e-9:
+        problems.append(f"the recommendation is not a distribution (sum {phi.sum():.12g})")
+    if rows["profile"] is not None and phi[rows["profile"]] != 1.0:
+        problems.append(f"the recommendation leaves profile {rows['profile']}")
+    for i, (raw, phi_i, f) in enumerate(incentive_rows(q, C, phi, gamma)):
+        B, S = lp.n_efforts[i], lp.n_signals[i]
+        tol = VERIFY_ATOL * (1 + S)
+        off = ~np.eye(B, dtype=bool)
+        bound = rows["relaxation"][i] - rows["margin"] * off
+        if rows["effort_margins"] is not None:
+            bound = bound - np.where(off, rows["effort_margins"][i], 0.0)
+        checked = off if rows["truthful_margins"] is not None else np.ones((B, B), dtype=bool)
+        excess = np.where(checked, raw - phi_i[:, None] * bound, -np.inf)
+        if excess.max() > tol:
+            b, p = np.unravel_index(np.argmax(excess), excess.shape)
+            problems.append(f"agent {i}'s incentive row (recommended {b}, exerting {p}) is violated by "
+                            f"{excess.max():.3g} > {tol:.3g}")
+        if rows["truthful_margins"] is not None and S > 1:
+            own = f[np.arange(B), np.arange(B)]                                   # (b, s, t)
+            slack = np.diagonal(own, axis1=1, axis2=2)[:, :, None] - own
+            need = rows["truthful_margins"][i][:, :, None] * phi_i[:, None, None]
+            short = np.where(~np.eye(S, dtype=bool)[None], need - slack, -np.inf)
+            if short.max() > tol:
+                b, s_, t_ = np.unravel_index(np.argmax(short), short.shape)
+                problems.append(f"agent {i}'s truthfulness row (recommended {b}, signal {s_} reported as {t_}) "
+                                f"is violated by {short.max():.3g} > {tol:.3g}")
+    V = _value_of_information(q, u, n)
+    paid = np.einsum("i...,...->...", gamma, q).sum(axis=tuple(range(n, 2 * n + 1)))
+    value = float((phi * (V - paid)).sum())
+    if not abs(value - optimum) <= 1e-8:
+        problems.append(f"the recovered mechanism is worth {value:.12g}, not the LP optimum {optimum:.12g}")
+    if problems:
+        raise SolverError(f"{what}: the solution fails the check of its constraints: " + "; ".join(problems)
+                          + f" (in units of {lp.scale:g})", status=status, problems=problems)
 
 
 def solve_hiring_lp(
@@ -573,6 +767,7 @@ def solve_hiring_lp(
     0.0
     """
     t0 = time.perf_counter()
+    check_highs_options(highs_options)
     lp = build_hiring_lp(
         joint,
         cost_differences,
@@ -585,11 +780,10 @@ def solve_hiring_lp(
         truthful_margins=truthful_margins,
     )
     phi, gamma, result = solve_assembled_lp(lp, highs_options)
-    gamma = np.clip(gamma, 0.0, lp.payment_cap)
     q = np.asarray(joint, dtype=float)
     u = np.asarray(utility, dtype=float)
     n = len(lp.n_efforts)
-    decision = bayes_decision(q, u)
+    decision = _bayes_decision(q, u)
     info_value = np.einsum("...a,...t,at->...", decision, q, u).sum(axis=tuple(range(n, 2 * n)))
     paid = np.einsum("i...,...->...", gamma, q).sum(axis=tuple(range(n, 2 * n + 1)))
     value = float((phi * (info_value - paid)).sum())
@@ -604,6 +798,7 @@ def solve_hiring_lp(
         status=result.status,
         value=-result.value,
         iterations=result.iterations,
+        scale=lp.scale,
     )
     return HiringLPSolution(mechanism=mechanism, value=-result.value, info=info)
 
@@ -645,7 +840,12 @@ def optimal_mechanism(
     InfeasibleError
         ``margin > 0`` cannot be met within the payment cap.
     SolverError
-        HiGHS failed, or the recovered mechanism fails the audit (numerical trouble).
+        HiGHS failed, or the recovered mechanism fails a check: the LP's rows (:func:`solve_assembled_lp`),
+        the exact incentive audit at ``atol=1e-7`` (per unit of recommendation probability, in the units of
+        the LP's scale) with the margin, or its value against the LP optimum.
+    InvalidInstanceError
+        ``instance`` is not a :class:`~mechsim.hiring.HiringInstance`, or another argument is invalid
+        (``highs_options`` is checked before anything is solved: :func:`check_highs_options`).
 
     Examples
     --------
@@ -655,7 +855,11 @@ def optimal_mechanism(
     >>> audit_incentives(inst, mech).is_ic
     True
     """
-    check_nonnegative("margin", margin)
+    instance = check_hiring_instance("instance", instance)
+    margin = check_nonnegative("margin", margin)
+    if profile is not None:
+        profile = check_profile("profile", profile, instance.n_efforts)
+    highs_options = check_highs_options(highs_options)
     sol = solve_hiring_lp(
         instance.joint,
         [instance.cost_differences(i) for i in range(instance.n_agents)],
@@ -666,19 +870,40 @@ def optimal_mechanism(
         highs_options=highs_options,
     )
     mechanism = Mechanism.build(instance, sol.recommendation, sol.payments)
-    audit = audit_incentives(instance, mechanism)
-    if not audit.is_ic or (margin > 0 and audit.effort_margin < margin - 1e-7):
+    unit = sol.info.scale  # the audit's tolerance in the units the LP was solved in (1 on most instances)
+    audit = audit_incentives(instance, mechanism, atol=1e-7 * unit)
+    if not audit.is_ic or (margin > 0 and audit.effort_margin < margin - 1e-7 * unit):
         raise SolverError(
             f"the recovered mechanism fails the incentive audit: {audit}",
             status=sol.info.status,
             audit=audit,
         )
+    if not abs(mechanism.value - sol.value) <= 1e-8 * unit:
+        raise SolverError(f"the recovered mechanism is worth {mechanism.value:.12g}, not the LP optimum "
+                          f"{sol.value:.12g}", status=sol.info.status)
     if return_info:
         return mechanism, sol.info
     return mechanism
 
 
 # ------------------------------------------------------------------------------- single-agent LPs
+def rule_slacks(q_dev: np.ndarray, g: np.ndarray, C_row: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""How much effort ``k`` with truthful reports beats each alternative under the own-report rule ``g``.
+
+    With :math:`f^e(s, t) = \sum_\theta q^e(s,\theta) g(t,\theta)` and :math:`W^e = \sum_s \max_t f^e(s,t)`:
+    ``effort[e] =`` :math:`\sum_s f^k(s,s) - W^e - C(k, e)` (``C_row[e] = c(k) - c(e)``; at ``e = k`` the
+    aggregate truthfulness slack) and ``truthful[s, t] =`` :math:`f^k(s,s) - f^k(s,t)` (``+inf`` on the
+    diagonal).  ``q_dev[e]`` is the agent's marginal joint at effort ``e``, shape ``(n_efforts, S, T)``.
+    """
+    f = np.einsum("est,rt->esr", q_dev, g)
+    diag = np.arange(f.shape[1])
+    obey = f[k, diag, diag].sum()
+    effort = obey - f.max(axis=2).sum(axis=1) - C_row
+    own = f[k]
+    truthful = np.where(np.eye(own.shape[0], dtype=bool), np.inf, own[diag, diag][:, None] - own)
+    return effort, truthful
+
+
 def _single_agent_lp(
     q_dev: np.ndarray, k: int, C_row: np.ndarray, M: float, margin: float, max_margin: bool
 ):
@@ -689,6 +914,11 @@ def _single_agent_lp(
     when ``max_margin``; rows from :mod:`mechsim.hiring.incentive_rows`.  Minimum payment: minimise
     ``q_dev[k] . g``.  Max margin: maximise ``iota`` (``value`` is then ``iota``).
     """
+    # solved in units of the largest of the cap, the costs and the margin, as the correlated LP
+    unit = _unit(M, float(np.abs(C_row).max(initial=0.0)), abs(margin))
+    if unit != 1.0:
+        g, value, seconds = _single_agent_lp(q_dev, k, C_row / unit, M / unit, margin / unit, max_margin)
+        return g * unit, value * unit, seconds
     B, S, T = q_dev.shape
     G = S * T
     devs = [p for p in range(B) if p != k] if max_margin else list(range(B))
@@ -725,15 +955,43 @@ def _single_agent_lp(
         col_lower[iota], col_upper = -np.inf, np.append(col_upper, M)
     result = _solve(cost, matrix, lower, np.full(lower.size, np.inf), col_lower, col_upper)
     x = result.x
-    g = np.clip(x[:G].reshape(S, T), 0.0, M)
-    return g, (x[iota] if max_margin else result.value), result.solve_time
+    raw = x[:G].reshape(S, T)
+    if raw.max(initial=0.0) - M > 1e-6 * max(1.0, M) or raw.min(initial=0.0) < -1e-9 * max(1.0, M):
+        raise SolverError("the scoring-rule LP: rule recovered outside [0, M]", status=result.status)
+    g = np.clip(raw, 0.0, M)  # removes solver round-off only (checked just above)
+    value = x[iota] if max_margin else result.value
+    # check the rule against the rows from the data: f computed directly, not through the LP matrix
+    effort, truthful = rule_slacks(q_dev, g, C_row, k)
+    tol = VERIFY_ATOL * (1 + S)
+    others = np.arange(B) != k
+    if max_margin:
+        achieved = min(float(effort[others].min(initial=np.inf)), float(truthful.min(initial=np.inf)))
+        ok = achieved >= min(value, M) - tol
+    else:
+        ok = (float((effort - np.where(others, margin, 0.0)).min(initial=np.inf)) >= -tol
+              and abs(float((q_dev[k] * g).sum()) - value) <= tol)
+    if not ok:
+        raise SolverError(f"the scoring-rule LP for effort {k}: its rule fails the check of its constraints "
+                          f"(effort slacks {effort.tolist()}, smallest misreport slack {truthful.min():.3g}, "
+                          f"LP value {value:.6g})", status=result.status)
+    return g, value, result.solve_time
 
 
 def min_payment(instance: HiringInstance, agent: int, profile: Sequence[int], margin: float = 0.0):
     r"""Cheapest scoring rule making ``(profile[agent], truthful)`` a best response of ``agent``.
 
     The others are assumed to exert ``profile[-agent]``.  Solves the ``MinPay`` LP of the module
-    docstring.
+    docstring and checks the rule against its rows (:func:`rule_slacks`) before returning it.
+
+    Parameters
+    ----------
+    instance : HiringInstance
+    agent : int
+        ``0 <= agent < n_agents``.
+    profile : sequence of int
+        One effort per agent, ``0 <= profile[i] < n_efforts[i]`` (negative entries are refused, not wrapped).
+    margin : float, default 0
+        ``>= 0``: every effort deviation must lose at least this much.
 
     Returns
     -------
@@ -745,13 +1003,15 @@ def min_payment(instance: HiringInstance, agent: int, profile: Sequence[int], ma
     InfeasibleError
         The effort cannot be induced within the payment cap (and margin).
     """
+    instance = check_hiring_instance("instance", instance)
+    agent = instance._agent(agent, "agent")
+    profile = check_profile("profile", profile, instance.n_efforts)
+    margin = check_nonnegative("margin", margin)
     value, g, _ = _min_payment(instance, agent, profile, margin)
     return value, g
 
 
-def _min_payment(instance: HiringInstance, agent: int, profile: Sequence[int], margin: float):
-    i = instance._agent(agent)
-    b = tuple(int(v) for v in profile)
+def _min_payment(instance: HiringInstance, i: int, b: tuple, margin: float):
     marg = np.moveaxis(instance.marginal(i), i, 0)  # (b_i, *b_-i, s_i, theta)
     rest = tuple(v for j, v in enumerate(b) if j != i)
     q_dev = marg[(slice(None), *rest)] * instance.prior
@@ -814,8 +1074,12 @@ def optimal_uncorrelated_mechanism(
     ------
     InfeasibleError
         No profile can be induced (only possible with ``margin > 0``).
+    SolverError
+        A single-agent LP's rule fails its check (:func:`rule_slacks`), or the mechanism fails the exact
+        incentive audit (``atol=1e-7``, with the margin) or its value is not the best profile's.
     """
-    check_nonnegative("margin", margin)
+    instance = check_hiring_instance("instance", instance)
+    margin = check_nonnegative("margin", margin)
     n, E = instance.n_agents, instance.n_efforts
     own = instance.has_own_effort_marginals
     min_pay = np.full((n, *E), np.inf)
@@ -845,6 +1109,13 @@ def optimal_uncorrelated_mechanism(
     best = tuple(int(v) for v in np.unravel_index(np.argmax(values), E))
     scoring = tuple(rules[(i, best)] for i in range(n))
     mechanism = Mechanism.uncorrelated(instance, best, scoring)
+    audit = audit_incentives(instance, mechanism, atol=1e-7)
+    if not audit.is_ic or (margin > 0 and audit.effort_margin < margin - 1e-7):
+        raise SolverError(f"the best uncorrelated mechanism fails the incentive audit: {audit}", status="Optimal",
+                          audit=audit)
+    if not abs(mechanism.value - values[best]) <= 1e-8 * max(1.0, abs(values[best])):
+        raise SolverError(f"the best uncorrelated mechanism is worth {mechanism.value:.12g}, not the "
+                          f"{values[best]:.12g} of its profile", status="Optimal")
     if return_info:
         return mechanism, UncorrelatedSolution(
             profile=best, scoring_rules=scoring, min_payments=min_pay, profile_values=values,
@@ -877,10 +1148,12 @@ class InducingRules:
 
     def scoring_rules(self, profile: Sequence[int]) -> list[np.ndarray]:
         """``[rules[i][profile[i]] for each i]``: they induce ``profile`` in dominant strategies."""
-        return [self.rules[i][int(k)] for i, k in enumerate(profile)]
+        profile = check_profile("profile", profile, tuple(r.shape[0] for r in self.rules))
+        return [self.rules[i][k] for i, k in enumerate(profile)]
 
     def mechanism(self, instance: HiringInstance, profile: Sequence[int]) -> Mechanism:
         """The uncorrelated mechanism recommending ``profile`` and paying the inducing rules."""
+        instance = check_hiring_instance("instance", instance)
         return Mechanism.uncorrelated(instance, profile, self.scoring_rules(profile))
 
 
@@ -920,7 +1193,12 @@ def inducing_scoring_rules(instance: HiringInstance) -> InducingRules:
     InfeasibleError
         Some effort cannot be induced with a positive margin under the cap (``details`` has the
         margins).
+    SolverError
+        A rule fails its check: every rule is in ``[0, M]`` and achieves its margin against every other effort
+        (with its best reporting map) and every single misreport, recomputed from the data
+        (:func:`rule_slacks`).
     """
+    instance = check_hiring_instance("instance", instance)
     rules, margins = [], []
     for i in range(instance.n_agents):
         q_i = instance.own_marginal(i) * instance.prior  # (B_i, S_i, T)

@@ -39,9 +39,10 @@ worst-case-faithful learner relaxes by :math:`\varepsilon_{IC}`).  Truthful repo
 
 This is :func:`mechsim.solvers.hiring_lp.build_hiring_lp` with ``effort_margins`` :math:`m^{\rm eff}`, the
 diagonal ``relaxation`` ρ and ``truthful_margins`` :math:`m^{\rm tr}`, solved by the same HiGHS path
-(:class:`mechsim.solvers._highs.HighsModel`, presolve off, feasibility tolerances 1e-10); this module adds
-the argument checks of an estimate-side entry point and the check that the recovered payments lie in
-:math:`[0, M]`.
+(:class:`mechsim.solvers._highs.HighsModel`, presolve off, feasibility tolerances 1e-10), whose
+:func:`~mechsim.solvers.hiring_lp.solve_assembled_lp` checks the recovered payments against :math:`[0, M]`
+and the solution against every row above, recomputed from the estimates; this module adds the argument checks
+of an estimate-side entry point.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
-from mechsim.solvers.hiring_lp import build_hiring_lp, solve_assembled_lp
-from mechsim.validation import check_array, check_nonnegative, check_positive
+from mechsim.errors import InfeasibleError, InvalidInstanceError
+from mechsim.solvers.hiring_lp import _n_agents_of, build_hiring_lp, solve_assembled_lp
+from mechsim.validation import check_array, check_in_range, check_nonnegative
 
 __all__ = ["EstimatedLPSolution", "solve_estimated_mechanism_lp"]
 
@@ -122,51 +123,49 @@ def solve_estimated_mechanism_lp(joint, cost_differences: Sequence, utility, pay
 
     Raises
     ------
+    InvalidInstanceError
+        An argument is invalid (named in the message).
     InfeasibleError
         If no mechanism meets the margins (status from HiGHS).
     SolverError
-        If HiGHS fails otherwise, or the recovered payments leave :math:`[0, M]` by more than round-off.
+        If HiGHS fails otherwise, the recovered payments leave :math:`[0, M]` by more than round-off, or the
+        solution fails the check of its constraints on the estimates
+        (:func:`mechsim.solvers.hiring_lp.solve_assembled_lp`).
     """
+    n = _n_agents_of(cost_differences)
     q = check_array("joint", joint)
-    u = check_array("utility", utility, ndim=2)
-    cap = check_positive("payment_cap", payment_cap)
-    n = (q.ndim - 1) // 2
-    if q.ndim != 2 * n + 1 or n < 1:
+    if q.ndim != 2 * n + 1:
         raise InvalidInstanceError(
-            f"joint: expected shape (*n_efforts, *n_signals, n_states), found {q.shape}", argument="joint")
-    n_efforts, n_signals, n_states = q.shape[:n], q.shape[n:2 * n], q.shape[-1]
-    if u.shape[1] != n_states:
-        raise InvalidInstanceError(f"utility: expected {n_states} columns (states), found {u.shape[1]}",
-                                   argument="utility")
-    if len(cost_differences) != n:
-        raise InvalidInstanceError(f"cost_differences: expected {n} arrays, found {len(cost_differences)}",
-                                   argument="cost_differences")
+            f"joint: expected shape (*n_efforts, *n_signals, n_states) with {2 * n + 1} dimensions for the {n} "
+            f"agents of cost_differences, found {q.shape}", argument="joint")
+    if q.size == 0:
+        raise InvalidInstanceError(f"joint: expected at least one effort, signal and state per agent, found shape "
+                                   f"{q.shape}", argument="joint")
+    n_efforts, n_signals = q.shape[:n], q.shape[n:2 * n]
     C = [check_array(f"cost_differences[{i}]", c, shape=(n_efforts[i], n_efforts[i]))
          for i, c in enumerate(cost_differences)]
     # the truthfulness row's right-hand side is -rho alone, whatever an estimate puts on the diagonal
     C = [np.where(np.eye(k, dtype=bool), 0.0, c) for k, c in zip(n_efforts, C)]
     if effort_margins is None or np.isscalar(effort_margins):
-        m_eff = [np.full((k, k), float(effort_margins or 0.0)) for k in n_efforts]
+        m = 0.0 if effort_margins is None else float(check_array("effort_margins", effort_margins, ndim=0))
+        m_eff = [np.full((k, k), m) for k in n_efforts]
     else:
-        m_eff = [check_array(f"effort_margins[{i}]", m, shape=(n_efforts[i], n_efforts[i]))
-                 for i, m in enumerate(effort_margins)]
-    if truthful_margins is not None:
-        truthful_margins = [check_array(f"truthful_margins[{i}]", m, shape=(n_efforts[i], n_signals[i]))
-                            for i, m in enumerate(truthful_margins)]
+        m_eff = effort_margins          # checked by build_hiring_lp
+    if truthful_margins is not None and isinstance(truthful_margins, (list, tuple)):
+        truthful_margins = [check_in_range(f"truthful_margins[{i}]", check_array(
+            f"truthful_margins[{i}]", m, shape=(n_efforts[i], n_signals[i])), low=0.0)
+            for i, m in enumerate(truthful_margins)]
+    elif isinstance(truthful_margins, np.ndarray) and truthful_margins.ndim >= 1:
+        check_in_range("truthful_margins", check_array("truthful_margins", truthful_margins), low=0.0)
     rho = check_nonnegative("truthful_relaxation", truthful_relaxation)
 
-    lp = build_hiring_lp(q, C, u, cap, relaxation=[rho * np.eye(k) for k in n_efforts],
+    lp = build_hiring_lp(q, C, utility, payment_cap, relaxation=[rho * np.eye(k) for k in n_efforts],
                          effort_margins=m_eff, truthful_margins=truthful_margins)
     try:
         phi, gamma, result = solve_assembled_lp(lp, what="the estimated hiring LP")
     except InfeasibleError as err:
         raise InfeasibleError("estimated hiring LP: no mechanism meets the requested margins",
                               status=err.status) from err
-    over = gamma.max(initial=0.0) - cap
-    if over > 1e-6 * max(1.0, cap) or gamma.min(initial=0.0) < -1e-9:
-        raise SolverError("estimated hiring LP: payments recovered outside [0, M]",
-                          status=f"overshoot {over:.3g}")
-    gamma = np.clip(gamma, 0.0, cap)  # removes solver round-off only (checked just above)
     return EstimatedLPSolution(
         recommendation=phi,
         payments=gamma,

@@ -32,8 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mechsim.hiring.model import HiringInstance, Mechanism, _principal_value
-from mechsim.validation import check_nonnegative
+from mechsim.errors import InvalidInstanceError
+from mechsim.hiring.model import HiringInstance, Mechanism, _principal_value, check_hiring_instance, check_mechanism
+from mechsim.validation import check_integer, check_nonnegative
 
 __all__ = [
     "IncentiveAudit",
@@ -52,7 +53,7 @@ def evaluate_mechanism(instance: HiringInstance, mechanism: Mechanism) -> float:
 
     ``mechanism.value`` is ignored.
     """
-    mechanism.check_compatible(instance)
+    _check_pair(instance, mechanism)
     return _principal_value(
         instance, mechanism.recommendation, mechanism.payments, mechanism.decision
     )
@@ -130,22 +131,28 @@ class IncentiveAudit:
     __repr__ = __str__
 
 
+def _check_pair(instance, mechanism) -> None:
+    check_mechanism("mechanism", mechanism).check_compatible(check_hiring_instance("instance", instance))
+
+
 def _agent_axes(n: int, i: int) -> list[int]:
     """Axis order (b_i, b_-i, s_i, s_-i, theta) of a ``(*n_efforts, *n_signals, n_states)``."""
     others = [j for j in range(n) if j != i]
     return [i, *others, n + i, *(n + j for j in others), 2 * n]
 
 
-def _deviation_tensor(instance: HiringInstance, mechanism: Mechanism, i: int):
-    """``f[b, b', s, s']`` of the module docstring for agent ``i`` and its reshaped ingredients."""
-    n = instance.n_agents
-    B, S = instance.n_efforts[i], instance.n_signals[i]
+def _deviation_tensor(joint: np.ndarray, recommendation: np.ndarray, payments_i: np.ndarray, i: int):
+    """``f[b, b', s, s']`` of the module docstring for agent ``i`` and its reshaped ingredients.
+
+    ``joint`` is any non-negative ``(*n_efforts, *n_signals, n_states)`` array (true or estimated),
+    ``payments_i`` agent ``i``'s payments of the same shape.
+    """
+    n = recommendation.ndim
+    B, S = joint.shape[i], joint.shape[n + i]
     axes = _agent_axes(n, i)
-    R = instance.n_profiles // B
-    q = np.transpose(instance.joint, axes).reshape(B, R, S, -1)  # (b_i, b_-i, s_i, (s_-i, theta))
-    weighted = mechanism.payments[i] * mechanism.recommendation.reshape(
-        mechanism.recommendation.shape + (1,) * (n + 1)
-    )
+    R = recommendation.size // B
+    q = np.transpose(joint, axes).reshape(B, R, S, -1)  # (b_i, b_-i, s_i, (s_-i, theta))
+    weighted = payments_i * recommendation.reshape(recommendation.shape + (1,) * (n + 1))
     pg = np.transpose(weighted, axes).reshape(B, R, S, -1)
     K = q.shape[-1]
     left = np.transpose(q, (0, 2, 1, 3)).reshape(B * S, R * K)  # rows (b', s)
@@ -238,26 +245,40 @@ def audit_incentives(
     >>> audit.is_ic, audit.deviation_effort
     (False, 0)
     """
-    check_nonnegative("atol", atol)
-    mechanism.check_compatible(instance)
-    n = instance.n_agents
-    phi = mechanism.recommendation
+    _check_pair(instance, mechanism)
+    atol = check_nonnegative("atol", atol)
     gains, maps = [], []
-    for i in range(n):
-        f, _, _ = _deviation_tensor(instance, mechanism, i)
-        B, S = instance.n_efforts[i], instance.n_signals[i]
-        phi_i = phi.sum(axis=tuple(j for j in range(n) if j != i))
-        c = instance.costs[i]
-        diag = np.arange(S)
-        truthful = f[np.arange(B), np.arange(B)][:, diag, diag].sum(axis=1)  # (b,)
-        deviate = f.max(axis=3).sum(axis=2)  # (b, b')
-        raw = deviate - truthful[:, None] - phi_i[:, None] * (c[None, :] - c[:, None])
+    for i, (raw, phi_i, f) in enumerate(incentive_rows(
+            instance.joint, [instance.cost_differences(i) for i in range(instance.n_agents)],
+            mechanism.recommendation, mechanism.payments)):
+        B = instance.n_efforts[i]
         recommended = phi_i > 0
         g = np.full((B, B), -np.inf)
         g[recommended] = raw[recommended] / phi_i[recommended, None]
         gains.append(g)
         maps.append([[_reporting_map(f[b, p]) for p in range(B)] for b in range(B)])
     return _finish(instance, mechanism, gains, maps, atol)
+
+
+def incentive_rows(joint, cost_differences, recommendation, payments):
+    r"""The unconditional incentive rows of a mechanism on any (true or estimated) data, agent by agent.
+
+    For agent *i* yields ``(raw, phi_i, f)``: ``raw[b, b'] = \phi_i(b)\, \max_\omega G_i(b, b', \omega)`` (the
+    gain of the module docstring times the recommendation probability, so rows with :math:`\phi_i(b) = 0` are
+    0), with ``cost_differences[i][b, b'] = c_i(b) - c_i(b')``; :math:`\phi_i`, shape ``(n_efforts_i,)``; and
+    the deviation tensor ``f[b, b', s, s']``.  Arrays are taken as given (callers validate them).
+    """
+    n = recommendation.ndim
+    for i in range(n):
+        f, _, _ = _deviation_tensor(joint, recommendation, payments[i], i)
+        B, S = joint.shape[i], joint.shape[n + i]
+        phi_i = recommendation.sum(axis=tuple(j for j in range(n) if j != i))
+        diag = np.arange(S)
+        truthful = f[np.arange(B), np.arange(B)][:, diag, diag].sum(axis=1)  # (b,)
+        deviate = f.max(axis=3).sum(axis=2)  # (b, b')
+        # -C[b, b'] = c(b') - c(b) exactly (IEEE subtraction is antisymmetric)
+        raw = deviate - truthful[:, None] - phi_i[:, None] * -np.asarray(cost_differences[i])
+        yield raw, phi_i, f
 
 
 def is_incentive_compatible(
@@ -273,11 +294,12 @@ def audit_incentives_brute_force(
     """The same audit by enumerating every reporting map ``S_i -> S_i`` (test oracle, tiny cases).
 
     Evaluates the deviation payoff of each (effort, map) directly from the definition, permuting the
-    payment tensor along agent *i*'s report axis.  Raises ``ValueError`` if an agent has more than
-    ``max_maps`` maps.
+    payment tensor along agent *i*'s report axis.  Raises :class:`~mechsim.errors.InvalidInstanceError` (a
+    ``ValueError``) if an agent has more than ``max_maps`` maps.
     """
-    check_nonnegative("atol", atol)
-    mechanism.check_compatible(instance)
+    _check_pair(instance, mechanism)
+    atol = check_nonnegative("atol", atol)
+    max_maps = check_integer("max_maps", max_maps, minimum=1)
     n = instance.n_agents
     q, phi = instance.joint, mechanism.recommendation
     phi_full = phi.reshape(phi.shape + (1,) * (n + 1))
@@ -285,8 +307,9 @@ def audit_incentives_brute_force(
     for i in range(n):
         B, S = instance.n_efforts[i], instance.n_signals[i]
         if S**S > max_maps:
-            raise ValueError(
-                f"instance: agent {i} has {S}^{S} reporting maps, more than max_maps={max_maps}"
+            raise InvalidInstanceError(
+                f"instance: agent {i} has {S}^{S} reporting maps, more than max_maps={max_maps}",
+                argument="instance",
             )
         others = tuple(j for j in range(2 * n + 1) if j != i)
         phi_i = phi.sum(axis=tuple(j for j in range(n) if j != i))

@@ -51,9 +51,11 @@ from mechsim.hiring.incentive_rows import csr_from_blocks, deviation_rows, truth
 from mechsim.validation import (
     PROBABILITY_ATOL,
     as_generator,
+    check_allocation,
     check_array,
     check_in_range,
     check_integer,
+    check_nonnegative,
     check_positive,
     check_probability_vector,
     check_shape,
@@ -61,6 +63,59 @@ from mechsim.validation import (
 )
 
 __all__ = ["HiringInstance", "Mechanism", "bayes_decision", "value_of_information"]
+
+#: Most agents an instance can have: its signal law has ``2 n + 1`` axes and numpy arrays at most 64.
+MAX_AGENTS = 31
+
+
+def check_unit_interval(name: str, value) -> float:
+    """A real number in ``[0, 1]`` (a string such as ``"0.5"`` is refused, not converted)."""
+    x = check_nonnegative(name, value)
+    if not x <= 1.0:
+        raise InvalidInstanceError(f"{name}: expected a number in [0, 1], found {value!r}", argument=name)
+    return x
+
+
+def _type_name(value) -> str:
+    return "None" if value is None else f"{type(value).__name__} {value!r}"[:120]
+
+
+def check_profile(name: str, profile, n_efforts: Sequence[int]) -> tuple[int, ...]:
+    """An effort profile: one integer ``0 <= b_i < n_efforts[i]`` per agent (negative indices do not wrap)."""
+    n = len(n_efforts)
+    if isinstance(profile, np.ndarray) and profile.ndim != 1 or isinstance(profile, (str, bytes)) \
+            or not isinstance(profile, (Sequence, np.ndarray)):
+        raise InvalidInstanceError(f"{name}: expected a sequence of {n} effort levels (one integer per agent), "
+                                   f"found {_type_name(profile)}", argument=name)
+    if len(profile) != n:
+        raise InvalidInstanceError(f"{name}: expected {n} effort levels, found {len(profile)}", argument=name)
+    return tuple(check_integer(f"{name}[{i}]", v, minimum=0, maximum=n_efforts[i] - 1)
+                 for i, v in enumerate(profile))
+
+
+def _check_joint(joint, utility, n_agents=None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Validate a non-negative joint ``(*n_efforts, *n_signals, n_states)`` and a utility ``(n_actions, n_states)``."""
+    q = check_array("joint", joint)
+    if n_agents is None:
+        n = (q.ndim - 1) // 2
+        if q.ndim < 3 or q.ndim % 2 == 0:
+            raise InvalidInstanceError(f"joint: expected an array of shape (*n_efforts, *n_signals, n_states) "
+                                       f"(an odd number >= 3 of dimensions), found shape {q.shape}", argument="joint")
+    else:
+        n = check_integer("n_agents", n_agents, minimum=1, maximum=MAX_AGENTS)
+        if q.ndim != 2 * n + 1:
+            raise InvalidInstanceError(f"joint: expected {2 * n + 1} dimensions (*n_efforts, *n_signals, n_states) "
+                                       f"for n_agents={n}, found shape {q.shape}", argument="joint")
+    if q.size == 0:
+        raise InvalidInstanceError(f"joint: expected at least one effort, signal and state per agent, found shape "
+                                   f"{q.shape}", argument="joint")
+    if q.min() < 0:
+        raise InvalidInstanceError(f"joint: expected non-negative probabilities, found {q.min():.6g}", argument="joint")
+    u = check_array("utility", utility, ndim=2)
+    if u.shape[0] < 1 or u.shape[1] != q.shape[-1]:
+        raise InvalidInstanceError(f"utility: expected shape (n_actions, n_states) with n_actions >= 1 and the "
+                                   f"n_states = {q.shape[-1]} of joint, found shape {u.shape}", argument="utility")
+    return q, u, n
 
 
 def _readonly(arr: np.ndarray) -> np.ndarray:
@@ -105,7 +160,19 @@ def value_of_information(joint: np.ndarray, utility: np.ndarray, n_agents: int) 
     Returns
     -------
     ndarray, shape ``(*n_efforts,)``
+
+    Raises
+    ------
+    InvalidInstanceError
+        ``joint`` is not a non-negative array with ``2 n_agents + 1`` axes, or ``utility`` does not have one
+        column per state.
     """
+    n_agents = check_integer("n_agents", n_agents, minimum=1, maximum=MAX_AGENTS)
+    return _value_of_information(*_check_joint(joint, utility, n_agents))
+
+
+def _value_of_information(joint: np.ndarray, utility: np.ndarray, n_agents: int) -> np.ndarray:
+    """:func:`value_of_information` of validated arrays (the inner loops' version)."""
     expected = joint @ utility.T  # (*n_efforts, *n_signals, n_actions)
     best = expected.max(axis=-1)
     return best.sum(axis=tuple(range(n_agents, 2 * n_agents)))
@@ -122,7 +189,18 @@ def bayes_decision(joint: np.ndarray, utility: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray, shape ``(*n_efforts, *n_signals, n_actions)``
+
+    Raises
+    ------
+    InvalidInstanceError
+        As :func:`value_of_information`.
     """
+    joint, utility, _ = _check_joint(joint, utility)
+    return _bayes_decision(joint, utility)
+
+
+def _bayes_decision(joint: np.ndarray, utility: np.ndarray) -> np.ndarray:
+    """:func:`bayes_decision` of validated arrays (the inner loops' version)."""
     expected = joint @ utility.T
     best = expected.argmax(axis=-1)
     decision = np.zeros(expected.shape)
@@ -255,11 +333,11 @@ class HiringInstance:
     @cached_property
     def value_of_information(self) -> np.ndarray:
         r""":math:`V(b) = \sum_s \max_a \sum_\theta q_b(s,\theta) u(a,\theta)`, by profile."""
-        return _readonly(value_of_information(self.joint, self.utility, self.n_agents))
+        return _readonly(_value_of_information(self.joint, self.utility, self.n_agents))
 
     def bayes_decision(self) -> np.ndarray:
         """The one-hot Bayes decision, ``(*n_efforts, *n_signals, n_actions)``."""
-        return bayes_decision(self.joint, self.utility)
+        return _bayes_decision(self.joint, self.utility)
 
     def marginal(self, i: int) -> np.ndarray:
         r"""Agent *i*'s signal marginal :math:`P_i(s_i \mid b, \theta)`.
@@ -287,6 +365,7 @@ class HiringInstance:
             If the marginal depends on other agents' efforts by more than ``atol``.
         """
         i = self._agent(i)
+        atol = check_nonnegative("atol", atol)
         marg = np.moveaxis(self.marginal(i), i, 0)
         flat = marg.reshape(marg.shape[0], -1, *marg.shape[-2:])
         dev = np.abs(flat - flat[:, :1]).max(initial=0.0)
@@ -314,8 +393,8 @@ class HiringInstance:
         c = self.costs[self._agent(i)]
         return c[:, None] - c[None, :]
 
-    def _agent(self, i) -> int:
-        return check_integer("i", i, minimum=0, maximum=self.n_agents - 1)
+    def _agent(self, i, name: str = "i") -> int:
+        return check_integer(name, i, minimum=0, maximum=self.n_agents - 1)
 
     # ------------------------------------------------------------ equality
     def __eq__(self, other):
@@ -366,7 +445,7 @@ class HiringInstance:
         Lower costs make hiring worth its price more often (see :meth:`random`); scaling the costs and
         the inducing rules together keeps every effort inducible, with the margin scaled by ``factor``.
         """
-        factor = check_in_range("factor", factor, low=0.0)
+        factor = check_nonnegative("factor", factor)
         return HiringInstance(self.prior, [c * factor for c in self.costs], self.signal_law, self.utility,
                               self.payment_cap)
 
@@ -391,19 +470,27 @@ class HiringInstance:
             One entry per effort level.
         payment_cap : float
         """
-        n = check_integer("n_agents", n_agents, minimum=1)
+        n = check_integer("n_agents", n_agents, minimum=1, maximum=MAX_AGENTS)
         acc = check_array("accuracy", accuracy, ndim=1)
+        if acc.size < 1:
+            raise InvalidInstanceError("accuracy: expected at least one effort level, found an empty array",
+                                       argument="accuracy")
         check_in_range("accuracy", acc, 0.0, 1.0)
         cost = check_array("costs", costs, shape=(acc.size,))
         n_states = 2 ** n
-        law = np.zeros((acc.size,) * n + (2,) * n + (n_states,))
-        for idx in np.ndindex(*law.shape):
-            efforts, signals, t = idx[:n], idx[n:2 * n], idx[-1]
-            p = 1.0
-            for i in range(n):
-                bit = (t >> (n - 1 - i)) & 1
-                p = p * (acc[efforts[i]] if signals[i] == bit else 1 - acc[efforts[i]])
-            law[idx] = p
+        shape = (acc.size,) * n + (2,) * n + (n_states,)
+        # the law and its running product, and the (n_states, n_states) utility
+        check_allocation("n_agents", 8 * (2 * acc.size ** n * 4 ** n * n_states + n_states ** 2),
+                         f"a signal law of shape {shape} and a ({n_states}, {n_states}) utility")
+        bits = (np.arange(n_states)[None, :] >> (n - 1 - np.arange(n))[:, None]) & 1        # (n, n_states)
+        law = np.ones([1] * (2 * n + 1))
+        for i in range(n):
+            # agent i's factor (effort, signal, state): acc[e] if the signal is the state's bit i, else 1 - acc[e]
+            hit = np.arange(2)[:, None] == bits[i][None, :]                                 # (2, n_states)
+            factor = np.where(hit[None], acc[:, None, None], 1 - acc[:, None, None])
+            place = [1] * (2 * n + 1)
+            place[i], place[n + i], place[2 * n] = factor.shape
+            law = law * factor.reshape(place)
         return cls(np.full(n_states, 1.0 / n_states), [cost] * n, law, np.eye(n_states), payment_cap)
 
     @classmethod
@@ -481,20 +568,25 @@ class HiringInstance:
         cost_level : float in (0, 1]
             Multiplies every cost (see above).
         """
-        n = check_integer("n_agents", n_agents, minimum=1)
+        n = check_integer("n_agents", n_agents, minimum=1, maximum=MAX_AGENTS)
         efforts = _per_agent("n_efforts", n_efforts, n, 1)
         signals = _per_agent("n_signals", n_signals, n, 1)
         n_states = check_integer("n_states", n_states, minimum=1)
         n_actions = check_integer("n_actions", n_actions, minimum=1)
-        check_in_range("correlation", correlation, 0.0, 1.0)
-        check_in_range("cost_margin", cost_margin, 0.0, 1.0)
-        check_positive("min_informativeness", min_informativeness)
-        check_in_range("max_informativeness", max_informativeness, float(min_informativeness), 1.0)
-        check_positive("concentration", concentration)
-        check_in_range("alignment", alignment, 0.0)
-        check_in_range("cost_level", cost_level, 0.0, 1.0)
+        correlation = check_unit_interval("correlation", correlation)
+        cost_margin = check_unit_interval("cost_margin", cost_margin)
+        min_informativeness = check_positive("min_informativeness", min_informativeness)
+        max_informativeness = check_unit_interval("max_informativeness", max_informativeness)
+        if not min_informativeness <= max_informativeness:
+            raise InvalidInstanceError(
+                f"max_informativeness: expected a number in [min_informativeness, 1] = [{min_informativeness:g}, 1], "
+                f"found {max_informativeness!r}", argument="max_informativeness")
+        concentration = check_positive("concentration", concentration)
+        alignment = check_nonnegative("alignment", alignment)
+        cost_level = check_unit_interval("cost_level", cost_level)
         check_positive("cost_level", cost_level)
         cap = check_positive("payment_cap", payment_cap)
+        _check_random_sizes(efforts, signals, n_states, n_actions)
         rng = as_generator(seed)
 
         prior = rng.dirichlet(np.full(n_states, 2.0))
@@ -523,6 +615,27 @@ class HiringInstance:
             costs.append(cost_level * _inducible_costs(marg * prior, cap, float(cost_margin), rng))
         law = _couple(marginals, efforts, signals, n_states, float(correlation))
         return cls(prior, costs, law, utility, cap)
+
+
+def _inducible_lp_size(K: int, S: int, T: int) -> tuple[int, int]:
+    """Rows and columns of the dense matrix of :func:`_inducible_costs` (``K`` efforts, ``S`` signals, ``T`` states)."""
+    if K == 1:
+        return 0, 0
+    pairs = K * (K - 1)
+    return pairs + pairs * S * S + K * S * (S - 1), K + K * S * T + pairs * S + 1
+
+
+def _check_random_sizes(efforts, signals, n_states: int, n_actions: int) -> None:
+    """Refuse, before drawing anything, sizes whose arrays do not fit in memory (:func:`check_allocation`)."""
+    check_allocation("n_actions and n_states", 8 * 3 * n_actions * n_states, f"a ({n_actions}, {n_states}) utility")
+    entries = int(np.prod([*efforts, *signals, n_states], dtype=object))
+    # the product of the marginals, the comonotone coupling, its bounds and the mixture: about six copies
+    check_allocation("n_efforts, n_signals and n_states", 8 * 6 * entries,
+                     f"a signal law of shape {(*efforts, *signals, n_states)}")
+    for K, S in zip(efforts, signals):
+        rows, cols = _inducible_lp_size(K, S, n_states)
+        check_allocation("n_efforts, n_signals and n_states", 8 * (rows * cols + K * S * n_states),
+                         f"the dense ({rows}, {cols}) matrix of the cost sampler's LP for {K} efforts and {S} signals")
 
 
 def _inducible_costs(
@@ -671,7 +784,7 @@ class Mechanism:
             raise InvalidInstanceError(
                 f"payments: expected {2 * n + 2} dimensions "
                 "(n_agents, *n_efforts, *n_signals, n_states) "
-                f"for {n} agents, found shape {pay.shape}",
+                f"for {n} agents (one axis each in recommendation, shape {rec.shape}), found shape {pay.shape}",
                 argument="payments",
             )
         check_shape("payments", pay, (n, *rec.shape, *([None] * (n + 1))))
@@ -691,7 +804,7 @@ class Mechanism:
 
     def check_compatible(self, instance: HiringInstance) -> "Mechanism":
         """Raise :class:`~mechsim.errors.InvalidInstanceError` unless the shapes fit."""
-        n = instance.n_agents
+        n = check_hiring_instance("instance", instance).n_agents
         if self.n_agents != n:
             raise InvalidInstanceError(
                 f"mechanism: expected a mechanism for {n} agents, found one for {self.n_agents}",
@@ -712,6 +825,8 @@ class Mechanism:
 
     def respects_limits(self, instance: HiringInstance, atol: float = 1e-9) -> bool:
         """Whether every payment on a recommended profile lies in ``[0, M]`` (within ``atol``)."""
+        self.check_compatible(instance)
+        atol = check_nonnegative("atol", atol)
         used = self.payments[:, self.recommendation > 0]
         return bool(
             used.size == 0 or (used.min() >= -atol and used.max() <= instance.payment_cap + atol)
@@ -756,9 +871,13 @@ class Mechanism:
 
         ``decision=None`` uses the Bayes decision (the principal's best action given the reports).
         """
-        rec = check_array("recommendation", recommendation)
-        pay = check_array("payments", payments)
-        dec = instance.bayes_decision() if decision is None else check_array("decision", decision)
+        instance = check_hiring_instance("instance", instance)
+        n = instance.n_agents
+        rec = check_array("recommendation", recommendation, shape=instance.n_efforts)
+        pay = check_array("payments", payments,
+                          shape=(n, *instance.n_efforts, *instance.n_signals, instance.n_states))
+        dec = instance.bayes_decision() if decision is None else check_array(
+            "decision", decision, shape=(*instance.n_efforts, *instance.n_signals, instance.n_actions))
         value = _principal_value(instance, rec, pay, dec)
         return cls(rec, pay, dec, value).check_compatible(instance)
 
@@ -776,15 +895,13 @@ class Mechanism:
             ``scoring_rules[i]`` has shape ``(n_signals[i], n_states)``: :math:`g_i(\hat s_i,
             \theta)`, paid whatever the others report.  The same rule is used at every profile.
         """
+        instance = check_hiring_instance("instance", instance)
         n = instance.n_agents
-        if len(profile) != n:
-            raise InvalidInstanceError(
-                f"profile: expected {n} effort levels, found {len(profile)}", argument="profile"
-            )
-        b = tuple(
-            check_integer(f"profile[{i}]", v, minimum=0, maximum=instance.n_efforts[i] - 1)
-            for i, v in enumerate(profile)
-        )
+        b = check_profile("profile", profile, instance.n_efforts)
+        if isinstance(scoring_rules, (str, bytes)) or not isinstance(scoring_rules, (Sequence, np.ndarray)) \
+                or isinstance(scoring_rules, np.ndarray) and scoring_rules.ndim == 0:
+            raise InvalidInstanceError(f"scoring_rules: expected {n} arrays (one per agent), found "
+                                       f"{_type_name(scoring_rules)}", argument="scoring_rules")
         if len(scoring_rules) != n:
             raise InvalidInstanceError(
                 f"scoring_rules: expected {n} arrays (one per agent), found {len(scoring_rules)}",
@@ -810,7 +927,8 @@ class Mechanism:
         effort goes unrewarded and the mechanism is typically not incentive compatible (a negative example
         for audits and learning agents).  The decision is kept.
         """
-        i = instance._agent(agent)
+        self.check_compatible(instance)
+        i = instance._agent(agent, "agent")
         n = instance.n_agents
         pay = np.array(self.payments)
         flat = self.expected_payments(instance)[i]
@@ -839,3 +957,17 @@ def _principal_value(
     paid = np.einsum("i...,...->...", payments, q).sum(axis=-1) if payments.size else 0.0
     per_profile = (info - paid).sum(axis=tuple(range(n, 2 * n)))
     return float((rec * per_profile).sum())
+
+
+def check_hiring_instance(name: str, value) -> HiringInstance:
+    """``value`` if it is a :class:`HiringInstance`, else an :class:`InvalidInstanceError` naming ``name``."""
+    if not isinstance(value, HiringInstance):
+        raise InvalidInstanceError(f"{name}: expected a HiringInstance, found {_type_name(value)}", argument=name)
+    return value
+
+
+def check_mechanism(name: str, value) -> Mechanism:
+    """``value`` if it is a :class:`Mechanism`, else an :class:`InvalidInstanceError` naming ``name``."""
+    if not isinstance(value, Mechanism):
+        raise InvalidInstanceError(f"{name}: expected a Mechanism, found {_type_name(value)}", argument=name)
+    return value

@@ -29,18 +29,24 @@ that fails the exact audit on the true instance is charged either
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from mechsim.hiring.audit import audit_incentives, evaluate_mechanism
-from mechsim.hiring.model import HiringInstance, Mechanism
-from mechsim.validation import check_choice, check_integer
+from mechsim.errors import InvalidInstanceError
+from mechsim.hiring.audit import _check_pair, audit_incentives, evaluate_mechanism
+from mechsim.hiring.model import HiringInstance, Mechanism, check_hiring_instance, check_mechanism, check_profile
+from mechsim.validation import as_generator, check_array, check_choice, check_integer, check_nonnegative
 
 __all__ = ["HiringWorld", "RegretSegment", "best_uncorrelated_response", "pushforward",
-           "unilateral_best_responses", "principal_utility_under_responses", "worst_case_utility"]
+           "unilateral_best_responses", "principal_utility_under_responses", "worst_case_utility", "MAX_HORIZON"]
 
 _TIE = 1e-12
+
+#: Longest horizon a world simulates: round counts are int64 (numpy's multinomial draws them), whose
+#: largest value is about 9.2e18.
+MAX_HORIZON = 10**18
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,8 @@ def unilateral_best_responses(instance: HiringInstance, mechanism: Mechanism, at
     maps : list of ndarray of int
         ``maps[i][b]``: reporting map of shape ``(n_signals_i,)``.
     """
+    _check_pair(instance, mechanism)
+    atol = check_nonnegative("atol", atol)
     n = instance.n_agents
     q = instance.joint
     phi = mechanism.recommendation
@@ -154,6 +162,7 @@ def unilateral_best_responses(instance: HiringInstance, mechanism: Mechanism, at
 def principal_utility_under_responses(instance: HiringInstance, mechanism: Mechanism, efforts, maps) -> float:
     """Principal's expected utility when agent *i* recommended ``b_i`` exerts ``efforts[i][b_i]`` and
     reports through ``maps[i][b_i]`` (payments and decision those of the recommended profile)."""
+    _check_pair(instance, mechanism)
     n = instance.n_agents
     total = 0.0
     for b in np.argwhere(mechanism.recommendation > 0):
@@ -168,6 +177,7 @@ def principal_utility_under_responses(instance: HiringInstance, mechanism: Mecha
 
 def worst_case_utility(instance: HiringInstance, mechanism: Mechanism) -> float:
     """The worst outcome the mechanism can produce, whatever the agents do and whatever the state."""
+    _check_pair(instance, mechanism)
     n = instance.n_agents
     outcome = (np.einsum("...a,at->...t", mechanism.decision, instance.utility)
                - mechanism.payments.sum(axis=0))                      # (*n_efforts, *n_signals, n_states)
@@ -182,20 +192,33 @@ class HiringWorld:
     Parameters
     ----------
     instance : HiringInstance
+        Every agent's signal marginal must depend on its own effort only.
     horizon : int
+        ``1 <= horizon <=`` :data:`MAX_HORIZON`.
     optimal_value : float
-        OPT, the value of the optimal IC mechanism.
-    rng : numpy.random.Generator
+        OPT, the value of the optimal IC mechanism (finite).
+    rng : numpy.random.Generator, or a seed (None, int or SeedSequence)
     non_ic_charge : {"worst", "best_response"}
+    reserve : int, default 0
+        Rounds that the batches before the commit (:meth:`post_scoring_rules`, :meth:`test_agent`) leave
+        for :meth:`commit`: they are clipped at ``horizon - reserve`` rounds in all, so that a mechanism is
+        always committed for at least ``reserve`` rounds.
     """
 
     def __init__(self, instance: HiringInstance, horizon: int, optimal_value: float,
-                 rng: np.random.Generator, non_ic_charge: str = "worst"):
-        self.instance = instance
-        self.horizon = check_integer("horizon", horizon, minimum=1)
-        self.optimal_value = float(optimal_value)
-        self._rng = rng
+                 rng: np.random.Generator | None = None, non_ic_charge: str = "worst", *, reserve: int = 0):
+        self.instance = check_hiring_instance("instance", instance)
+        self.horizon = check_integer("horizon", horizon, minimum=1, maximum=MAX_HORIZON)
+        self.optimal_value = float(check_array("optimal_value", optimal_value, ndim=0))
+        if not (rng is None or isinstance(rng, (np.random.Generator, np.random.SeedSequence))
+                or isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+            raise InvalidInstanceError("rng: expected a numpy.random.Generator or a seed (None, a non-negative "
+                                       f"integer or a SeedSequence), found {type(rng).__name__}", argument="rng")
+        if isinstance(rng, numbers.Integral) and rng < 0:
+            raise InvalidInstanceError(f"rng: expected a non-negative seed, found {rng}", argument="rng")
+        self._rng = as_generator(rng)
         self.non_ic_charge = check_choice("non_ic_charge", non_ic_charge, ("worst", "best_response"))
+        self.reserve = check_integer("reserve", reserve, minimum=0, maximum=self.horizon)
         self._own = [instance.own_marginal(i) * instance.prior for i in range(instance.n_agents)]
         self.segments: list[RegretSegment] = []
         self.rounds_used = 0
@@ -205,13 +228,18 @@ class HiringWorld:
         """Rounds left before the horizon."""
         return self.horizon - self.rounds_used
 
+    def _batch(self, n_rounds) -> int:
+        """``n_rounds`` clipped so that the batches leave ``reserve`` rounds for the commit."""
+        n_rounds = check_integer("n_rounds", n_rounds, minimum=0)
+        return max(0, min(n_rounds, self.remaining - self.reserve))
+
     def _charge(self, phase: str, n_rounds: int, utility: float) -> None:
         self.segments.append(RegretSegment(phase, self.rounds_used, n_rounds, self.optimal_value - utility))
         self.rounds_used += n_rounds
 
     def post_scoring_rules(self, rules, actions: np.ndarray, n_rounds: int, phase: str,
                            intended=None) -> tuple[np.ndarray, int]:
-        """Post per-agent rules and a decision for ``n_rounds`` rounds (clipped at the horizon).
+        """Post per-agent rules and a decision for ``n_rounds`` rounds (clipped at the horizon less ``reserve``).
 
         Parameters
         ----------
@@ -231,8 +259,18 @@ class HiringWorld:
         n_rounds : int
             Rounds actually played.
         """
+        rules = self._rules(rules)
+        actions = self._actions(actions)
+        if not isinstance(phase, str):
+            raise InvalidInstanceError(f"phase: expected a string, found {type(phase).__name__}", argument="phase")
+        if intended is not None:
+            intended = check_profile("intended", intended, self.instance.n_efforts)
+        return self._post(rules, actions, n_rounds, phase, intended)
+
+    def _post(self, rules, actions, n_rounds, phase, intended=None):
+        """:meth:`post_scoring_rules` of checked arguments (the learner's inner loop)."""
         inst = self.instance
-        n_rounds = int(min(n_rounds, self.remaining))
+        n_rounds = self._batch(n_rounds)
         efforts, maps, paid = [], [], 0.0
         for i in range(inst.n_agents):
             e, om, pay = best_uncorrelated_response(
@@ -267,7 +305,7 @@ class HiringWorld:
         """
         inst = self.instance
         n = inst.n_agents
-        n_rounds = int(min(n_rounds, self.remaining))
+        n_rounds = self._batch(n_rounds)
         others = [j for j in range(n) if j != i]
         w = np.asarray(others_weights, dtype=float).ravel()
         w = w / w.sum()
@@ -319,9 +357,29 @@ class HiringWorld:
                 counts[k] = self._rng.multinomial(split[k], p / p.sum()).reshape(law.shape)
         return counts.reshape(*[inst.n_efforts[j] for j in others], *inst.n_signals, inst.n_states), n_rounds
 
+    def _rules(self, rules) -> list[np.ndarray]:
+        inst = self.instance
+        n = inst.n_agents
+        if isinstance(rules, (str, bytes)) or not isinstance(rules, (list, tuple, np.ndarray)) \
+                or isinstance(rules, np.ndarray) and rules.ndim == 0 or len(rules) != n:
+            raise InvalidInstanceError(f"rules: expected {n} scoring rules (one (n_signals_i, n_states) array per "
+                                       f"agent), found {type(rules).__name__}"
+                                       + (f" of length {len(rules)}" if hasattr(rules, "__len__") else ""),
+                                       argument="rules")
+        return [check_array(f"rules[{i}]", r, shape=(inst.n_signals[i], inst.n_states)) for i, r in enumerate(rules)]
+
+    def _actions(self, actions) -> np.ndarray:
+        inst = self.instance
+        arr = check_array("actions", actions, shape=inst.n_signals)
+        if arr.size and (not np.all(arr == np.floor(arr)) or arr.min() < 0 or arr.max() >= inst.n_actions):
+            raise InvalidInstanceError(f"actions: expected an action index in 0..{inst.n_actions - 1} for every "
+                                       f"report profile, found {arr.ravel().tolist()[:8]}", argument="actions")
+        return arr.astype(np.intp)
+
     def commit(self, mechanism: Mechanism, atol: float = 1e-9) -> dict:
         """Post ``mechanism`` for every remaining round; returns the truth about it."""
         inst = self.instance
+        check_mechanism("mechanism", mechanism)
         audit = audit_incentives(inst, mechanism, atol=atol)
         value = evaluate_mechanism(inst, mechanism)
         if audit.is_ic:
@@ -335,8 +393,11 @@ class HiringWorld:
         return {"audit": audit, "value": value, "utility": utility}
 
     def cumulative_regret(self, checkpoints: np.ndarray) -> np.ndarray:
-        """Cumulative expected regret after each round count in ``checkpoints``."""
-        t = np.asarray(checkpoints, dtype=float)
+        """Cumulative expected regret after each round count in ``checkpoints`` (a 1-D array of counts >= 0)."""
+        t = check_array("checkpoints", checkpoints, ndim=1)
+        if t.size and t.min() < 0:
+            raise InvalidInstanceError(f"checkpoints: expected round counts >= 0, found {t.min():g}",
+                                       argument="checkpoints")
         total = np.zeros_like(t)
         for seg in self.segments:
             total += seg.regret_per_round * np.clip(t - seg.start, 0.0, seg.n_rounds)

@@ -27,16 +27,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mechsim.hiring.model import HiringInstance
+from mechsim.errors import InvalidInstanceError
+from mechsim.hiring.model import HiringInstance, check_hiring_instance
 from mechsim.learners.bandits import Exp3
-from mechsim.validation import check_integer
+from mechsim.validation import as_generator, check_allocation, check_integer
 
 __all__ = ["AgentLearningResult", "independent_exp3_agents", "reporting_plans"]
 
 
 def reporting_plans(instance: HiringInstance, agent: int) -> list[tuple[int, np.ndarray]]:
     """Every plan ``(effort, reporting map)`` of ``agent``: efforts in order, maps in C order of ``np.ndindex``."""
-    S = instance.n_signals[agent]
+    instance = check_hiring_instance("instance", instance)
+    agent = instance._agent(agent, "agent")
+    S, E = instance.n_signals[agent], instance.n_efforts[agent]
+    # one (effort, map) pair of a Python tuple and an S-entry array (about 8 S + 150 bytes) per plan
+    check_allocation("instance", E * S ** S * (8 * S + 150),
+                     f"the {E} x {S}^{S} plans (effort, reporting map) of agent {agent}")
     return [(e, np.array(w)) for e in range(instance.n_efforts[agent]) for w in np.ndindex(*([S] * S))]
 
 
@@ -101,9 +107,32 @@ def independent_exp3_agents(env, instance: HiringInstance, rounds: int, seed=Non
     Returns
     -------
     AgentLearningResult
+
+    Raises
+    ------
+    InvalidInstanceError
+        An argument is invalid, ``env`` is not a parallel environment for the agents of ``instance``, or its
+        episodes (``max_cycles``) are shorter than ``2 * rounds`` steps.
     """
+    instance = check_hiring_instance("instance", instance)
+    if not all(callable(getattr(env, name, None)) for name in ("reset", "step")) \
+            or not hasattr(env, "possible_agents"):
+        raise InvalidInstanceError(f"env: expected a mechsim/Hiring-v0 parallel environment, found "
+                                   f"{type(env).__name__}", argument="env")
+    if len(env.possible_agents) != instance.n_agents:
+        raise InvalidInstanceError(f"env: expected an environment with the {instance.n_agents} agents of instance, "
+                                   f"found {len(env.possible_agents)}", argument="env")
     rounds = check_integer("rounds", rounds, minimum=1)
+    cycles = getattr(env, "max_cycles", None)
+    if cycles is not None and 2 * rounds > cycles:
+        raise InvalidInstanceError(f"rounds: expected at most {cycles // 2} rounds (env.max_cycles = {cycles} "
+                                   f"parallel steps, two per round), found {rounds}", argument="rounds")
     tail = rounds // 5 if tail is None else check_integer("tail", tail, minimum=0, maximum=rounds)
+    if isinstance(seed, np.random.Generator):
+        raise InvalidInstanceError("seed: expected None, a non-negative integer or a SeedSequence (the learners "
+                                   "get spawned children), found a Generator", argument="seed")
+    if not isinstance(seed, np.random.SeedSequence):
+        as_generator(seed)  # the seed checks (None, a non-negative integer), naming ``seed``
     n = instance.n_agents
     plans = [reporting_plans(instance, i) for i in range(n)]
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)

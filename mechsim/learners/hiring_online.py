@@ -96,11 +96,26 @@ import numpy as np
 
 from mechsim.errors import InfeasibleError, InvalidInstanceError
 from mechsim.hiring.audit import IncentiveAudit, _agent_axes
-from mechsim.hiring.model import HiringInstance, Mechanism, bayes_decision, value_of_information
-from mechsim.hiring.online_sim import HiringWorld
-from mechsim.solvers.hiring_lp import inducing_scoring_rules, optimal_mechanism
+from mechsim.hiring.model import (
+    HiringInstance,
+    Mechanism,
+    _bayes_decision,
+    _value_of_information,
+    check_hiring_instance,
+    check_unit_interval,
+)
+from mechsim.hiring.online_sim import MAX_HORIZON, HiringWorld
+from mechsim.solvers.hiring_lp import InducingRules, inducing_scoring_rules, optimal_mechanism
 from mechsim.solvers.hiring_online_lp import solve_estimated_mechanism_lp
-from mechsim.validation import as_generator, check_choice, check_integer, check_positive
+from mechsim.validation import (
+    as_generator,
+    check_allocation,
+    check_array,
+    check_choice,
+    check_integer,
+    check_nonnegative,
+    check_positive,
+)
 
 __all__ = ["OnlineResult", "simulate_online", "VARIANTS", "ONLINE_VARIANTS", "empirical_bernstein_width",
            "learnable_instances"]
@@ -130,7 +145,9 @@ class OnlineResult:
     optimal_value : float
         OPT, the value of the optimal IC mechanism on the true instance.
     mechanism : Mechanism
-        The committed mechanism; its ``value`` is the learner's own estimate.
+        The committed mechanism; its ``value`` is the learner's own estimate.  The learner always commits
+        for at least the last round: when the horizon is too short for the exploration phases, they are cut
+        short (fewer samples, wider confidence bounds) and the mechanism is computed from what was seen.
     committed_value : float
         Its true value under obedience.
     commit_utility : float
@@ -152,10 +169,10 @@ class OnlineResult:
     checkpoints: np.ndarray
     cumulative_regret: np.ndarray
     optimal_value: float
-    mechanism: Mechanism | None
+    mechanism: Mechanism
     committed_value: float
     commit_utility: float
-    audit: IncentiveAudit | None
+    audit: IncentiveAudit
     phase_lengths: dict
     phase_regret: dict
     mixing: np.ndarray
@@ -174,7 +191,7 @@ class OnlineResult:
     @property
     def is_ic(self) -> bool:
         """Whether the committed mechanism is IC on the true instance."""
-        return bool(self.audit is not None and self.audit.is_ic)
+        return bool(self.audit.is_ic)
 
 
 def empirical_bernstein_width(variance, n, value_range: float, log_term: float):
@@ -184,8 +201,15 @@ def empirical_bernstein_width(variance, n, value_range: float, log_term: float):
     unbiased one) over ``n`` samples,
     :math:`|\bar X - \mathbb E X| \le \sqrt{2 V \ell / n} + 7 R \ell / (3(n-1))`
     with probability at least :math:`1 - 4 e^{-\ell}`, ``log_term`` being :math:`\ell = \ln(4/\delta)`.
-    Infinite for ``n < 2``.
+    Infinite for ``n < 2``.  Negative variances (round-off of a sample variance computed as
+    :math:`\overline{X^2} - \bar X^2`) count as zero.
     """
+    return _eb_width(np.maximum(check_array("variance", variance), 0.0), check_array("n", n),
+                     check_array("value_range", value_range), check_nonnegative("log_term", log_term))
+
+
+def _eb_width(variance, n, value_range, log_term: float):
+    """:func:`empirical_bernstein_width` of validated arrays (the inner loops' version)."""
     variance = np.maximum(np.asarray(variance, dtype=float), 0.0)
     n = np.asarray(n, dtype=float)
     value_range = np.asarray(value_range, dtype=float)
@@ -236,6 +260,12 @@ def _bayes_actions(counts: np.ndarray, utility: np.ndarray, fallback: np.ndarray
     score = counts @ utility.T                                  # (*n_signals, n_actions)
     seen = counts.sum(axis=-1) > 0
     return np.where(seen, score.argmax(axis=-1), fallback)
+
+
+def _live(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``x`` with the rows of zero weight ``w`` set to 0: a profile never recommended contributes nothing to a
+    weighted bound, even where it has too few samples for a finite width (0 * inf would be NaN)."""
+    return np.where(w.reshape(-1, *([1] * (x.ndim - 1))) > 0, x, 0.0)
 
 
 def _doubling(n: int, first: int = 16) -> list[int]:
@@ -290,7 +320,7 @@ class _Learner:
                     allc = counts.sum(axis=(0, 1))
                     prior_act = int(np.argmax(self.u @ allc.reshape(-1, self.nt).sum(axis=0)))
                     actions = _bayes_actions(seen, self.u, prior_act)
-                    c, _ = self.world.post_scoring_rules(rules, actions, batch, "estimation", intended=b)
+                    c, _ = self.world._post(rules, actions, batch, "estimation", intended=b)
                     counts[h, p] += c
         self.N1 = N1
         self.counts = counts
@@ -345,13 +375,13 @@ class _Learner:
                 second = np.einsum("est,kmst->ekm", qm, h ** 2)
                 var = (second - mean ** 2) * (n_e / np.maximum(n_e - 1, 1))[:, None, None]
                 rng_h = h.max(axis=(2, 3)) - h.min(axis=(2, 3))                     # (k, map)
-                fw = ("maps", empirical_bernstein_width(var, n_e[:, None, None], rng_h[None], log_w))
+                fw = ("maps", _eb_width(var, n_e[:, None, None], rng_h[None], log_w))
             else:
                 # per (signal, report) functionals F[e, s, k, s'] = E_e[1{s} g^k(s', theta)]
                 mean = np.einsum("est,krt->eskr", qm, g)
                 second = np.einsum("est,krt->eskr", qm, g ** 2)
                 var = (second - mean ** 2) * (n_e / np.maximum(n_e - 1, 1))[:, None, None, None]
-                fw = ("signals", empirical_bernstein_width(var, n_e[:, None, None, None],
+                fw = ("signals", _eb_width(var, n_e[:, None, None, None],
                                                            float(g.max(initial=0.0)), log_w))
             self.marg_hat.append(qm)
             self.marg_width.append(fw)
@@ -435,7 +465,7 @@ class _Learner:
             cheapest = [0 if f.shape[0] == 1 else None for f in laws]
             self.details["cheapest_efforts"] = cheapest
             return cheapest
-        counts, used = self.world.post_scoring_rules(rules, np.full(self.ns, act), m, "bisection")
+        counts, used = self.world._post(rules, np.full(self.ns, act), m, "bisection")
         for i in range(self.n):
             if laws[i].shape[0] == 1:
                 cheapest.append(0)
@@ -510,7 +540,7 @@ class _Learner:
         rules[i] = g
         prior = self.q_pooled.reshape(self.P, -1, self.nt).sum(axis=1).mean(axis=0)
         act = int(np.argmax(self.u @ prior))
-        counts, used = self.world.post_scoring_rules(rules, np.full(self.ns, act), m, "bisection")
+        counts, used = self.world._post(rules, np.full(self.ns, act), m, "bisection")
         if used == 0:
             return None
         others = tuple(j for j in range(self.n) if j != i)
@@ -524,7 +554,7 @@ class _Learner:
         return math.sqrt(2.0 * (K * math.log(2.0) + math.log(2.0 * self.P / self.delta)) / self.N1)
 
     def _decision(self):
-        return bayes_decision(self.q_pooled, self.u)
+        return _bayes_decision(self.q_pooled, self.u)
 
     def _mix(self, phi, gamma, alphas):
         out = np.array(gamma, dtype=float)
@@ -539,13 +569,11 @@ class _Learner:
         return out
 
     def _estimated_value(self, q, phi, gamma):
-        V = value_of_information(q, self.u, self.n)
+        V = _value_of_information(q, self.u, self.n)
         paid = (gamma * q[None]).sum(axis=tuple(range(self.n + 1, 2 * self.n + 2))).sum(axis=0)
         return float((phi * (V - paid)).sum())
 
     def commit(self):
-        if self.world.remaining == 0:
-            return None
         if self.variant == "plugin":
             sol = solve_estimated_mechanism_lp(self.q_pooled, self.cost_hat, self.u, self.M)
             phi, gamma, alphas = sol.recommendation, sol.payments, np.zeros(self.n)
@@ -758,7 +786,7 @@ class _Learner:
 
     def _fallback(self):
         """No candidate met its margins: commit to the inducing rules of the best-looking profile."""
-        V = value_of_information(self.q_pooled, self.u, self.n)
+        V = _value_of_information(self.q_pooled, self.u, self.n)
         best, best_val = None, -np.inf
         for b in self.profiles:
             pay = 0.0
@@ -794,8 +822,8 @@ class _Learner:
         ma = np.einsum("rsk,rstk->rst", qt[b], diff_a)
         va = (np.einsum("rsk,rstk->rst", qt[b], diff_a ** 2) - ma ** 2) * corr[b][:, None, None]
         ra = np.maximum(diff_a.max(axis=3), 0.0) - np.minimum(diff_a.min(axis=3), 0.0)
-        wa = empirical_bernstein_width(va, nn[b][:, None, None], ra, log_v)
-        a_low = float((w * (ma - wa).min(axis=2).sum(axis=1)).sum())
+        wa = _eb_width(va, nn[b][:, None, None], ra, log_v)
+        a_low = float((w * _live(w, (ma - wa).min(axis=2).sum(axis=1))).sum())
         # B: W^b'(g_last) >= E_b'[g_last(omega(s), .)] for the map omega that looks best on the first half
         # alone (a fixed map as far as the certifying half is concerned), so
         # Dev_b'(gamma) - W^b'(g_last) <= sum_s max_s' E_(b',r)[1{s}(gamma(b,r,s') - g_last(omega(s), .))]
@@ -808,8 +836,8 @@ class _Learner:
         mb = np.einsum("rsk,rstk->rst", qt[bp], diff_b)
         vb = (np.einsum("rsk,rstk->rst", qt[bp], diff_b ** 2) - mb ** 2) * corr[bp][:, None, None]
         rb = np.maximum(diff_b.max(axis=3), 0.0) - np.minimum(diff_b.min(axis=3), 0.0)
-        wb = empirical_bernstein_width(vb, nn[bp][:, None, None], rb, log_v)
-        b_high = float(np.einsum("r,rst->st", w, mb + wb).max(axis=1).sum())
+        wb = _eb_width(vb, nn[bp][:, None, None], rb, log_v)
+        b_high = float(np.einsum("r,rst->st", w, _live(w, mb + wb)).max(axis=1).sum())
         # intermediate efforts of the path and bisection brackets
         rest = sum(e["bracket"] for _, _, e in steps)
         qm = self.marg_hat[i]
@@ -823,12 +851,12 @@ class _Learner:
         mo = (qt[b] * gt[b]).sum(axis=(1, 2))
         vo = ((qt[b] * gt[b] ** 2).sum(axis=(1, 2)) - mo ** 2) * corr[b]
         ro = gt[b].max(axis=(1, 2)) - gt[b].min(axis=(1, 2))
-        obedient_low = float((w * (mo - empirical_bernstein_width(vo, nn[b], ro, log_v))).sum())
+        obedient_low = float((w * _live(w, mo - _eb_width(vo, nn[b], ro, log_v))).sum())
         md = np.einsum("rsk,rtk->rst", qt[bp], gt[b])
         vd = (np.einsum("rsk,rtk->rst", qt[bp], gt[b] ** 2) - md ** 2) * corr[bp][:, None, None]
         rd = np.maximum(gt[b].max(axis=2), 0.0)[:, None, :] * np.ones((1, S, 1))
-        wd = empirical_bernstein_width(vd, nn[bp][:, None, None], rd, log_v)
-        dev_high = float(np.einsum("r,rst->st", w, md + wd).max(axis=1).sum())
+        wd = _eb_width(vd, nn[bp][:, None, None], rd, log_v)
+        dev_high = float(np.einsum("r,rst->st", w, _live(w, md + wd)).max(axis=1).sum())
         separate = obedient_low - dev_high - (self.cost_hat[i][b, bp] + self.cost_width[i][b, bp])
         return max(cancel, separate)
 
@@ -865,8 +893,8 @@ class _Learner:
                 md = np.einsum("rsk,rstk->rst", qt[b], diff)
                 vd = (np.einsum("rsk,rstk->rst", qt[b], diff ** 2) - md ** 2) * corr[b][:, None, None]
                 rd = np.maximum(diff.max(axis=3), 0.0) - np.minimum(diff.min(axis=3), 0.0)  # (R, s, s')
-                wd = empirical_bernstein_width(vd, nn[b][:, None, None], rd, log_v)
-                dlow = np.einsum("r,rst->st", w, md - wd)
+                wd = _eb_width(vd, nn[b][:, None, None], rd, log_v)
+                dlow = np.einsum("r,rst->st", w, _live(w, md - wd))
                 np.fill_diagonal(dlow, np.inf)
                 tr[b] = dlow.min(axis=1)
                 constant = bool(np.all((gt[b].max(axis=(1, 2)) - gt[b].min(axis=(1, 2)))[w > 0] <= 1e-12))
@@ -881,7 +909,8 @@ class _Learner:
             eff_rows.append(eff)
             tr_rows.append(tr)
             if worst < 0:
-                alphas[i] = -worst / (iota - worst)
+                # no finite bound (too few samples): the inducing rules alone
+                alphas[i] = -worst / (iota - worst) if np.isfinite(worst) else 1.0
         return alphas, lows, eff_rows, tr_rows
 
 
@@ -901,6 +930,10 @@ def learnable_instances(count: int, start: int = 0, *, correlation: float = 0.3,
         The first ``count`` such ``(seed, instance)`` pairs (cached: the same call returns the same tuple).
     """
     count = check_integer("count", count, minimum=0)
+    # about 4 KiB an instance; on average one seed in a few qualifies, each drawn and solved (milliseconds)
+    check_allocation("count", 4096 * count, f"a tuple of {count} hiring instances")
+    correlation = check_unit_interval("correlation", correlation)
+    cost_factor = check_nonnegative("cost_factor", cost_factor)
     out, seed = [], check_integer("start", start, minimum=0)
     while len(out) < count:
         inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=correlation, seed=seed).scale_costs(cost_factor)
@@ -915,8 +948,12 @@ def learnable_instances(count: int, start: int = 0, *, correlation: float = 0.3,
     return tuple(out)
 
 
+def _checkpoint_points(horizon: int, per_decade: int) -> int:
+    return max(2, int(per_decade * math.log10(max(horizon, 10))) + 1)
+
+
 def _checkpoint_grid(horizon: int, boundaries, per_decade: int = 12) -> np.ndarray:
-    n_points = max(2, int(per_decade * math.log10(max(horizon, 10))) + 1)
+    n_points = _checkpoint_points(horizon, per_decade)
     grid = np.unique(np.round(np.logspace(0, math.log10(horizon), n_points)))
     pts = np.concatenate([grid, np.asarray(boundaries, dtype=float), [horizon]])
     pts = np.unique(pts[(pts >= 1) & (pts <= horizon)]).astype(np.int64)
@@ -936,8 +973,12 @@ def simulate_online(instance: HiringInstance, horizon: int, seed=None, *, varian
     instance : HiringInstance
         The truth; every agent's signal marginal must depend on its own effort only.
     horizon : int
-        Number of rounds T (>= 1).  Phases are simulated in aggregate: T = 1e9 takes well under a second
-        of sampling plus a few small LPs.
+        Number of rounds T, ``1 <= T <= 10**18`` (:data:`mechsim.hiring.online_sim.MAX_HORIZON`: round
+        counts are int64).  Phases are simulated in aggregate: T = 1e9 takes well under a second of sampling
+        plus a few small LPs.  The learner always commits a mechanism for at least the last round; on
+        horizons too short for its exploration phases (a few thousand rounds on 2 x 2 instances) they are cut
+        short and the committed mechanism is the best it can compute from what it saw (often not IC, and
+        charged accordingly).
     seed : None, int or numpy.random.Generator
     variant : {"default", "faithful", "plugin"}
     delta : float in (0, 1), optional
@@ -958,7 +999,7 @@ def simulate_online(instance: HiringInstance, horizon: int, seed=None, *, varian
         The known rules and ι; default :func:`mechsim.solvers.hiring_lp.inducing_scoring_rules` on the
         true instance (only the rules and ι are handed to the learner).
     optimal_value : float, optional
-        OPT, if already computed (default: :func:`mechsim.solvers.hiring_lp.optimal_mechanism`).
+        OPT, if already computed (default: :func:`mechsim.solvers.hiring_lp.optimal_mechanism`); finite.
     checkpoints_per_decade : int
         Density of the logarithmic checkpoint grid.
 
@@ -974,10 +1015,8 @@ def simulate_online(instance: HiringInstance, horizon: int, seed=None, *, varian
     >>> bool(res.is_ic), int(res.checkpoints[-1])
     (True, 100000000)
     """
-    if not isinstance(instance, HiringInstance):
-        raise InvalidInstanceError(f"instance: expected a HiringInstance, found {type(instance).__name__}",
-                                   argument="instance")
-    T = check_integer("horizon", horizon, minimum=1)
+    instance = check_hiring_instance("instance", instance)
+    T = check_integer("horizon", horizon, minimum=1, maximum=MAX_HORIZON)
     variant = check_choice("variant", variant, VARIANTS)
     if not instance.has_own_effort_marginals:
         raise InvalidInstanceError(
@@ -993,13 +1032,32 @@ def simulate_online(instance: HiringInstance, horizon: int, seed=None, *, varian
     explore_scale = check_positive("explore_scale", explore_scale)
     max_candidates = check_integer("max_candidates", max_candidates, minimum=1)
     safety = check_positive("safety", safety)
+    if not isinstance(incentive_tests, (bool, np.bool_)):
+        raise InvalidInstanceError(f"incentive_tests: expected a bool, found {type(incentive_tests).__name__}",
+                                   argument="incentive_tests")
+    non_ic_charge = check_choice("non_ic_charge", non_ic_charge, ("worst", "best_response"))
     per_decade = check_integer("checkpoints_per_decade", checkpoints_per_decade, minimum=1)
+    n_points = _checkpoint_points(T, per_decade) if per_decade < 10**15 else per_decade
+    check_allocation("checkpoints_per_decade", 8 * 4 * n_points, f"a grid of {n_points} checkpoints")
     rng = as_generator(seed)
     if inducing_rules is None:
         inducing_rules = inducing_scoring_rules(instance)
+    elif not isinstance(inducing_rules, InducingRules):
+        raise InvalidInstanceError(f"inducing_rules: expected InducingRules (mechsim.solvers.hiring_lp."
+                                   f"inducing_scoring_rules), found {type(inducing_rules).__name__}",
+                                   argument="inducing_rules")
+    elif len(inducing_rules.rules) != instance.n_agents or any(
+            np.shape(r) != (b, s, instance.n_states)
+            for r, b, s in zip(inducing_rules.rules, instance.n_efforts, instance.n_signals)):
+        raise InvalidInstanceError("inducing_rules: expected one (n_efforts_i, n_signals_i, n_states) array of "
+                                   "rules per agent of instance, found shapes "
+                                   f"{[np.shape(r) for r in inducing_rules.rules]}", argument="inducing_rules")
     if optimal_value is None:
         optimal_value = optimal_mechanism(instance).value
-    world = HiringWorld(instance, T, optimal_value, rng, non_ic_charge)
+    optimal_value = float(check_array("optimal_value", optimal_value, ndim=0))
+    # One round is held back for the commit: on a horizon too short to finish exploring, the exploration
+    # batches are cut short instead of leaving no round to commit to a mechanism.
+    world = HiringWorld(instance, T, optimal_value, rng, non_ic_charge, reserve=1)
     learner = _Learner(world, n_efforts=instance.n_efforts, n_signals=instance.n_signals,
                        n_states=instance.n_states, utility=instance.utility,
                        payment_cap=instance.payment_cap, rules=inducing_rules.rules,
@@ -1009,13 +1067,9 @@ def simulate_online(instance: HiringInstance, horizon: int, seed=None, *, varian
     learner.estimate()
     learner.learn_costs()
     mech = learner.commit()
-    if mech is not None:
-        truth = world.commit(mech)
-        audit, committed_value, commit_utility = truth["audit"], truth["value"], truth["utility"]
-        mixing = learner.alphas
-    else:
-        audit, committed_value, commit_utility = None, float("nan"), float("nan")
-        mixing = np.zeros(instance.n_agents)
+    truth = world.commit(mech)
+    audit, committed_value, commit_utility = truth["audit"], truth["value"], truth["utility"]
+    mixing = learner.alphas
     lengths = {"estimation": 0, "bisection": 0, "incentive test": 0, "commit": 0}
     phase_regret = {"estimation": 0.0, "bisection": 0.0, "incentive test": 0.0, "commit": 0.0}
     boundaries = []

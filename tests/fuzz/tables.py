@@ -3,5 +3,6 @@
 from fuzz.core import ENTRIES as CORE
 from fuzz.debate import ENTRIES as DEBATE
 from fuzz.design import ENTRIES as DESIGN
+from fuzz.hiring import ENTRIES as HIRING
 
-ENTRIES = [*CORE, *DESIGN, *DEBATE]
+ENTRIES = [*CORE, *DEBATE, *DESIGN, *HIRING]
