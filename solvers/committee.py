@@ -81,14 +81,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from mechsim.committees.constraints import GroupBounds, check_group_bounds, feasible_committees, first_optimal
-from mechsim.committees.rankings import check_rankings, check_weights, merge_rankings, positions
+from mechsim.committees.rankings import _positions, check_rankings, check_weights, merge_rankings
 from mechsim.committees.rules import CommitteeScoringRule, rule_from_name
 from mechsim.committees.scores import _batch_voter_scores, committee_score, order_items
 from mechsim.errors import InvalidInstanceError, SolverError
 from mechsim.solvers._highs import HighsModel
-from mechsim.validation import check_choice, check_integer
+from mechsim.validation import check_allocation, check_choice, check_integer, check_positive
 
-__all__ = ["Committee", "GroupBounds", "best_committee", "check_group_bounds", "greedy_committee"]
+__all__ = ["Committee", "GroupBounds", "best_committee", "check_group_bounds", "check_time_limit", "greedy_committee"]
 
 #: ``method="auto"`` enumerates all committees when ``C(m, k) * distinct rankings * k`` is at most this
 #: (a few hundred milliseconds of vectorised work); above it, the ILP.
@@ -149,6 +149,11 @@ class Committee:
     def __repr__(self) -> str:
         return (f"Committee(members={self.members.tolist()}, value={self.value:.6g}, rule={self.rule!r}, "
                 f"method={self.method!r}, status={self.status!r})")
+
+
+def check_time_limit(time_limit) -> float | None:
+    """``None`` (no limit) or a positive finite number of seconds."""
+    return None if time_limit is None else check_positive("time_limit", time_limit)
 
 
 def _prepare(rankings, k, rule, groups, bounds, weights):
@@ -250,7 +255,7 @@ def _separable_select(item_scores: np.ndarray, k: int, gb: GroupBounds | None) -
 def _separable_item_scores(r, w, rule, k):
     gamma = rule.gamma(r.shape[1])
     lam = rule.owa_vector(k)
-    return lam[0] * (w @ gamma[positions(r)])
+    return lam[0] * (w @ gamma[_positions(r)])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -290,6 +295,11 @@ def _seat_rows(m, k, gb):
 
 def _build_prefix_model(unique, w, gamma, lam, k, gb) -> _PrefixModel:
     u, m = unique.shape
+    # per distinct ranking at most m chain rows of a few entries and m * k z columns (with their rows):
+    # about 10 triplet entries of 8 bytes, built and converted to CSC
+    n_prefixes = int(np.count_nonzero(gamma - np.append(gamma[1:], 0.0)))
+    check_allocation("rankings", 240.0 * u * n_prefixes * (k + 2),
+                     f"the prefix ILP of {u} distinct rankings, {n_prefixes} prefixes and k={k}")
     delta = gamma - np.append(gamma[1:], 0.0)
     Lam = np.concatenate([[0.0], np.cumsum(lam)])
     monotone = bool(np.all(np.diff(lam) <= 0))
@@ -525,7 +535,7 @@ def _solve_cc_lazy(unique, w, gamma, l1, k, gb, time_limit) -> _CCRun:
     need = prefixes[~forced]
     delta_need = delta[need]
     n_prefixes = need.size
-    pos = positions(unique)
+    pos = _positions(unique)
 
     def gains(chosen, cands):
         current = gamma[pos[:, chosen]].max(axis=1) if chosen else np.zeros(u)
@@ -589,7 +599,8 @@ def best_committee(rankings, k, rule, groups=None, bounds=None, weights=None, *,
     rule : CommitteeScoringRule or str
         The rule (or a name for :func:`~mechsim.committees.rules.rule_from_name`).
     groups : array_like of int, shape (n_items,), optional
-        Group label of every item.
+        Group label of every item: integers (integral floats such as ``1.0`` are the same labels);
+        non-integral labels are refused, never truncated.
     bounds : mapping label -> (lower, upper), optional
         ``lower <= |S ∩ G_label| <= upper``; ``None`` means no bound on that side.
     weights : array_like, shape (n_voters,), optional
@@ -599,8 +610,8 @@ def best_committee(rankings, k, rule, groups=None, bounds=None, weights=None, *,
         that is cheap (:func:`enumeration_is_cheap`), else the ILP.  ``"ilp"`` solves the lazy CC model
         for CC-type rules (lambda = (l1 > 0, 0, ..., 0), ``k >= 2``) and the prefix ILP otherwise.
     time_limit : float, optional
-        Seconds for the ILP (HiGHS time summed over the lazy CC path's rounds); reaching it raises
-        :class:`~mechsim.errors.SolverError`.
+        Seconds for the ILP (HiGHS time summed over the lazy CC path's rounds), positive and finite;
+        reaching it raises :class:`~mechsim.errors.SolverError`.
 
     Returns
     -------
@@ -622,7 +633,11 @@ def best_committee(rankings, k, rule, groups=None, bounds=None, weights=None, *,
     array([0, 3])
     """
     r, k, rule, w, gb = _prepare(rankings, k, rule, groups, bounds, weights)
+    if not isinstance(method, str):
+        raise InvalidInstanceError(f"method: expected one of 'auto', 'separable', 'ilp', 'brute-force', found "
+                                   f"{method!r}", argument="method")
     check_choice("method", method, ["auto", "separable", "ilp", "brute-force"])
+    time_limit = check_time_limit(time_limit)
     if method == "auto":
         if rule.is_separable(k):
             method = "separable"
@@ -687,7 +702,7 @@ def _enumerated_scores(r, w, rule, combos) -> np.ndarray:
     unique, uw = merge_rankings(r, w)
     m, k = r.shape[1], combos.shape[1]
     gamma, lam = rule.gamma(m), rule.owa_vector(k)
-    pos = positions(unique)
+    pos = _positions(unique)
     chunk = max(1, 2_000_000 // (pos.shape[0] * k))
     return np.concatenate([uw @ _batch_voter_scores(pos, combos[i:i + chunk], gamma, lam)
                            for i in range(0, combos.shape[0], chunk)])
@@ -704,7 +719,7 @@ def greedy_committee(rankings, k, rule, groups=None, bounds=None, weights=None) 
     r, k, rule, w, gb = _prepare(rankings, k, rule, groups, bounds, weights)
     unique, uw = merge_rankings(r, w)
     gamma, lam = rule.gamma(r.shape[1]), rule.owa_vector(k)
-    pos = positions(unique)
+    pos = _positions(unique)
 
     def gains(chosen, cands):
         comm = np.column_stack([np.tile(np.array(chosen, dtype=np.int64), (cands.size, 1)), cands])

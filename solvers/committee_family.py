@@ -45,6 +45,7 @@ from mechsim.solvers.committee import (
     _prepare,
     best_committee,
     check_group_bounds,
+    check_time_limit,
     enumeration_is_cheap,
     scaled_objective,
 )
@@ -85,9 +86,14 @@ def best_committee_family(rankings, k, rule, groups, bounds_list: Sequence[Mappi
     """
     if groups is None:
         raise InvalidInstanceError("groups: expected a group label per item, found None", argument="groups")
-    if isinstance(bounds_list, Mapping) or not isinstance(bounds_list, Sequence):
+    if isinstance(bounds_list, (Mapping, str)) or not isinstance(bounds_list, Sequence):
         raise InvalidInstanceError(f"bounds_list: expected a sequence of bounds mappings, found "
                                    f"{type(bounds_list).__name__}", argument="bounds_list")
+    for i, b in enumerate(bounds_list):
+        if b is not None and not isinstance(b, Mapping):
+            raise InvalidInstanceError(f"bounds_list[{i}]: expected a mapping label -> (lower, upper) or None, "
+                                       f"found {type(b).__name__}", argument="bounds_list")
+    time_limit = check_time_limit(time_limit)
     r, k, rule, w, free = _prepare(rankings, k, rule, groups, None, weights)
     m = r.shape[1]
     gbs = [check_group_bounds(groups, b, m, k) for b in bounds_list]

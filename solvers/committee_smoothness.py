@@ -21,14 +21,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mechsim.committees._checks import check_callable, check_index_array, check_label, check_labels, check_unit
 from mechsim.committees.constraints import all_committees, first_optimal, two_group_bounds
-from mechsim.committees.rankings import check_rankings, random_groups, sample_rankings
+from mechsim.committees.rankings import check_profile_size, check_rankings, random_groups, sample_rankings
 from mechsim.committees.rules import rule_from_name
 from mechsim.committees.scores import committee_score, order_items, singleton_scores
-from mechsim.committees.smoothness import _culture, _mean_se
+from mechsim.committees.smoothness import _biased, _culture, _mean_se, _share
+from mechsim.errors import InfeasibleError, InvalidInstanceError
 from mechsim.solvers.committee import _enumerated_scores, best_committee, enumeration_is_cheap
 from mechsim.solvers.committee_family import best_committee_family
-from mechsim.validation import as_generator, check_in_range, check_integer
+from mechsim.validation import _scalar, as_generator, check_allocation, check_array, check_integer
 
 __all__ = ["ConstraintFamily", "RankingsNeeded", "constraint_family", "rankings_needed"]
 
@@ -89,14 +91,32 @@ def constraint_family(latent, biased, groups, disadvantaged: int, k: int, rule, 
     profile.
     """
     latent = check_rankings(latent, "latent")
-    biased = check_rankings(biased, "biased", n_items=latent.shape[1])
+    biased = check_rankings(biased, "biased")
+    if biased.shape != latent.shape:
+        raise InvalidInstanceError(f"biased: expected the latent profile's shape {latent.shape} (the same voters "
+                                   f"and items), found {biased.shape}", argument="biased")
     rule = rule_from_name(rule)
     m = latent.shape[1]
-    groups = np.asarray(groups, dtype=np.int64)
+    groups = check_labels("groups", groups, m)
+    disadvantaged = int(check_label("disadvantaged", disadvantaged, groups)[0])
+    k = check_integer("k", k, minimum=1, maximum=m)
+    if latent_opt is not None:
+        latent_opt = _scalar("latent_opt", latent_opt)
     is_dis = groups == disadvantaged
     n_dis = int(is_dis.sum())
-    ls = np.arange(k + 1) if ls is None else np.asarray(ls, dtype=np.int64)
-    ls = ls[(ls <= n_dis) & (k - ls <= m - n_dis) & (ls >= 0)]
+    if ls is None:
+        ls = np.arange(k + 1)
+    else:
+        ls = check_index_array("ls", ls, k + 1, what="numbers of disadvantaged members (0..k)")
+        if ls.size == 0:
+            raise InvalidInstanceError("ls: expected at least one number of disadvantaged members, found none",
+                                       argument="ls")
+    asked = ls
+    ls = ls[(ls <= n_dis) & (k - ls <= m - n_dis)]
+    if ls.size == 0:
+        raise InfeasibleError(f"ls: none of {asked.tolist()} is feasible: a committee of k={k} holds between "
+                              f"{max(0, k - (m - n_dis))} and {min(k, n_dis)} of the {n_dis} disadvantaged items",
+                              status="infeasible")
     if latent_opt is None and (rule.is_separable(k) or _enumerable(biased, k)):
         latent_opt = best_committee(latent, k, rule).value
     if rule.is_separable(k):
@@ -143,6 +163,18 @@ def constraint_family(latent, biased, groups, disadvantaged: int, k: int, rule, 
     return ConstraintFamily(ls, np.asarray(values, dtype=float), float(latent_opt), float(unconstrained))
 
 
+def _check_n_grid(n_grid) -> np.ndarray:
+    """Numbers of rankings: a 1-D array of positive integers (empty: nothing to sweep)."""
+    arr = check_array("n_grid", n_grid)
+    if arr.ndim != 1:
+        raise InvalidInstanceError(f"n_grid: expected a 1-D array of numbers of rankings, found shape {arr.shape}",
+                                   argument="n_grid")
+    if arr.size and (np.any(arr != np.round(arr)) or arr.min() < 1):
+        bad = arr[(arr != np.round(arr)) | (arr < 1)][0]
+        raise InvalidInstanceError(f"n_grid: expected positive integers, found {bad!r}", argument="n_grid")
+    return arr.astype(np.int64)
+
+
 @dataclass(frozen=True)
 class RankingsNeeded:
     """Output of :func:`rankings_needed`: mean ratio per ``n`` and the first ``n`` reaching the target."""
@@ -165,20 +197,26 @@ def rankings_needed(rule, culture, bias, target: float = 0.95, *, n_items: int =
     (``None`` if none is).
     """
     rule = rule_from_name(rule)
-    target = float(check_in_range("target", target, 0.0, 1.0))
-    n_grid = np.asarray(n_grid, dtype=np.int64)
-    name, params = _culture(culture)
+    target = check_unit("target", target)
+    n_items = check_integer("n_items", n_items, minimum=2)
+    k = check_integer("k", k, minimum=1, maximum=n_items)
+    n_grid = _check_n_grid(n_grid)
+    draws = check_integer("draws", draws, minimum=1)
+    name, params = _culture(culture, n_items)
+    bias = check_callable("bias", bias)
+    n_dis = _share(disadvantaged_share, n_items)
+    if n_grid.size:
+        check_profile_size(int(n_grid.max()), n_items)
+    check_allocation("draws", 8.0 * draws, f"the ratios of {draws} draws")
     rng = as_generator(seed)
     means, ses = [], []
-    if n_grid.size:
-        draws = check_integer("draws", draws, minimum=1)
     for n in n_grid:
-        vals = []
-        for _ in range(draws):
+        vals = np.empty(draws)
+        for d in range(draws):
             latent = sample_rankings(name, int(n), n_items, seed=rng, **params)
-            groups = random_groups(n_items, int(round(disadvantaged_share * n_items)), seed=rng)
-            biased = bias(latent, groups, 1, seed=rng)
-            vals.append(constraint_family(latent, biased, groups, 1, k, rule).best_ratio)
+            groups = random_groups(n_items, n_dis, seed=rng)
+            biased = _biased(bias, latent, groups, rng)
+            vals[d] = constraint_family(latent, biased, groups, 1, k, rule).best_ratio
         mean, se = _mean_se(vals)
         means.append(mean)
         ses.append(se)

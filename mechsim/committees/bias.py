@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mechsim.committees.rankings import check_rankings, positions
+from mechsim.committees._checks import check_bool, check_label, check_labels, check_unit
+from mechsim.committees.rankings import _positions, check_rankings
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import as_generator, check_array, check_in_range
+from mechsim.validation import as_generator, check_allocation, check_array, check_in_range
 
 __all__ = [
     "ImplicitBias",
@@ -40,11 +41,8 @@ __all__ = [
 
 
 def _disadvantaged_mask(groups, disadvantaged, m: int) -> np.ndarray:
-    g = check_array("groups", groups, ndim=1, shape=(m,), dtype=np.int64)
-    dis = np.atleast_1d(np.asarray(disadvantaged, dtype=np.int64))
-    if not np.all(np.isin(dis, g)):
-        raise InvalidInstanceError(f"disadvantaged: expected group label(s) among {np.unique(g).tolist()}, "
-                                   f"found {dis.tolist()}", argument="disadvantaged")
+    g = check_labels("groups", groups, m)
+    dis = check_label("disadvantaged", disadvantaged, g, many=True)
     return np.isin(g, dis)
 
 
@@ -77,14 +75,27 @@ def swap_bias_path(rankings, groups, disadvantaged, fractions, phi: float = 0.5,
     -------
     list of ndarray, one ``(n, m)`` profile per entry of ``fractions`` (in the given order).
     """
+    return _swap_bias_path(rankings, groups, disadvantaged, fractions, phi, stale, seed, "fractions")
+
+
+def _swap_bias_path(rankings, groups, disadvantaged, fractions, phi, stale, seed, fractions_name):
     r = check_rankings(rankings)
     n, m = r.shape
-    fr = check_in_range("fraction", check_array("fraction", np.atleast_1d(fractions), ndim=1), 0.0, 1.0)
-    phi = float(check_in_range("phi", phi, 0.0, 1.0))
-    if phi <= 0:
-        raise InvalidInstanceError("phi: expected a value in (0, 1], found 0", argument="phi")
+    if fractions_name == "fraction":
+        fr = np.array([check_unit("fraction", fractions)])
+    else:
+        fr = check_array(fractions_name, fractions)
+        if fr.ndim > 1:
+            raise InvalidInstanceError(f"{fractions_name}: expected a 1-dimensional array of fractions, found "
+                                       f"shape {fr.shape}", argument=fractions_name)
+        fr = check_in_range(fractions_name, fr.reshape(-1), 0.0, 1.0)
+    phi = check_unit("phi", phi, open_low=True)
+    stale = check_bool("stale", stale)
     dis_item = _disadvantaged_mask(groups, disadvantaged, m)
     rng = as_generator(seed)
+    # one output profile per fraction, the working copy and positions, the (m, m) pair weights
+    check_allocation("fractions", 8.0 * (fr.size + 4) * n * m + 16.0 * m * m,
+                     f"{fr.size} biased profiles of {n} x {m} rankings")
 
     counts = count_biasable_pairs(r, groups, disadvantaged)
     t_targets = np.floor(fr[:, None] * counts[None, :] + 1e-9).astype(np.int64)     # (F, n)
@@ -94,7 +105,7 @@ def swap_bias_path(rankings, groups, disadvantaged, fractions, phi: float = 0.5,
     power = np.where(dist > 0, phi ** np.maximum(dist, 0), 0.0)  # power[i, j] = phi^(j-i), j > i
 
     current = r.copy()
-    pos = positions(current)
+    pos = _positions(current)
     if stale:
         d0 = dis_item[r]
         row_w0 = d0 * ((~d0) @ power.T)
@@ -170,13 +181,21 @@ def swap_bias(rankings, groups, disadvantaged, fraction: float, phi: float = 0.5
     ndarray of int64, shape (n, m)
         The biased rankings (``fraction = 0`` returns a copy of the input).
     """
-    return swap_bias_path(rankings, groups, disadvantaged, [fraction], phi=phi, stale=stale, seed=seed)[0]
+    return _swap_bias_path(rankings, groups, disadvantaged, fraction, phi, stale, seed, "fraction")[0]
 
 
 def rank_utilities(utilities) -> np.ndarray:
     """Rankings from utilities: highest utility first, ties towards the smaller item index."""
-    u = check_array("utilities", utilities, ndim=2)
+    u = _check_utilities(utilities)
     return np.argsort(-u, axis=1, kind="stable").astype(np.int64)
+
+
+def _check_utilities(utilities) -> np.ndarray:
+    u = check_array("utilities", utilities, ndim=2)
+    if u.shape[0] == 0 or u.shape[1] == 0:
+        raise InvalidInstanceError(f"utilities: expected at least one voter and one item, found shape {u.shape}",
+                                   argument="utilities")
+    return u
 
 
 def implicit_bias(utilities, groups, disadvantaged, beta: float) -> np.ndarray:
@@ -196,11 +215,9 @@ def implicit_bias(utilities, groups, disadvantaged, beta: float) -> np.ndarray:
     ndarray of int64, shape (n, m)
         Biased rankings (``rank_utilities`` of the scaled utilities).
     """
-    u = check_array("utilities", utilities, ndim=2)
+    u = _check_utilities(utilities)
     check_in_range("utilities", u, low=0.0)
-    beta = float(check_in_range("beta", beta, 0.0, 1.0))
-    if beta <= 0:
-        raise InvalidInstanceError("beta: expected a value in (0, 1], found 0", argument="beta")
+    beta = check_unit("beta", beta, open_low=True)
     dis = _disadvantaged_mask(groups, disadvantaged, u.shape[1])
     return rank_utilities(u * np.where(dis, beta, 1.0)[None, :])
 
@@ -212,6 +229,11 @@ class SwapBias:
     fraction: float
     phi: float = 0.5
     stale: bool = False
+
+    def __post_init__(self):
+        check_unit("fraction", self.fraction)
+        check_unit("phi", self.phi, open_low=True)
+        check_bool("stale", self.stale)
 
     def __call__(self, rankings, groups, disadvantaged, seed=None) -> np.ndarray:
         return swap_bias(rankings, groups, disadvantaged, self.fraction, self.phi, self.stale, seed)
@@ -229,9 +251,13 @@ class ImplicitBias:
     beta: float
     noise: float = 1.0
 
+    def __post_init__(self):
+        check_unit("beta", self.beta, open_low=True)
+        check_unit("noise", self.noise, high=np.inf)
+
     def __call__(self, rankings, groups, disadvantaged, seed=None) -> np.ndarray:
         r = check_rankings(rankings)
         m = r.shape[1]
         rng = as_generator(seed)
-        util = (m - positions(r)) / m + self.noise * rng.random(r.shape) / m
+        util = (m - _positions(r)) / m + self.noise * rng.random(r.shape) / m
         return implicit_bias(util, groups, disadvantaged, self.beta)

@@ -1,6 +1,8 @@
 """Group constraints on committees, and the committees that satisfy them.
 
-Items carry disjoint group labels ``G_1, ..., G_T``; a committee ``S`` of size ``k`` is *feasible* for bounds
+Items carry disjoint group labels ``G_1, ..., G_T``: integers, of any sign (a float array is accepted when
+its entries are integral; a non-integral label such as ``0.5`` is refused, never truncated, see
+:mod:`mechsim.committees._checks`).  A committee ``S`` of size ``k`` is *feasible* for bounds
 ``(L_g, U_g)`` when::
 
     |S| = k,        L_g <= |S ∩ G_g| <= U_g     for every group g.
@@ -23,17 +25,20 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from mechsim.committees._checks import check_label, check_labels
 from mechsim.errors import InfeasibleError, InvalidInstanceError
-from mechsim.validation import check_array, check_integer
+from mechsim.validation import _describe, check_allocation, check_integer
 
 __all__ = [
     "GroupBounds",
     "all_committees",
+    "check_enumeration",
     "check_group_bounds",
     "feasible_committees",
     "first_optimal",
@@ -70,7 +75,7 @@ def check_group_bounds(groups, bounds, n_items: int, k: int) -> GroupBounds | No
     Parameters
     ----------
     groups : array_like of int, shape (n_items,), or None
-        Group label of every item (disjoint groups).
+        Group label of every item (disjoint groups): integers; non-integral labels are refused.
     bounds : mapping label -> (lower, upper), or None
         ``None`` entries mean 0 / no upper limit.  Groups without an entry are unconstrained.
     n_items, k : int
@@ -88,20 +93,22 @@ def check_group_bounds(groups, bounds, n_items: int, k: int) -> GroupBounds | No
     InfeasibleError
         No committee of size ``k`` satisfies the bounds; the message says which condition fails.
     """
+    n_items = check_integer("n_items", n_items, minimum=1)
+    k = check_integer("k", k, minimum=1, maximum=n_items)
+    if bounds is not None and not isinstance(bounds, Mapping):
+        raise InvalidInstanceError(f"bounds: expected a mapping label -> (lower, upper), found "
+                                   f"{_describe(bounds)}", argument="bounds")
     if groups is None:
         if bounds:
             raise InvalidInstanceError("bounds: given without groups; pass groups (a label per item)",
                                        argument="bounds")
         return None
-    g = check_array("groups", groups, ndim=1, shape=(n_items,), dtype=np.int64)
+    g = check_labels("groups", groups, n_items)
     labels, index = np.unique(g, return_inverse=True)
     size = np.bincount(index, minlength=labels.size)
     lower = np.zeros(labels.size, dtype=np.int64)
     upper = size.copy()
     if bounds is not None:
-        if not isinstance(bounds, Mapping):
-            raise InvalidInstanceError(f"bounds: expected a mapping label -> (lower, upper), found "
-                                       f"{type(bounds).__name__}", argument="bounds")
         where = {int(lab): i for i, lab in enumerate(labels)}
         for lab, pair in bounds.items():
             if isinstance(lab, bool) or not isinstance(lab, (int, np.integer)) or int(lab) not in where:
@@ -136,23 +143,51 @@ def two_group_bounds(groups, disadvantaged: int, l: int, k: int) -> dict:
 
     With two groups this is the constraint that defines ``S_l`` in the fair-selection family.
     """
-    labels = np.unique(groups)
+    g = check_labels("groups", groups, None)
+    disadvantaged = int(check_label("disadvantaged", disadvantaged, g)[0])
+    k = check_integer("k", k, minimum=1, maximum=g.size)
+    l = check_integer("l", l, minimum=0, maximum=k)
+    labels = np.unique(g)
     bounds = {int(g): (k - l, k - l) for g in labels if g != disadvantaged}
     bounds[int(disadvantaged)] = (l, l)
     return bounds
 
 
-@functools.lru_cache(maxsize=8)
 def all_committees(m: int, k: int) -> np.ndarray:
     """Every ``k``-subset of ``range(m)`` in lexicographic order, shape ``(C(m, k), k)`` (cached, read-only)."""
+    return _all_committees(*check_enumeration(m, k))
+
+
+@functools.lru_cache(maxsize=8)
+def _all_committees(m: int, k: int) -> np.ndarray:
     combos = np.array(list(itertools.combinations(range(m), k)), dtype=np.int64).reshape(-1, k)
     combos.setflags(write=False)
     return combos
 
 
+def check_enumeration(m: int, k: int) -> tuple[int, int]:
+    """Validate ``1 <= k <= m`` and refuse, before allocating, ``C(m, k)`` committees beyond the memory limit."""
+    m = check_integer("m", m, minimum=1)
+    k = check_integer("k", k, minimum=1, maximum=m)
+    # log C(m, k) by lgamma: math.comb(10**12, 10**11) would take longer than the refusal should
+    log_count = math.lgamma(m + 1) - math.lgamma(k + 1) - math.lgamma(m - k + 1)
+    # per committee: a k-tuple in itertools' list (56 + 8k bytes and a pointer) and a row of the int64 array
+    n_bytes = math.inf if log_count > 700 else (16.0 * k + 64.0) * math.exp(log_count)
+    check_allocation("m, k", n_bytes, f"every committee of size k={k} out of m={m} items (about "
+                                      f"{math.exp(min(log_count, 700)):.3g} committees)")
+    return m, k
+
+
 def feasible_committees(m: int, k: int, gb: GroupBounds | None) -> np.ndarray:
     """The rows of :func:`all_committees` that satisfy ``gb`` (all of them when ``gb`` is None), in order."""
-    combos = all_committees(m, k)
+    m, k = check_enumeration(m, k)
+    if gb is not None and not isinstance(gb, GroupBounds):
+        raise InvalidInstanceError(f"gb: expected GroupBounds (from check_group_bounds) or None, found "
+                                   f"{_describe(gb)}", argument="gb")
+    if gb is not None and gb.group_index.shape != (m,):
+        raise InvalidInstanceError(f"gb: expected group bounds over m={m} items, found {gb.group_index.size}",
+                                   argument="gb")
+    combos = _all_committees(m, k)
     if gb is not None and combos.size:
         counts = np.zeros((combos.shape[0], gb.labels.size), dtype=np.int64)
         for g in range(gb.labels.size):

@@ -20,17 +20,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mechsim.committees._checks import check_bool, check_index_array
 from mechsim.committees.constraints import check_group_bounds, feasible_committees, first_optimal
 from mechsim.committees.rankings import (
+    _positions,
+    check_culture,
+    check_profile_size,
     check_rankings,
     check_weights,
-    positions,
     random_groups,
     sample_rankings,
 )
 from mechsim.committees.rules import rule_from_name
 from mechsim.committees.scores import _batch_voter_scores
-from mechsim.validation import as_generator, check_integer
+from mechsim.validation import as_generator, check_allocation, check_integer
 
 __all__ = ["Manipulation", "ManipulationFrequency", "find_manipulation", "manipulation_frequency"]
 
@@ -67,9 +70,14 @@ class Manipulation:
         return self.manipulated_score - self.truthful_score
 
 
+def _exhaustive(m: int, max_reports: int) -> bool:
+    # 21! > 5e19 rankings could never be scored; this also keeps math.factorial off huge m
+    return m <= 20 and math.factorial(m) <= max_reports
+
+
 def _candidate_reports(truth: np.ndarray, max_reports: int, rng) -> tuple[np.ndarray, bool]:
     m = truth.size
-    if math.factorial(m) <= max_reports:
+    if _exhaustive(m, max_reports):
         return np.array(list(itertools.permutations(range(m))), dtype=np.int64), True
     swaps = []
     for a, b in itertools.combinations(range(m), 2):
@@ -109,17 +117,25 @@ def find_manipulation(rankings, k: int, rule, groups=None, bounds=None, weights=
     rule = rule_from_name(rule)
     w = check_weights(weights, n)
     gb = check_group_bounds(groups, bounds, m, k)
+    voters = range(n) if voters is None else check_index_array("voters", voters, n, what="voter indices")
+    max_reports = check_integer("max_reports", max_reports, minimum=1)
     combos = feasible_committees(m, k, gb)
+    c = combos.shape[0]
+    # (n, c, k) member scores of the truthful profile, and per candidate report its ranking, positions and
+    # (R, c, k) member scores
+    n_reports = math.factorial(m) if _exhaustive(m, max_reports) else max_reports + m * (m - 1) // 2
+    check_allocation("max_reports", 16.0 * n * c * k + n_reports * (24.0 * m + 16.0 * c * k),
+                     f"scoring {n_reports} candidate reports against {c} committees")
     gamma, lam = rule.gamma(m), rule.owa_vector(k)
-    per_voter = _batch_voter_scores(positions(r), combos, gamma, lam)        # (n, c)
+    per_voter = _batch_voter_scores(_positions(r), combos, gamma, lam)        # (n, c)
     totals = w @ per_voter
     truthful = int(first_optimal(totals[None, :])[0])
     rng = as_generator(seed)
     exhaustive_reports = None  # every ranking, the same for every voter: scored once
-    for i in (range(n) if voters is None else voters):
+    for i in voters:
         if exhaustive_reports is None:
             reports, exhaustive = _candidate_reports(r[i], max_reports, rng)
-            report_scores = _batch_voter_scores(positions(reports), combos, gamma, lam)   # (R, c)
+            report_scores = _batch_voter_scores(_positions(reports), combos, gamma, lam)   # (R, c)
             if exhaustive:
                 exhaustive_reports = (reports, report_scores)
         else:
@@ -154,9 +170,16 @@ def manipulation_frequency(rule, culture: str = "impartial", n_voters: int = 5, 
     hold ``k // 2`` items of group 1.
     """
     rule = rule_from_name(rule)
+    n_voters = check_integer("n_voters", n_voters, minimum=1)
+    n_items = check_integer("n_items", n_items, minimum=1)
+    k = check_integer("k", k, minimum=1, maximum=n_items)
     profiles = check_integer("profiles", profiles, minimum=1)
+    max_reports = check_integer("max_reports", max_reports, minimum=1)
+    with_groups = check_bool("with_groups", with_groups)
+    culture, culture_params = check_culture(culture, n_items, culture_params)
+    check_profile_size(n_voters, n_items)
     rng = as_generator(seed)
-    hits, example, exhaustive = 0, None, math.factorial(n_items) <= max_reports
+    hits, example, exhaustive = 0, None, _exhaustive(n_items, max_reports)
     for _ in range(profiles):
         r = sample_rankings(culture, n_voters, n_items, seed=rng, **culture_params)
         groups = bounds = None

@@ -7,7 +7,11 @@ The *position* of item ``c`` in ranking ``v`` is ``pos[v, c]`` with ``rankings[v
 rankings can be merged into one ranking carrying the sum of their weights without changing any
 committee score (scores are linear in the weights).
 
-Cultures are sampled through ``prefsampling`` (seeded); see :func:`sample_rankings`.  Mallows
+Cultures are sampled through ``prefsampling`` (seeded); see :func:`sample_rankings`.  Before sampling,
+the memory a profile needs is estimated (:data:`SAMPLE_BYTES_PER_ENTRY` bytes per entry: prefsampling
+builds Python lists before the array is made) and a profile that would not fit
+:func:`mechsim.validation.memory_limit` is refused with a typed error stating the estimate and the limit
+(:func:`check_profile_size`).  Mallows
 profiles use prefsampling's normalisation of ``phi`` but a vectorised repeated-insertion sampler of the
 same model (:func:`mallows_rim`), about a hundred times faster than drawing vote by vote.
 """
@@ -16,17 +20,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from mechsim.committees._checks import check_unit
 from mechsim.errors import InvalidInstanceError
 from mechsim.validation import (
+    _describe,
     as_generator,
+    check_allocation,
     check_array,
     check_choice,
     check_in_range,
     check_integer,
+    check_nonnegative,
 )
 
 __all__ = [
     "CULTURES",
+    "SAMPLE_BYTES_PER_ENTRY",
+    "check_culture",
+    "check_profile_size",
     "check_rankings",
     "check_weights",
     "merge_rankings",
@@ -53,7 +64,13 @@ def check_rankings(rankings, name: str = "rankings", n_items: int | None = None)
     InvalidInstanceError
         If the array is not 2-D, is empty, holds non-integers, or a row is not a permutation.
     """
-    arr = np.asarray(rankings)
+    if n_items is not None:
+        n_items = check_integer("n_items", n_items, minimum=1)
+    try:
+        arr = rankings if isinstance(rankings, np.ndarray) else np.asarray(rankings)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInstanceError(f"{name}: expected an integer array of shape (n_voters, n_items), found "
+                                   f"{_describe(rankings)} ({exc})", argument=name) from None
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
             raise InvalidInstanceError(f"{name}: expected integer item indices, found non-integer values",
@@ -67,7 +84,8 @@ def check_rankings(rankings, name: str = "rankings", n_items: int | None = None)
         raise InvalidInstanceError(f"{name}: expected at least one ranking over at least one item, "
                                    f"found shape {arr.shape}", argument=name)
     if n_items is not None and m != n_items:
-        raise InvalidInstanceError(f"{name}: expected rankings over {n_items} items, found {m}", argument=name)
+        raise InvalidInstanceError(f"{name}: expected rankings over {n_items} items (n_items), found {m}",
+                                   argument=name)
     if arr.min() < 0 or arr.max() >= m:
         bad = np.argwhere((arr < 0) | (arr >= m))[0]
         raise InvalidInstanceError(
@@ -96,9 +114,13 @@ def check_weights(weights, n_voters: int, name: str = "weights") -> np.ndarray:
 def positions(rankings) -> np.ndarray:
     """Positions of the items: ``pos[v, c]`` is where ranking ``v`` places item ``c`` (0 = top).
 
-    The inverse permutation of every row, computed with one scatter.
+    The inverse permutation of every row, computed with one scatter, after :func:`check_rankings`.
     """
-    r = np.asarray(rankings)
+    return _positions(check_rankings(rankings))
+
+
+def _positions(r: np.ndarray) -> np.ndarray:
+    """:func:`positions` of a profile already validated by :func:`check_rankings` (the inner loops' version)."""
     n, m = r.shape
     pos = np.empty_like(r)
     pos[np.arange(n)[:, None], r] = np.arange(m, dtype=r.dtype)
@@ -140,6 +162,59 @@ _ALIASES = {
 }
 
 
+#: Peak bytes per profile entry of :func:`sample_rankings` (measured 18-58 with tracemalloc over every
+#: culture: prefsampling builds a list of lists of numpy integers before the array is made).
+SAMPLE_BYTES_PER_ENTRY = 64
+
+
+def check_profile_size(n_voters: int, n_items: int, what: str = "a profile") -> None:
+    """Refuse, before allocating, a ``(n_voters, n_items)`` profile whose sampling would exceed the memory limit.
+
+    The estimate is ``SAMPLE_BYTES_PER_ENTRY * n_voters * n_items`` bytes; the limit is
+    :func:`mechsim.validation.memory_limit` (``MECHSIM_MEMORY_LIMIT``).
+    """
+    check_allocation("n_voters * n_items", float(SAMPLE_BYTES_PER_ENTRY) * n_voters * n_items,
+                     f"{what} of {n_voters} x {n_items} rankings")
+
+
+def check_culture(culture, n_items: int, params=None) -> tuple[str, dict]:
+    """Validate a culture name and its parameters without sampling; returns ``(name, params)``.
+
+    ``name`` is the canonical name (aliases resolved); ``params`` holds the given parameters, validated
+    (missing ones keep their defaults at sampling time).
+    """
+    if not isinstance(culture, str):
+        raise InvalidInstanceError(f"culture: expected one of {list(CULTURES)}, found {_describe(culture)}",
+                                   argument="culture")
+    name = _ALIASES.get(culture.lower(), culture.lower())
+    check_choice("culture", name, list(CULTURES))
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise InvalidInstanceError(f"culture_params: expected a dict of culture parameters, found "
+                                   f"{_describe(params)}", argument="culture_params")
+    params = dict(params)
+    unknown = sorted(set(params) - set(CULTURES[name]))
+    if unknown:
+        raise InvalidInstanceError(
+            f"params: culture {name!r} accepts {sorted(CULTURES[name]) or 'no parameters'}, "
+            f"found unexpected {unknown}", argument="params")
+    out = {}
+    if "phi" in params:
+        out["phi"] = check_unit("phi", params["phi"])
+    if "norm_phi" in params:
+        out["norm_phi"] = check_unit("norm_phi", params["norm_phi"])
+    if "alpha" in params:
+        out["alpha"] = check_nonnegative("alpha", params["alpha"])
+    if params.get("alphas") is not None:
+        alphas = check_array("alphas", params["alphas"], ndim=1, shape=(n_items,))
+        if alphas.min() <= 0:
+            raise InvalidInstanceError(f"alphas: expected positive weights, found {alphas.min():.6g}",
+                                       argument="alphas")
+        out["alphas"] = alphas
+    return name, out
+
+
 def sample_rankings(culture: str, n_voters: int, n_items: int, seed=None, **params) -> np.ndarray:
     """Sample a profile from a culture (through ``prefsampling``), reproducibly.
 
@@ -162,6 +237,12 @@ def sample_rankings(culture: str, n_voters: int, n_items: int, seed=None, **para
     -------
     ndarray of int64, shape (n_voters, n_items)
 
+    Raises
+    ------
+    InvalidInstanceError
+        A bad argument (the message names it), or a profile too large for the memory limit (the message
+        states the estimate and the limit; see :func:`check_profile_size`).
+
     Examples
     --------
     >>> sample_rankings("mallows", 3, 4, seed=0, phi=0.2).shape
@@ -169,46 +250,35 @@ def sample_rankings(culture: str, n_voters: int, n_items: int, seed=None, **para
     """
     from prefsampling import ordinal
 
-    culture = _ALIASES.get(str(culture).lower(), str(culture).lower())
-    check_choice("culture", culture, list(CULTURES))
     n_voters = check_integer("n_voters", n_voters, minimum=1)
     n_items = check_integer("n_items", n_items, minimum=1)
+    culture, params = check_culture(culture, n_items, params)
+    check_profile_size(n_voters, n_items)
     rng = as_generator(seed)
-    params = dict(params)
     # prefsampling wants an int seed; derive one so that a Generator can be passed through.
     sub_seed = int(rng.integers(2**31 - 1))
     if culture == "impartial":
         out = ordinal.impartial(n_voters, n_items, seed=sub_seed)
     elif culture in ("mallows", "norm_mallows"):
         if culture == "mallows":
-            phi = float(check_in_range("phi", params.pop("phi", 0.5), 0.0, 1.0))
+            phi = params.get("phi", CULTURES["mallows"]["phi"])
         else:
             from prefsampling.ordinal.mallows import phi_from_norm_phi
 
-            norm_phi = float(check_in_range("norm_phi", params.pop("norm_phi", 0.5), 0.0, 1.0))
-            phi = float(phi_from_norm_phi(n_items, norm_phi))
+            phi = float(phi_from_norm_phi(n_items, params.get("norm_phi", CULTURES["norm_mallows"]["norm_phi"])))
         central = rng.permutation(n_items)
         out = mallows_rim(n_voters, n_items, phi, central, np.random.default_rng(sub_seed))
     elif culture == "urn":
-        alpha = float(check_in_range("alpha", params.pop("alpha", 0.1), 0.0))
-        out = ordinal.urn(n_voters, n_items, alpha, seed=sub_seed)
+        out = ordinal.urn(n_voters, n_items, params.get("alpha", CULTURES["urn"]["alpha"]), seed=sub_seed)
     elif culture == "single_peaked":
         axis = rng.permutation(n_items).tolist()
         out = ordinal.single_peaked_conitzer(n_voters, n_items, axis=axis, seed=sub_seed)
     else:  # plackett_luce
-        alphas = params.pop("alphas", None)
+        alphas = params.get("alphas")
         if alphas is None:
             alphas = np.empty(n_items)
             alphas[rng.permutation(n_items)] = 1.0 / np.arange(1, n_items + 1)
-        alphas = check_array("alphas", alphas, ndim=1, shape=(n_items,))
-        if alphas.min() <= 0:
-            raise InvalidInstanceError(f"alphas: expected positive weights, found {alphas.min():.6g}",
-                                       argument="alphas")
         out = ordinal.plackett_luce(n_voters, n_items, alphas.tolist(), seed=sub_seed)
-    if params:
-        raise InvalidInstanceError(
-            f"params: culture {culture!r} accepts {sorted(CULTURES[culture]) or 'no parameters'}, "
-            f"found unexpected {sorted(params)}", argument="params")
     return check_rankings(np.asarray(out, dtype=np.int64))
 
 
@@ -241,6 +311,8 @@ def random_groups(n_items: int, n_disadvantaged: int | None = None, seed=None) -
     n_items = check_integer("n_items", n_items, minimum=1)
     size = n_items // 2 if n_disadvantaged is None else check_integer(
         "n_disadvantaged", n_disadvantaged, minimum=0, maximum=n_items)
+    # the labels and the permutation rng.choice draws (int64 each)
+    check_allocation("n_items", 16.0 * n_items, f"group labels for {n_items} items")
     rng = as_generator(seed)
     groups = np.zeros(n_items, dtype=np.int64)
     groups[rng.choice(n_items, size=size, replace=False)] = 1

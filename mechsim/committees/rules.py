@@ -36,8 +36,9 @@ from types import MappingProxyType
 
 import numpy as np
 
+from mechsim.committees._checks import check_bool, check_string
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import check_array, check_integer
+from mechsim.validation import _describe, check_allocation, check_array, check_integer
 
 __all__ = [
     "RULES",
@@ -127,7 +128,19 @@ def _as_vector_fn(value, what: str) -> Callable[[int], np.ndarray]:
     if callable(value):
         return value
     arr = check_array(what, value, ndim=1)
+    if arr.size == 0:
+        raise InvalidInstanceError(f"{what}: expected a non-empty vector (or a callable), found an empty array",
+                                   argument=what)
+    if what == "positional" and np.any(np.diff(arr) > 0):
+        p = int(np.argmax(np.diff(arr) > 0))
+        raise InvalidInstanceError(f"positional: expected a non-increasing vector, found gamma({p})={arr[p]:g} < "
+                                   f"gamma({p + 1})={arr[p + 1]:g}", argument="positional")
     return _FixedVector(tuple(float(x) for x in arr), what)
+
+
+#: Bytes per entry that building and validating one scoring vector may take (the vector, its float copy
+#: and the comparison temporaries).
+_VECTOR_BYTES_PER_ENTRY = 32
 
 
 @dataclass(frozen=True)
@@ -155,12 +168,14 @@ class CommitteeScoringRule:
     name: str = "custom"
 
     def __post_init__(self):
+        check_string("name", self.name)
         object.__setattr__(self, "positional", _as_vector_fn(self.positional, "positional"))
         object.__setattr__(self, "owa", _as_vector_fn(self.owa, "owa"))
 
     def gamma(self, m: int) -> np.ndarray:
         """Positional vector for ``m`` items, validated (finite, length ``m``, non-increasing)."""
         m = check_integer("m", m, minimum=1)
+        check_allocation("m", _VECTOR_BYTES_PER_ENTRY * float(m), f"a positional vector for {m} items")
         g = check_array("positional", self.positional(m), ndim=1, shape=(m,))
         if m > 1 and np.any(np.diff(g) > 0):
             p = int(np.argmax(np.diff(g) > 0))
@@ -172,6 +187,7 @@ class CommitteeScoringRule:
     def owa_vector(self, k: int) -> np.ndarray:
         """OWA vector for committee size ``k``, validated (finite, length ``k``)."""
         k = check_integer("k", k, minimum=1)
+        check_allocation("k", _VECTOR_BYTES_PER_ENTRY * float(k), f"an OWA vector for committee size {k}")
         return check_array("owa", self.owa(k), ndim=1, shape=(k,))
 
     def is_separable(self, k: int | None = None) -> bool:
@@ -188,7 +204,8 @@ class CommitteeScoringRule:
                                         else [2, 3, 10])
         for kk in ks:
             lam = self.owa_vector(kk)
-            if not np.allclose(lam, lam[0], rtol=0, atol=1e-12 * max(1.0, abs(lam[0]))):
+            # relative to the vector's own scale, so that lambda and 1e-12 * lambda agree
+            if not np.allclose(lam, lam[0], rtol=0, atol=1e-12 * float(np.abs(lam).max())):
                 return False
         return True
 
@@ -340,6 +357,16 @@ def register_rule(name: str, constructor: Callable[..., CommitteeScoringRule] | 
     'top-two Borda'
     >>> unregister_rule("top-two-borda")
     """
+    check_string("name", name)
+    parametrised = check_bool("parametrised", parametrised)
+    replace = check_bool("replace", replace)
+    if isinstance(aliases, str) or not isinstance(aliases, (tuple, list, set, frozenset)):
+        raise InvalidInstanceError(f"aliases: expected a tuple or list of names, found {_describe(aliases)}",
+                                   argument="aliases")
+    for a in aliases:
+        check_string("aliases", a)
+    if example is not None:
+        check_string("example", example)
     if constructor is None:
         return lambda fn: register_rule(name, fn, description, parametrised=parametrised, aliases=aliases,
                                         example=example, replace=replace)
@@ -357,6 +384,10 @@ def register_rule(name: str, constructor: Callable[..., CommitteeScoringRule] | 
         raise InvalidInstanceError(f"description: expected one non-empty line, found {description!r}",
                                    argument="description")
     alias_keys = tuple(_normalise(a) for a in aliases)
+    for a, k in zip(aliases, alias_keys):
+        if not _NAME.fullmatch(k):
+            raise InvalidInstanceError(f"aliases: expected letters, digits and single hyphens, starting with a "
+                                       f"letter, found {a!r}", argument="aliases")
     for k in (key, *alias_keys):
         taken = _LOOKUP.get(k)
         if taken is not None and not (replace and taken.name == key):
@@ -412,6 +443,9 @@ def rule_from_name(name: str | CommitteeScoringRule) -> CommitteeScoringRule:
     """
     if isinstance(name, CommitteeScoringRule):
         return name
+    if not isinstance(name, str):
+        raise InvalidInstanceError(f"rule: expected a registered rule name (see available_rules()) or a "
+                                   f"CommitteeScoringRule, found {_describe(name)}", argument="rule")
     key = _normalise(name)
     entry = _LOOKUP.get(key)
     if entry is not None and not entry.parametrised:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mechsim.committees.rankings import check_rankings, check_weights, positions
+from mechsim.committees._checks import check_index_array
+from mechsim.committees.rankings import _positions, check_rankings, check_weights
 from mechsim.committees.rules import rule_from_name
 from mechsim.errors import InvalidInstanceError
+from mechsim.validation import check_integer
 
 __all__ = [
     "check_members",
@@ -31,21 +33,11 @@ __all__ = [
 
 
 def check_members(members, n_items: int, name: str = "members") -> np.ndarray:
-    """Validate a committee: distinct integer items in ``0..n_items-1``; returned sorted."""
-    arr = np.asarray(members)
-    if arr.ndim != 1 or arr.size == 0:
+    """Validate a committee: distinct integer items in ``0..n_items-1`` (integral floats accepted); returned sorted."""
+    arr = check_index_array(name, members, n_items, what="item indices")
+    if arr.size == 0:
         raise InvalidInstanceError(f"{name}: expected a non-empty 1-D array of item indices, "
                                    f"found shape {arr.shape}", argument=name)
-    if arr.dtype.kind not in "iu":
-        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-            arr = arr.astype(np.int64)
-        else:
-            raise InvalidInstanceError(f"{name}: expected integer item indices, found dtype {arr.dtype}",
-                                       argument=name)
-    arr = arr.astype(np.int64)
-    if arr.min() < 0 or arr.max() >= n_items:
-        raise InvalidInstanceError(f"{name}: expected item indices in 0..{n_items - 1}, found "
-                                   f"{arr.min() if arr.min() < 0 else arr.max()}", argument=name)
     out = np.sort(arr)
     if np.any(np.diff(out) == 0):
         raise InvalidInstanceError(f"{name}: expected distinct items, found {out[np.flatnonzero(np.diff(out) == 0)[0]]}"
@@ -87,7 +79,7 @@ def voter_scores(rankings, members, rule) -> np.ndarray:
     members = check_members(members, r.shape[1])
     gamma = rule.gamma(r.shape[1])
     lam = rule.owa_vector(members.size)
-    return _batch_voter_scores(positions(r), members[None, :], gamma, lam)[:, 0]
+    return _batch_voter_scores(_positions(r), members[None, :], gamma, lam)[:, 0]
 
 
 def committee_score(rankings, members, rule, weights=None) -> float:
@@ -130,20 +122,24 @@ def committee_scores(rankings, committees, rule, weights=None) -> np.ndarray:
     r = check_rankings(rankings)
     rule = rule_from_name(rule)
     w = check_weights(weights, r.shape[0])
-    comm = np.asarray(committees)
-    if comm.ndim != 2 or comm.shape[1] == 0:
+    comm = check_index_array("committees", committees, r.shape[1], what="item indices", ndim=2)
+    if comm.shape[1] == 0:
         raise InvalidInstanceError(f"committees: expected shape (c, k) with k >= 1, found {comm.shape}",
                                    argument="committees")
     if comm.shape[0] == 0:
         return np.zeros(0)
-    check_members(comm[0], r.shape[1], name="committees")
-    srt = np.sort(comm, axis=1)
-    if comm.min() < 0 or comm.max() >= r.shape[1] or np.any(np.diff(srt, axis=1) == 0):
-        raise InvalidInstanceError("committees: expected rows of distinct item indices in "
-                                   f"0..{r.shape[1] - 1}", argument="committees")
+    repeated = np.any(np.diff(np.sort(comm, axis=1), axis=1) == 0, axis=1)
+    if repeated.any():
+        row = int(np.argmax(repeated))
+        raise InvalidInstanceError(f"committees: expected rows of distinct item indices, found row {row} = "
+                                   f"{comm[row].tolist()}", argument="committees")
     gamma = rule.gamma(r.shape[1])
     lam = rule.owa_vector(comm.shape[1])
-    return w @ _batch_voter_scores(positions(r), comm, gamma, lam)
+    pos = _positions(r)
+    # in chunks of about 2 million (voter, member) entries, so that memory stays bounded for many committees
+    chunk = max(1, 2_000_000 // (pos.shape[0] * comm.shape[1]))
+    return np.concatenate([w @ _batch_voter_scores(pos, comm[i:i + chunk], gamma, lam)
+                           for i in range(0, comm.shape[0], chunk)])
 
 
 def singleton_scores(rankings, rule, weights=None, k: int | None = None) -> np.ndarray:
@@ -155,9 +151,10 @@ def singleton_scores(rankings, rule, weights=None, k: int | None = None) -> np.n
     r = check_rankings(rankings)
     rule = rule_from_name(rule)
     w = check_weights(weights, r.shape[0])
+    k = 1 if k is None else check_integer("k", k, minimum=1, maximum=r.shape[1])
     gamma = rule.gamma(r.shape[1])
-    lam1 = rule.owa_vector(1 if k is None else k)[0]
-    return lam1 * (w @ gamma[positions(r)])
+    lam1 = rule.owa_vector(k)[0]
+    return lam1 * (w @ gamma[_positions(r)])
 
 
 def order_items(scores) -> np.ndarray:

@@ -27,10 +27,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from mechsim._lazy import lazy_exports
-from mechsim.committees.rankings import random_groups, sample_rankings
+from mechsim.committees._checks import check_callable, check_unit
+from mechsim.committees.rankings import (
+    check_culture,
+    check_profile_size,
+    check_rankings,
+    random_groups,
+    sample_rankings,
+)
 from mechsim.committees.rules import rule_from_name
 from mechsim.committees.scores import singleton_scores
-from mechsim.validation import as_generator, check_in_range, check_integer
+from mechsim.errors import InvalidInstanceError
+from mechsim.validation import _describe, as_generator, check_allocation, check_array, check_in_range, check_integer
 
 _SOLVER_EXPORTS = {"mechsim.solvers.committee_smoothness": ["ConstraintFamily", "RankingsNeeded",
                                                             "constraint_family", "rankings_needed"]}
@@ -60,11 +68,29 @@ def _mean_se(x):
     return float(x.mean()), se
 
 
-def _culture(culture):
+def _culture(culture, n_items: int) -> tuple[str, dict]:
+    """``culture`` as ``(name, params)``: a name, or a pair ``(name, dict of parameters)``, validated."""
     if isinstance(culture, (tuple, list)):
+        if len(culture) != 2:
+            raise InvalidInstanceError(f"culture: expected a name or a pair (name, params), found {culture!r}",
+                                       argument="culture")
         name, params = culture
-        return name, dict(params)
-    return culture, {}
+        return check_culture(name, n_items, params)
+    return check_culture(culture, n_items)
+
+
+def _biased(bias, latent, groups, rng) -> np.ndarray:
+    """``bias(latent, groups, 1, seed=rng)``, checked to be a profile of the latent profile's shape."""
+    out = bias(latent, groups, 1, seed=rng)
+    if np.shape(out) != latent.shape:
+        raise InvalidInstanceError(f"bias: expected a callable returning rankings of shape {latent.shape} (the "
+                                   f"latent profile's), found {_describe(out)}", argument="bias")
+    return check_rankings(out, name="bias (its output)")
+
+
+def _share(share, n_items: int) -> int:
+    """Number of disadvantaged items for a share in [0, 1]."""
+    return int(round(check_unit("disadvantaged_share", share) * n_items))
 
 
 def estimate_smoothness(rule, culture, bias, n_items: int, n_voters: int, draws: int, seed=None,
@@ -89,15 +115,25 @@ def estimate_smoothness(rule, culture, bias, n_items: int, n_voters: int, draws:
     n_items = check_integer("n_items", n_items, minimum=2)
     n_voters = check_integer("n_voters", n_voters, minimum=1)
     draws = check_integer("draws", draws, minimum=1)
-    betas = np.linspace(0.1, 1.0, 10) if betas is None else check_in_range("betas", np.atleast_1d(betas), 0.0)
-    name, params = _culture(culture)
+    if betas is None:
+        betas = np.linspace(0.1, 1.0, 10)
+    else:
+        betas = check_array("betas", betas)
+        if betas.ndim > 1:
+            raise InvalidInstanceError(f"betas: expected a 1-D array, found shape {betas.shape}", argument="betas")
+        betas = check_in_range("betas", betas.reshape(-1), 0.0)
+    name, params = _culture(culture, n_items)
+    bias = check_callable("bias", bias)
+    n_dis = _share(disadvantaged_share, n_items)
+    check_profile_size(n_voters, n_items)
+    check_allocation("draws", 8.0 * draws * (betas.size + 1), f"the statistics of {draws} draws")
     rng = as_generator(seed)
     tau1 = rule.owa_vector(1)[0] * rule.gamma(n_items)[0]
     alphas, gam = [], np.full((draws, betas.size), np.nan)
     for d in range(draws):
         latent = sample_rankings(name, n_voters, n_items, seed=rng, **params)
-        groups = random_groups(n_items, int(round(disadvantaged_share * n_items)), seed=rng)
-        biased = bias(latent, groups, 1, seed=rng)
+        groups = random_groups(n_items, n_dis, seed=rng)
+        biased = _biased(bias, latent, groups, rng)
         f = singleton_scores(latent, rule) / n_voters
         fh = singleton_scores(biased, rule) / n_voters
         alphas.append(min(f.min(), fh.min()) / tau1 if tau1 > 0 else 0.0)

@@ -1,8 +1,10 @@
 """The fuzz suite's entry tables, one module per area; :data:`ENTRIES` collects them."""
 
+from fuzz.cmdp import ENTRIES as CMDP
+from fuzz.committees import ENTRIES as COMMITTEES
 from fuzz.core import ENTRIES as CORE
 from fuzz.debate import ENTRIES as DEBATE
 from fuzz.design import ENTRIES as DESIGN
 from fuzz.hiring import ENTRIES as HIRING
 
-ENTRIES = [*CORE, *DEBATE, *DESIGN, *HIRING]
+ENTRIES = [*CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *HIRING]
