@@ -31,8 +31,9 @@ from collections.abc import Sequence
 import gymnasium
 import numpy as np
 
+from mechsim.envs.signal_wrappers import check_gym_env
 from mechsim.errors import InvalidInstanceError
-from mechsim.learners.multipliers import PIDController
+from mechsim.learners.multipliers import PIDController, check_gains
 from mechsim.validation import check_array, check_integer
 
 __all__ = ["LagrangeMultipliers", "LagrangianReward"]
@@ -45,8 +46,9 @@ class LagrangeMultipliers:
     ----------
     limits : array_like, shape (m,)
         :math:`d_k`, limits on the expected *episode total* of each cost (in the order of the environment's
-        ``info["costs"]``).  Floors are negative limits on signed costs (mechsim's recommender: at least
-        ``C`` likes per session is ``cost_like <= -C``).
+        ``info["costs"]``).  Costs are non-negative (Safety-Gymnasium's convention); a floor is a limit on
+        missed interactions (mechsim's recommender: at least ``C`` likes per session of ``max_steps``
+        requests is ``cost_like <= max_steps - C``, :func:`mechsim.envs.recommender.session_slots`).
     ki : float or array_like, default 0.05
         Integral gain: the dual-ascent step per unit of violation.
     kp, kd : float or array_like, default 0
@@ -100,6 +102,9 @@ class LagrangeMultipliers:
                                        f"{start.max()}", argument="initial")
         self.batch_episodes = check_integer("batch_episodes", batch_episodes, minimum=1)
         if names is not None:
+            if not isinstance(names, (tuple, list)):
+                raise InvalidInstanceError(f"names: expected a sequence of {m} names, found {type(names).__name__}",
+                                           argument="names")
             names = tuple(str(n) for n in names)
             if len(names) != m:
                 raise InvalidInstanceError(f"names: expected {m} names (one per limit), found {len(names)}",
@@ -116,11 +121,7 @@ class LagrangeMultipliers:
 
     @staticmethod
     def _gain(name, value, m) -> np.ndarray:
-        arr = np.broadcast_to(check_array(name, value), (m,)).astype(float) if np.ndim(value) == 0 \
-            else check_array(name, value, shape=(m,))
-        if np.any(arr < 0):
-            raise InvalidInstanceError(f"{name}: expected non-negative values, found {arr.min()}", argument=name)
-        return np.array(arr, dtype=float)
+        return check_gains(name, value, m)
 
     @property
     def n_constraints(self) -> int:
@@ -158,7 +159,7 @@ class LagrangeMultipliers:
         return f"LagrangeMultipliers({body}; {len(self.history)} updates)"
 
 
-class LagrangianReward(gymnasium.Wrapper):
+class LagrangianReward(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
     r"""Replace the reward by :math:`r_t - \lambda \cdot c_t` and update :math:`\lambda` at episode ends.
 
     Parameters
@@ -175,15 +176,18 @@ class LagrangianReward(gymnasium.Wrapper):
 
     Notes
     -----
-    ``info`` gains ``"reward_unconstrained"`` (the original reward), ``"lambdas"`` (the multipliers used for
-    this step) and, at the end of an episode, ``"episode_costs"`` (the cost totals of the episode).  Wrap
-    the environment in a ``Monitor`` *before* this wrapper to log the original return.
+    The wrapper records its constructor arguments (``gymnasium.utils.RecordConstructorArgs``), so an env made
+    with ``gymnasium.make`` keeps it in its ``spec`` and ``gymnasium.make(env.spec)`` rebuilds it around the
+    *same* ``multipliers`` object.  ``info`` gains ``"reward_unconstrained"`` (the original reward),
+    ``"lambdas"`` (the multipliers used for this step) and, at the end of an episode, ``"episode_costs"`` (the
+    cost totals of the episode).  Wrap the environment in a ``Monitor`` *before* this wrapper to log the
+    original return.
 
     Examples
     --------
     >>> import gymnasium, mechsim
     >>> from mechsim.envs import LagrangeMultipliers, LagrangianReward
-    >>> lm = LagrangeMultipliers([-1.0], ki=20.0, names=["like"])  # at least one like per session
+    >>> lm = LagrangeMultipliers([99.0], ki=20.0, names=["like"])  # at least one like in 100 requests
     >>> env = LagrangianReward(gymnasium.make("mechsim/Recommender-v0", constraints=["like"]), lm)
     >>> obs, info = env.reset(seed=0)
     >>> obs, r, terminated, truncated, info = env.step(0)
@@ -193,7 +197,15 @@ class LagrangianReward(gymnasium.Wrapper):
 
     def __init__(self, env: gymnasium.Env, multipliers: LagrangeMultipliers, *, cost_key: str = "costs",
                  update: bool = True):
-        super().__init__(env)
+        gymnasium.utils.RecordConstructorArgs.__init__(self, multipliers=multipliers, cost_key=cost_key,
+                                                       update=update)
+        gymnasium.Wrapper.__init__(self, check_gym_env(env))
+        if not isinstance(cost_key, str):
+            raise InvalidInstanceError(f"cost_key: expected the info key of the costs (a str), found "
+                                       f"{type(cost_key).__name__} {cost_key!r}", argument="cost_key")
+        if not isinstance(update, (bool, np.bool_)):
+            raise InvalidInstanceError(f"update: expected a bool, found {type(update).__name__} {update!r}",
+                                       argument="update")
         if not isinstance(multipliers, LagrangeMultipliers):
             raise InvalidInstanceError(f"multipliers: expected a LagrangeMultipliers, found "
                                        f"{type(multipliers).__name__}", argument="multipliers")

@@ -30,6 +30,7 @@ from scipy.special import logsumexp
 
 from mechsim.errors import InvalidInstanceError
 from mechsim.rollout import rollout
+from mechsim.validation import _fail, check_allocation, check_array, check_integer, check_nonnegative
 
 __all__ = ["EpisodeBatch", "SoftmaxPolicy", "collect_episodes", "featurizer", "fit_linear_critic",
            "policy_gradient_step"]
@@ -78,8 +79,21 @@ class SoftmaxPolicy:
     weights: np.ndarray
     tabular: bool
 
+    def __post_init__(self):
+        weights = check_array("weights", self.weights, ndim=2)
+        if 0 in weights.shape:
+            raise _fail("weights", "an (A, F) array with A, F >= 1", f"shape {weights.shape}")
+        if not isinstance(self.tabular, (bool, np.bool_)):
+            raise _fail("tabular", "a bool", f"{type(self.tabular).__name__} {self.tabular!r}")
+        object.__setattr__(self, "weights", weights)
+        object.__setattr__(self, "tabular", bool(self.tabular))
+
     def log_probabilities_from_features(self, features: np.ndarray) -> np.ndarray:
         """``log pi(. | o)`` for every row of ``features`` ``(n, F)``; returns ``(n, A)``."""
+        features = check_array("features", features, ndim=2)
+        if features.shape[1] != self.weights.shape[1]:
+            raise _fail("features", f"shape (n, F) with F = {self.weights.shape[1]} (the policy's weights have "
+                        f"shape {self.weights.shape})", f"shape {features.shape}")
         logits = features @ self.weights.T
         return logits - logsumexp(logits, axis=1, keepdims=True)
 
@@ -123,7 +137,38 @@ def collect_episodes(env: gym.Env, policy: SoftmaxPolicy, phi, n_episodes: int, 
 
     Each episode's reset seed is drawn from ``rng`` when it starts, and actions are sampled from ``rng``
     by inverse CDF, so the batch is a function of the generator's state.
+
+    Parameters
+    ----------
+    env : gymnasium.Env
+        ``Discrete`` actions; ``info["costs"]`` (or a scalar ``info["cost"]``) at every step.
+    policy : SoftmaxPolicy
+        One row of weights per action of ``env``.
+    phi : callable
+        The feature map of :func:`featurizer` (``obs -> (1, F)``).
+    n_episodes : int
+        At least one.
+    discounts : array_like of shape (1 + K,)
+        Discount of the reward and of each cost, in ``[0, 1]``.
+    rng : numpy.random.Generator
+    max_steps : int
+        Cap on the steps of an episode.
     """
+    check_discrete_env(env)
+    if not isinstance(policy, SoftmaxPolicy):
+        raise _fail("policy", "a SoftmaxPolicy", type(policy).__name__)
+    if policy.weights.shape[0] != int(env.action_space.n):
+        raise _fail("policy", f"one row of weights per action ({int(env.action_space.n)})",
+                    f"weights of shape {policy.weights.shape}")
+    if not callable(phi):
+        raise _fail("phi", "a feature map obs -> (1, F) array", type(phi).__name__)
+    n_episodes = check_integer("n_episodes", n_episodes, minimum=1)
+    discounts = check_array("discounts", discounts, ndim=1)
+    if discounts.size == 0 or discounts.min() < 0 or discounts.max() > 1:
+        raise _fail("discounts", "1 + K discounts in [0, 1] (reward then each cost)", f"{discounts}")
+    if not isinstance(rng, np.random.Generator):
+        raise _fail("rng", "a numpy.random.Generator", type(rng).__name__)
+    max_steps = check_integer("max_steps", max_steps, minimum=1)
     feats, acts, sigs, steps = [], [], [], []
     n_actions = policy.weights.shape[0]
     weights = policy.weights
@@ -168,8 +213,14 @@ def collect_episodes(env: gym.Env, policy: SoftmaxPolicy, phi, n_episodes: int, 
 def fit_linear_critic(features: np.ndarray, targets: np.ndarray, ridge: float = 1e-3) -> np.ndarray:
     """Ridge regression ``targets ≈ features @ w`` (one column of ``w`` per signal); returns ``w (F, m)``.
 
-    With one-hot features this is the per-state mean return, shrunk towards 0 by ``ridge``.
+    With one-hot features this is the per-state mean return, shrunk towards 0 by ``ridge`` (``>= 0``).
     """
+    features = check_array("features", features, ndim=2)
+    targets = check_array("targets", targets)
+    if targets.ndim not in (1, 2) or targets.shape[0] != features.shape[0]:
+        raise _fail("targets", f"shape ({features.shape[0]},) or ({features.shape[0]}, m): one row per row of "
+                    "features", f"shape {targets.shape}")
+    ridge = check_nonnegative("ridge", ridge)
     gram = features.T @ features
     gram[np.diag_indices_from(gram)] += ridge
     return np.linalg.solve(gram, features.T @ targets)
@@ -199,21 +250,29 @@ def policy_gradient_step(batch: EpisodeBatch, policy: SoftmaxPolicy, coefficient
     return grad_logits.T @ batch.features / batch.actions.size
 
 
-def sample_discounts(discount, n_signals: int) -> np.ndarray:
+def sample_discounts(discount, n_signals: int, name: str = "discount") -> np.ndarray:
     """Per-signal discounts ``(n_signals,)`` from one number or one per signal, each in ``[0, 1)``."""
-    arr = np.atleast_1d(np.asarray(discount, dtype=float))
-    if arr.size == 1:
-        arr = np.full(n_signals, float(arr[0]))
-    if arr.shape != (n_signals,) or arr.min() < 0 or arr.max() >= 1:
-        raise InvalidInstanceError(
-            f"discount: expected a number in [0, 1) or {n_signals} of them (reward then each cost), "
-            f"found {np.asarray(discount)!r}", "discount")
+    expected = f"a number in [0, 1) or {n_signals} of them (reward then each cost)"
+    if discount is None or isinstance(discount, (bool, np.bool_, str, bytes)):
+        raise _fail(name, expected, f"{type(discount).__name__} {discount!r}")
+    arr = check_array(name, discount, finite=False)
+    if arr.ndim == 0 or arr.shape == (1,):
+        arr = np.full(n_signals, float(arr.reshape(-1)[0]))
+    if arr.shape != (n_signals,) or not np.all((arr >= 0) & (arr < 1)):
+        raise _fail(name, expected, f"{np.asarray(discount)!r}")
     return arr
+
+
+def check_batch_size(name: str, n_iterations: int, n_signals: int) -> int:
+    """``n_iterations`` checked to be a positive integer whose per-iteration records fit in memory."""
+    n_iterations = check_integer(name, n_iterations, minimum=1)
+    check_allocation(name, 8.0 * n_iterations * (1 + 2 * n_signals), f"{n_iterations} rows of training records")
+    return n_iterations
 
 
 def check_discrete_env(env) -> None:
     """Raise unless ``env`` is a Gymnasium env with a ``Discrete`` action space."""
-    if not isinstance(env, gym.Env):
+    if not isinstance(env, (gym.Env, gym.Wrapper)):
         raise InvalidInstanceError(f"env: expected a gymnasium.Env, found {type(env).__name__}", "env")
     if not isinstance(env.action_space, gym.spaces.Discrete):
         raise InvalidInstanceError(

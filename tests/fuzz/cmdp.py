@@ -59,6 +59,7 @@ _OPT_NUMBER = ("type", "nan", "inf", "negative")  # an optional non-negative num
 _CAP = ("none", "type", "nan", "inf", "negative", "fraction")   # an iteration or step cap (not an allocation)
 _OPT_CAP = _CAP[1:]
 _MASK = ("type", "nan", "shape", "ndim", "dtype", "empty")     # an optional boolean mask
+_STACK = tuple(k for k in ARRAY if k != "ndim")  # a signal (S, A) or a stack (m, S, A)
 _ACTION = ("none", "type", "nan", "inf", "negative", "fraction")
 _ITEMS = ("none", "type", "nan", "inf", "negative", "fraction", "shape", "ndim", "dtype", "empty")
 
@@ -86,7 +87,7 @@ _MODEL_ENTRIES = [
     Entry("cmdp.cmdp_structure", M.cmdp_structure, lambda: {"cmdp": _cmdp()}, {"cmdp": MODEL}),
     Entry("cmdp.optimal_policy", planning.optimal_policy,
           lambda: {"cmdp": _cmdp(), "signal": _R, "discount": 0.9, "max_iterations": 100},
-          {"cmdp": MODEL, "signal": ARRAY, "discount": _OPT_NUMBER, "max_iterations": _CAP}),
+          {"cmdp": MODEL, "signal": ARRAY[1:], "discount": _OPT_NUMBER, "max_iterations": _CAP}),
     Entry("cmdp.soft_optimal_policy", planning.soft_optimal_policy,
           lambda: {"cmdp": _cmdp(), "signal": _R, "temperature": 0.5, "discount": 0.9, "tol": 1e-10,
                    "max_iterations": 10_000},
@@ -94,10 +95,10 @@ _MODEL_ENTRIES = [
            "max_iterations": _CAP}),
     Entry("cmdp.state_values", planning.state_values,
           lambda: {"cmdp": _cmdp(), "policy": _PI, "signal": _R, "discount": 0.9},
-          {"cmdp": MODEL, "policy": NONNEG_ARRAY, "signal": ARRAY, "discount": _OPT_NUMBER}),
+          {"cmdp": MODEL, "policy": NONNEG_ARRAY, "signal": _STACK, "discount": _OPT_NUMBER}),
     Entry("cmdp.advantages", planning.advantages,
           lambda: {"cmdp": _cmdp(), "policy": _PI, "signal": _R, "discount": 0.9},
-          {"cmdp": MODEL, "policy": NONNEG_ARRAY, "signal": ARRAY, "discount": _OPT_NUMBER}),
+          {"cmdp": MODEL, "policy": NONNEG_ARRAY, "signal": _STACK, "discount": _OPT_NUMBER}),
 ]
 
 _CORE_ENTRIES = [
@@ -156,7 +157,8 @@ _CORE_ENTRIES = [
                    "max_iter": 10_000},
           {"transitions": NONNEG_ARRAY, "reward": ARRAY, "discount": _DISCOUNT, "temperature": POSITIVE,
            "tol": POSITIVE, "max_iter": _CAP}),
-    Entry("tabular_mdp.log_softmax", core.log_softmax, lambda: {"logits": _R}, {"logits": ARRAY}),
+    Entry("tabular_mdp.log_softmax", core.log_softmax, lambda: {"logits": _R},
+          {"logits": ("none", "type", "nan", "inf", "dtype")}),   # any shape is valid
 ]
 
 _SOLVER_ENTRIES = [
@@ -227,9 +229,9 @@ _LEARNER_ENTRIES = [
           {"observation_space": MODEL}),
     Entry("fit_linear_critic", pol.fit_linear_critic,
           lambda: {"features": np.eye(3), "targets": np.ones((3, 2)), "ridge": 1e-3},
-          {"features": ARRAY, "targets": ARRAY, "ridge": POSITIVE}),
+          {"features": SIZING_ARRAY, "targets": SIZING_ARRAY, "ridge": POSITIVE}),
     Entry("averaged_occupancy_policy", lag.averaged_occupancy_policy, lambda: {"occupancy_sum": _PI},
-          {"occupancy_sum": NONNEG_ARRAY}),
+          {"occupancy_sum": (*SIZING_ARRAY, "negative")}),
     Entry("collect_episodes", pol.collect_episodes,
           lambda: {"env": _finite_env(), "policy": pol.SoftmaxPolicy(np.zeros((2, 2)), True),
                    "phi": pol.featurizer(_finite_env().observation_space)[0], "n_episodes": 2,
