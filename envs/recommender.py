@@ -89,7 +89,7 @@ from mechsim.errors import InvalidInstanceError
 from mechsim.validation import _fail, check_allocation, check_array, check_choice, check_integer
 
 __all__ = ["DEFAULT_RULES", "LOWER_BOUNDED", "RankingRules", "RecommenderContinuousEnv", "RecommenderEnv",
-           "cost_offsets", "cost_signs", "session_slots"]
+           "cost_offsets", "cost_signs", "leaving_charge", "session_slots"]
 
 #: Signals where more is better: their constraints are floors and their costs the missed interactions
 #: ``1 - signal`` (plus the leaving charge).
@@ -131,8 +131,15 @@ def _cost_discount(discount) -> float:
     return float(discount)
 
 
+def leaving_charge(remaining: int, discount: float = 1.0) -> float:
+    r"""The cost a floor constraint adds on the step a user leaves: :math:`\sum_{j=1}^{n} \gamma^j` for the
+    ``n = max_steps - t`` request slots the session had left (the missed interactions of those slots, discounted
+    to the leaving step); 0 for ``n = 0``."""
+    n = check_integer("remaining", remaining, minimum=0)
+    return _leaving_charge(n, _cost_discount(discount))
+
+
 def _leaving_charge(remaining: int, gamma: float) -> float:
-    """``sum_{j=1}^{remaining} gamma^j``: the missed interactions of the slots a leaving user does not use."""
     if gamma == 1.0:
         return float(remaining)
     return gamma * (1.0 - gamma**remaining) / (1.0 - gamma)

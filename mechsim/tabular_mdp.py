@@ -515,8 +515,12 @@ def action_values(transitions, reward, values, discount, *, terminal=None) -> np
         raise _fail("values", f"shape (S,) for an (S, A) reward, (S, K) for an (S, A, K) one (reward has shape "
                     f"{reward.shape})", f"shape {values.shape}")
     gamma = _discounts(discount, reward.shape[2] if stacked else None)
-    q = _backup(_flat(transitions, S, A), reward, values, gamma, _mask("terminal", terminal, (S,)), S, A)
-    return _finite_result(q, "reward and values")
+    terminal = _mask("terminal", terminal, (S,))
+    # Checked before terminal rows are zeroed: a NaN in any row of the transitions is refused.
+    q = reward + gamma * _finite_result(_next(_flat(transitions, S, A), values, S, A), "values")
+    if terminal is not None:
+        q[terminal] = 0.0
+    return q
 
 
 def _backup(flat, reward, values: np.ndarray, discount, terminal, S: int, A: int) -> np.ndarray:

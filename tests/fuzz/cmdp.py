@@ -12,7 +12,15 @@ from mechsim.cmdp import simulator as sim
 from mechsim.cmdp import tabular_twin as twin
 from mechsim.envs.finite_cmdp import FiniteCMDPEnv
 from mechsim.envs.lagrangian_reward import LagrangeMultipliers, LagrangianReward
-from mechsim.envs.recommender import RankingRules, RecommenderContinuousEnv, RecommenderEnv
+from mechsim.envs.recommender import (
+    RankingRules,
+    RecommenderContinuousEnv,
+    RecommenderEnv,
+    cost_offsets,
+    cost_signs,
+    leaving_charge,
+    session_slots,
+)
 from mechsim.envs.recommender_wrappers import ExpectedSignals
 from mechsim.envs.safety import ToSafetyGymnasium
 from mechsim.envs.signal_wrappers import EpisodeRecorder, ScaleRewardAndCosts
@@ -299,16 +307,16 @@ _ENV_ENTRIES = [
           {"action": _ACTION}),
     Entry("RecommenderEnv", RecommenderEnv,
           lambda: {"n_candidates": 3, "max_steps": 5, "constraints": ("like",), "config": sim.SimulatorConfig(),
-                   "render_mode": "ansi", "cost_mode": "expected"},
+                   "render_mode": "rgb_array", "cost_mode": "expected", "cost_discount": 0.9},
           {"n_candidates": COUNT, "max_steps": _CAP, "constraints": ("none", "type"), "config": ("type",),
-           "render_mode": ("type",), "cost_mode": ("none", "type")}),
+           "render_mode": ("type",), "cost_mode": ("none", "type"), "cost_discount": POSITIVE}),
     Entry("RecommenderEnv.step", lambda action: _reset(_rec()).step(action), lambda: {"action": 1},
           {"action": _ACTION}),
     Entry("RecommenderContinuousEnv", RecommenderContinuousEnv,
           lambda: {"n_candidates": 3, "max_steps": 5, "constraints": ("like",), "config": sim.SimulatorConfig(),
-                   "render_mode": "ansi", "cost_mode": "sampled"},
+                   "render_mode": "rgb_array", "cost_mode": "sampled", "cost_discount": 0.9},
           {"n_candidates": COUNT, "max_steps": _CAP, "constraints": ("none", "type"), "config": ("type",),
-           "render_mode": ("type",), "cost_mode": ("none", "type")}),
+           "render_mode": ("type",), "cost_mode": ("none", "type"), "cost_discount": POSITIVE}),
     Entry("RecommenderContinuousEnv.step", lambda action: _reset(_cont()).step(action),
           lambda: {"action": np.full(9, 0.5, dtype=np.float32)}, {"action": ARRAY}),
     Entry("RankingRules", RankingRules, lambda: {"env": _rec(), "rules": {"long": (1.0, 0.0, 0.0, 0.0)}},
@@ -326,7 +334,14 @@ _ENV_ENTRIES = [
           {"env": MODEL, "keys": ("none", "type")}),
     Entry("EpisodeRecorder.batch_means", lambda episodes_per_batch: EpisodeRecorder(_rec()).batch_means(
         episodes_per_batch), lambda: {"episodes_per_batch": 2}, {"episodes_per_batch": COUNT[:-1]}),
-    Entry("ToSafetyGymnasium", ToSafetyGymnasium, lambda: {"env": _rec()}, {"env": MODEL}),
+    Entry("ToSafetyGymnasium", ToSafetyGymnasium, lambda: {"env": _rec(), "constraint": 0},
+          {"env": MODEL, "constraint": ("type", "nan", "negative", "fraction")}),
+    Entry("session_slots", session_slots, lambda: {"max_steps": 100, "discount": 0.9},
+          {"max_steps": _CAP, "discount": POSITIVE}),
+    Entry("leaving_charge", leaving_charge, lambda: {"remaining": 10, "discount": 0.9},
+          {"remaining": _CAP, "discount": POSITIVE}),
+    Entry("cost_signs", cost_signs, lambda: {"constraints": ("like", "hate")}, {"constraints": ("none", "type")}),
+    Entry("cost_offsets", cost_offsets, lambda: {"constraints": ("like", "hate")}, {"constraints": ("none", "type")}),
     Entry("ToSafetyGymnasium.step", lambda action: _reset(ToSafetyGymnasium(_rec())).step(action),
           lambda: {"action": 1}, {"action": _ACTION}),
     Entry("LagrangeMultipliers", LagrangeMultipliers,
