@@ -2,7 +2,8 @@ r"""Wrappers for constrained environments that report their costs in ``info["cos
 
 Both follow the cost convention of mechsim's constrained environments (Safety-Gymnasium's, on the Gymnasium
 5-tuple): every step's ``info["costs"]`` is the vector :math:`c_t \in \mathbb R^K` of the constraints
-:math:`E[\sum_t \gamma^t c_{k,t}] \le d_k`, and ``info["cost"]`` its sum.
+:math:`E[\sum_t \gamma^t c_{k,t}] \le d_k` (non-negative costs), and ``info["cost"]`` the single constraint's
+cost (the sum of the costs when there are several).
 
 :class:`ScaleRewardAndCosts`
     Rewards and costs in the learner's units: :math:`r'_t = \alpha r_t`, :math:`c'_{k,t} = \beta_k c_{k,t}`
@@ -67,7 +68,8 @@ class ScaleRewardAndCosts(gymnasium.Wrapper, gymnasium.utils.RecordConstructorAr
 
     Notes
     -----
-    ``info["cost"]``, if present, becomes the sum of the scaled costs; the per-constraint entries
+    ``info["cost"]``, if present, becomes the sum of the scaled costs (the scaled cost itself for one
+    constraint, as the environments define it); the per-constraint entries
     ``info["cost_<name>"]`` and the infos returned by ``reset`` keep the environment's units.  Limits given
     to a learner on the wrapped env are in scaled units.
 

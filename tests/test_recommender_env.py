@@ -568,16 +568,26 @@ def test_choosers():
     assert rollout(env, spy, 2, seeds=0, on_step=check).n_steps == len(shown) > 0
 
 
-@pytest.mark.parametrize("make_wrapper", ["scale", "recorder", "expected", "rules"])
-def test_wrappers_keep_the_spec(make_wrapper):
+def _wrapper(name):
+    from mechsim.envs.lagrangian_reward import LagrangeMultipliers, LagrangianReward
     from mechsim.envs.recommender import RankingRules
     from mechsim.envs.recommender_wrappers import ExpectedSignals
     from mechsim.envs.signal_wrappers import EpisodeRecorder, ScaleRewardAndCosts
 
-    wrap = {"scale": lambda e: ScaleRewardAndCosts(e, reward_scale=0.1, cost_scale=2.0),
+    return {"scale": lambda e: ScaleRewardAndCosts(e, reward_scale=0.1, cost_scale=2.0),
             "recorder": lambda e: EpisodeRecorder(e, keys=("signals",)),
-            "expected": ExpectedSignals, "rules": RankingRules}[make_wrapper]
-    env = wrap(gymnasium.make("mechsim/Recommender-v0", n_candidates=4, max_steps=5))
+            "expected": ExpectedSignals, "rules": RankingRules,
+            "lagrangian": lambda e: LagrangianReward(e, LagrangeMultipliers([4.0, 4.0, 4.0], ki=0.1)),
+            "safety": lambda e: ToSafetyGymnasium(e, constraint="like")}[name]
+
+
+WRAPPERS = ["scale", "recorder", "expected", "rules", "lagrangian", "safety"]
+
+
+@pytest.mark.parametrize("make_wrapper", WRAPPERS)
+def test_wrappers_keep_the_spec(make_wrapper):
+    """Every wrapper records its arguments (RecordConstructorArgs): gymnasium.make(env.spec) rebuilds it."""
+    env = _wrapper(make_wrapper)(gymnasium.make("mechsim/Recommender-v0", n_candidates=4, max_steps=5))
     spec = env.spec
     assert spec.additional_wrappers[-1].kwargs is not None
     again = gymnasium.make(spec)
@@ -585,3 +595,53 @@ def test_wrappers_keep_the_spec(make_wrapper):
     a, _ = env.reset(seed=1)
     b, _ = again.reset(seed=1)
     np.testing.assert_array_equal(a, b)
+    assert len(env.step(0)) == len(again.step(0)) == (6 if make_wrapper == "safety" else 5)
+
+
+@pytest.mark.parametrize("make_wrapper", [w for w in WRAPPERS if w != "safety"])
+def test_wrappers_pass_the_gymnasium_checker(make_wrapper):
+    """Gymnasium's own checker, on the wrapper around the registered env (render modes included)."""
+    env = _wrapper(make_wrapper)(gymnasium.make("mechsim/Recommender-v0", n_candidates=4, max_steps=5,
+                                                render_mode="rgb_array"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.filterwarnings("ignore", message=".*is different from the unwrapped version")
+        check_env(env)
+
+
+def test_safety_wrapper_follows_the_six_tuple_contract():
+    """ToSafetyGymnasium returns Safety-Gymnasium's 6-tuple, which Gymnasium's checker (5-tuple) cannot take:
+    check the wrapped env with the checker and the 6-tuple here (spaces, types, non-negative cost, seeding)."""
+    inner = gymnasium.make("mechsim/Recommender-v0", n_candidates=4, max_steps=5, constraints=("like", "hate"))
+    check_env(inner.unwrapped)
+    env = ToSafetyGymnasium(inner, constraint="hate")
+    obs, info = env.reset(seed=2)
+    assert env.observation_space.contains(obs) and isinstance(info, dict)
+    done = False
+    while not done:
+        obs, reward, cost, terminated, truncated, info = env.step(env.action_space.sample())
+        assert env.observation_space.contains(obs)
+        assert isinstance(reward, float) and isinstance(cost, float) and cost >= 0
+        assert isinstance(terminated, bool) and isinstance(truncated, bool)
+        assert cost == info["cost_hate"]
+        done = terminated or truncated
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_rgb_array_frames_from_gymnasium_make(env_id):
+    """The mode SB3's make_vec_env asks for: gymnasium.make(id, render_mode="rgb_array") renders RGB frames of one
+    size (video recorders need a constant size)."""
+    env = gymnasium.make(env_id, render_mode="rgb_array")
+    assert "rgb_array" in env.metadata["render_modes"]
+    env.reset(seed=0)
+    frames = [env.render()]
+    for _ in range(3):
+        env.step(env.action_space.sample())
+        frames.append(env.render())
+    for frame in frames:
+        assert isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3
+        assert frame.shape == frames[0].shape and frame.shape[2] == 3
+        assert frame.min() < 128 < frame.max()  # text drawn on a white background
+    with pytest.warns(UserWarning, match="render_mode"):
+        quiet = gymnasium.make(env_id, render_mode="no-such-mode")  # unknown: a warning, rendering off
+    assert quiet.unwrapped.render_mode is None

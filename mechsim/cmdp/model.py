@@ -19,9 +19,14 @@ and the constrained problem is
 factor.  A constant per-step cost ``c`` therefore has value ``c / (1 - gamma)``, and the limits ``d_k`` are in
 the same units.
 
-**Cost convention.** Constraints are always "discounted cost <= limit".  A *lower* bound
-``E[V_i] >= C_i`` on an auxiliary signal (likes, follows, ...) is written with the signed cost
-``c = -signal`` and limit ``d = -C_i``; every solver and learner here accepts signed costs.
+**Cost convention.** Constraints are always "discounted cost <= limit".  Costs may have any sign in a
+:class:`FiniteCMDP` (the LP and the learners accept them), but mechsim's environments and the tabular twin
+follow Safety-Gymnasium's convention of non-negative costs.  There a *lower* bound ``E[V_x] >= C`` on an
+auxiliary signal ``x`` in ``[0, 1]`` (likes, follows, ...) is the cost of the *missed* signal ``c = 1 - x``,
+charged in every state (also after the session has ended), so that ``J_c = 1/(1 - gamma) - V_x`` for every
+policy and the bound is the limit ``d = 1/(1 - gamma) - C``: the same constraint as the signed cost ``-x``
+with limit ``-C`` (both sides moved by the constant ``1/(1 - gamma)``; same optimal policies, values and
+multipliers).
 
 Policy evaluation solves the linear system ``(I - gamma P_pi) V = r_pi`` exactly, with
 ``P_pi(s, s') = sum_a pi(a|s) P(s'|s, a)`` and ``r_pi(s) = sum_a pi(a|s) r(s, a)``; each signal may use its own
@@ -91,8 +96,9 @@ class FiniteCMDP:
     reward : array_like of shape (S, A)
         Reward ``r(s, a)`` (the main objective, maximised).
     costs : array_like of shape (K, S, A)
-        Cost signals ``c_k(s, a)``; signed values are allowed (a lower bound on a signal is the cost
-        ``-signal`` with limit ``-floor``).  ``K = 0`` gives an unconstrained MDP.
+        Cost signals ``c_k(s, a)``; any sign is allowed (Safety-Gymnasium learners expect non-negative costs: a
+        lower bound on a signal ``x <= 1`` is the cost ``1 - x`` with limit ``1/(1 - gamma) - floor``, see the
+        module docstring).  ``K = 0`` gives an unconstrained MDP.
     limits : array_like of shape (K,)
         Limits ``d_k``; the constraints are ``J_k^pi <= d_k`` in discounted-sum units.
     initial : array_like of shape (S,)

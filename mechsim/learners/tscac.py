@@ -2,9 +2,11 @@ r"""Two-Stage Constrained Actor-Critic (TSCAC; Cai et al., *Two-Stage Constraine
 Recommendation*, WWW 2023).
 
 Signals: the main reward ``r`` (watch time) and ``K`` auxiliary signals.  In a
-:class:`~mechsim.cmdp.FiniteCMDP` the auxiliaries are the costs with the sign convention of the package
-(``cost = -signal``), so the auxiliary *signal* ``i`` is ``-c_i``; each signal may have its own discount
-``gamma_i``.
+:class:`~mechsim.cmdp.FiniteCMDP` the auxiliaries are the costs, so the auxiliary *signal* ``i`` is ``-c_i``;
+with the recommender's non-negative missed-interaction costs ``c = 1 - x`` (:mod:`mechsim.cmdp.tabular_twin`,
+:mod:`mechsim.envs.recommender`) that is ``x - 1``, the interaction up to a constant, which changes no policy
+(stage one's entropy-regularised optimum and stage two's closed form are invariant to a constant added to a
+signal).  Each signal may have its own discount ``gamma_i``.
 
 **Stage one.** For each auxiliary ``i`` an entropy-regularised policy optimising ``-c_i`` alone:
 ``pi_i = argmax_pi E[sum_t gamma_i^t (-c_i + tau H(pi(.|s_t)))]`` (full support, so stage two is not pinned).
@@ -153,7 +155,8 @@ def tscac_tabular(cmdp: FiniteCMDP, weights, *, temperature: float = 1.0, discou
     Parameters
     ----------
     cmdp : FiniteCMDP
-        Auxiliary signals are ``-costs`` (the package's cost convention).
+        Auxiliary signals are ``-costs`` (for missed-interaction costs ``1 - x``: the interactions ``x`` up to a
+        constant).
     weights : float or array_like (K,)
         ``lambda_i`` (a scalar is used for every auxiliary).  Large weights stay near the auxiliary policies;
         small ones approach the greedy (main-signal) policy.
