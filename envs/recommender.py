@@ -52,7 +52,16 @@ vector-env autoreset) holds:
 - ``info["costs"]``: float64 array of them, ordered as :attr:`constraint_names`,
 - ``info["cost"]``: the single constraint's cost when ``constraints`` has one name; with several, the sum of
   their costs (so a Safety-Gymnasium learner with one limit bounds the total; select one constraint with
-  ``ToSafetyGymnasium(env, constraint="like")`` or build the env with ``constraints=("like",)``).
+  ``ToSafetyGymnasium(env, constraint="like")`` or build the env with ``constraints=("like",)``),
+- ``info["cost_offsets"]``: float64 array, the part of each cost that no action changes in total: ``1`` per
+  request (plus the leaving charge on the step a user leaves) for floors, ``0`` for hate.  Its discounted sum
+  (with ``cost_discount``) is ``N_H`` for floors in every session, whatever the policy, and
+  ``costs - cost_offsets`` is the signed signal (``-x_f`` for floors, ``x_hate``): a Lagrangian learner that
+  pays ``r - lambda . (costs - cost_offsets)`` optimises ``r + lambda x_f``, the Lagrangian of the floor itself
+  for any discount of its own, with far less variance than ``r - lambda . costs`` (likes come on 1 % of
+  requests, the offset at every one).  :class:`~mechsim.envs.lagrangian_reward.LagrangianReward` and the
+  sample-based learners (:mod:`mechsim.learners.policies`) subtract it in their policy updates and measure the
+  constraints on the costs themselves.
 
 :class:`RankingRules` wraps either env's discrete version so that the agent picks one of a few ranking rules
 (long, quality, relevant, ...) per request from user-level features: the action space that per-action
@@ -248,6 +257,7 @@ class _RecommenderBase(gymnasium.Env):
         for key in self._cost_keys:
             info[key] = 0.0
         info["costs"] = np.zeros(len(self._cost_keys))
+        info["cost_offsets"] = np.zeros(len(self._cost_keys))
         info["cost"] = 0.0
         return info
 
@@ -368,13 +378,16 @@ class _RecommenderBase(gymnasium.Env):
         info = {"signals": signals}
         source = signals_list if self._sampled_costs else [watch] + probs
         cost_list = [offset + sign * source[i] for offset, sign, i in self._cost_spec]
+        offsets = self._cost_offset.copy()  # a new array every step: users keep the infos they are given
         if terminated and self._t < self.max_steps:
             charge = _leaving_charge(self.max_steps - self._t, self.cost_discount)
             for k in self._floor_constraints:
                 cost_list[k] += charge
+                offsets[k] += charge
         for key, value in zip(self._cost_keys, cost_list):
             info[key] = value
         info["costs"] = np.array(cost_list)
+        info["cost_offsets"] = offsets
         info["cost"] = cost_list[0] if self._single_cost else sum(cost_list)
         self._next_request()
         return self._observation(), watch, terminated, truncated, info

@@ -87,7 +87,7 @@ def test_info_signals_and_non_negative_costs():
     env = RecommenderEnv(constraints=("like", "share", "hate", "click"))
     assert env.signal_names == SIGNAL_NAMES
     _obs, info = env.reset(seed=3)
-    assert set(info) == {"signals", "cost_like", "cost_share", "cost_hate", "cost_click", "costs", "cost"}
+    assert set(info) == {"signals", "cost_like", "cost_share", "cost_hate", "cost_click", "costs", "cost", "cost_offsets"}
     assert np.all(info["signals"] == 0) and info["cost"] == 0
     saw_click = saw_leaving = False
     t_episode = 0
@@ -645,3 +645,20 @@ def test_rgb_array_frames_from_gymnasium_make(env_id):
     with pytest.warns(UserWarning, match="render_mode"):
         quiet = gymnasium.make(env_id, render_mode="no-such-mode")  # unknown: a warning, rendering off
     assert quiet.unwrapped.render_mode is None
+
+
+def test_cost_offsets_are_the_policy_independent_part_of_the_costs():
+    """costs - cost_offsets is the signed signal (-like for a floor), and each step gets its own array."""
+    env = RecommenderEnv(constraints=("like", "hate"))
+    env.reset(seed=4)
+    seen = []
+    for _ in range(30):
+        _obs, _r, terminated, truncated, info = env.step(0)
+        signed = info["costs"] - info["cost_offsets"]
+        like = info["signals"][list(SIGNAL_NAMES).index("like")]
+        hate = info["signals"][list(SIGNAL_NAMES).index("hate")]
+        assert signed[0] == pytest.approx(-like) and signed[1] == pytest.approx(hate)
+        assert all(info["cost_offsets"] is not s for s in seen)
+        seen.append(info["cost_offsets"])
+        if terminated or truncated:
+            break

@@ -9,7 +9,11 @@ Signals: index 0 is the environment reward, :math:`1 + k` the :math:`k`-th entry
 (Safety-Gymnasium convention; an env without ``"costs"`` but with a scalar ``info["cost"]`` has
 :math:`K = 1`).  Each signal :math:`i` gets discounted returns-to-go
 :math:`G_i(t) = \sum_{u \ge t} \gamma_i^{u-t} x_i(u)` with its own discount, so that per-signal discounts
-(TSCAC) need nothing special.
+(TSCAC) need nothing special.  Where the env reports the policy-independent part of its costs in
+``info["cost_offsets"]`` (:mod:`mechsim.envs.recommender`: missed-interaction costs ``1 - x`` are ``-x`` plus
+an offset whose discounted sum is the same in every session), the returns-to-go that drive the policy
+gradient are those of ``costs - cost_offsets``, the signed signals, with the same expected gradient and far
+less variance; the episode totals that estimate the constraint values ``J`` are those of the costs.
 
 Actor-critic step (:func:`policy_gradient_step`): for a weighted objective :math:`E[\sum_i w_i G_i]`, one
 ridge-regression critic :math:`V_i(s) = \phi(s)^\top \beta_i` per signal is the baseline, the advantage
@@ -110,8 +114,10 @@ class EpisodeBatch:
     """Transitions of several episodes, flattened in time order.
 
     ``features (N, F)``, ``actions (N,)``, ``signals (N, 1+K)`` (reward, costs), ``returns (N, 1+K)``
-    (discounted returns-to-go per signal), ``steps (N,)`` (time index within the episode),
-    ``episode_returns (E, 1+K)`` (discounted totals from the first step), ``lengths (E,)``.
+    (discounted returns-to-go per signal, of the costs minus ``info["cost_offsets"]`` where the env reports
+    them: the policy-gradient signal), ``steps (N,)`` (time index within the episode),
+    ``episode_returns (E, 1+K)`` (discounted totals of the reward and the costs themselves from the first step),
+    ``lengths (E,)``.
     """
 
     features: np.ndarray
@@ -169,7 +175,7 @@ def collect_episodes(env: gym.Env, policy: SoftmaxPolicy, phi, n_episodes: int, 
     if not isinstance(rng, np.random.Generator):
         raise _fail("rng", "a numpy.random.Generator", type(rng).__name__)
     max_steps = check_integer("max_steps", max_steps, minimum=1)
-    feats, acts, sigs, steps = [], [], [], []
+    feats, acts, sigs, offs, steps = [], [], [], [], []
     n_actions = policy.weights.shape[0]
     weights = policy.weights
     cumulative_table = np.cumsum(policy.table(), axis=1) if policy.tabular else None
@@ -186,7 +192,10 @@ def collect_episodes(env: gym.Env, policy: SoftmaxPolicy, phi, n_episodes: int, 
 
     def record(t, obs, action, reward, info):
         acts.append(action)
-        sigs.append(np.concatenate([[float(reward)], _costs_from_info(info)]))
+        costs = _costs_from_info(info)
+        sigs.append(np.concatenate([[float(reward)], costs]))
+        offset = info.get("cost_offsets")
+        offs.append(None if offset is None else np.atleast_1d(np.asarray(offset, dtype=float)))
         steps.append(t)
 
     lengths = rollout(env, choose, n_episodes, seeds=rng, max_steps=max_steps, on_step=record).lengths.tolist()
@@ -195,16 +204,28 @@ def collect_episodes(env: gym.Env, policy: SoftmaxPolicy, phi, n_episodes: int, 
         raise InvalidInstanceError(
             f"limits/discounts: expected {signals.shape[1] - 1} constraints, as many as the env's info['costs'] "
             f"entries, found {discounts.size - 1}", "limits")
+    if any(o is not None for o in offs):
+        centred = signals.copy()
+        for t, o in enumerate(offs):
+            if o is not None:
+                if o.shape != (signals.shape[1] - 1,):
+                    raise InvalidInstanceError(f"env: expected info['cost_offsets'] to hold {signals.shape[1] - 1} "
+                                               f"entries, like info['costs'], found {o.shape}", "env")
+                centred[t, 1:] -= o
+    else:
+        centred = signals
     returns = np.empty_like(signals)
     episode_returns = np.empty((len(lengths), signals.shape[1]))
     end = signals.shape[0]
     for e in range(len(lengths) - 1, -1, -1):
         start = end - lengths[e]
         acc = np.zeros(signals.shape[1])
+        raw = np.zeros(signals.shape[1])
         for t in range(end - 1, start - 1, -1):
-            acc = signals[t] + discounts * acc
+            acc = centred[t] + discounts * acc
             returns[t] = acc
-        episode_returns[e] = acc
+            raw = signals[t] + discounts * raw if centred is not signals else acc
+        episode_returns[e] = raw
         end = start
     return EpisodeBatch(np.asarray(feats), np.asarray(acts, dtype=np.int64), signals, returns,
                         np.asarray(steps), episode_returns, np.asarray(lengths))
