@@ -200,7 +200,8 @@ class LagrangianReward(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs)
     >>> import gymnasium, mechsim
     >>> from mechsim.envs import LagrangeMultipliers, LagrangianReward
     >>> lm = LagrangeMultipliers([99.0], ki=20.0, names=["like"])  # at least one like in 100 requests
-    >>> env = LagrangianReward(gymnasium.make("mechsim/Recommender-v0", constraints=["like"]), lm, subtract_offsets=True)
+    >>> base = gymnasium.make("mechsim/Recommender-v0", constraints=["like"])
+    >>> env = LagrangianReward(base, lm, subtract_offsets=True)
     >>> obs, info = env.reset(seed=0)
     >>> obs, r, terminated, truncated, info = env.step(0)
     >>> penalised = info["costs"] - info["cost_offsets"]   # the signed interaction: -like

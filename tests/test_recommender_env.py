@@ -87,7 +87,8 @@ def test_info_signals_and_non_negative_costs():
     env = RecommenderEnv(constraints=("like", "share", "hate", "click"))
     assert env.signal_names == SIGNAL_NAMES
     _obs, info = env.reset(seed=3)
-    assert set(info) == {"signals", "cost_like", "cost_share", "cost_hate", "cost_click", "costs", "cost", "cost_offsets"}
+    assert set(info) == {"signals", "cost_like", "cost_share", "cost_hate", "cost_click", "costs", "cost",
+                         "cost_offsets"}
     assert np.all(info["signals"] == 0) and info["cost"] == 0
     saw_click = saw_leaving = False
     t_episode = 0
