@@ -31,8 +31,9 @@ from collections.abc import Sequence
 import gymnasium
 import numpy as np
 
+from mechsim.envs.signal_wrappers import check_gym_env
 from mechsim.errors import InvalidInstanceError
-from mechsim.learners.multipliers import PIDController
+from mechsim.learners.multipliers import PIDController, check_gains
 from mechsim.validation import check_array, check_integer
 
 __all__ = ["LagrangeMultipliers", "LagrangianReward"]
@@ -45,8 +46,9 @@ class LagrangeMultipliers:
     ----------
     limits : array_like, shape (m,)
         :math:`d_k`, limits on the expected *episode total* of each cost (in the order of the environment's
-        ``info["costs"]``).  Floors are negative limits on signed costs (mechsim's recommender: at least
-        ``C`` likes per session is ``cost_like <= -C``).
+        ``info["costs"]``).  Costs are non-negative (Safety-Gymnasium's convention); a floor is a limit on
+        missed interactions (mechsim's recommender: at least ``C`` likes per session of ``max_steps``
+        requests is ``cost_like <= max_steps - C``, :func:`mechsim.envs.recommender.session_slots`).
     ki : float or array_like, default 0.05
         Integral gain: the dual-ascent step per unit of violation.
     kp, kd : float or array_like, default 0
@@ -100,6 +102,9 @@ class LagrangeMultipliers:
                                        f"{start.max()}", argument="initial")
         self.batch_episodes = check_integer("batch_episodes", batch_episodes, minimum=1)
         if names is not None:
+            if not isinstance(names, (tuple, list)):
+                raise InvalidInstanceError(f"names: expected a sequence of {m} names, found {type(names).__name__}",
+                                           argument="names")
             names = tuple(str(n) for n in names)
             if len(names) != m:
                 raise InvalidInstanceError(f"names: expected {m} names (one per limit), found {len(names)}",
@@ -116,11 +121,7 @@ class LagrangeMultipliers:
 
     @staticmethod
     def _gain(name, value, m) -> np.ndarray:
-        arr = np.broadcast_to(check_array(name, value), (m,)).astype(float) if np.ndim(value) == 0 \
-            else check_array(name, value, shape=(m,))
-        if np.any(arr < 0):
-            raise InvalidInstanceError(f"{name}: expected non-negative values, found {arr.min()}", argument=name)
-        return np.array(arr, dtype=float)
+        return check_gains(name, value, m)
 
     @property
     def n_constraints(self) -> int:
@@ -158,8 +159,11 @@ class LagrangeMultipliers:
         return f"LagrangeMultipliers({body}; {len(self.history)} updates)"
 
 
-class LagrangianReward(gymnasium.Wrapper):
-    r"""Replace the reward by :math:`r_t - \lambda \cdot c_t` and update :math:`\lambda` at episode ends.
+class LagrangianReward(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
+    r"""Replace the reward by :math:`r_t - \lambda \cdot (c_t - o_t)` and update :math:`\lambda` at episode ends.
+
+    :math:`o_t` is the environment's ``info["cost_offsets"]`` (zero when it reports none); see
+    ``subtract_offsets``.
 
     Parameters
     ----------
@@ -172,28 +176,52 @@ class LagrangianReward(gymnasium.Wrapper):
         Where the costs are in ``info``.
     update : bool, default True
         Feed finished episodes to ``multipliers`` (set False for evaluation copies).
+    discount : float in [0, 1], default 1
+        :math:`\gamma` of the episode cost totals fed to ``multipliers``, :math:`\sum_t \gamma^t c_t`
+        (1: undiscounted totals); for a discounted constraint give the recommender the same ``cost_discount``.
+    subtract_offsets : bool, default False
+        Penalise :math:`c_t - o_t` instead of :math:`c_t` when the environment reports the policy-independent
+        part of its costs in ``info["cost_offsets"]`` (mechsim's recommender: ``1`` per request and the
+        leaving charge for floors, so that :math:`c - o = -x`, the signed interaction, and the reward is
+        :math:`r_t + \lambda x_t`, the Lagrangian of the floor, with far less variance).  The multipliers are
+        always fed the costs themselves.
 
     Notes
     -----
-    ``info`` gains ``"reward_unconstrained"`` (the original reward), ``"lambdas"`` (the multipliers used for
-    this step) and, at the end of an episode, ``"episode_costs"`` (the cost totals of the episode).  Wrap
-    the environment in a ``Monitor`` *before* this wrapper to log the original return.
+    The wrapper records its constructor arguments (``gymnasium.utils.RecordConstructorArgs``), so an env made
+    with ``gymnasium.make`` keeps it in its ``spec`` and ``gymnasium.make(env.spec)`` rebuilds it around the
+    *same* ``multipliers`` object.  ``info`` gains ``"reward_unconstrained"`` (the original reward),
+    ``"lambdas"`` (the multipliers used for this step) and, at the end of an episode, ``"episode_costs"`` (the
+    cost totals of the episode, discounted by ``discount``).  Wrap the environment in a ``Monitor`` *before*
+    this wrapper to log the original return.
 
     Examples
     --------
     >>> import gymnasium, mechsim
     >>> from mechsim.envs import LagrangeMultipliers, LagrangianReward
-    >>> lm = LagrangeMultipliers([-1.0], ki=20.0, names=["like"])  # at least one like per session
-    >>> env = LagrangianReward(gymnasium.make("mechsim/Recommender-v0", constraints=["like"]), lm)
+    >>> lm = LagrangeMultipliers([99.0], ki=20.0, names=["like"])  # at least one like in 100 requests
+    >>> base = gymnasium.make("mechsim/Recommender-v0", constraints=["like"])
+    >>> env = LagrangianReward(base, lm, subtract_offsets=True)
     >>> obs, info = env.reset(seed=0)
     >>> obs, r, terminated, truncated, info = env.step(0)
-    >>> bool(r == info["reward_unconstrained"] - info["lambdas"] @ info["costs"])
+    >>> penalised = info["costs"] - info["cost_offsets"]   # the signed interaction: -like
+    >>> bool(r == info["reward_unconstrained"] - info["lambdas"] @ penalised)
     True
     """
 
     def __init__(self, env: gymnasium.Env, multipliers: LagrangeMultipliers, *, cost_key: str = "costs",
-                 update: bool = True):
-        super().__init__(env)
+                 update: bool = True, discount: float = 1.0, subtract_offsets: bool = False):
+        gymnasium.utils.RecordConstructorArgs.__init__(self, multipliers=multipliers, cost_key=cost_key,
+                                                       update=update, discount=discount,
+                                                       subtract_offsets=subtract_offsets)
+        gymnasium.Wrapper.__init__(self, check_gym_env(env))
+        if not isinstance(cost_key, str):
+            raise InvalidInstanceError(f"cost_key: expected the info key of the costs (a str), found "
+                                       f"{type(cost_key).__name__} {cost_key!r}", argument="cost_key")
+        for name, flag in (("update", update), ("subtract_offsets", subtract_offsets)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise InvalidInstanceError(f"{name}: expected a bool, found {type(flag).__name__} {flag!r}",
+                                           argument=name)
         if not isinstance(multipliers, LagrangeMultipliers):
             raise InvalidInstanceError(f"multipliers: expected a LagrangeMultipliers, found "
                                        f"{type(multipliers).__name__}", argument="multipliers")
@@ -202,10 +230,17 @@ class LagrangianReward(gymnasium.Wrapper):
             raise InvalidInstanceError(
                 f"multipliers: expected {len(names)} limits (the environment's constraints {tuple(names)}), "
                 f"found {multipliers.n_constraints}", argument="multipliers")
+        if isinstance(discount, bool) or not isinstance(discount, (int, float, np.integer, np.floating)) \
+                or not 0.0 <= float(discount) <= 1.0:
+            raise InvalidInstanceError(f"discount: expected a number in [0, 1], found {discount!r}",
+                                       argument="discount")
         self.multipliers = multipliers
         self.cost_key = cost_key
         self.update = bool(update)
+        self.discount = float(discount)
+        self.subtract_offsets = bool(subtract_offsets)
         self._episode_costs = np.zeros(multipliers.n_constraints)
+        self._weight = 1.0
 
     def _costs(self, info) -> np.ndarray:
         if self.cost_key not in info:
@@ -220,6 +255,7 @@ class LagrangianReward(gymnasium.Wrapper):
 
     def reset(self, *, seed=None, options=None):
         self._episode_costs = np.zeros(self.multipliers.n_constraints)
+        self._weight = 1.0
         obs, info = self.env.reset(seed=seed, options=options)
         info = dict(info)
         info["lambdas"] = self.multipliers.lambdas
@@ -229,7 +265,11 @@ class LagrangianReward(gymnasium.Wrapper):
         obs, reward, terminated, truncated, info = self.env.step(action)
         costs = self._costs(info)
         lambdas = self.multipliers.lambdas
-        self._episode_costs += costs
+        if self.discount == 1.0:
+            self._episode_costs += costs
+        else:
+            self._episode_costs += self._weight * costs
+            self._weight *= self.discount
         info = dict(info)
         info["reward_unconstrained"] = float(reward)
         info["lambdas"] = lambdas
@@ -237,4 +277,7 @@ class LagrangianReward(gymnasium.Wrapper):
             info["episode_costs"] = self._episode_costs.copy()
             if self.update:
                 self.multipliers.record_episode(self._episode_costs)
-        return obs, float(reward) - float(lambdas @ costs), terminated, truncated, info
+        penalised = costs
+        if self.subtract_offsets and "cost_offsets" in info:
+            penalised = costs - np.asarray(info["cost_offsets"], dtype=float)
+        return obs, float(reward) - float(lambdas @ penalised), terminated, truncated, info

@@ -23,26 +23,57 @@ interest or temper:
 **Reward** = watch time in seconds.  **Termination**: the user leaves (temper below 1).  **Truncation**:
 ``max_steps`` requests.
 
-**Costs** (Safety-Gymnasium convention, on the Gymnasium 5-tuple).  For every constrained signal ``f`` in
-``constraints`` the step cost is signed: ``cost_f = -signal_f`` for the "higher is better" interactions
-(click, like, follow, comment, share) and ``cost_hate = +hate``.  A floor ``E[sum like] >= C`` is then the
-constraint ``E[sum cost_like] <= -C`` expected by the CMDP learners (:mod:`mechsim.learners.lagrangian`;
-costs <= limits).
+**Costs** (Safety-Gymnasium's convention on the Gymnasium 5-tuple: every cost is non-negative and every
+constraint reads ``E[sum_t gamma^t cost_t] <= limit``).  For each constrained signal ``f`` in ``constraints``:
+
+- ``hate`` (an upper bound, "at most so much hate"): ``cost_hate = hate_t``, the 0/1 response;
+- the interactions where more is better (click, like, follow, comment, share; a floor "at least ``C``"): the
+  *missed* interaction ``cost_f = 1 - x_f,t``, the shortfall of the request against its best outcome (one
+  like per request); and when the user leaves after request ``t`` (``terminated``), the last step also charges
+  the missed interactions of the request slots the session had left, ``sum_{j=1}^{H - t} gamma_c^j`` with
+  ``H = max_steps`` and ``gamma_c = cost_discount`` (a user who leaves gives no more likes).
+
+So for every session, whatever the policy, :math:`\sum_t \gamma_c^t\, cost_{f,t} = N_H - \sum_t \gamma_c^t
+x_{f,t}` with :math:`N_H = \sum_{t < H} \gamma_c^t` (:func:`session_slots`), and a floor on discounted likes
+is exactly a limit on the like cost:
+
+.. math::  E\Big[\sum_t \gamma_c^t\, like_t\Big] \ge C \iff E\Big[\sum_t \gamma_c^t\, cost_{like,t}\Big]
+           \le N_H - C,
+
+the same constraint in other variables (``limit = session_slots(max_steps, gamma_c) - C``; with the default
+``cost_discount=1``, episode totals: ``max_steps - C``).  Give the env the discount the learner applies to
+costs.  Without the leaving charge a budget on missed likes would reward ending sessions early.
+
 Every ``info`` (including the one returned by ``reset``, where everything is zero, so that keys survive
 vector-env autoreset) holds:
 
 - ``info["signals"]``: float64 array ordered as :attr:`signal_names` (watch time in seconds, then 0/1),
-- ``info["cost_<name>"]``: float per constraint,
-- ``info["costs"]``: float64 array ordered as :attr:`constraint_names`,
-- ``info["cost"]``: their sum (float).
+- ``info["cost_<name>"]``: the cost of each constraint (float, ``>= 0``),
+- ``info["costs"]``: float64 array of them, ordered as :attr:`constraint_names`,
+- ``info["cost"]``: the single constraint's cost when ``constraints`` has one name; with several, the sum of
+  their costs (so a Safety-Gymnasium learner with one limit bounds the total; select one constraint with
+  ``ToSafetyGymnasium(env, constraint="like")`` or build the env with ``constraints=("like",)``),
+- ``info["cost_offsets"]``: float64 array, the part of each cost that no action changes in total: ``1`` per
+  request (plus the leaving charge on the step a user leaves) for floors, ``0`` for hate.  Its discounted sum
+  (with ``cost_discount``) is ``N_H`` for floors in every session, whatever the policy, and
+  ``costs - cost_offsets`` is the signed signal (``-x_f`` for floors, ``x_hate``): a Lagrangian learner that
+  pays ``r - lambda . (costs - cost_offsets)`` optimises ``r + lambda x_f``, the Lagrangian of the floor itself
+  for any discount of its own, with far less variance than ``r - lambda . costs`` (likes come on 1 % of
+  requests, the offset at every one).  :class:`~mechsim.envs.lagrangian_reward.LagrangianReward` and the
+  sample-based learners (:mod:`mechsim.learners.policies`) subtract it in their policy updates and measure the
+  constraints on the costs themselves.
 
 :class:`RankingRules` wraps either env's discrete version so that the agent picks one of a few ranking rules
 (long, quality, relevant, ...) per request from user-level features: the action space that per-action
 linear-softmax learners can use.
 
-With ``cost_mode="expected"`` the costs are the signed conditional probabilities ``P(signal = 1 | state,
-item)`` instead of the 0/1 draws: the same expected constraint values with much less noise (a simulator-only
-variance reduction, useful for rare signals such as follows at 5e-4 per request).
+With ``cost_mode="expected"`` the costs use the conditional probabilities ``p_f = P(x_f = 1 | state, item)``
+instead of the 0/1 draws (``1 - p_f`` for floors, ``p_hate`` for hate; the leaving charge is unchanged): the
+same expected constraint values with much less noise (a simulator-only variance reduction, useful for rare
+signals such as follows at 5e-4 per request).
+
+**Rendering**: ``"ansi"`` returns the last request as text, ``"rgb_array"`` draws that text as an RGB frame of
+constant size (:func:`mechsim.envs._template.text_frame`).
 """
 
 from __future__ import annotations
@@ -61,22 +92,66 @@ from mechsim.cmdp.simulator import (
     SimulatorConfig,
     expected_responses,
 )
-from mechsim.envs._template import check_render_mode
+from mechsim.envs._template import check_render_mode, text_frame
+from mechsim.envs.signal_wrappers import check_gym_env
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import check_choice, check_integer
+from mechsim.validation import _fail, check_allocation, check_array, check_choice, check_integer
 
-__all__ = ["DEFAULT_RULES", "LOWER_BOUNDED", "RankingRules", "RecommenderContinuousEnv", "RecommenderEnv", "cost_signs"]
+__all__ = ["DEFAULT_RULES", "LOWER_BOUNDED", "RankingRules", "RecommenderContinuousEnv", "RecommenderEnv",
+           "cost_offsets", "cost_signs", "leaving_charge", "session_slots"]
 
-#: Signals where more is better; their costs are ``-signal`` (a floor becomes a negative limit).
+#: Signals where more is better: their constraints are floors and their costs the missed interactions
+#: ``1 - signal`` (plus the leaving charge).
 LOWER_BOUNDED: tuple[str, ...] = ("click", "like", "follow", "comment", "share")
 
 _EWMA_DECAY = 0.7
 _BLOCK = 64  # requests whose randomness is drawn at once
+_FRAME_WIDTH = 7 * 100 + 16  # pixels: every rgb_array frame has the same size (video recorders need that)
 
 
 def cost_signs(constraints) -> np.ndarray:
-    """Sign of each constraint's cost: ``-1`` for lower-bounded interactions, ``+1`` for hate."""
-    return np.array([-1.0 if c in LOWER_BOUNDED else 1.0 for c in constraints])
+    """Sign of the signal in each constraint's cost ``offset + sign * signal``: ``-1`` for the lower-bounded
+    interactions (missed interactions ``1 - signal``), ``+1`` for hate."""
+    return np.array([-1.0 if c in LOWER_BOUNDED else 1.0 for c in _check_constraints(constraints)])
+
+
+def cost_offsets(constraints) -> np.ndarray:
+    """Offset of each constraint's cost ``offset + sign * signal``: ``1`` for the lower-bounded interactions,
+    ``0`` for hate."""
+    return np.array([1.0 if c in LOWER_BOUNDED else 0.0 for c in _check_constraints(constraints)])
+
+
+def session_slots(max_steps: int, discount: float = 1.0) -> float:
+    r"""Discounted number of request slots of a session, :math:`N_H = \sum_{t < H} \gamma^t`.
+
+    The like cost of every session totals :math:`N_H - \sum_t \gamma^t like_t` (see the module docstring),
+    so the floor ``C`` on discounted likes is the limit ``session_slots(max_steps, discount) - C``.
+    """
+    H = check_integer("max_steps", max_steps, minimum=1)
+    gamma = _cost_discount(discount)
+    return float(H) if gamma == 1.0 else (1.0 - gamma**H) / (1.0 - gamma)
+
+
+def _cost_discount(discount) -> float:
+    if isinstance(discount, bool) or not isinstance(discount, (int, float, np.integer, np.floating)) \
+            or not 0.0 <= float(discount) <= 1.0:
+        raise _fail("cost_discount", "a number in [0, 1] (the discount the learner applies to costs)",
+                    repr(discount))
+    return float(discount)
+
+
+def leaving_charge(remaining: int, discount: float = 1.0) -> float:
+    r"""The cost a floor constraint adds on the step a user leaves: :math:`\sum_{j=1}^{n} \gamma^j` for the
+    ``n = max_steps - t`` request slots the session had left (the missed interactions of those slots, discounted
+    to the leaving step); 0 for ``n = 0``."""
+    n = check_integer("remaining", remaining, minimum=0)
+    return _leaving_charge(n, _cost_discount(discount))
+
+
+def _leaving_charge(remaining: int, gamma: float) -> float:
+    if gamma == 1.0:
+        return float(remaining)
+    return gamma * (1.0 - gamma**remaining) / (1.0 - gamma)
 
 
 def _check_constraints(constraints) -> tuple[str, ...]:
@@ -99,16 +174,24 @@ def _check_constraints(constraints) -> tuple[str, ...]:
 
 
 class _RecommenderBase(gymnasium.Env):
-    metadata: ClassVar[dict] = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata: ClassVar[dict] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, n_candidates: int = 10, max_steps: int = 100,
                  constraints=("like", "follow", "share"), config: SimulatorConfig | None = None,
-                 render_mode: str | None = None, cost_mode: str = "sampled"):
+                 render_mode: str | None = None, cost_mode: str = "sampled", cost_discount: float = 1.0):
         self.n_candidates = check_integer("n_candidates", n_candidates, minimum=1)
         self.max_steps = check_integer("max_steps", max_steps, minimum=1)
         self.constraint_names = _check_constraints(constraints)
+        if not isinstance(cost_mode, str):
+            raise _fail("cost_mode", "'sampled' or 'expected'", repr(cost_mode))
         self.cost_mode = check_choice("cost_mode", cost_mode, ("sampled", "expected"))
+        self.cost_discount = _cost_discount(cost_discount)
         self.render_mode = check_render_mode(render_mode, self.metadata)
+        if config is not None and not isinstance(config, SimulatorConfig):
+            raise _fail("config", "None or a SimulatorConfig", type(config).__name__)
+        # Memory guard: the per-request blocks of randomness and the observation grow with n_candidates.
+        check_allocation("n_candidates", 8.0 * n_candidates * (_BLOCK * (config or SimulatorConfig()).dim + 64),
+                         f"candidate blocks and observations for n_candidates={n_candidates}")
         self.simulator = ShortVideoSimulator(config)
         self.config = self.simulator.config
         self.signal_names = SIGNAL_NAMES
@@ -139,7 +222,10 @@ class _RecommenderBase(gymnasium.Env):
         self._leave_threshold = float(self.config.leave_threshold)
         self._cost_index = np.array([SIGNAL_NAMES.index(c) for c in self.constraint_names], dtype=np.intp)
         self._cost_sign = cost_signs(self.constraint_names)
-        self._cost_spec = list(zip(self._cost_sign.tolist(), self._cost_index.tolist()))
+        self._cost_offset = cost_offsets(self.constraint_names)
+        self._cost_spec = list(zip(self._cost_offset.tolist(), self._cost_sign.tolist(), self._cost_index.tolist()))
+        self._floor_constraints = [k for k, c in enumerate(self.constraint_names) if c in LOWER_BOUNDED]
+        self._single_cost = len(self.constraint_names) == 1
         self._sampled_costs = self.cost_mode == "sampled"
         self._cost_keys = tuple(f"cost_{c}" for c in self.constraint_names)
         self._user_dim = d + len(SIGNAL_NAMES) + 1
@@ -171,6 +257,7 @@ class _RecommenderBase(gymnasium.Env):
         for key in self._cost_keys:
             info[key] = 0.0
         info["costs"] = np.zeros(len(self._cost_keys))
+        info["cost_offsets"] = np.zeros(len(self._cost_keys))
         info["cost"] = 0.0
         return info
 
@@ -290,11 +377,18 @@ class _RecommenderBase(gymnasium.Env):
         self._last = (item, signals)
         info = {"signals": signals}
         source = signals_list if self._sampled_costs else [watch] + probs
-        cost_list = [sign * source[i] + 0.0 for sign, i in self._cost_spec]  # + 0.0: no -0.0
+        cost_list = [offset + sign * source[i] for offset, sign, i in self._cost_spec]
+        offsets = self._cost_offset.copy()  # a new array every step: users keep the infos they are given
+        if terminated and self._t < self.max_steps:
+            charge = _leaving_charge(self.max_steps - self._t, self.cost_discount)
+            for k in self._floor_constraints:
+                cost_list[k] += charge
+                offsets[k] += charge
         for key, value in zip(self._cost_keys, cost_list):
             info[key] = value
         info["costs"] = np.array(cost_list)
-        info["cost"] = sum(cost_list)
+        info["cost_offsets"] = offsets
+        info["cost"] = cost_list[0] if self._single_cost else sum(cost_list)
         self._next_request()
         return self._observation(), watch, terminated, truncated, info
 
@@ -310,14 +404,20 @@ class _RecommenderBase(gymnasium.Env):
         return expected_responses(self.config, self._aff, self._quality[cands], self._sim,
                                   self._durations[cands], self._activity)
 
-    def render(self):
-        if self.render_mode != "ansi":
-            return None
+    def _render_text(self) -> str:
         if self._last is None:
-            return f"t={self._t}: session start, temper hidden; {self.n_candidates} candidates"
+            return f"t={self._t}: session start, temper hidden\n{self.n_candidates} candidates"
         item, signals = self._last
         parts = ", ".join(f"{n}={v:.3g}" for n, v in zip(SIGNAL_NAMES, signals))
-        return f"t={self._t}: showed item {item} (topic {self.simulator.catalogue.topics[item]}): {parts}"
+        return f"t={self._t}: showed item {item} (topic {self.simulator.catalogue.topics[item]})\n{parts}"
+
+    def render(self):
+        """The last request as text (``"ansi"``) or as an RGB frame of constant size (``"rgb_array"``)."""
+        if self.render_mode is None:
+            gymnasium.logger.warn("You are calling render method without specifying any render mode.")
+            return None
+        text = self._render_text()
+        return text_frame(text, width=_FRAME_WIDTH) if self.render_mode == "rgb_array" else text
 
 
 class RecommenderEnv(_RecommenderBase):
@@ -333,11 +433,14 @@ class RecommenderEnv(_RecommenderBase):
         Constrained auxiliary signals (subset of click, like, follow, comment, share, hate), in cost order.
     config : SimulatorConfig, optional
         User/item model; default is the calibrated model.
-    render_mode : None or "ansi"
+    render_mode : None, "ansi" or "rgb_array"
     cost_mode : {"sampled", "expected"}, default "sampled"
-        ``"sampled"``: costs are the signed 0/1 draws.  ``"expected"``: costs are the signed conditional
-        probabilities ``P(signal = 1 | user state, item)`` (a simulator-only variance reduction: same
-        expected constraint values, far less noise for rare signals); ``info["signals"]`` stays sampled.
+        ``"sampled"``: costs from the 0/1 draws (``1 - x`` for floors, ``x`` for hate).  ``"expected"``: from
+        the conditional probabilities ``P(x = 1 | user state, item)`` (a simulator-only variance reduction:
+        same expected constraint values, far less noise for rare signals); ``info["signals"]`` stays sampled.
+    cost_discount : float in [0, 1], default 1
+        ``gamma_c`` of the leaving charge (module docstring): the discount the learner applies to costs, so
+        that ``E[sum_t gamma_c^t cost_like] = session_slots(max_steps, gamma_c) - E[sum_t gamma_c^t like]``.
 
     Examples
     --------
@@ -347,12 +450,14 @@ class RecommenderEnv(_RecommenderBase):
     >>> obs, reward, terminated, truncated, info = env.step(0)
     >>> sorted(k for k in info if k.startswith("cost"))
     ['cost', 'cost_follow', 'cost_like', 'cost_share', 'costs']
+    >>> bool(info["costs"].min() >= 0)
+    True
     """
 
     def __init__(self, n_candidates: int = 10, max_steps: int = 100, constraints=("like", "follow", "share"),
                  config: SimulatorConfig | None = None, render_mode: str | None = None,
-                 cost_mode: str = "sampled"):
-        super().__init__(n_candidates, max_steps, constraints, config, render_mode, cost_mode)
+                 cost_mode: str = "sampled", cost_discount: float = 1.0):
+        super().__init__(n_candidates, max_steps, constraints, config, render_mode, cost_mode, cost_discount)
         self.action_space = spaces.Discrete(self.n_candidates)
 
     def step(self, action):
@@ -375,12 +480,15 @@ class RecommenderContinuousEnv(_RecommenderBase):
 
     def __init__(self, n_candidates: int = 10, max_steps: int = 100, constraints=("like", "follow", "share"),
                  config: SimulatorConfig | None = None, render_mode: str | None = None,
-                 cost_mode: str = "sampled"):
-        super().__init__(n_candidates, max_steps, constraints, config, render_mode, cost_mode)
+                 cost_mode: str = "sampled", cost_discount: float = 1.0):
+        super().__init__(n_candidates, max_steps, constraints, config, render_mode, cost_mode, cost_discount)
         self.action_space = spaces.Box(low=-1.0, high=1.0, shape=(self._dim + 1,), dtype=np.float32)
 
     def step(self, action):
-        w = np.asarray(action, dtype=float)
+        if isinstance(action, np.ndarray) and action.dtype.kind in "fiu":
+            w = action.astype(float, copy=False)
+        else:  # lists, and anything else: refuse strings, complex numbers and objects rather than convert them
+            w = check_array("action", action, finite=False)
         # A finite sum means finite entries (NaN and inf propagate); |w| ~ 1e308 would be rejected wrongly.
         if w.shape != (self._dim + 1,) or not math.isfinite(w.sum()):
             raise InvalidInstanceError(
@@ -425,7 +533,7 @@ class RankingRules(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
 
     def __init__(self, env: gymnasium.Env, rules: dict | None = None):
         gymnasium.utils.RecordConstructorArgs.__init__(self, rules=rules)
-        gymnasium.Wrapper.__init__(self, env)
+        gymnasium.Wrapper.__init__(self, check_gym_env(env))
         base = env.unwrapped
         if not isinstance(base, RecommenderEnv):
             raise InvalidInstanceError(f"env: expected a RecommenderEnv, found {type(base).__name__}", argument="env")

@@ -26,6 +26,7 @@ import gymnasium
 import numpy as np
 
 from mechsim.envs.recommender import RankingRules, RecommenderEnv
+from mechsim.envs.signal_wrappers import check_gym_env
 from mechsim.errors import InvalidInstanceError
 from mechsim.learners.policies import SoftmaxPolicy, featurizer
 from mechsim.rollout import Chooser
@@ -52,7 +53,7 @@ class ExpectedSignals(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
 
     def __init__(self, env: gymnasium.Env):
         gymnasium.utils.RecordConstructorArgs.__init__(self)
-        gymnasium.Wrapper.__init__(self, env)
+        gymnasium.Wrapper.__init__(self, check_gym_env(env))
         base = env.unwrapped
         if not isinstance(base, RecommenderEnv):
             raise InvalidInstanceError(f"env: expected a RecommenderEnv, found {type(base).__name__}", argument="env")

@@ -2,7 +2,8 @@ r"""Wrappers for constrained environments that report their costs in ``info["cos
 
 Both follow the cost convention of mechsim's constrained environments (Safety-Gymnasium's, on the Gymnasium
 5-tuple): every step's ``info["costs"]`` is the vector :math:`c_t \in \mathbb R^K` of the constraints
-:math:`E[\sum_t \gamma^t c_{k,t}] \le d_k`, and ``info["cost"]`` its sum.
+:math:`E[\sum_t \gamma^t c_{k,t}] \le d_k` (non-negative costs), and ``info["cost"]`` the single constraint's
+cost (the sum of the costs when there are several).
 
 :class:`ScaleRewardAndCosts`
     Rewards and costs in the learner's units: :math:`r'_t = \alpha r_t`, :math:`c'_{k,t} = \beta_k c_{k,t}`
@@ -30,7 +31,14 @@ import numpy as np
 from mechsim.errors import InvalidInstanceError
 from mechsim.validation import check_integer
 
-__all__ = ["EpisodeRecorder", "ScaleRewardAndCosts"]
+__all__ = ["EpisodeRecorder", "ScaleRewardAndCosts", "check_gym_env"]
+
+
+def check_gym_env(env, name: str = "env") -> gymnasium.Env:
+    """Raise :class:`~mechsim.errors.InvalidInstanceError` unless ``env`` is a Gymnasium environment."""
+    if not isinstance(env, gymnasium.Env):
+        raise InvalidInstanceError(f"{name}: expected a gymnasium.Env, found {type(env).__name__}", argument=name)
+    return env
 
 
 def _positive_scale(name: str, value) -> float | np.ndarray:
@@ -60,7 +68,8 @@ class ScaleRewardAndCosts(gymnasium.Wrapper, gymnasium.utils.RecordConstructorAr
 
     Notes
     -----
-    ``info["cost"]``, if present, becomes the sum of the scaled costs; the per-constraint entries
+    ``info["cost"]``, if present, becomes the sum of the scaled costs (the scaled cost itself for one
+    constraint, as the environments define it); the per-constraint entries
     ``info["cost_<name>"]`` and the infos returned by ``reset`` keep the environment's units.  Limits given
     to a learner on the wrapped env are in scaled units.
 
@@ -80,7 +89,7 @@ class ScaleRewardAndCosts(gymnasium.Wrapper, gymnasium.utils.RecordConstructorAr
 
     def __init__(self, env: gymnasium.Env, reward_scale=1.0, cost_scale=1.0):
         gymnasium.utils.RecordConstructorArgs.__init__(self, reward_scale=reward_scale, cost_scale=cost_scale)
-        gymnasium.Wrapper.__init__(self, env)
+        gymnasium.Wrapper.__init__(self, check_gym_env(env))
         self.reward_scale = _positive_scale("reward_scale", reward_scale)
         self.cost_scale = _positive_scale("cost_scale", cost_scale)
 
@@ -126,8 +135,8 @@ class EpisodeRecorder(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
 
     def __init__(self, env: gymnasium.Env, keys: Sequence[str] = ("signals", "costs")):
         gymnasium.utils.RecordConstructorArgs.__init__(self, keys=keys)
-        gymnasium.Wrapper.__init__(self, env)
-        if isinstance(keys, str) or not all(isinstance(k, str) for k in keys) or not len(keys):
+        gymnasium.Wrapper.__init__(self, check_gym_env(env))
+        if not isinstance(keys, (tuple, list)) or not all(isinstance(k, str) for k in keys) or not len(keys):
             raise InvalidInstanceError(f"keys: expected a non-empty sequence of info keys, found {keys!r}",
                                        argument="keys")
         self.keys = tuple(keys)
@@ -178,7 +187,8 @@ class EpisodeRecorder(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
     def episode_totals(self) -> np.ndarray:
         """Totals of every episode, ``(E, width)`` (zeros for an episode with no step yet)."""
         width = self._width or 0
-        return np.array([np.zeros(width) if row is None else row for row in self._totals]).reshape(-1, width)
+        rows = [np.zeros(width) if row is None else row for row in self._totals]
+        return np.array(rows).reshape(len(rows), width)
 
     def batch_means(self, episodes_per_batch: int) -> np.ndarray:
         """Per-step means over consecutive batches of ``episodes_per_batch`` episodes, ``(n_batches, width)``.
@@ -189,6 +199,6 @@ class EpisodeRecorder(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
         E = check_integer("episodes_per_batch", episodes_per_batch, minimum=1)
         totals, lengths = self.episode_totals(), self.lengths
         T = len(lengths) // E
-        totals = totals[:T * E].reshape(T, E, -1).sum(axis=1)
+        totals = totals[:T * E].reshape(T, E, totals.shape[1]).sum(axis=1)
         steps = lengths[:T * E].reshape(T, E).sum(axis=1)
         return totals / steps[:, None]

@@ -9,9 +9,12 @@ Run:  python examples/sb3_recommender.py [--steps 100000] [--seed 0]     (needs 
    (``env.unwrapped.candidate_expectations()``) and shows the candidate with the largest expected watch
    time: an upper reference that no policy acting on observations is expected to reach.
 2. A constrained learner built on SB3 without changing SB3: :class:`mechsim.envs.rl.LagrangianReward`
-   turns the floor "at least ``--like-floor`` likes per session" (cost ``-like``, limit ``-floor``) into
-   the reward ``watch + lambda * likes`` with one multiplier shared by the 8 copies and moved by dual
-   ascent every 16 finished sessions.  With the calibrated simulator a like happens on ~1% of requests,
+   turns the floor "at least ``--like-floor`` likes per session" into a limit on the environment's
+   non-negative like cost, the missed likes (``1 - like`` per request, and the unused request slots when a
+   user leaves, so that a session's like cost is ``max_steps - likes``): limit ``max_steps - floor``.  The
+   reward becomes ``watch - lambda * missed likes`` (``= watch + lambda * likes - lambda * max_steps`` per
+   session) with one multiplier shared by the 8 copies and moved by dual ascent every 16 finished sessions.
+   With the calibrated simulator a like happens on ~1% of requests,
    too rare for a short PPO run to learn from (measured: no gain in likes after 40k steps even with lambda
    at its cap), so this part uses a simulator whose like bias is raised by 2 (likes on ~6% of requests;
    ``SimulatorConfig(biases=...)``).  A watch maximiser (the watch-greedy oracle) gets no more likes than
@@ -126,14 +129,15 @@ def twin_context() -> str:
     from mechsim.solvers.cmdp_lp import solve_cmdp
 
     free = tabular_recommender(constraints=("like",), limits=[1e9])
+    slots = 1.0 / (1.0 - free.discount)          # the twin's like cost is slots - discounted likes
     rand = evaluate_policy(free, uniform_policy(free))
     best = solve_cmdp(free)
-    floor = -(1.0 + 0.5) * float(-rand.cost_values[0])   # 1.5x the random policy's discounted likes
-    constrained = solve_cmdp(tabular_recommender(constraints=("like",), limits=[floor]))
+    floor = 1.5 * (slots - float(rand.cost_values[0]))   # 1.5x the random policy's discounted likes
+    constrained = solve_cmdp(tabular_recommender(constraints=("like",), limits=[slots - floor]))
     return (f"tabular twin (21 states, 24 item types, discounted gamma=0.95; a different model, context only):\n"
-            f"  random {rand.value:.1f} watch-s, {-rand.cost_values[0]:.3f} likes | LP optimum "
-            f"{best.value:.1f} watch-s, {-best.cost_values[0]:.3f} likes | LP optimum with likes >= "
-            f"{-floor:.3f}: {constrained.value:.1f} watch-s (lambda* = {constrained.multipliers[0]:.1f} s/like)")
+            f"  random {rand.value:.1f} watch-s, {slots - rand.cost_values[0]:.3f} likes | LP optimum "
+            f"{best.value:.1f} watch-s, {slots - best.cost_values[0]:.3f} likes | LP optimum with likes >= "
+            f"{floor:.3f}: {constrained.value:.1f} watch-s (lambda* = {constrained.multipliers[0]:.1f} s/like)")
 
 
 def _table(rows: dict) -> None:
@@ -167,7 +171,10 @@ def main(argv=None):
 
     print(f"\n2. Lagrangian PPO, likes per session >= {args.like_floor:g}, like bias +2 "
           f"(dual ascent ki=5 every 16 sessions)")
-    lm = LagrangeMultipliers([-args.like_floor], ki=5.0, batch_episodes=16, max_value=2000.0, names=["like"])
+    max_steps = env_kwargs()["max_steps"]
+    # Missed likes per session (cost) <= max_steps - floor  <=>  likes per session >= floor.
+    lm = LagrangeMultipliers([max_steps - args.like_floor], ki=5.0, batch_episodes=16, max_value=2000.0,
+                             names=["like"])
     t0 = time.perf_counter()
     model_c, vec_c = train_ppo(args.steps, args.seed, lm, likes_common=True)
     seconds = time.perf_counter() - t0
@@ -177,7 +184,7 @@ def main(argv=None):
               f"Lagrangian PPO, {args.steps} steps ({seconds:.0f} s)":
                   evaluate(ppo_choice(model_c, vec_c), n, likes_common=True)}
     _table(rows_c)
-    recent = -np.mean([c[0] for c in lm.cost_history[-10:]])
+    recent = max_steps - np.mean([c[0] for c in lm.cost_history[-10:]])
     print(f"  multiplier: {lm.lambdas[0]:.1f} watch-s per like after {len(lm.history)} dual steps; likes per "
           f"session in the last 10 training batches {recent:.2f} (floor {args.like_floor:g})")
     print("\n3. " + twin_context())

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import check_integer
+from mechsim.validation import check_allocation, check_integer
 
 __all__ = ["Chooser", "RolloutStats", "rollout"]
 
@@ -86,11 +86,15 @@ def _seed_source(seeds, n_episodes: int) -> Callable[[int], int | None]:
         return lambda e: int(seeds.integers(_SEED_BOUND))
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
         base = int(seeds)
+        if base < 0 or base + n_episodes > 2**63:
+            raise InvalidInstanceError(f"seeds: expected a non-negative base seed, found {base}", "seeds")
         return lambda e: base + e
     if isinstance(seeds, (Sequence, np.ndarray)) and not isinstance(seeds, (str, bytes)):
         if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in seeds):
             raise InvalidInstanceError(f"seeds: expected integer seeds, found {list(seeds)!r}", "seeds")
         values = [int(s) for s in seeds]
+        if any(v < 0 for v in values):
+            raise InvalidInstanceError(f"seeds: expected non-negative seeds, found {min(values)}", "seeds")
         if len(values) != n_episodes:
             raise InvalidInstanceError(f"seeds: expected {n_episodes} seeds (one per episode), found {len(values)}",
                                        "seeds")
@@ -127,7 +131,19 @@ def rollout(env, choose: Chooser, n_episodes: int, *, seeds=None, max_steps: int
     RolloutStats
         Seeds, lengths and undiscounted returns of the episodes.
     """
+    if not all(callable(getattr(env, name, None)) for name in ("reset", "step")):
+        raise InvalidInstanceError(f"env: expected an environment with the Gymnasium API (reset and step), found "
+                                   f"{type(env).__name__}", "env")
+    if not callable(choose):
+        raise InvalidInstanceError(f"choose: expected a callable (env, obs) -> action, found {type(choose).__name__}",
+                                   "choose")
+    if on_step is not None and not callable(on_step):
+        raise InvalidInstanceError(f"on_step: expected None or a callable (t, obs, action, reward, info), found "
+                                   f"{type(on_step).__name__}", "on_step")
+    if options is not None and not isinstance(options, dict):
+        raise InvalidInstanceError(f"options: expected None or a dict, found {type(options).__name__}", "options")
     n_episodes = check_integer("n_episodes", n_episodes, minimum=0)
+    check_allocation("n_episodes", 24.0 * n_episodes, f"seeds, lengths and returns of {n_episodes} episodes")
     cap = math.inf if max_steps is None else check_integer("max_steps", max_steps, minimum=1)
     next_seed = _seed_source(seeds, n_episodes)
     used = np.full(n_episodes, -1, dtype=np.int64)

@@ -60,10 +60,14 @@ state-action occupancy is ``x(s, a) = d(s) pi(a|s)`` and ``sum_{s,a} x(s, a) r(s
   ``pi(a|s) ∝ exp(Q(s, a) / tau)`` maximising ``E[sum_t gamma^t (x(s_t, a_t) + tau H(pi(.|s_t)))]``
   (Ziebart, 2010; Haarnoja et al., 2017).
 
-Every value is a discounted *sum* (no ``(1 - gamma)`` factor).  The functions check shapes and discounts;
-they trust that transitions and policies are stochastic (the domain models validate them once, on
-construction: :mod:`mechsim.cmdp.model`, :mod:`mechsim.cmdp.planning`, :mod:`mechsim.debate.icu_sepsis` and
-:mod:`mechsim.debate.oberst_sontag` are thin adapters over this module).
+Every value is a discounted *sum* (no ``(1 - gamma)`` factor).  Every function checks its arguments (shapes,
+dtypes, finiteness, stochastic policies, discounts in ``[0, 1]``) and raises
+:class:`~mechsim.errors.InvalidInstanceError` naming the argument.  The functions that solve or iterate also
+check the transition probabilities (one pass over the entries); ``validate=False`` skips that pass for callers
+whose models validated them once, on construction (:mod:`mechsim.cmdp.model`, :mod:`mechsim.cmdp.planning`,
+:mod:`mechsim.debate.icu_sepsis` and :mod:`mechsim.debate.oberst_sontag` are thin adapters over this module).
+The light-weight building blocks (:func:`expected_next`, :func:`action_values`,
+:func:`policy_transition_matrix`) do not scan the transitions but refuse a non-finite result.
 """
 
 from __future__ import annotations
@@ -77,7 +81,16 @@ import scipy.sparse.linalg as spla
 from scipy.special import logsumexp
 
 from mechsim.errors import SolverError
-from mechsim.validation import _fail
+from mechsim.validation import (
+    PROBABILITY_ATOL,
+    _fail,
+    check_allocation,
+    check_array,
+    check_integer,
+    check_nonnegative,
+    check_positive,
+    check_probability_vector,
+)
 
 __all__ = [
     "DENSE_SOLVE_MAX_STATES",
@@ -203,27 +216,86 @@ def _retype(cls, base, result):
 
 
 # ------------------------------------------------------------------------------------------------- shapes
-def mdp_shape(transitions) -> tuple[int, int]:
-    """``(S, A)`` of transitions given as a dense ``(S, A, S)`` array or a sparse ``(S*A, S)`` matrix."""
-    if sp.issparse(transitions):
-        rows, S = transitions.shape
-        if S == 0 or rows == 0 or rows % S:
-            raise _fail("transitions", "a sparse matrix of shape (S*A, S)", f"shape {transitions.shape}")
-        return S, rows // S
-    shape = np.shape(transitions)
+def _sparse_shape(transitions) -> tuple[int, int]:
+    if transitions.dtype.kind not in "biuf":
+        raise _fail("transitions", "a sparse matrix of real probabilities", f"dtype {transitions.dtype}")
+    rows, S = transitions.shape
+    if S == 0 or rows == 0 or rows % S:
+        raise _fail("transitions", "a sparse matrix of shape (S*A, S)", f"shape {transitions.shape}")
+    return S, rows // S
+
+
+def _dense_shape(arr: np.ndarray) -> tuple[int, int]:
+    shape = arr.shape
     if len(shape) != 3 or shape[0] != shape[2] or 0 in shape:
         raise _fail("transitions", "an array of shape (S, A, S) or a sparse matrix of shape (S*A, S)",
                     f"shape {shape}")
     return shape[0], shape[1]
 
 
+def mdp_shape(transitions) -> tuple[int, int]:
+    """``(S, A)`` of transitions given as a dense ``(S, A, S)`` array or a sparse ``(S*A, S)`` matrix."""
+    if sp.issparse(transitions):
+        return _sparse_shape(transitions)
+    return _dense_shape(check_array("transitions", transitions, finite=False))
+
+
+def _transitions(transitions, *, values: bool = True):
+    """``(transitions, S, A)``: a float ``(S, A, S)`` array or the sparse matrix itself.
+
+    Shapes and dtypes are always checked; with ``values`` also the probabilities
+    (:func:`_check_probabilities`).
+    """
+    if sp.issparse(transitions):
+        S, A = _sparse_shape(transitions)
+    else:
+        transitions = check_array("transitions", transitions, finite=False)
+        S, A = _dense_shape(transitions)
+    if values:
+        _check_probabilities(transitions, S, A)
+    return transitions, S, A
+
+
+def _check_probabilities(transitions, S: int, A: int, terminal=None) -> None:
+    """Finite, non-negative, and every row of a non-terminal state summing to one within ``PROBABILITY_ATOL``:
+    one pass over the entries."""
+    data = transitions.data if sp.issparse(transitions) else transitions
+    if data.size and not np.all(np.isfinite(data)):
+        raise _fail("transitions", "finite probabilities", "a NaN or an infinity")
+    if data.size and data.min() < 0:
+        raise _fail("transitions", "non-negative probabilities", f"{data.min():.6g}")
+    sums = np.asarray(transitions.sum(axis=1)).reshape(S, A) if sp.issparse(transitions) else transitions.sum(axis=2)
+    _check_rows(sums, terminal)
+
+
+def _check_rows(sums: np.ndarray, terminal) -> None:
+    dev = np.abs(sums - 1.0)
+    if terminal is not None:
+        dev[terminal] = 0.0  # rows of terminal states are never used
+    if dev.max() > PROBABILITY_ATOL:
+        s, a = np.unravel_index(np.argmax(dev), dev.shape)
+        raise _fail("transitions", f"rows P(. | s, a) summing to 1 within {PROBABILITY_ATOL:g}",
+                    f"sum {sums[s, a]:.12g} at (state {s}, action {a})")
+
+
 def flat_transitions(transitions):
     """Transitions as rows ``s*A + a``: the sparse matrix itself, or an ``(S*A, S)`` view of a dense array."""
-    return _flat(transitions, *mdp_shape(transitions))
+    transitions, S, A = _transitions(transitions, values=False)
+    return _flat(transitions, S, A)
 
 
 def _flat(transitions, S: int, A: int):
     return transitions if sp.issparse(transitions) else np.asarray(transitions, dtype=float).reshape(S * A, S)
+
+
+def _finite_result(out, names: str):
+    """Raise unless ``out`` (a result computed from finite inputs ``names``) is finite: then the transitions
+    held a NaN or an infinity (they are not scanned on the light-weight paths)."""
+    data = out.data if sp.issparse(out) else out
+    if not np.all(np.isfinite(data)):
+        raise _fail("transitions", f"finite probabilities (with finite {names}, the result has a non-finite "
+                    "entry)", "a NaN or an infinity")
+    return out
 
 
 def _discounts(discount, n_signals: int | None) -> np.ndarray:
@@ -232,8 +304,10 @@ def _discounts(discount, n_signals: int | None) -> np.ndarray:
         return np.asarray(discount)
     if isinstance(discount, numbers.Real) and not isinstance(discount, bool):
         gammas = np.asarray(float(discount))
+    elif isinstance(discount, (bool, np.bool_)) or discount is None or isinstance(discount, (str, bytes)):
+        raise _fail("discount", "a number in [0, 1] or an array of them", f"{type(discount).__name__} {discount!r}")
     else:
-        gammas = np.asarray(discount, dtype=float)
+        gammas = check_array("discount", discount, finite=False)
     if n_signals is None and gammas.ndim != 0:
         raise _fail("discount", "a number for an (S, A) signal", f"shape {gammas.shape}")
     if n_signals is not None:
@@ -248,19 +322,62 @@ def _discounts(discount, n_signals: int | None) -> np.ndarray:
 
 
 def _signal(name: str, reward, S: int, A: int) -> np.ndarray:
-    reward = np.asarray(reward, dtype=float)
+    reward = check_array(name, reward)
     if reward.shape[:2] != (S, A) or reward.ndim not in (2, 3):
         raise _fail(name, f"shape (S, A) = ({S}, {A}) or (S, A, K)", f"shape {reward.shape}")
     return reward
 
 
+def _values(name: str, values, S: int) -> np.ndarray:
+    values = check_array(name, values)
+    if values.ndim not in (1, 2) or values.shape[0] != S:
+        raise _fail(name, f"shape (S,) or (S, K) with S = {S}", f"shape {values.shape}")
+    return values
+
+
+def _policy(policy, S: int, A: int, horizon: int | None = None, terminal=None) -> np.ndarray:
+    """A stochastic ``(S, A)`` table (or ``(H, S, A)`` with a horizon); rows of terminal states are not used."""
+    policy = check_array("policy", policy)
+    shapes = ((S, A),) if horizon is None else ((S, A), (horizon, S, A))
+    if policy.shape not in shapes:
+        expected = f"shape (S, A) = ({S}, {A})" + ("" if horizon is None else
+                                                   f" or (H, S, A) = ({horizon}, {S}, {A})")
+        raise _fail("policy", expected, f"shape {policy.shape}")
+    if policy.min() < 0:
+        where = tuple(int(i) for i in np.unravel_index(np.argmin(policy), policy.shape))
+        raise _fail("policy", "non-negative probabilities", f"{policy.min():.6g} at index {where}")
+    dev = np.abs(policy.sum(axis=-1) - 1.0)
+    if terminal is not None:
+        dev[..., terminal] = 0.0
+    if dev.max() > PROBABILITY_ATOL:
+        where = tuple(int(i) for i in np.unravel_index(np.argmax(dev), dev.shape))
+        raise _fail("policy", f"rows pi(. | s) summing to 1 within {PROBABILITY_ATOL:g}", f"a row at {where} "
+                    f"summing to {policy.sum(axis=-1)[where]:.12g}")
+    return policy
+
+
+def _initial(initial, S: int) -> np.ndarray:
+    initial = check_probability_vector("initial", initial)
+    if initial.shape != (S,):
+        raise _fail("initial", f"shape ({S},)", f"shape {initial.shape}")
+    return initial
+
+
 def _mask(name: str, mask, shape) -> np.ndarray | None:
     if mask is None:
         return None
-    mask = np.asarray(mask, dtype=bool)
+    arr = mask if isinstance(mask, np.ndarray) else np.asarray(mask) if _plain_sequence(mask) else None
+    if arr is None or not (arr.dtype.kind == "b" or (arr.dtype.kind in "iu" and np.isin(arr, (0, 1)).all())):
+        raise _fail(name, "a boolean array (or integers 0 and 1)",
+                    f"dtype {arr.dtype}" if arr is not None else type(mask).__name__)
+    mask = arr.astype(bool, copy=False)
     if mask.shape != tuple(shape):
         raise _fail(name, f"a boolean array of shape {tuple(shape)}", f"shape {mask.shape}")
     return mask
+
+
+def _plain_sequence(value) -> bool:
+    return isinstance(value, (list, tuple))
 
 
 def _allowed_actions(allowed, terminal, S: int, A: int) -> np.ndarray | None:
@@ -288,16 +405,20 @@ def _check_episodic(gammas: np.ndarray, terminal) -> None:
 
 
 def _values_at(values: np.ndarray, initial) -> np.ndarray:
-    initial = np.asarray(initial, dtype=float)
-    if initial.shape != values.shape[:1]:
-        raise _fail("initial", f"shape ({values.shape[0]},)", f"shape {initial.shape}")
-    return initial @ values
+    return _initial(initial, values.shape[0]) @ values
 
 
 # -------------------------------------------------------------------------------------- policy's chain
 def deterministic_policy(actions, n_actions: int) -> np.ndarray:
     """One-hot ``(S, A)`` policy of integer actions ``(S,)``."""
-    actions = np.asarray(actions)
+    n_actions = check_integer("n_actions", n_actions, minimum=1)
+    actions = np.asarray(actions) if isinstance(actions, (np.ndarray, list, tuple)) else None
+    if actions is None or actions.ndim != 1 or actions.dtype.kind not in "iu":
+        raise _fail("actions", "a 1-d array of integer actions",
+                    f"shape {actions.shape}, dtype {actions.dtype}" if actions is not None else "not an array")
+    if actions.size and (actions.min() < 0 or actions.max() >= n_actions):
+        raise _fail("actions", f"actions in 0..{n_actions - 1}", f"values in {actions.min()}..{actions.max()}")
+    check_allocation("n_actions", 8.0 * actions.size * n_actions, f"a ({actions.size}, {n_actions}) float64 policy")
     policy = np.zeros((actions.shape[0], n_actions))
     policy[np.arange(actions.shape[0]), actions] = 1.0
     return policy
@@ -318,11 +439,9 @@ def policy_transition_matrix(transitions, policy, *, dense: bool | None = None):
     -------
     ndarray or scipy.sparse.csc_array of shape (S, S)
     """
-    S, A = mdp_shape(transitions)
-    policy = np.asarray(policy, dtype=float)
-    if policy.shape != (S, A):
-        raise _fail("policy", f"shape (S, A) = ({S}, {A})", f"shape {policy.shape}")
-    return _chain(transitions, policy, S, A, dense)
+    transitions, S, A = _transitions(transitions, values=False)
+    policy = _policy(policy, S, A)
+    return _finite_result(_chain(transitions, policy, S, A, dense), "policy")
 
 
 def _chain(transitions, policy: np.ndarray, S: int, A: int, dense: bool | None = None):
@@ -341,7 +460,17 @@ def _chain(transitions, policy: np.ndarray, S: int, A: int, dense: bool | None =
 
 def policy_reward(reward, policy) -> np.ndarray:
     """``x_pi(s) = sum_a pi(a|s) x(s, a)``: shape ``(S,)`` for an ``(S, A)`` signal, ``(S, K)`` for a stack."""
-    reward = np.asarray(reward, dtype=float)
+    policy = check_array("policy", policy, ndim=2)
+    S, A = policy.shape
+    if S == 0 or A == 0:
+        raise _fail("policy", "at least one state and one action", f"shape {policy.shape}")
+    reward = check_array("reward", reward)
+    if reward.shape[:2] != (S, A) or reward.ndim not in (2, 3):
+        raise _fail("reward", f"shape (S, A) = ({S}, {A}) matching policy's, or (S, A, K)", f"shape {reward.shape}")
+    return _policy_reward(reward, _policy(policy, S, A))
+
+
+def _policy_reward(reward: np.ndarray, policy: np.ndarray) -> np.ndarray:
     if reward.ndim == 2:
         return np.einsum("sa,sa->s", policy, reward)
     # Signal-first operand: a stack stored signal-first (K, S, A) and viewed as (S, A, K) is summed in its
@@ -352,11 +481,9 @@ def policy_reward(reward, policy) -> np.ndarray:
 def expected_next(transitions, values) -> np.ndarray:
     """``sum_s' P(s'|s, a) V(s')`` for every ``(s, a)``: shape ``(S, A)`` for ``V`` of shape ``(S,)``, and
     ``(S, A, K)`` for ``(S, K)``."""
-    S, A = mdp_shape(transitions)
-    values = np.asarray(values, dtype=float)
-    if values.shape[:1] != (S,):
-        raise _fail("values", f"shape (S,) or (S, K) with S = {S}", f"shape {values.shape}")
-    return _next(_flat(transitions, S, A), values, S, A)
+    transitions, S, A = _transitions(transitions, values=False)
+    values = _values("values", values, S)
+    return _finite_result(_next(_flat(transitions, S, A), values, S, A), "values")
 
 
 def _next(flat, values: np.ndarray, S: int, A: int) -> np.ndarray:
@@ -380,12 +507,20 @@ def action_values(transitions, reward, values, discount, *, terminal=None) -> np
     -------
     ndarray of shape (S, A) or (S, A, K)
     """
-    S, A = mdp_shape(transitions)
-    values = np.asarray(values, dtype=float)
-    if values.shape[:1] != (S,):
-        raise _fail("values", f"shape (S,) or (S, K) with S = {S}", f"shape {values.shape}")
-    gamma = discount if isinstance(discount, float) else np.asarray(discount, dtype=float)
-    return _backup(_flat(transitions, S, A), reward, values, gamma, _mask("terminal", terminal, (S,)), S, A)
+    transitions, S, A = _transitions(transitions, values=False)
+    reward = _signal("reward", reward, S, A)
+    values = _values("values", values, S)
+    stacked = reward.ndim == 3
+    if stacked != (values.ndim == 2) or (stacked and values.shape[1] != reward.shape[2]):
+        raise _fail("values", f"shape (S,) for an (S, A) reward, (S, K) for an (S, A, K) one (reward has shape "
+                    f"{reward.shape})", f"shape {values.shape}")
+    gamma = _discounts(discount, reward.shape[2] if stacked else None)
+    terminal = _mask("terminal", terminal, (S,))
+    # Checked before terminal rows are zeroed: a NaN in any row of the transitions is refused.
+    q = reward + gamma * _finite_result(_next(_flat(transitions, S, A), values, S, A), "values")
+    if terminal is not None:
+        q[terminal] = 0.0
+    return q
 
 
 def _backup(flat, reward, values: np.ndarray, discount, terminal, S: int, A: int) -> np.ndarray:
@@ -491,11 +626,46 @@ def solve_bellman(p_pi, rhs, discount: float, *, transpose: bool = False, termin
         If the system is singular (status ``"singular"``) or, with ``check``, ill-conditioned
         (``"ill-conditioned"``).
     """
-    rhs = np.asarray(rhs, dtype=float)
-    gamma = float(discount)
+    p_pi = _chain_matrix(p_pi)
+    n = p_pi.shape[0]
+    rhs = check_array("rhs", rhs)
+    if rhs.ndim not in (1, 2) or rhs.shape[0] != n:
+        raise _fail("rhs", f"shape ({n},) or ({n}, m), one row per state of p_pi", f"shape {rhs.shape}")
+    gamma = float(_discounts(discount, None))
+    terminal = _mask("terminal", terminal, (n,))
+    if terminal is None and gamma >= 1.0:
+        _check_episodic(np.asarray(gamma), None)
+    return _solve_bellman(p_pi, rhs, gamma, transpose=transpose, terminal=terminal, check=check)
+
+
+def _chain_matrix(p_pi):
+    """A validated ``(n, n)`` sub-stochastic matrix (dense float array or sparse)."""
+    if sp.issparse(p_pi):
+        if p_pi.dtype.kind not in "biuf":
+            raise _fail("p_pi", "a sparse matrix of real probabilities", f"dtype {p_pi.dtype}")
+        data = p_pi.data
+    else:
+        p_pi = check_array("p_pi", p_pi, ndim=2)
+        data = p_pi
+    if p_pi.ndim != 2 or p_pi.shape[0] != p_pi.shape[1] or p_pi.shape[0] == 0:
+        raise _fail("p_pi", "a square (S, S) matrix with S >= 1", f"shape {p_pi.shape}")
+    if data.size and not np.all(np.isfinite(data)):
+        raise _fail("p_pi", "finite probabilities", "a non-finite entry")
+    if data.size and data.min() < 0:
+        raise _fail("p_pi", "non-negative probabilities", f"{data.min():.6g}")
+    sums = np.asarray(p_pi.sum(axis=1)).ravel()
+    if sums.max() > 1.0 + PROBABILITY_ATOL:
+        raise _fail("p_pi", f"rows summing to at most 1 (within {PROBABILITY_ATOL:g})",
+                    f"sum {sums.max():.12g} in row {int(np.argmax(sums))}")
+    return p_pi
+
+
+def _solve_bellman(p_pi, rhs: np.ndarray, gamma: float, *, transpose: bool = False, terminal=None,
+                   check: bool = False) -> np.ndarray:
+    """Unvalidated :func:`solve_bellman` (``terminal`` a boolean mask or None)."""
     if terminal is None:
         return _solve(p_pi, rhs, gamma, transpose, check)
-    keep = ~np.asarray(terminal, dtype=bool)
+    keep = ~terminal
     out = np.zeros_like(rhs)
     if keep.any():
         out[keep] = _solve(_restrict(p_pi, keep), rhs[keep], gamma, transpose, check)
@@ -510,42 +680,39 @@ def _state_values(transitions, S, A, policy, reward, gammas, terminal, horizon, 
         values = np.zeros(reward.shape[:1] + reward.shape[2:])
         for t in range(horizon - 1, -1, -1):
             q = _backup(flat, reward, values, gammas, terminal, S, A)
-            values = policy_reward(q, policy[t] if policy.ndim == 3 else policy)
+            values = _policy_reward(q, policy[t] if policy.ndim == 3 else policy)
         return values
     p_pi = _chain(transitions, policy, S, A)
-    per_state = policy_reward(reward, policy)
+    per_state = _policy_reward(reward, policy)
     if reward.ndim == 2:
-        return solve_bellman(p_pi, per_state, float(gammas), terminal=terminal, check=check)
+        return _solve_bellman(p_pi, per_state, float(gammas), terminal=terminal, check=check)
     values = np.empty_like(per_state)
     for gamma in np.unique(gammas):
         cols = np.flatnonzero(gammas == gamma)
-        values[:, cols] = solve_bellman(p_pi, per_state[:, cols], float(gamma), terminal=terminal,
-                                        check=check).reshape(-1, cols.size)
+        values[:, cols] = _solve_bellman(p_pi, per_state[:, cols], float(gamma), terminal=terminal,
+                                         check=check).reshape(-1, cols.size)
     return values
 
 
-def _evaluation_inputs(transitions, policy, reward, discount, terminal, horizon):
-    S, A = mdp_shape(transitions)
+def _evaluation_inputs(transitions, policy, reward, discount, terminal, horizon, validate=True):
+    transitions, S, A = _transitions(transitions, values=False)
+    terminal = _mask("terminal", terminal, (S,))
+    if validate:
+        _check_probabilities(transitions, S, A, terminal)
     reward = _signal("reward", reward, S, A)
     gammas = _discounts(discount, reward.shape[2] if reward.ndim == 3 else None)
-    terminal = _mask("terminal", terminal, (S,))
-    policy = np.asarray(policy, dtype=float)
     if horizon is None:
-        if policy.shape != (S, A):
-            raise _fail("policy", f"shape (S, A) = ({S}, {A})", f"shape {policy.shape}")
         _check_episodic(gammas, terminal)
     else:
         if isinstance(horizon, bool) or not isinstance(horizon, numbers.Integral) or horizon < 0:
             raise _fail("horizon", "a non-negative integer or None", repr(horizon))
         horizon = int(horizon)
-        if policy.shape not in ((S, A), (horizon, S, A)):
-            raise _fail("policy", f"shape (S, A) = ({S}, {A}) or (H, S, A) = ({horizon}, {S}, {A})",
-                        f"shape {policy.shape}")
-    return S, A, reward, gammas, terminal, policy, horizon
+    policy = _policy(policy, S, A, horizon, terminal)
+    return transitions, S, A, reward, gammas, terminal, policy, horizon
 
 
 def state_values(transitions, policy, reward, discount, *, terminal=None, horizon: int | None = None,
-                 check: bool = False) -> np.ndarray:
+                 check: bool = False, validate: bool = True) -> np.ndarray:
     """Exact values ``V^pi`` of one signal or a stack of signals.
 
     Parameters
@@ -562,6 +729,10 @@ def state_values(transitions, policy, reward, discount, *, terminal=None, horizo
         Finite horizon ``H`` (backward recursion); ``None`` solves the infinite-horizon linear system.
     check : bool
         Fail on an ill-conditioned system as well as on a singular one.
+    validate : bool
+        Check that the transitions are probabilities (finite, non-negative, rows of non-terminal states summing
+        to one): one pass over their entries.  ``False`` skips it for callers that validated them once (the
+        shapes, the policy and the signals are always checked).
 
     Returns
     -------
@@ -573,13 +744,13 @@ def state_values(transitions, policy, reward, discount, *, terminal=None, horizo
         If the policy never terminates from some state (``gamma = 1``; status ``"singular"``), or, with
         ``check``, nearly so (``"ill-conditioned"``).
     """
-    S, A, reward, gammas, terminal, policy, horizon = _evaluation_inputs(transitions, policy, reward, discount,
-                                                                         terminal, horizon)
+    transitions, S, A, reward, gammas, terminal, policy, horizon = _evaluation_inputs(
+        transitions, policy, reward, discount, terminal, horizon, validate)
     return _state_values(transitions, S, A, policy, reward, gammas, terminal, horizon, check)
 
 
 def evaluate_policy(transitions, policy, reward, discount, *, initial, terminal=None, horizon: int | None = None,
-                    with_q: bool = True, check: bool = False) -> PolicyEvaluation:
+                    with_q: bool = True, check: bool = False, validate: bool = True) -> PolicyEvaluation:
     """Exact values of a policy from an initial law (see :func:`state_values` for the parameters).
 
     Parameters
@@ -593,8 +764,9 @@ def evaluate_policy(transitions, policy, reward, discount, *, initial, terminal=
     -------
     PolicyEvaluation
     """
-    S, A, reward, gammas, terminal, policy, horizon = _evaluation_inputs(transitions, policy, reward, discount,
-                                                                         terminal, horizon)
+    transitions, S, A, reward, gammas, terminal, policy, horizon = _evaluation_inputs(
+        transitions, policy, reward, discount, terminal, horizon, validate)
+    initial = _initial(initial, S)
     values = _state_values(transitions, S, A, policy, reward, gammas, terminal, horizon, check)
     totals = _values_at(values, initial)
     if reward.ndim == 2:
@@ -610,42 +782,51 @@ def evaluate_policy(transitions, policy, reward, discount, *, initial, terminal=
                             horizon=horizon)
 
 
-def state_occupancy(transitions, policy, initial, discount: float, *, terminal=None, check: bool = False) -> np.ndarray:
+def state_occupancy(transitions, policy, initial, discount: float, *, terminal=None, check: bool = False,
+                    validate: bool = True) -> np.ndarray:
     """Expected discounted visits ``d(s) = sum_{t < tau} gamma^t Pr(s_t = s)`` from ``initial``, shape ``(S,)``.
 
     Zero on terminal states; sums to ``1 / (1 - gamma)`` without terminal states and to the expected
-    episode length when ``gamma = 1``.
+    episode length when ``gamma = 1``.  ``validate`` as for :func:`state_values`.
     """
-    S, A = mdp_shape(transitions)
-    gamma = float(_discounts(discount, None))
+    return _state_occupancy(transitions, policy, initial, discount, terminal, check, validate)[0]
+
+
+def _state_occupancy(transitions, policy, initial, discount, terminal, check, validate):
+    transitions, S, A = _transitions(transitions, values=False)
     terminal = _mask("terminal", terminal, (S,))
+    if validate:
+        _check_probabilities(transitions, S, A, terminal)
+    gamma = float(_discounts(discount, None))
     _check_episodic(np.asarray(gamma), terminal)
-    initial = np.asarray(initial, dtype=float)
-    if initial.shape != (S,):
-        raise _fail("initial", f"shape ({S},)", f"shape {initial.shape}")
-    return solve_bellman(policy_transition_matrix(transitions, policy), initial, gamma, transpose=True,
-                         terminal=terminal, check=check)
+    initial = _initial(initial, S)
+    policy = _policy(policy, S, A, None, terminal)
+    d = _solve_bellman(_chain(transitions, policy, S, A), initial, gamma, transpose=True, terminal=terminal,
+                       check=check)
+    return d, policy
 
 
 def occupancy_measure(transitions, policy, initial, discount: float, *, terminal=None,
-                      check: bool = False) -> np.ndarray:
+                      check: bool = False, validate: bool = True) -> np.ndarray:
     """State-action occupancy ``x(s, a) = d(s) pi(a|s)`` (see :func:`state_occupancy`), shape ``(S, A)``.
 
     ``sum(x * signal)`` is the signal's value ``mu0 . V``.
     """
-    policy = np.asarray(policy, dtype=float)
-    return state_occupancy(transitions, policy, initial, discount, terminal=terminal, check=check)[:, None] * policy
+    d, policy = _state_occupancy(transitions, policy, initial, discount, terminal, check, validate)
+    return d[:, None] * policy
 
 
 # ------------------------------------------------------------------------------------------------ planning
-def _planning_inputs(transitions, reward, discount, terminal, allowed):
-    S, A = mdp_shape(transitions)
+def _planning_inputs(transitions, reward, discount, terminal, allowed, validate=True):
+    transitions, S, A = _transitions(transitions, values=False)
+    terminal = _mask("terminal", terminal, (S,))
+    if validate:
+        _check_probabilities(transitions, S, A, terminal)
     reward = _signal("reward", reward, S, A)
     if reward.ndim != 2:
         raise _fail("reward", f"shape (S, A) = ({S}, {A}) (planning optimises one signal)", f"shape {reward.shape}")
     gamma = float(_discounts(discount, None))
-    terminal = _mask("terminal", terminal, (S,))
-    return S, A, reward, gamma, terminal, _allowed_actions(allowed, terminal, S, A)
+    return transitions, S, A, reward, gamma, terminal, _allowed_actions(allowed, terminal, S, A)
 
 
 def _masked(q: np.ndarray, allowed) -> np.ndarray:
@@ -653,7 +834,7 @@ def _masked(q: np.ndarray, allowed) -> np.ndarray:
 
 
 def value_iteration(transitions, reward, discount: float, *, terminal=None, allowed=None, initial=None,
-                    tol: float = 1e-10, max_iter: int = 100_000) -> PlanningResult:
+                    tol: float = 1e-10, max_iter: int = 100_000, validate: bool = True) -> PlanningResult:
     """Optimal values by value iteration ``V <- max_a [x + gamma P V]`` until the sup-norm change is below ``tol``.
 
     With ``gamma = 1`` the Bellman equation can have spurious fixed points when some action keeps the
@@ -672,14 +853,22 @@ def value_iteration(transitions, reward, discount: float, *, terminal=None, allo
     initial : array_like of shape (S,), optional
         Initial law for :attr:`PlanningResult.value`.
     tol : float
+        Positive.
     max_iter : int
+    validate : bool
+        Check that the transitions are probabilities (see :func:`state_values`).
 
     Raises
     ------
     SolverError
         If ``max_iter`` sweeps do not reach ``tol`` (status ``"max_iter"``).
     """
-    S, A, reward, gamma, terminal, allowed = _planning_inputs(transitions, reward, discount, terminal, allowed)
+    transitions, S, A, reward, gamma, terminal, allowed = _planning_inputs(transitions, reward, discount, terminal,
+                                                                           allowed, validate)
+    tol = check_positive("tol", tol)
+    max_iter = check_integer("max_iter", max_iter, minimum=1)
+    if initial is not None:
+        initial = _initial(initial, S)
     flat = _flat(transitions, S, A)
     values = np.zeros(S)
     delta, it = np.inf, 0
@@ -702,7 +891,7 @@ def value_iteration(transitions, reward, discount: float, *, terminal=None, allo
 
 
 def backward_induction(transitions, reward, horizon: int, discount: float = 1.0, *, terminal=None, allowed=None,
-                       initial=None) -> PlanningResult:
+                       initial=None, validate: bool = True) -> PlanningResult:
     """Finite-horizon optimal values ``Q_t = x + gamma P V_{t+1}``, ``V_t = max_a Q_t``, ``V_H = 0``.
 
     Returns
@@ -711,9 +900,13 @@ def backward_induction(transitions, reward, horizon: int, discount: float = 1.0,
         ``q_values`` ``(H, S, A)``, ``state_values`` ``(H + 1, S)``, ``policy`` ``(H, S)`` (the greedy
         action at each decision time), ``value = mu0 . V_0`` and ``n_iterations = H``.
     """
-    S, A, reward, gamma, terminal, allowed = _planning_inputs(transitions, reward, discount, terminal, allowed)
-    if isinstance(horizon, bool) or not isinstance(horizon, numbers.Integral) or horizon < 0:
-        raise _fail("horizon", "a non-negative integer", repr(horizon))
+    transitions, S, A, reward, gamma, terminal, allowed = _planning_inputs(transitions, reward, discount, terminal,
+                                                                           allowed, validate)
+    horizon = check_integer("horizon", horizon, minimum=0)
+    check_allocation("horizon", 8.0 * (horizon * S * A + (horizon + 1) * S + horizon * S),
+                     f"({horizon}, {S}, {A}) action values, ({horizon + 1}, {S}) state values and a policy")
+    if initial is not None:
+        initial = _initial(initial, S)
     flat = _flat(transitions, S, A)
     q = np.zeros((horizon, S, A))
     v = np.zeros((horizon + 1, S))
@@ -727,7 +920,7 @@ def backward_induction(transitions, reward, horizon: int, discount: float = 1.0,
 
 def policy_iteration(transitions, reward, discount: float, *, initial_policy=None, terminal=None, allowed=None,
                      initial=None, atol: float = 1e-12, rtol: float = 0.0, max_iter: int = 1000,
-                     check: bool = False) -> PlanningResult:
+                     check: bool = False, validate: bool = True) -> PlanningResult:
     """Optimal deterministic policy by Howard's policy iteration (exact evaluation, greedy improvement).
 
     An action is switched only when the greedy one improves ``Q`` by more than ``atol + rtol |Q(s, pi(s))|``,
@@ -746,6 +939,8 @@ def policy_iteration(transitions, reward, discount: float, *, initial_policy=Non
         Improvement steps.
     check : bool
         Fail on ill-conditioned evaluations (see :func:`solve_bellman`).
+    validate : bool
+        Check that the transitions are probabilities (see :func:`state_values`).
 
     Raises
     ------
@@ -753,11 +948,17 @@ def policy_iteration(transitions, reward, discount: float, *, initial_policy=Non
         If an evaluated policy never terminates (``gamma = 1``), or ``max_iter`` steps do not suffice
         (status ``"max_iter"``).
     """
-    S, A, reward, gamma, terminal, allowed = _planning_inputs(transitions, reward, discount, terminal, allowed)
+    transitions, S, A, reward, gamma, terminal, allowed = _planning_inputs(transitions, reward, discount, terminal,
+                                                                           allowed, validate)
+    atol = check_nonnegative("atol", atol)
+    rtol = check_nonnegative("rtol", rtol)
+    max_iter = check_integer("max_iter", max_iter, minimum=1)
+    if initial is not None:
+        initial = _initial(initial, S)
     if initial_policy is None:
         policy = np.argmax(_masked(reward, allowed), axis=1)
     else:
-        policy = np.asarray(initial_policy)
+        policy = np.asarray(initial_policy) if isinstance(initial_policy, (np.ndarray, list, tuple)) else np.array(())
         if policy.shape != (S,) or policy.dtype.kind not in "iu" or policy.min() < 0 or policy.max() >= A:
             raise _fail("initial_policy", f"integer actions in 0..{A - 1} of shape ({S},)",
                         f"shape {policy.shape}, dtype {policy.dtype}")
@@ -783,12 +984,22 @@ def policy_iteration(transitions, reward, discount: float, *, initial_policy=Non
 
 
 def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``log softmax`` along ``axis``, stable for any magnitude of ``logits``."""
-    return logits - logsumexp(logits, axis=axis, keepdims=True)
+    """``log softmax`` along ``axis``, stable for any magnitude of ``logits``.
+
+    Entries may be ``-inf`` (probability zero), but not NaN, not ``+inf`` and not ``-inf`` along a whole slice
+    (no distribution has all probabilities zero).
+    """
+    logits = check_array("logits", logits, finite=False)
+    if np.isnan(logits).any() or np.isposinf(logits).any():
+        raise _fail("logits", "real numbers or -inf", "a NaN or +inf")
+    out = logits - logsumexp(logits, axis=axis, keepdims=True)
+    if logits.size and np.isneginf(logits).all(axis=axis).any():
+        raise _fail("logits", f"at least one finite entry along axis {axis}", "a slice of -inf only")
+    return out
 
 
 def soft_value_iteration(transitions, reward, discount: float, temperature: float, *, tol: float = 1e-12,
-                         max_iter: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
+                         max_iter: int = 100_000, validate: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Entropy-regularised optimal policy ``pi(a|s) ∝ exp(Q_soft(s, a) / tau)`` by soft value iteration.
 
     ``V(s) = tau log sum_a exp(Q(s, a) / tau)`` with ``Q = x + gamma P V`` is iterated from ``V = 0`` until
@@ -800,12 +1011,14 @@ def soft_value_iteration(transitions, reward, discount: float, temperature: floa
         ``log pi`` (full support, finite).
     soft_values : ndarray of shape (S,)
     """
-    S, A = mdp_shape(transitions)
+    transitions, S, A = _transitions(transitions, values=validate)
     reward = _signal("reward", reward, S, A)
+    if reward.ndim != 2:
+        raise _fail("reward", f"shape (S, A) = ({S}, {A}) (planning optimises one signal)", f"shape {reward.shape}")
     gamma = float(_discounts(discount, None))
-    tau = float(temperature)
-    if not tau > 0:
-        raise _fail("temperature", "a positive number", repr(temperature))
+    tau = check_positive("temperature", temperature)
+    tol = check_nonnegative("tol", tol)
+    max_iter = check_integer("max_iter", max_iter, minimum=1)
     flat = _flat(transitions, S, A)
     values = np.zeros(S)
     for _ in range(max_iter):

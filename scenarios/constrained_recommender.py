@@ -1,10 +1,15 @@
 r"""Scenario ``constrained-recommender``: watch time under a like floor, exact optimum vs learners.
 
 Problem (Cai et al., *Two-Stage Constrained Actor-Critic for Short Video Recommendation*, WWW 2023): a
-recommender maximises discounted watch time subject to a floor on likes, written as a signed cost (the package
-convention, costs <= limits):
+recommender maximises discounted watch time subject to a floor on discounted likes, ``E[sum_t gamma^t like_t] >= C``,
+written as a limit on a non-negative cost (Safety-Gymnasium's convention, costs <= limits): the missed likes
+``1 - like_t``, also charged for every request slot after the user has left (:mod:`mechsim.envs.recommender`),
 
-    maximise  V_watch(pi)   subject to   J_like(pi) = E[sum_t gamma^t (-like_t)] <= -C.
+    maximise  V_watch(pi)   subject to   J_like(pi) = E[sum_t gamma^t (1 - like_t)] <= N - C,
+
+with ``N = sum_t gamma^t`` the discounted number of request slots (``1 / (1 - gamma)`` on the tabular twin,
+``session_slots(100, gamma)`` on the simulator).  Since ``J_like = N - V_like`` for every policy, this is the floor
+itself in other variables: the same optimal policies, values and multipliers.
 
 Two halves.
 
@@ -44,7 +49,7 @@ import numpy as np
 from mechsim.cmdp.model import FiniteCMDP, evaluate_policy, uniform_policy
 from mechsim.cmdp.simulator import LOGGED_MEANS, SIGNAL_NAMES, random_policy_means
 from mechsim.cmdp.tabular_twin import tabular_recommender
-from mechsim.envs.recommender import RankingRules, RecommenderEnv
+from mechsim.envs.recommender import RankingRules, RecommenderEnv, leaving_charge, session_slots
 from mechsim.envs.recommender_wrappers import (
     ExpectedSignals,
     random_candidate_chooser,
@@ -96,23 +101,28 @@ def make_twin(params) -> FiniteCMDP:
                                discount=params["discount"])
 
 
+def slots(twin: FiniteCMDP) -> float:
+    """``1 / (1 - gamma)``: the twin's like cost is ``slots - likes``, a like floor ``C`` the limit ``slots - C``."""
+    return 1.0 / (1.0 - twin.discount)
+
+
 def like_range(twin: FiniteCMDP) -> tuple[float, float, float]:
     """(likes of the watch-optimal policy, most likes achievable, unconstrained watch value)."""
     free = solve_cmdp(twin.with_limits([_NO_LIMIT]))
-    most = solve_cmdp(FiniteCMDP(twin.transitions, -twin.costs[0], twin.costs, [_NO_LIMIT], twin.initial,
+    most = solve_cmdp(FiniteCMDP(twin.transitions, 1.0 - twin.costs[0], twin.costs, [_NO_LIMIT], twin.initial,
                                  twin.discount))
-    return float(-free.cost_values[0]), float(most.value), float(free.value)
+    return float(slots(twin) - free.cost_values[0]), float(most.value), float(free.value)
 
 
 def _frontier(params, seed):
     twin = make_twin(params)
     lo, hi, free_value = like_range(twin)
     floors = np.linspace(lo - 0.15 * (hi - lo), hi, params["points"])
-    front = cmdp_frontier(twin, 0, -floors)
+    front = cmdp_frontier(twin, 0, slots(twin) - floors)
     uniform = evaluate_policy(twin, uniform_policy(twin))
     return {"like_floor": floors, "watch_value": front.value, "feasible": front.feasible,
             "multiplier": front.multipliers[:, 0], "like_free": lo, "like_max": hi, "watch_free": free_value,
-            "uniform_watch": uniform.value, "uniform_like": -float(uniform.cost_values[0]),
+            "uniform_watch": uniform.value, "uniform_like": slots(twin) - float(uniform.cost_values[0]),
             "n_states": twin.n_states, "n_actions": twin.n_actions}
 
 
@@ -123,9 +133,11 @@ def _twin_learners(params, seed):
     like_scale = hi - lo
     T = params["iterations"]
 
+    full = slots(twin)
+
     def normalised(floor):
         return FiniteCMDP(twin.transitions, twin.reward / watch_scale, twin.costs / like_scale,
-                          [-floor / like_scale], twin.initial, twin.discount, ("like",))
+                          [(full - floor) / like_scale], twin.initial, twin.discount, ("like",))
 
     runs = {
         "Lagrangian (best response)": lambda m: lagrangian_tabular(m, iterations=T, policy_update="best_response",
@@ -143,14 +155,14 @@ def _twin_learners(params, seed):
             res = run(m)
             for which, value, cost in (("last iterate", res.value, res.cost_values[0]),
                                        ("average", res.average_value, res.average_cost_values[0])):
-                likes = -cost * like_scale
+                likes = full - cost * like_scale
                 points.append({"learner": name, "policy": which, "floor_fraction": fraction, "like_floor": floor,
                                "likes": likes, "watch": value * watch_scale, "lp_watch": lp.value * watch_scale,
                                "meets_floor": bool(likes >= floor - 1e-6 * like_scale),
                                "violating_iterates": res.violation_fraction(m.limits, atol=1e-3)})
             if fraction == 0.5:
                 curves[name] = {"watch": res.training_values * watch_scale,
-                                "likes": -res.training_costs[:, 0] * like_scale,
+                                "likes": full - res.training_costs[:, 0] * like_scale,
                                 "multiplier": res.training_multipliers[:, 0] * watch_scale / like_scale}
         if fraction == 0.5:
             middle = {"like_floor": floor, "lp_watch": lp.value * watch_scale,
@@ -161,9 +173,9 @@ def _twin_learners(params, seed):
     tscac = []
     for w in weights:
         res = tscac_tabular(free, w, temperature=TWIN_TSCAC_TEMPERATURE)
-        tscac.append({"weight": w, "likes": -res.cost_values[0] * like_scale, "watch": res.value * watch_scale,
+        tscac.append({"weight": w, "likes": full - res.cost_values[0] * like_scale, "watch": res.value * watch_scale,
                       "converged": res.converged})
-    front = cmdp_frontier(free, 0, [-p["likes"] / like_scale for p in tscac])
+    front = cmdp_frontier(free, 0, [(full - p["likes"]) / like_scale for p in tscac])
     for p, v in zip(tscac, front.value):
         p["frontier_watch"] = v * watch_scale
         p["gap"] = p["frontier_watch"] - p["watch"]
@@ -173,8 +185,16 @@ def _twin_learners(params, seed):
 
 # ------------------------------------------------------------------------------------------ simulator
 def _base_env() -> RecommenderEnv:
+    # The leaving charge is discounted as the learners discount costs, so that the like cost is exactly
+    # session_slots - discounted likes.
     return RecommenderEnv(n_candidates=SIM["n_candidates"], max_steps=SIM["max_steps"], constraints=("like",),
-                          cost_mode="expected")
+                          cost_mode="expected", cost_discount=SIM["discount"])
+
+
+def like_slots() -> float:
+    """Discounted request slots of a session in units of the logged like rate: the like cost of a session is
+    ``like_slots() - discounted likes`` (both scaled), so a floor ``C`` is the limit ``like_slots() - C``."""
+    return session_slots(SIM["max_steps"], SIM["discount"]) / LOGGED_MEANS["like"]
 
 
 def evaluate_on_simulator(choose, n_episodes: int, seed: int) -> dict:
@@ -208,7 +228,8 @@ def evaluate_on_simulator(choose, n_episodes: int, seed: int) -> dict:
 
 
 def like_floor(n_episodes: int, seed: int = 20230201) -> float:
-    """Discounted scaled like cost of the uniformly random recommender (fixed seed: same floor in every cell)."""
+    """Discounted likes of the uniformly random recommender in units of the logged like rate, measured as
+    ``like_slots()`` minus its mean discounted like cost (fixed seed: the same floor in every cell)."""
     gamma, scale = SIM["discount"], 1.0 / LOGGED_MEANS["like"]
     totals, discount = [], [1.0]
 
@@ -221,7 +242,20 @@ def like_floor(n_episodes: int, seed: int = 20230201) -> float:
 
     rollout(_base_env(), random_candidate_chooser(np.random.default_rng(seed)), n_episodes, seeds=seed,
             on_step=measure)
-    return float(np.mean(totals))
+    return float(like_slots() - np.mean(totals))
+
+
+def _expected_like_rates(recorder: EpisodeRecorder, episodes_per_batch: int) -> np.ndarray:
+    """Per-request expected like probability of each batch, from the recorded like costs: a session of ``L``
+    requests has cost total ``L - sum_t P(like_t) + leaving_charge(H - L)`` (undiscounted sum of the steps)."""
+    totals = recorder.episode_totals()[:, recorder.columns["costs"]][:, 0]
+    lengths = recorder.lengths
+    charges = np.array([leaving_charge(SIM["max_steps"] - n, SIM["discount"]) for n in lengths])
+    likes = lengths + charges - totals
+    T = len(lengths) // episodes_per_batch
+    shape = (T, episodes_per_batch)
+    return likes[:T * episodes_per_batch].reshape(shape).sum(axis=1) / \
+        lengths[:T * episodes_per_batch].reshape(shape).sum(axis=1)
 
 
 def _simulator_policy(params, seed):
@@ -234,6 +268,7 @@ def _simulator_policy(params, seed):
         choose = watch_greedy_chooser()
     else:
         floor = like_floor(params["floor_episodes"])
+        limit = like_slots() - floor
         # Learner units: watch time and likes divided by their logged means; the recorder keeps raw totals.
         recorder = EpisodeRecorder(RankingRules(_base_env()), keys=("signals", "costs"))
         env = ScaleRewardAndCosts(recorder, reward_scale=1.0 / LOGGED_MEANS["watch_time"],
@@ -241,20 +276,20 @@ def _simulator_policy(params, seed):
         T, E = params["iterations"], params["episodes"]
         common = {"episodes_per_iteration": E, "lr": 0.1, "seed": seed}
         if name == "lagrangian":
-            res = lagrangian_sample(env, [floor], iterations=T, discount=SIM["discount"],
+            res = lagrangian_sample(env, [limit], iterations=T, discount=SIM["discount"],
                                     multiplier_lr=SIM_MULTIPLIER_LR, **common)
         elif name == "pid-lagrangian":
-            res = pid_lagrangian_sample(env, [floor], iterations=T, discount=SIM["discount"], **SIM_PID,
+            res = pid_lagrangian_sample(env, [limit], iterations=T, discount=SIM["discount"], **SIM_PID,
                                         **common)
         else:
             res = tscac_sample(env, SIM_TSCAC_WEIGHT, discounts=SIM["discount"], stage_one_iterations=T // 2,
                                iterations=T, **common)
         means = recorder.batch_means(E)
         rates = means[:, recorder.columns["signals"]]
-        like_expected = -means[:, recorder.columns["costs"]][:, 0]  # expected like probability per request
+        like_expected = _expected_like_rates(recorder, E)  # expected like probability per request
         stage_one = len(rates) - T  # TSCAC trains its auxiliary actor first
-        out.update({"floor": floor, "training_values": res.training_values,
-                    "training_likes": -res.training_costs[:, 0], "rates": rates[stage_one:],
+        out.update({"floor": floor, "limit": limit, "training_values": res.training_values,
+                    "training_likes": like_slots() - res.training_costs[:, 0], "rates": rates[stage_one:],
                     "expected_like_rate": like_expected[stage_one:], "stage_one_rates": rates[:stage_one],
                     "multipliers": getattr(res, "training_multipliers", np.zeros((T, 1)))[:, 0],
                     "episodes": res.episodes})
@@ -516,8 +551,8 @@ def _report_simulator(r, records) -> None:
                 res = by_name[name]["result"]
                 status = ""
                 if "floor" in res:
-                    met = fin["discounted_likes"] >= -res["floor"]
-                    status = (f"; discounted likes {fin['discounted_likes']:.2f} vs floor {-res['floor']:.2f} "
+                    met = fin["discounted_likes"] >= res["floor"]
+                    status = (f"; discounted likes {fin['discounted_likes']:.2f} vs floor {res['floor']:.2f} "
                               f"({'met' if met else 'NOT met'})")
                 lines.append(f"- **{name}**: watch {100 * (fin['watch_time'] / base['watch_time'] - 1):+.1f} %, "
                              f"like {100 * (fin['like'] / base['like'] - 1):+.1f} %, "
@@ -533,7 +568,7 @@ def _report_simulator(r, records) -> None:
         f"with a linear-softmax policy on the user features; "
         + (f"each trains for {learner['params']['iterations']} iterations of {learner['params']['episodes']} "
            f"sessions (TSCAC: plus {learner['params']['iterations'] // 2} stage-one iterations) with the like "
-           f"floor at the random recommender's discounted likes ({-learner['result']['floor']:.2f} in units of "
+           f"floor at the random recommender's discounted likes ({learner['result']['floor']:.2f} in units of "
            f"the logged like rate); Lagrangian multiplier step {SIM_MULTIPLIER_LR}, PID gains "
            f"K_P {SIM_PID['kp']}, K_I {SIM_PID['ki']}, K_D {SIM_PID['kd']}, TSCAC weight {SIM_TSCAC_WEIGHT}.  "
            f"Whether a final policy meets the floor is judged on its exact expected discounted likes over the "

@@ -181,6 +181,7 @@ def occupancy_lp(cmdp: FiniteCMDP) -> tuple[sp.csc_array, np.ndarray]:
     rhs : ndarray of shape (S + K,)
         ``mu0`` for the flows (equalities) then the limits ``d`` (upper bounds).
     """
+    _check_cmdp(cmdp)
     S, A, K = cmdp.n_states, cmdp.n_actions, cmdp.n_constraints
     n = S * A
     # x(s, a) enters the flow row of its own state with coefficient 1 ...

@@ -417,3 +417,21 @@ def test_finite_cmdp_env_passes_the_gymnasium_checker():
     from gymnasium.utils.env_checker import check_env
 
     check_env(FiniteCMDPEnv(tiny(), render_mode="ansi"), skip_render_check=False)
+    check_env(FiniteCMDPEnv(tiny(), render_mode="rgb_array"), skip_render_check=False)
+
+
+def test_finite_cmdp_env_renders_rgb_frames_and_is_not_registered():
+    """FiniteCMDPEnv needs a model, so gymnasium.make cannot build it with defaults: it stays unregistered."""
+    import gymnasium
+
+    env = FiniteCMDPEnv(tiny(), render_mode="rgb_array")
+    env.reset(seed=0)
+    first = env.render()
+    env.step(0)
+    frame = env.render()
+    assert first.dtype == np.uint8 and first.ndim == 3 and first.shape == frame.shape
+    assert not any("FiniteCMDP" in env_id for env_id in gymnasium.registry)
+    with pytest.warns(UserWarning, match="render_mode"):
+        assert FiniteCMDPEnv(tiny(), render_mode="human").render_mode is None
+    with pytest.raises(InvalidInstanceError, match="render_mode"):
+        FiniteCMDPEnv(tiny(), render_mode=3)

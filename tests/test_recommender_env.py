@@ -81,26 +81,73 @@ def test_same_seed_same_session(cls):
     assert not np.array_equal(a[0][0], c[0][0])
 
 
-def test_info_signals_and_signed_costs():
+def test_info_signals_and_non_negative_costs():
+    """Costs are Safety-Gymnasium's: non-negative, missed interactions 1 - x for floors (plus the leaving
+    charge of the unused request slots when the user leaves), x for hate; info["cost"] sums several."""
     env = RecommenderEnv(constraints=("like", "share", "hate", "click"))
     assert env.signal_names == SIGNAL_NAMES
     _obs, info = env.reset(seed=3)
-    assert set(info) == {"signals", "cost_like", "cost_share", "cost_hate", "cost_click", "costs", "cost"}
+    assert set(info) == {"signals", "cost_like", "cost_share", "cost_hate", "cost_click", "costs", "cost",
+                         "cost_offsets"}
     assert np.all(info["signals"] == 0) and info["cost"] == 0
-    saw_click = False
-    for t in range(300):
+    saw_click = saw_leaving = False
+    t_episode = 0
+    for t in range(400):
         _obs, reward, terminated, truncated, info = env.step(t % env.n_candidates)
+        t_episode += 1
         s = info["signals"]
         assert s.shape == (7,) and reward == s[0] > 0
         assert set(np.unique(s[1:])) <= {0.0, 1.0}
-        expected = np.array([-s[2], -s[5], s[6], -s[1]])
+        charge = float(env.max_steps - t_episode) if terminated else 0.0
+        expected = np.array([1 - s[2] + charge, 1 - s[5] + charge, s[6], 1 - s[1] + charge])
         np.testing.assert_array_equal(info["costs"], expected)
+        assert info["costs"].min() >= 0
         assert [info[f"cost_{n}"] for n in ("like", "share", "hate", "click")] == expected.tolist()
         assert info["cost"] == pytest.approx(expected.sum())
         saw_click |= s[1] == 1
+        saw_leaving |= charge > 0
         if terminated or truncated:
             env.reset()
-    assert saw_click
+            t_episode = 0
+    assert saw_click and saw_leaving
+
+
+@pytest.mark.parametrize("cost_mode", ["sampled", "expected"])
+@pytest.mark.parametrize("gamma", [1.0, 0.9])
+def test_floor_cost_is_a_change_of_variables_in_every_session(cost_mode, gamma):
+    """sum_t gamma^t cost_like = session_slots(H, gamma) - sum_t gamma^t like_t in every session (users who
+    leave early included), so the floor E[discounted likes] >= C is exactly the limit session_slots - C."""
+    from mechsim.envs.recommender import session_slots
+
+    env = RecommenderEnv(constraints=("like",), cost_mode=cost_mode, cost_discount=gamma, max_steps=60)
+    lengths = []
+    for seed in range(30):
+        env.reset(seed=seed)
+        cost = likes = 0.0
+        weight, t, done = 1.0, 0, False
+        while not done:
+            probs = env.candidate_expectations()[0]
+            _, _, terminated, truncated, info = env.step(0)
+            assert info["cost"] == info["cost_like"] == info["costs"][0] >= 0   # one constraint: info["cost"] is it
+            like = info["signals"][2] if cost_mode == "sampled" else probs[2]
+            cost += weight * info["cost"]
+            likes += weight * like
+            weight *= gamma
+            t += 1
+            done = terminated or truncated
+        lengths.append(t)
+        assert cost == pytest.approx(session_slots(60, gamma) - likes, rel=1e-12, abs=1e-9)
+    assert min(lengths) < 60 == max(lengths)  # sessions that end by leaving and by truncation
+
+
+def test_single_constraint_cost_and_rgb_frames():
+    env = RecommenderEnv(constraints=("hate",), render_mode="rgb_array")
+    env.reset(seed=0)
+    first = env.render()
+    _, _, _, _, info = env.step(0)
+    assert info["cost"] == info["cost_hate"] == info["signals"][6]
+    frame = env.render()
+    assert first.dtype == np.uint8 and first.ndim == 3 and first.shape[2] == 3 and first.shape == frame.shape
 
 
 def test_watch_time_never_exceeds_duration_and_session_ends():
@@ -215,7 +262,13 @@ def test_costs_survive_vector_autoreset(mode):
         assert keys <= set(info)
         for key in keys:
             assert info[f"_{key}"].all()  # present for every sub-env, including those just reset
-        np.testing.assert_array_equal(info["costs"], -info["signals"][:, [2, 5, 3]][:, [0, 2, 1]])
+        done = terminated | truncated
+        # NextStep: the autoreset step reports the reset's zero info; SameStep: a finished sub-env's info is the
+        # reset's (its last step is in final_info).
+        live = ~ended_before if mode == "NextStep" else ~done
+        # Sessions of 3 requests never end by leaving: the floors' costs are the missed interactions.
+        np.testing.assert_array_equal(info["costs"][live], 1.0 - info["signals"][live][:, [2, 3, 5]])
+        np.testing.assert_array_equal(info["costs"][~live], 0.0)
         np.testing.assert_allclose(info["cost"], info["costs"].sum(axis=1))
         done = terminated | truncated
         if mode == "NextStep":
@@ -229,7 +282,7 @@ def test_costs_survive_vector_autoreset(mode):
                 for key in keys:
                     assert final[f"_{key}"][done].all()
                 assert np.all(final["signals"][done, 0] > 0)
-                np.testing.assert_array_equal(final["costs"][done], -final["signals"][done][:, [2, 3, 5]])
+                np.testing.assert_array_equal(final["costs"][done], 1.0 - final["signals"][done][:, [2, 3, 5]])
         ended_before = done
     envs.close()
 
@@ -245,15 +298,39 @@ def test_make_vec_by_id():
 
 # ---------------------------------------------------------------------------------------------- wrapper
 def test_safety_gymnasium_six_tuple():
-    env = ToSafetyGymnasium(gymnasium.make("mechsim/Recommender-v0", constraints=("like", "hate")))
-    _obs, _info = env.reset(seed=0)
+    with pytest.warns(UserWarning, match="2 constraints"):  # several constraints: the total, with a warning
+        env = ToSafetyGymnasium(gymnasium.make("mechsim/Recommender-v0", constraints=("like", "hate")))
+    like = ToSafetyGymnasium(gymnasium.make("mechsim/Recommender-v0", constraints=("like", "hate")),
+                             constraint="like")
+    hate = ToSafetyGymnasium(gymnasium.make("mechsim/Recommender-v0", constraints=("like", "hate")), constraint=1)
+    for e in (env, like, hate):
+        e.reset(seed=0)
+        e.action_space.seed(0)
     for _ in range(50):
-        out = env.step(env.action_space.sample())
+        action = env.action_space.sample()
+        out = env.step(action)
         assert len(out) == 6
         _obs, _reward, cost, terminated, truncated, info = out
-        assert isinstance(cost, float) and cost == info["cost"] == info["cost_like"] + info["cost_hate"]
+        assert isinstance(cost, float) and cost == info["cost"] == info["cost_like"] + info["cost_hate"] >= 0
+        assert like.step(action)[2] == info["cost_like"] and hate.step(action)[2] == info["cost_hate"]
         if terminated or truncated:
-            env.reset()
+            for e in (env, like, hate):
+                e.reset()
+
+
+def test_safety_gymnasium_refuses_negative_costs_and_unknown_constraints():
+    from mechsim.cmdp import FiniteCMDP, FiniteCMDPEnv
+
+    signed = FiniteCMDP(np.ones((1, 2, 1)), [[1.0, 0.0]], [[[-1.0, 0.5]]], [0.0], [1.0], 0.5)
+    env = ToSafetyGymnasium(FiniteCMDPEnv(signed))
+    env.reset(seed=0)
+    with pytest.raises(InvalidInstanceError, match="non-negative"):
+        env.step(0)
+    assert env.step(1)[2] == 0.5
+    with pytest.raises(InvalidInstanceError, match="constraint"):
+        ToSafetyGymnasium(RecommenderEnv(constraints=("like",)), constraint="hate")
+    with pytest.raises(InvalidInstanceError, match="constraint"):
+        ToSafetyGymnasium(RecommenderEnv(constraints=("like",)), constraint=3)
 
 
 def test_safety_wrapper_rejects_env_without_cost():
@@ -331,7 +408,8 @@ def test_expected_cost_mode_reports_conditional_probabilities():
         probs = env.candidate_expectations()[k]
         _, r1, term, trunc, info = env.step(k)
         _, r2, _, _, info2 = sampled.step(k)
-        np.testing.assert_allclose(info["costs"], [-probs[2], probs[6]], rtol=1e-10)
+        charge = float(env.max_steps - env._t) if term else 0.0
+        np.testing.assert_allclose(info["costs"], [1.0 - probs[2] + charge, probs[6]], rtol=1e-10)
         # Same session either way: only the reported costs differ.
         assert r1 == r2
         np.testing.assert_array_equal(info["signals"], info2["signals"])
@@ -491,16 +569,26 @@ def test_choosers():
     assert rollout(env, spy, 2, seeds=0, on_step=check).n_steps == len(shown) > 0
 
 
-@pytest.mark.parametrize("make_wrapper", ["scale", "recorder", "expected", "rules"])
-def test_wrappers_keep_the_spec(make_wrapper):
+def _wrapper(name):
+    from mechsim.envs.lagrangian_reward import LagrangeMultipliers, LagrangianReward
     from mechsim.envs.recommender import RankingRules
     from mechsim.envs.recommender_wrappers import ExpectedSignals
     from mechsim.envs.signal_wrappers import EpisodeRecorder, ScaleRewardAndCosts
 
-    wrap = {"scale": lambda e: ScaleRewardAndCosts(e, reward_scale=0.1, cost_scale=2.0),
+    return {"scale": lambda e: ScaleRewardAndCosts(e, reward_scale=0.1, cost_scale=2.0),
             "recorder": lambda e: EpisodeRecorder(e, keys=("signals",)),
-            "expected": ExpectedSignals, "rules": RankingRules}[make_wrapper]
-    env = wrap(gymnasium.make("mechsim/Recommender-v0", n_candidates=4, max_steps=5))
+            "expected": ExpectedSignals, "rules": RankingRules,
+            "lagrangian": lambda e: LagrangianReward(e, LagrangeMultipliers([4.0, 4.0, 4.0], ki=0.1)),
+            "safety": lambda e: ToSafetyGymnasium(e, constraint="like")}[name]
+
+
+WRAPPERS = ["scale", "recorder", "expected", "rules", "lagrangian", "safety"]
+
+
+@pytest.mark.parametrize("make_wrapper", WRAPPERS)
+def test_wrappers_keep_the_spec(make_wrapper):
+    """Every wrapper records its arguments (RecordConstructorArgs): gymnasium.make(env.spec) rebuilds it."""
+    env = _wrapper(make_wrapper)(gymnasium.make("mechsim/Recommender-v0", n_candidates=4, max_steps=5))
     spec = env.spec
     assert spec.additional_wrappers[-1].kwargs is not None
     again = gymnasium.make(spec)
@@ -508,3 +596,70 @@ def test_wrappers_keep_the_spec(make_wrapper):
     a, _ = env.reset(seed=1)
     b, _ = again.reset(seed=1)
     np.testing.assert_array_equal(a, b)
+    assert len(env.step(0)) == len(again.step(0)) == (6 if make_wrapper == "safety" else 5)
+
+
+@pytest.mark.parametrize("make_wrapper", [w for w in WRAPPERS if w != "safety"])
+def test_wrappers_pass_the_gymnasium_checker(make_wrapper):
+    """Gymnasium's own checker, on the wrapper around the registered env (render modes included)."""
+    env = _wrapper(make_wrapper)(gymnasium.make("mechsim/Recommender-v0", n_candidates=4, max_steps=5,
+                                                render_mode="rgb_array"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.filterwarnings("ignore", message=".*is different from the unwrapped version")
+        check_env(env)
+
+
+def test_safety_wrapper_follows_the_six_tuple_contract():
+    """ToSafetyGymnasium returns Safety-Gymnasium's 6-tuple, which Gymnasium's checker (5-tuple) cannot take:
+    check the wrapped env with the checker and the 6-tuple here (spaces, types, non-negative cost, seeding)."""
+    inner = gymnasium.make("mechsim/Recommender-v0", n_candidates=4, max_steps=5, constraints=("like", "hate"))
+    check_env(inner.unwrapped)
+    env = ToSafetyGymnasium(inner, constraint="hate")
+    obs, info = env.reset(seed=2)
+    assert env.observation_space.contains(obs) and isinstance(info, dict)
+    done = False
+    while not done:
+        obs, reward, cost, terminated, truncated, info = env.step(env.action_space.sample())
+        assert env.observation_space.contains(obs)
+        assert isinstance(reward, float) and isinstance(cost, float) and cost >= 0
+        assert isinstance(terminated, bool) and isinstance(truncated, bool)
+        assert cost == info["cost_hate"]
+        done = terminated or truncated
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_rgb_array_frames_from_gymnasium_make(env_id):
+    """The mode SB3's make_vec_env asks for: gymnasium.make(id, render_mode="rgb_array") renders RGB frames of one
+    size (video recorders need a constant size)."""
+    env = gymnasium.make(env_id, render_mode="rgb_array")
+    assert "rgb_array" in env.metadata["render_modes"]
+    env.reset(seed=0)
+    frames = [env.render()]
+    for _ in range(3):
+        env.step(env.action_space.sample())
+        frames.append(env.render())
+    for frame in frames:
+        assert isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3
+        assert frame.shape == frames[0].shape and frame.shape[2] == 3
+        assert frame.min() < 128 < frame.max()  # text drawn on a white background
+    with pytest.warns(UserWarning, match="render_mode"):
+        quiet = gymnasium.make(env_id, render_mode="no-such-mode")  # unknown: a warning, rendering off
+    assert quiet.unwrapped.render_mode is None
+
+
+def test_cost_offsets_are_the_policy_independent_part_of_the_costs():
+    """costs - cost_offsets is the signed signal (-like for a floor), and each step gets its own array."""
+    env = RecommenderEnv(constraints=("like", "hate"))
+    env.reset(seed=4)
+    seen = []
+    for _ in range(30):
+        _obs, _r, terminated, truncated, info = env.step(0)
+        signed = info["costs"] - info["cost_offsets"]
+        like = info["signals"][list(SIGNAL_NAMES).index("like")]
+        hate = info["signals"][list(SIGNAL_NAMES).index("hate")]
+        assert signed[0] == pytest.approx(-like) and signed[1] == pytest.approx(hate)
+        assert all(info["cost_offsets"] is not s for s in seen)
+        seen.append(info["cost_offsets"])
+        if terminated or truncated:
+            break

@@ -43,7 +43,7 @@ def _recommender_vec(n_envs, seed, multipliers=None, kwargs=REC_KWARGS):
         def make():
             env = Monitor(gymnasium.make("mechsim/Recommender-v0", **kwargs))
             if multipliers is not None:
-                env = LagrangianReward(env, multipliers)
+                env = LagrangianReward(env, multipliers, subtract_offsets=True)
             env.reset(seed=seed + i)
             return env
         return make
@@ -101,7 +101,10 @@ def test_sb3_lagrangian_reward_raises_likes_to_the_floor():
     # Floor: 4 likes per session.  Measured here: random ~2.5, watch-greedy oracle ~2.4, like-greedy oracle
     # (hidden state) ~6.5: feasible, and binding for a watch maximiser.  The same PPO without the
     # multiplier (lambda = 0) learned 2.3 likes per session; with it 3.7 (this configuration) to 4.2.
-    lm = LagrangeMultipliers([-4.0], ki=10.0, initial=20.0, batch_episodes=8, max_value=2000.0, names=["like"])
+    # Costs are non-negative (missed likes, and the unused slots of a session the user leaves): the floor of 4
+    # likes in sessions of 40 requests is the limit 36 on the like cost.
+    lm = LagrangeMultipliers([REC_KWARGS["max_steps"] - 4.0], ki=10.0, initial=20.0, batch_episodes=8,
+                             max_value=2000.0, names=["like"])
     learned = _ppo(_recommender_vec(8, 100, lm, kwargs), 40_000, seed=1)
     _, likes = _sessions(learned, n=150, kwargs=kwargs)
     _, likes_rand = _sessions(_random, n=150, kwargs=kwargs)

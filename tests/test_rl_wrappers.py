@@ -111,7 +111,7 @@ def _recommender(**kw):
 
 
 def test_lagrangian_reward_penalises_and_shares_multipliers():
-    lm = LagrangeMultipliers([-1.0, 0.5], ki=2.0, initial=[3.0, 1.0], names=["like", "hate"])
+    lm = LagrangeMultipliers([14.0, 0.5], ki=2.0, initial=[3.0, 1.0], names=["like", "hate"])
     envs = [LagrangianReward(_recommender(constraints=["like", "hate"]), lm) for _ in range(2)]
     for k, env in enumerate(envs):
         obs, info = env.reset(seed=k)
@@ -130,8 +130,10 @@ def test_lagrangian_reward_penalises_and_shares_multipliers():
 
 
 def test_lagrangian_reward_penalty_changes_the_return():
-    """With lambda = 100 per like, a session with likes scores strictly more than its watch time."""
-    lm = LagrangeMultipliers([-1.0], ki=0.0, initial=100.0)
+    """With lambda = 100 per missed like, every session's penalised return is its watch time plus 100 per like,
+    minus 100 per request slot of the session (the missed-like cost totals max_steps - likes, leaving charge
+    included): a session with likes scores more than one without."""
+    lm = LagrangeMultipliers([14.0], ki=0.0, initial=100.0)
     env = LagrangianReward(_recommender(constraints=["like"]), lm)
     for seed in range(20):
         env.reset(seed=seed)
@@ -144,14 +146,14 @@ def test_lagrangian_reward_penalty_changes_the_return():
             watch += info["reward_unconstrained"]
             likes += info["signals"][2]
             done = term or trunc
-        assert ret == pytest.approx(watch + 100.0 * likes)
+        assert ret == pytest.approx(watch + 100.0 * likes - 100.0 * env.unwrapped.max_steps)
         if likes:
             return
     pytest.fail("no like in 20 sessions: cannot exercise the penalty")
 
 
 def test_lagrangian_update_false_and_errors():
-    lm = LagrangeMultipliers([-1.0], ki=1.0)
+    lm = LagrangeMultipliers([14.0], ki=1.0)
     env = LagrangianReward(_recommender(constraints=["like"]), lm, update=False)
     env.reset(seed=0)
     done = False
@@ -170,7 +172,7 @@ def test_lagrangian_update_false_and_errors():
 
 
 def test_lagrangian_reward_in_a_sync_vector_env():
-    lm = LagrangeMultipliers([-0.5], ki=5.0)
+    lm = LagrangeMultipliers([14.5], ki=5.0)
     vec = gymnasium.vector.SyncVectorEnv(
         [lambda: LagrangianReward(_recommender(constraints=["like"]), lm) for _ in range(3)])
     vec.reset(seed=0)

@@ -63,3 +63,15 @@ def test_simulator_cells_report_every_policy(quick_run):
     assert finals["watch-greedy"]["watch_time"] > finals["random"]["watch_time"]
     summary = (quick_run.outdir / "summary.md").read_text()
     assert "TSCAC, paper" in summary and "below the frontier" in summary
+
+
+def test_simulator_floor_is_a_limit_on_missed_likes(quick_run):
+    """The learners get the like floor as a limit on the non-negative missed-like cost: limit = slots - floor."""
+    from mechsim.scenarios.constrained_recommender import like_slots
+
+    cells = [r["result"] for r in quick_run.records if r["params"]["part"] == "simulator" and "floor" in r["result"]]
+    assert cells
+    for res in cells:
+        assert res["floor"] > 0
+        assert res["limit"] == pytest.approx(like_slots() - res["floor"], rel=1e-12)
+        assert np.all(np.asarray(res["expected_like_rate"]) > 0)

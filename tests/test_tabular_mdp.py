@@ -390,3 +390,25 @@ def test_result_subclasses_keep_the_core_fields():
     assert short.signal_values.tolist() == [0.5] and short.signal_state_values.shape == (3, 1)
     with pytest.raises(TypeError):
         Named.from_result(tm.PlanningResult(None, None, None, 0.0, 0))
+
+
+def test_transition_probabilities_are_checked_unless_validate_is_false():
+    """The solving functions scan the transitions (finite, non-negative, rows of non-terminal states summing to
+    one); rows of terminal states are never used and may be anything; validate=False skips the scan."""
+    import pytest as _pytest
+
+    from mechsim.errors import InvalidInstanceError as _Invalid
+    from mechsim.tabular_mdp import evaluate_policy as _evaluate
+
+    P = np.array([[[0.5, 0.5], [1.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]])   # state 1 terminal: zero rows
+    r = np.array([[1.0, 0.0], [0.0, 0.0]])
+    pi = np.array([[0.5, 0.5], [0.0, 0.0]])
+    ev = _evaluate(P, pi, r, 1.0, initial=[1.0, 0.0], terminal=[False, True])
+    assert np.isfinite(ev.value)
+    with _pytest.raises(_Invalid, match="transitions"):
+        _evaluate(P, pi, r, 0.9, initial=[1.0, 0.0])               # the zero rows now matter
+    bad = P.copy()
+    bad[0, 0] = [1.5, -0.5]
+    with _pytest.raises(_Invalid, match="transitions"):
+        _evaluate(bad, pi, r, 1.0, initial=[1.0, 0.0], terminal=[False, True])
+    _evaluate(bad, pi, r, 1.0, initial=[1.0, 0.0], terminal=[False, True], validate=False)  # trusted caller

@@ -15,7 +15,17 @@ from mechsim.cmdp.simulator import (
 )
 from mechsim.cmdp.tabular_twin import tabular_recommender, twin_labels, twin_responses
 from mechsim.errors import InvalidInstanceError
-from mechsim.solvers.cmdp_lp import solve_cmdp
+from mechsim.solvers.cmdp_lp import cmdp_frontier, solve_cmdp
+
+
+def slots(m) -> float:
+    """``1 / (1 - gamma)``: a floor ``C`` on discounted likes is the limit ``slots - C`` on the missed-like cost."""
+    return 1.0 / (1.0 - m.discount)
+
+
+def like_reward(m) -> np.ndarray:
+    """The like probability ``1 - cost_like`` (zero in the state "left")."""
+    return 1.0 - m.costs[0]
 
 
 def test_twin_is_a_valid_cmdp_with_the_documented_layout():
@@ -27,9 +37,11 @@ def test_twin_is_a_valid_cmdp_with_the_documented_layout():
     np.testing.assert_allclose(P.sum(axis=2), 1.0, atol=1e-12)
     left = m.n_states - 1
     np.testing.assert_array_equal(P[left, :, left], 1.0)
-    assert np.all(m.reward[left] == 0) and np.all(m.costs[:, left] == 0)
+    assert np.all(m.reward[left] == 0)
+    # Non-negative costs: missed likes 1 - P(like), 1 once the user has left; P(hate), 0 once left.
+    assert np.all(m.costs[0, left] == 1) and np.all(m.costs[1, left] == 0)
     assert np.all(m.reward[:left] > 0)
-    assert np.all(m.costs[0, :left] < 0) and np.all(m.costs[1, :left] > 0)  # -like, +hate
+    assert np.all((m.costs[0, :left] > 0) & (m.costs[0, :left] < 1)) and np.all(m.costs[1, :left] > 0)
     # Fatigue only moves up, one band at a time; only the last band can leave.
     F, M = 4, 3
     for s in range(left):
@@ -65,8 +77,7 @@ def test_twin_rewards_and_costs_agree_with_simulator_in_expectation(k, j):
     sd = out.signals.std(axis=0) / np.sqrt(n)
     assert abs(means[0] - m.reward[s, j]) < 5 * sd[0]
     for i, name in enumerate(constraints):
-        sign = 1.0 if name == "hate" else -1.0
-        p = sign * m.costs[i, s, j]
+        p = m.costs[i, s, j] if name == "hate" else 1.0 - m.costs[i, s, j]
         assert abs(means[SIGNAL_NAMES.index(name)] - p) < 5 * np.sqrt(p * (1 - p) / n) + 1e-12, name
     # Expected temper loss: the twin moves up a band with probability loss / width.
     width = (cfg.temper_init - cfg.leave_threshold) / 5
@@ -81,14 +92,14 @@ def test_twin_rewards_and_costs_agree_with_simulator_in_expectation(k, j):
 def test_solve_cmdp_on_twin_respects_like_floors():
     m = tabular_recommender(("like",))
     unconstrained = solve_cmdp(m.with_limits([1e9]))
-    most_likes = solve_cmdp(FiniteCMDP(m.transitions, -m.costs[0], m.costs, [1e9], m.initial, m.discount))
-    like_free, like_max = -unconstrained.cost_values[0], most_likes.value
+    most_likes = solve_cmdp(FiniteCMDP(m.transitions, like_reward(m), m.costs, [1e9], m.initial, m.discount))
+    like_free, like_max = slots(m) - unconstrained.cost_values[0], most_likes.value
     assert like_max > like_free * 1.5  # the like floor is a real trade-off
     values = []
     for floor in np.linspace(like_free, like_max, 6)[1:-1]:
-        sol = solve_cmdp(m.with_limits([-floor]))
+        sol = solve_cmdp(m.with_limits([slots(m) - floor]))
         ev = evaluate_policy(m, sol.policy)
-        assert -ev.cost_values[0] >= floor - 1e-6
+        assert slots(m) - ev.cost_values[0] >= floor - 1e-6
         assert ev.value == pytest.approx(sol.value, rel=1e-7)
         assert sol.multipliers[0] > 0  # the floor binds
         values.append(sol.value)
@@ -124,13 +135,42 @@ def test_twin_property_lp_meets_any_achievable_floor(n_fatigue, n_clusters, dura
     assert m.n_states == n_fatigue * n_clusters + 1
     assert m.n_actions == n_clusters * len(durations) * len(qualities)
     free = solve_cmdp(m.with_limits([1e9]))
-    most = solve_cmdp(FiniteCMDP(m.transitions, -m.costs[0], m.costs, [1e9], m.initial, m.discount)).value
-    low = -free.cost_values[0]
+    most = solve_cmdp(FiniteCMDP(m.transitions, like_reward(m), m.costs, [1e9], m.initial, m.discount)).value
+    low = slots(m) - free.cost_values[0]
     floor = low + fraction * (most - low)
-    sol = solve_cmdp(m.with_limits([-floor]))
+    sol = solve_cmdp(m.with_limits([slots(m) - floor]))
     ev = evaluate_policy(m, sol.policy)
-    assert -ev.cost_values[0] >= floor - 1e-7 * (1 + abs(floor))
+    assert slots(m) - ev.cost_values[0] >= floor - 1e-7 * (1 + abs(floor))
     assert ev.value <= free.value + 1e-7 * (1 + free.value)
     # The uniform recommender meets the default limits exactly, so it is never better than the LP optimum.
     uniform = evaluate_policy(m, uniform_policy(m))
     assert uniform.value <= solve_cmdp(m).value + 1e-7 * (1 + uniform.value)
+
+
+def test_twin_costs_are_non_negative_for_every_signal():
+    m = tabular_recommender(("click", "like", "follow", "comment", "share", "hate"), n_fatigue=3, n_clusters=2)
+    assert m.costs.min() >= 0
+
+
+def test_missed_like_cost_is_a_change_of_variables_of_the_like_floor():
+    """The Safety-Gymnasium cost ``1 - P(like)`` (1 once the user has left) gives every policy the like cost
+    ``1/(1 - gamma) - V_like``, so the floor ``V_like >= C`` is the limit ``1/(1 - gamma) - C`` and the exact
+    frontier, its multipliers and optimal policies are those of the former signed cost ``-P(like)`` with limit
+    ``-C`` (measured here to solver precision)."""
+    m = tabular_recommender(("like",))
+    like = like_reward(m)
+    signed = FiniteCMDP(m.transitions, m.reward, -like[None], [0.0], m.initial, m.discount, ("like",))
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        pi = rng.dirichlet(np.ones(m.n_actions), size=m.n_states)
+        new, old = evaluate_policy(m, pi).cost_values[0], evaluate_policy(signed, pi).cost_values[0]
+        assert new == pytest.approx(slots(m) + old, rel=1e-12)
+    free = solve_cmdp(m.with_limits([1e9]))
+    most = solve_cmdp(FiniteCMDP(m.transitions, like, m.costs, [1e9], m.initial, m.discount)).value
+    floors = np.linspace(slots(m) - free.cost_values[0], most, 7)
+    a = cmdp_frontier(m, 0, slots(m) - floors)
+    b = cmdp_frontier(signed, 0, -floors)
+    np.testing.assert_array_equal(a.feasible, b.feasible)
+    np.testing.assert_allclose(a.value, b.value, rtol=1e-9)
+    np.testing.assert_allclose(a.multipliers, b.multipliers, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(slots(m) - a.cost_values, -b.cost_values, rtol=1e-9)

@@ -19,9 +19,14 @@ and the constrained problem is
 factor.  A constant per-step cost ``c`` therefore has value ``c / (1 - gamma)``, and the limits ``d_k`` are in
 the same units.
 
-**Cost convention.** Constraints are always "discounted cost <= limit".  A *lower* bound
-``E[V_i] >= C_i`` on an auxiliary signal (likes, follows, ...) is written with the signed cost
-``c = -signal`` and limit ``d = -C_i``; every solver and learner here accepts signed costs.
+**Cost convention.** Constraints are always "discounted cost <= limit".  Costs may have any sign in a
+:class:`FiniteCMDP` (the LP and the learners accept them), but mechsim's environments and the tabular twin
+follow Safety-Gymnasium's convention of non-negative costs.  There a *lower* bound ``E[V_x] >= C`` on an
+auxiliary signal ``x`` in ``[0, 1]`` (likes, follows, ...) is the cost of the *missed* signal ``c = 1 - x``,
+charged in every state (also after the session has ended), so that ``J_c = 1/(1 - gamma) - V_x`` for every
+policy and the bound is the limit ``d = 1/(1 - gamma) - C``: the same constraint as the signed cost ``-x``
+with limit ``-C`` (both sides moved by the constant ``1/(1 - gamma)``; same optimal policies, values and
+multipliers).
 
 Policy evaluation solves the linear system ``(I - gamma P_pi) V = r_pi`` exactly, with
 ``P_pi(s, s') = sum_a pi(a|s) P(s'|s, a)`` and ``r_pi(s) = sum_a pi(a|s) r(s, a)``; each signal may use its own
@@ -91,8 +96,9 @@ class FiniteCMDP:
     reward : array_like of shape (S, A)
         Reward ``r(s, a)`` (the main objective, maximised).
     costs : array_like of shape (K, S, A)
-        Cost signals ``c_k(s, a)``; signed values are allowed (a lower bound on a signal is the cost
-        ``-signal`` with limit ``-floor``).  ``K = 0`` gives an unconstrained MDP.
+        Cost signals ``c_k(s, a)``; any sign is allowed (Safety-Gymnasium learners expect non-negative costs: a
+        lower bound on a signal ``x <= 1`` is the cost ``1 - x`` with limit ``1/(1 - gamma) - floor``, see the
+        module docstring).  ``K = 0`` gives an unconstrained MDP.
     limits : array_like of shape (K,)
         Limits ``d_k``; the constraints are ``J_k^pi <= d_k`` in discounted-sum units.
     initial : array_like of shape (S,)
@@ -169,7 +175,8 @@ class FiniteCMDP:
         K = costs.shape[0]
         limits = check_array("limits", self.limits, ndim=1)
         if limits.shape != (K,):
-            raise _fail("limits", f"shape (K,) = ({K},), one limit per cost signal", f"shape {limits.shape}")
+            raise _fail("limits", f"shape (K,) = ({K},), one limit per cost signal (costs has shape {costs.shape})",
+                        f"shape {limits.shape}")
         initial = check_probability_vector("initial", self.initial, size=None)
         if initial.shape != (S,):
             raise _fail("initial", f"shape (S,) = ({S},)", f"shape {initial.shape}")
@@ -192,6 +199,8 @@ class FiniteCMDP:
         else:
             if isinstance(names, str):
                 names = (names,)
+            if not isinstance(names, (tuple, list, np.ndarray)):
+                raise _fail("constraint_names", f"a sequence of {K} names", f"{type(names).__name__} {names!r}")
             names = tuple(str(n) for n in names)
             if len(names) != K:
                 raise _fail("constraint_names", f"{K} names (one per cost signal)", f"{len(names)} names")
@@ -261,6 +270,27 @@ class FiniteCMDP:
 
 
 # ---------------------------------------------------------------------- policies
+def _check_signal(cmdp: FiniteCMDP, signal, name: str = "signal") -> np.ndarray:
+    """Validate a finite signal of shape ``(S, A)`` or a stack ``(m, S, A)``."""
+    signal = check_array(name, signal)
+    S, A = cmdp.n_states, cmdp.n_actions
+    if signal.ndim not in (2, 3) or signal.shape[-2:] != (S, A):
+        raise _fail(name, f"shape (S, A) = ({S}, {A}) or (m, S, A)", f"shape {signal.shape}")
+    return signal
+
+
+def _one_discount(cmdp: FiniteCMDP, discount, *, high: float = MAX_DISCOUNT) -> float:
+    """``discount`` checked to be a number in ``[0, high]``; ``None`` gives the CMDP's discount."""
+    if discount is None:
+        return cmdp.discount
+    if isinstance(discount, bool) or not isinstance(discount, (numbers.Real, np.floating, np.integer)):
+        raise _fail("discount", "None or a real number in [0, 1)", f"{type(discount).__name__} {discount!r}")
+    gamma = float(discount)
+    if not 0.0 <= gamma <= high:
+        raise _fail("discount", f"a number in [0, {high:.12g}]", repr(discount))
+    return gamma
+
+
 def _check_cmdp(cmdp) -> FiniteCMDP:
     """Raise :class:`~mechsim.errors.InvalidInstanceError` unless ``cmdp`` is a :class:`FiniteCMDP`."""
     if not isinstance(cmdp, FiniteCMDP):
@@ -278,11 +308,13 @@ def _chain_transitions(cmdp: FiniteCMDP):
 
 def uniform_policy(cmdp: FiniteCMDP) -> np.ndarray:
     """The uniformly random policy, shape ``(S, A)``."""
+    _check_cmdp(cmdp)
     return np.full((cmdp.n_states, cmdp.n_actions), 1.0 / cmdp.n_actions)
 
 
 def check_policy(cmdp: FiniteCMDP, policy, name: str = "policy") -> np.ndarray:
     """Validate a stationary randomised policy of shape ``(S, A)`` (rows are probability vectors)."""
+    _check_cmdp(cmdp)
     return check_stochastic(name, policy, axis=1, shape=(cmdp.n_states, cmdp.n_actions))
 
 
@@ -292,6 +324,7 @@ def policy_transition_matrix(cmdp: FiniteCMDP, policy):
     A dense ``(S, S)`` array for dense models with at most ``DENSE_SOLVE_MAX_STATES`` states, otherwise a
     sparse CSC array (:func:`mechsim.tabular_mdp.policy_transition_matrix`).
     """
+    policy = check_policy(cmdp, policy)
     return tabular_mdp.policy_transition_matrix(
         _chain_transitions(cmdp), policy, dense=not cmdp.is_sparse and cmdp.n_states <= DENSE_SOLVE_MAX_STATES)
 
@@ -372,7 +405,7 @@ def evaluate_policy(cmdp: FiniteCMDP, policy, discounts=None) -> PolicyEvaluatio
     policy = check_policy(cmdp, policy)
     gammas = _signal_discounts(cmdp, discounts)
     result = tabular_mdp.evaluate_policy(_chain_transitions(cmdp), policy, _signal_stack(cmdp), gammas,
-                                         initial=cmdp.initial, with_q=False)
+                                         initial=cmdp.initial, with_q=False, validate=False)
     return PolicyEvaluation.from_result(result)
 
 
@@ -382,17 +415,24 @@ def occupancy_measure(cmdp: FiniteCMDP, policy) -> np.ndarray:
     ``x`` sums to ``1 / (1 - gamma)``, and ``sum(x * signal)`` is that signal's discounted value.
     """
     policy = check_policy(cmdp, policy)
-    return tabular_mdp.occupancy_measure(_chain_transitions(cmdp), policy, cmdp.initial, cmdp.discount)
+    return tabular_mdp.occupancy_measure(_chain_transitions(cmdp), policy, cmdp.initial, cmdp.discount,
+                                         validate=False)
 
 
 def action_values(cmdp: FiniteCMDP, signal, state_values, discount: float | None = None) -> np.ndarray:
     """One Bellman backup ``Q(s, a) = signal(s, a) + gamma sum_s' P(s'|s,a) V(s')``, shape ``(S, A)``.
 
-    ``signal`` may also be a stack ``(m, S, A)`` with ``state_values`` ``(m, S)``.
+    ``signal`` may also be a stack ``(m, S, A)`` with ``state_values`` ``(m, S)``; ``discount`` defaults to the
+    CMDP's.
     """
-    gamma = cmdp.discount if discount is None else float(discount)
-    signal = np.asarray(signal, dtype=float)
-    values = np.asarray(state_values, dtype=float)
+    _check_cmdp(cmdp)
+    gamma = _one_discount(cmdp, discount, high=1.0)
+    signal = _check_signal(cmdp, signal)
+    values = check_array("state_values", state_values)
+    expected = signal.shape[:-1]
+    if values.shape != expected:
+        per = "signal and state" if signal.ndim == 3 else "state"
+        raise _fail("state_values", f"shape {expected} (one value per {per})", f"shape {values.shape}")
     if signal.ndim == 2:
         return tabular_mdp.action_values(cmdp.transitions, signal, values, gamma)
     q = tabular_mdp.action_values(cmdp.transitions, signal.transpose(1, 2, 0), np.atleast_2d(values).T, gamma)
@@ -444,6 +484,7 @@ def cmdp_structure(cmdp: FiniteCMDP) -> CMDPStructure:
     """Reachability and communicating classes of a CMDP, computed with networkx."""
     import networkx as nx
 
+    _check_cmdp(cmdp)
     S, A = cmdp.n_states, cmdp.n_actions
     coo = cmdp.transition_matrix.tocoo()
     graph = nx.DiGraph()

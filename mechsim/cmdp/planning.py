@@ -20,27 +20,36 @@ from __future__ import annotations
 import numpy as np
 
 from mechsim import tabular_mdp
-from mechsim.cmdp.model import FiniteCMDP, _chain_transitions, action_values
+from mechsim.cmdp.model import (
+    FiniteCMDP,
+    _chain_transitions,
+    _check_cmdp,
+    _check_signal,
+    _one_discount,
+    action_values,
+    check_policy,
+)
 from mechsim.errors import SolverError
 from mechsim.tabular_mdp import log_softmax
-from mechsim.validation import check_positive
+from mechsim.validation import _fail, check_integer, check_nonnegative, check_positive
 
 __all__ = ["advantages", "log_softmax", "optimal_policy", "soft_optimal_policy", "state_values"]
 
 
 def state_values(cmdp: FiniteCMDP, policy: np.ndarray, signal: np.ndarray, discount: float | None = None):
     """``V^pi`` of one ``(S, A)`` signal or a stack ``(m, S, A)`` (returns ``(S,)`` or ``(m, S)``)."""
-    gamma = cmdp.discount if discount is None else float(discount)
-    signal = np.asarray(signal, dtype=float)
+    policy = check_policy(cmdp, policy)
+    gamma = _one_discount(cmdp, discount)
+    signal = _check_signal(cmdp, signal)
     transitions = _chain_transitions(cmdp)
     if signal.ndim == 2:
-        return tabular_mdp.state_values(transitions, policy, signal, gamma)
-    return tabular_mdp.state_values(transitions, policy, signal.transpose(1, 2, 0), gamma).T
+        return tabular_mdp.state_values(transitions, policy, signal, gamma, validate=False)
+    return tabular_mdp.state_values(transitions, policy, signal.transpose(1, 2, 0), gamma, validate=False).T
 
 
 def advantages(cmdp: FiniteCMDP, policy: np.ndarray, signal: np.ndarray, discount: float | None = None):
     """``A^pi = Q^pi - V^pi`` of a signal ``(S, A)`` (or stack ``(m, S, A)``) under ``policy``."""
-    gamma = cmdp.discount if discount is None else float(discount)
+    gamma = _one_discount(_check_cmdp(cmdp), discount)
     values = state_values(cmdp, policy, signal, gamma)
     q = action_values(cmdp, signal, values, gamma)
     return q - values[..., None]
@@ -59,13 +68,17 @@ def optimal_policy(cmdp: FiniteCMDP, signal=None, discount: float | None = None,
     values : ndarray (S,)
         Its optimal state values.
     """
-    gamma = cmdp.discount if discount is None else float(discount)
-    signal = cmdp.reward if signal is None else np.asarray(signal, dtype=float)
+    gamma = _one_discount(_check_cmdp(cmdp), discount)
+    signal = cmdp.reward if signal is None else _check_signal(cmdp, signal)
+    if signal.ndim != 2:
+        raise _fail("signal", f"shape (S, A) = ({cmdp.n_states}, {cmdp.n_actions})", f"shape {signal.shape}")
+    max_iterations = check_integer("max_iterations", max_iterations, minimum=1)
     try:
         result = tabular_mdp.policy_iteration(_chain_transitions(cmdp), signal, gamma, atol=1e-10, rtol=1e-10,
-                                              max_iter=max_iterations)
-    except SolverError as exc:  # pragma: no cover - finite MDPs terminate
-        raise RuntimeError("policy iteration did not terminate") from exc
+                                              max_iter=max_iterations, validate=False)
+    except SolverError as exc:  # finite MDPs terminate, but perhaps not within max_iterations
+        raise SolverError(f"optimal_policy: policy iteration did not terminate in {max_iterations} improvement "
+                          "steps (max_iterations)", status=exc.status) from exc
     return tabular_mdp.deterministic_policy(result.policy, cmdp.n_actions), result.state_values
 
 
@@ -83,7 +96,12 @@ def soft_optimal_policy(cmdp: FiniteCMDP, signal, temperature: float, discount: 
         ``log pi`` (full support, finite).
     soft_values : ndarray (S,)
     """
+    gamma = _one_discount(_check_cmdp(cmdp), discount)
+    signal = _check_signal(cmdp, signal)
+    if signal.ndim != 2:
+        raise _fail("signal", f"shape (S, A) = ({cmdp.n_states}, {cmdp.n_actions})", f"shape {signal.shape}")
     tau = check_positive("temperature", temperature)
-    gamma = cmdp.discount if discount is None else float(discount)
-    return tabular_mdp.soft_value_iteration(cmdp.transitions, np.asarray(signal, dtype=float), gamma, tau, tol=tol,
-                                            max_iter=max_iterations)
+    tol = check_nonnegative("tol", tol)
+    max_iterations = check_integer("max_iterations", max_iterations, minimum=1)
+    return tabular_mdp.soft_value_iteration(cmdp.transitions, signal, gamma, tau, tol=tol, max_iter=max_iterations,
+                                            validate=False)

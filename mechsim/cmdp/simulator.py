@@ -48,7 +48,9 @@ import numpy as np
 
 from mechsim.errors import InvalidInstanceError
 from mechsim.validation import (
+    _scalar,
     as_generator,
+    check_allocation,
     check_array,
     check_integer,
     check_nonnegative,
@@ -160,12 +162,17 @@ class SimulatorConfig:
         check_integer("n_topics", self.n_topics, minimum=1)
         check_integer("history", self.history, minimum=1)
         check_integer("catalogue_seed", self.catalogue_seed, minimum=0)
+        n, d, t, h = self.n_items, self.dim, self.n_topics, self.history
+        check_allocation("n_items", 8.0 * (n * (d + 12) + t * d),
+                         f"a catalogue of n_items={n} items and n_topics={t} topic centres in dim={d} dimensions")
+        check_allocation("history", 8.0 * (h + 1) * d, f"a user's history of history={h} items in dim={d} dimensions")
         for name in ("affinity", "quality", "repetition", "duration", "biases", "temper_weights"):
             arr = check_array(name, getattr(self, name), ndim=1, shape=(len(SIGNAL_NAMES),))
             object.__setattr__(self, name, tuple(float(x) for x in arr))
         for name in ("topic_spread", "watch_noise", "activity_sd", "drift", "temper_spread"):
             check_nonnegative(name, getattr(self, name))
         check_positive("temper_init", self.temper_init)
+        _scalar("leave_threshold", self.leave_threshold)
         if not self.temper_init - self.temper_spread > self.leave_threshold:
             raise InvalidInstanceError(
                 f"temper_init: expected temper_init - temper_spread > leave_threshold "
@@ -350,13 +357,28 @@ class ShortVideoSimulator:
     def sample_users(self, n: int, seed=None) -> UserState:
         """Draw ``n`` fresh users (empty history)."""
         n = check_integer("n", n, minimum=1)
-        rng = as_generator(seed)
         cfg = self.config
+        check_allocation("n", 8.0 * n * (cfg.dim * (cfg.history + 1) + 4), f"the state of n={n} users")
+        rng = as_generator(seed)
         interest = _normalise_rows(rng.standard_normal((n, cfg.dim)))
         activity = cfg.activity_sd * rng.standard_normal(n)
         temper = cfg.temper_init + cfg.temper_spread * (2.0 * rng.random(n) - 1.0)
         return UserState(interest=interest, activity=activity, temper=temper,
                          history=np.zeros((n, cfg.history, cfg.dim)), n_seen=np.zeros(n, dtype=np.int64))
+
+    def _check_items(self, items, n: int) -> np.ndarray:
+        """``items`` as integer catalogue indices of shape ``(n,)``."""
+        arr = np.asarray(items) if isinstance(items, (np.ndarray, list, tuple)) else None
+        if arr is None or arr.dtype.kind not in "iu":
+            raise InvalidInstanceError(f"items: expected integer catalogue indices, found "
+                                       f"{type(items).__name__ if arr is None else arr.dtype}", argument="items")
+        if arr.shape != (n,):
+            raise InvalidInstanceError(f"items: expected shape ({n},), one item per user, found {arr.shape}",
+                                       argument="items")
+        if arr.size and (arr.min() < 0 or arr.max() >= self.catalogue.n_items):
+            raise InvalidInstanceError(f"items: expected indices in 0..{self.catalogue.n_items - 1}, found "
+                                       f"{arr.min()}..{arr.max()}", argument="items")
+        return arr
 
     def similarity(self, users: UserState, items) -> np.ndarray:
         """``sim`` of candidate items: max inner product with the last ``H`` items shown, 0 if none.
@@ -412,12 +434,12 @@ class ShortVideoSimulator:
         similarity : array (n,), optional
             Pre-computed ``sim`` of the items (saves work when the caller already has it).
         """
+        if not isinstance(users, UserState):
+            raise InvalidInstanceError(f"users: expected a UserState (from sample_users), found {type(users).__name__}",
+                                       argument="users")
         rng = as_generator(seed)
-        items = np.asarray(items)
+        items = self._check_items(items, users.size)
         n = users.size
-        if items.shape != (n,):
-            raise InvalidInstanceError(f"items: expected shape ({n},), one item per user, found {items.shape}",
-                                       argument="items")
         cfg = self.config
         logits = self.logits(users, items, similarity)
         probs = _sigmoid(logits)
@@ -463,9 +485,15 @@ def random_policy_means(config: SimulatorConfig | None = None, *, n_users: int =
     computed from the conditional expectations (:attr:`StepOutcome.expected`), an unbiased and much less
     noisy estimate of the realised per-request rate.  Also returns ``"session_length"``.
     """
+    if simulator is not None and not isinstance(simulator, ShortVideoSimulator):
+        raise InvalidInstanceError(f"simulator: expected a ShortVideoSimulator, found {type(simulator).__name__}",
+                                   argument="simulator")
     sim = simulator if simulator is not None else ShortVideoSimulator(config)
     n_users = check_integer("n_users", n_users, minimum=1)
     max_steps = check_integer("max_steps", max_steps, minimum=1)
+    cfg = sim.config
+    check_allocation("n_users", 8.0 * n_users * (cfg.dim * (cfg.history + 2) + 24),
+                     f"the state and responses of n_users={n_users} users")
     rng = as_generator(seed)
     users = sim.sample_users(n_users, seed=rng)
     active = np.ones(n_users, dtype=bool)
@@ -519,7 +547,21 @@ def calibrate(config: SimulatorConfig | None = None, *, targets: dict[str, float
     from mechsim.errors import SolverError
 
     config = config if config is not None else SimulatorConfig()
+    if not isinstance(config, SimulatorConfig):
+        raise InvalidInstanceError(f"config: expected a SimulatorConfig, found {type(config).__name__}",
+                                   argument="config")
+    if targets is not None and not isinstance(targets, dict):
+        raise InvalidInstanceError(f"targets: expected a dict signal -> mean, found {type(targets).__name__}",
+                                   argument="targets")
     targets = dict(LOGGED_MEANS if targets is None else targets)
+    for name in SIGNAL_NAMES:
+        if name in targets:
+            _scalar("targets", targets[name])
+    check_integer("n_users", n_users, minimum=1)
+    check_integer("max_steps", max_steps, minimum=1)
+    as_generator(seed)
+    rtol = check_positive("rtol", rtol)
+    max_iter = check_integer("max_iter", max_iter, minimum=1)
     missing = [s for s in SIGNAL_NAMES if s not in targets]
     if missing:
         raise InvalidInstanceError(f"targets: expected a mean for every signal {SIGNAL_NAMES}, missing {missing}",

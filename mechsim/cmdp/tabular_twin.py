@@ -11,8 +11,9 @@ The twin discretises the simulator of :mod:`mechsim.cmdp.simulator` (same coeffi
 - **responses**: the simulator's logits for a user with interest ``c_k``, activity 0, whose recent history
   sits at its interest centre (so ``sim_j = <c_k, c_t>``), shown an item of type ``j``.  The reward is the
   expected watch time ``E[D sigmoid(z_watch + sigma_w xi)]`` (Gauss-Hermite quadrature) and each constrained
-  signal contributes the signed cost of :mod:`mechsim.envs.recommender`: ``-P(signal)`` for click, like,
-  follow, comment, share and ``+P(hate)``;
+  signal contributes the non-negative cost of :mod:`mechsim.envs.recommender`: the missed interaction
+  ``1 - P(signal)`` for click, like, follow, comment and share (and ``1`` in the state "left": every request
+  slot after the user has left is a missed one), and ``P(hate)`` for hate;
 - **fatigue**: the simulator lowers the temper by ``L = E[clip(2 - s, 0, 2)]`` per request (``s`` the
   weighted response; computed exactly over the 64 interaction patterns and the watched-fraction
   quadrature).  The twin moves one band up with probability ``L / W`` (so the expected temper loss is the
@@ -24,6 +25,12 @@ Sessions start at fatigue 0 in a uniformly random cluster; one common discount `
 applies to every signal.  Values are discounted sums (as in :class:`~mechsim.cmdp.FiniteCMDP`).  Default
 limits are the costs of the uniformly random recommender, i.e. "do at least as well as random on every
 constrained signal", which is always feasible.
+
+**Floors as limits.**  Because the missed-interaction cost is charged in every state, "left" included, the
+cost value of every policy is :math:`J_f^\pi = 1/(1 - \gamma) - V_f^\pi` with :math:`V_f^\pi` the discounted
+interactions: a floor ``V_f >= C`` is the limit ``J_f <= 1/(1 - gamma) - C``, the same constrained problem
+(same optimal policies and values, same multipliers) as with the signed cost ``-P(signal)`` and limit ``-C``,
+whose scalarised rewards differ by the constant ``lambda``.
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ from mechsim.cmdp.simulator import (
     response_logits,
 )
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import check_array, check_integer
+from mechsim.validation import check_allocation, check_array, check_integer
 
 __all__ = ["tabular_recommender", "twin_item_types", "twin_labels", "twin_responses"]
 
@@ -93,6 +100,9 @@ def twin_responses(config: SimulatorConfig | None = None, n_clusters: int = 4, d
                                    argument="config")
     n_clusters = check_integer("n_clusters", n_clusters, minimum=1, maximum=cfg.n_topics)
     topics, durs, quals = twin_item_types(n_clusters, durations, qualities)
+    A = topics.size
+    check_allocation("durations", 8.0 * n_clusters * A * 64 * (len(_GH_WEIGHTS) + 2),
+                     f"the response model of {A} item types (n_clusters x len(durations) x len(qualities))")
     centres = make_catalogue(cfg).topic_centres[:n_clusters]
     affinity = centres @ centres[topics].T                                  # (M, A)
     log_dur = np.log(durs / 20.0)
@@ -124,8 +134,9 @@ def tabular_recommender(constraints=("like",), limits=None, *, n_fatigue: int = 
     constraints : sequence of str, default ("like",)
         Constrained signals (from click, like, follow, comment, share, hate), in cost order.
     limits : array_like of shape (K,), optional
-        Limits on the discounted signed costs (a floor ``C`` on likes is the limit ``-C``).  Default: the
-        costs of the uniformly random recommender.
+        Limits on the discounted costs (a floor ``C`` on discounted likes is the limit
+        ``1 / (1 - discount) - C``; a cap ``C`` on discounted hate the limit ``C``).  Default: the costs of the
+        uniformly random recommender.
     n_fatigue : int, default 5
         Fatigue bands ``F``; each band must be at least 2 temper units wide (the most a request can cost),
         i.e. ``F <= (temper_init - leave_threshold) / 2``.
@@ -154,6 +165,9 @@ def tabular_recommender(constraints=("like",), limits=None, *, n_fatigue: int = 
     cfg = config if config is not None else SimulatorConfig()
     if isinstance(constraints, str):
         constraints = (constraints,)
+    if not isinstance(constraints, (tuple, list)):
+        raise InvalidInstanceError(f"constraints: expected a sequence of names from {AUXILIARY_SIGNALS}, found "
+                                   f"{type(constraints).__name__}", argument="constraints")
     constraints = tuple(constraints)
     for name in constraints:
         if name not in AUXILIARY_SIGNALS:
@@ -174,6 +188,8 @@ def tabular_recommender(constraints=("like",), limits=None, *, n_fatigue: int = 
     A = topics.size
     F = n_fatigue
     S = F * M + 1
+    check_allocation("durations", 8.0 * S * A * S, f"dense ({S}, {A}, {S}) transitions ({A} item types = n_clusters "
+                     "x len(durations) x len(qualities))")
     left = S - 1
     p_tire = resp["temper_loss"] / width                                   # (M, A)
     moved = topics[None, :] != np.arange(M)[:, None]                       # (M, A)
@@ -201,8 +217,12 @@ def tabular_recommender(constraints=("like",), limits=None, *, n_fatigue: int = 
     reward[:left] = np.tile(expected[..., 0], (F, 1))
     costs = np.zeros((len(constraints), S, A))
     for i, name in enumerate(constraints):
-        sign = -1.0 if name in _LOWER_BOUNDED else 1.0
-        costs[i, :left] = sign * np.tile(expected[..., SIGNAL_NAMES.index(name)], (F, 1))
+        probability = np.tile(expected[..., SIGNAL_NAMES.index(name)], (F, 1))
+        if name in _LOWER_BOUNDED:
+            costs[i, :left] = 1.0 - probability
+            costs[i, left] = 1.0   # a user who has left misses every interaction
+        else:
+            costs[i, :left] = probability
     initial = np.zeros(S)
     initial[:M] = 1.0 / M
     placeholder = np.zeros(len(constraints))

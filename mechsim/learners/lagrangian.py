@@ -46,13 +46,16 @@ from mechsim.cmdp.model import (
     _analyse,
     _check_cmdp,
     action_values,
+    check_policy,
     evaluate_policy,
     uniform_policy,
 )
 from mechsim.cmdp.planning import log_softmax, optimal_policy
+from mechsim.errors import InvalidInstanceError
 from mechsim.learners.multipliers import GradientMultiplier, PIDMultiplier
 from mechsim.learners.policies import (
     SoftmaxPolicy,
+    check_batch_size,
     check_discrete_env,
     collect_episodes,
     policy_gradient_step,
@@ -65,6 +68,7 @@ from mechsim.validation import (
     check_array,
     check_choice,
     check_integer,
+    check_nonnegative,
     check_positive,
 )
 
@@ -159,7 +163,12 @@ class SampleLearnerResult:
 
 
 def averaged_occupancy_policy(occupancy_sum: np.ndarray) -> np.ndarray:
-    """``pi(a|s) = x(s,a) / sum_b x(s,b)``, uniform where ``x(s, .) = 0``."""
+    """``pi(a|s) = x(s,a) / sum_b x(s,b)``, uniform where ``x(s, .) = 0`` (``x`` finite, non-negative, ``(S, A)``)."""
+    occupancy_sum = check_array("occupancy_sum", occupancy_sum, ndim=2)
+    if 0 in occupancy_sum.shape or occupancy_sum.min() < 0:
+        raise InvalidInstanceError(f"occupancy_sum: expected a non-empty (S, A) array of non-negative occupancies, "
+                                   f"found shape {occupancy_sum.shape}, minimum "
+                                   f"{occupancy_sum.min() if occupancy_sum.size else None}", "occupancy_sum")
     visits = occupancy_sum.sum(axis=1, keepdims=True)
     uniform = np.full_like(occupancy_sum, 1.0 / occupancy_sum.shape[1])
     return np.where(visits > 0, occupancy_sum / np.where(visits > 0, visits, 1.0), uniform)
@@ -169,12 +178,12 @@ def averaged_occupancy_policy(occupancy_sum: np.ndarray) -> np.ndarray:
 def _tabular_primal_dual(cmdp: FiniteCMDP, rule, method: str, iterations: int, policy_lr: float | None,
                          policy_update: str, initial_policy) -> TabularLearnerResult:
     cmdp = _check_cmdp(cmdp)
-    T = check_integer("iterations", iterations, minimum=1)
+    K = cmdp.n_constraints
+    T = check_batch_size("iterations", iterations, K)
     check_choice("policy_update", policy_update, ("npg", "best_response"))
     eta = (1.0 - cmdp.discount) if policy_lr is None else check_positive("policy_lr", policy_lr)
-    K = cmdp.n_constraints
     policy = uniform_policy(cmdp) if initial_policy is None else np.array(
-        check_array("initial_policy", initial_policy, shape=(cmdp.n_states, cmdp.n_actions)))
+        check_policy(cmdp, initial_policy, name="initial_policy"))
     with np.errstate(divide="ignore"):
         logits = np.log(policy)
     state = rule.start(K)
@@ -266,9 +275,12 @@ def _sample_primal_dual(env, limits, rule, method, *, iterations, episodes_per_i
     check_discrete_env(env)
     limits = check_array("limits", limits, ndim=1)
     K = limits.size
-    T = check_integer("iterations", iterations, minimum=1)
-    E = check_integer("episodes_per_iteration", episodes_per_iteration, minimum=1)
+    T = check_batch_size("iterations", iterations, K)
+    E = check_batch_size("episodes_per_iteration", episodes_per_iteration, K)
     discounts = sample_discounts(discount, 1 + K)
+    entropy = check_nonnegative("entropy", entropy)
+    if max_steps is not None:
+        max_steps = check_integer("max_steps", max_steps, minimum=1)
     rng = as_generator(seed)
     phi, F, A, tabular, max_steps = sample_setup(env, discounts, max_steps)
     weights = np.zeros((A, F))

@@ -30,9 +30,31 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mechsim.validation import check_nonnegative, check_positive
+from mechsim.validation import (
+    _fail,
+    check_allocation,
+    check_array,
+    check_integer,
+    check_nonnegative,
+    check_positive,
+)
 
-__all__ = ["GradientMultiplier", "PIDController", "PIDMultiplier"]
+__all__ = ["GradientMultiplier", "PIDController", "PIDMultiplier", "check_gains"]
+
+
+def check_gains(name: str, value, n: int) -> np.ndarray:
+    """``value`` as ``n`` finite non-negative numbers: one number for all, or an array of shape ``(n,)``."""
+    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, (str, bytes)):
+        raise _fail(name, f"a non-negative number or {n} of them", f"{type(value).__name__} {value!r}")
+    arr = check_array(name, value)
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    elif arr.shape != (n,):
+        raise _fail(name, f"a non-negative number or an array of shape ({n},), one per constraint",
+                    f"shape {arr.shape}")
+    if arr.size and arr.min() < 0:
+        raise _fail(name, "non-negative values", f"{arr.min():.6g}")
+    return np.array(arr, dtype=float)
 
 
 class PIDController:
@@ -40,14 +62,14 @@ class PIDController:
 
     Parameters
     ----------
-    kp, ki, kd : float or ndarray of shape (m,)
-        Gains :math:`K_P, K_I, K_D` (non-negative; validated by the callers).
-    initial : float or ndarray of shape (m,)
-        :math:`I_0`, the starting integral term (and multipliers).
-    max_value : float
-        :math:`\lambda_{\max}` (``inf``: no cap).
     n : int
         Number of constraints ``m``.
+    kp, ki, kd : float or ndarray of shape (m,)
+        Gains :math:`K_P, K_I, K_D` (non-negative).
+    initial : float or ndarray of shape (m,)
+        :math:`I_0 \ge 0`, the starting integral term (and multipliers).
+    max_value : float
+        :math:`\lambda_{\max} > 0` (``inf``: no cap).
 
     Attributes
     ----------
@@ -60,13 +82,21 @@ class PIDController:
     __slots__ = ("kp", "ki", "kd", "max_value", "integral", "previous")
 
     def __init__(self, n: int, *, kp=0.0, ki=0.0, kd=0.0, initial=0.0, max_value: float = math.inf):
-        self.kp, self.ki, self.kd = kp, ki, kd
-        self.max_value = max_value
-        self.integral = np.zeros(n) + initial
+        n = check_integer("n", n, minimum=0)
+        check_allocation("n", 8.0 * 6 * n, f"PID state for {n} constraints")
+        self.kp, self.ki, self.kd = (check_gains(name, g, n) for name, g in (("kp", kp), ("ki", ki), ("kd", kd)))
+        if isinstance(max_value, bool) or not isinstance(max_value, (int, float, np.integer, np.floating)) \
+                or not max_value > 0:
+            raise _fail("max_value", "a positive number (inf: no cap)", repr(max_value))
+        self.max_value = float(max_value)
+        self.integral = check_gains("initial", initial, n)
         self.previous: np.ndarray | None = None
 
     def update(self, costs: np.ndarray, limits: np.ndarray) -> np.ndarray:
         """One step from the measured costs ``J_t``; returns the new multipliers (a fresh array)."""
+        n = self.integral.size
+        costs = check_array("costs", costs, shape=(n,))
+        limits = check_array("limits", limits, shape=(n,))
         error = costs - limits
         self.integral = np.maximum(0.0, self.integral + self.ki * error)
         rise = np.zeros_like(error) if self.previous is None else np.maximum(0.0, costs - self.previous)
@@ -84,9 +114,11 @@ class GradientMultiplier:
 
     lr: float = 0.1
 
+    def __post_init__(self):
+        object.__setattr__(self, "lr", check_positive("lr", self.lr))
+
     def start(self, n: int) -> PIDController:
         """A fresh controller for ``n`` constraints."""
-        check_positive("lr", self.lr)
         return PIDController(n, ki=self.lr)
 
     def update(self, state: PIDController, costs: np.ndarray, limits: np.ndarray) -> np.ndarray:
@@ -102,10 +134,12 @@ class PIDMultiplier:
     ki: float = 0.01
     kd: float = 0.01
 
+    def __post_init__(self):
+        for name in ("kp", "ki", "kd"):
+            object.__setattr__(self, name, check_nonnegative(name, getattr(self, name)))
+
     def start(self, n: int) -> PIDController:
         """A fresh controller for ``n`` constraints."""
-        for name in ("kp", "ki", "kd"):
-            check_nonnegative(name, getattr(self, name))
         return PIDController(n, kp=self.kp, ki=self.ki, kd=self.kd)
 
     def update(self, state: PIDController, costs: np.ndarray, limits: np.ndarray) -> np.ndarray:

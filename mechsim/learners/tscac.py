@@ -2,9 +2,11 @@ r"""Two-Stage Constrained Actor-Critic (TSCAC; Cai et al., *Two-Stage Constraine
 Recommendation*, WWW 2023).
 
 Signals: the main reward ``r`` (watch time) and ``K`` auxiliary signals.  In a
-:class:`~mechsim.cmdp.FiniteCMDP` the auxiliaries are the costs with the sign convention of the package
-(``cost = -signal``), so the auxiliary *signal* ``i`` is ``-c_i``; each signal may have its own discount
-``gamma_i``.
+:class:`~mechsim.cmdp.FiniteCMDP` the auxiliaries are the costs, so the auxiliary *signal* ``i`` is ``-c_i``;
+with the recommender's non-negative missed-interaction costs ``c = 1 - x`` (:mod:`mechsim.cmdp.tabular_twin`,
+:mod:`mechsim.envs.recommender`) that is ``x - 1``, the interaction up to a constant, which changes no policy
+(stage one's entropy-regularised optimum and stage two's closed form are invariant to a constant added to a
+signal).  Each signal may have its own discount ``gamma_i``.
 
 **Stage one.** For each auxiliary ``i`` an entropy-regularised policy optimising ``-c_i`` alone:
 ``pi_i = argmax_pi E[sum_t gamma_i^t (-c_i + tau H(pi(.|s_t)))]`` (full support, so stage two is not pinned).
@@ -45,11 +47,12 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from mechsim.cmdp.model import FiniteCMDP, _analyse, _check_cmdp, action_values, evaluate_policy
+from mechsim.cmdp.model import MAX_DISCOUNT, FiniteCMDP, _analyse, _check_cmdp, action_values, evaluate_policy
 from mechsim.cmdp.planning import advantages, log_softmax, soft_optimal_policy
 from mechsim.errors import InvalidInstanceError
 from mechsim.learners.policies import (
     SoftmaxPolicy,
+    check_batch_size,
     check_discrete_env,
     collect_episodes,
     fit_linear_critic,
@@ -60,9 +63,11 @@ from mechsim.learners.policies import (
 from mechsim.optim import Adam
 from mechsim.validation import (
     as_generator,
+    check_allocation,
     check_array,
     check_in_range,
     check_integer,
+    check_nonnegative,
     check_positive,
 )
 
@@ -91,8 +96,8 @@ def tscac_target(advantage, aux_log_policies, weights) -> np.ndarray:
     lam = check_array("weights", weights, ndim=1)
     if logs.shape != (lam.size,) + adv.shape:
         raise InvalidInstanceError(
-            f"aux_log_policies: expected shape {(lam.size,) + adv.shape} (one log-policy per weight, shaped like "
-            f"advantage), found {logs.shape}", "aux_log_policies")
+            f"aux_log_policies: expected shape {(lam.size,) + adv.shape} (one log-policy per entry of weights, "
+            f"shape {lam.shape}, each shaped like advantage), found {logs.shape}", "aux_log_policies")
     if lam.size == 0 or lam.min() <= 0:
         raise InvalidInstanceError(f"weights: expected at least one weight, all > 0, found {lam}", "weights")
     total = lam.sum()
@@ -130,9 +135,12 @@ class TSCACResult:
 
 
 def _weights(weights, K: int) -> np.ndarray:
-    lam = np.atleast_1d(np.asarray(weights, dtype=float))
-    if lam.size == 1:
-        lam = np.full(K, float(lam[0]))
+    if weights is None or isinstance(weights, (bool, np.bool_, str, bytes)):
+        raise InvalidInstanceError(f"weights: expected a positive number or {K} of them, found "
+                                   f"{type(weights).__name__} {weights!r}", "weights")
+    lam = check_array("weights", weights)
+    if lam.ndim == 0:
+        lam = np.full(K, float(lam))
     lam = check_array("weights", lam, shape=(K,))
     if K == 0 or lam.min() <= 0:
         raise InvalidInstanceError(f"weights: expected {K} positive weights (one per auxiliary signal), "
@@ -147,7 +155,8 @@ def tscac_tabular(cmdp: FiniteCMDP, weights, *, temperature: float = 1.0, discou
     Parameters
     ----------
     cmdp : FiniteCMDP
-        Auxiliary signals are ``-costs`` (the package's cost convention).
+        Auxiliary signals are ``-costs`` (for missed-interaction costs ``1 - x``: the interactions ``x`` up to a
+        constant).
     weights : float or array_like (K,)
         ``lambda_i`` (a scalar is used for every auxiliary).  Large weights stay near the auxiliary policies;
         small ones approach the greedy (main-signal) policy.
@@ -166,11 +175,14 @@ def tscac_tabular(cmdp: FiniteCMDP, weights, *, temperature: float = 1.0, discou
     K = cmdp.n_constraints
     lam = _weights(weights, K)
     tau = check_positive("temperature", temperature)
-    alpha = float(check_in_range("damping", damping, 1e-6, 1.0))
+    alpha = check_positive("damping", damping)
+    if not 1e-6 <= alpha <= 1.0:
+        raise InvalidInstanceError(f"damping: expected a number in [1e-06, 1], found {damping!r}", "damping")
     T = check_integer("iterations", iterations, minimum=1)
+    tol = check_nonnegative("tol", tol)
     gammas = np.full(1 + K, cmdp.discount) if discounts is None else check_array("discounts", discounts,
                                                                                    shape=(1 + K,))
-    check_in_range("discounts", gammas, 0.0, 1.0 - 1e-12)
+    check_in_range("discounts", gammas, 0.0, MAX_DISCOUNT)
     aux = np.stack([soft_optimal_policy(cmdp, -cmdp.costs[i], tau, discount=gammas[1 + i])[0] for i in range(K)])
     log_pi = log_softmax(np.tensordot(lam / lam.sum(), aux, axes=1), axis=1)
     values, costs = [], []
@@ -251,15 +263,21 @@ def tscac_sample(env: gym.Env, weights, *, n_constraints: int | None = None, dis
     seed : int or Generator
     """
     check_discrete_env(env)
-    w = np.atleast_1d(np.asarray(weights, dtype=float))
-    K = check_integer("n_constraints", n_constraints, minimum=1) if n_constraints is not None else w.size
-    lam = _weights(w, K)
-    gammas = sample_discounts(discounts, 1 + K)
-    T1 = check_integer("stage_one_iterations", stage_one_iterations, minimum=1)
-    T = check_integer("iterations", iterations, minimum=1)
-    E = check_integer("episodes_per_iteration", episodes_per_iteration, minimum=1)
+    if n_constraints is not None:
+        K = check_integer("n_constraints", n_constraints, minimum=1)
+        check_allocation("n_constraints", 8.0 * K * (K + 4), f"weights and discounts of {K} constraints")
+    else:
+        K = check_array("weights", weights).size if weights is not None and not isinstance(
+            weights, (bool, np.bool_, str, bytes)) else 1
+    lam = _weights(weights, K)
+    gammas = sample_discounts(discounts, 1 + K, "discounts")
+    T1 = check_batch_size("stage_one_iterations", stage_one_iterations, K)
+    T = check_batch_size("iterations", iterations, K)
+    E = check_batch_size("episodes_per_iteration", episodes_per_iteration, K)
     check_positive("lr", lr)
     tau = check_positive("temperature", temperature)
+    if max_steps is not None:
+        max_steps = check_integer("max_steps", max_steps, minimum=1)
     rng = as_generator(seed)
     phi, F, A, tabular, max_steps = sample_setup(env, gammas, max_steps)
 
