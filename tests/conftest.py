@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 matplotlib.use("Agg")
 
 settings.register_profile(
-    "ci", max_examples=30, derandomize=True, deadline=None,
+    "ci", max_examples=30, derandomize=True, deadline=None, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile(

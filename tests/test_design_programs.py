@@ -318,3 +318,26 @@ def test_scoring_rule_program_equals_min_payment():
         assert res.value == pytest.approx(expected, abs=1e-9)
         assert res.solution.rule.shape == (3, 2) and res.solution.effort == effort
         assert res.solution.expected_payment == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize("factor", [2.0 ** -12, 1e-3, 0.3, 1.0])   # utilities live in [0, 1]
+def test_hiring_program_is_invariant_to_the_units(factor):
+    """Payments, costs and utilities in other units: the value and duals scale, the mechanism does not change."""
+    inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.5, seed=15, cost_margin=0.05)
+    scaled = HiringInstance(inst.prior, [c * factor for c in inst.costs], inst.signal_law, inst.utility * factor,
+                            inst.payment_cap * factor)
+    base, res = hiring_program(inst).solve(), hiring_program(scaled).solve()
+    assert res.value == pytest.approx(factor * base.value, rel=1e-8)
+    assert res.value == pytest.approx(optimal_mechanism(scaled).value, rel=1e-8)
+    assert audit_incentives(scaled, res.solution).is_ic
+    for group in ("normalisation", "obedience"):
+        ratio = 1.0 if group == "obedience" else factor       # obedience rows are in units of payment
+        np.testing.assert_allclose(res.duals[group], ratio * base.duals[group], rtol=1e-6, atol=1e-9 * factor)
+
+
+def test_hiring_program_on_a_one_action_instance_whose_cap_is_not_the_unit():
+    """The LP's unit is the largest utility, not the cap (the case the scaled LP once got wrong by 1/scale)."""
+    inst = HiringInstance([1.0], [[0.0]], [[[1.0]]], [[0.26978671]], 0.5)
+    res = hiring_program(inst).solve()
+    assert res.value == pytest.approx(0.26978671, abs=1e-12)
+    assert res.value == pytest.approx(optimal_mechanism(inst).value, abs=1e-12)

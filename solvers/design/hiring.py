@@ -5,11 +5,14 @@ as :func:`mechsim.solvers.hiring_lp.build_hiring_lp` assembles it for HiGHS, han
 matrix with named views of its variables:
 
 - ``phi`` (the recommendation distribution over effort profiles, shape ``n_efforts``),
-- ``y`` (``y_i(b, s, \theta) = \phi(b) \gamma_i(b, s, \theta)``, shape ``(n, *n_efforts, *n_signals, n_states)``),
+- ``y`` (``y_i(b, s, \theta) = \phi(b) \gamma_i(b, s, \theta) / \text{scale}``, shape
+  ``(n, *n_efforts, *n_signals, n_states)``, where ``scale`` is the largest of the cap, the utilities and the
+  cost differences: the LP is solved in that unit so that HiGHS's absolute tolerances do not depend on units),
 
 constraint groups ``"normalisation"``, ``"cap"`` (``y <= M phi``), ``"obedience"`` (effort deviations) and
 ``"truthfulness"`` (misreports, the z-trick rows), and expressions ``"principal_value"`` and
-``"expected_payment"`` (the agents' ex-ante expected payments, shape ``(n,)``).  A budget on agent *i* is
+``"expected_payment"`` (the agents' ex-ante expected payments, shape ``(n,)``), both in the instance's units,
+as are the duals of every group.  A budget on agent *i* is
 ``program.add_constraint(program.expressions["expected_payment"][i] <= B, "budget")``, and
 ``result.duals["budget"]`` is what one more unit of budget is worth to the principal.  The solution is a
 :class:`mechsim.hiring.Mechanism` (``gamma = y / phi``) that passes :func:`mechsim.hiring.audit_incentives`.
@@ -104,14 +107,17 @@ def hiring_program(instance: HiringInstance, margin: float = 0.0, *, profile=Non
         if items:
             constraints[name] = items
     q = lp.cost[B:B + Y]                                   # q_b(s, theta), the cost coefficients of each y_i
-    expressions = {"principal_value": -(lp.cost @ x), "expected_payment": y @ q}
+    # The LP is stated in units of lp.scale (payments and utilities divided by it); the expressions, the
+    # objective and the duals are in the instance's units, so users' budgets and caps are too.
+    unit = lp.scale
+    expressions = {"principal_value": -unit * (lp.cost @ x), "expected_payment": unit * (y @ q)}
 
     def decode(values, clean_tol):
         xv = np.asarray(values["x"], dtype=float)
         if clean_tol is not None:
             xv = np.where(np.abs(xv) < clean_tol, 0.0, xv)
         rec, gamma = _recover(lp, xv)
-        return Mechanism.build(instance, rec, np.clip(gamma, 0.0, instance.payment_cap))
+        return Mechanism.build(instance, rec, np.clip(gamma * unit, 0.0, instance.payment_cap))
 
     def audit(mechanism, atol):
         report = audit_incentives(instance, mechanism, atol=atol)
@@ -123,7 +129,9 @@ def hiring_program(instance: HiringInstance, margin: float = 0.0, *, profile=Non
         return [x[:B] == rec.ravel()]
 
     return MechanismProgram(expressions["principal_value"], "max", {"x": x, "phi": phi, "y": y}, constraints,
-                            expressions, decode, audit, "the hiring program", pin, highs_options=dict(HIGHS_OPTIONS))
+                            expressions, decode, audit, "the hiring program", pin,
+                            dual_scales={name: 1.0 / unit for name in constraints if name != "normalisation"},
+                            highs_options=dict(HIGHS_OPTIONS))
 
 
 @dataclass(frozen=True, eq=False)
