@@ -19,8 +19,9 @@ topic centres, duration ``D_j ~ LogNormal(log 20 s, 0.6)`` and quality ``q_j ~ B
 The binary signals (click, like, follow, comment, share, hate) are Bernoulli(``sigmoid(z_f)``) draws; hate has
 a negative ``a_f`` and a positive ``rho_f`` (repetition and poor matches annoy).  The watched fraction is
 ``w = sigmoid(z_watch + sigma_w * xi)`` with ``xi ~ N(0, 1)``, and the watch time is ``D_j * w`` seconds.  The
-duration term ``kappa_f ell_j`` is mechsim's addition to the plain linear logit: long videos are watched to a smaller fraction and get
-fewer interactions per view (short clips collect likes), which is what puts watch time and likes at odds.
+duration term ``kappa_f ell_j`` is mechsim's addition to the plain linear logit: long videos are watched to a
+smaller fraction and get fewer interactions per view (short clips collect likes), which is what puts watch time
+and likes at odds.
 
 **Dynamics.**  Interest drifts toward engaging items, ``u <- normalise(u + eta * w * e_j)``.  The temper
 moves by ``clip(s - 2, -2, 0)`` with the weighted response ``s = omega . (w, click, like, ..., hate)``; the
