@@ -43,14 +43,14 @@ ROOTS = {"mechsim": "mechsim", "envs": "mechsim.envs", "solvers": "mechsim.solve
 LAYERS = {
     "mechsim": 0,
     "mechsim.hiring": 1, "mechsim.committees": 1, "mechsim.cmdp": 1, "mechsim.debate": 1,
-    "mechsim.auctions": 1, "mechsim.persuasion": 1,
+    "mechsim.auctions": 1, "mechsim.persuasion": 1, "mechsim.equilibria": 1,
     "mechsim.solvers": 2,
     "mechsim.learners": 3, "mechsim.regret": 3,
     "mechsim.envs": 4,
     "mechsim.scenarios": 5, "mechsim.testing": 5,
 }
 DOMAINS = ("mechsim.hiring", "mechsim.committees", "mechsim.cmdp", "mechsim.debate", "mechsim.auctions",
-           "mechsim.persuasion")
+           "mechsim.persuasion", "mechsim.equilibria")
 
 #: Third-party packages a domain module may import (besides the standard library): the maths, and the
 #: domain libraries that read or sample its data.
