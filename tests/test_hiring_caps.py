@@ -243,18 +243,31 @@ def test_the_value_is_monotone_in_each_cap(seed):
     assert all(a <= b + 1e-9 for a, b in zip(unc, unc[1:]))
 
 
-@settings(max_examples=20, deadline=None)
-@given(inst=hiring_instances(max_agents=2, max_efforts=2, max_signals=2, max_states=2, max_actions=2,
-                             per_agent_caps=True, payment_caps=(0.05, 0.2, 1.0)))
-def test_the_z_trick_lp_equals_the_lp_with_every_reporting_map_written_out(inst):
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 200), correlation=st.sampled_from((0.0, 0.5, 1.0)),
+       caps=st.lists(st.sampled_from((0.02, 0.05, 0.1, 0.2, 0.4, 1.0)), min_size=2, max_size=2))
+def test_the_z_trick_lp_equals_the_lp_with_every_reporting_map_written_out(seed, correlation, caps):
+    # random instances on which hiring pays (costs x 0.25), so that small caps bind in a good share of draws
+    base = HiringInstance.random(2, 2, 2, 2, 2, correlation=correlation, seed=seed).scale_costs(0.25)
+    inst = _with_caps(base, caps)
     mech = optimal_mechanism(inst)
     oracle = enumerated_mechanism_value(inst.joint, _cost_differences(inst), inst.utility, inst.payment_caps)
     assert mech.value == pytest.approx(oracle, abs=1e-8)
+    assert mech.value <= optimal_mechanism(_with_caps(base, max(caps))).value + 1e-9
     audit = audit_incentives(inst, mech)
     assert audit.is_ic and audit.respects_limits
     assert np.all(_used_max(mech) <= inst.payment_caps)
     unc = optimal_uncorrelated_mechanism(inst)
     assert unc.respects_limits(inst) and unc.value <= mech.value + 1e-8
+
+
+@settings(max_examples=20, deadline=None)
+@given(inst=hiring_instances(min_agents=2, max_agents=2, max_efforts=2, max_signals=2, max_states=2,
+                             max_actions=2, per_agent_caps=True, payment_caps=(0.05, 0.2, 1.0)))
+def test_optimal_mechanisms_of_drawn_instances_pass_the_audit_within_each_cap(inst):
+    mech = optimal_mechanism(inst)
+    assert_hiring_incentive_compatible(inst, mech, limits=True)
+    assert hiring_program(inst).solve().value == pytest.approx(mech.value, abs=1e-8)
 
 
 @settings(max_examples=15, deadline=None)
@@ -338,13 +351,20 @@ def test_the_audit_rejects_a_payment_above_the_agents_own_cap():
 
 def test_the_online_learner_commits_within_each_agents_cap():
     _, base = learnable_instances(1)[0]
-    for caps in ([0.5, 1.0], [1.0, 0.5]):
+    paid = _used_max(optimal_mechanism(base))
+    assert paid[0] == 0 and paid[1] > 0.3                      # the optimum pays agent 1 only
+    binding = [1.0, 0.9 * float(paid[1])]                      # a cap below what the optimum pays agent 1
+    for caps in ([0.5, 1.0], [1.0, 0.5], binding):
         inst = _with_caps(base, caps)
-        for variant in ("default", "faithful"):
+        for variant in ("default", "faithful", "plugin"):
             res = simulate_online(inst, 10**6, seed=0, variant=variant)
-            assert res.is_ic, (caps, variant)
+            if variant != "plugin":                            # the plug-in control need not be IC
+                assert res.is_ic, (caps, variant)
             assert res.mechanism.respects_limits(inst), (caps, variant)
             assert np.all(_used_max(res.mechanism) <= inst.payment_caps + 1e-12)
+    # the plug-in learner pays agent 1 up to its own cap when that cap binds
+    res = simulate_online(_with_caps(base, binding), 10**6, seed=0, variant="plugin")
+    assert _used_max(res.mechanism)[1] == pytest.approx(binding[1], abs=1e-9)
 
 
 def test_learning_agents_and_the_environment_run_with_per_agent_caps():
