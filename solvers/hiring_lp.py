@@ -269,8 +269,8 @@ class HiringLP:
     ``(i, b_i, b'_i)``, the misreport rows ``(i, b_i, b'_i, s_i, s'_i)`` (both without ``b'_i = b_i`` in
     the per-signal form), then the per-signal truthfulness rows ``(i, b_i, s_i, t)`` if any.
 
-    Everything measured in utility (utilities, costs, the cap, margins, payments ``y`` and ``z``, the
-    objective) is divided by ``scale``, the largest of the cap, the utilities and the
+    Everything measured in utility (utilities, costs, the caps, margins, payments ``y`` and ``z``, the
+    objective) is divided by ``scale``, the largest of the largest cap, the utilities and the
     cost differences, so that the LP HiGHS sees has coefficients of order one whatever the units (its
     tolerances are absolute).  ``payment_caps`` holds agent *i*'s cap :math:`M_i` in the caller's units
     (``None``: every agent has ``payment_cap``), ``payment_cap`` the largest cap (the common cap when there is
@@ -855,7 +855,7 @@ def optimal_mechanism(
     Raises
     ------
     InfeasibleError
-        ``margin > 0`` cannot be met within the payment cap.
+        ``margin > 0`` cannot be met within the payment caps.
     SolverError
         HiGHS failed, or the recovered mechanism fails a check: the LP's rows (:func:`solve_assembled_lp`),
         the exact incentive audit at ``atol=1e-7`` (per unit of recommendation probability, in the units of
@@ -1122,7 +1122,7 @@ def optimal_uncorrelated_mechanism(
     if not np.isfinite(values).any():
         raise InfeasibleError(
             "no effort profile can be induced by uncorrelated scoring rules within the "
-            "payment cap and margin",
+            "payment caps and margin",
             status="infeasible",
         )
     best = tuple(int(v) for v in np.unravel_index(np.argmax(values), E))
@@ -1210,7 +1210,7 @@ def inducing_scoring_rules(instance: HiringInstance) -> InducingRules:
         Some agent's marginal depends on the others' efforts (the online model needs
         :math:`P_i(s_i \mid b_i, \theta)`).
     InfeasibleError
-        Some effort cannot be induced with a positive margin under the cap (``details`` has the
+        Some effort cannot be induced with a positive margin under its agent's cap (``details`` has the
         margins).
     SolverError
         A rule fails its check: every rule is in ``[0, M_i]`` and achieves its margin against every other effort

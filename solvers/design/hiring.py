@@ -6,7 +6,7 @@ matrix with named views of its variables:
 
 - ``phi`` (the recommendation distribution over effort profiles, shape ``n_efforts``),
 - ``y`` (``y_i(b, s, \theta) = \phi(b) \gamma_i(b, s, \theta) / \text{scale}``, shape
-  ``(n, *n_efforts, *n_signals, n_states)``, where ``scale`` is the largest of the cap, the utilities and the
+  ``(n, *n_efforts, *n_signals, n_states)``, where ``scale`` is the largest of the largest cap, the utilities and the
   cost differences: the LP is solved in that unit so that HiGHS's absolute tolerances do not depend on units),
 
 constraint groups ``"normalisation"``, ``"cap"`` (``y_i <= M_i phi``, agent *i*'s own cap), ``"obedience"``
@@ -15,7 +15,10 @@ constraint groups ``"normalisation"``, ``"cap"`` (``y_i <= M_i phi``, agent *i*'
 ``"expected_payment"`` (the agents' ex-ante expected payments, shape ``(n,)``), both in the instance's units,
 as are the duals of every group.  A budget on agent *i* is
 ``program.add_constraint(program.expressions["expected_payment"][i] <= B, "budget")``, and
-``result.duals["budget"]`` is what one more unit of budget is worth to the principal.  The solution is a
+``result.duals["budget"]`` is what one more unit of budget is worth to the principal.  Per-agent payment caps
+:math:`M_i` need no extra row: :class:`mechsim.hiring.HiringInstance` takes them (``payment_cap=[M_0, M_1]``) and
+the ``"cap"`` group then holds :math:`y_i \le M_i \phi` (any other linear constraint on ``phi`` and ``y`` is one
+``add_constraint`` away; ``y`` is in units of ``scale``).  The solution is a
 :class:`mechsim.hiring.Mechanism` (``gamma = y / phi``) that passes :func:`mechsim.hiring.audit_incentives`.
 
 :func:`scoring_rule_program` is its one-agent case with a fixed recommended effort: the cheapest scoring
