@@ -380,3 +380,19 @@ def test_constant_game_and_unsorted_checkpoints():
     run = play_no_regret(np.full((2, 2, 3), 4.0), "swap_hedge", rounds=50, seed=0, checkpoints=[50, 10, 10])
     np.testing.assert_array_equal(run.checkpoints, [10, 50])
     assert np.all(run.cce_gap == 0) and np.all(run.ce_gap == 0) and np.allclose(run.welfare, 8.0)
+
+
+def test_stationary_distribution_of_a_split_chain():
+    """Underflowed Hedge weights can split a player's chain into closed classes: any stationary p will do, and
+    the fallback must return one (a non-negative solution of p = p Q), not fail or return garbage."""
+    from mechsim.learners.dynamics import _stationary
+
+    q = np.array([[[1.0, 0.0, 0.0], [0.0, 0.5, 0.5], [0.0, 0.5, 0.5]],     # classes {0} and {1, 2}
+                  [[0.2, 0.8, 0.0], [0.6, 0.4, 0.0], [1.0, 0.0, 0.0]]])    # a 2-action player, padded as in play
+    mask = np.array([[True, True, True], [True, True, False]])
+    rhs = np.zeros((2, 3, 1))
+    rhs[:, -1] = 1.0
+    p = _stationary(q, mask, np.eye(3), rhs)
+    np.testing.assert_allclose(np.einsum("ik,ikj->ij", p, q), p, atol=1e-12)
+    assert np.all(p >= 0) and np.allclose(p.sum(axis=1), 1.0)
+    np.testing.assert_allclose(p[1], [3 / 7, 4 / 7, 0.0], atol=1e-12)   # 0.8 p0 = 0.6 p1

@@ -257,28 +257,31 @@ def _play_hedge(game: _Game, rng: np.random.Generator, rounds: int, hedges: list
     return profiles
 
 
-def _stationary(q: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """A stationary distribution ``p = p Q`` of each row-stochastic ``q[i]`` (shape (n, k, k)), checked."""
+def _violation(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Per player, the larger of ``max |p Q - p|`` and ``max(-p)`` (NaN if ``p`` is)."""
+    return np.maximum(np.abs((p[:, None, :] @ q)[:, 0, :] - p).max(axis=1), -p.min(axis=1))
+
+
+def _stationary(q: np.ndarray, mask: np.ndarray, eye: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """A stationary distribution ``p = p Q`` of each row-stochastic ``q[i]`` (shape (n, k, k)), checked.
+
+    ``eye`` is the (k, k) identity and ``rhs`` the (n, k, 1) array of unit vectors ``e_k`` (passed in, to keep
+    them out of the per-round cost).
+    """
     n, k, _ = q.shape
-    system = np.swapaxes(q, 1, 2) - np.eye(k)
+    system = np.swapaxes(q, 1, 2) - eye
     system[:, -1, :] = 1.0          # one balance equation is redundant: replace it by sum(p) = 1
-    rhs = np.zeros((n, k, 1))
-    rhs[:, -1] = 1.0
     try:
         p = np.linalg.solve(system, rhs)[..., 0]
     except np.linalg.LinAlgError:
         p = np.full((n, k), np.nan)
-
-    def violation(p):
-        return np.maximum(np.abs((p[:, None, :] @ q)[:, 0, :] - p).max(axis=1), -p.min(axis=1))
-
-    bad = ~(violation(p) <= STATIONARY_ATOL)
-    for i in np.flatnonzero(bad):
-        # several closed classes (Hedge weights underflowed to zero): the minimum-norm solution
-        stacked = np.vstack([q[i].T - np.eye(k), np.ones((1, k))])
-        p[i] = np.linalg.lstsq(stacked, np.eye(k + 1)[-1], rcond=None)[0]
-    if bad.any():
-        worst = float(violation(p).max())
+    violation = _violation(p, q)
+    if not violation.max() <= STATIONARY_ATOL:     # also when NaN
+        for i in np.flatnonzero(~(violation <= STATIONARY_ATOL)):
+            # several closed classes (Hedge weights underflowed to zero): the minimum-norm solution
+            stacked = np.vstack([q[i].T - eye, np.ones((1, k))])
+            p[i] = np.linalg.lstsq(stacked, np.eye(k + 1)[-1], rcond=None)[0]
+        worst = float(_violation(p, q).max())
         if not worst <= STATIONARY_ATOL:
             raise SolverError(f"swap_hedge: no stationary distribution within {STATIONARY_ATOL:g} of the "
                               f"sub-learners' matrix (violation {worst:.3g})", status="stationary-distribution")
@@ -289,6 +292,8 @@ def _stationary(q: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def _play_swap_hedge(game: _Game, rng: np.random.Generator, rounds: int, hedges: list[Hedge]) -> np.ndarray:
     n, k = game.n, game.kmax
     profiles = np.empty((rounds, n), dtype=np.int64)
+    eye, rhs = np.eye(k), np.zeros((n, k, 1))
+    rhs[:, -1] = 1.0
     # cumulative[i, c] are the losses of player i's sub-learner for action c; padded sub-learners (c >= A_i)
     # point at action 0 and are never played, padded actions are never recommended
     cumulative = np.where(game.mask[:, None, :] & game.mask[:, :, None], 0.0, np.inf)
@@ -299,7 +304,7 @@ def _play_swap_hedge(game: _Game, rng: np.random.Generator, rounds: int, hedges:
         rates = _hedge_rates(hedges, lo, m)[:, :, None, None]
         for j in range(m):
             q = _softmax_rows((rates[j] * cumulative).reshape(n * k, k)).reshape(n, k, k)
-            p = _stationary(q, game.mask)
+            p = _stationary(q, game.mask, eye, rhs)
             a = _sample_rows(p, uniforms[j])
             profiles[lo + j] = a
             cumulative += p[:, :, None] * game.losses(a)[:, None, :]
