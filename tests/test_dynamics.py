@@ -21,6 +21,7 @@ from mechsim.equilibria import cce_gap, ce_gap, chicken, random_game, shapley_ga
 from mechsim.errors import InvalidInstanceError
 from mechsim.learners import (
     DYNAMICS_LEARNERS,
+    SMALL_K,
     Exp3,
     Hedge,
     RegretMatching,
@@ -65,10 +66,12 @@ def stationary_by_eig(q):
 # ----------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("learner", DYNAMICS_LEARNERS)
-@pytest.mark.parametrize("game", ["uneven", "one-action-player"])
+@pytest.mark.parametrize("game", ["uneven", "one-action-player", "wide"])
 def test_replay_through_the_per_round_interfaces(learner, game):
-    u = UNEVEN if game == "uneven" else random_game((1, 3, 2), seed=2)
-    n, shape, T, seed = u.shape[0], u.shape[1:], 300, 11
+    """``wide``: more actions than SMALL_K, where the sequential learners keep numpy state."""
+    u = {"uneven": UNEVEN, "one-action-player": random_game((1, 3, 2), seed=2),
+         "wide": random_game((SMALL_K + 3, 2), seed=4)}[game]
+    n, shape, T, seed = u.shape[0], u.shape[1:], 300 if game != "wide" else 120, 11
     run = play_no_regret(u, learner, rounds=T, seed=seed)
     uniforms = np.random.default_rng(seed).random((T, n))
     u01 = rescaled(u)
