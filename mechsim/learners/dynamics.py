@@ -153,7 +153,10 @@ class NoRegretDynamics:
         ``max_i swap_regret[:, i] / t``.
     external_regret, swap_regret : ndarray, shape (C, n)
         Every player's realised cumulative external and swap regret after ``t`` rounds, in payoff units
-        (external regret may be negative; swap regret is not).
+        (external regret may be negative; swap regret is not).  Computed as ``t`` times the deviation and swap
+        gains of the empirical distribution (:func:`mechsim.equilibria.deviation_gains`,
+        :func:`mechsim.equilibria.swap_gains`), so exact up to rounding of order ``1e-16 t`` times the payoff
+        range (a regret that is exactly zero may show as ``1e-13``).
     welfare : ndarray, shape (C,)
         Expected sum of payoffs under the empirical distribution of the first ``t`` rounds (the average
         realised welfare per round).
@@ -311,42 +314,45 @@ def _play_swap_hedge(game: _Game, rng: np.random.Generator, rounds: int, hedges:
     return profiles
 
 
+def _play_sequential(game: _Game, rng: np.random.Generator, rounds: int, step) -> np.ndarray:
+    """Play with ``step(uniforms) -> profile``, one call per round on Python floats (the sequential learners)."""
+    profiles = np.empty((rounds, game.n), dtype=np.int64)
+    for lo in range(0, rounds, _core._CHUNK):
+        uniforms = rng.random((min(_core._CHUNK, rounds - lo), game.n)).tolist()
+        profiles[lo:lo + len(uniforms)] = [step(us) for us in uniforms]
+    return profiles
+
+
 def _play_regret_matching(game: _Game, rng: np.random.Generator, rounds: int, plus: bool) -> np.ndarray:
     players = [RegretMatching(k, plus=plus) for k in game.shape]
     rows = [t.tolist() if p._small else t for t, p in zip(game.tables, players)]
     rest = game.rest_strides.tolist()
-    profiles = np.empty((rounds, game.n), dtype=np.int64)
-    for lo in range(0, rounds, _core._CHUNK):
-        m = min(_core._CHUNK, rounds - lo)
-        played = []
-        for us in rng.random((m, game.n)).tolist():
-            sigmas = [p._strategy() for p in players]
-            a = [_draw(s, u, p._small) for s, u, p in zip(sigmas, us, players)]
-            for p, s, r, table in zip(players, sigmas, rest, rows):
-                p._step(table[sum(map(mul, a, r))], s)
-            played.append(a)
-        profiles[lo:lo + m] = played
-    return profiles
+
+    def step(us):
+        sigmas = [p._strategy() for p in players]
+        a = [_draw(s, u, p._small) for s, u, p in zip(sigmas, us, players)]
+        for p, s, r, table in zip(players, sigmas, rest, rows):
+            p._step(table[sum(map(mul, a, r))], s)
+        return a
+
+    return _play_sequential(game, rng, rounds, step)
 
 
 def _play_exp3(game: _Game, rng: np.random.Generator, rounds: int, tuned: bool) -> np.ndarray:
     players = [Exp3(k, horizon=rounds if tuned else None) for k in game.shape]
     own = [game.scaled[i].reshape(-1).tolist() for i in range(game.n)]   # u~_i at each flat profile
     strides = game.strides.tolist()
-    profiles = np.empty((rounds, game.n), dtype=np.int64)
-    for lo in range(0, rounds, _core._CHUNK):
-        m = min(_core._CHUNK, rounds - lo)
-        played = []
-        for us in rng.random((m, game.n)).tolist():
-            weights = [p._weights() for p in players]
-            totals = [p._total(w) for p, w in zip(players, weights)]
-            a = [_draw(w, u, p._small) for w, u, p in zip(weights, us, players)]
-            flat = sum(map(mul, a, strides))
-            for p, ai, w, total, payoff in zip(players, a, weights, totals, own):
-                p._learn(ai, 1.0 - payoff[flat], w, total)
-            played.append(a)
-        profiles[lo:lo + m] = played
-    return profiles
+
+    def step(us):
+        weights = [p._weights() for p in players]
+        totals = [p._total(w) for p, w in zip(players, weights)]
+        a = [_draw(w, u, p._small) for w, u, p in zip(weights, us, players)]
+        flat = sum(map(mul, a, strides))
+        for p, ai, w, total, payoff in zip(players, a, weights, totals, own):
+            p._learn(ai, 1.0 - payoff[flat], w, total)
+        return a
+
+    return _play_sequential(game, rng, rounds, step)
 
 
 # ----------------------------------------------------------------------------------------------------------
