@@ -52,6 +52,10 @@ PETTINGZOO_ENVS: dict[str, tuple[dict[str, str], str]] = {
         {"parallel": "mechsim.envs.committee:parallel_env", "aec": "mechsim.envs.committee:env"},
         "voters report rankings to a fair committee scoring rule",
     ),
+    "mechsim/Auction-v0": (
+        {"parallel": "mechsim.envs.auction:parallel_env", "aec": "mechsim.envs.auction:env"},
+        "bidders bid each round in a repeated first-, second-price or all-pay auction with private values",
+    ),
     "mechsim/Debate-v0": (
         {"aec": "mechsim.envs.debate:env"},
         "two debaters reveal evidence in turn; a judge decides (turn-based: AEC only)",
@@ -63,6 +67,7 @@ PETTINGZOO_ENVS: dict[str, tuple[dict[str, str], str]] = {
 CHECK_KWARGS: dict[str, dict] = {
     "mechsim/Hiring-v0": {"max_cycles": 40},  # the default is one round (two steps)
     "mechsim/Committee-v0": {"max_cycles": 3},  # the default is a one-shot game
+    "mechsim/Auction-v0": {"observe_price": True},  # api_test advises against the default one-number observation
 }
 
 #: Scenarios: name (as in ``mechsim run NAME``) -> ``"module:attribute"`` of its :class:`~mechsim.runner.Scenario`.

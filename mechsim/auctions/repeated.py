@@ -14,11 +14,11 @@ otherwise the item is not sold (winner :math:`-1`).  Payments :math:`p_i`:
 Allocation :math:`x_i \in \{0, 1\}`, utility :math:`u_i = v_i x_i - p_i`, revenue :math:`\sum_i p_i`, and the
 *price* is the winner's payment (for all-pay the highest bid), 0 when the item is not sold.
 
-**Ties** among the highest bids are broken uniformly at random.  Each auction uses one uniform draw
-:math:`U \in [0, 1)`: with :math:`m` tied bidders the winner is the :math:`\lfloor U m \rfloor`-th of them in
-index order (0-based).  A batch of :math:`B` auctions draws exactly ``rng.random(B)``, one uniform per auction
-whether or not it has a tie, so that playing :math:`B` rounds at once or one round at a time from the same
-generator gives the same outcomes.
+**Ties** among the highest bids are broken uniformly at random: each bidder of each auction gets a uniform
+draw :math:`U_i \in [0, 1)` and, of the tied highest bidders, the one with the largest :math:`U_i` wins (the
+draws are i.i.d., so each tied bidder wins with the same probability).  A batch of :math:`B` auctions draws
+exactly ``rng.random((B, n))``, whether or not it has ties, so that playing :math:`B` rounds at once or one
+round at a time from the same generator gives the same outcomes.
 
 **Values** are sampled by inversion from ``rng.random((B, n))`` (row by row, bidder by bidder), again so that
 one call for :math:`B` rounds equals :math:`B` calls for one round.  :meth:`RepeatedAuction.generators` makes
@@ -115,7 +115,7 @@ class AuctionOutcome:
 
 
 def _resolve(bids: np.ndarray, values: np.ndarray, fmt: str, reserve: float, u: np.ndarray) -> AuctionOutcome:
-    """The rules, on validated float arrays ``bids``, ``values`` (B, n) and tie-break uniforms ``u`` (B,).
+    """The rules, on validated float arrays ``bids``, ``values`` and tie-break uniforms ``u``, all (B, n).
 
     The one copy of the rules: :func:`auction_outcomes`, :meth:`RepeatedAuction.play` and the environment call
     it.  Written for few numpy calls, since the environment calls it once per round with ``B = 1``.
@@ -123,13 +123,9 @@ def _resolve(bids: np.ndarray, values: np.ndarray, fmt: str, reserve: float, u: 
     n = bids.shape[1]
     top = bids.max(axis=1)
     sold = top >= reserve                      # the highest bid is eligible, hence every tied highest bid
-    is_top = bids == top[:, None]
-    count = is_top.sum(axis=1)
-    # floor(U m) <= m - 1 for U <= 1 - 2**-53 and integers m < 2**52: the product rounds below m.
-    pick = (u * count).astype(np.int64)
-    chosen = np.argmax(np.cumsum(is_top, axis=1) > pick[:, None], axis=1)
-    winner = (chosen + 1) * sold - 1
-    allocation = (np.arange(n) == winner[:, None]).view(np.int8)
+    # Highest bids get keys in [1, 2), the others in [0, 1): the tied bidder with the largest uniform wins.
+    winner = np.where(sold, ((bids == top[:, None]) + u).argmax(axis=1), -1)
+    allocation = (_arange(n) == winner[:, None]).view(np.int8)
     if fmt == "all_pay":
         payments = bids * (bids >= reserve)
         price = top * sold
@@ -138,14 +134,24 @@ def _resolve(bids: np.ndarray, values: np.ndarray, fmt: str, reserve: float, u: 
         if fmt == "first":
             price = top * sold
         elif n > 1:
-            second = np.partition(bids, n - 2, axis=1)[:, n - 2]
-            price = np.maximum(second, reserve) * sold
+            price = np.maximum(np.partition(bids, n - 2, axis=1)[:, n - 2], reserve) * sold
         else:
             price = np.full(bids.shape[0], float(reserve)) * sold
         payments = allocation * price[:, None]
         revenue = price
     utilities = values * allocation - payments
     return AuctionOutcome(winner, allocation, payments, utilities, revenue, price)
+
+
+_ARANGES: dict[int, np.ndarray] = {}
+
+
+def _arange(n: int) -> np.ndarray:
+    r = _ARANGES.get(n)
+    if r is None:
+        r = _ARANGES[n] = np.arange(n)
+        r.setflags(write=False)
+    return r
 
 
 # ------------------------------------------------------------------------------------------------ checks
@@ -226,7 +232,7 @@ def auction_outcomes(bids, values, format: str = "first", reserve: float = 0.0, 
     reserve : float, default 0
         Bids below it never win (and, in all-pay, pay nothing).
     rng : None, int, SeedSequence or numpy.random.Generator
-        Tie-breaking: exactly ``batch`` uniforms are drawn from it, one per auction (module docstring).
+        Tie-breaking: exactly ``rng.random((batch, n_bidders))`` is drawn from it (module docstring).
         ``None`` uses fresh OS entropy (only auctions with tied highest bids depend on it).
 
     Returns
@@ -242,15 +248,11 @@ def auction_outcomes(bids, values, format: str = "first", reserve: float = 0.0, 
     b, v = _batch_arrays(bids, values)
     fmt = _format(format)
     r = check_nonnegative("reserve", reserve)
-    u = _tie_uniforms(rng, b.shape[0])
-    return _resolve(b, v, fmt, r, u)
+    return _resolve(b, v, fmt, r, _tie_uniforms(rng, b.shape))
 
 
-def _tie_uniforms(rng, batch: int) -> np.ndarray:
-    if rng is None:
-        # Fresh entropy: nothing to reproduce, so skip creating a generator when no draw matters.
-        return np.random.default_rng().random(batch) if batch else np.zeros(0)
-    return _rng("rng", rng).random(batch)
+def _tie_uniforms(rng, shape: tuple[int, int]) -> np.ndarray:
+    return _rng("rng", rng).random(shape)
 
 
 # -------------------------------------------------------------------------------------- the batched game
@@ -463,8 +465,8 @@ class RepeatedAuction:
         """Resolve a batch of rounds: ``bids`` and ``values`` of shape ``(batch, n_bidders)``.
 
         ``bids`` are amounts: points of the grid (discrete bid space; :meth:`grid_bids` turns indices into
-        amounts) or numbers in ``[0, max_bid]`` (box bids).  ``rng`` breaks ties, one uniform per round
-        (module docstring).
+        amounts) or numbers in ``[0, max_bid]`` (box bids).  ``rng`` breaks ties: ``rng.random((batch,
+        n_bidders))`` (module docstring).
 
         Returns
         -------
@@ -486,7 +488,7 @@ class RepeatedAuction:
                     where = tuple(int(i) for i in np.argwhere(off)[0])
                     raise InvalidInstanceError(f"bids: expected points of the bid grid (bids of the auction), "
                                                f"found {b[where]:.9g} at index {where}", argument="bids")
-        return _resolve(b, v, self.format, self.reserve, _tie_uniforms(rng, b.shape[0]))
+        return _resolve(b, v, self.format, self.reserve, _tie_uniforms(rng, b.shape))
 
     def _play_unchecked(self, bids: np.ndarray, values: np.ndarray, u: np.ndarray) -> AuctionOutcome:
         """:meth:`play` on arrays the environment has validated, with its tie-break uniforms ``u``."""
