@@ -34,10 +34,11 @@ Global state (``state()``, for centralised critics): every bidder's value for th
 price, float32, in ``state_space``.
 
 Every action is checked: a discrete bid must be an integer index in ``0..n_bids-1``, a box bid a finite
-number (a scalar or an array of one element) in ``[0, max_bid]``; anything else, a missing or unknown agent,
-raises :class:`~mechsim.errors.InvalidInstanceError` naming ``actions`` and the agent.  Stepping a finished
-episode raises :class:`EpisodeOverError` (also a ``RuntimeError``).  Rendering: ``"ansi"`` returns a line
-describing the last round, ``"human"`` prints it after every step, ``"rgb_array"`` draws it as an RGB frame.
+number in ``[0, max_bid]`` (a scalar, or an array or sequence of shape ``(1,)``); anything else, and a missing
+or unknown agent, raises :class:`~mechsim.errors.InvalidInstanceError` naming ``actions`` and the agent.
+Stepping a finished episode raises :class:`EpisodeOverError` (also a ``RuntimeError``).  Rendering: ``"ansi"``
+returns a line describing the last round, ``"human"`` prints it after every step, ``"rgb_array"`` draws it as
+an RGB frame.
 
 Module layout (:mod:`mechsim.envs._template`, PettingZoo's parallel-first convention):
 :class:`AuctionParallelEnv` (alias ``raw_parallel_env``) is the native Parallel environment and
@@ -69,7 +70,8 @@ _BYTES_PER_BIDDER = 4096
 
 
 def _box_amount(x) -> float:
-    """One box bid as a float: a real number or an array of one real number; NaN for anything else."""
+    """One box bid as a float: a real number, or an array (or sequence) of shape () or (1,) holding one; NaN
+    for anything else."""
     if type(x) is np.ndarray and x.shape == (1,) and x.dtype.kind == "f":  # what Box.sample() returns
         return float(x[0])
     if isinstance(x, (bool, np.bool_)):
@@ -79,7 +81,7 @@ def _box_amount(x) -> float:
             return float(x)
         if isinstance(x, (list, tuple, np.ndarray)):
             arr = np.asarray(x)
-            if arr.size == 1 and arr.dtype.kind in "fiu":
+            if arr.shape in ((), (1,)) and arr.dtype.kind in "fiu":
                 return float(arr.reshape(-1)[0])
     except (OverflowError, ValueError, TypeError):
         pass
@@ -305,7 +307,7 @@ class AuctionParallelEnv(EnvTemplate, ParallelEnv):
                 b = _box_amount(x)
                 if not 0.0 <= b <= self.auction.max_bid:
                     raise InvalidInstanceError(f"actions[{a!r}]: expected a bid in [0, {self.auction.max_bid:.9g}] "
-                                               f"(a number or an array of one), found {_describe(x)}",
+                                               f"(a number or an array of shape (1,)), found {_describe(x)}",
                                                argument="actions")
         raise InvalidInstanceError("actions: expected a bid in the action space of every bidder",
                                    argument="actions")  # pragma: no cover
