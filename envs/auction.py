@@ -237,13 +237,14 @@ class AuctionParallelEnv(EnvTemplate, ParallelEnv):
         bids = self._bids(acts)
         values = self._current
         out = self.auction._play_unchecked(np.array([bids]), values, self._next_tie())
-        allocation = out.allocation[0].tolist()
-        payments = out.payments[0].tolist()
-        utilities = out.utilities[0].tolist()
-        winner = int(out.winner[0])
-        price = float(out.price[0])
-        revenue = float(out.revenue[0])
-        vals = values[0].tolist()
+        # One round: (1, n) arrays to Python numbers (tolist()[0] and item() are the cheapest conversions).
+        allocation = out.allocation.tolist()[0]
+        payments = out.payments.tolist()[0]
+        utilities = out.utilities.tolist()[0]
+        winner = out.winner.item()
+        price = out.price.item()
+        revenue = out.revenue.item()
+        vals = values.tolist()[0]
         infos = {a: {"value": vals[i], "bid": bids[i], "allocation": allocation[i], "payment": payments[i],
                      "price": price, "revenue": revenue, "winner": winner} for i, a in enumerate(agents)}
         rewards = dict(zip(agents, utilities))
