@@ -23,6 +23,7 @@ import re
 import time
 
 import numpy as np
+from bench_hiring import steps_per_second  # the same loop as Hiring-v0's benchmark
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 from pettingzoo.test import performance_benchmark
@@ -68,18 +69,6 @@ class NullParallelEnv(ParallelEnv):
         if done:
             self.agents = []
         return out
-
-
-def steps_per_second(env, actions_fn, duration: float) -> float:
-    env.reset(seed=0)
-    steps, t0 = 0, time.perf_counter()
-    while True:
-        for _ in range(1000):
-            env.step(actions_fn(env))
-        steps += 1000
-        elapsed = time.perf_counter() - t0
-        if elapsed > duration:
-            return steps / elapsed
 
 
 def _action_pool(env, size: int = 1024):
