@@ -122,12 +122,16 @@ def _resolve(bids: np.ndarray, values: np.ndarray, fmt: str, reserve: float, u: 
     """
     n = bids.shape[1]
     top = bids.max(axis=1)
-    sold = top >= reserve                      # the highest bid is eligible, hence every tied highest bid
     # Highest bids get keys in [1, 2), the others in [0, 1): the tied bidder with the largest uniform wins.
-    winner = np.where(sold, ((bids == top[:, None]) + u).argmax(axis=1), -1)
+    chosen = ((bids == top[:, None]) + u).argmax(axis=1)
+    if reserve > 0:
+        sold = top >= reserve                  # the highest bid is eligible, hence every tied highest bid
+        winner = np.where(sold, chosen, -1)
+    else:                                      # bids are non-negative: every bid is eligible, every round sells
+        sold, winner = True, chosen
     allocation = (_arange(n) == winner[:, None]).view(np.int8)
     if fmt == "all_pay":
-        payments = bids * (bids >= reserve)
+        payments = bids * (bids >= reserve) if reserve > 0 else bids.copy()
         price = top * sold
         revenue = payments.sum(axis=1)
     else:
@@ -138,7 +142,7 @@ def _resolve(bids: np.ndarray, values: np.ndarray, fmt: str, reserve: float, u: 
         else:
             price = np.full(bids.shape[0], float(reserve)) * sold
         payments = allocation * price[:, None]
-        revenue = price
+        revenue = price.copy()                 # the winner's payment is the only payment
     utilities = values * allocation - payments
     return AuctionOutcome(winner, allocation, payments, utilities, revenue, price)
 
