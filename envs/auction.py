@@ -63,8 +63,10 @@ from mechsim.validation import _describe, check_allocation, check_integer
 
 __all__ = ["AuctionParallelEnv", "EpisodeOverError", "env", "parallel_env", "raw_env", "raw_parallel_env"]
 
-#: Rounds of values and of tie-break uniforms drawn from the generators at a time.
+#: Rounds of values and of tie-break uniforms drawn from the generators at a time (fewer with many bidders).
 _BLOCK = 256
+#: Bytes a buffered round takes per bidder: its value (float64), its observation (float32), its tie uniform.
+_BYTES_PER_BUFFERED = 20
 #: Bytes per bidder of the environment (agent name, space-dict entries, per-step dicts, buffers).
 _BYTES_PER_BIDDER = 4096
 
@@ -137,7 +139,8 @@ class AuctionParallelEnv(EnvTemplate, ParallelEnv):
         self.max_cycles = check_integer("max_cycles", max_cycles, minimum=1)
         self.render_mode = check_render_mode(render_mode, self.metadata)
         n = self.auction.n_bidders
-        check_allocation("n_bidders", float(n) * (_BYTES_PER_BIDDER + 16.0 * _BLOCK),
+        self._block = max(1, min(_BLOCK, 2**16 // n))
+        check_allocation("n_bidders", float(n) * (_BYTES_PER_BIDDER + _BYTES_PER_BUFFERED * self._block),
                          f"an environment of {n} bidders")
         self.possible_agents = [f"bidder_{i}" for i in range(n)]
         self.agents: list[str] = []
@@ -164,7 +167,7 @@ class AuctionParallelEnv(EnvTemplate, ParallelEnv):
         self._agent_set = frozenset(self.possible_agents)
         self._values_rng = self._ties_rng = None
         self._values_block = self._obs_block = self._ties_block = None
-        self._v = self._t = _BLOCK
+        self._v = self._t = self._block
         self._current = None                   # (1, n) values of the coming round
         self._price = 0.0
         self._round = 0
@@ -172,9 +175,9 @@ class AuctionParallelEnv(EnvTemplate, ParallelEnv):
 
     # ---------------------------------------------------------------------------------------- streams
     def _next_values(self) -> None:
-        """Move to the next row of the values stream (drawn ``_BLOCK`` rounds at a time)."""
-        if self._v >= _BLOCK:
-            self._values_block = self.auction.sample_values(_BLOCK, self._values_rng)
+        """Move to the next row of the values stream (drawn ``_block`` rounds at a time)."""
+        if self._v >= self._block:
+            self._values_block = self.auction.sample_values(self._block, self._values_rng)
             self._obs_block = self._values_block.astype(np.float32)[:, :, None]
             self._v = 0
         v = self._v
@@ -183,8 +186,8 @@ class AuctionParallelEnv(EnvTemplate, ParallelEnv):
         self._v = v + 1
 
     def _next_tie(self) -> np.ndarray:
-        if self._t >= _BLOCK:
-            self._ties_block = self._ties_rng.random((_BLOCK, self._n))
+        if self._t >= self._block:
+            self._ties_block = self._ties_rng.random((self._block, self._n))
             self._t = 0
         t = self._t
         self._t = t + 1
@@ -209,7 +212,7 @@ class AuctionParallelEnv(EnvTemplate, ParallelEnv):
     def reset(self, seed=None, options=None):
         if self._reseed(seed):
             self._values_rng, self._ties_rng = RepeatedAuction.generators(self._rng)
-            self._v = self._t = _BLOCK
+            self._v = self._t = self._block
         self.agents = list(self.possible_agents)
         self._round = 0
         self._price = 0.0
@@ -221,7 +224,7 @@ class AuctionParallelEnv(EnvTemplate, ParallelEnv):
         """Every bidder's value for the coming round and the last price (an element of ``state_space``)."""
         if self._current is None:
             raise EpisodeOverError("state() called before reset(): call reset() first")
-        return np.append(self._current_obs[:, 0], np.float32(self._price))
+        return np.append(self._current[0], self._price).astype(np.float32)
 
     def step(self, actions):
         agents = self.agents

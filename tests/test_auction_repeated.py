@@ -289,13 +289,15 @@ def test_outcome_arguments_are_checked():
 
 
 # --------------------------------------------------------------------------- the batched path == the env
-@pytest.mark.parametrize("kwargs", [
-    {"n_bidders": 3, "format": "first", "n_bids": 3},                      # coarse grid: many ties
-    {"n_bidders": 2, "format": "second", "reserve": 0.3, "values": [0.0, 0.4, 1.0], "bids": [0.0, 0.4, 1.0]},
-    {"n_bidders": 4, "format": "all_pay", "reserve": 0.2, "bid_space": "box", "observe_price": True},
+@pytest.mark.parametrize("kwargs, T", [
+    ({"n_bidders": 3, "format": "first", "n_bids": 3}, 150),               # coarse grid: many ties
+    ({"n_bidders": 2, "format": "second", "reserve": 0.3, "values": [0.0, 0.4, 1.0], "bids": [0.0, 0.4, 1.0]}, 60),
+    ({"n_bidders": 4, "format": "all_pay", "reserve": 0.2, "bid_space": "box", "observe_price": True}, 60),
+    ({"n_bidders": 700, "format": "second", "n_bids": 4}, 70),             # the environment buffers 93 rounds
 ])
-def test_batched_path_reproduces_the_environment(kwargs):
-    T, seed = 60, 123
+def test_batched_path_reproduces_the_environment(kwargs, T):
+    """Two episodes (seeded, then continued) crossing the environment's buffer refills."""
+    seed = 123
     env = auction_env.parallel_env(max_cycles=T, **kwargs)
     auction = env.auction
     agents = env.possible_agents

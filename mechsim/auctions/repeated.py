@@ -26,7 +26,7 @@ the two independent streams (values, ties) that ``mechsim/Auction-v0`` uses, so 
 environment's episode exactly.
 
 **Equilibrium bids** for values i.i.d. uniform on :math:`[\ell, h]`, with :math:`F(t) = (t - \ell)/(h - \ell)`,
-:math:`G = F^{n-1}` (the probability that a bid of a bidder with value :math:`t` beats the others;
+:math:`G = F^{n-1}` (the probability that a value :math:`t` exceeds the other :math:`n-1` values;
 :math:`G \equiv 1` for one bidder) and reserve :math:`r`:
 
 - second price: truthful bidding :math:`b(v) = v` is weakly dominant (any distribution);
