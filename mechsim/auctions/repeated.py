@@ -122,27 +122,27 @@ def _resolve(bids: np.ndarray, values: np.ndarray, fmt: str, reserve: float, u: 
     """
     n = bids.shape[1]
     top = bids.max(axis=1)
+    top_col = top[:, None]
     # Highest bids get keys in [1, 2), the others in [0, 1): the tied bidder with the largest uniform wins.
-    chosen = ((bids == top[:, None]) + u).argmax(axis=1)
-    if reserve > 0:
-        sold = top >= reserve                  # the highest bid is eligible, hence every tied highest bid
-        winner = np.where(sold, chosen, -1)
-    else:                                      # bids are non-negative: every bid is eligible, every round sells
-        sold, winner = True, chosen
+    chosen = ((bids == top_col) + u).argmax(axis=1)
+    # With a zero reserve every bid (bids are non-negative) is eligible and every round sells: skip the mask.
+    sold = top >= reserve if reserve > 0 else None     # the highest bid is eligible, hence every tied one
+    winner = chosen if sold is None else np.where(sold, chosen, -1)
     allocation = (_arange(n) == winner[:, None]).view(np.int8)
     if fmt == "all_pay":
-        payments = bids * (bids >= reserve) if reserve > 0 else bids.copy()
-        price = top * sold
+        payments = bids.copy() if sold is None else bids * (bids >= reserve)
+        price = top if sold is None else top * sold
         revenue = payments.sum(axis=1)
     else:
         if fmt == "first":
-            price = top * sold
+            price_col = top_col
         elif n > 1:
-            price = np.maximum(np.partition(bids, n - 2, axis=1)[:, n - 2], reserve) * sold
+            price_col = np.maximum(np.partition(bids, n - 2, axis=1)[:, n - 2:n - 1], reserve)
         else:
-            price = np.full(bids.shape[0], float(reserve)) * sold
-        payments = allocation * price[:, None]
-        revenue = price.copy()                 # the winner's payment is the only payment
+            price_col = np.full((bids.shape[0], 1), float(reserve))
+        payments = allocation * price_col              # 0 in unsold rounds, whose allocation is 0
+        price = price_col[:, 0] if sold is None else price_col[:, 0] * sold
+        revenue = price.copy()                         # the winner's payment is the only payment
     utilities = values * allocation - payments
     return AuctionOutcome(winner, allocation, payments, utilities, revenue, price)
 
