@@ -70,6 +70,8 @@ _EXPORTS = {
     "bandits": ["Exp3", "ExploreThenCommit", "EtcSimulation", "simulate_explore_then_commit"],
     "regret_matching": ["RegretMatching", "exploitability", "SelfPlayResult", "regret_matching_self_play"],
     "dynamics": ["NoRegretDynamics", "play_no_regret", "DYNAMICS_LEARNERS"],
+    "bidding": ["BiddingDynamics", "learn_to_bid", "bid_utilities", "BIDDING_LEARNERS", "DEFAULT_VALUE_BINS",
+                "TRAILING_FRACTION"],
     "multipliers": ["PIDController", "GradientMultiplier", "PIDMultiplier"],
     "policies": ["SoftmaxPolicy", "EpisodeBatch", "collect_episodes", "featurizer", "fit_linear_critic",
                  "policy_gradient_step"],
