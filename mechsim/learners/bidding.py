@@ -260,10 +260,10 @@ def bid_utilities(auction: RepeatedAuction, bids, values) -> np.ndarray:
 
     Examples
     --------
-    >>> from mechsim.auctions import RepeatedAuction
     Bidder 0 (value 0.75) against a rival bidding 0.25 in first price: bidding 0 loses, bidding 0.25 ties and
     wins half the time, bidding 0.5 wins:
 
+    >>> from mechsim.auctions import RepeatedAuction
     >>> auction = RepeatedAuction(2, "first", bids=[0.0, 0.25, 0.5])
     >>> bid_utilities(auction, [[0, 1]], [[0.75, 0.5]])[0, 0].tolist()
     [0.0, 0.25, 0.25]
