@@ -1,6 +1,7 @@
 """The fuzz suite's entry tables, one module per area; :data:`ENTRIES` collects them."""
 
 from fuzz.auction_env import ENTRIES as AUCTION_ENV
+from fuzz.bidding import ENTRIES as BIDDING
 from fuzz.cmdp import ENTRIES as CMDP
 from fuzz.committees import ENTRIES as COMMITTEES
 from fuzz.core import ENTRIES as CORE
@@ -9,4 +10,4 @@ from fuzz.design import ENTRIES as DESIGN
 from fuzz.dynamics import ENTRIES as DYNAMICS
 from fuzz.hiring import ENTRIES as HIRING
 
-ENTRIES = [*AUCTION_ENV, *CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *DYNAMICS, *HIRING]
+ENTRIES = [*AUCTION_ENV, *BIDDING, *CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *DYNAMICS, *HIRING]
