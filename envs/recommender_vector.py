@@ -125,9 +125,10 @@ class _RecommenderVectorBase(VectorEnv):
 
         self._K, self._d, self._H, self._R = K, d, H, R
         self._arange = np.arange(N)
-        self._slots = np.arange(H)
         self._rngs: list[np.random.Generator | None] = [None] * N
         self._blocks = np.zeros((N, R, _RESPONSE_UNIFORMS + K))
+        self._flat_blocks = self._blocks.reshape(N * R, -1)
+        self._row_offset = np.arange(N) * R
         self._cursor = np.zeros(N, dtype=np.intp)          # row of the current request in each block
         self._rows = np.zeros((N, 1 + H, d))                # interest, then the ring buffer of shown items
         self._history_sum = np.zeros((N, d))
@@ -189,26 +190,21 @@ class _RecommenderVectorBase(VectorEnv):
     def _present(self) -> None:
         """The current request of every sub-env: candidates, their features, affinity and repetition."""
         env = self._env
-        row = self._blocks[self._arange, self._cursor]
+        row = np.take(self._flat_blocks, self._row_offset + self._cursor, axis=0)
         self._uniforms = row[:, :_RESPONSE_UNIFORMS]
         cands = self._cands = _candidate_indices(row[:, _RESPONSE_UNIFORMS:], env._n_items)
         emb = self._cand_emb = np.take(env._emb, cands, axis=0)
         feat = self._feat = np.take(env._item_feat, cands, axis=0)
-        dots = np.matmul(emb, self._rows.transpose(0, 2, 1))
-        self._aff = dots[:, :, 0]
-        history = dots[:, :, 1:]
-        n_seen = self._n_seen
-        if n_seen.min() < self._H:  # ring slots not yet filled do not count; no item shown yet: sim 0
-            filled = self._slots < n_seen[:, None]
-            sim = np.where(filled[:, None, :], history, -np.inf).max(axis=2)
-            sim[n_seen == 0] = 0.0
-        else:
-            sim = history.max(axis=2)
-        self._sim = sim
+        # (N, 1 + H, K): affinity, then the inner product with each history slot.  Slots not yet filled hold a
+        # copy of the first item shown (see step), so the max over all slots is the max over the items shown;
+        # before any, every slot is zero and so is sim, as in RecommenderEnv.
+        dots = np.matmul(self._rows, emb.transpose(0, 2, 1))
+        self._aff = dots[:, 0]
+        sim = self._sim = np.maximum.reduce(dots[:, 1:], axis=1)
         feat[:, :, -1] = sim
 
     def _observe(self) -> np.ndarray:
-        n_recent = np.clip(self._n_seen, 1, self._H)[:, None]
+        n_recent = np.minimum(np.maximum(self._n_seen, 1), self._H)[:, None]
         return _observation(self._head, self._history_sum, n_recent, self._ewma, self._t / self.max_steps,
                             self._feat)
 
@@ -285,16 +281,22 @@ class _RecommenderVectorBase(VectorEnv):
         signals[:, 0] = watch
         signals[:, 1:] = hits
         # Session dynamics: the rules of ShortVideoSimulator._update, per sub-env.
-        score = frac * self._temper_w0 + (self._temper_w_aux * hits).sum(axis=1)
-        self._temper += np.clip(score - 2.0, -2.0, 0.0)
-        e = self._cand_emb[ar, k]
+        score = frac * self._temper_w0 + hits @ self._temper_w_aux
+        self._temper += np.minimum(np.maximum(score - 2.0, -2.0), 0.0)
+        e = np.take(env._emb, item, axis=0)
         v = self._rows[:, 0]
         v += (env._drift * frac)[:, None] * e
         v *= (1.0 / np.sqrt(np.einsum("nd,nd->n", v, v)))[:, None]
-        slot = 1 + self._n_seen % self._H
-        self._history_sum += e - self._rows[ar, slot]
+        n_seen = self._n_seen
+        slot = 1 + n_seen % self._H
+        # A slot not yet filled holds a copy of the first item shown, which leaves the history's sum of
+        # embeddings alone (factor 0) and its max inner product too (the first item is in slot 0).
+        self._history_sum += e - self._rows[ar, slot] * (n_seen >= self._H)[:, None]
         self._rows[ar, slot] = e
-        self._n_seen += 1
+        first = np.flatnonzero(n_seen == 0)
+        if len(first):
+            self._rows[first, 1:] = e[first, None, :]
+        n_seen += 1
         self._t += 1
         new = signals.copy()
         new[:, 0] = frac
