@@ -6,5 +6,6 @@ from fuzz.core import ENTRIES as CORE
 from fuzz.debate import ENTRIES as DEBATE
 from fuzz.design import ENTRIES as DESIGN
 from fuzz.hiring import ENTRIES as HIRING
+from fuzz.vector_envs import ENTRIES as VECTOR_ENVS
 
-ENTRIES = [*CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *HIRING]
+ENTRIES = [*CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *HIRING, *VECTOR_ENVS]

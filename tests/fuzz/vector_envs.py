@@ -1,0 +1,40 @@
+"""Native vector environments: the recommender vector envs' constructors, ``reset`` seeds and batched actions."""
+
+import numpy as np
+
+from fuzz.entry import ARRAY, COUNT, POSITIVE, SEED, Entry
+from mechsim.cmdp import simulator as sim
+from mechsim.envs.recommender_vector import RecommenderContinuousVectorEnv, RecommenderVectorEnv
+
+_SMALL = {"n_candidates": 3, "max_steps": 5, "constraints": ("like",)}
+_CAP = ("none", "type", "nan", "inf", "negative", "fraction")
+_ACTIONS = ("none", "type", "nan", "inf", "negative", "fraction", "shape", "ndim", "dtype", "empty")
+
+
+def _reset(envs):
+    envs.reset(seed=0)
+    return envs
+
+
+def _constructor_kinds():
+    return {"num_envs": COUNT, "n_candidates": COUNT, "max_steps": _CAP, "constraints": ("none", "type"),
+            "config": ("type",), "render_mode": ("type",), "cost_mode": ("none", "type"), "cost_discount": POSITIVE}
+
+
+def _constructor_call(cost_mode):
+    return lambda: {"num_envs": 2, "n_candidates": 3, "max_steps": 5, "constraints": ("like",),
+                    "config": sim.SimulatorConfig(), "render_mode": "ansi", "cost_mode": cost_mode, "cost_discount": 0.9}
+
+
+ENTRIES = [
+    Entry("RecommenderVectorEnv", RecommenderVectorEnv, _constructor_call("expected"), _constructor_kinds()),
+    Entry("RecommenderContinuousVectorEnv", RecommenderContinuousVectorEnv, _constructor_call("sampled"),
+          _constructor_kinds()),
+    Entry("RecommenderVectorEnv.reset", lambda seed: RecommenderVectorEnv(2, **_SMALL).reset(seed=seed),
+          lambda: {"seed": 3}, {"seed": SEED}),
+    Entry("RecommenderVectorEnv.step", lambda actions: _reset(RecommenderVectorEnv(2, **_SMALL)).step(actions),
+          lambda: {"actions": np.array([1, 2])}, {"actions": _ACTIONS}),
+    Entry("RecommenderContinuousVectorEnv.step",
+          lambda actions: _reset(RecommenderContinuousVectorEnv(2, **_SMALL)).step(actions),
+          lambda: {"actions": np.full((2, 9), 0.5, dtype=np.float32)}, {"actions": ARRAY}),
+]
