@@ -1,4 +1,7 @@
-"""Native vector environments: the recommender vector envs' constructors, ``reset`` seeds and batched actions."""
+"""Native vector environments: the recommender vector envs' constructors, ``reset`` seeds and batched actions.
+
+The Stable-Baselines3 adapter ``sb3_vec_env`` is not here: its valid call needs the ``rl`` extra; its bad inputs are
+checked in tests/test_recommender_vector_env.py."""
 
 import numpy as np
 
