@@ -21,7 +21,8 @@ from mechsim.envs.recommender_vector import RecommenderContinuousVectorEnv, Reco
 from mechsim.errors import InvalidInstanceError
 
 PAIRS = [(RecommenderEnv, RecommenderVectorEnv), (RecommenderContinuousEnv, RecommenderContinuousVectorEnv)]
-IDS = {RecommenderVectorEnv: "mechsim/Recommender-v0", RecommenderContinuousVectorEnv: "mechsim/RecommenderContinuous-v0"}
+IDS = {RecommenderVectorEnv: "mechsim/Recommender-v0",
+       RecommenderContinuousVectorEnv: "mechsim/RecommenderContinuous-v0"}
 
 
 def _sync(single, n, **kwargs):

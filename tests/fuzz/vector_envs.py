@@ -26,7 +26,8 @@ def _constructor_kinds():
 
 def _constructor_call(cost_mode):
     return lambda: {"num_envs": 2, "n_candidates": 3, "max_steps": 5, "constraints": ("like",),
-                    "config": sim.SimulatorConfig(), "render_mode": "ansi", "cost_mode": cost_mode, "cost_discount": 0.9}
+                    "config": sim.SimulatorConfig(), "render_mode": "ansi", "cost_mode": cost_mode,
+                    "cost_discount": 0.9}
 
 
 ENTRIES = [
