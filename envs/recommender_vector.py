@@ -179,9 +179,10 @@ class _RecommenderVectorBase(VectorEnv):
         self._has_last[idx] = False
         self._autoreset[idx] = False
 
-    def _advance(self, live: np.ndarray) -> None:
-        """Move the ``live`` sub-envs to their next request, drawing a new block where one is used up."""
-        self._cursor[live] += 1
+    def _advance(self, live) -> None:
+        """Move the ``live`` sub-envs (a boolean mask, or True for all) to their next request, drawing a new
+        block where one is used up."""
+        self._cursor += live
         used_up = np.flatnonzero(self._cursor == self._R)
         for i in used_up.tolist():
             _draw_block(self._rngs[i], self._R, self._K, out=self._blocks[i])
@@ -200,7 +201,9 @@ class _RecommenderVectorBase(VectorEnv):
         # before any, every slot is zero and so is sim, as in RecommenderEnv.
         dots = np.matmul(self._rows, emb.transpose(0, 2, 1))
         self._aff = dots[:, 0]
-        sim = self._sim = np.maximum.reduce(dots[:, 1:], axis=1)
+        sim = self._sim = np.maximum(dots[:, 1], dots[:, min(2, self._H)])
+        for j in range(3, self._H + 1):  # a loop over H slots: faster than numpy's reduce over a middle axis
+            np.maximum(sim, dots[:, j], out=sim)
         feat[:, :, -1] = sim
 
     def _observe(self) -> np.ndarray:
@@ -298,9 +301,10 @@ class _RecommenderVectorBase(VectorEnv):
             self._rows[first, 1:] = e[first, None, :]
         n_seen += 1
         self._t += 1
-        new = signals.copy()
-        new[:, 0] = frac
-        self._ewma = _EWMA_DECAY * self._ewma + (1.0 - _EWMA_DECAY) * new
+        ewma = self._ewma
+        ewma *= _EWMA_DECAY
+        ewma[:, 0] += (1.0 - _EWMA_DECAY) * frac
+        ewma[:, 1:] += (1.0 - _EWMA_DECAY) * hits
         t = self._t
         terminated = self._temper < env._leave_threshold
         truncated = ~terminated & (t >= self.max_steps)
@@ -338,7 +342,7 @@ class _RecommenderVectorBase(VectorEnv):
             self._advance(~pending)
             self._start_sessions(np.flatnonzero(pending))
         else:
-            self._advance(ar)
+            self._advance(True)
         self._present()
         self._autoreset = terminated | truncated
         everyone = np.ones(N, dtype=bool)
