@@ -314,7 +314,7 @@ class _RecommenderVectorBase(VectorEnv):
         else:
             source = np.concatenate((watch[None], probs.T))
         charge = np.zeros(N)
-        pending = self._autoreset
+        pending = self._autoreset.copy()
         left = np.flatnonzero(terminated & (t < self.max_steps) & ~pending)
         for i in left.tolist():
             charge[i] = _leaving_charge(self.max_steps - int(t[i]), self.cost_discount)
