@@ -9,9 +9,8 @@ Run:  python examples/sb3_recommender.py [--steps 100000] [--seed 0]     (needs 
    Stable-Baselines3 ``VecEnv`` view of a Gymnasium vector env (SB3 cannot take one directly), with
    ``VecMonitor`` for the episode statistics.  The learned greedy policy is compared on the same held-out
    sessions with the uniformly random recommender and with the *watch-greedy oracle*, which reads the hidden
-   user state
-   (``env.unwrapped.candidate_expectations()``) and shows the candidate with the largest expected watch
-   time: an upper reference that no policy acting on observations is expected to reach.
+   user state (``env.unwrapped.candidate_expectations()``) and shows the candidate with the largest expected
+   watch time: an upper reference that no policy acting on observations is expected to reach.
 2. A constrained learner built on SB3 without changing SB3: :class:`mechsim.envs.rl.LagrangianReward`
    turns the floor "at least ``--like-floor`` likes per session" into a limit on the environment's
    non-negative like cost, the missed likes (``1 - like`` per request, and the unused request slots when a
