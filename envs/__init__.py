@@ -6,6 +6,7 @@ id                                API        module
 ``mechsim/Hiring-v0``             parallel   :mod:`mechsim.envs.hiring` (AEC view through ``env()``)
 ``mechsim/Committee-v0``          parallel   :mod:`mechsim.envs.committee` (AEC view through ``env()``)
 ``mechsim/Debate-v0``             AEC        :mod:`mechsim.envs.debate`
+``mechsim/Auction-v0``            parallel   :mod:`mechsim.envs.auction` (AEC view through ``env()``)
 ``mechsim/Recommender-v0``        gymnasium  :mod:`mechsim.envs.recommender` (``Discrete(K)`` action)
 ``mechsim/RecommenderContinuous`` gymnasium  :mod:`mechsim.envs.recommender` (``Box`` ranking weights)
 ``mechsim/JustifiableSepsis-v0``  gymnasium  :mod:`mechsim.envs.justifiable_sepsis`
@@ -26,6 +27,7 @@ _EXPORTS = {
     "safety": ["ToSafetyGymnasium"],
     "justifiable_sepsis": ["JustifiableSepsisEnv"],
     "hiring": ["HiringParallelEnv"],
+    "auction": ["AuctionParallelEnv"],
     "lagrangian_reward": ["LagrangeMultipliers", "LagrangianReward"],
     "debate_opponent": ["DebateVsOpponent"],
     "multiagent_adapters": ["OneHotParallelEnv", "ScriptedAgents", "hiring_rllib_env"],

@@ -63,7 +63,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from mechsim.envs._template import EnvTemplate, aec_view, check_render_mode, classic_env, parallel_factory
-from mechsim.errors import InvalidInstanceError, MechsimError
+from mechsim.errors import EpisodeOverError, InvalidInstanceError
 from mechsim.hiring.model import HiringInstance, Mechanism, check_hiring_instance, check_mechanism
 from mechsim.validation import check_choice, check_integer
 
@@ -95,9 +95,6 @@ def default_instance() -> HiringInstance:
     """
     return _default()[0]
 
-
-class EpisodeOverError(MechsimError, RuntimeError):
-    """``step()`` was called on a finished episode (``reset()`` starts a new one)."""
 
 
 def _cdf(p: np.ndarray) -> np.ndarray:

@@ -52,6 +52,10 @@ PETTINGZOO_ENVS: dict[str, tuple[dict[str, str], str]] = {
         {"parallel": "mechsim.envs.committee:parallel_env", "aec": "mechsim.envs.committee:env"},
         "voters report rankings to a fair committee scoring rule",
     ),
+    "mechsim/Auction-v0": (
+        {"parallel": "mechsim.envs.auction:parallel_env", "aec": "mechsim.envs.auction:env"},
+        "bidders bid each round in a repeated first-, second-price or all-pay auction with private values",
+    ),
     "mechsim/Debate-v0": (
         {"aec": "mechsim.envs.debate:env"},
         "two debaters reveal evidence in turn; a judge decides (turn-based: AEC only)",

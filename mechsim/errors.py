@@ -9,7 +9,7 @@ that the user can see what the solver said, not only what mechsim concluded.
 
 from __future__ import annotations
 
-__all__ = ["MechsimError", "InvalidInstanceError", "InfeasibleError", "SolverError"]
+__all__ = ["MechsimError", "InvalidInstanceError", "InfeasibleError", "SolverError", "EpisodeOverError"]
 
 
 class MechsimError(Exception):
@@ -63,3 +63,7 @@ class SolverError(_StatusError):
     details : dict
         Extra diagnostic information.
     """
+
+
+class EpisodeOverError(MechsimError, RuntimeError):
+    """``step()`` was called on a finished episode of an environment (``reset()`` starts a new one)."""

@@ -13,7 +13,7 @@ the best misreport of each true signal, the optimal IC mechanism solves
     \max_{\phi, y, z} \;& \sum_b \phi(b) V(b)
         - \sum_i \sum_{b,s,\theta} q_b(s,\theta)\, y_i(b,s,\theta) \\
     \text{s.t.}\;& \textstyle\sum_b \phi(b) = 1, \quad \phi \ge 0, \quad
-        0 \le y_i(b,s,\theta) \le M \phi(b), \quad z \ge 0, \\
+        0 \le y_i(b,s,\theta) \le M_i \phi(b), \quad z \ge 0, \\
     & \sum_{b_{-i}} \sum_{s,\theta} q_b(s,\theta) y_i(b,s,\theta) - \sum_{s_i} z_i[b_i,b'_i,s_i] \\
     & \qquad \ge \big(C_i(b_i,b'_i) + (\epsilon + m_i[b_i,b'_i])\,[b'_i \ne b_i] - \rho_i[b_i,b'_i]\big)
         \sum_{b_{-i}} \phi(b_i,b_{-i}) \quad \forall i, b_i, b'_i, \\
@@ -21,7 +21,9 @@ the best misreport of each true signal, the optimal IC mechanism solves
         q_{(b'_i,b_{-i})}((s_i,s_{-i}),\theta)\, y_i((b_i,b_{-i}),(s'_i,s_{-i}),\theta)
         \quad \forall i, b_i, b'_i, s_i, s'_i,
 
-where :math:`C_i(b_i,b'_i) = c_i(b_i) - c_i(b'_i)`, :math:`V(b)` is the value of information, the
+where :math:`C_i(b_i,b'_i) = c_i(b_i) - c_i(b'_i)`, :math:`M_i` is agent *i*'s payment cap (one common
+:math:`M` or one per agent, :attr:`mechsim.hiring.HiringInstance.payment_caps`), :math:`V(b)` is the value of
+information, the
 margin :math:`\epsilon` and the per-row margins :math:`m_i` (default 0; negative values relax) apply to
 effort deviations only (the :math:`b'_i = b_i` row keeps truthful reporting weakly optimal) and the
 relaxation :math:`\rho \ge 0` (default 0) loosens individual IC rows, its diagonal the truthfulness row.
@@ -58,7 +60,7 @@ single-agent LP
 
 .. math::
 
-    \min_{g \in [0,M]^{S_i \times \Theta},\, z \ge 0} \;
+    \min_{g \in [0,M_i]^{S_i \times \Theta},\, z \ge 0} \;
         & \sum_{s_i,\theta} q^{b}_i(s_i,\theta)\, g(s_i,\theta) \\
     \text{s.t.}\; & \sum_{s_i,\theta} q^{b}_i g - \sum_{s_i} z[b'_i, s_i]
         \ge C_i(b_i, b'_i) + \epsilon[b'_i\ne b_i], \\
@@ -69,7 +71,7 @@ Its rows are those of :mod:`mechsim.hiring.incentive_rows`, shared with the indu
 the cost sampler of :meth:`mechsim.hiring.HiringInstance.random`.
 
 **Inducing scoring rules** (:func:`inducing_scoring_rules`): for each agent *i* and effort *k* the
-max-margin rule :math:`\bar g_i^k`, solving :math:`\max \iota` over :math:`g \in [0,M]` subject to
+max-margin rule :math:`\bar g_i^k`, solving :math:`\max \iota` over :math:`g \in [0,M_i]` subject to
 :math:`(k, \text{truthful})` beating every :math:`(k', \omega)` with :math:`k' \ne k` by
 :math:`\iota` (z-trick) and every misreport :math:`s_i \to t \ne s_i` at effort *k* by :math:`\iota`
 (:math:`f^k(s_i,s_i) - f^k(s_i,t) \ge \iota`, which together make :math:`(k,\text{truthful})` the
@@ -103,6 +105,7 @@ from mechsim.hiring.model import (
     _type_name,
     _value_of_information,
     check_hiring_instance,
+    check_payment_caps,
     check_profile,
 )
 from mechsim.solvers._highs import HighsModel, HighsResult, quiet_highs
@@ -111,7 +114,6 @@ from mechsim.validation import (
     check_array,
     check_in_range,
     check_nonnegative,
-    check_positive,
 )
 
 __all__ = [
@@ -263,15 +265,16 @@ class HiringLP:
     Variables are ordered ``phi`` (``|B|``, C order over ``n_efforts``), then ``y_i`` for each agent
     (``|B||S||Theta|`` each, C order over ``(*n_efforts, *n_signals, n_states)``), then ``z_i``
     (``|B_i|^2 |S_i|`` each, C order over ``(b_i, b'_i, s_i)``; in the per-signal truthfulness form the
-    ``b'_i = b_i`` ones stay unused).  Rows: the normalisation, the caps ``y <= M phi``, the IC rows
+    ``b'_i = b_i`` ones stay unused).  Rows: the normalisation, the caps ``y_i <= M_i phi``, the IC rows
     ``(i, b_i, b'_i)``, the misreport rows ``(i, b_i, b'_i, s_i, s'_i)`` (both without ``b'_i = b_i`` in
     the per-signal form), then the per-signal truthfulness rows ``(i, b_i, s_i, t)`` if any.
 
-    Everything measured in utility (utilities, costs, the cap, margins, payments ``y`` and ``z``, the
-    objective) is divided by ``scale``, the largest of the cap, the utilities and the
+    Everything measured in utility (utilities, costs, the caps, margins, payments ``y`` and ``z``, the
+    objective) is divided by ``scale``, the largest of the largest cap, the utilities and the
     cost differences, so that the LP HiGHS sees has coefficients of order one whatever the units (its
-    tolerances are absolute); ``payment_cap`` is the cap in the caller's units.  ``rows`` holds what the
-    check of a solution needs (:func:`solve_assembled_lp`).
+    tolerances are absolute).  ``payment_caps`` holds agent *i*'s cap :math:`M_i` in the caller's units
+    (``None``: every agent has ``payment_cap``), ``payment_cap`` the largest cap (the common cap when there is
+    one).  ``rows`` holds what the check of a solution needs (:func:`solve_assembled_lp`).
     """
 
     cost: np.ndarray
@@ -287,6 +290,7 @@ class HiringLP:
     build_time: float
     scale: float = 1.0
     rows: dict | None = field(default=None, repr=False, compare=False)
+    payment_caps: tuple | None = None
 
     @property
     def n_variables(self) -> int:
@@ -299,6 +303,12 @@ class HiringLP:
     @property
     def n_nonzeros(self) -> int:
         return self.matrix.nnz
+
+    def _caps(self) -> np.ndarray:
+        """Every agent's cap in the caller's units, shape ``(n_agents,)``."""
+        if self.payment_caps is None:
+            return np.full(len(self.n_efforts), float(self.payment_cap))
+        return np.asarray(self.payment_caps, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -392,8 +402,8 @@ def build_hiring_lp(
     cost_differences : sequence of ``n_agents`` array_like
         ``cost_differences[i][b, b'] = c_i(b) - c_i(b')``, shape ``(n_efforts_i, n_efforts_i)``.
     utility : array_like, shape ``(n_actions, n_states)``
-    payment_cap : float
-        ``M > 0``.
+    payment_cap : float or sequence of ``n_agents`` floats
+        ``M > 0`` for everybody, or agent *i*'s cap ``M_i > 0`` (:func:`mechsim.hiring.model.check_payment_caps`).
     margin : float, default 0
         :math:`\epsilon`: every effort deviation must lose at least ``margin`` per unit of
         :math:`\phi_i(b_i)`.  Negative values relax every effort-deviation row.
@@ -433,7 +443,7 @@ def build_hiring_lp(
     if u.shape[0] < 1 or u.shape[1] != T:
         raise InvalidInstanceError(f"utility: expected shape (n_actions, n_states) with n_actions >= 1 and the "
                                    f"n_states = {T} of joint, found shape {u.shape}", argument="utility")
-    M = check_positive("payment_cap", payment_cap)
+    M = check_payment_caps("payment_cap", payment_cap, n)            # (n,): agent i's cap M_i
     margin = float(check_array("margin", margin, ndim=0))
     C = _per_agent_matrices("cost_differences", cost_differences, n_efforts)
     rho = _per_agent_matrices("relaxation", relaxation, n_efforts)
@@ -453,7 +463,7 @@ def build_hiring_lp(
     fixed_profile = None if profile is None else check_profile("profile", profile, n_efforts)
     _check_lp_size(q, n, per_signal)
     # Solve in units of `scale`: HiGHS's tolerances are absolute, so the LP it sees must not depend on the units.
-    scale = _unit(M, np.abs(u).max(initial=0.0), *(np.abs(c).max(initial=0.0) for c in C))
+    scale = _unit(M.max(), np.abs(u).max(initial=0.0), *(np.abs(c).max(initial=0.0) for c in C))
     if scale != 1.0:
         u, M, margin = u / scale, M / scale, margin / scale
         C, rho = [c / scale for c in C], [r / scale for r in rho]
@@ -474,11 +484,11 @@ def build_hiring_lp(
     blocks.append((phi_index.reshape(1, -1), np.ones((1, P))))
     lower.append([1.0])
     upper.append([1.0])
-    # caps: y_i(b,s,theta) - M phi(b) <= 0
+    # caps: y_i(b,s,theta) - M_i phi(b) <= 0
     phi_of_y = np.broadcast_to(phi_index.reshape(P, 1), (P, SS * T)).ravel()
     for i in range(n):
         cols = np.stack([y_base[i] + np.arange(Y), phi_of_y], axis=1)
-        vals = np.broadcast_to(np.array([1.0, -M]), (Y, 2))
+        vals = np.broadcast_to(np.array([1.0, -M[i]]), (Y, 2))
         blocks.append((cols, vals))
     lower.append(np.full(n * Y, -np.inf))
     upper.append(np.zeros(n * Y))
@@ -549,7 +559,7 @@ def build_hiring_lp(
     V = _value_of_information(q, u, n)
     cost = np.concatenate([-V.ravel(), np.tile(q.ravel(), n), np.zeros(sum(z_sizes))])
     col_lower = np.zeros(n_cols)
-    col_upper = np.concatenate([np.ones(P), np.full(n * Y, M), np.full(sum(z_sizes), np.inf)])
+    col_upper = np.concatenate([np.ones(P), np.repeat(M, Y), np.full(sum(z_sizes), np.inf)])
     if fixed_profile is not None:
         col_upper[:P] = 0.0
         fixed = phi_index[fixed_profile]
@@ -564,12 +574,13 @@ def build_hiring_lp(
         n_efforts=tuple(n_efforts),
         n_signals=tuple(n_signals),
         n_states=T,
-        payment_cap=M * scale,
+        payment_cap=float(M.max() * scale),
         build_time=time.perf_counter() - t0,
         scale=scale,
-        rows={"joint": q, "cost_differences": C, "utility": u, "payment_cap": M, "margin": margin,
+        rows={"joint": q, "cost_differences": C, "utility": u, "payment_caps": M, "margin": margin,
               "relaxation": rho, "effort_margins": m_eff, "truthful_margins": tau if per_signal else None,
               "profile": fixed_profile},
+        payment_caps=tuple(float(m) for m in M * scale),
     )
 
 
@@ -605,8 +616,8 @@ def _check_lp_size(q: np.ndarray, n: int, per_signal: bool) -> None:
 def _recover(lp: HiringLP, x: np.ndarray):
     """``(phi, gamma)`` from an LP solution: ``gamma = y / phi`` on the support, not yet clipped.
 
-    Callers clip ``gamma`` to ``[0, M]``; that only removes solver round-off (|excess| of order 1e-10):
-    ``y <= M phi`` is a constraint.
+    Callers clip agent *i*'s ``gamma`` to ``[0, M_i]``; that only removes solver round-off (|excess| of order
+    1e-10): ``y_i <= M_i phi`` is a constraint.
     """
     E, S, T = lp.n_efforts, lp.n_signals, lp.n_states
     n, P = len(E), int(np.prod(E))
@@ -625,8 +636,9 @@ def _recover(lp: HiringLP, x: np.ndarray):
 def solve_assembled_lp(lp: HiringLP, highs_options: dict | None = None, *, what: str = "the hiring LP"):
     """Solve an assembled :class:`HiringLP` with HiGHS, check the solution, return ``(phi, gamma, result)``.
 
-    ``gamma`` is recovered as ``y / phi`` in the caller's units and clipped to ``[0, M]`` after checking that it
-    leaves that interval by solver round-off only (``1e-6 M`` above, ``1e-9`` below, in the LP's units).
+    ``gamma`` is recovered as ``y / phi`` in the caller's units, agent *i*'s clipped to ``[0, M_i]`` after checking
+    that it leaves that interval by solver round-off only (``1e-6 max(1, M_i)`` above, ``1e-9`` below, in the LP's
+    units).
     ``result`` is the :class:`~mechsim.solvers._highs.HighsResult`; its ``value`` is the *minimised*
     objective (minus the principal's utility) in the caller's units, its ``x`` in the LP's (``lp.scale``).
 
@@ -650,11 +662,15 @@ def solve_assembled_lp(lp: HiringLP, highs_options: dict | None = None, *, what:
     result = _solve(lp.cost, lp.matrix, lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper,
                     highs_options, what=what)
     phi, gamma = _recover(lp, result.x)
-    cap = lp.payment_cap / lp.scale
-    over = gamma.max(initial=0.0) - cap
-    if over > 1e-6 * max(1.0, cap) or gamma.min(initial=0.0) < -1e-9:
-        raise SolverError(f"{what}: payments recovered outside [0, M]", status=f"overshoot {over:.3g}")
-    gamma = np.clip(gamma, 0.0, cap)  # removes solver round-off only (checked just above)
+    n = len(lp.n_efforts)
+    cap = lp._caps() / lp.scale                                   # agent i's cap in the LP's units
+    over = gamma.reshape(n, -1).max(axis=1, initial=0.0) - cap
+    if np.any(over > 1e-6 * np.maximum(1.0, cap)) or gamma.min(initial=0.0) < -1e-9:
+        worst = int(np.argmax(over - 1e-6 * np.maximum(1.0, cap)))
+        raise SolverError(f"{what}: payments recovered outside [0, M_i] (agent {worst} exceeds its cap by "
+                          f"{over[worst]:.3g})", status=f"overshoot {over.max():.3g}")
+    # removes solver round-off only (checked just above)
+    gamma = np.clip(gamma, 0.0, cap.reshape((n,) + (1,) * (gamma.ndim - 1)))
     _verify(lp, phi, gamma, -result.value, what, result.status)
     if lp.scale != 1.0:
         gamma = gamma * lp.scale
@@ -732,7 +748,8 @@ def solve_hiring_lp(
     cost_differences : sequence of ``n_agents`` array_like, ``(n_efforts_i, n_efforts_i)``
         ``C_i[b, b'] = c_i(b) - c_i(b')``.
     utility : array_like, shape ``(n_actions, n_states)``
-    payment_cap : float
+    payment_cap : float or sequence of ``n_agents`` floats
+        The common cap ``M`` or one cap ``M_i`` per agent.
     margin : float, default 0
         Required loss of every effort deviation per unit of recommendation probability.
     relaxation : None, float or sequence of ``(n_efforts_i, n_efforts_i)`` arrays
@@ -753,7 +770,7 @@ def solve_hiring_lp(
     Raises
     ------
     InfeasibleError
-        No mechanism satisfies the (margin-tightened, relaxation-loosened) IC rows within the cap.
+        No mechanism satisfies the (margin-tightened, relaxation-loosened) IC rows within the caps.
     SolverError
         HiGHS stopped for another reason (time limit, numerical trouble); carries the status.
 
@@ -838,11 +855,12 @@ def optimal_mechanism(
     Raises
     ------
     InfeasibleError
-        ``margin > 0`` cannot be met within the payment cap.
+        ``margin > 0`` cannot be met within the payment caps.
     SolverError
         HiGHS failed, or the recovered mechanism fails a check: the LP's rows (:func:`solve_assembled_lp`),
         the exact incentive audit at ``atol=1e-7`` (per unit of recommendation probability, in the units of
-        the LP's scale) with the margin, or its value against the LP optimum.
+        the LP's scale) with the margin and every agent's payments in ``[0, M_i]``, or its value against the
+        LP optimum.
     InvalidInstanceError
         ``instance`` is not a :class:`~mechsim.hiring.HiringInstance`, or another argument is invalid
         (``highs_options`` is checked before anything is solved: :func:`check_highs_options`).
@@ -864,7 +882,7 @@ def optimal_mechanism(
         instance.joint,
         [instance.cost_differences(i) for i in range(instance.n_agents)],
         instance.utility,
-        instance.payment_cap,
+        instance.payment_caps,
         margin=margin,
         profile=profile,
         highs_options=highs_options,
@@ -872,7 +890,7 @@ def optimal_mechanism(
     mechanism = Mechanism.build(instance, sol.recommendation, sol.payments)
     unit = sol.info.scale  # the audit's tolerance in the units the LP was solved in (1 on most instances)
     audit = audit_incentives(instance, mechanism, atol=1e-7 * unit)
-    if not audit.is_ic or (margin > 0 and audit.effort_margin < margin - 1e-7 * unit):
+    if not audit.is_ic or not audit.respects_limits or (margin > 0 and audit.effort_margin < margin - 1e-7 * unit):
         raise SolverError(
             f"the recovered mechanism fails the incentive audit: {audit}",
             status=sol.info.status,
@@ -980,7 +998,8 @@ def _single_agent_lp(
 def min_payment(instance: HiringInstance, agent: int, profile: Sequence[int], margin: float = 0.0):
     r"""Cheapest scoring rule making ``(profile[agent], truthful)`` a best response of ``agent``.
 
-    The others are assumed to exert ``profile[-agent]``.  Solves the ``MinPay`` LP of the module
+    The rule is paid within the agent's own cap, :math:`g \in [0, M_{agent}]`.  The others are assumed to
+    exert ``profile[-agent]``.  Solves the ``MinPay`` LP of the module
     docstring and checks the rule against its rows (:func:`rule_slacks`) before returning it.
 
     Parameters
@@ -1001,7 +1020,7 @@ def min_payment(instance: HiringInstance, agent: int, profile: Sequence[int], ma
     Raises
     ------
     InfeasibleError
-        The effort cannot be induced within the payment cap (and margin).
+        The effort cannot be induced within the agent's payment cap (and margin).
     """
     instance = check_hiring_instance("instance", instance)
     agent = instance._agent(agent, "agent")
@@ -1019,7 +1038,7 @@ def _min_payment(instance: HiringInstance, i: int, b: tuple, margin: float):
         q_dev,
         b[i],
         instance.cost_differences(i)[b[i]],
-        instance.payment_cap,
+        float(instance.payment_caps[i]),
         float(margin),
         max_margin=False,
     )
@@ -1076,7 +1095,7 @@ def optimal_uncorrelated_mechanism(
         No profile can be induced (only possible with ``margin > 0``).
     SolverError
         A single-agent LP's rule fails its check (:func:`rule_slacks`), or the mechanism fails the exact
-        incentive audit (``atol=1e-7``, with the margin) or its value is not the best profile's.
+        incentive audit (``atol=1e-7``, with the margin and the caps) or its value is not the best profile's.
     """
     instance = check_hiring_instance("instance", instance)
     margin = check_nonnegative("margin", margin)
@@ -1103,14 +1122,14 @@ def optimal_uncorrelated_mechanism(
     if not np.isfinite(values).any():
         raise InfeasibleError(
             "no effort profile can be induced by uncorrelated scoring rules within the "
-            "payment cap and margin",
+            "payment caps and margin",
             status="infeasible",
         )
     best = tuple(int(v) for v in np.unravel_index(np.argmax(values), E))
     scoring = tuple(rules[(i, best)] for i in range(n))
     mechanism = Mechanism.uncorrelated(instance, best, scoring)
     audit = audit_incentives(instance, mechanism, atol=1e-7)
-    if not audit.is_ic or (margin > 0 and audit.effort_margin < margin - 1e-7):
+    if not audit.is_ic or not audit.respects_limits or (margin > 0 and audit.effort_margin < margin - 1e-7):
         raise SolverError(f"the best uncorrelated mechanism fails the incentive audit: {audit}", status="Optimal",
                           audit=audit)
     if not abs(mechanism.value - values[best]) <= 1e-8 * max(1.0, abs(values[best])):
@@ -1133,7 +1152,7 @@ class InducingRules:
     ----------
     rules : tuple of ndarray
         ``rules[i]`` has shape ``(n_efforts_i, n_signals_i, n_states)``; ``rules[i][k]`` is
-        :math:`\bar g_i^k(s_i, \theta) \in [0, M]`, paid on agent *i*'s own report and the state.
+        :math:`\bar g_i^k(s_i, \theta) \in [0, M_i]`, paid on agent *i*'s own report and the state.
         Under it, exerting ``k`` and reporting truthfully beats every other (effort, reporting map)
         pair by at least ``margins[i][k] >= iota``.
     margins : tuple of ndarray
@@ -1167,7 +1186,7 @@ def inducing_scoring_rules(instance: HiringInstance) -> InducingRules:
 
     .. math::
 
-        \max_{g \in [0,M]^{S_i\times\Theta},\, z,\, \iota} \iota \quad\text{s.t.}\quad
+        \max_{g \in [0,M_i]^{S_i\times\Theta},\, z,\, \iota} \iota \quad\text{s.t.}\quad
         & \sum_{s_i,\theta} q_i^k g - \sum_{s_i} z[k', s_i] - \iota \ge c_i(k) - c_i(k')
             \;\; (k' \ne k), \\
         & z[k', s_i] \ge \sum_\theta q_i^{k'}(s_i,\theta) g(s'_i,\theta), \\
@@ -1176,8 +1195,8 @@ def inducing_scoring_rules(instance: HiringInstance) -> InducingRules:
     with :math:`q_i^k(s_i,\theta) = \mu(\theta) P_i(s_i \mid k, \theta)` and :math:`f^k(s, t) =
     \sum_\theta q_i^k(s,\theta) g(t,\theta)`, so that :math:`(k, \text{truthful})` is the agent's
     unique best response by margin :math:`\iota` whatever the others do (payments depend on the
-    agent's own report only).  :math:`\iota` is capped at ``M`` (reached only by an agent with a
-    single effort and a single signal).
+    agent's own report only).  Agent *i*'s margins are capped at its cap ``M_i`` (reached only by an agent
+    with a single effort and a single signal).
 
     Returns
     -------
@@ -1191,10 +1210,10 @@ def inducing_scoring_rules(instance: HiringInstance) -> InducingRules:
         Some agent's marginal depends on the others' efforts (the online model needs
         :math:`P_i(s_i \mid b_i, \theta)`).
     InfeasibleError
-        Some effort cannot be induced with a positive margin under the cap (``details`` has the
+        Some effort cannot be induced with a positive margin under its agent's cap (``details`` has the
         margins).
     SolverError
-        A rule fails its check: every rule is in ``[0, M]`` and achieves its margin against every other effort
+        A rule fails its check: every rule is in ``[0, M_i]`` and achieves its margin against every other effort
         (with its best reporting map) and every single misreport, recomputed from the data
         (:func:`rule_slacks`).
     """
@@ -1204,10 +1223,11 @@ def inducing_scoring_rules(instance: HiringInstance) -> InducingRules:
         q_i = instance.own_marginal(i) * instance.prior  # (B_i, S_i, T)
         C = instance.cost_differences(i)
         agent_rules, agent_margins = [], []
+        cap = float(instance.payment_caps[i])
         for k in range(instance.n_efforts[i]):
-            g, iota, _ = _single_agent_lp(q_i, k, C[k], instance.payment_cap, 0.0, max_margin=True)
+            g, iota, _ = _single_agent_lp(q_i, k, C[k], cap, 0.0, max_margin=True)
             agent_rules.append(g)
-            agent_margins.append(min(float(iota), instance.payment_cap))
+            agent_margins.append(min(float(iota), cap))
         rules.append(np.array(agent_rules))
         margins.append(np.array(agent_margins))
     iota = float(min(m.min() for m in margins))
@@ -1216,7 +1236,7 @@ def inducing_scoring_rules(instance: HiringInstance) -> InducingRules:
         raise InfeasibleError(
             f"effort {int(np.argmin(margins[worst]))} of agent {worst} cannot be made the "
             "unique best "
-            f"response under the payment cap (best margin {iota:.3g})",
+            f"response under its payment cap {instance.payment_caps[worst]:g} (best margin {iota:.3g})",
             status="margin <= 0",
             margins=tuple(margins),
         )

@@ -11,7 +11,8 @@ shifted by a margin that it sizes to its estimation error:
     \max_{\phi, y, z} \; \sum_b \phi(b) \hat V(b)
         - \sum_i \sum_{b,s,\theta} \hat q_b(s,\theta)\, y_i(b,s,\theta)
 
-subject to :math:`\sum_b \phi(b) = 1`, :math:`\phi \ge 0`, :math:`0 \le y_i(b,s,\theta) \le M \phi(b)`,
+subject to :math:`\sum_b \phi(b) = 1`, :math:`\phi \ge 0`, :math:`0 \le y_i(b,s,\theta) \le M_i \phi(b)`
+(agent *i*'s own cap),
 :math:`z \ge 0` and, for every agent *i*, recommended effort :math:`b_i` and deviation :math:`b'_i \ne b_i`,
 
 .. math::
@@ -40,7 +41,7 @@ worst-case-faithful learner relaxes by :math:`\varepsilon_{IC}`).  Truthful repo
 This is :func:`mechsim.solvers.hiring_lp.build_hiring_lp` with ``effort_margins`` :math:`m^{\rm eff}`, the
 diagonal ``relaxation`` ρ and ``truthful_margins`` :math:`m^{\rm tr}`, solved by the same HiGHS path
 (:class:`mechsim.solvers._highs.HighsModel`, presolve off, feasibility tolerances 1e-10), whose
-:func:`~mechsim.solvers.hiring_lp.solve_assembled_lp` checks the recovered payments against :math:`[0, M]`
+:func:`~mechsim.solvers.hiring_lp.solve_assembled_lp` checks the recovered payments against :math:`[0, M_i]`
 and the solution against every row above, recomputed from the estimates; this module adds the argument checks
 of an estimate-side entry point.
 """
@@ -95,7 +96,7 @@ class EstimatedLPSolution:
         return self.value
 
 
-def solve_estimated_mechanism_lp(joint, cost_differences: Sequence, utility, payment_cap: float, *,
+def solve_estimated_mechanism_lp(joint, cost_differences: Sequence, utility, payment_cap, *,
                                  effort_margins=None, truthful_margins=None,
                                  truthful_relaxation: float = 0.0) -> EstimatedLPSolution:
     """Solve the hiring LP on estimated quantities with per-row margins (module docstring).
@@ -108,8 +109,8 @@ def solve_estimated_mechanism_lp(joint, cost_differences: Sequence, utility, pay
         ``cost_differences[i][b, b']`` estimates :math:`C_i(b, b') = c_i(b) - c_i(b')` (diagonals are
         ignored).
     utility : array_like, shape ``(n_actions, n_states)``
-    payment_cap : float
-        ``M``.
+    payment_cap : float or sequence of ``n_agents`` floats
+        ``M``, or agent *i*'s cap ``M_i``.
     effort_margins : None, float or sequence of ``(n_efforts_i, n_efforts_i)`` arrays
         :math:`m^{\\rm eff}`; negative entries relax.  Diagonals are ignored.  ``None`` means 0.
     truthful_margins : None or sequence of ``(n_efforts_i, n_signals_i)`` arrays
@@ -128,7 +129,7 @@ def solve_estimated_mechanism_lp(joint, cost_differences: Sequence, utility, pay
     InfeasibleError
         If no mechanism meets the margins (status from HiGHS).
     SolverError
-        If HiGHS fails otherwise, the recovered payments leave :math:`[0, M]` by more than round-off, or the
+        If HiGHS fails otherwise, the recovered payments leave :math:`[0, M_i]` by more than round-off, or the
         solution fails the check of its constraints on the estimates
         (:func:`mechsim.solvers.hiring_lp.solve_assembled_lp`).
     """

@@ -49,6 +49,8 @@ ALLOWED_ADVICE = (
     r"(Observation|Action) space for each agent probably should be gymnasium.spaces.box or gymnasium.spaces.discrete",
     # PettingZoo's action-mask convention: {"observation": ..., "action_mask": ...}.
     r"Observation is not a NumPy array",
+    # A bidder observes one number, its value (Auction-v0's default): a one-element Box is the right space.
+    r"Observation is a single number",
     # A legitimate observation (hiring: effort step, recommended effort 0).
     r"Observation numpy array is all zeros",
     # Agents in different roles have different spaces (principal and agent, debater and judge).

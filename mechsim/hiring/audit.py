@@ -23,6 +23,11 @@ without enumerating them: the deviation payoff is :math:`\sum_{s_i} f(s_i, \omeg
 so the best map picks :math:`\arg\max_{s'_i} f(s_i, s'_i)` for every true signal separately.  One
 matrix product per agent gives every :math:`f` at once.  :func:`audit_incentives_brute_force`
 enumerates all maps instead and serves as the test oracle on tiny instances.
+
+Limited liability and the caps are audited alongside: agent *i*'s payments on recommended profiles must lie
+in :math:`[0, M_i]` (its own cap, :attr:`~mechsim.hiring.HiringInstance.payment_caps`); the audit reports the
+largest excess and whose it is (:attr:`IncentiveAudit.limit_excess`, :attr:`IncentiveAudit.respects_limits`),
+without mixing it into ``is_ic`` (an audit can examine mechanisms outside the limited-liability set).
 """
 
 from __future__ import annotations
@@ -33,7 +38,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from mechsim.errors import InvalidInstanceError
-from mechsim.hiring.model import HiringInstance, Mechanism, _principal_value, check_hiring_instance, check_mechanism
+from mechsim.hiring.model import (
+    HiringInstance,
+    Mechanism,
+    _principal_value,
+    check_hiring_instance,
+    check_mechanism,
+    limit_excess,
+)
 from mechsim.validation import check_integer, check_nonnegative
 
 __all__ = [
@@ -86,9 +98,16 @@ class IncentiveAudit:
         ``gains[i][b, b']``: the best gain of agent *i* recommended ``b`` who exerts ``b'``
         (maximised over reporting maps); ``-inf`` where :math:`\\phi_i(b) = 0` (no constraint).
     atol : float
-        Tolerance used for ``is_ic``.
+        Tolerance used for ``is_ic`` and ``respects_limits``.
     is_ic : bool
         ``max_gain <= atol``.
+    limit_excess : float
+        The most by which a payment on a recommended profile leaves its agent's interval ``[0, M_i]``
+        (0 when none does).
+    limit_agent : int
+        The agent whose payment leaves its interval by ``limit_excess`` (-1 when none does).
+    respects_limits : bool
+        ``limit_excess <= atol``: limited liability and every agent's own cap hold.
     """
 
     max_gain: float
@@ -100,6 +119,9 @@ class IncentiveAudit:
     gains: tuple
     atol: float
     is_ic: bool
+    limit_excess: float = 0.0
+    limit_agent: int = -1
+    respects_limits: bool = True
 
     @property
     def is_truthful_report(self) -> bool:
@@ -121,11 +143,13 @@ class IncentiveAudit:
 
     def __str__(self):
         verdict = "IC" if self.is_ic else "NOT IC"
+        limits = "" if self.respects_limits else (
+            f"; OUTSIDE LIMITS: agent {self.limit_agent} is paid {self.limit_excess:.3g} outside [0, its cap]")
         return (
             f"{verdict} (atol {self.atol:g}): max gain {self.max_gain:.3g} by agent {self.agent} "
             f"recommended effort {self.recommended_effort}, exerting {self.deviation_effort}, "
             "reporting "
-            f"map {self.reporting_map.tolist()}, at profile {self.profile}"
+            f"map {self.reporting_map.tolist()}, at profile {self.profile}{limits}"
         )
 
     __repr__ = __str__
@@ -201,6 +225,7 @@ def _finish(instance, mechanism, gains, maps, atol) -> IncentiveAudit:
     profile[i] = b
     for j, v in zip([j for j in range(n) if j != i], rest):
         profile[j] = int(v)
+    excess, limit_agent = limit_excess(instance, mechanism)
     return IncentiveAudit(
         max_gain=max(gain, 0.0),
         agent=i,
@@ -211,6 +236,9 @@ def _finish(instance, mechanism, gains, maps, atol) -> IncentiveAudit:
         gains=tuple(g.copy() for g in gains),
         atol=float(atol),
         is_ic=bool(gain <= atol),
+        limit_excess=excess,
+        limit_agent=limit_agent,
+        respects_limits=bool(excess <= atol),
     )
 
 
@@ -228,9 +256,11 @@ def audit_incentives(
     ----------
     instance : HiringInstance
     mechanism : Mechanism
-        Any mechanism with matching shapes (payments need not respect the cap).
+        Any mechanism with matching shapes (payments need not respect the caps: ``respects_limits`` says
+        whether agent *i*'s lie in ``[0, M_i]``).
     atol : float, default 1e-7
-        A mechanism is reported IC when the largest gain is at most ``atol``.
+        A mechanism is reported IC when the largest gain is at most ``atol``, and within its limits when no
+        payment leaves them by more than ``atol``.
 
     Returns
     -------

@@ -8,7 +8,8 @@ A principal hires agents :math:`i = 0, \dots, n-1`.  Agent *i* picks an effort :
 the agents observe a signal profile :math:`s = (s_0, \dots, s_{n-1})` drawn from a *joint* law
 :math:`P(s \mid b, \theta)` (signals may be correlated given the state).  The principal takes an
 action :math:`a` with utility :math:`u(a, \theta) \in [0, 1]` and pays agent *i* :math:`0 \le
-\gamma_i \le M`.  Everything the mathematics needs is the joint
+\gamma_i \le M_i` (limited liability and a cap per agent; usually one common cap :math:`M`).  Everything the
+mathematics needs is the joint
 
 .. math::  q_b(s, \theta) = \mu(\theta) \, P(s \mid b, \theta).
 
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -62,7 +63,7 @@ from mechsim.validation import (
     check_stochastic,
 )
 
-__all__ = ["HiringInstance", "Mechanism", "bayes_decision", "value_of_information"]
+__all__ = ["HiringInstance", "Mechanism", "bayes_decision", "value_of_information", "check_payment_caps"]
 
 #: Most agents an instance can have: its signal law has ``2 n + 1`` axes and numpy arrays at most 64.
 MAX_AGENTS = 31
@@ -122,6 +123,60 @@ def _readonly(arr: np.ndarray) -> np.ndarray:
     arr = np.array(arr, dtype=float, copy=True)
     arr.setflags(write=False)
     return arr
+
+
+class _LargestCap(float):
+    """The largest of several per-agent payment caps, as a float that also remembers all of them.
+
+    :attr:`HiringInstance.payment_cap` is this when the caps differ, so that code written for one common cap
+    keeps working (it sees the largest cap), and so that handing ``payment_cap`` back to the constructor (as
+    ``dataclasses.replace`` does) keeps the caps per agent.  Arithmetic gives plain floats.
+    """
+
+    def __new__(cls, value, per_agent=()):
+        out = super().__new__(cls, value)
+        out.per_agent = tuple(float(c) for c in per_agent)
+        return out
+
+    def __repr__(self):
+        return float.__repr__(self)
+
+    __str__ = __repr__
+
+
+def check_payment_caps(name: str, value, n_agents: int) -> np.ndarray:
+    """Payment caps ``M_i > 0``: one positive number for everybody, or a sequence of ``n_agents`` of them.
+
+    Returns a read-only float array of shape ``(n_agents,)``.  A :attr:`HiringInstance.payment_cap` with
+    per-agent caps gives those caps back.
+
+    Raises
+    ------
+    InvalidInstanceError
+        Naming ``name`` (``name[i]`` for a bad entry): not a finite positive number, or a sequence of the
+        wrong length, dimension or type (strings, ``None`` entries).
+    """
+    if isinstance(value, _LargestCap) and value.per_agent:
+        value = value.per_agent
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)) \
+            or isinstance(value, np.ndarray) and value.ndim == 0:
+        caps = np.full(n_agents, check_positive(name, value))
+    else:
+        caps = check_array(name, value)
+        if caps.ndim != 1 or caps.size != n_agents:
+            raise InvalidInstanceError(f"{name}: expected a positive number or a sequence of {n_agents} positive "
+                                       f"numbers (one cap per agent), found shape {caps.shape}", argument=name)
+        bad = np.flatnonzero(~(caps > 0))
+        if bad.size:
+            raise InvalidInstanceError(f"{name}[{bad[0]}]: expected a positive number (agent {bad[0]}'s payment "
+                                       f"cap), found {float(caps[bad[0]])!r}", argument=name)
+    return _readonly(caps)
+
+
+def _cap_value(caps: np.ndarray):
+    """What :attr:`HiringInstance.payment_cap` holds for ``caps``: the common cap, or the largest one."""
+    top = float(caps.max())
+    return top if np.all(caps == top) else _LargestCap(top, caps)
 
 
 def _per_agent(name: str, value, n_agents: int, minimum: int) -> tuple[int, ...]:
@@ -210,7 +265,7 @@ def _bayes_decision(joint: np.ndarray, utility: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class HiringInstance:
-    r"""A hiring problem: prior, effort costs, joint signal law, utility and payment cap.
+    r"""A hiring problem: prior, effort costs, joint signal law, utility and payment caps.
 
     Parameters
     ----------
@@ -222,8 +277,19 @@ class HiringInstance:
         :math:`P(s \mid b, \theta)`; every ``(b, theta)`` slice sums to 1 over the signal axes.
     utility : array_like, shape ``(n_actions, n_states)``
         :math:`u(a, \theta) \in [0, 1]`.
-    payment_cap : float, default 1.0
-        Limited-liability cap ``M > 0`` (payments lie in ``[0, M]``).
+    payment_cap : float or sequence of ``n_agents`` floats, default 1.0
+        Limited-liability caps: one cap ``M > 0`` for everybody (payments lie in ``[0, M]``), or one cap
+        ``M_i > 0`` per agent (agent *i*'s payments lie in ``[0, M_i]``).
+
+    Attributes
+    ----------
+    payment_caps : ndarray, shape ``(n_agents,)``
+        The cap of every agent, :math:`M_i` (read-only; all equal for a common cap).
+    payment_cap : float
+        The common cap when there is one (exactly the number given), else the largest cap
+        :math:`\max_i M_i`, so that code written for one cap sees a bound on every payment.  With per-agent caps
+        it is a ``float`` that also remembers them: ``HiringInstance(..., payment_cap=instance.payment_cap)``
+        and ``dataclasses.replace`` keep the caps per agent (arithmetic on it gives a plain float).
 
     All arrays are copied and made read-only.  Raises :class:`~mechsim.errors.InvalidInstanceError`
     (a ``ValueError``) naming the argument on any inconsistency.
@@ -233,6 +299,9 @@ class HiringInstance:
     >>> inst = HiringInstance.random(2, 2, 2, 2, 2, correlation=0.5, seed=0)
     >>> inst.n_agents, inst.n_efforts, inst.joint.shape
     (2, (2, 2), (2, 2, 2, 2, 2))
+    >>> capped = HiringInstance(inst.prior, inst.costs, inst.signal_law, inst.utility, payment_cap=[0.5, 1.0])
+    >>> capped.payment_caps.tolist(), capped.payment_cap
+    ([0.5, 1.0], 1.0)
     """
 
     prior: np.ndarray
@@ -240,6 +309,7 @@ class HiringInstance:
     signal_law: np.ndarray
     utility: np.ndarray
     payment_cap: float = 1.0
+    payment_caps: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         prior = check_probability_vector("prior", self.prior)
@@ -282,12 +352,13 @@ class HiringInstance:
                 "utility: expected at least one action row, found none", argument="utility"
             )
         check_in_range("utility", utility, low=0.0, high=1.0)
-        cap = check_positive("payment_cap", self.payment_cap)
+        caps = check_payment_caps("payment_cap", self.payment_cap, n)
         object.__setattr__(self, "prior", _readonly(prior))
         object.__setattr__(self, "costs", tuple(costs))
         object.__setattr__(self, "signal_law", _readonly(law))
         object.__setattr__(self, "utility", _readonly(utility))
-        object.__setattr__(self, "payment_cap", cap)
+        object.__setattr__(self, "payment_cap", _cap_value(caps))
+        object.__setattr__(self, "payment_caps", caps)
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -320,6 +391,11 @@ class HiringInstance:
     def n_profiles(self) -> int:
         """Number of effort profiles ``|B| = prod_i |B_i|``."""
         return int(np.prod(self.n_efforts))
+
+    @property
+    def has_common_cap(self) -> bool:
+        """Whether every agent has the same payment cap (then :attr:`payment_cap` is that cap)."""
+        return bool(np.all(self.payment_caps == self.payment_caps[0]))
 
     # --------------------------------------------------------------- derived
     @cached_property
@@ -401,8 +477,8 @@ class HiringInstance:
         if not isinstance(other, HiringInstance):
             return NotImplemented
         return (
-            self.payment_cap == other.payment_cap
-            and self.n_efforts == other.n_efforts
+            self.n_efforts == other.n_efforts
+            and np.array_equal(self.payment_caps, other.payment_caps)
             and np.array_equal(self.prior, other.prior)
             and all(np.array_equal(a, b) for a, b in zip(self.costs, other.costs))
             and self.signal_law.shape == other.signal_law.shape
@@ -416,7 +492,8 @@ class HiringInstance:
         return (
             f"HiringInstance(n_agents={self.n_agents}, n_efforts={self.n_efforts}, "
             f"n_signals={self.n_signals}, n_states={self.n_states}, n_actions={self.n_actions}, "
-            f"payment_cap={self.payment_cap:g})"
+            + (f"payment_cap={self.payment_cap:g})" if self.has_common_cap
+               else f"payment_caps=({', '.join(f'{c:g}' for c in self.payment_caps)}))")
         )
 
     # ------------------------------------------------------------ permutation
@@ -436,7 +513,7 @@ class HiringInstance:
             [self.costs[o] for o in order],
             np.transpose(self.signal_law, axes),
             self.utility,
-            self.payment_cap,
+            self.payment_cap if self.has_common_cap else self.payment_caps[order],
         )
 
     def scale_costs(self, factor: float) -> "HiringInstance":
@@ -447,12 +524,12 @@ class HiringInstance:
         """
         factor = check_nonnegative("factor", factor)
         return HiringInstance(self.prior, [c * factor for c in self.costs], self.signal_law, self.utility,
-                              self.payment_cap)
+                              self.payment_cap if self.has_common_cap else self.payment_caps)
 
     # ------------------------------------------------------------ generators
     @classmethod
     def noisy_bits(cls, n_agents: int = 2, accuracy: Sequence[float] = (0.52, 0.95),
-                   costs: Sequence[float] = (0.0, 0.08), payment_cap: float = 1.0) -> "HiringInstance":
+                   costs: Sequence[float] = (0.0, 0.08), payment_cap=1.0) -> "HiringInstance":
         r"""Agents that each observe a noisy copy of one bit of the state; the principal guesses the state.
 
         The state :math:`\theta \in \{0, \dots, 2^n - 1\}` is uniform; its binary digits (agent 0's the
@@ -468,9 +545,11 @@ class HiringInstance:
             One entry per effort level.
         costs : sequence of float
             One entry per effort level.
-        payment_cap : float
+        payment_cap : float or sequence of ``n_agents`` floats
+            The common cap, or one cap per agent (as in :class:`HiringInstance`).
         """
         n = check_integer("n_agents", n_agents, minimum=1, maximum=MAX_AGENTS)
+        caps = check_payment_caps("payment_cap", payment_cap, n)
         acc = check_array("accuracy", accuracy, ndim=1)
         if acc.size < 1:
             raise InvalidInstanceError("accuracy: expected at least one effort level, found an empty array",
@@ -491,7 +570,7 @@ class HiringInstance:
             place = [1] * (2 * n + 1)
             place[i], place[n + i], place[2 * n] = factor.shape
             law = law * factor.reshape(place)
-        return cls(np.full(n_states, 1.0 / n_states), [cost] * n, law, np.eye(n_states), payment_cap)
+        return cls(np.full(n_states, 1.0 / n_states), [cost] * n, law, np.eye(n_states), _cap_value(caps))
 
     @classmethod
     def random(
@@ -504,7 +583,7 @@ class HiringInstance:
         correlation: float = 0.0,
         seed=None,
         *,
-        payment_cap: float = 1.0,
+        payment_cap=1.0,
         cost_margin: float = 0.25,
         min_informativeness: float = 0.3,
         max_informativeness: float = 1.0,
@@ -526,11 +605,11 @@ class HiringInstance:
 
         Costs: :math:`c_i(0) = 0`, and the other costs are random among those under which every
         effort can be made the agent's unique best response (exerting it and reporting truthfully
-        beats every other effort and reporting map) with a margin of at least ``cost_margin`` times
-        the best margin any cost vector allows.  This is computed with two small LPs per agent
-        (``scipy.optimize.linprog``); the draw is the mixture, with a uniform weight, of the
+        beats every other effort and reporting map, with payments in ``[0, M_i]``) with a margin of at
+        least ``cost_margin`` times the best margin any cost vector allows.  This is computed with two
+        small LPs per agent (``scipy.optimize.linprog``); the draw is the mixture, with a uniform weight, of the
         margin-maximising costs and a random vertex of that set.  When no cost vector separates the
-        efforts (a single signal or state), costs are increasing random numbers below ``0.1 M``.
+        efforts (a single signal or state), costs are increasing random numbers below ``0.1 M_i``.
         Finally all costs are multiplied by ``cost_level``; scaling the costs and the separating
         rules together keeps every effort inducible (with the margin scaled by ``cost_level``), and
         lower costs make hiring worth its price more often: with the default ``cost_level=1`` the
@@ -557,8 +636,10 @@ class HiringInstance:
         correlation : float in [0, 1]
             Weight :math:`\kappa` of the comonotone coupling.
         seed : None, int or numpy.random.Generator
-        payment_cap : float
-            ``M``.
+        payment_cap : float or sequence of ``n_agents`` floats
+            ``M``, or one cap ``M_i`` per agent (which also bounds the rules that the cost draw of agent *i*
+            may use).  The draws do not depend on the form: ``payment_cap=M`` and ``[M] * n_agents`` give the
+            same instance.
         cost_margin : float in [0, 1]
             See above; 1 gives the margin-maximising costs.
         min_informativeness, max_informativeness : float
@@ -585,7 +666,7 @@ class HiringInstance:
         alignment = check_nonnegative("alignment", alignment)
         cost_level = check_unit_interval("cost_level", cost_level)
         check_positive("cost_level", cost_level)
-        cap = check_positive("payment_cap", payment_cap)
+        caps = check_payment_caps("payment_cap", payment_cap, n)
         _check_random_sizes(efforts, signals, n_states, n_actions)
         rng = as_generator(seed)
 
@@ -612,9 +693,9 @@ class HiringInstance:
             )  # (m_i, n_states)
             marg = (1 - w)[:, None, None] / m_i + w[:, None, None] * informative[None]
             marginals.append(marg)
-            costs.append(cost_level * _inducible_costs(marg * prior, cap, float(cost_margin), rng))
+            costs.append(cost_level * _inducible_costs(marg * prior, float(caps[i]), float(cost_margin), rng))
         law = _couple(marginals, efforts, signals, n_states, float(correlation))
-        return cls(prior, costs, law, utility, cap)
+        return cls(prior, costs, law, utility, _cap_value(caps))
 
 
 def _inducible_lp_size(K: int, S: int, T: int) -> tuple[int, int]:
@@ -749,7 +830,7 @@ class Mechanism:
 
     Shapes must agree among themselves; :meth:`check_compatible` checks them against an instance.
     Payments may be any finite numbers (an audit can examine mechanisms outside the
-    limited-liability set); :meth:`respects_limits` says whether they lie in ``[0, M]``.
+    limited-liability set); :meth:`respects_limits` says whether agent *i*'s lie in ``[0, M_i]``.
     Uncorrelated mechanisms (a point-mass recommendation, payments that depend on the agent's own
     report only) are built with :meth:`uncorrelated`.
     """
@@ -824,13 +905,14 @@ class Mechanism:
         return self
 
     def respects_limits(self, instance: HiringInstance, atol: float = 1e-9) -> bool:
-        """Whether every payment on a recommended profile lies in ``[0, M]`` (within ``atol``)."""
+        """Whether agent *i*'s payments on recommended profiles lie in ``[0, M_i]``, for every *i* (within ``atol``).
+
+        :attr:`IncentiveAudit.limit_excess <mechsim.hiring.audit.IncentiveAudit>` says by how much and for whom
+        they do not.
+        """
         self.check_compatible(instance)
         atol = check_nonnegative("atol", atol)
-        used = self.payments[:, self.recommendation > 0]
-        return bool(
-            used.size == 0 or (used.min() >= -atol and used.max() <= instance.payment_cap + atol)
-        )
+        return bool(limit_excess(instance, self)[0] <= atol)
 
     @property
     def support(self) -> np.ndarray:
@@ -945,6 +1027,23 @@ class Mechanism:
         n = instance.n_agents
         axes = tuple(range(n, 2 * n + 1))
         return np.stack([(self.payments[i] * instance.joint).sum(axis=axes) for i in range(n)])
+
+
+def limit_excess(instance: HiringInstance, mechanism: Mechanism) -> tuple[float, int]:
+    """``(excess, agent)``: the most by which a payment on a recommended profile leaves ``[0, M_i]``.
+
+    ``excess`` is ``max_i max(-gamma_i, gamma_i - M_i)`` over the profiles with positive recommendation
+    probability (0 when every payment is within its agent's limits, and ``agent`` is then -1).  Shapes are
+    the caller's to check.
+    """
+    used = mechanism.recommendation > 0
+    if not used.any():
+        return 0.0, -1
+    n = instance.n_agents
+    pay = mechanism.payments[:, used].reshape(n, -1)
+    over = np.maximum(-pay.min(axis=1), pay.max(axis=1) - instance.payment_caps)
+    agent = int(np.argmax(over))
+    return (float(over[agent]), agent) if over[agent] > 0 else (0.0, -1)
 
 
 def _principal_value(

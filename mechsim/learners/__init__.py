@@ -69,6 +69,7 @@ _EXPORTS = {
     "experts": ["Hedge"],
     "bandits": ["Exp3", "ExploreThenCommit", "EtcSimulation", "simulate_explore_then_commit"],
     "regret_matching": ["RegretMatching", "exploitability", "SelfPlayResult", "regret_matching_self_play"],
+    "dynamics": ["NoRegretDynamics", "play_no_regret", "DYNAMICS_LEARNERS"],
     "multipliers": ["PIDController", "GradientMultiplier", "PIDMultiplier"],
     "policies": ["SoftmaxPolicy", "EpisodeBatch", "collect_episodes", "featurizer", "fit_linear_critic",
                  "policy_gradient_step"],

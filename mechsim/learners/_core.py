@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
 
@@ -111,6 +112,17 @@ def _pick(cum: list, u: float, w) -> int:
     a = bisect_right(cum, u * cum[-1])
     # rounding can put the target at the very top: the last action of positive weight
     return a if a < len(cum) else _last_positive(w)
+
+
+def _draw(p, u: float, small: bool) -> int:
+    """One action from the weights ``p`` (a list of floats when ``small``, else an array) and a uniform ``u``.
+
+    The sampling step of the sequential learners' ``act``, shared with the game dynamics that pre-draw their
+    uniforms.
+    """
+    if small:
+        return _pick(list(accumulate(p)), u, p)
+    return int(_sample_rows(p[None, :], np.array([u]))[0])
 
 
 def _check_matrix(name: str, x, n_actions: int, low: float | None, high: float | None) -> np.ndarray:

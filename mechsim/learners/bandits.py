@@ -18,8 +18,8 @@ from mechsim.learners._core import (
     _best_so_far,
     _check_matrix,
     _check_mean,
+    _draw,
     _last_positive,
-    _pick,
     _sample_rows,
 )
 from mechsim.learners.bounds import etc_exploration_length
@@ -107,10 +107,7 @@ class Exp3:
     def act(self) -> int:
         """Sample the arm to play."""
         w = self._weights()
-        u = self._rng.random()
-        if self._small:
-            return _pick(list(accumulate(w)), u, w)
-        return int(_sample_rows(w[None, :], np.array([u]))[0])
+        return _draw(w, self._rng.random(), self._small)
 
     def update(self, action: int, loss: float) -> None:
         """Observe the loss (in [0, 1]) of the arm played this round."""

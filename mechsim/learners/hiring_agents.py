@@ -8,9 +8,11 @@ recommended :math:`b_i` picks a *plan* :math:`(e, \omega)`: an effort :math:`e` 
 (:class:`mechsim.learners.Exp3`, bandit feedback) over the plans, with loss
 
 .. math::  \ell = \frac{r_{\max} - r}{r_{\max} - r_{\min}} \in [0, 1], \qquad
-           r_{\max} = M, \quad r_{\min} = -\max_{i, e} c_i(e),
+           r_{\max} = M_i, \quad r_{\min} = -\max_{j, e} c_j(e),
 
-where :math:`r = \gamma_i - c_i(e)` is the round's utility.  Against an IC mechanism obedience with
+where :math:`r = \gamma_i - c_i(e)` is the round's utility of agent *i* and :math:`M_i` its payment cap
+(:attr:`mechsim.hiring.HiringInstance.payment_caps`; the loss stays in [0, 1] under any mechanism within
+the caps).  Against an IC mechanism obedience with
 truthful reports is a best response of every agent, so no-regret learners end up playing it most of the
 time (exactly so under a strictness margin); against a non-IC mechanism the agent with a profitable
 deviation learns it, which is what the audit of :func:`mechsim.hiring.audit_incentives` predicts.
@@ -97,7 +99,7 @@ def independent_exp3_agents(env, instance: HiringInstance, rounds: int, seed=Non
         A ``mechsim/Hiring-v0`` parallel environment for ``instance`` and the posted mechanism, with at least
         ``2 * rounds`` parallel steps per episode; it is reset here.
     instance : HiringInstance
-        The instance ``env`` plays (sizes, payment cap and costs set the plans and the loss scale).
+        The instance ``env`` plays (sizes, payment caps and costs set the plans and the loss scale).
     rounds : int
     seed : None, int or numpy.random.SeedSequence
         Seeds the learners (one spawned child each, agent by agent and effort by effort) and the episode.
@@ -138,7 +140,7 @@ def independent_exp3_agents(env, instance: HiringInstance, rounds: int, seed=Non
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     learners = [[Exp3(len(plans[i]), horizon=rounds, seed=np.random.default_rng(ss.spawn(1)[0]))
                  for _ in range(instance.n_efforts[i])] for i in range(n)]
-    r_high = instance.payment_cap
+    r_high = instance.payment_caps.tolist()          # agent i's utility is at most its own cap M_i
     r_low = -max(float(c.max()) for c in instance.costs)
     counts = [np.zeros((instance.n_efforts[i], len(plans[i])), dtype=np.int64) for i in range(n)]
     obs, _ = env.reset(seed=int(ss.generate_state(1)[0]))
@@ -151,7 +153,7 @@ def independent_exp3_agents(env, instance: HiringInstance, rounds: int, seed=Non
         reports = [int(plans[i][chosen[i]][1][int(obs[a][3])]) for i, a in enumerate(names)]
         obs, rewards, _, _, _ = env.step({a: np.array([0, reports[i]]) for i, a in enumerate(names)})
         for i, a in enumerate(names):
-            learners[i][rec[i]].update(chosen[i], (r_high - rewards[a]) / (r_high - r_low))
+            learners[i][rec[i]].update(chosen[i], (r_high[i] - rewards[a]) / (r_high[i] - r_low))
             if t >= first_counted:
                 counts[i][rec[i], chosen[i]] += 1
     final = tuple(tuple(np.asarray(learner.probabilities, dtype=float) for learner in per_agent)

@@ -7,7 +7,8 @@ exact LPs :mod:`mechsim.solvers.hiring_lp` (OPT and the inducing rules) and
 :class:`mechsim.hiring.HiringWorld`.
 
 The principal does not know the joint law :math:`q_b(s,\theta)` nor the costs.  It knows the sets, the
-utility :math:`u`, the cap :math:`M` and, for every agent *i* and effort *k*, a scoring rule
+utility :math:`u`, the caps :math:`M_i` (one common :math:`M` or one per agent) and, for every agent *i* and
+effort *k*, a scoring rule
 :math:`\bar g_i^k(s_i,\theta)` under which :math:`(k, \text{truthful})` is the unique best response by a
 margin :math:`\iota > 0` (Assumption 1).  Each round it sees the reports and the realised state; efforts
 are hidden.  Regret over :math:`T` rounds is :math:`R_T = \sum_t (\mathrm{OPT} - U_t)`, OPT the value
@@ -46,8 +47,9 @@ Variants (``variant=``):
 ``"faithful"``
     The worst-case widths of the paper's analysis: :math:`N_1 = \lceil T^{2/3} \rceil`, δ = 1/T,
     :math:`\varepsilon_q = \sqrt{2(|S||\Theta| \ln 2 + \ln(2|B|/\delta))/N_1}` (L1 union bound),
-    :math:`\varepsilon_\lambda = T^{-1/3}`, :math:`W` errors :math:`M\varepsilon_q/2`,
-    :math:`\varepsilon_{IC} = M\varepsilon_q + \max \varepsilon_C`; LP on the estimates with every IC row
+    :math:`\varepsilon_\lambda = T^{-1/3}`, :math:`W` errors :math:`M_i\varepsilon_q/2` for agent *i*,
+    :math:`\varepsilon_{IC} = M\varepsilon_q + \max \varepsilon_C` with :math:`M = \max_i M_i` (a bound for every
+    agent's rows); LP on the estimates with every IC row
     relaxed by :math:`\varepsilon_{IC}`, then mixing with
     :math:`\alpha = 2\varepsilon_{IC}/(\iota + 2\varepsilon_{IC})`.
 ``"default"``
@@ -279,7 +281,10 @@ def _doubling(n: int, first: int = 16) -> list[int]:
 
 
 class _Learner:
-    """The principal's side: sees only reports, states, the inducing rules, iota, u, M and the sets."""
+    """The principal's side: sees only reports, states, the inducing rules, iota, u, the caps and the sets.
+
+    ``payment_cap`` is one cap per agent; ``M`` is the largest (the faithful variant's worst-case widths).
+    """
 
     def __init__(self, world: HiringWorld, *, n_efforts, n_signals, n_states, utility, payment_cap,
                  rules, iota, horizon, variant, delta, explore_scale, max_candidates, safety,
@@ -288,7 +293,8 @@ class _Learner:
         self.n = len(n_efforts)
         self.nb, self.ns, self.nt = tuple(n_efforts), tuple(n_signals), int(n_states)
         self.u = np.asarray(utility, dtype=float)
-        self.M = float(payment_cap)
+        self.caps = np.array(payment_cap, dtype=float).reshape(-1)        # agent i's cap M_i
+        self.M = float(self.caps.max())
         self.rules = [np.asarray(r, dtype=float) for r in rules]      # rules[i]: (B_i, S_i, T)
         self.iota = float(iota)
         self.T = horizon
@@ -345,7 +351,7 @@ class _Learner:
 
     # ----------------------------------------------------------------------- phase 2
     def learn_costs(self):
-        n, M = self.n, self.M
+        n = self.n
         faithful = self.variant == "faithful"
         total_funcs = sum(B * B * (S ** S if S ** S <= _MAX_MAPS else S * S)
                           for B, S in zip(self.nb, self.ns))
@@ -399,7 +405,7 @@ class _Learner:
                 a = 0
                 lip = 2.0 * float(np.abs(g[k] - g[a]).max())
                 if faithful:
-                    w_of = lambda e: M * eps_q / 2.0  # noqa: E731
+                    w_of = lambda e, cap=float(self.caps[i]): cap * eps_q / 2.0  # noqa: E731 - agent i's rule is in [0, M_i]
                     eps_lam = self.T ** (-1.0 / 3.0)
                 else:
                     def w_of(e, k=k, a=a, i=i):
@@ -575,14 +581,14 @@ class _Learner:
 
     def commit(self):
         if self.variant == "plugin":
-            sol = solve_estimated_mechanism_lp(self.q_pooled, self.cost_hat, self.u, self.M)
+            sol = solve_estimated_mechanism_lp(self.q_pooled, self.cost_hat, self.u, self.caps)
             phi, gamma, alphas = sol.recommendation, sol.payments, np.zeros(self.n)
         elif self.variant == "faithful":
             eps_q = self._faithful_eps_q()
             eps_c = max(float(w.max(initial=0.0)) for w in self.cost_width)
             eps_ic = self.M * eps_q + eps_c
             sol = solve_estimated_mechanism_lp(
-                self.q_pooled, self.cost_hat, self.u, self.M,
+                self.q_pooled, self.cost_hat, self.u, self.caps,
                 effort_margins=-eps_ic, truthful_relaxation=eps_ic)
             alpha = 2 * eps_ic / (self.iota + 2 * eps_ic)
             phi, gamma, alphas = sol.recommendation, sol.payments, np.full(self.n, alpha)
@@ -597,7 +603,7 @@ class _Learner:
         return mech
 
     def _certified_commit(self, solve):
-        n, M = self.n, self.M
+        n, M = self.n, self.caps
         q1 = self._normalise(self.counts[0])
         q2 = self._normalise(self.counts[1])
         n2 = self.counts[1].reshape(self.P, -1).sum(axis=1).reshape(self.nb)
@@ -661,7 +667,7 @@ class _Learner:
         one bracket above the lowest tested obeying scale.  Misreport rows are certified on the second half.
         Returns ``(estimated value, phi, gamma)`` or None.
         """
-        n, M = self.n, self.M
+        n, M = self.n, self.caps
         m_tr = [np.zeros((B, S)) for B, S in zip(self.nb, self.ns)]
         sol = None
         for _ in range(4):
@@ -707,14 +713,14 @@ class _Learner:
                 top = float(pay[used].max(initial=0.0))
                 if top <= 0:
                     return None
-                s_max = M / top
+                s_max = float(M[i]) / top                  # agent i's payments stay within its own cap
                 scale = self._bisect_scale(i, b, weights, pay, s_max, actions, budget)
                 if scale is None:
                     return None
                 gamma[i][tuple(sel)] *= scale
                 scales[(i, b)] = scale
         self.details["tested_scales"] = {f"agent {i}, effort {b}": v for (i, b), v in scales.items()}
-        return self._estimated_value(q2, phi, gamma), phi, np.minimum(gamma, M)
+        return self._estimated_value(q2, phi, gamma), phi, np.minimum(gamma, M.reshape((n,) + (1,) * (gamma.ndim - 1)))
 
     def _bisect_scale(self, i, b, weights, pay, s_max, actions, budget):
         """Lowest tested scale at which agent i obeys recommendation b (plus one bracket), or None."""
@@ -1060,7 +1066,7 @@ def simulate_online(instance: HiringInstance, horizon: int, seed=None, *, varian
     world = HiringWorld(instance, T, optimal_value, rng, non_ic_charge, reserve=1)
     learner = _Learner(world, n_efforts=instance.n_efforts, n_signals=instance.n_signals,
                        n_states=instance.n_states, utility=instance.utility,
-                       payment_cap=instance.payment_cap, rules=inducing_rules.rules,
+                       payment_cap=instance.payment_caps, rules=inducing_rules.rules,
                        iota=inducing_rules.iota, horizon=T, variant=variant, delta=delta,
                        explore_scale=explore_scale, max_candidates=max_candidates, safety=safety,
                        incentive_tests=bool(incentive_tests))

@@ -18,6 +18,7 @@ from mechsim.learners._core import (
     _best_so_far,
     _check_matrix,
     _check_mean,
+    _draw,
     _pick,
     _sample_rows,
 )
@@ -108,10 +109,7 @@ class RegretMatching:
     def act(self) -> int:
         """Sample an action from :attr:`probabilities`."""
         p = self._strategy()
-        u = self._rng.random()
-        if self._small:
-            return _pick(list(accumulate(p)), u, p)
-        return int(_sample_rows(p[None, :], np.array([u]))[0])
+        return _draw(p, self._rng.random(), self._small)
 
     def update(self, utilities) -> None:
         """Observe the utility of every action this round (shape (K,), finite)."""

@@ -11,7 +11,7 @@ draw): prior and signal laws from Dirichlet distributions, increasing costs, uti
 With ``own_effort_marginals=True`` (the default) agent *i*'s signal marginal depends on its own
 effort only and signals are coupled as in :meth:`mechsim.hiring.HiringInstance.random` (product of
 the marginals mixed with their comonotone coupling); with ``False`` the joint law is an arbitrary
-Dirichlet draw per (profile, state).
+Dirichlet draw per (profile, state).  With ``per_agent_caps=True`` every agent draws its own payment cap.
 
 :func:`enumerated_mechanism_value` is an independent oracle for the hiring LPs of
 :mod:`mechsim.solvers.hiring_lp`: the same optimum with every reporting map written out (exponential in the
@@ -26,7 +26,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from mechsim.hiring.audit import audit_incentives
-from mechsim.hiring.model import HiringInstance, Mechanism, _couple, value_of_information
+from mechsim.hiring.model import HiringInstance, Mechanism, _couple, check_payment_caps, value_of_information
 
 __all__ = ["hiring_instances", "mechanisms", "assert_hiring_incentive_compatible", "enumerated_ic_rows",
            "enumerated_mechanism_value"]
@@ -47,6 +47,7 @@ def hiring_instances(
     min_signals: int = 1,
     min_states: int = 1,
     payment_caps=(0.5, 1.0, 2.0),
+    per_agent_caps: bool | None = False,
 ):
     """Strategy for :class:`~mechsim.hiring.HiringInstance`.
 
@@ -64,19 +65,29 @@ def hiring_instances(
         Lower bounds.
     payment_caps : sequence of float
         Candidate payment caps ``M``.
+    per_agent_caps : bool or None, default False
+        ``False``: one common cap drawn from ``payment_caps``; ``True``: one cap per agent, each drawn from
+        ``payment_caps`` (so they may differ); ``None``: either.  Agent *i*'s costs are drawn in proportion to
+        its own cap.
     """
     n = draw(st.integers(min_agents, max_agents))
     efforts = tuple(draw(st.integers(min_efforts, max_efforts)) for _ in range(n))
     signals = tuple(draw(st.integers(min_signals, max_signals)) for _ in range(n))
     n_states = draw(st.integers(min_states, max_states))
     n_actions = draw(st.integers(1, max_actions))
-    cap = draw(st.sampled_from(tuple(payment_caps)))
+    if per_agent_caps is None:
+        per_agent_caps = draw(st.booleans())
+    if per_agent_caps:
+        cap = [draw(st.sampled_from(tuple(payment_caps))) for _ in range(n)]
+    else:
+        cap = draw(st.sampled_from(tuple(payment_caps)))
+    caps = np.broadcast_to(np.asarray(cap, dtype=float), (n,))
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     prior = rng.dirichlet(np.ones(n_states))
     utility = rng.uniform(0.0, 1.0, size=(n_actions, n_states))
     costs = [
-        np.concatenate([[0.0], np.cumsum(rng.uniform(0.0, 0.2 * cap, size=k - 1))]) for k in efforts
+        np.concatenate([[0.0], np.cumsum(rng.uniform(0.0, 0.2 * m, size=k - 1))]) for k, m in zip(efforts, caps)
     ]
     if own_effort_marginals:
         marginals = [
@@ -97,8 +108,8 @@ def hiring_instances(
 def mechanisms(draw, instance: HiringInstance, bayes_decision: bool | None = None):
     """Strategy for random (usually not IC) :class:`~mechsim.hiring.Mechanism` s of ``instance``.
 
-    The recommendation is a point mass, a full-support or a sparse distribution; payments are
-    uniform in ``[0, M]`` (or 0 with some probability per profile); the decision is the Bayes
+    The recommendation is a point mass, a full-support or a sparse distribution; agent *i*'s payments are
+    uniform in ``[0, M_i]`` (or 0 with some probability per profile); the decision is the Bayes
     decision or a random stochastic one.  ``value`` is computed exactly.
     """
     seed = draw(st.integers(0, 2**32 - 1))
@@ -117,7 +128,8 @@ def mechanisms(draw, instance: HiringInstance, bayes_decision: bool | None = Non
             rec = rec / rec.sum()
     rec = rec.reshape(E)
     shape = (instance.n_agents, *E, *instance.n_signals, instance.n_states)
-    payments = rng.uniform(0.0, instance.payment_cap, size=shape)
+    caps = instance.payment_caps.reshape((instance.n_agents,) + (1,) * (len(shape) - 1))
+    payments = rng.uniform(0.0, caps, size=shape)
     if draw(st.booleans()):
         payments *= rng.random((instance.n_agents, *E) + (1,) * (instance.n_agents + 1)) < 0.7
     if bayes_decision is None:
@@ -129,22 +141,29 @@ def mechanisms(draw, instance: HiringInstance, bayes_decision: bool | None = Non
 
 
 def assert_hiring_incentive_compatible(
-    instance: HiringInstance, mechanism: Mechanism, atol: float = 1e-7
+    instance: HiringInstance, mechanism: Mechanism, atol: float = 1e-7, *, limits: bool = False
 ) -> None:
-    """Raise ``AssertionError`` naming the worst deviation unless IC within ``atol``."""
+    """Raise ``AssertionError`` naming the worst deviation unless IC within ``atol``.
+
+    With ``limits=True`` also unless every agent's payments lie in ``[0, M_i]`` within ``atol``.
+    """
     audit = audit_incentives(instance, mechanism, atol=atol)
     if not audit.is_ic:
         raise AssertionError(f"mechanism is not incentive compatible: {audit}")
+    if limits and not audit.respects_limits:
+        raise AssertionError(f"mechanism pays outside the limits [0, M_i]: agent {audit.limit_agent} by "
+                             f"{audit.limit_excess:.3g}")
 
 
-def enumerated_ic_rows(joint, cost_differences, utility, payment_cap: float, *, effort_margins=None,
+def enumerated_ic_rows(joint, cost_differences, utility, payment_cap, *, effort_margins=None,
                        truthful_margins=None, truthful_relaxation: float = 0.0):
     r"""The correlated hiring LP with every reporting map an explicit row: an oracle for the z-trick LPs.
 
     Variables :math:`x = (\phi, y_0, \dots, y_{n-1})` with :math:`y_i(b,s,\theta) = \phi(b)\gamma_i(b,s,\theta)`
     (C order, as in :func:`mechsim.solvers.hiring_lp.build_hiring_lp`), dense rows ``A_ub @ x <= 0``: the caps
-    :math:`y \le M\phi`; for every agent, recommended and exerted effort and reporting map :math:`\omega` (all
-    :math:`|S_i|^{|S_i|}` of them, no auxiliary variables) deviation payoff minus obedient payoff plus
+    :math:`y_i \le M_i\phi` (``payment_cap`` one number or one per agent); for every agent, recommended and
+    exerted effort and reporting map :math:`\omega` (all :math:`|S_i|^{|S_i|}` of them, no auxiliary variables)
+    deviation payoff minus obedient payoff plus
     :math:`(C_i(b_i,b'_i) + m_i[b_i,b'_i])\,\phi_i(b_i)`, or :math:`-\rho\,\phi_i(b_i)` for :math:`b'_i = b_i`;
     with ``truthful_margins`` :math:`\tau` the :math:`b'_i = b_i` rows are replaced by one row per single
     misreport :math:`s \to t`, :math:`\sum q_b (y(\cdot, t) - y(\cdot, s)) + \tau_i[b_i, s]\,\phi_i(b_i)`.
@@ -160,6 +179,7 @@ def enumerated_ic_rows(joint, cost_differences, utility, payment_cap: float, *, 
     n = (q.ndim - 1) // 2
     E, S, T = q.shape[:n], q.shape[n:2 * n], q.shape[-1]
     m_eff = [np.zeros((k, k)) for k in E] if effort_margins is None else effort_margins
+    caps = check_payment_caps("payment_cap", payment_cap, n)
     profiles = list(np.ndindex(*E))
     P, Y = len(profiles), len(profiles) * int(np.prod(S)) * T
     n_vars = P + n * Y
@@ -173,7 +193,7 @@ def enumerated_ic_rows(joint, cost_differences, utility, payment_cap: float, *, 
             for s in np.ndindex(*S):
                 for t in range(T):
                     row = np.zeros(n_vars)
-                    row[y(i, b, s, t)], row[p] = 1.0, -payment_cap
+                    row[y(i, b, s, t)], row[p] = 1.0, -caps[i]
                     rows.append(row)
     for i in range(n):
         for bi, pi in itertools.product(range(E[i]), repeat=2):
@@ -217,7 +237,7 @@ def enumerated_ic_rows(joint, cost_differences, utility, payment_cap: float, *, 
     return np.array(rows), cost, P
 
 
-def enumerated_mechanism_value(joint, cost_differences, utility, payment_cap: float, **margins) -> float | None:
+def enumerated_mechanism_value(joint, cost_differences, utility, payment_cap, **margins) -> float | None:
     """Optimum of :func:`enumerated_ic_rows` (``scipy.optimize.linprog``, HiGHS, tolerances 1e-10).
 
     ``None`` when infeasible.  Keyword arguments are those of :func:`enumerated_ic_rows`.

@@ -6,15 +6,19 @@ matrix with named views of its variables:
 
 - ``phi`` (the recommendation distribution over effort profiles, shape ``n_efforts``),
 - ``y`` (``y_i(b, s, \theta) = \phi(b) \gamma_i(b, s, \theta) / \text{scale}``, shape
-  ``(n, *n_efforts, *n_signals, n_states)``, where ``scale`` is the largest of the cap, the utilities and the
+  ``(n, *n_efforts, *n_signals, n_states)``, where ``scale`` is the largest of the largest cap, the utilities and the
   cost differences: the LP is solved in that unit so that HiGHS's absolute tolerances do not depend on units),
 
-constraint groups ``"normalisation"``, ``"cap"`` (``y <= M phi``), ``"obedience"`` (effort deviations) and
+constraint groups ``"normalisation"``, ``"cap"`` (``y_i <= M_i phi``, agent *i*'s own cap), ``"obedience"``
+(effort deviations) and
 ``"truthfulness"`` (misreports, the z-trick rows), and expressions ``"principal_value"`` and
 ``"expected_payment"`` (the agents' ex-ante expected payments, shape ``(n,)``), both in the instance's units,
 as are the duals of every group.  A budget on agent *i* is
 ``program.add_constraint(program.expressions["expected_payment"][i] <= B, "budget")``, and
-``result.duals["budget"]`` is what one more unit of budget is worth to the principal.  The solution is a
+``result.duals["budget"]`` is what one more unit of budget is worth to the principal.  Per-agent payment caps
+:math:`M_i` need no extra row: :class:`mechsim.hiring.HiringInstance` takes them (``payment_cap=[M_0, M_1]``) and
+the ``"cap"`` group then holds :math:`y_i \le M_i \phi` (any other linear constraint on ``phi`` and ``y`` is one
+``add_constraint`` away; ``y`` is in units of ``scale``).  The solution is a
 :class:`mechsim.hiring.Mechanism` (``gamma = y / phi``) that passes :func:`mechsim.hiring.audit_incentives`.
 
 :func:`scoring_rule_program` is its one-agent case with a fixed recommended effort: the cheapest scoring
@@ -89,7 +93,7 @@ def hiring_program(instance: HiringInstance, margin: float = 0.0, *, profile=Non
     margin = check_nonnegative("margin", margin)
     n = instance.n_agents
     lp = build_hiring_lp(instance.joint, [instance.cost_differences(i) for i in range(n)], instance.utility,
-                         instance.payment_cap, margin=margin, profile=profile)
+                         instance.payment_caps, margin=margin, profile=profile)
     blocks = _row_blocks(instance)
     if blocks["truthfulness"].stop != lp.n_constraints:  # pragma: no cover - guards the row layout above
         raise InvalidInstanceError("instance: the hiring LP's row layout is not the expected one", "instance")
@@ -110,6 +114,7 @@ def hiring_program(instance: HiringInstance, margin: float = 0.0, *, profile=Non
     # The LP is stated in units of lp.scale (payments and utilities divided by it); the expressions, the
     # objective and the duals are in the instance's units, so users' budgets and caps are too.
     unit = lp.scale
+    caps = instance.payment_caps.reshape((n,) + (1,) * (2 * n + 1))   # agent i's cap, against gamma's axes
     expressions = {"principal_value": -unit * (lp.cost @ x), "expected_payment": unit * (y @ q)}
 
     def decode(values, clean_tol):
@@ -117,11 +122,12 @@ def hiring_program(instance: HiringInstance, margin: float = 0.0, *, profile=Non
         if clean_tol is not None:
             xv = np.where(np.abs(xv) < clean_tol, 0.0, xv)
         rec, gamma = _recover(lp, xv)
-        return Mechanism.build(instance, rec, np.clip(gamma * unit, 0.0, instance.payment_cap))
+        # payments in the instance's units, agent i's clipped to [0, M_i] (solver round-off only: y_i <= M_i phi)
+        return Mechanism.build(instance, rec, np.clip(gamma * unit, 0.0, caps))
 
     def audit(mechanism, atol):
         report = audit_incentives(instance, mechanism, atol=atol)
-        ok = report.is_ic and (margin == 0 or report.effort_margin >= margin - atol)
+        ok = report.is_ic and report.respects_limits and (margin == 0 or report.effort_margin >= margin - atol)
         return AuditOutcome(ok, str(report), report)
 
     def pin(values, clean_tol):

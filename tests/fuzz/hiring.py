@@ -25,6 +25,10 @@ LIMIT = COUNT[:-1]
 PER_AGENT = ("none", "type", "nan", "inf", "ndim", "dtype", "empty")
 STRING = ("none", "type")
 OPTIONS = ("type",)
+#: One payment cap per agent: every array kind ("shape": one cap too few or too many for the agents).
+CAPS = ("none", "type", "nan", "inf", "negative", "shape", "ndim", "dtype", "empty")
+#: A valid per-agent cap vector for the two agents of the tables' instance.
+_CAPS = (0.5, 1.0)
 
 
 @functools.cache
@@ -125,6 +129,11 @@ def _exp3(env, instance, rounds, seed, tail):
     return A.independent_exp3_agents(env, instance, rounds, seed, tail=tail)
 
 
+def _per_agent_caps(call, kwargs):
+    """``call`` with its keyword arguments from ``kwargs()``, except a per-agent ``payment_cap``."""
+    return lambda payment_cap: call(**{**kwargs(), "payment_cap": payment_cap})
+
+
 ENTRIES = [
     # ------------------------------------------------------------------------------------------ the model
     Entry("hiring.HiringInstance", H.HiringInstance, _instance_kwargs,
@@ -140,6 +149,13 @@ ENTRIES = [
                    "payment_cap": 1.0},
           {"n_agents": COUNT, "accuracy": (*SIZING_ARRAY, "negative"), "costs": NONNEG_ARRAY,
            "payment_cap": POSITIVE}),
+    Entry("hiring.HiringInstance(per-agent caps)", _per_agent_caps(H.HiringInstance, _instance_kwargs),
+          lambda: {"payment_cap": np.array(_CAPS)}, {"payment_cap": CAPS}),
+    Entry("hiring.HiringInstance.random(per-agent caps)", _per_agent_caps(H.HiringInstance.random, _random_kwargs),
+          lambda: {"payment_cap": list(_CAPS)}, {"payment_cap": CAPS}),
+    Entry("hiring.HiringInstance.noisy_bits(per-agent caps)",
+          _per_agent_caps(H.HiringInstance.noisy_bits, lambda: {"n_agents": 2}),
+          lambda: {"payment_cap": np.array(_CAPS)}, {"payment_cap": CAPS}),
     Entry("hiring.HiringInstance.scale_costs", lambda factor: _inst().scale_costs(factor), lambda: {"factor": 0.5},
           {"factor": POSITIVE}),
     Entry("hiring.HiringInstance.marginal", lambda i: _inst().marginal(i), lambda: {"i": 1}, {"i": INDEX}),
@@ -218,6 +234,10 @@ ENTRIES = [
     Entry("hiring.solve_hiring_lp", LP.solve_hiring_lp,
           lambda: {**_build_kwargs(), "highs_options": {"time_limit": 60.0}},
           {**_BUILD_KINDS, "highs_options": OPTIONS}),
+    Entry("hiring.build_hiring_lp(per-agent caps)", _per_agent_caps(LP.build_hiring_lp, _build_kwargs),
+          lambda: {"payment_cap": np.array(_CAPS)}, {"payment_cap": CAPS}),
+    Entry("hiring.solve_hiring_lp(per-agent caps)", _per_agent_caps(LP.solve_hiring_lp, _lp_kwargs),
+          lambda: {"payment_cap": list(_CAPS)}, {"payment_cap": CAPS}),
     Entry("hiring.solve_assembled_lp", LP.solve_assembled_lp,
           lambda: {"lp": _lp(), "highs_options": {"time_limit": 60.0}}, {"lp": MODEL, "highs_options": OPTIONS}),
     Entry("hiring.solve_estimated_mechanism_lp", solve_estimated_mechanism_lp,
@@ -225,6 +245,9 @@ ENTRIES = [
                              truthful_relaxation=0.0),
           {**_LP_KINDS, "effort_margins": OPTIONAL_NUMBER, "truthful_margins": NONNEG_ARRAY[1:],
            "truthful_relaxation": POSITIVE}),
+    Entry("hiring.solve_estimated_mechanism_lp(per-agent caps)",
+          _per_agent_caps(solve_estimated_mechanism_lp, _lp_kwargs),
+          lambda: {"payment_cap": np.array(_CAPS)}, {"payment_cap": CAPS}),
     # ------------------------------------------------------------------------------------------ learners
     Entry("hiring.simulate_online", O.simulate_online, _online_kwargs,
           {"instance": MODEL, "horizon": LIMIT, "seed": SEED, "variant": STRING, "delta": OPTIONAL_POSITIVE,

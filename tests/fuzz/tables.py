@@ -1,11 +1,13 @@
 """The fuzz suite's entry tables, one module per area; :data:`ENTRIES` collects them."""
 
+from fuzz.auction_env import ENTRIES as AUCTION_ENV
 from fuzz.cmdp import ENTRIES as CMDP
 from fuzz.committees import ENTRIES as COMMITTEES
 from fuzz.core import ENTRIES as CORE
 from fuzz.debate import ENTRIES as DEBATE
 from fuzz.design import ENTRIES as DESIGN
+from fuzz.dynamics import ENTRIES as DYNAMICS
 from fuzz.hiring import ENTRIES as HIRING
 from fuzz.vector_envs import ENTRIES as VECTOR_ENVS
 
-ENTRIES = [*CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *HIRING, *VECTOR_ENVS]
+ENTRIES = [*AUCTION_ENV, *CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *DYNAMICS, *HIRING, *VECTOR_ENVS]
