@@ -12,6 +12,11 @@ id                                API        module
 ``mechsim/JustifiableSepsis-v0``  gymnasium  :mod:`mechsim.envs.justifiable_sepsis`
 ================================  =========  =================================================================
 
+``gymnasium.make_vec`` on the two recommender ids returns their native vector environments
+(:mod:`mechsim.envs.recommender_vector`); :class:`~mechsim.envs.sepsis_vector.JustifiableSepsisVectorEnv` is built
+directly (Gymnasium refuses a vector entry point beside the sepsis id's registered wrapper), and
+:func:`~mechsim.envs.sb3_vector.sb3_vec_env` hands either to Stable-Baselines3.
+
 ``import mechsim`` registers them all (see :mod:`mechsim._registration`).  Wrappers:
 :class:`~mechsim.envs.safety.ToSafetyGymnasium` (Safety-Gymnasium 6-tuple) and the RL-library helpers in
 :mod:`mechsim.envs.rl`.  Names below are re-exported lazily, so importing one environment module does not
@@ -28,6 +33,9 @@ _EXPORTS = {
     "justifiable_sepsis": ["JustifiableSepsisEnv"],
     "hiring": ["HiringParallelEnv"],
     "auction": ["AuctionParallelEnv"],
+    "recommender_vector": ["RecommenderVectorEnv", "RecommenderContinuousVectorEnv"],
+    "sepsis_vector": ["JustifiableSepsisVectorEnv"],
+    "sb3_vector": ["sb3_vec_env"],
     "lagrangian_reward": ["LagrangeMultipliers", "LagrangianReward"],
     "debate_opponent": ["DebateVsOpponent"],
     "multiagent_adapters": ["OneHotParallelEnv", "ScriptedAgents", "hiring_rllib_env"],

@@ -167,6 +167,12 @@ def _shared(store: OrderedDict, key, make):
         return value
 
 
+def _state_text(t: int, state: int, sofa) -> str:
+    """The ``"ansi"`` rendering of one episode (shared with :mod:`mechsim.envs.sepsis_vector`)."""
+    label = {STATE_DEATH: "death", STATE_SURVIVAL: "survival"}.get(state, f"patient state {state}")
+    return f"t={t} {label} SOFA={sofa[state]:.1f}"
+
+
 class JustifiableSepsisEnv(gymnasium.Env):
     """ICU-Sepsis treatment with reward ``(1 - lam) r_env + lam r_debate`` (see the module docstring).
 
@@ -482,11 +488,7 @@ class JustifiableSepsisEnv(gymnasium.Env):
         return self._observe(), float(reward), bool(terminated), bool(truncated), self._info(r_env, r_debate, b, value)
 
     def _render_text(self) -> str:
-        s = self._state
-        if s is None:
-            return "not started"
-        label = {STATE_DEATH: "death", STATE_SURVIVAL: "survival"}.get(s, f"patient state {s}")
-        return f"t={self._t} {label} SOFA={self.mdp.sofa[s]:.1f}"
+        return "not started" if self._state is None else _state_text(self._t, self._state, self.mdp.sofa)
 
     def render(self):
         if self.render_mode is None:

@@ -154,6 +154,80 @@ def _leaving_charge(remaining: int, gamma: float) -> float:
     return gamma * (1.0 - gamma**remaining) / (1.0 - gamma)
 
 
+# ---------------------------------------------------------------------- the pieces shared with the vector envs
+# RecommenderEnv steps one session in scalar Python; mechsim.envs.recommender_vector steps many as arrays.  The
+# functions below are used by both, so that the two draw the same randomness in the same order and compute the
+# candidates, observations and costs the same way.
+
+#: Uniforms of a user's response to one request: 6 interactions, then 2 for a Box-Muller normal.
+_RESPONSE_UNIFORMS = 8
+
+
+def _block_rows(max_steps: int) -> int:
+    """Requests whose randomness one block holds."""
+    return min(_BLOCK, max_steps + 1)
+
+
+def _draw_block(rng: np.random.Generator, rows: int, n_candidates: int, out: np.ndarray | None = None) -> np.ndarray:
+    """The randomness of ``rows`` requests, ``(rows, 8 + K)`` uniforms: per row the 8 uniforms of the
+    response, then one uniform per candidate slot (:func:`_candidate_indices`)."""
+    if out is None:
+        return rng.random((rows, _RESPONSE_UNIFORMS + n_candidates))
+    return rng.random(out=out)
+
+
+def _candidate_indices(slot_uniforms: np.ndarray, n_items: int) -> np.ndarray:
+    """Catalogue indices of the candidates drawn uniformly by the slot uniforms (any shape)."""
+    return (slot_uniforms * n_items).astype(np.intp)
+
+
+def _observation(head: np.ndarray, history_sum: np.ndarray, n_recent, ewma, progress,
+                 features: np.ndarray) -> np.ndarray:
+    """The observation (float32), for one session (``head`` of shape ``(d + 8,)``, ``n_recent`` an int >= 1) or
+    a batch (``head`` ``(n, d + 8)``, ``history_sum`` ``(n, d)``, ``n_recent`` ``(n, 1)`` ints >= 1, ``ewma``
+    ``(n, 7)``, ``progress`` ``(n,)``, ``features`` ``(n, K, d + 3)``).
+
+    ``head`` (float64) receives the user part: the mean embedding of the ``n_recent`` last items shown
+    (``history_sum / n_recent``; pass 1 before any item was shown, when ``history_sum`` is zero), the
+    exponentially weighted responses and the session progress.
+    """
+    d = history_sum.shape[-1]
+    if head.ndim == 1:
+        np.divide(history_sum, n_recent, out=head[:d])
+        head[d:d + len(SIGNAL_NAMES)] = ewma
+        head[d + len(SIGNAL_NAMES)] = progress
+        return np.concatenate((head, features.reshape(-1)), dtype=np.float32)
+    np.divide(history_sum, n_recent, out=head[:, :d])
+    head[:, d:d + len(SIGNAL_NAMES)] = ewma
+    head[:, d + len(SIGNAL_NAMES)] = progress
+    return np.concatenate((head, features.reshape(len(head), -1)), axis=1, dtype=np.float32)
+
+
+def _step_costs(cost_spec, floors, source, charge):
+    """Costs and cost offsets of one request, per constraint (lists in constraint order).
+
+    ``cost_spec`` holds ``(offset, sign, signal index)`` per constraint; ``source[i]`` is signal ``i`` (a
+    number for one session, an ``(n,)`` array for a batch: sampled signals or their probabilities); ``charge``
+    the leaving charge (a number or an ``(n,)`` array; 0 where the user did not leave), added to the floor
+    constraints ``floors``.
+    """
+    costs = [offset + sign * source[i] for offset, sign, i in cost_spec]
+    offsets = [offset for offset, _, _ in cost_spec]
+    for k in floors:
+        costs[k] = costs[k] + charge
+        offsets[k] = offsets[k] + charge
+    return costs, offsets
+
+
+def _request_text(t: int, last, topics, n_candidates: int) -> str:
+    """The ``"ansi"`` rendering: the last request (``last = (item, signals)``, ``None`` at a session start)."""
+    if last is None:
+        return f"t={t}: session start, temper hidden\n{n_candidates} candidates"
+    item, signals = last
+    parts = ", ".join(f"{n}={v:.3g}" for n, v in zip(SIGNAL_NAMES, signals))
+    return f"t={t}: showed item {item} (topic {topics[item]})\n{parts}"
+
+
 def _check_constraints(constraints) -> tuple[str, ...]:
     if isinstance(constraints, str):
         constraints = (constraints,)
@@ -268,10 +342,9 @@ class _RecommenderBase(gymnasium.Env):
         user's response to it (6 interactions, 2 for a Box-Muller normal); blocks are consumed in order, so a
         seed fixes the whole session.
         """
-        rows = min(_BLOCK, self.max_steps + 1)
-        uniforms = self.np_random.random((rows, 8 + self.n_candidates))
-        cands = (uniforms[:, 8:] * self._n_items).astype(np.intp)
-        self._block_uniforms = uniforms[:, :8].tolist()
+        uniforms = _draw_block(self.np_random, _block_rows(self.max_steps), self.n_candidates)
+        cands = _candidate_indices(uniforms[:, _RESPONSE_UNIFORMS:], self._n_items)
+        self._block_uniforms = uniforms[:, :_RESPONSE_UNIFORMS].tolist()
         self._block_cands = cands
         self._block_emb = self._emb[cands]
         self._block_feat = self._item_feat[cands]
@@ -301,16 +374,8 @@ class _RecommenderBase(gymnasium.Env):
         self._feat[:, -1] = self._sim
 
     def _observation(self) -> np.ndarray:
-        head = self._head
-        d = self._dim
-        n = min(self._n_seen, self._H)
-        if n:
-            np.divide(self._history_sum, n, out=head[:d])
-        else:
-            head[:d] = 0.0
-        head[d:d + 7] = self._ewma
-        head[d + 7] = self._t / self.max_steps
-        return np.concatenate((head, self._feat.reshape(-1)), dtype=np.float32)
+        return _observation(self._head, self._history_sum, max(min(self._n_seen, self._H), 1), self._ewma,
+                            self._t / self.max_steps, self._feat)
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -377,17 +442,13 @@ class _RecommenderBase(gymnasium.Env):
         self._last = (item, signals)
         info = {"signals": signals}
         source = signals_list if self._sampled_costs else [watch] + probs
-        cost_list = [offset + sign * source[i] for offset, sign, i in self._cost_spec]
-        offsets = self._cost_offset.copy()  # a new array every step: users keep the infos they are given
-        if terminated and self._t < self.max_steps:
-            charge = _leaving_charge(self.max_steps - self._t, self.cost_discount)
-            for k in self._floor_constraints:
-                cost_list[k] += charge
-                offsets[k] += charge
+        charge = _leaving_charge(self.max_steps - self._t, self.cost_discount) \
+            if terminated and self._t < self.max_steps else 0.0
+        cost_list, offsets = _step_costs(self._cost_spec, self._floor_constraints, source, charge)
         for key, value in zip(self._cost_keys, cost_list):
             info[key] = value
         info["costs"] = np.array(cost_list)
-        info["cost_offsets"] = offsets
+        info["cost_offsets"] = np.array(offsets)  # a new array every step: users keep the infos they are given
         info["cost"] = cost_list[0] if self._single_cost else sum(cost_list)
         self._next_request()
         return self._observation(), watch, terminated, truncated, info
@@ -405,11 +466,7 @@ class _RecommenderBase(gymnasium.Env):
                                   self._durations[cands], self._activity)
 
     def _render_text(self) -> str:
-        if self._last is None:
-            return f"t={self._t}: session start, temper hidden\n{self.n_candidates} candidates"
-        item, signals = self._last
-        parts = ", ".join(f"{n}={v:.3g}" for n, v in zip(SIGNAL_NAMES, signals))
-        return f"t={self._t}: showed item {item} (topic {self.simulator.catalogue.topics[item]})\n{parts}"
+        return _request_text(self._t, self._last, self.simulator.catalogue.topics, self.n_candidates)
 
     def render(self):
         """The last request as text (``"ansi"``) or as an RGB frame of constant size (``"rgb_array"``)."""

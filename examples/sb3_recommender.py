@@ -2,18 +2,22 @@
 
 Run:  python examples/sb3_recommender.py [--steps 100000] [--seed 0]     (needs the ``rl`` extra)
 
-1. PPO (MlpPolicy, 8 in-process copies, ``VecNormalize`` on observations and rewards: watch time is in
-   seconds, tens per request, which the default PPO set-up does not cope with; gamma 0.9) learns which of
-   the K = 10 candidates to show.  The learned greedy policy is compared on the same held-out sessions with
-   the uniformly random recommender and with the *watch-greedy oracle*, which reads the hidden user state
-   (``env.unwrapped.candidate_expectations()``) and shows the candidate with the largest expected watch
-   time: an upper reference that no policy acting on observations is expected to reach.
+1. PPO (MlpPolicy, ``VecNormalize`` on observations and rewards: watch time is in seconds, tens per request,
+   which the default PPO set-up does not cope with; gamma 0.9) learns which of the K = 10 candidates to show.
+   It trains on the native vector env (``gymnasium.make_vec(ENV_ID, num_envs=8)``: 8 sessions stepped as
+   arrays, :mod:`mechsim.envs.recommender_vector`) through :func:`mechsim.envs.sb3_vector.sb3_vec_env`, the
+   Stable-Baselines3 ``VecEnv`` view of a Gymnasium vector env (SB3 cannot take one directly), with
+   ``VecMonitor`` for the episode statistics.  The learned greedy policy is compared on the same held-out
+   sessions with the uniformly random recommender and with the *watch-greedy oracle*, which reads the hidden
+   user state (``env.unwrapped.candidate_expectations()``) and shows the candidate with the largest expected
+   watch time: an upper reference that no policy acting on observations is expected to reach.
 2. A constrained learner built on SB3 without changing SB3: :class:`mechsim.envs.rl.LagrangianReward`
    turns the floor "at least ``--like-floor`` likes per session" into a limit on the environment's
    non-negative like cost, the missed likes (``1 - like`` per request, and the unused request slots when a
    user leaves, so that a session's like cost is ``max_steps - likes``): limit ``max_steps - floor``.  The
    reward becomes ``watch - lambda * missed likes`` (``= watch + lambda * likes - lambda * max_steps`` per
-   session) with one multiplier shared by the 8 copies and moved by dual ascent every 16 finished sessions.
+   session) with one multiplier shared by 8 in-process copies (``DummyVecEnv``: ``LagrangianReward`` wraps
+   single envs) and moved by dual ascent every 16 finished sessions.
    With the calibrated simulator a like happens on ~1% of requests,
    too rare for a short PPO run to learn from (measured: no gain in likes after 40k steps even with lambda
    at its cap), so this part uses a simulator whose like bias is raised by 2 (likes on ~6% of requests;
@@ -54,15 +58,23 @@ def env_kwargs(likes_common: bool = False) -> dict:
 
 
 def make_vec_env(n_envs: int, seed: int, multipliers: LagrangeMultipliers | None = None, likes_common=False):
-    """``n_envs`` in-process copies (``Monitor`` logs the watch time even under the Lagrangian reward)."""
+    """``n_envs`` sessions: the native vector env, or with ``multipliers`` ``n_envs`` in-process copies under
+    ``LagrangianReward`` (``Monitor`` logs the watch time even under the Lagrangian reward)."""
     from stable_baselines3.common.monitor import Monitor
-    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor, VecNormalize
+
+    from mechsim.envs.sb3_vector import sb3_vec_env
+
+    if multipliers is None:
+        native = gymnasium.make_vec(ENV_ID, num_envs=n_envs, vectorization_mode="vector_entry_point",
+                                    **env_kwargs(likes_common))
+        vec = VecMonitor(sb3_vec_env(native))
+        vec.seed(seed)  # sub-env i: seed + i
+        return VecNormalize(vec, norm_obs=True, norm_reward=True, gamma=0.9)
 
     def factory(i):
         def make():
-            env = Monitor(gymnasium.make(ENV_ID, **env_kwargs(likes_common)))
-            if multipliers is not None:
-                env = LagrangianReward(env, multipliers)
+            env = LagrangianReward(Monitor(gymnasium.make(ENV_ID, **env_kwargs(likes_common))), multipliers)
             env.reset(seed=seed + i)
             return env
         return make

@@ -23,12 +23,12 @@ GYMNASIUM_ENVS: dict[str, tuple[str, str, dict]] = {
     "mechsim/Recommender-v0": (
         "mechsim.envs.recommender:RecommenderEnv",
         "short-video recommender CMDP, Discrete(K) candidate action, costs in info",
-        {},
+        {"vector_entry_point": "mechsim.envs.recommender_vector:RecommenderVectorEnv"},
     ),
     "mechsim/RecommenderContinuous-v0": (
         "mechsim.envs.recommender:RecommenderContinuousEnv",
         "short-video recommender CMDP, Box ranking-weight action, costs in info",
-        {},
+        {"vector_entry_point": "mechsim.envs.recommender_vector:RecommenderContinuousVectorEnv"},
     ),
     "mechsim/JustifiableSepsis-v0": (
         "mechsim.envs.justifiable_sepsis:JustifiableSepsisEnv",

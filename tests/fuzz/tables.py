@@ -9,5 +9,6 @@ from fuzz.debate import ENTRIES as DEBATE
 from fuzz.design import ENTRIES as DESIGN
 from fuzz.dynamics import ENTRIES as DYNAMICS
 from fuzz.hiring import ENTRIES as HIRING
+from fuzz.vector_envs import ENTRIES as VECTOR_ENVS
 
-ENTRIES = [*AUCTION_ENV, *BIDDING, *CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *DYNAMICS, *HIRING]
+ENTRIES = [*AUCTION_ENV, *BIDDING, *CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *DYNAMICS, *HIRING, *VECTOR_ENVS]
