@@ -75,6 +75,7 @@ SCENARIOS: dict[str, str] = {
     "fair-selection": "mechsim.scenarios.fair_selection:SCENARIO",
     "hiring": "mechsim.scenarios.hiring:SCENARIO",
     "justifiable-sepsis": "mechsim.scenarios.justifiable_sepsis:SCENARIO",
+    "learning-bidders": "mechsim.scenarios.learning_bidders:SCENARIO",
     "mechanism-design": "mechsim.scenarios.mechanism_design:SCENARIO",
     "no-regret": "mechsim.scenarios.no_regret:SCENARIO",
 }

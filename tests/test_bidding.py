@@ -215,6 +215,20 @@ def test_measurements_recomputed_from_the_play(learner):
     assert sp.distance_to_equilibrium[0] == pytest.approx(np.mean(gaps), abs=1e-12)
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_distance_leaves_out_the_contexts_below_the_reserve(fmt):
+    """Where the equilibrium bid is below the reserve every bid below the reserve is a best reply: not counted."""
+    auction = RepeatedAuction(2, fmt, 0.5, n_bids=11)
+    run = learn_to_bid(auction, "hedge", rounds=2000, seed=8, n_value_bins=5, checkpoints=[500, 2000])
+    eq = run.equilibrium_bid
+    np.testing.assert_allclose(eq, auction.equilibrium_bid(run.context_values))
+    counted = eq >= 0.5
+    assert 0 < counted.sum() < 5
+    for j in range(2):
+        gaps = [np.sum(np.abs(run.mean_bid[j, i, counted] - eq[counted])) / counted.sum() for i in range(2)]
+        assert run.distance_to_equilibrium[j] == pytest.approx(np.mean(gaps), abs=1e-12)
+
+
 @pytest.mark.parametrize("learner", BIDDING_LEARNERS)
 def test_same_seed_same_run_and_other_seed_other_run(learner):
     auction = RepeatedAuction(2, "first", n_bids=11)

@@ -62,10 +62,12 @@ What is measured, at every checkpoint :math:`t` (with the *window* :math:`W_t = 
 - ``mean_bid[t, i, k]``: the mean of bidder :math:`i`'s realised bids over the rounds of :math:`W_t` in which
   its context was :math:`k` (NaN if there were none);
 - ``distance_to_equilibrium[t]``: :math:`\frac1n \sum_i \sum_k f_k |\mathrm{mean\_bid}[t, i, k] - \beta_k|
-  / \sum_k f_k`, over the contexts with a mean bid and an equilibrium bid, where :math:`f_k` is the context's
-  probability and :math:`\beta_k` the closed-form equilibrium bid at the context's value or bin centre
-  (:meth:`RepeatedAuction.equilibrium_bid`; truthful bidding in second price for any values; NaN where
-  there is no closed form, i.e. first price and all-pay with discrete values);
+  / \sum_k f_k`, where :math:`f_k` is the context's probability and :math:`\beta_k` the closed-form
+  equilibrium bid at the context's value or bin centre (:meth:`RepeatedAuction.equilibrium_bid`; truthful
+  bidding in second price for any values; NaN where there is no closed form, i.e. first price and all-pay
+  with discrete values).  The sums run over the contexts with a mean bid and an equilibrium bid of at least
+  the reserve: a context whose equilibrium bid is below the reserve does not take part, and there every bid
+  below the reserve is equally good, so no single bid is the equilibrium's;
 - ``revenue[t]`` and ``welfare[t]`` (the winner's value, 0 if unsold): averages over rounds :math:`1..t`;
   ``revenue_window[t]`` and ``welfare_window[t]`` the averages over :math:`W_t`;
 - ``external_regret[t, i, k]``: the regret of the context-:math:`k` learner of bidder :math:`i` against its
@@ -322,7 +324,8 @@ class BiddingDynamics:
     equilibrium_bid : ndarray, shape (m,)
         The closed-form equilibrium bid at each context's value or bin centre (NaN: no closed form).
     distance_to_equilibrium : ndarray, shape (C,)
-        Probability-weighted mean of ``|mean_bid - equilibrium_bid|`` over contexts, averaged over bidders.
+        Probability-weighted mean of ``|mean_bid - equilibrium_bid|`` over the contexts that take part (an
+        equilibrium bid of at least the reserve), averaged over bidders.
     revenue, welfare : ndarray, shape (C,)
         Average revenue and welfare (the winner's value) per round over rounds ``1..t``.
     revenue_window, welfare_window : ndarray, shape (C,)
@@ -582,7 +585,9 @@ def _measure(auction, contexts_of: _Contexts, marks, starts, snaps, count_snaps,
         strategy = np.where(visits[-1][..., None] > 0, window[-1] / np.maximum(visits[-1], 1)[..., None], np.nan)
     eq = _equilibrium_bids(auction, contexts_of)
     f = contexts_of.probability
-    usable = np.isfinite(mean_bid) & np.isfinite(eq)                                # (C, n, m)
+    with np.errstate(invalid="ignore"):
+        takes_part = np.isfinite(eq) & (eq >= auction.reserve)
+    usable = np.isfinite(mean_bid) & takes_part                                      # (C, n, m)
     weight = np.where(usable, f, 0.0)
     gap = np.where(usable, np.abs(np.where(usable, mean_bid, 0.0) - np.where(np.isfinite(eq), eq, 0.0)), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
