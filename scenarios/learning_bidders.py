@@ -128,10 +128,11 @@ def _myerson(params, seed) -> dict:
     while k_lp ** n > LP_PROFILES:
         k_lp -= 1
     lp_values, lp_prior = _discretised_prior(k_lp)
-    lp = auction_program(lp_values, lp_prior, n, incentive="bayesian").solve()
-    reserve, reserve_revenue = optimal_reserve(auction)
+    lp_auction = FiniteAuction(lp_values, lp_prior, n_bidders=n)
+    lp = auction_program(lp_auction, incentive="bayesian").solve()
+    reserve, reserve_revenue = optimal_reserve(lp_auction)     # enumerates profiles: on the LP's grid
     return {"myerson": myerson_revenue(auction), "lp_values": k_lp, "lp": lp.value,
-            "lp_formula": myerson_revenue(FiniteAuction(lp_values, lp_prior, n_bidders=n)),
+            "lp_formula": myerson_revenue(lp_auction),
             "best_reserve": reserve, "second_price_best_reserve": reserve_revenue, "lp_status": lp.status}
 
 
@@ -186,6 +187,13 @@ def _label(fmt: str, reserve: float) -> str:
     return fmt.replace("_", "-") + (f" (reserve {reserve:g})" if reserve else "")
 
 
+def _worst_bin(result, reserve: float) -> float:
+    """Largest |bidder-averaged mean bid - BNE bid| over the bins that take part (BNE bid >= reserve)."""
+    eq = np.asarray(result["equilibrium_bid"], dtype=float)
+    bids = np.nanmean(np.asarray(result["mean_bid"], dtype=float), axis=0)
+    return float(np.nanmax(np.abs(bids - eq)[eq >= reserve]))
+
+
 def _bidding_rows(records, myerson) -> list[dict]:
     groups: dict[tuple, list[dict]] = {}
     for rec in records:
@@ -195,9 +203,7 @@ def _bidding_rows(records, myerson) -> list[dict]:
     for (fmt, reserve, n, learner), results in groups.items():
         dist = np.array([r["final_distance"] for r in results])
         rev = np.array([r["final_revenue"] for r in results])
-        worst = np.mean([np.nanmax(np.abs(np.asarray(r["mean_bid"], dtype=float)
-                                          - np.asarray(r["equilibrium_bid"], dtype=float)))
-                         for r in results])
+        worst = np.mean([_worst_bin(r, reserve) for r in results])
         first_k = [r["distance"][r["checkpoints"].index(1000)] for r in results if 1000 in r["checkpoints"]]
         rows.append({
             "format": fmt, "reserve": reserve, "bidders": n, "learner": learner, "runs": len(results),
@@ -468,22 +474,38 @@ def _bidding_text(r, rows, myerson_rows, rounds, bidding) -> None:
                         f"(grid step 0.05); mean regret per round {np.mean([x['regret_per_round'] for x in sel]):.4f}.")
     full_info = [row for row in rows if row["learner"] != "exp3" and row["reserve"] == 0]
     if full_info:
-        dev = max(abs(row["revenue"] - row["bne_revenue"]) for row in full_info)
+        far = max(full_info, key=lambda x: abs(x["revenue"] - x["bne_revenue"]))
         findings.append(f"- Revenue equivalence, full-information learners without reserve: the realised revenue is "
-                        f"within {dev:.3f} of `(n-1)/(n+1)` in every format and bidder count.")
+                        f"within {abs(far['revenue'] - far['bne_revenue']):.3f} of `(n-1)/(n+1)` in every format and "
+                        f"bidder count (farthest: {far['learner']}, {far['format']}, {far['bidders']} bidders, "
+                        f"{far['revenue']:.3f} against {far['bne_revenue']:.3f}); welfare is within "
+                        f"{max(x['efficient_welfare'] - x['welfare'] for x in full_info):.3f} of the efficient "
+                        "`n/(n+1)`.")
+        worse = [x for x in full_info if np.isfinite(x["distance@1e3"]) and x["distance"] > x["distance@1e3"]]
+        if worse:
+            findings.append("- Not monotone: the distance at the end exceeds that at round 1000 for "
+                            + ", ".join(f"{x['learner']} in {x['format']} with {x['bidders']} bidders "
+                                        f"({x['distance@1e3']:.3f} -> {x['distance']:.3f})" for x in worse)
+                            + "; low regret does not pin down the BNE, other coarse correlated equilibria of the "
+                              "auction are no-regret outcomes as well.")
     exp3 = [row for row in rows if row["learner"] == "exp3" and row["reserve"] == 0]
-    if exp3:
+    if exp3 and full_info:
         low, high = _signed_deviation([rec for rec in bidding if rec["params"]["learner"] == "exp3"
                                        and rec["params"]["reserve"] == 0])
         worst = max(exp3, key=lambda x: x["revenue"] - x["bne_revenue"])
-        findings.append(f"- EXP3 (bandit feedback) is far slower: distance {np.mean([x['distance'] for x in exp3]):.3f}"
-                        f" on average after {rounds:,} rounds (each bin's learner plays about {rounds // VALUE_BINS:,} "
-                        f"rounds over {N_BIDS} arms and is still exploring). Its mean bid minus the BNE bid averages "
-                        f"{low:+.3f} over the bins below 1/2 and {high:+.3f} over those above (all formats and "
-                        f"bidder counts), a flattened bid function; in all-pay, where every bid is paid, this "
-                        f"inflates revenue most ({worst['format']}, {worst['bidders']} bidders: {worst['revenue']:.3f} "
-                        f"against {worst['bne_revenue']:.3f}) while welfare falls (winners are less often the "
-                        "highest values).")
+        d_exp3, d_full = np.mean([x["distance"] for x in exp3]), np.mean([x["distance"] for x in full_info])
+        findings.append(
+            f"- EXP3 (bandit feedback): distance {d_exp3:.3f} on average after {rounds:,} rounds, against {d_full:.3f} "
+            f"for the full-information learners (each bin's learner plays about {rounds // VALUE_BINS:,} rounds over "
+            f"{N_BIDS} arms and sees one utility per round). Its mean bid minus the BNE bid averages {low:+.3f} over "
+            f"the bins below 1/2 and {high:+.3f} over those above (all formats and bidder counts)"
+            + (", a flattened bid function" if low > 0 > high else "")
+            + f". Its revenue is farthest above the BNE revenue in {worst['format']}"
+            + (" (where every bid is paid)" if worst["format"] == "all_pay" else "")
+            + f" with {worst['bidders']} bidders ({worst['revenue']:.3f} against {worst['bne_revenue']:.3f}); its "
+            f"welfare is {np.mean([x['welfare'] / x['efficient_welfare'] for x in exp3]):.1%} of the efficient "
+            f"welfare on average, against {np.mean([x['welfare'] / x['efficient_welfare'] for x in full_info]):.1%} "
+            "for the full-information learners.")
     reserve_rows = [row for row in rows if row["reserve"] == 0.5 and row["learner"] != "exp3"]
     if reserve_rows:
         findings.append("- Second price with reserve 1/2: full-information learners' revenue "
@@ -501,7 +523,7 @@ def _bidding_text(r, rows, myerson_rows, rounds, bidding) -> None:
             f"HiGHS) on the grid of *lp_values* points (the {VALUE_BINS}-point grid where it has at most "
             f"{LP_PROFILES} value profiles, a coarser one otherwise), against *lp_formula*, `myerson_revenue` on "
             "the same grid; *best_reserve* and *second_price_best_reserve*: second price with its best reserve on "
-            "the grid. The discretised optimum lies above the continuous one (`(n-1)/(n+1) + 2^-n/(n+1)`): with "
+            "the LP's grid. The discretised optimum lies above the continuous one (`(n-1)/(n+1) + 2^-n/(n+1)`): with "
             "finitely many types the seller charges each winner the lowest grid type that still wins, so the "
             "bidders keep less information rent; it converges to the continuous optimum as the grid is refined.",
             "",
