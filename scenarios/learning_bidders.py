@@ -55,15 +55,15 @@ DYNAMICS = ("hedge", "regret_matching", "swap_hedge")
 
 
 def _bidding_rounds(quick: bool) -> int:
-    return 4000 if quick else 100_000
+    return 3000 if quick else 100_000
 
 
 def _horizons(quick: bool) -> list[int]:
-    return [250, 1000, 4000] if quick else [1000, 4000, 16_000]
+    return [200, 800, 3200] if quick else [1000, 4000, 16_000]
 
 
 def grid(quick: bool) -> list[dict]:
-    return _grid(quick, replicates=2, game_replicates=2 if quick else 3,
+    return _grid(quick, replicates=1 if quick else 2, game_replicates=2 if quick else 3,
                  rounds=_bidding_rounds(quick), horizons=_horizons(quick))
 
 
@@ -304,7 +304,7 @@ def _plot_revenue(r, rows) -> None:
         for j, learner in enumerate(BIDDING_LEARNERS):
             pts = [row for row in sub if row["learner"] == learner]
             xs = np.array([BIDDERS.index(row["bidders"]) for row in pts]) + (j - 1) * width
-            ax.bar(xs, [row["revenue"] for row in pts], width, yerr=[row["revenue_sd"] for row in pts],
+            ax.bar(xs, [row["revenue"] for row in pts], width, yerr=np.nan_to_num([row["revenue_sd"] for row in pts]),
                    label=learner, alpha=0.8)
         ns = np.arange(len(BIDDERS))
         ax.plot(ns, [second_price_revenue_uniform(n, reserve) for n in BIDDERS], "k_", ms=30, mew=2,
