@@ -224,7 +224,8 @@ def support_enumeration(payoffs, *, atol: float = 1e-9, max_systems: int = MAX_S
                                    f"systems, found shape {u.shape} needing {needed} (support enumeration grows like "
                                    f"C(m + k, m))", argument="payoffs")
     start = time.perf_counter()
-    spans = u.reshape(2, -1).max(axis=1) - u.reshape(2, -1).min(axis=1)
+    with np.errstate(over="ignore"):         # an overflowing range is reported below
+        spans = u.reshape(2, -1).max(axis=1) - u.reshape(2, -1).min(axis=1)
     if not np.all(np.isfinite(spans)):
         raise InvalidInstanceError("payoffs: expected payoff differences representable as finite floats, found "
                                    f"payoff ranges {spans.tolist()}", argument="payoffs")

@@ -193,7 +193,8 @@ def _payoff_ranges(u: np.ndarray) -> np.ndarray:
     """Every player's payoff range ``max u_i - min u_i`` (1 where the payoffs are constant)."""
     n = u.shape[0]
     flat = u.reshape(n, -1)
-    ranges = flat.max(axis=1) - flat.min(axis=1)
+    with np.errstate(over="ignore"):         # an overflowing range is reported below
+        ranges = flat.max(axis=1) - flat.min(axis=1)
     if not np.all(np.isfinite(ranges)):
         i = int(np.flatnonzero(~np.isfinite(ranges))[0])
         raise InvalidInstanceError(f"payoffs: expected payoff differences representable as finite floats, found "
