@@ -125,7 +125,7 @@ class EquilibriumProgram(MechanismProgram):
     incentive_rows : ndarray of int
         One row per incentive constraint, in the order of ``constraints["incentives"]`` and of
         ``ProgramResult.duals["incentives"]``: ``(player, recommended, deviation)`` for correlated equilibria,
-        ``(player, deviation)`` for coarse ones.
+        ``(player, deviation)`` for coarse ones (players with one action have none).
 
     :meth:`solve` returns ``value`` evaluated at the audited distribution, and :meth:`with_objective` keeps
     this class (and scales the new objective for HiGHS as the module docstring says).
@@ -340,8 +340,8 @@ def equilibrium_program(payoffs, kind: str = "correlated", objective="welfare", 
         if raw is None:
             raise SolverError("the solver returned no distribution for the equilibrium program", status="no values")
         dist = _cleaned(np.asarray(raw, dtype=float), clean_tol).reshape(shape)
-        return EquilibriumSolution(kind, dist, expected_payoffs(u, dist), float(np.sum(expected_payoffs(u, dist))),
-                                   ce_gap(u, dist), cce_gap(u, dist))
+        expected = expected_payoffs(u, dist)
+        return EquilibriumSolution(kind, dist, expected, float(np.sum(expected)), ce_gap(u, dist), cce_gap(u, dist))
 
     def audit(solution, atol):
         gap = (ce_gap if kind == "correlated" else cce_gap)(unit_game, solution.distribution)
