@@ -238,6 +238,20 @@ def test_users_constraints_compose():
     assert res.value == pytest.approx(10.5, abs=1e-9)        # Aumann's CE already gives each player 5.25
 
 
+@pytest.mark.parametrize("factor", [1.0, 1e-6, 1e6])
+def test_a_users_constraint_dual_is_the_marginal_value_in_the_callers_units(factor):
+    u = chicken() * factor
+
+    def best(threshold):
+        program = equilibrium_program(u)
+        program.add_constraint(program.expressions["payoffs"][0] >= threshold * factor, "floor")
+        return program.solve()
+
+    res = best(6.0)
+    slope = (best(6.01).value - best(5.99).value) / (0.02 * factor)          # d welfare / d floor
+    assert res.duals["floor"][0] == pytest.approx(-slope, rel=1e-6)          # the floor costs welfare
+
+
 def test_interior_point_answers_are_cleaned_and_audited():
     u = random_game((3, 3), seed=2)
     vertex = equilibrium_program(u).solve()
@@ -316,7 +330,7 @@ def test_bad_solve_arguments_and_foreign_objectives():
 def test_scale_invariance(kind, objective):
     u = random_game((3, 4, 3), seed=11, low=-1.0, high=2.0)
     base = equilibrium_program(u, kind, objective=objective).solve()
-    for factor in (1e-6, 1e6):
+    for factor in (1e-6, 1e6, 1e25):             # 1e25: beyond the costs HiGHS takes for infinite (1e20)
         res = equilibrium_program(u * factor, kind, objective=objective).solve()
         np.testing.assert_allclose(res.solution.distribution, base.solution.distribution, atol=1e-9)
         assert res.value == pytest.approx(base.value * factor, rel=1e-9)

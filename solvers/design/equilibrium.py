@@ -28,9 +28,10 @@ compilation 3-4 s, HiGHS's dual simplex 6-10 s), as fast as or faster than the s
 scipy's ``linprog``; 3 players x 47 actions (14 million nonzeros) take about 40 s, mostly compilation.
 
 Units.  Every incentive row of player *i* is divided by the player's payoff range :math:`R_i = \max u_i - \min u_i`
-(1 for a player whose payoffs are constant), and HiGHS receives the objective scaled by the power of two nearest
-to the range of its coefficients (HiGHS's ``user_objective_scale``, which it undoes on return).  HiGHS's
-tolerances are absolute, so this makes the solve the same for payoffs in any unit.  Objective values, the
+(1 for a player whose payoffs are constant), and the solver receives the objective multiplied by the power of two
+:math:`2^e` that brings the range of its coefficients nearest to 1 (an exact scaling, undone on return).  HiGHS's
+tolerances are absolute (and it takes costs above 1e20 for infinite), so this makes the solve the same for payoffs
+in any unit.  Objective values, the
 solution's payoffs and gaps, and the duals (``ProgramResult.duals["incentives"]``: one per row, in the layout
 of :attr:`EquilibriumProgram.incentive_rows`) are in the caller's units.
 
@@ -126,6 +127,8 @@ class EquilibriumProgram(MechanismProgram):
         One row per incentive constraint, in the order of ``constraints["incentives"]`` and of
         ``ProgramResult.duals["incentives"]``: ``(player, recommended, deviation)`` for correlated equilibria,
         ``(player, deviation)`` for coarse ones (players with one action have none).
+    objective_exponent : int
+        The solver minimises or maximises ``2**objective_exponent * objective`` (module docstring, "Units").
 
     :meth:`solve` returns ``value`` evaluated at the audited distribution, and :meth:`with_objective` keeps
     this class (and scales the new objective for HiGHS as the module docstring says).
@@ -134,19 +137,14 @@ class EquilibriumProgram(MechanismProgram):
     game: np.ndarray | None = None
     kind: str = "correlated"
     incentive_rows: np.ndarray | None = None
+    objective_exponent: int = 0
 
     def with_objective(self, expr, sense: str = "max") -> EquilibriumProgram:
         """A new program with objective ``expr`` (any scalar cvxpy expression of this program's variables)."""
         base = MechanismProgram.with_objective(self, expr, sense)
-        options = dict(self.highs_options)
-        exponent = _expression_scale_exponent(expr, self.variables["x"])
-        if exponent is None:
-            options.pop("user_objective_scale", None)
-        else:
-            options["user_objective_scale"] = exponent
         state = {f.name: getattr(base, f.name) for f in fields(MechanismProgram)}
-        state["highs_options"] = options
-        return EquilibriumProgram(**state, game=self.game, kind=self.kind, incentive_rows=self.incentive_rows)
+        return EquilibriumProgram(**state, game=self.game, kind=self.kind, incentive_rows=self.incentive_rows,
+                                  objective_exponent=_expression_scale_exponent(expr, self.variables["x"]))
 
     def solve(self, solver: str | None = None, *, atol: float = 1e-7, clean_tol: float | None = None,
               **options) -> ProgramResult:
@@ -154,7 +152,11 @@ class EquilibriumProgram(MechanismProgram):
 
         Parameters and errors as :meth:`MechanismProgram.solve`.
         """
-        result = super().solve(solver, atol=atol, clean_tol=clean_tol, **options)
+        factor = 2.0 ** self.objective_exponent
+        # The same constraint objects with the objective scaled exactly: duals come back scaled by the factor.
+        inner = MechanismProgram.with_objective(self, factor * self.objective, self.sense) if factor != 1 else self
+        result = MechanismProgram.solve(inner, solver, atol=atol, clean_tol=clean_tol, **options)
+        duals = {group: d / factor for group, d in result.duals.items()}
         x = self.variables["x"]
         solver_value = x.value
         try:
@@ -162,22 +164,25 @@ class EquilibriumProgram(MechanismProgram):
             value = float(self.objective.value)
         finally:
             x.value = solver_value
-        return replace(result, value=value)
+        return replace(result, value=value, duals=duals)
 
 
-def _scale_exponent(coefficients: np.ndarray) -> int | None:
-    """The exponent e with 2**e times the coefficients' range near 1 (None for a constant objective)."""
+def _scale_exponent(coefficients: np.ndarray) -> int:
+    """The exponent e with 2**e times the coefficients' range near 1 (0 for a constant objective)."""
     c = np.asarray(coefficients, dtype=float).ravel()
     if c.size == 0:
-        return None
-    spread = float(np.max(c) - np.min(c))
-    if not np.isfinite(spread) or spread <= 0.0:
-        return None
+        return 0
+    with np.errstate(over="ignore"):
+        spread = float(np.max(c) - np.min(c))
+    if not np.isfinite(spread):                  # the range overflows: scale by the largest magnitude instead
+        spread = float(np.max(np.abs(c)))
+    if spread <= 0.0:
+        return 0
     return -int(np.round(np.log2(spread)))
 
 
-def _expression_scale_exponent(expr, x) -> int | None:
-    """The objective scale of a user's expression, from its gradient in ``x`` (None if it has none)."""
+def _expression_scale_exponent(expr, x) -> int:
+    """The objective scale of a user's expression, from its gradient in ``x`` (0 if it has none)."""
     saved = x.value
     try:
         x.value = np.zeros(x.shape)
@@ -187,7 +192,7 @@ def _expression_scale_exponent(expr, x) -> int | None:
     finally:
         x.value = saved
     if grad is None:
-        return None
+        return 0
     return _scale_exponent(grad.toarray() if sp.issparse(grad) else np.asarray(grad))
 
 
@@ -350,15 +355,11 @@ def equilibrium_program(payoffs, kind: str = "correlated", objective="welfare", 
         return AuditOutcome(False, f"the distribution's {kind} equilibrium gap is {gap:.3g} times a player's payoff "
                                    f"range, above atol", gap)
 
-    exponent = _scale_exponent(coefficients)
-    options = dict(HIGHS_OPTIONS)
-    if exponent is not None:
-        options["user_objective_scale"] = exponent
     return EquilibriumProgram(goal, sense, {"x": x, "distribution": distribution}, constraints, expressions, decode,
                               audit, f"the {kind} equilibrium program",
                               dual_scales={"incentives": 1.0 / row_ranges} if row_ranges.size else {},
-                              highs_options=options,
-                              game=u, kind=kind, incentive_rows=table)
+                              highs_options=dict(HIGHS_OPTIONS), game=u, kind=kind, incentive_rows=table,
+                              objective_exponent=_scale_exponent(coefficients))
 
 
 def _cleaned(raw: np.ndarray, clean_tol: float | None) -> np.ndarray:
