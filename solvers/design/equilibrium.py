@@ -31,9 +31,9 @@ Units.  Every incentive row of player *i* is divided by the player's payoff rang
 (1 for a player whose payoffs are constant), and the solver receives the objective multiplied by the power of two
 :math:`2^e` that brings the range of its coefficients nearest to 1 (an exact scaling, undone on return).  HiGHS's
 tolerances are absolute (and it takes costs above 1e20 for infinite), so this makes the solve the same for payoffs
-in any unit.  Objective values, the
-solution's payoffs and gaps, and the duals (``ProgramResult.duals["incentives"]``: one per row, in the layout
-of :attr:`EquilibriumProgram.incentive_rows`) are in the caller's units.
+in any unit.  Objective values, the solution's payoffs and gaps, and the duals of every group, users' own groups
+included (``ProgramResult.duals["incentives"]`` has one per row, in the layout of
+:attr:`EquilibriumProgram.incentive_rows`), are in the caller's units.
 
 Cleaning and audit.  The solver's distribution is cleaned of round-off: negative entries no smaller than
 :data:`ROUNDOFF_TOL` become 0 and a total within :data:`ROUNDOFF_TOL` of 1 is renormalised; anything beyond
