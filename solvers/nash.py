@@ -69,7 +69,7 @@ class NashEquilibria:
         The players' expected payoffs at each equilibrium.
     status : str
         ``"complete"`` (non-degenerate game: these are all its equilibria) or ``"degenerate"`` (the equilibria
-        found at equal-size supports; the game may have others, and continua).
+        found at equal-size supports, possibly none; the game may have others, and continua).
     degenerate : bool
     degeneracy : str
         A witness of degeneracy (a strategy with more pure best responses than its support size), or ``""``.
