@@ -9,6 +9,7 @@ module                        what it solves
 ``committee_family``          best committees for many group bounds on one profile (shared relaxation)
 ``cmdp_lp``                   constrained MDPs through the discounted occupancy LP
 ``debate``                    exact minimax value of a debate and the best-response confuser
+``nash``                      every Nash equilibrium of a two-player game (support enumeration)
 ============================  ======================================================================
 
 The names below are re-exported lazily (PEP 562): ``from mechsim.solvers import optimal_mechanism``
@@ -31,5 +32,6 @@ _EXPORTS = {
     "debate": ["solve_debate", "best_response", "policy_value", "isolated_plan", "debate_game_tree",
                "DebateOutcome", "BestResponseOutcome", "subgame_values", "SubgameValues", "debate_win_table",
                "DebateTable", "IsolatedPlan"],
+    "nash": ["support_enumeration", "NashEquilibria"],
 }
 __all__, __getattr__, __dir__ = lazy_exports("mechsim.solvers", _EXPORTS, globals())

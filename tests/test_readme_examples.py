@@ -15,7 +15,7 @@ def _blocks(section: str) -> list[str]:
 
 
 def test_design_walkthrough_prints_what_it_says():
-    first, second = _blocks("Design and test your own mechanism")
+    first, second, games = _blocks("Design and test your own mechanism")
     out = io.StringIO()
     with contextlib.redirect_stdout(out), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -25,3 +25,8 @@ def test_design_walkthrough_prints_what_it_says():
     namespace = {}
     exec(compile(second, "README property test", "exec"), namespace)
     namespace["test_second_price_is_truthful"]()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(games, "README equilibrium programs", "exec"), {})
+    lines = out.getvalue().split("\n")
+    assert lines[0] == "10.5 [[0.0, 0.25], [0.25, 0.5]]" and lines[1] == "complete [9.0, 9.0, 9.333]"

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import as_generator, check_allocation, check_integer
+from mechsim.validation import as_generator, check_allocation, check_array, check_integer
 
 __all__ = ["chicken", "battle_of_the_sexes", "shapley_game", "matching_pennies", "rock_paper_scissors",
            "prisoners_dilemma", "random_game", "TEXTBOOK_GAMES"]
@@ -91,7 +91,7 @@ def random_game(n_actions: Sequence[int], seed=None, *, low: float = 0.0, high: 
         raise InvalidInstanceError("n_actions: expected at least one player, found an empty sequence",
                                    argument="n_actions")
     shape = tuple(check_integer(f"n_actions[{i}]", a, minimum=1) for i, a in enumerate(n_actions))
-    lo, hi = float(low), float(high)
+    lo, hi = float(check_array("low", low, ndim=0)), float(check_array("high", high, ndim=0))
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise InvalidInstanceError(f"low, high: expected finite low < high, found low={low!r}, high={high!r}",
                                    argument="low")

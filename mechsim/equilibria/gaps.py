@@ -33,7 +33,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from mechsim.errors import InvalidInstanceError
-from mechsim.validation import PROBABILITY_ATOL, check_allocation, check_array, check_probability_vector
+from mechsim.validation import (
+    PROBABILITY_ATOL,
+    check_allocation,
+    check_array,
+    check_nonnegative,
+    check_probability_vector,
+)
 
 __all__ = [
     "check_payoffs",
@@ -226,6 +232,7 @@ def nash_gap(payoffs, strategies) -> float:
 
 def is_nash(payoffs, strategies, atol: float = 1e-9) -> bool:
     """Whether ``strategies`` is a Nash equilibrium of ``payoffs`` within ``atol`` (see :func:`nash_gap`)."""
+    atol = check_nonnegative("atol", atol)
     return nash_gap(payoffs, strategies) <= atol
 
 

@@ -13,6 +13,8 @@ module                    programs
 ``cmdp``                  the CMDP occupancy LP, open to users' own linear constraints
 ``hiring``                the correlated hiring LP (budgets, per-agent caps, ...) and the single-agent
                           scoring-rule LP
+``equilibrium``           correlated and coarse correlated equilibria of n-player normal-form games (any
+                          linear objective: welfare, a player's payoff, a profile's probability)
 ========================  ==================================================================================
 
 cvxpy is the user-facing layer; mechsim's direct HiGHS paths (``mechsim.solvers.hiring_lp``,
@@ -32,5 +34,6 @@ _EXPORTS = {
     "persuasion": ["persuasion_program"],
     "cmdp": ["cmdp_program", "PolicySolution"],
     "hiring": ["hiring_program", "scoring_rule_program", "ScoringRule"],
+    "equilibrium": ["equilibrium_program", "EquilibriumProgram", "EquilibriumSolution"],
 }
 __all__, __getattr__, __dir__ = lazy_exports("mechsim.solvers.design", _EXPORTS, globals())

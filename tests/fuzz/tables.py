@@ -8,7 +8,9 @@ from fuzz.core import ENTRIES as CORE
 from fuzz.debate import ENTRIES as DEBATE
 from fuzz.design import ENTRIES as DESIGN
 from fuzz.dynamics import ENTRIES as DYNAMICS
+from fuzz.equilibria import ENTRIES as EQUILIBRIA
 from fuzz.hiring import ENTRIES as HIRING
 from fuzz.vector_envs import ENTRIES as VECTOR_ENVS
 
-ENTRIES = [*AUCTION_ENV, *BIDDING, *CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *DYNAMICS, *HIRING, *VECTOR_ENVS]
+ENTRIES = [*AUCTION_ENV, *BIDDING, *CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *DYNAMICS, *EQUILIBRIA, *HIRING,
+           *VECTOR_ENVS]
