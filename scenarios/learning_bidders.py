@@ -28,8 +28,7 @@ from mechsim.equilibria import battle_of_the_sexes, chicken, random_game, shaple
 from mechsim.learners import BIDDING_LEARNERS, learn_to_bid, play_no_regret
 from mechsim.regret import fit_regret_exponent
 from mechsim.runner.scenario import Scenario
-from mechsim.solvers import design as design_programs
-from mechsim.solvers.design import auction_program
+from mechsim.solvers.design import auction_program, equilibrium_program
 
 FORMATS = ("first", "second", "all_pay")
 BIDDERS = (2, 3, 5)
@@ -141,7 +140,7 @@ def _equilibrium_lp(params, seed) -> dict:
     out = {}
     for kind in ("coarse", "correlated"):
         for sense in ("min", "max"):
-            res = design_programs.equilibrium_program(u, kind=kind, objective="welfare", sense=sense).solve()
+            res = equilibrium_program(u, kind=kind, objective="welfare", sense=sense).solve()
             out[f"{kind}_{sense}"] = float(res.value)
     return out
 

@@ -1,8 +1,8 @@
 """The learning-bidders scenario: its grid, one cell of each part computed directly, and a quick run through the
 runner whose files and key numbers are checked against what must hold (not against recorded results):
 revenue equivalence and the BNE bids for the full-information learners, the LP's optimal revenue equal to
-Myerson's formula and at least second price's with its best reserve, CE welfare ranges inside the CCE ones,
-and gaps that fall with T.
+Myerson's formula and at least second price's with its best reserve, the equilibrium programs' welfare ranges
+equal to a loop-built scipy ``linprog`` oracle with the CE range inside the CCE one, and gaps that fall with T.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,10 +18,9 @@ from scipy.optimize import linprog
 from mechsim.runner.run import load_scenario, run_scenario
 from mechsim.runner.scenario import to_jsonable
 from mechsim.scenarios import learning_bidders
-from mechsim.solvers import design
 
 
-def linprog_equilibrium_program(payoffs, kind="correlated", objective="welfare", sense="max"):
+def linprog_welfare(payoffs, kind, sense):
     """Loop-built min/max welfare over the CE or CCE set, with scipy's linprog (an independent oracle)."""
     u = np.asarray(payoffs, dtype=float)
     n, shape = u.shape[0], u.shape[1:]
@@ -41,15 +39,7 @@ def linprog_equilibrium_program(payoffs, kind="correlated", objective="welfare",
     res = linprog(w if sense == "min" else -w, A_ub=np.array(rows), b_ub=np.zeros(len(rows)),
                   A_eq=np.ones((1, len(profiles))), b_eq=[1.0], bounds=(0, None), method="highs")
     assert res.status == 0
-    return SimpleNamespace(solve=lambda: SimpleNamespace(value=float(w @ res.x)))
-
-
-@pytest.fixture
-def equilibrium_program(monkeypatch):
-    """The design layer's equilibrium_program; the linprog oracle until that branch is merged (then unused)."""
-    if not hasattr(design, "equilibrium_program"):
-        monkeypatch.setattr(design, "equilibrium_program", linprog_equilibrium_program, raising=False)
-    return design.equilibrium_program
+    return float(w @ res.x)
 
 
 def test_grid_shapes_and_cells_are_json_plain():
@@ -67,7 +57,7 @@ def test_grid_shapes_and_cells_are_json_plain():
     assert load_scenario("learning-bidders") is learning_bidders.SCENARIO
 
 
-def test_cells_are_deterministic_and_sane(equilibrium_program):
+def test_cells_are_deterministic_and_sane():
     cell = {"part": "bidding", "format": "first", "reserve": 0.0, "n_bidders": 2, "learner": "hedge",
             "rounds": 3000, "n_bids": 21, "n_value_bins": 10, "replicate": 0}
     a, b = (to_jsonable(learning_bidders.compute(cell, 5)) for _ in range(2))
@@ -78,15 +68,21 @@ def test_cells_are_deterministic_and_sane(equilibrium_program):
     m = learning_bidders.compute({"part": "myerson", "n_bidders": 2, "n_values": 4}, 0)
     assert m["lp_values"] == 4 and m["lp"] == pytest.approx(m["lp_formula"], abs=1e-7)
     assert m["lp"] >= m["second_price_best_reserve"] - 1e-9
-    lp = learning_bidders.compute({"part": "equilibrium-lp", "game": "chicken"}, 0)
-    # chicken: the best CE (Aumann) has welfare 10.5 in these units; the CE set lies inside the CCE set
-    assert lp["correlated_max"] == pytest.approx(10.5, abs=1e-6)
-    assert lp["coarse_min"] <= lp["correlated_min"] + 1e-9 and lp["correlated_max"] <= lp["coarse_max"] + 1e-9
+    for game in ("chicken", "random-2x2x2"):
+        lp = learning_bidders.compute({"part": "equilibrium-lp", "game": game}, 0)
+        for kind in ("coarse", "correlated"):
+            for sense in ("min", "max"):
+                oracle = linprog_welfare(learning_bidders.GAMES[game], kind, sense)
+                assert lp[f"{kind}_{sense}"] == pytest.approx(oracle, abs=1e-6), (game, kind, sense)
+        assert lp["coarse_min"] <= lp["correlated_min"] + 1e-9 and lp["correlated_max"] <= lp["coarse_max"] + 1e-9
+    # chicken: the best CE (Aumann) has welfare 10.5 in these units
+    assert learning_bidders.compute({"part": "equilibrium-lp", "game": "chicken"}, 0)["correlated_max"] == \
+        pytest.approx(10.5, abs=1e-6)
 
 
 @pytest.mark.slow
-def test_quick_run_through_runner(tmp_path, equilibrium_program):
-    res = run_scenario("learning-bidders", tmp_path, quick=True, seed=0, workers=1)
+def test_quick_run_through_runner(tmp_path):
+    res = run_scenario("learning-bidders", tmp_path, quick=True, seed=0, workers=2)
     out = res.outdir
     for name in ("summary.md", "config.json", "results.json", "bidding.csv", "myerson.csv", "equilibrium_gaps.csv",
                  "equilibrium_welfare_lp.csv", "distance_to_bne.png", "bid_functions.png", "revenue.png",
