@@ -234,6 +234,13 @@ def _signed_deviation(records) -> tuple[float, float]:
     return float(np.mean(low)), float(np.mean(high))
 
 
+def _cell_results(records, fmt: str, reserve: float, n: int, learner: str) -> list[dict]:
+    """The results of one auction setting's replicates."""
+    return [rec["result"] for rec in records if (rec["params"]["format"], rec["params"]["reserve"],
+                                                 rec["params"]["n_bidders"], rec["params"]["learner"])
+            == (fmt, reserve, n, learner)]
+
+
 def _plot_distance(r, records) -> None:
     import matplotlib.pyplot as plt
 
@@ -243,9 +250,7 @@ def _plot_distance(r, records) -> None:
     for ax, (fmt, reserve) in zip(axes, AUCTIONS):
         for n in BIDDERS:
             for learner in BIDDING_LEARNERS:
-                res = [rec["result"] for rec in records if rec["params"]["format"] == fmt
-                       and rec["params"]["reserve"] == reserve and rec["params"]["n_bidders"] == n
-                       and rec["params"]["learner"] == learner]
+                res = _cell_results(records, fmt, reserve, n, learner)
                 if not res:
                     continue
                 cp = np.asarray(res[0]["checkpoints"])
@@ -276,9 +281,7 @@ def _plot_bid_functions(r, records) -> None:
             ax = axes[row, col]
             ax.plot(v, equilibrium_bid(v, n, fmt, reserve=reserve), "k-", lw=2, alpha=0.35, label="BNE bid")
             for learner in BIDDING_LEARNERS:
-                res = [rec["result"] for rec in records if rec["params"]["format"] == fmt
-                       and rec["params"]["reserve"] == reserve and rec["params"]["n_bidders"] == n
-                       and rec["params"]["learner"] == learner]
+                res = _cell_results(records, fmt, reserve, n, learner)
                 if not res:
                     continue
                 bids = np.nanmean([np.asarray(x["mean_bid"], dtype=float) for x in res], axis=(0, 1))
