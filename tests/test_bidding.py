@@ -18,6 +18,7 @@ from mechsim.auctions import RepeatedAuction, auction_outcomes
 from mechsim.errors import InvalidInstanceError, MechsimError
 from mechsim.learners import (
     BIDDING_LEARNERS,
+    SMALL_K,
     TRAILING_FRACTION,
     Exp3,
     Hedge,
@@ -107,15 +108,17 @@ def test_bid_utilities_are_the_rules(fmt, n, reserve):
 # The play is the learners' own update rules on the auction's own randomness
 # ----------------------------------------------------------------------------------------------------------
 
-def discrete_auction(fmt="first", n=3):
-    return RepeatedAuction(n, fmt, 0.1, values=[0.2, 0.5, 1.0], prior=[0.3, 0.3, 0.4], bids=np.linspace(0, 1, 9))
+def discrete_auction(fmt="first", n=3, n_bids=9):
+    return RepeatedAuction(n, fmt, 0.1, values=[0.2, 0.5, 1.0], prior=[0.3, 0.3, 0.4],
+                           bids=np.linspace(0, 1, n_bids))
 
 
 @pytest.mark.parametrize("learner", BIDDING_LEARNERS)
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_replay_through_the_per_round_interfaces(learner, fmt):
-    auction = discrete_auction(fmt)
-    T, seed = 400, 5
+@pytest.mark.parametrize("fmt, n_bids", [("first", 9), ("second", 9), ("all_pay", 9), ("first", SMALL_K + 4)])
+def test_replay_through_the_per_round_interfaces(learner, fmt, n_bids):
+    """``SMALL_K + 4`` bids: the sequential learners keep numpy state instead of Python floats."""
+    auction = discrete_auction(fmt, n_bids=n_bids)
+    T, seed = (400 if n_bids < SMALL_K else 150), 5
     run = learn_to_bid(auction, learner, rounds=T, seed=seed)
     n, m, k = auction.n_bidders, run.n_contexts, auction.n_bids
     _, ties_rng, bids_rng = np.random.default_rng(seed).spawn(3)

@@ -147,6 +147,8 @@ class _Rules:
     def __init__(self, auction: RepeatedAuction):
         n, g, r = auction.n_bidders, np.asarray(auction.bids, dtype=float), float(auction.reserve)
         k = g.size
+        check_allocation("auction", 8.0 * (k + 1) * n * k + 3 * 8.0 * _CHUNK * n * k,
+                         f"win-probability tables and buffers of {n} bidders x {k} bids")
         self.n, self.k, self.grid, self.reserve, self.format = n, k, g, r, auction.format
         self.eligible = (g >= r).astype(float)
         # win[M + 1, c, b]: probability that grid bid b wins when the others' highest bid is grid index M
@@ -524,6 +526,8 @@ def learn_to_bid(auction: RepeatedAuction, learner: str = "hedge", rounds: int =
     # snapshots of the cumulative counters at every checkpoint and at the start of its window
     starts = _window_start(marks)
     snaps = np.unique(np.concatenate([marks, starts[starts > 0]]))
+    check_allocation("checkpoints", 8.0 * (3 * snaps.size + marks.size) * n * m * k,
+                     f"bid counts of {n} bidders x {m} contexts x {k} bids at {snaps.size} rounds")
     count_snaps = np.zeros((snaps.size, n, m, k), dtype=np.int64)
     regret_snaps = np.zeros((marks.size, n, m))
     counts = np.zeros(n * m * k, dtype=np.int64)
