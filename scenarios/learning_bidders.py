@@ -182,8 +182,11 @@ def efficient_welfare_uniform(n: int, reserve: float) -> float:
 # Report
 # ----------------------------------------------------------------------------------------------------------
 
-def _label(fmt: str, reserve: float) -> str:
-    return fmt.replace("_", "-") + (f" (reserve {reserve:g})" if reserve else "")
+FORMAT_NAMES = {"first": "first price", "second": "second price", "all_pay": "all-pay"}
+
+
+def _label(fmt: str, reserve: float = 0.0) -> str:
+    return FORMAT_NAMES[fmt] + (f" (reserve {reserve:g})" if reserve else "")
 
 
 def _worst_bin(result, reserve: float) -> float:
@@ -479,17 +482,18 @@ def _bidding_text(r, rows, myerson_rows, rounds, bidding) -> None:
         far = max(full_info, key=lambda x: abs(x["revenue"] - x["bne_revenue"]))
         findings.append(f"- Revenue equivalence, full-information learners without reserve: the realised revenue is "
                         f"within {abs(far['revenue'] - far['bne_revenue']):.3f} of `(n-1)/(n+1)` in every format and "
-                        f"bidder count (farthest: {far['learner']}, {far['format']}, {far['bidders']} bidders, "
+                        f"bidder count (farthest: {far['learner']}, {_label(far['format'])}, "
+                        f"{far['bidders']} bidders, "
                         f"{far['revenue']:.3f} against {far['bne_revenue']:.3f}); welfare is within "
                         f"{max(x['efficient_welfare'] - x['welfare'] for x in full_info):.3f} of the efficient "
                         "`n/(n+1)`.")
         worse = [x for x in full_info if np.isfinite(x["distance@1e3"]) and x["distance"] > x["distance@1e3"]]
         if worse:
             findings.append("- Not monotone: the distance at the end exceeds that at round 1000 for "
-                            + ", ".join(f"{x['learner']} in {x['format']} with {x['bidders']} bidders "
-                                        f"({x['distance@1e3']:.3f} -> {x['distance']:.3f})" for x in worse)
-                            + "; low regret does not pin down the BNE, other coarse correlated equilibria of the "
-                              "auction are no-regret outcomes as well.")
+                            + ", ".join(f"{x['learner']} in {_label(x['format'])} with {x['bidders']} bidders "
+                                        f"({x['distance@1e3']:.3f} -> {x['distance']:.3f}, regret per round "
+                                        f"{x['regret_per_round']:.2g}, revenue {x['revenue']:.3f})" for x in worse)
+                            + ": the learners' regret is small, so low regret alone does not force play to the BNE.")
     exp3 = [row for row in rows if row["learner"] == "exp3" and row["reserve"] == 0]
     if exp3 and full_info:
         low, high = _signed_deviation([rec for rec in bidding if rec["params"]["learner"] == "exp3"
@@ -502,7 +506,7 @@ def _bidding_text(r, rows, myerson_rows, rounds, bidding) -> None:
             f"{N_BIDS} arms and sees one utility per round). Its mean bid minus the BNE bid averages {low:+.3f} over "
             f"the bins below 1/2 and {high:+.3f} over those above (all formats and bidder counts)"
             + (", a flattened bid function" if low > 0 > high else "")
-            + f". Its revenue is farthest above the BNE revenue in {worst['format']}"
+            + f". Its revenue is farthest above the BNE revenue in {_label(worst['format'])}"
             + (" (where every bid is paid)" if worst["format"] == "all_pay" else "")
             + f" with {worst['bidders']} bidders ({worst['revenue']:.3f} against {worst['bne_revenue']:.3f}); its "
             f"welfare is {np.mean([x['welfare'] / x['efficient_welfare'] for x in exp3]):.1%} of the efficient "
