@@ -266,7 +266,7 @@ def _plot_distance(r, records) -> None:
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("distance to BNE bid")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(BIDDERS), fontsize=7)
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.03), ncol=len(BIDDERS), fontsize=7)
     r.add_figure("distance_to_bne", fig, caption="probability-weighted mean |learned mean bid - BNE bid| over "
                                                  "the value bins (window: the later half of the rounds so far), "
                                                  "mean over replicates")
@@ -322,7 +322,7 @@ def _plot_revenue(r, rows) -> None:
         ax.set_title(_label(fmt, reserve))
     axes[0].set_ylabel("revenue per round (final window)")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=6, fontsize=7)
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.03), ncol=6, fontsize=7)
     r.add_figure("revenue", fig, caption="realised revenue of the learners (mean over replicates, bar: sd) against "
                                          "the equilibrium revenue and Myerson's optimum")
 
@@ -385,7 +385,7 @@ def _plot_gaps(r, records, rows) -> None:
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("gap of the empirical distribution")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize=7)
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.03), ncol=4, fontsize=7)
     r.add_figure("equilibrium_gaps", fig, caption="exact CCE gap (Hedge, regret matching) and CE gap (swap Hedge) "
                                                   "of the empirical distribution after T rounds; dots: single runs "
                                                   "(zero gaps drawn at 1e-6)")
