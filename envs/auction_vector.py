@@ -171,7 +171,7 @@ max_cycles
                 if not ok.all():
                     c = int(np.argmin(ok))
                     raise _fail(f"actions[{a!r}]", f"bids in [0, {auction.max_bid:.9g}]",
-                                f"{b[c]!r} in copy {c}")
+                                f"{float(b[c]):.9g} in copy {c}")
                 out[:, j] = b
         return out
 

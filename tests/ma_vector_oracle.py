@@ -20,10 +20,12 @@ def _assert_same_infos(batched_info: dict, single_info: dict, c: int, where: str
 
 
 def assert_matches_single_envs(batched, make_single, actions, *, seed=0, steps=300, reset_every=None,
-                               rng=None, check_state=False) -> dict:
+                               rng=None, check_state=False, detail_agents=None) -> dict:
     """Step ``batched`` and ``batched.num_envs`` envs ``make_single()`` with the same ``actions(rng)`` and compare.
 
     ``reset_every``: every so many steps, reset a random subset of the copies (``reset_mask``) instead of stepping.
+    ``detail_agents``: the agents whose infos and spaces are compared (default all; observations and rewards of
+    every agent are always compared).
     Returns counts of what was exercised (``autoresets``, ``partial_resets``).
     """
     rng = np.random.default_rng(0) if rng is None else rng
@@ -32,17 +34,20 @@ def assert_matches_single_envs(batched, make_single, actions, *, seed=0, steps=3
     obs, infos = batched.reset(seed=seed)
     ref = [env.reset(seed=seed + c) for c, env in enumerate(singles)]
     pending = np.zeros(N, dtype=bool)
+    agents = batched.possible_agents
+    detail = agents if detail_agents is None else detail_agents
     counts = {"autoresets": 0, "partial_resets": 0, "steps": 0}
     for t in range(steps):
         for c, (o, i) in enumerate(ref):
-            for a in batched.possible_agents:
-                where = f"step {t}, copy {c}, {a}"
-                assert obs[a].dtype == o[a].dtype, where
-                np.testing.assert_array_equal(obs[a][c], o[a], err_msg=where)
-                _assert_same_infos(infos[a], i[a], c, where)
+            where = f"step {t}, copy {c}"
+            assert all(obs[a].dtype == o[a].dtype for a in agents), where
+            np.testing.assert_array_equal(np.stack([obs[a][c] for a in agents]), np.stack([o[a] for a in agents]),
+                                          err_msg=where)
+            for a in detail:
+                _assert_same_infos(infos[a], i[a], c, f"{where}, {a}")
             if check_state and not pending[c]:
-                np.testing.assert_array_equal(batched.state()[c], singles[c].state(), err_msg=f"step {t}, copy {c}")
-        for a in batched.possible_agents:
+                np.testing.assert_array_equal(batched.state()[c], singles[c].state(), err_msg=where)
+        for a in detail:
             assert batched.observation_space(a).contains(obs[a])
         if reset_every and t % reset_every == reset_every - 1:
             mask = rng.random(N) < 0.5
@@ -66,10 +71,11 @@ def assert_matches_single_envs(batched, make_single, actions, *, seed=0, steps=3
                 counts["autoresets"] += 1
             else:
                 o, r, term, trunc, i = env.step({a: acts[a][c] for a in env.possible_agents})
-            for a in batched.possible_agents:
-                where = f"step {t}, copy {c}, {a}"
-                assert rewards[a].dtype == np.float64 and rewards[a][c] == r[a], where
-                assert terminations[a][c] == term[a] and truncations[a][c] == trunc[a], where
+            where = f"step {t}, copy {c}"
+            assert all(rewards[a].dtype == np.float64 for a in agents), where
+            np.testing.assert_array_equal([rewards[a][c] for a in agents], [r[a] for a in agents], err_msg=where)
+            np.testing.assert_array_equal([terminations[a][c] for a in agents], [term[a] for a in agents])
+            np.testing.assert_array_equal([truncations[a][c] for a in agents], [trunc[a] for a in agents])
             new.append((o, i))
         ref = new
         pending = truncations[batched.possible_agents[0]] | terminations[batched.possible_agents[0]]
