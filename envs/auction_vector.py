@@ -52,7 +52,7 @@ from gymnasium.vector import AutoresetMode
 from mechsim.auctions.repeated import RepeatedAuction
 from mechsim.envs.auction import AuctionParallelEnv, block_rows
 from mechsim.envs.ma_vector import BatchedParallelEnv, RowStream, masked
-from mechsim.errors import EpisodeOverError, InvalidInstanceError
+from mechsim.errors import EpisodeOverError
 from mechsim.validation import _describe, _fail, check_allocation, check_integer
 
 __all__ = ["AuctionVectorEnv"]
@@ -178,7 +178,7 @@ max_cycles
     # ------------------------------------------------------------------------------------ step
     def _step(self, actions):
         bids = self._bids(actions)
-        N, n = self.num_envs, self._n
+        N = self.num_envs
         pending = self._autoreset
         live = ~pending
         everyone = not pending.any()

@@ -273,10 +273,7 @@ class AgentSlotVectorEnv(VectorEnv):
 
     def _infos(self, infos: dict) -> dict:
         agents = self.batched.possible_agents
-        out = {}
-        for key, value in infos[agents[0]].items():
-            out[key] = _stack_slots([infos[a][key] for a in agents])
-        return out
+        return {key: _stack_slots([infos[a][key] for a in agents]) for key in infos[agents[0]]}
 
     def reset(self, *, seed=None, options: dict | None = None):
         """Reset the copies (all, or those whose slots ``options["reset_mask"]`` marks: every slot of a copy

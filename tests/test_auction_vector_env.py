@@ -91,7 +91,7 @@ def test_spaces_metadata_and_current_values():
         assert env.observation_space(a) == batch_space(single.observation_space(a), 5)
         assert env.action_space(a) == batch_space(single.action_space(a), 5)
     with pytest.raises(EpisodeOverError):
-        env.current_values
+        _ = env.current_values
     obs, infos = env.reset(seed=0)
     assert infos == {a: {} for a in env.possible_agents}
     np.testing.assert_array_equal(env.current_values[:, 1].astype(np.float32), obs["bidder_1"][:, 0])

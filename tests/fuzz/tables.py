@@ -8,6 +8,7 @@ from fuzz.debate import ENTRIES as DEBATE
 from fuzz.design import ENTRIES as DESIGN
 from fuzz.dynamics import ENTRIES as DYNAMICS
 from fuzz.hiring import ENTRIES as HIRING
+from fuzz.ma_vector import ENTRIES as MA_VECTOR
 from fuzz.vector_envs import ENTRIES as VECTOR_ENVS
 
-ENTRIES = [*AUCTION_ENV, *CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *DYNAMICS, *HIRING, *VECTOR_ENVS]
+ENTRIES = [*AUCTION_ENV, *CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *DYNAMICS, *HIRING, *MA_VECTOR, *VECTOR_ENVS]
