@@ -51,7 +51,7 @@ from gymnasium.vector import AutoresetMode
 
 from mechsim.auctions.repeated import RepeatedAuction
 from mechsim.envs.auction import AuctionParallelEnv, block_rows
-from mechsim.envs.ma_vector import BatchedParallelEnv, RowStream, masked
+from mechsim.envs.ma_vector import BatchedParallelEnv, RowStream, masked, spread
 from mechsim.errors import EpisodeOverError
 from mechsim.validation import _describe, _fail, check_allocation, check_integer
 
@@ -191,19 +191,16 @@ max_cycles
             out = self.auction._play_unchecked(bids, values, u)
         else:
             out = self.auction._play_unchecked(bids[live], values[live], u[live])
-        if everyone:
-            def spread(rows, dtype=float):
-                return rows.astype(dtype, copy=False)
-        else:
-            def spread(rows, dtype=float):   # rows of the live copies -> (N, ...), zeros for the others
-                full = np.zeros((N, *rows.shape[1:]), dtype=dtype)
-                full[live] = rows
-                return full
+        rows = slice(None) if everyone else live
+        if not everyone:
             values, bids = values[live], bids[live]
-        columns = {"value": spread(values), "bid": spread(bids), "allocation": spread(out.allocation, np.int64),
-                   "payment": spread(out.payments)}
-        shared = {"price": spread(out.price), "revenue": spread(out.revenue), "winner": spread(out.winner, np.int64)}
-        utilities = spread(out.utilities)
+        columns = {"value": spread(values, rows, N), "bid": spread(bids, rows, N),
+                   "allocation": spread(out.allocation, rows, N, np.int64), "payment": spread(out.payments, rows, N)}
+        shared = {"price": spread(out.price, rows, N), "revenue": spread(out.revenue, rows, N),
+                  "winner": spread(out.winner, rows, N, np.int64)}
+        utilities = spread(out.utilities, rows, N)
+        for value in shared.values():
+            value.setflags(write=False)          # one array for every bidder's info
         self._price[live] = out.price
         self._round[live] += 1
         done = live & (self._round >= self.max_cycles)
@@ -216,7 +213,7 @@ max_cycles
         infos = {}
         for j, a in enumerate(self.possible_agents):
             own = {key: col[:, j] for key, col in columns.items()}
-            own.update({key: col.copy() for key, col in shared.items()})
+            own.update(shared)
             infos[a] = masked(own, live) if live.any() else {}
         terminations, truncations = self._done(done)
         return self._observe(), self._per_agent(list(utilities.T)), terminations, truncations, infos

@@ -50,7 +50,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 
 from mechsim.envs.hiring import UNIFORM_BLOCK, HiringParallelEnv, round_tables
-from mechsim.envs.ma_vector import BatchedParallelEnv, RowStream, masked
+from mechsim.envs.ma_vector import BatchedParallelEnv, RowStream, copy_groups, masked, spread
 from mechsim.errors import EpisodeOverError, InvalidInstanceError
 from mechsim.hiring.model import HiringInstance, Mechanism
 from mechsim.validation import _describe, _fail, check_allocation, check_integer
@@ -99,6 +99,9 @@ class HiringVectorEnv(BatchedParallelEnv):
         E, S = tuple(inst.n_efforts), tuple(inst.n_signals)
         self._E, self._S = E, S
         self._highs = np.array([E, S], dtype=np.int64).T          # (n, 2): bounds of (effort, report)
+        # C-order strides: a profile's flat index is profile @ strides (np.ravel_multi_index, without its checks)
+        self._e_strides = np.array([int(np.prod(E[i + 1:])) for i in range(n)], dtype=np.int64)
+        self._s_strides = np.array([int(np.prod(S[i + 1:])) for i in range(n)], dtype=np.int64)
         self._profiles = np.array(list(np.ndindex(*E)), dtype=np.int64).reshape(-1, n)
         self._signal_profiles = np.array(list(np.ndindex(*S)), dtype=np.int64).reshape(-1, n)
         t = round_tables(inst, env.mechanism)
@@ -186,67 +189,65 @@ class HiringVectorEnv(BatchedParallelEnv):
         streams = self._uniforms
         streams.ensure()
         u0, u1 = streams.peek(0), streams.peek(1)
-        streams.advance(np.where(pending, 1, 2))
+        any_pending = pending.any()
+        streams.advance(np.where(pending, 1, 2) if any_pending else 2)
         efforts, reports = acts[:, :, 0], acts[:, :, 1]
-        phase = self._phase
-        i0 = np.flatnonzero(live & (phase == 0))
-        i1 = np.flatnonzero(live & (phase == 1))
-        ip = np.flatnonzero(pending)
+        g0, g1, gp = copy_groups(self._phase, pending, any_pending)
         rewards = np.zeros((n, N))
-        infos = self._profile_infos()   # "profile" before the new rounds below; fixed up for i1 and ip next
+        infos = self._profile_infos()   # "profile" before the new rounds below; fixed up for gp next
 
-        if len(i0):                      # effort step
-            e = efforts[i0]
-            theta = np.searchsorted(self._prior_cdf, u0[i0], side="right")
-            e_flat = np.ravel_multi_index(e.T, self._E)
-            s_flat = _count_le(self._signal_cdf[e_flat * self._T + theta], u1[i0])
-            self._efforts[i0] = e
-            self._theta[i0] = theta
-            self._signals[i0] = self._signal_profiles[s_flat]
-            self._phase[i0] = 1
+        if g0 is not None:               # effort step
+            e = efforts[g0]
+            theta = np.searchsorted(self._prior_cdf, u0[g0], side="right")
+            e_flat = e @ self._e_strides
+            s_flat = _count_le(self._signal_cdf[e_flat * self._T + theta], u1[g0])
+            self._efforts[g0] = e
+            self._theta[g0] = theta
+            self._signals[g0] = self._signal_profiles[s_flat]
+            self._phase[g0] = 1
             if self._effort_timing:
                 for i in range(n):
-                    rewards[i, i0] = -self._costs[i][e[:, i]]
+                    rewards[i, g0] = -self._costs[i][e[:, i]]
 
-        if len(i1):                      # report step, then the next round's recommendation
-            b, theta = self._b[i1], self._theta[i1]
-            r = reports[i1]
-            r_flat = np.ravel_multi_index(r.T, self._S)
-            br = b * self._SS + r_flat
-            action = _count_le(self._decision_cdf[br], u0[i1])
+        if g1 is not None:               # report step, then the next round's recommendation
+            b, theta = self._b[g1], self._theta[g1]
+            r = reports[g1]
+            br = b * self._SS + r @ self._s_strides
+            action = _count_le(self._decision_cdf[br], u0[g1])
             pay = self._payments[br * self._T + theta]
-            paid = np.zeros(len(i1))
-            for i in range(n):           # left to right, as Python's sum() in HiringParallelEnv
+            paid = pay[:, 0]
+            for i in range(1, n):        # left to right, as Python's sum() in HiringParallelEnv
                 paid = paid + pay[:, i]
             principal = self._utility[action, theta] - paid
-            ef = self._efforts[i1]
-            cost = np.stack([self._costs[i][ef[:, i]] for i in range(n)], axis=1)
-            rewards[:, i1] = (pay if self._effort_timing else pay - cost).T
-            mask = np.zeros(N, dtype=bool)
-            mask[i1] = True
-            shared = {}
-            for key, rows in (("state", theta), ("action", action), ("principal_utility", principal),
-                              ("efforts", ef), ("signals", self._signals[i1]), ("reports", r)):
-                full = np.zeros((N, *rows.shape[1:]), dtype=np.float64 if key == "principal_utility" else np.int64)
-                full[i1] = rows
-                shared[key] = full
+            ef = self._efforts[g1]
+            cost = np.empty(pay.shape)
             for i in range(n):
-                own = dict(shared)
-                for key, col in (("payment", pay[:, i]), ("cost", cost[:, i])):
-                    full = np.zeros(N)
-                    full[i1] = col
-                    own[key] = full
+                cost[:, i] = self._costs[i][ef[:, i]]
+            rewards[:, g1] = (pay if self._effort_timing else pay - cost).T
+            mask = np.zeros(N, dtype=bool)
+            mask[g1] = True
+            shared = {key: spread(rows, g1, N, dtype) for key, rows, dtype in (
+                ("state", theta, np.int64), ("action", action, np.int64), ("principal_utility", principal, float),
+                ("efforts", ef, np.int64), ("signals", self._signals[g1], np.int64), ("reports", r, np.int64))}
+            for value in shared.values():
+                value.setflags(write=False)      # one array for every agent's info
+            for i in range(n):
+                own = {**shared, "payment": spread(pay[:, i], g1, N), "cost": spread(cost[:, i], g1, N)}
                 infos[i].update(masked(own, mask))
-            self._new_rounds(i1, u1[i1])
+            self._new_rounds(g1, u1[g1])
 
-        if len(ip):                      # next-step autoreset
-            self._steps[ip] = 0
-            self._new_rounds(ip, u0[ip])
+        if gp is not None:               # next-step autoreset
+            self._steps[gp] = 0
+            self._new_rounds(gp, u0[gp])
             for info in infos:
-                info["profile"][ip] = self._rec[ip]
+                info["profile"][gp] = self._rec[gp]
 
-        self._steps[live] += 1
-        done = live & (self._steps >= self.max_cycles)
+        if any_pending:
+            self._steps[live] += 1
+            done = live & (self._steps >= self.max_cycles)
+        else:
+            self._steps += 1
+            done = self._steps >= self.max_cycles
         self._autoreset = done
         terminations, truncations = self._done(done)
         return self._observe(), self._per_agent(list(rewards)), terminations, truncations, self._per_agent(infos)

@@ -107,8 +107,10 @@ class RowStream:
         self.pos[c] = self.end[c] = 0
 
     def ensure(self) -> None:
-        low = np.flatnonzero(self.end - self.pos < self.need)
-        for c in low.tolist():
+        low = self.end - self.pos < self.need
+        if not low.any():
+            return
+        for c in np.flatnonzero(low).tolist():
             tail = self.buf[c, self.pos[c]:self.end[c]].copy()
             k = len(tail)
             self.buf[c, :k] = tail
@@ -121,6 +123,28 @@ class RowStream:
 
     def advance(self, counts) -> None:
         self.pos += counts
+
+
+def copy_groups(phase: np.ndarray, pending: np.ndarray, any_pending: bool):
+    """The copies in phase 0, in phase 1 and pending an autoreset: each ``None`` (no copy), ``slice(None)``
+    (every copy: the common case, indexed without gathering) or an index array."""
+    if not any_pending:
+        first = phase[0]
+        if (phase == first).all():
+            return (slice(None), None, None) if first == 0 else (None, slice(None), None)
+    live = ~pending
+    groups = [np.flatnonzero(live & (phase == 0)), np.flatnonzero(live & (phase == 1)), np.flatnonzero(pending)]
+    return tuple(g if len(g) else None for g in groups)
+
+
+def spread(rows: np.ndarray, idx, n: int, dtype=float) -> np.ndarray:
+    """``rows`` of the copies ``idx`` (``slice(None)`` or an index array) as an array over all ``n`` copies, zeros
+    for the others."""
+    if isinstance(idx, slice):
+        return rows.astype(dtype)
+    full = np.zeros((n, *rows.shape[1:]), dtype=dtype)
+    full[idx] = rows
+    return full
 
 
 def masked(values: dict, mask: np.ndarray) -> dict:
