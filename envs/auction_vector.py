@@ -14,7 +14,8 @@ coming round (``(N, 2)`` with ``observe_price=True``: value and last price); ``a
 ``[0, max_bid]`` (``"box"``); rewards ``(N,)``.  After a step ``infos[bidder]`` holds the single environment's
 keys as arrays ``(N,)``: ``"value"``, ``"bid"``, ``"payment"``, ``"price"``, ``"revenue"`` (float64),
 ``"allocation"`` and ``"winner"`` (int64), with their ``"_key"`` masks False for copies being autoreset (whose
-infos, as after ``reset``, are empty).
+infos, as after ``reset``, are empty).  ``state()`` is ``(N, n_bidders + 1)``, row ``c`` the single environment's
+``state()`` of copy ``c``; ``current_values`` the float64 values ``(N, n_bidders)`` of the coming round.
 
 **Seeding.**  Copy ``c`` owns the two generators (values, ties) that an ``AuctionParallelEnv`` makes on
 ``reset(seed=s + c)`` (:meth:`~mechsim.auctions.RepeatedAuction.generators`) and draws from them in the same
@@ -110,6 +111,13 @@ max_cycles
         if not self._started:
             raise EpisodeOverError("current_values read before reset(): call reset() first")
         return self._current.copy()
+
+    def state(self) -> np.ndarray:
+        """Every copy's global state, ``(N, n_bidders + 1)`` float32: rows of ``AuctionParallelEnv.state()`` (the
+        values for the coming round and the last price)."""
+        if not self._started:
+            raise EpisodeOverError("state() called before reset(): call reset() first")
+        return np.concatenate([self._current, self._price[:, None]], axis=1).astype(np.float32)
 
     # ------------------------------------------------------------------------------ internals
     def _reseeded(self, c: int) -> None:

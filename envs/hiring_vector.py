@@ -16,6 +16,7 @@ every copy; after a report step, for the copies that made one (``"_state"`` etc.
 ``"action"`` ``(N,)`` int64, ``"principal_utility"``, ``"payment"``, ``"cost"`` ``(N,)`` float64, and
 ``"efforts"``, ``"signals"``, ``"reports"`` ``(N, n_agents)`` int64 (rows of the other copies are zeros).
 Copies may be in different phases (after a partial ``reset_mask``, or with an odd ``max_cycles``).
+``state()`` is ``(N, state_dim)``, row ``c`` the single environment's ``state()`` of copy ``c``.
 
 **Seeding.**  Copy ``c`` owns the generator a ``HiringParallelEnv`` makes on ``reset(seed=s + c)`` and reads
 its uniforms in the same blocks of :data:`~mechsim.envs.hiring.UNIFORM_BLOCK` and the same order (one at a

@@ -43,7 +43,7 @@ def _random_actions(env):
 def test_each_copy_is_the_single_env_seeded_s_plus_c(kwargs):
     env = AuctionVectorEnv(4, **kwargs)
     counts = assert_matches_single_envs(env, lambda: AuctionParallelEnv(**kwargs), _random_actions(env), seed=3,
-                                        steps=600, reset_every=37)
+                                        steps=600, reset_every=37, check_state=True)
     assert counts["partial_resets"] > 0
     assert kwargs["max_cycles"] > 200 or counts["autoresets"] > 0
 
@@ -92,6 +92,8 @@ def test_spaces_metadata_and_current_values():
         assert env.action_space(a) == batch_space(single.action_space(a), 5)
     with pytest.raises(EpisodeOverError):
         _ = env.current_values
+    with pytest.raises(EpisodeOverError, match="reset"):
+        env.state()
     obs, infos = env.reset(seed=0)
     assert infos == {a: {} for a in env.possible_agents}
     np.testing.assert_array_equal(env.current_values[:, 1].astype(np.float32), obs["bidder_1"][:, 0])
