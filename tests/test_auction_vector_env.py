@@ -146,6 +146,21 @@ def test_vector_view_layout():
     assert infos["_winner"].all() and infos["bid"].shape == (12,)
 
 
+def test_gymnasium_vector_wrappers_work_on_the_view():
+    from gymnasium.wrappers.vector import RecordEpisodeStatistics
+
+    view = RecordEpisodeStatistics(as_vector_env(AuctionVectorEnv(3, max_cycles=4)))
+    view.reset(seed=0)
+    view.action_space.seed(0)
+    total = np.zeros(6)
+    for _ in range(4):
+        _, rewards, _, truncations, infos = view.step(view.action_space.sample())
+        total += rewards
+    assert truncations.all()
+    np.testing.assert_allclose(infos["episode"]["r"], total, rtol=1e-6)
+    np.testing.assert_array_equal(infos["episode"]["l"], 4)
+
+
 def test_bad_arguments_raise_typed_errors():
     env = AuctionVectorEnv(3)
     with pytest.raises(EpisodeOverError, match="reset"):
