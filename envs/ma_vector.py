@@ -30,6 +30,11 @@ Nones.  Copy ``c`` then draws, draw for draw, what the single parallel environme
 draws, and an unseeded (auto)reset continues its stream as the single environment's unseeded reset does: each
 copy reproduces that environment's episodes exactly (tested seed by seed).
 
+**Speed** (``benchmarks/bench_ma_vector.py``): per step the batched envs pay a fixed numpy overhead of tens of
+microseconds, so one copy is 3-10x slower than the single environment's scalar path; they break even at about 16
+copies and at 256 copies run 14x (Hiring-v0) and 35x (Auction-v0) faster than a loop over single environments,
+above 5 million agent-steps per CPU second.
+
 **The SuperSuit-compatible view.**  :func:`as_vector_env` turns a batched environment whose agents share one
 observation space and one action space into a ``gymnasium.vector.VectorEnv`` with one sub-environment per
 (copy, agent) pair, slot ``c * n_agents + j`` for agent ``j`` of copy ``c``: the layout of SuperSuit's
