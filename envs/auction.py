@@ -71,6 +71,12 @@ _BYTES_PER_BUFFERED = 20
 _BYTES_PER_BIDDER = 4096
 
 
+def block_rows(n_bidders: int) -> int:
+    """Rounds of values (and of tie-break uniforms) an environment of ``n_bidders`` draws at a time: ``_BLOCK``,
+    fewer with many bidders (one generator call per block)."""
+    return max(1, min(_BLOCK, 2**16 // n_bidders))
+
+
 def _box_amount(x) -> float:
     """One box bid as a float: a real number, or an array (or sequence) of shape () or (1,) holding one; NaN
     for anything else."""
@@ -136,7 +142,7 @@ class AuctionParallelEnv(EnvTemplate, ParallelEnv):
         self.max_cycles = check_integer("max_cycles", max_cycles, minimum=1)
         self.render_mode = check_render_mode(render_mode, self.metadata)
         n = self.auction.n_bidders
-        self._block = max(1, min(_BLOCK, 2**16 // n))
+        self._block = block_rows(n)
         check_allocation("n_bidders", float(n) * (_BYTES_PER_BIDDER + _BYTES_PER_BUFFERED * self._block),
                          f"an environment of {n} bidders")
         self.possible_agents = [f"bidder_{i}" for i in range(n)]

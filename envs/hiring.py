@@ -57,6 +57,7 @@ from __future__ import annotations
 import functools
 from bisect import bisect_right
 from operator import index
+from typing import NamedTuple
 
 import numpy as np
 from gymnasium import spaces
@@ -76,6 +77,12 @@ __all__ = [
     "env",
     "default_instance",
 ]
+
+
+#: Uniforms drawn from the episode generator at a time.  A round reads four, in this order: the recommended
+#: profile (at the reset or the previous report step), the state and the signal profile (effort step), the
+#: principal's action (report step).
+UNIFORM_BLOCK = 1024
 
 
 @functools.lru_cache(maxsize=1)
@@ -101,6 +108,38 @@ def _cdf(p: np.ndarray) -> np.ndarray:
     """Cumulative sums along the last axis, normalised so the last entry is exactly 1."""
     c = np.cumsum(p, axis=-1)
     return c / c[..., -1:]
+
+
+class RoundTables(NamedTuple):
+    """The laws and payments of one round as flat arrays, indexed by flat profiles (C order, agent 0 first).
+
+    With ``P`` effort profiles, ``SS`` signal profiles, ``T`` states and ``A`` actions: ``phi_cdf`` ``(P,)`` and
+    ``prior_cdf`` ``(T,)``; ``signal_cdf`` ``(P, T, SS)`` (by exerted efforts and state); ``decision_cdf``
+    ``(P, SS, A)`` (by recommended profile and reports); ``payments`` ``(P, SS, T, n)`` (by recommended profile,
+    reports, state, agent).  Every cdf ends exactly at 1, and a draw is the number of cdf entries ``<= u`` for
+    a uniform ``u`` (``bisect_right``).  The one copy of these tables: Hiring-v0 steps through them as nested
+    lists, :class:`~mechsim.envs.hiring_vector.HiringVectorEnv` as arrays.
+    """
+
+    phi_cdf: np.ndarray
+    prior_cdf: np.ndarray
+    signal_cdf: np.ndarray
+    decision_cdf: np.ndarray
+    payments: np.ndarray
+
+
+def round_tables(instance: HiringInstance, mechanism: Mechanism) -> RoundTables:
+    """The :class:`RoundTables` of a mechanism posted for ``instance``."""
+    n, T = instance.n_agents, instance.n_states
+    P, SS = int(np.prod(instance.n_efforts)), int(np.prod(instance.n_signals))
+    law = np.moveaxis(instance.signal_law.reshape(P, SS, T), 2, 1)  # (e, theta, s)
+    return RoundTables(
+        phi_cdf=_cdf(mechanism.recommendation.ravel()),
+        prior_cdf=_cdf(instance.prior),
+        signal_cdf=_cdf(law),
+        decision_cdf=_cdf(mechanism.decision.reshape(P, SS, instance.n_actions)),
+        payments=np.moveaxis(mechanism.payments.reshape(n, P, SS, T), 0, -1),
+    )
 
 
 class HiringParallelEnv(EnvTemplate, ParallelEnv):
@@ -163,15 +202,12 @@ class HiringParallelEnv(EnvTemplate, ParallelEnv):
         # searchsorted on a tiny array) so that a step costs a handful of list look-ups.
         self._profiles = list(np.ndindex(*E))
         self._signal_profiles = list(np.ndindex(*S))
-        P, SS, T = len(self._profiles), len(self._signal_profiles), instance.n_states
-        self._phi_cdf = _cdf(mechanism.recommendation.ravel()).tolist()
-        self._prior_cdf = _cdf(instance.prior).tolist()
-        law = np.moveaxis(instance.signal_law.reshape(P, SS, T), 2, 1)  # (e, theta, s)
-        self._signal_cdf = _cdf(law).tolist()
-        self._decision_cdf = _cdf(mechanism.decision.reshape(P, SS, instance.n_actions)).tolist()
-        self._payments = np.moveaxis(
-            mechanism.payments.reshape(n, P, SS, T), 0, -1
-        ).tolist()  # [b][r][t][i]
+        tables = round_tables(instance, mechanism)
+        self._phi_cdf = tables.phi_cdf.tolist()
+        self._prior_cdf = tables.prior_cdf.tolist()
+        self._signal_cdf = tables.signal_cdf.tolist()
+        self._decision_cdf = tables.decision_cdf.tolist()
+        self._payments = tables.payments.tolist()  # [b][r][t][i]
         self._utility = instance.utility.tolist()
         self._costs = [c.tolist() for c in instance.costs]
         self._profile_index = {b: k for k, b in enumerate(self._profiles)}
@@ -212,9 +248,9 @@ class HiringParallelEnv(EnvTemplate, ParallelEnv):
         return observations, infos
 
     def _uniform(self) -> float:
-        # Uniforms are drawn from the seeded generator in blocks: one Generator call per 1024 draws.
+        # Uniforms are drawn from the seeded generator in blocks: one Generator call per UNIFORM_BLOCK draws.
         if not self._uniforms:
-            self._uniforms = self._rng.random(1024).tolist()
+            self._uniforms = self._rng.random(UNIFORM_BLOCK).tolist()
             self._uniforms.reverse()
         return self._uniforms.pop()
 

@@ -10,7 +10,8 @@ from fuzz.design import ENTRIES as DESIGN
 from fuzz.dynamics import ENTRIES as DYNAMICS
 from fuzz.equilibria import ENTRIES as EQUILIBRIA
 from fuzz.hiring import ENTRIES as HIRING
+from fuzz.ma_vector import ENTRIES as MA_VECTOR
 from fuzz.vector_envs import ENTRIES as VECTOR_ENVS
 
 ENTRIES = [*AUCTION_ENV, *BIDDING, *CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *DYNAMICS, *EQUILIBRIA, *HIRING,
-           *VECTOR_ENVS]
+           *MA_VECTOR, *VECTOR_ENVS]
