@@ -28,15 +28,26 @@ earlier ones) and the best cost achievable for it.
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from mechsim.cmdp.model import FiniteCMDP, _check_cmdp, evaluate_policy, occupancy_measure
-from mechsim.cmdp.planning import optimal_policy
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
+from mechsim.solvers._cmdp_common import (
+    FEASIBILITY_RTOL,
+    CMDPSolution,
+    _constraint_scales,
+    _deprecated,
+    _infeasible_error,
+    _policy_from_occupancy,
+    _unit_scale,
+    _verify,
+)
+from mechsim.solvers._cmdp_common import (
+    OPTIMALITY_RTOL as OPTIMALITY_RTOL,  # re-exported: the certificate tolerance of every method
+)
 from mechsim.solvers._highs import HighsModel
 from mechsim.validation import check_array, check_choice, check_integer
 
@@ -45,72 +56,6 @@ __all__ = ["CMDPFrontier", "CMDPSolution", "cmdp_frontier", "frontier", "occupan
 #: Feasibility tolerance handed to HiGHS (primal and dual).
 LP_TOLERANCE = 1e-9
 _BACKENDS = ("highspy", "linprog")
-
-
-def _deprecated(old: str, new: str) -> None:
-    warnings.warn(f"{old} is deprecated; use {new}", DeprecationWarning, stacklevel=3)
-
-
-@dataclass(frozen=True)
-class CMDPSolution:
-    """Optimal solution of a finite CMDP (discounted-sum units).
-
-    Attributes
-    ----------
-    policy : ndarray of shape (S, A)
-        Optimal stationary policy ``pi(a|s)``; uniform in states with zero occupancy.
-    value : float
-        Optimal discounted reward ``V_r^*``.
-    cost_values : ndarray of shape (K,)
-        Discounted costs ``J_k`` of the optimal policy (``<= limits``).
-    multipliers : ndarray of shape (K,)
-        Lagrange multipliers ``lambda* >= 0`` (duals of the cost rows); ``lambda*_k > 0`` only for binding
-        constraints, and ``d value / d limit_k = lambda*_k``.
-    occupancy : ndarray of shape (S, A)
-        Optimal discounted occupancy ``x(s, a)``; sums to ``1 / (1 - gamma)``.
-    lagrangian_values : ndarray of shape (S,)
-        Duals of the flow rows: optimal state values of the MDP with reward ``r - lambda*.c``.
-    status : str
-        Solver status (``"optimal"``).
-    backend : str
-        ``"highspy"`` or ``"linprog"``.
-    build_time, solve_time : float
-        Seconds spent assembling the sparse LP and inside the solver.  (``build_seconds`` and
-        ``solve_seconds`` are deprecated aliases.)
-    iterations : int
-        Simplex iterations reported by HiGHS (``-1`` if unknown).
-    """
-
-    policy: np.ndarray
-    value: float
-    cost_values: np.ndarray
-    multipliers: np.ndarray
-    occupancy: np.ndarray
-    lagrangian_values: np.ndarray
-    status: str
-    backend: str
-    build_time: float
-    solve_time: float
-    iterations: int
-
-    @property
-    def build_seconds(self) -> float:
-        """Deprecated alias of :attr:`build_time`."""
-        _deprecated("CMDPSolution.build_seconds", "build_time")
-        return self.build_time
-
-    @property
-    def solve_seconds(self) -> float:
-        """Deprecated alias of :attr:`solve_time`."""
-        _deprecated("CMDPSolution.solve_seconds", "solve_time")
-        return self.solve_time
-
-    @property
-    def randomised_states(self) -> np.ndarray:
-        """Indices of visited states where the optimal policy mixes over two or more actions."""
-        visited = self.occupancy.sum(axis=1) > 0
-        mixing = (self.policy > 1e-9).sum(axis=1) > 1
-        return np.flatnonzero(visited & mixing)
 
 
 @dataclass(frozen=True)
@@ -271,18 +216,6 @@ def _run_linprog(lp: _LP, method: str = "auto") -> _Raw:
 
 
 # ---------------------------------------------------------------------- scaling and verification
-#: Every returned policy meets each limit under exact evaluation (:func:`mechsim.cmdp.evaluate_policy`):
-#: ``J_k(pi) <= d_k + FEASIBILITY_RTOL * scale_k`` with ``scale_k = max(|d_k|, max|c_k| / (1 - gamma))``,
-#: the largest magnitude a discounted cost of that constraint can have.  The tolerance is relative, so
-#: multiplying costs and limits by any power of ten changes nothing.
-FEASIBILITY_RTOL = 1e-9
-#: Every returned policy is optimal within ``OPTIMALITY_RTOL`` of the scale of the Lagrangian: its exact
-#: value is at least the Lagrangian dual bound ``g(lambda) - OPTIMALITY_RTOL * (max|r| / (1 - gamma) +
-#: sum_k lambda_k scale_k)``, where ``g(lambda) = max_pi V_{r - lambda.c}(pi) + lambda.d >= OPT`` for any
-#: ``lambda >= 0`` is computed exactly by policy iteration with the returned multipliers.
-OPTIMALITY_RTOL = 1e-7
-
-
 @dataclass(frozen=True)
 class _Scaled:
     """The occupancy LP with the objective and every row divided by its largest coefficient.
@@ -298,11 +231,6 @@ class _Scaled:
     cost_scales: np.ndarray
 
 
-def _unit_scale(x: np.ndarray) -> float:
-    m = float(np.max(np.abs(x), initial=0.0))
-    return m if m > 0 else 1.0
-
-
 def _scaled(cmdp: FiniteCMDP) -> _Scaled:
     S, K = cmdp.n_states, cmdp.n_constraints
     lp = _assemble(cmdp)
@@ -316,57 +244,7 @@ def _scaled(cmdp: FiniteCMDP) -> _Scaled:
                    reward_scale, cost_scales)
 
 
-def _constraint_scales(cmdp: FiniteCMDP) -> np.ndarray:
-    if cmdp.n_constraints == 0:
-        return np.zeros(0)
-    peak = np.abs(cmdp.costs).reshape(cmdp.n_constraints, -1).max(axis=1)
-    return np.maximum(np.abs(cmdp.limits), peak / (1.0 - cmdp.discount))
-
-
-@dataclass(frozen=True)
-class _Check:
-    ok: bool
-    evaluation: object
-    lagrangian_values: np.ndarray
-    reason: str
-
-
-def _verify(cmdp: FiniteCMDP, policy: np.ndarray, multipliers: np.ndarray) -> _Check:
-    """Exact evaluation against every limit, and the Lagrangian dual bound of the multipliers."""
-    evaluation = evaluate_policy(cmdp, policy)
-    scales = _constraint_scales(cmdp)
-    excess = evaluation.cost_values - cmdp.limits
-    tol = FEASIBILITY_RTOL * scales
-    if np.any(excess > tol):
-        k = int(np.argmax(excess - tol))
-        return _Check(False, evaluation, np.zeros(cmdp.n_states),
-                      f"constraint {k} ({cmdp.constraint_names[k]!r}) evaluates to {evaluation.cost_values[k]:.17g} "
-                      f"> limit {cmdp.limits[k]:.17g} + tolerance {tol[k]:.3g}")
-    signal = cmdp.reward - np.tensordot(multipliers, cmdp.costs, axes=1) if cmdp.n_constraints else cmdp.reward
-    unit = _unit_scale(signal)
-    # Policy iteration stops on improvements below 1e-10 relative: run it on the signal in units of its peak.
-    _, values = optimal_policy(cmdp, signal / unit)
-    lagrangian_values = unit * values
-    bound = float(cmdp.initial @ lagrangian_values + multipliers @ cmdp.limits)
-    horizon = 1.0 / (1.0 - cmdp.discount)
-    scale = float(np.max(np.abs(cmdp.reward), initial=0.0)) * horizon + float(multipliers @ scales)
-    gap = bound - evaluation.value
-    if gap > OPTIMALITY_RTOL * max(scale, np.finfo(float).tiny):
-        return _Check(False, evaluation, lagrangian_values,
-                      f"value {evaluation.value:.17g} is {gap:.3g} below the dual bound {bound:.17g} of its "
-                      "multipliers")
-    return _Check(True, evaluation, lagrangian_values, "")
-
-
 # ---------------------------------------------------------------------- solve
-def _policy_from_occupancy(occupancy: np.ndarray, tol: float) -> np.ndarray:
-    visits = occupancy.sum(axis=1)
-    visited = visits > tol
-    policy = np.full_like(occupancy, 1.0 / occupancy.shape[1])
-    policy[visited] = occupancy[visited] / visits[visited, None]
-    return policy
-
-
 def _multipliers(row_duals: np.ndarray, S: int) -> np.ndarray:
     # HiGHS reports duals for "min -r.x"; an active "<= d" row has a non-positive dual, lambda = -dual.
     lam = -np.asarray(row_duals[S:], dtype=float)
@@ -414,15 +292,7 @@ def _diagnose_infeasible(cmdp: FiniteCMDP, backend: str, status: str) -> Infeasi
         if gap > FEASIBILITY_RTOL * scales[k]:
             worst_k = k
             break
-    k = worst_k
-    name = cmdp.constraint_names[k]
-    earlier = f" while constraints 0..{k - 1} hold" if k > 0 else ""
-    return InfeasibleError(
-        f"CMDP infeasible: constraint {k} ({name!r}) cannot be met: its limit is {cmdp.limits[k]:.6g} but the "
-        f"smallest achievable discounted cost{earlier} is {best[k]:.6g}",
-        status=status, constraint=k, constraint_name=name, limit=float(cmdp.limits[k]),
-        best_achievable=float(best[k]),
-    )
+    return _infeasible_error(cmdp, worst_k, best[worst_k], status)
 
 
 def _first_method(method: str, lp: _LP) -> str:
@@ -516,7 +386,9 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "aut
         return CMDPSolution(
             policy=policy, value=float(ev.value), cost_values=ev.cost_values, multipliers=multipliers,
             occupancy=occupancy_measure(cmdp, policy), lagrangian_values=check.lagrangian_values,
-            status="optimal", backend=backend, build_time=build, solve_time=seconds, iterations=iterations)
+            status="optimal", backend=backend, build_time=build, solve_time=seconds, iterations=iterations,
+            dual_bound=check.bound, gap=check.bound - float(ev.value), method=label.replace(" with limits tightened",
+                                                                                            "+tightened"))
     raise SolverError("no solution of the CMDP occupancy LP passed verification (exact evaluation of the policy "
                       "against every limit, and the dual bound of its multipliers): " + "; ".join(failures),
                       status="verification failed", attempts=tuple(failures))
