@@ -23,6 +23,11 @@ adapter (:class:`mechsim.solvers._highs.HighsModel`);
 ``backend="linprog"`` uses :func:`scipy.optimize.linprog` (``method="highs"``) instead.  Infeasible limits
 raise :class:`~mechsim.errors.InfeasibleError` naming the first constraint that cannot be met (given the
 earlier ones) and the best cost achievable for it.
+
+``solve_cmdp(cmdp, method="lagrange")`` solves the same problem by the Lagrangian dual instead
+(:mod:`mechsim.solvers.cmdp_lagrange`): far faster on large models with few constraints, and chosen by
+``method="auto"`` there.  Both methods return a :class:`CMDPSolution` only after the same verification
+(:mod:`mechsim.solvers._cmdp_common`), with its certificate ``dual_bound`` and ``gap``.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from mechsim.solvers._cmdp_common import (
     OPTIMALITY_RTOL as OPTIMALITY_RTOL,  # re-exported: the certificate tolerance of every method
 )
 from mechsim.solvers._highs import HighsModel
+from mechsim.solvers.cmdp_lagrange import solve_cmdp_lagrange
 from mechsim.validation import check_array, check_choice, check_integer
 
 __all__ = ["CMDPFrontier", "CMDPSolution", "cmdp_frontier", "frontier", "occupancy_lp", "solve_cmdp"]
@@ -165,7 +171,12 @@ class _Raw:
 #: Above this many variables ``S*A``, ``method="auto"`` uses HiGHS's interior point (with crossover to a
 #: vertex): measured 2x faster than dual simplex from 300 x 10 models up, 4x at 3000 x 10.
 IPM_MIN_VARIABLES = 2_000
-_METHODS = ("auto", "simplex", "ipm")
+#: ``method="auto"`` uses the Lagrangian method (:mod:`mechsim.solvers.cmdp_lagrange`) instead of the LP for
+#: models with at most ``LAGRANGE_MAX_CONSTRAINTS`` constraints and at least ``LAGRANGE_MIN_VARIABLES`` pairs
+#: ``S*A`` (see ``benchmarks/bench_cmdp_lagrange.py`` for the measurement).
+LAGRANGE_MIN_VARIABLES = 20_000
+LAGRANGE_MAX_CONSTRAINTS = 5
+_METHODS = ("auto", "simplex", "ipm", "lagrange")
 
 
 def _highs_model(lp: _LP, method: str = "auto") -> HighsModel:
@@ -295,6 +306,11 @@ def _diagnose_infeasible(cmdp: FiniteCMDP, backend: str, status: str) -> Infeasi
     return _infeasible_error(cmdp, worst_k, best[worst_k], status)
 
 
+def _prefers_lagrange(cmdp: FiniteCMDP) -> bool:
+    return (cmdp.n_constraints <= LAGRANGE_MAX_CONSTRAINTS
+            and cmdp.n_states * cmdp.n_actions >= LAGRANGE_MIN_VARIABLES)
+
+
 def _first_method(method: str, lp: _LP) -> str:
     if method != "auto":
         return method
@@ -302,7 +318,11 @@ def _first_method(method: str, lp: _LP) -> str:
 
 
 def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "auto") -> CMDPSolution:
-    """Solve a finite CMDP exactly with the occupancy-measure LP, and verify the answer before returning it.
+    """Solve a finite CMDP exactly, and verify the answer before returning it.
+
+    By default (and with ``method="simplex"`` or ``"ipm"``) with the occupancy-measure LP; with
+    ``method="lagrange"`` (and by default on large models with few constraints) by the Lagrangian dual, see
+    :func:`mechsim.solvers.cmdp_lagrange.solve_cmdp_lagrange`, verified by the same rule.
 
     The LP is solved in scaled units (objective and cost rows divided by their largest coefficients), so the
     answer does not depend on the units of rewards, costs and limits.  The returned policy is then evaluated
@@ -320,16 +340,22 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "aut
     backend : {"highspy", "linprog"}
         ``"highspy"`` passes the CSC matrix straight to HiGHS (fastest); ``"linprog"`` goes through
         :func:`scipy.optimize.linprog` with ``method="highs"``.
-    method : {"auto", "simplex", "ipm"}
-        HiGHS algorithm: dual simplex, or interior point followed by crossover (a vertex solution either
-        way); ``"auto"`` picks the interior point above ``IPM_MIN_VARIABLES`` variables.
+    method : {"auto", "simplex", "ipm", "lagrange"}
+        ``"simplex"``, ``"ipm"``: the HiGHS algorithm for the occupancy LP, dual simplex or interior point
+        followed by crossover (a vertex solution either way).  ``"lagrange"``: the Lagrangian dual method of
+        :func:`mechsim.solvers.cmdp_lagrange.solve_cmdp_lagrange` (a few dozen MDPs solved exactly by policy
+        iteration; much faster than the LP on large models with few constraints; ``backend`` plays no part).
+        ``"auto"``: with ``backend="highspy"``, the Lagrangian method when ``K <= LAGRANGE_MAX_CONSTRAINTS``
+        and ``S*A >= LAGRANGE_MIN_VARIABLES``, otherwise the LP with the interior point above
+        ``IPM_MIN_VARIABLES`` variables and the simplex below; with ``backend="linprog"`` always the LP.
 
     Returns
     -------
     CMDPSolution
         ``value`` and ``cost_values`` are the exact evaluation of ``policy``, ``occupancy`` its exact
         discounted occupancy, ``lagrangian_values`` the exact optimal values of the reward
-        ``r - multipliers.c``.
+        ``r - multipliers.c``, ``dual_bound`` the Lagrangian dual bound ``g(multipliers) >= OPT`` and ``gap =
+        dual_bound - value`` (the certificate), ``method`` the algorithm used.
 
     Raises
     ------
@@ -353,6 +379,8 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "aut
     _check_cmdp(cmdp)
     check_choice("backend", backend, _BACKENDS)
     check_choice("method", method, _METHODS)
+    if method == "lagrange" or (method == "auto" and backend == "highspy" and _prefers_lagrange(cmdp)):
+        return solve_cmdp_lagrange(cmdp)
     start = time.perf_counter()
     scaled = _scaled(cmdp)
     build = time.perf_counter() - start
@@ -360,21 +388,25 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "aut
     other = "simplex" if first == "ipm" else "ipm"
     attempts = [(first, 0.0), (other, 0.0), (first, 4 * FEASIBILITY_RTOL), (other, 16 * FEASIBILITY_RTOL)]
     failures, seconds, iterations = [], 0.0, 0
+    solved = False
     S, A = cmdp.n_states, cmdp.n_actions
-    for attempt, (how, tighten) in enumerate(attempts):
+    for how, tighten in attempts:
         lp = scaled.lp if tighten == 0 else _tightened(scaled, cmdp, tighten)
         raw = _run(lp, backend, how)
         seconds += raw.seconds
         iterations += max(raw.iterations, 0)
         label = f"{how}{' with limits tightened' if tighten else ''}"
         if raw.status == "infeasible":
-            if attempt == 0:
+            # The first verdict on the untightened limits (the dual simplex can stop with "Unknown" on an
+            # infeasible model, the interior point then says "infeasible").
+            if tighten == 0 and not solved:
                 raise _diagnose_infeasible(cmdp, backend, raw.status)
             failures.append(f"{label}: infeasible")
             continue
         if raw.status != "optimal":
             failures.append(f"{label}: solver status {raw.status!r}")
             continue
+        solved = True
         occupancy = np.maximum(raw.x.reshape(S, A), 0.0)  # vertices carry -1e-17 noise
         policy = _policy_from_occupancy(occupancy, tol=1e-12 / (1.0 - cmdp.discount))
         multipliers = _multipliers(raw.row_duals, S) * scaled.reward_scale / scaled.cost_scales
