@@ -49,7 +49,7 @@ def _checked(n_states, n_actions, n_constraints, successors, discount, correlati
     slack = check_nonnegative("slack", slack)
     # Transitions (data + int64 indices), reward, costs, two copies made by FiniteCMDP and the evaluation.
     check_allocation("n_states", 2.0 * 16.0 * S * A * b + 8.0 * (K + 1) * S * A * 3,
-                     f"a CMDP with {S} states, {A} actions, {b} successors per pair and {K} costs")
+                     f"a CMDP of n_states={S}, n_actions={A}, successors={b} and n_constraints={K}")
     return S, A, K, b, gamma, rho, slack
 
 
