@@ -50,26 +50,32 @@ def value_iteration(m: FiniteCMDP, signal, tol=1e-13):
     return v
 
 
-def multiplier_box(m: FiniteCMDP, optimum: float, slack: float) -> tuple[np.ndarray, np.ndarray]:
+def multiplier_box(m: FiniteCMDP, slack: float) -> tuple[np.ndarray, np.ndarray]:
     """Oracle for the set of optimal multipliers: the LP dual of the occupancy LP,
 
-        min_{V, lambda >= 0} mu0.V + lambda.d   s.t.  V(s) - gamma P(.|s,a).V + lambda.c(s,a) >= r(s,a),
+        D* = min_{V, lambda >= 0} mu0.V + lambda.d   s.t.  V(s) - gamma P(.|s,a).V + lambda.c(s,a) >= r(s,a),
 
-    restricted to its optimal face (objective <= optimum + slack); returns the smallest and largest value of
-    every lambda_k on that face (equal where the LP's multipliers are unique)."""
+    then the smallest and largest value of every lambda_k on its optimal face (objective <= D* + slack): equal
+    where the LP's multipliers are unique, infinite where lambda_k can grow without leaving the face."""
     S, A, K = m.n_states, m.n_actions, m.n_constraints
     P = m.dense_transitions().reshape(S * A, S)
     flows = np.repeat(np.eye(S), A, axis=0) - m.discount * P
     rows = np.hstack([flows, m.costs.reshape(K, S * A).T])          # (S*A, S + K) >= reward
-    a_ub = np.vstack([-rows, np.concatenate([m.initial, m.limits])[None]])
-    b_ub = np.concatenate([-m.reward.ravel(), [optimum + slack]])
+    objective = np.concatenate([m.initial, m.limits])
     bounds = [(None, None)] * S + [(0, None)] * K
+    dual = linprog(objective, A_ub=-rows, b_ub=-m.reward.ravel(), bounds=bounds, method="highs")
+    assert dual.status == 0, dual.message
+    a_ub = np.vstack([-rows, objective[None]])
+    b_ub = np.concatenate([-m.reward.ravel(), [dual.fun + slack]])
     low, high = np.zeros(K), np.zeros(K)
     for k in range(K):
         for sign, out in ((1.0, low), (-1.0, high)):
             c = np.zeros(S + K)
             c[S + k] = sign
             res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+            if res.status == 3:          # unbounded: lambda_k can grow without leaving the optimal face
+                out[k] = -sign * np.inf
+                continue
             assert res.status == 0, res.message
             out[k] = res.x[S + k]
     return low, high
@@ -104,7 +110,7 @@ def check_multipliers(m: FiniteCMDP, sol, lp):
     if not m.n_constraints:
         return
     scale = lagrangian_scale(m, lp.multipliers)
-    low, high = multiplier_box(m, lp.value, 1e-9 * scale)
+    low, high = multiplier_box(m, 1e-9 * scale)
     # A multiplier's natural unit: the value scale over the constraint's scale.
     unit = np.abs(m.reward).max() / (1 - m.discount) / scales(m)
     tol = 1e-5 * (unit + np.abs(lp.multipliers))
