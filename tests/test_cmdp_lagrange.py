@@ -338,10 +338,14 @@ def test_infeasibility_is_reported_as_the_lp_does(m):
 # ---------------------------------------------------------------------- dispatch, failures, arguments
 def test_auto_picks_the_lagrangian_method_on_large_models_with_few_constraints(monkeypatch):
     m = banded_cmdp(200, 4, 2, bandwidth=3, seed=1)
-    assert solve_cmdp(m).method in ("simplex", "ipm")          # 800 pairs: below the threshold
-    monkeypatch.setattr(cmdp_lp, "LAGRANGE_MIN_VARIABLES", 800)
+    assert solve_cmdp(m).method in ("simplex", "ipm")          # 4000 non-zeros: below the threshold
+    big = banded_cmdp(1000, 10, 2, seed=1)                       # 50 000 non-zeros
+    assert solve_cmdp(big).method == "lagrange"
+    dense = FiniteCMDP(m.dense_transitions(), m.reward, m.costs, m.limits, m.initial, m.discount)
+    assert solve_cmdp(dense).method in ("simplex", "ipm")        # zeros of a dense array do not count
+    monkeypatch.setattr(cmdp_lp, "LAGRANGE_MIN_NONZEROS", 4000)
     auto = solve_cmdp(m)
-    assert auto.method == "lagrange"
+    assert auto.method == "lagrange" and solve_cmdp(dense).method == "lagrange"
     assert solve_cmdp(m, backend="linprog").method in ("simplex", "ipm")
     monkeypatch.setattr(cmdp_lp, "LAGRANGE_MAX_CONSTRAINTS", 1)
     assert solve_cmdp(m).method in ("simplex", "ipm")
