@@ -15,7 +15,7 @@ and ``5`` successors (``5 * 10^7`` non-zeros, about 0.6 GB) build in seconds:
 Signals: rewards ``r ~ U[0, 1]``; cost ``k`` is ``c_k = rho * r + (1 - rho) * U[0, 1]`` with ``rho`` the
 ``correlation`` in ``[0, 1]``, so that for ``rho > 0`` the reward-greedy policy tends to pay more cost and the
 constraints bind.  The initial law is uniform.  The limits are the discounted costs of the uniformly random
-policy plus ``slack / (1 - gamma)`` (exactly evaluated, one linear solve per signal): the uniform policy
+policy plus ``slack / (1 - gamma)`` (exactly evaluated: one occupancy solve for all costs): the uniform policy
 meets every limit, so the CMDP is feasible by construction.  Values are discounted sums, as everywhere in
 :mod:`mechsim.cmdp`.
 """
@@ -27,7 +27,8 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from mechsim.cmdp.model import MAX_DISCOUNT, FiniteCMDP, evaluate_policy, uniform_policy
+from mechsim import tabular_mdp
+from mechsim.cmdp.model import MAX_DISCOUNT, FiniteCMDP
 from mechsim.validation import _fail, as_generator, check_allocation, check_integer, check_nonnegative
 
 __all__ = ["banded_cmdp", "random_cmdp"]
@@ -47,27 +48,35 @@ def _checked(n_states, n_actions, n_constraints, successors, discount, correlati
     if rho > 1.0:
         raise _fail("correlation", "a number in [0, 1]", repr(correlation))
     slack = check_nonnegative("slack", slack)
-    # Transitions (data + int64 indices), reward, costs, two copies made by FiniteCMDP and the evaluation.
-    check_allocation("n_states", 2.0 * 16.0 * S * A * b + 8.0 * (K + 1) * S * A * 3,
+    # The transitions (12 bytes a non-zero) built here and copied by FiniteCMDP, the uniform policy's chain for
+    # the limits, and reward and costs.
+    check_allocation("n_states", 4.0 * 12.0 * S * A * b + 8.0 * (K + 3) * S * A,
                      f"a CMDP of n_states={S}, n_actions={A}, successors={b} and n_constraints={K}")
     return S, A, K, b, gamma, rho, slack
+
+
+def _index_type(S: int, A: int, b: int):
+    return np.int32 if S * A * b < 2**31 - 1 else np.int64
 
 
 def _assemble(S, A, K, b, cols, gamma, rho, slack, rng) -> FiniteCMDP:
     weights = rng.random((S * A, b)) + 1e-3          # bounded away from zero: every listed successor is real
     weights /= weights.sum(axis=1, keepdims=True)
-    order = np.argsort(cols, axis=1, kind="stable")   # canonical CSR: sorted column indices within each row
-    cols = np.take_along_axis(cols, order, axis=1)
-    weights = np.take_along_axis(weights, order, axis=1)
-    P = sp.csr_array((weights.ravel(), cols.ravel().astype(np.int32 if S < 2**31 else np.int64),
-                      np.arange(0, S * A * b + 1, b, dtype=np.int64)), shape=(S * A, S))
+    index = _index_type(S, A, b)
+    # Column indices are sorted within a row except where its band wraps past the last state; FiniteCMDP puts
+    # the matrix in canonical form in place (no argsort of S*A*b entries here).
+    P = sp.csr_array((weights.ravel(), cols.ravel().astype(index, copy=False),
+                      np.arange(0, S * A * b + 1, b, dtype=index)), shape=(S * A, S))
+    del weights, cols
     reward = rng.random((S, A))
     costs = rho * reward[None] + (1.0 - rho) * rng.random((K, S, A))
-    probe = FiniteCMDP(P, reward, costs, np.zeros(K), np.full(S, 1.0 / S), gamma)
-    if K == 0:
-        return probe
-    limits = evaluate_policy(probe, uniform_policy(probe)).cost_values + slack / (1.0 - gamma)
-    return probe.with_limits(limits)
+    initial = np.full(S, 1.0 / S)
+    limits = np.zeros(K)
+    if K:
+        # The uniform policy's costs J_k = sum_s d(s) mean_a c_k(s, a): one occupancy solve for all K.
+        d = tabular_mdp.state_occupancy(P, np.full((S, A), 1.0 / A), initial, gamma, validate=False)
+        limits = costs.mean(axis=2) @ d + slack / (1.0 - gamma)
+    return FiniteCMDP(P, reward, costs, limits, initial, gamma)
 
 
 def banded_cmdp(n_states: int, n_actions: int = 10, n_constraints: int = 2, *, successors: int = 5,
@@ -121,10 +130,12 @@ def banded_cmdp(n_states: int, n_actions: int = 10, n_constraints: int = 2, *, s
         raise _fail("bandwidth", f"2 * bandwidth + 1 <= n_states = {S} (a band that does not wrap onto itself)",
                     str(w))
     # Window j covers offsets [edges[j], edges[j + 1]) of -w..w; one successor uniform in each: distinct.
-    edges = -w + (span * np.arange(b + 1)) // b
-    low, width = edges[:-1], np.diff(edges)
-    offsets = low + (rng.random((S * A, b)) * width).astype(np.int64)
-    cols = (np.repeat(np.arange(S, dtype=np.int64), A)[:, None] + offsets) % S
+    index = _index_type(S, A, b) if S + span < 2**31 - 1 else np.int64
+    edges = (-w + (span * np.arange(b + 1)) // b).astype(index)
+    cols = rng.integers(0, np.diff(edges), size=(S * A, b), dtype=index)
+    cols += edges[:-1]
+    cols += np.repeat(np.arange(S, dtype=index), A)[:, None]
+    cols %= S
     return _assemble(S, A, K, b, cols, gamma, rho, slack, rng)
 
 
@@ -149,7 +160,9 @@ def random_cmdp(n_states: int, n_actions: int = 10, n_constraints: int = 2, *, s
                                              slack)
     rng = as_generator(seed)
     stride = S // b
-    start = rng.integers(0, S, size=(S * A, 1))
-    jitter = (rng.random((S * A, b)) * stride).astype(np.int64)
-    cols = (start + stride * np.arange(b)[None, :] + jitter) % S
+    index = _index_type(S, A, b) if 2 * S < 2**31 - 1 else np.int64
+    cols = rng.integers(0, stride, size=(S * A, b), dtype=index)
+    cols += (stride * np.arange(b, dtype=index))[None, :]
+    cols += rng.integers(0, S, size=(S * A, 1), dtype=index)
+    cols %= S
     return _assemble(S, A, K, b, cols, gamma, rho, slack, rng)
