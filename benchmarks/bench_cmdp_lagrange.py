@@ -20,7 +20,7 @@ costs, so that the constraints bind.  Sections:
    :func:`mechsim.tabular_mdp.policy_iteration`, both warm-started from the previous optimum along a sequence
    of multipliers (the way the search uses them); the policies must be identical.
 4. ``large``: the Lagrangian method alone at ``10^5 x 10`` with ``K = 2`` (target < 60 s), each case in a
-   fresh process so that the peak resident memory (``resource.getrusage``) is its own.
+   fresh process so that the peak resident memory (``VmHWM``) is its own.
 
 ``--large`` runs only ``10^6 x 10`` with ``K = 1`` (target < 10 minutes), in a fresh process.
 
@@ -63,7 +63,17 @@ GENERATORS = {"banded": banded_cmdp, "random": random_cmdp, "dense": dense_cmdp}
 
 
 def _peak_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6   # KiB on Linux
+    """Peak resident memory of this process: ``VmHWM`` of /proc/self/status (the high-water mark of this
+    program's memory; ``ru_maxrss`` of a child started by a big parent can report the parent's), else
+    ``resource.getrusage``."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024 / 1e9
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9   # KiB on Linux
 
 
 def _timed(fn, *args, **kwargs):

@@ -197,7 +197,7 @@ class _Chains:
         self.rows = np.arange(S)
         self.counters = counters
         self.memory = []
-        self.last_values = None
+        self.last_values = self.last_actions = None
 
     def chain(self, actions: np.ndarray):
         if self.dense:
@@ -253,12 +253,14 @@ class _Chains:
         unit = _unit_scale(signal)
         signal = signal / unit
         values = None
+        exact = self.direct
         if self.last_values is not None:
             values = self.last_values / unit
             actions = np.argmax(signal + self.gamma * (self.flat @ values).reshape(self.S, self.A), axis=1)
+            # Close to the previous optimum (the search's late steps): evaluate exactly at once.
+            exact = exact or np.count_nonzero(actions != self.last_actions) <= _EXACT_SWITCHES * self.S
         else:
             actions = np.argmax(signal, axis=1)
-        exact = self.direct
         for step in range(1, _MAX_IMPROVEMENTS + 1):
             values = self.solve(actions, signal[rows, actions], x0=values, exact=exact or step > _LOOSE_STEPS)
             exact = exact or step > _LOOSE_STEPS
@@ -273,7 +275,7 @@ class _Chains:
                 # Few switches: the next policy is probably optimal, so evaluate it exactly at once.
                 exact = exact or switched <= _EXACT_SWITCHES * self.S
             elif exact:
-                self.last_values = values * unit
+                self.last_values, self.last_actions = values * unit, actions
                 return actions
             else:
                 exact = True
