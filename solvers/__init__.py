@@ -7,7 +7,8 @@ module                        what it solves
 ``hiring_online_lp``          the hiring LP on estimated laws with per-row margins (online learner)
 ``committee``                 best committee under any committee scoring rule with group bounds
 ``committee_family``          best committees for many group bounds on one profile (shared relaxation)
-``cmdp_lp``                   constrained MDPs through the discounted occupancy LP
+``cmdp_lp``                   constrained MDPs through the discounted occupancy LP (``solve_cmdp``)
+``cmdp_lagrange``             constrained MDPs with few constraints by the Lagrangian dual (many states)
 ``debate``                    exact minimax value of a debate and the best-response confuser
 ``nash``                      every Nash equilibrium of a two-player game (support enumeration)
 ============================  ======================================================================
@@ -26,6 +27,7 @@ _EXPORTS = {
                   "solve_hiring_lp", "InducingRules", "LPInfo", "HiringLPSolution"],
     "hiring_online_lp": ["solve_estimated_mechanism_lp", "EstimatedLPSolution"],
     "cmdp_lp": ["solve_cmdp", "cmdp_frontier", "frontier", "occupancy_lp", "CMDPSolution", "CMDPFrontier"],
+    "cmdp_lagrange": ["solve_cmdp_lagrange"],
     "committee": ["best_committee", "greedy_committee", "check_group_bounds", "Committee"],
     "committee_family": ["best_committee_family"],
     "committee_smoothness": ["constraint_family", "rankings_needed", "ConstraintFamily", "RankingsNeeded"],

@@ -23,21 +23,38 @@ adapter (:class:`mechsim.solvers._highs.HighsModel`);
 ``backend="linprog"`` uses :func:`scipy.optimize.linprog` (``method="highs"``) instead.  Infeasible limits
 raise :class:`~mechsim.errors.InfeasibleError` naming the first constraint that cannot be met (given the
 earlier ones) and the best cost achievable for it.
+
+``solve_cmdp(cmdp, method="lagrange")`` solves the same problem by the Lagrangian dual instead
+(:mod:`mechsim.solvers.cmdp_lagrange`): far faster on large models with few constraints, and chosen by
+``method="auto"`` there.  Both methods return a :class:`CMDPSolution` only after the same verification
+(:mod:`mechsim.solvers._cmdp_common`), with its certificate ``dual_bound`` and ``gap``.
 """
 
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from mechsim.cmdp.model import FiniteCMDP, _check_cmdp, evaluate_policy, occupancy_measure
-from mechsim.cmdp.planning import optimal_policy
 from mechsim.errors import InfeasibleError, InvalidInstanceError, SolverError
+from mechsim.solvers._cmdp_common import (
+    FEASIBILITY_RTOL,
+    CMDPSolution,
+    _constraint_scales,
+    _deprecated,
+    _infeasible_error,
+    _policy_from_occupancy,
+    _unit_scale,
+    _verify,
+)
+from mechsim.solvers._cmdp_common import (
+    OPTIMALITY_RTOL as OPTIMALITY_RTOL,  # re-exported: the certificate tolerance of every method
+)
 from mechsim.solvers._highs import HighsModel
+from mechsim.solvers.cmdp_lagrange import solve_cmdp_lagrange
 from mechsim.validation import check_array, check_choice, check_integer
 
 __all__ = ["CMDPFrontier", "CMDPSolution", "cmdp_frontier", "frontier", "occupancy_lp", "solve_cmdp"]
@@ -45,72 +62,6 @@ __all__ = ["CMDPFrontier", "CMDPSolution", "cmdp_frontier", "frontier", "occupan
 #: Feasibility tolerance handed to HiGHS (primal and dual).
 LP_TOLERANCE = 1e-9
 _BACKENDS = ("highspy", "linprog")
-
-
-def _deprecated(old: str, new: str) -> None:
-    warnings.warn(f"{old} is deprecated; use {new}", DeprecationWarning, stacklevel=3)
-
-
-@dataclass(frozen=True)
-class CMDPSolution:
-    """Optimal solution of a finite CMDP (discounted-sum units).
-
-    Attributes
-    ----------
-    policy : ndarray of shape (S, A)
-        Optimal stationary policy ``pi(a|s)``; uniform in states with zero occupancy.
-    value : float
-        Optimal discounted reward ``V_r^*``.
-    cost_values : ndarray of shape (K,)
-        Discounted costs ``J_k`` of the optimal policy (``<= limits``).
-    multipliers : ndarray of shape (K,)
-        Lagrange multipliers ``lambda* >= 0`` (duals of the cost rows); ``lambda*_k > 0`` only for binding
-        constraints, and ``d value / d limit_k = lambda*_k``.
-    occupancy : ndarray of shape (S, A)
-        Optimal discounted occupancy ``x(s, a)``; sums to ``1 / (1 - gamma)``.
-    lagrangian_values : ndarray of shape (S,)
-        Duals of the flow rows: optimal state values of the MDP with reward ``r - lambda*.c``.
-    status : str
-        Solver status (``"optimal"``).
-    backend : str
-        ``"highspy"`` or ``"linprog"``.
-    build_time, solve_time : float
-        Seconds spent assembling the sparse LP and inside the solver.  (``build_seconds`` and
-        ``solve_seconds`` are deprecated aliases.)
-    iterations : int
-        Simplex iterations reported by HiGHS (``-1`` if unknown).
-    """
-
-    policy: np.ndarray
-    value: float
-    cost_values: np.ndarray
-    multipliers: np.ndarray
-    occupancy: np.ndarray
-    lagrangian_values: np.ndarray
-    status: str
-    backend: str
-    build_time: float
-    solve_time: float
-    iterations: int
-
-    @property
-    def build_seconds(self) -> float:
-        """Deprecated alias of :attr:`build_time`."""
-        _deprecated("CMDPSolution.build_seconds", "build_time")
-        return self.build_time
-
-    @property
-    def solve_seconds(self) -> float:
-        """Deprecated alias of :attr:`solve_time`."""
-        _deprecated("CMDPSolution.solve_seconds", "solve_time")
-        return self.solve_time
-
-    @property
-    def randomised_states(self) -> np.ndarray:
-        """Indices of visited states where the optimal policy mixes over two or more actions."""
-        visited = self.occupancy.sum(axis=1) > 0
-        mixing = (self.policy > 1e-9).sum(axis=1) > 1
-        return np.flatnonzero(visited & mixing)
 
 
 @dataclass(frozen=True)
@@ -220,7 +171,17 @@ class _Raw:
 #: Above this many variables ``S*A``, ``method="auto"`` uses HiGHS's interior point (with crossover to a
 #: vertex): measured 2x faster than dual simplex from 300 x 10 models up, 4x at 3000 x 10.
 IPM_MIN_VARIABLES = 2_000
-_METHODS = ("auto", "simplex", "ipm")
+#: ``method="auto"`` uses the Lagrangian method (:mod:`mechsim.solvers.cmdp_lagrange`) instead of the LP for
+#: models with at most ``LAGRANGE_MAX_CONSTRAINTS`` constraints whose transitions have at least
+#: ``LAGRANGE_MIN_NONZEROS`` non-zero probabilities (the LP's size; the interior point's factorisation also
+#: fills in with them).  Measured (``benchmarks/bench_cmdp_lagrange.py``, one run, both methods verified):
+#: 5 successors per pair and ``A = 10`` -- at 300 states (15 000 non-zeros) the LP is 1.2x (K = 1) to 2.8x
+#: (K = 3) faster on banded chains; at 1000 states (50 000) the Lagrangian method is 1.0x (K = 4, 5) to 3.4x
+#: (K = 1) faster on banded chains and 6x to 15x on well-mixing ones; dense transitions of 100 x 10 (10^5
+#: non-zeros) 6x, 400 x 10 450x.
+LAGRANGE_MIN_NONZEROS = 50_000
+LAGRANGE_MAX_CONSTRAINTS = 5
+_METHODS = ("auto", "simplex", "ipm", "lagrange")
 
 
 def _highs_model(lp: _LP, method: str = "auto") -> HighsModel:
@@ -271,18 +232,6 @@ def _run_linprog(lp: _LP, method: str = "auto") -> _Raw:
 
 
 # ---------------------------------------------------------------------- scaling and verification
-#: Every returned policy meets each limit under exact evaluation (:func:`mechsim.cmdp.evaluate_policy`):
-#: ``J_k(pi) <= d_k + FEASIBILITY_RTOL * scale_k`` with ``scale_k = max(|d_k|, max|c_k| / (1 - gamma))``,
-#: the largest magnitude a discounted cost of that constraint can have.  The tolerance is relative, so
-#: multiplying costs and limits by any power of ten changes nothing.
-FEASIBILITY_RTOL = 1e-9
-#: Every returned policy is optimal within ``OPTIMALITY_RTOL`` of the scale of the Lagrangian: its exact
-#: value is at least the Lagrangian dual bound ``g(lambda) - OPTIMALITY_RTOL * (max|r| / (1 - gamma) +
-#: sum_k lambda_k scale_k)``, where ``g(lambda) = max_pi V_{r - lambda.c}(pi) + lambda.d >= OPT`` for any
-#: ``lambda >= 0`` is computed exactly by policy iteration with the returned multipliers.
-OPTIMALITY_RTOL = 1e-7
-
-
 @dataclass(frozen=True)
 class _Scaled:
     """The occupancy LP with the objective and every row divided by its largest coefficient.
@@ -298,11 +247,6 @@ class _Scaled:
     cost_scales: np.ndarray
 
 
-def _unit_scale(x: np.ndarray) -> float:
-    m = float(np.max(np.abs(x), initial=0.0))
-    return m if m > 0 else 1.0
-
-
 def _scaled(cmdp: FiniteCMDP) -> _Scaled:
     S, K = cmdp.n_states, cmdp.n_constraints
     lp = _assemble(cmdp)
@@ -316,57 +260,7 @@ def _scaled(cmdp: FiniteCMDP) -> _Scaled:
                    reward_scale, cost_scales)
 
 
-def _constraint_scales(cmdp: FiniteCMDP) -> np.ndarray:
-    if cmdp.n_constraints == 0:
-        return np.zeros(0)
-    peak = np.abs(cmdp.costs).reshape(cmdp.n_constraints, -1).max(axis=1)
-    return np.maximum(np.abs(cmdp.limits), peak / (1.0 - cmdp.discount))
-
-
-@dataclass(frozen=True)
-class _Check:
-    ok: bool
-    evaluation: object
-    lagrangian_values: np.ndarray
-    reason: str
-
-
-def _verify(cmdp: FiniteCMDP, policy: np.ndarray, multipliers: np.ndarray) -> _Check:
-    """Exact evaluation against every limit, and the Lagrangian dual bound of the multipliers."""
-    evaluation = evaluate_policy(cmdp, policy)
-    scales = _constraint_scales(cmdp)
-    excess = evaluation.cost_values - cmdp.limits
-    tol = FEASIBILITY_RTOL * scales
-    if np.any(excess > tol):
-        k = int(np.argmax(excess - tol))
-        return _Check(False, evaluation, np.zeros(cmdp.n_states),
-                      f"constraint {k} ({cmdp.constraint_names[k]!r}) evaluates to {evaluation.cost_values[k]:.17g} "
-                      f"> limit {cmdp.limits[k]:.17g} + tolerance {tol[k]:.3g}")
-    signal = cmdp.reward - np.tensordot(multipliers, cmdp.costs, axes=1) if cmdp.n_constraints else cmdp.reward
-    unit = _unit_scale(signal)
-    # Policy iteration stops on improvements below 1e-10 relative: run it on the signal in units of its peak.
-    _, values = optimal_policy(cmdp, signal / unit)
-    lagrangian_values = unit * values
-    bound = float(cmdp.initial @ lagrangian_values + multipliers @ cmdp.limits)
-    horizon = 1.0 / (1.0 - cmdp.discount)
-    scale = float(np.max(np.abs(cmdp.reward), initial=0.0)) * horizon + float(multipliers @ scales)
-    gap = bound - evaluation.value
-    if gap > OPTIMALITY_RTOL * max(scale, np.finfo(float).tiny):
-        return _Check(False, evaluation, lagrangian_values,
-                      f"value {evaluation.value:.17g} is {gap:.3g} below the dual bound {bound:.17g} of its "
-                      "multipliers")
-    return _Check(True, evaluation, lagrangian_values, "")
-
-
 # ---------------------------------------------------------------------- solve
-def _policy_from_occupancy(occupancy: np.ndarray, tol: float) -> np.ndarray:
-    visits = occupancy.sum(axis=1)
-    visited = visits > tol
-    policy = np.full_like(occupancy, 1.0 / occupancy.shape[1])
-    policy[visited] = occupancy[visited] / visits[visited, None]
-    return policy
-
-
 def _multipliers(row_duals: np.ndarray, S: int) -> np.ndarray:
     # HiGHS reports duals for "min -r.x"; an active "<= d" row has a non-positive dual, lambda = -dual.
     lam = -np.asarray(row_duals[S:], dtype=float)
@@ -414,15 +308,14 @@ def _diagnose_infeasible(cmdp: FiniteCMDP, backend: str, status: str) -> Infeasi
         if gap > FEASIBILITY_RTOL * scales[k]:
             worst_k = k
             break
-    k = worst_k
-    name = cmdp.constraint_names[k]
-    earlier = f" while constraints 0..{k - 1} hold" if k > 0 else ""
-    return InfeasibleError(
-        f"CMDP infeasible: constraint {k} ({name!r}) cannot be met: its limit is {cmdp.limits[k]:.6g} but the "
-        f"smallest achievable discounted cost{earlier} is {best[k]:.6g}",
-        status=status, constraint=k, constraint_name=name, limit=float(cmdp.limits[k]),
-        best_achievable=float(best[k]),
-    )
+    return _infeasible_error(cmdp, worst_k, best[worst_k], status)
+
+
+def _prefers_lagrange(cmdp: FiniteCMDP) -> bool:
+    if cmdp.n_constraints > LAGRANGE_MAX_CONSTRAINTS:
+        return False
+    nonzeros = cmdp.transition_matrix.nnz if cmdp.is_sparse else np.count_nonzero(cmdp.transitions)
+    return nonzeros >= LAGRANGE_MIN_NONZEROS
 
 
 def _first_method(method: str, lp: _LP) -> str:
@@ -432,7 +325,11 @@ def _first_method(method: str, lp: _LP) -> str:
 
 
 def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "auto") -> CMDPSolution:
-    """Solve a finite CMDP exactly with the occupancy-measure LP, and verify the answer before returning it.
+    """Solve a finite CMDP exactly, and verify the answer before returning it.
+
+    By default (and with ``method="simplex"`` or ``"ipm"``) with the occupancy-measure LP; with
+    ``method="lagrange"`` (and by default on large models with few constraints) by the Lagrangian dual, see
+    :func:`mechsim.solvers.cmdp_lagrange.solve_cmdp_lagrange`, verified by the same rule.
 
     The LP is solved in scaled units (objective and cost rows divided by their largest coefficients), so the
     answer does not depend on the units of rewards, costs and limits.  The returned policy is then evaluated
@@ -450,16 +347,23 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "aut
     backend : {"highspy", "linprog"}
         ``"highspy"`` passes the CSC matrix straight to HiGHS (fastest); ``"linprog"`` goes through
         :func:`scipy.optimize.linprog` with ``method="highs"``.
-    method : {"auto", "simplex", "ipm"}
-        HiGHS algorithm: dual simplex, or interior point followed by crossover (a vertex solution either
-        way); ``"auto"`` picks the interior point above ``IPM_MIN_VARIABLES`` variables.
+    method : {"auto", "simplex", "ipm", "lagrange"}
+        ``"simplex"``, ``"ipm"``: the HiGHS algorithm for the occupancy LP, dual simplex or interior point
+        followed by crossover (a vertex solution either way).  ``"lagrange"``: the Lagrangian dual method of
+        :func:`mechsim.solvers.cmdp_lagrange.solve_cmdp_lagrange` (a few dozen MDPs solved exactly by policy
+        iteration; much faster than the LP on large models with few constraints; ``backend`` plays no part).
+        ``"auto"``: with ``backend="highspy"``, the Lagrangian method when ``K <= LAGRANGE_MAX_CONSTRAINTS``
+        and the transitions have at least ``LAGRANGE_MIN_NONZEROS`` non-zeros (where it was measured faster),
+        otherwise the LP with the interior point above ``IPM_MIN_VARIABLES`` variables and the simplex below;
+        with ``backend="linprog"`` always the LP.
 
     Returns
     -------
     CMDPSolution
         ``value`` and ``cost_values`` are the exact evaluation of ``policy``, ``occupancy`` its exact
         discounted occupancy, ``lagrangian_values`` the exact optimal values of the reward
-        ``r - multipliers.c``.
+        ``r - multipliers.c``, ``dual_bound`` the Lagrangian dual bound ``g(multipliers) >= OPT`` and ``gap =
+        dual_bound - value`` (the certificate), ``method`` the algorithm used.
 
     Raises
     ------
@@ -483,6 +387,8 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "aut
     _check_cmdp(cmdp)
     check_choice("backend", backend, _BACKENDS)
     check_choice("method", method, _METHODS)
+    if method == "lagrange" or (method == "auto" and backend == "highspy" and _prefers_lagrange(cmdp)):
+        return solve_cmdp_lagrange(cmdp)
     start = time.perf_counter()
     scaled = _scaled(cmdp)
     build = time.perf_counter() - start
@@ -490,21 +396,25 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "aut
     other = "simplex" if first == "ipm" else "ipm"
     attempts = [(first, 0.0), (other, 0.0), (first, 4 * FEASIBILITY_RTOL), (other, 16 * FEASIBILITY_RTOL)]
     failures, seconds, iterations = [], 0.0, 0
+    solved = False
     S, A = cmdp.n_states, cmdp.n_actions
-    for attempt, (how, tighten) in enumerate(attempts):
+    for how, tighten in attempts:
         lp = scaled.lp if tighten == 0 else _tightened(scaled, cmdp, tighten)
         raw = _run(lp, backend, how)
         seconds += raw.seconds
         iterations += max(raw.iterations, 0)
         label = f"{how}{' with limits tightened' if tighten else ''}"
         if raw.status == "infeasible":
-            if attempt == 0:
+            # The first verdict on the untightened limits (the dual simplex can stop with "Unknown" on an
+            # infeasible model, the interior point then says "infeasible").
+            if tighten == 0 and not solved:
                 raise _diagnose_infeasible(cmdp, backend, raw.status)
             failures.append(f"{label}: infeasible")
             continue
         if raw.status != "optimal":
             failures.append(f"{label}: solver status {raw.status!r}")
             continue
+        solved = True
         occupancy = np.maximum(raw.x.reshape(S, A), 0.0)  # vertices carry -1e-17 noise
         policy = _policy_from_occupancy(occupancy, tol=1e-12 / (1.0 - cmdp.discount))
         multipliers = _multipliers(raw.row_duals, S) * scaled.reward_scale / scaled.cost_scales
@@ -516,7 +426,9 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "aut
         return CMDPSolution(
             policy=policy, value=float(ev.value), cost_values=ev.cost_values, multipliers=multipliers,
             occupancy=occupancy_measure(cmdp, policy), lagrangian_values=check.lagrangian_values,
-            status="optimal", backend=backend, build_time=build, solve_time=seconds, iterations=iterations)
+            status="optimal", backend=backend, build_time=build, solve_time=seconds, iterations=iterations,
+            dual_bound=check.bound, gap=check.bound - float(ev.value), method=label.replace(" with limits tightened",
+                                                                                            "+tightened"))
     raise SolverError("no solution of the CMDP occupancy LP passed verification (exact evaluation of the policy "
                       "against every limit, and the dual bound of its multipliers): " + "; ".join(failures),
                       status="verification failed", attempts=tuple(failures))

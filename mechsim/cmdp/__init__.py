@@ -8,9 +8,10 @@ are discounted sums (no ``(1 - gamma)`` factor).
 
 This package is the domain layer (numpy/scipy): :class:`FiniteCMDP`, exact policy evaluation and occupancy
 measures (:mod:`mechsim.cmdp.model`), exact planning (:mod:`mechsim.cmdp.planning`), the calibrated
-short-video simulator (:mod:`mechsim.cmdp.simulator`) and its finite tabular twin
-(:mod:`mechsim.cmdp.tabular_twin`).  The exact occupancy-LP solver is :mod:`mechsim.solvers.cmdp_lp`
-(``solve_cmdp``, ``cmdp_frontier``).
+short-video simulator (:mod:`mechsim.cmdp.simulator`), its finite tabular twin
+(:mod:`mechsim.cmdp.tabular_twin`) and random sparse CMDPs of any size (:mod:`mechsim.cmdp.generators`).  The
+exact solvers are :mod:`mechsim.solvers.cmdp_lp` (``solve_cmdp``, ``cmdp_frontier``; the occupancy LP) and
+:mod:`mechsim.solvers.cmdp_lagrange` (``solve_cmdp(method="lagrange")``; the Lagrangian dual, for many states).
 
 For convenience the learners and the simulation environment are offered here too, through lazy re-exports
 (importing this package imports neither them nor gymnasium): the Lagrangian and PID-Lagrangian primal-dual
@@ -26,6 +27,7 @@ _EXPORTS = {
     "model": ["FiniteCMDP", "PolicyEvaluation", "CMDPStructure", "evaluate_policy", "occupancy_measure",
               "action_values", "check_policy", "policy_transition_matrix", "uniform_policy", "cmdp_structure"],
     "planning": ["optimal_policy", "soft_optimal_policy"],
+    "generators": ["banded_cmdp", "random_cmdp"],
     "simulator": ["ShortVideoSimulator", "SimulatorConfig", "calibrate"],
     "tabular_twin": ["tabular_recommender"],
     "mechsim.learners.multipliers": ["GradientMultiplier", "PIDMultiplier"],

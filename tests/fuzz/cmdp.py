@@ -1,11 +1,12 @@
-"""Constrained MDPs: the model, exact evaluation and planning, the tabular-MDP core, the occupancy LP, the
-CMDP learners, rollouts, the short-video simulator and its tabular twin, and the recommender environments
-with their wrappers."""
+"""Constrained MDPs: the model, exact evaluation and planning, the tabular-MDP core, the occupancy LP and the
+Lagrangian method, the random CMDP generators, the CMDP learners, rollouts, the short-video simulator and its
+tabular twin, and the recommender environments with their wrappers."""
 
 import numpy as np
 
 from fuzz.entry import ARRAY, COUNT, INDEX, MODEL, NONNEG_ARRAY, NUMBER, POSITIVE, SEED, SIZING_ARRAY, Entry
 from mechsim import tabular_mdp as core
+from mechsim.cmdp import generators as gen
 from mechsim.cmdp import model as M
 from mechsim.cmdp import planning
 from mechsim.cmdp import simulator as sim
@@ -29,7 +30,7 @@ from mechsim.learners import multipliers as mult
 from mechsim.learners import policies as pol
 from mechsim.learners import tscac
 from mechsim.rollout import rollout
-from mechsim.solvers import cmdp_lp
+from mechsim.solvers import cmdp_lagrange, cmdp_lp
 
 _P = np.array([[[0.9, 0.1], [0.2, 0.8]], [[0.5, 0.5], [0.3, 0.7]]])
 _R = np.array([[1.0, 0.0], [0.5, 0.2]])
@@ -176,6 +177,24 @@ _SOLVER_ENTRIES = [
           lambda: {"cmdp": _cmdp(), "constraint": 0, "limits": np.array([2.0, 3.0])},
           {"cmdp": MODEL, "constraint": INDEX, "limits": SIZING_ARRAY[:-1]}),
     Entry("occupancy_lp", cmdp_lp.occupancy_lp, lambda: {"cmdp": _cmdp()}, {"cmdp": MODEL}),
+    Entry("solve_cmdp(method=lagrange)", lambda cmdp: cmdp_lp.solve_cmdp(cmdp, method="lagrange"),
+          lambda: {"cmdp": _cmdp()}, {"cmdp": MODEL}),
+    Entry("solve_cmdp_lagrange", cmdp_lagrange.solve_cmdp_lagrange,
+          lambda: {"cmdp": _cmdp(), "gap_rtol": 1e-9, "max_evaluations": 100},
+          {"cmdp": MODEL, "gap_rtol": POSITIVE, "max_evaluations": _CAP}),
+]
+
+_GENERATOR_KINDS = {"n_states": COUNT, "n_actions": COUNT, "n_constraints": COUNT, "successors": COUNT,
+                    "discount": POSITIVE, "correlation": POSITIVE, "slack": POSITIVE, "seed": SEED}
+_GENERATOR_ENTRIES = [
+    Entry("banded_cmdp", gen.banded_cmdp,
+          lambda: {"n_states": 20, "n_actions": 3, "n_constraints": 2, "successors": 3, "bandwidth": 2,
+                   "discount": 0.9, "correlation": 0.5, "slack": 0.1, "seed": 0},
+          {**_GENERATOR_KINDS, "bandwidth": COUNT}),
+    Entry("random_cmdp", gen.random_cmdp,
+          lambda: {"n_states": 20, "n_actions": 3, "n_constraints": 2, "successors": 3, "discount": 0.9,
+                   "correlation": 0.5, "slack": 0.1, "seed": 0},
+          _GENERATOR_KINDS),
 ]
 
 _LEARNER_ENTRIES = [
@@ -362,4 +381,5 @@ _ENV_ENTRIES = [
           lambda: {"action": 1}, {"action": _ACTION}),
 ]
 
-ENTRIES = [*_MODEL_ENTRIES, *_CORE_ENTRIES, *_SOLVER_ENTRIES, *_LEARNER_ENTRIES, *_SIM_ENTRIES, *_ENV_ENTRIES]
+ENTRIES = [*_MODEL_ENTRIES, *_CORE_ENTRIES, *_SOLVER_ENTRIES, *_GENERATOR_ENTRIES, *_LEARNER_ENTRIES, *_SIM_ENTRIES,
+           *_ENV_ENTRIES]
