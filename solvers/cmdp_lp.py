@@ -408,7 +408,13 @@ def solve_cmdp(cmdp: FiniteCMDP, *, backend: str = "highspy", method: str = "aut
             # The first verdict on the untightened limits (the dual simplex can stop with "Unknown" on an
             # infeasible model, the interior point then says "infeasible").
             if tighten == 0 and not solved:
-                raise _diagnose_infeasible(cmdp, backend, raw.status)
+                error = _diagnose_infeasible(cmdp, backend, raw.status)
+                k = error.details["constraint"]
+                if error.details["best_achievable"] - cmdp.limits[k] > FEASIBILITY_RTOL * _constraint_scales(cmdp)[k]:
+                    raise error
+                # The exact diagnosis meets every limit (HiGHS can call a limit that sits at its least achievable
+                # cost infeasible): the Lagrangian method, which works on exact policy values, decides.
+                return solve_cmdp_lagrange(cmdp)
             failures.append(f"{label}: infeasible")
             continue
         if raw.status != "optimal":

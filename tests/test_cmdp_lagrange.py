@@ -2,6 +2,7 @@
 deterministic policies, value iteration, and its own second formulation (Kelley's method for K = 1)."""
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -434,3 +435,21 @@ def test_generator_arguments():
     m = banded_cmdp(7, 2, 1, successors=7, seed=0)                          # every state a successor
     assert m.transition_matrix.nnz == 7 * 2 * 7
     sp.csr_array(m.transition_matrix).check_format()
+
+
+def test_an_lp_infeasible_verdict_on_a_feasible_model_goes_to_the_lagrangian_method(monkeypatch):
+    """HiGHS can call a limit at exactly its least achievable cost infeasible; the exact diagnosis finds every
+    limit met, so solve_cmdp answers by the Lagrangian method instead of raising."""
+    m = FiniteCMDP(np.ones((1, 2, 1)), [[1.0, 0.0]], [[[1.0, 0.0]]], [5.0], [1.0], 0.9)
+    real_run, calls = cmdp_lp._run, []
+
+    def first_call_infeasible(lp, backend, how):
+        raw = real_run(lp, backend, how)
+        calls.append(how)
+        return replace(raw, status="infeasible") if len(calls) == 1 else raw
+
+    monkeypatch.setattr(cmdp_lp, "_run", first_call_infeasible)
+    sol = cmdp_lp.solve_cmdp(m, method="simplex")
+    assert sol.method == "lagrange"
+    assert sol.value == pytest.approx(5.0, abs=1e-9)
+    assert sol.cost_values[0] <= 5.0 + 1e-9
