@@ -63,6 +63,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from mechsim.cmdp.simulator import SIGNAL_NAMES, SimulatorConfig, expected_responses
+from mechsim.envs._batch import copy_seeds, reset_mask
 from mechsim.envs._template import text_frame
 from mechsim.envs.recommender import (
     _EWMA_DECAY,
@@ -78,20 +79,11 @@ from mechsim.envs.recommender import (
     _request_text,
     _step_costs,
 )
-from mechsim.errors import InvalidInstanceError
 from mechsim.validation import _describe, _fail, check_allocation, check_integer
 
 __all__ = ["RecommenderContinuousVectorEnv", "RecommenderVectorEnv"]
 
 _N_SIGNALS = len(SIGNAL_NAMES)
-
-
-def _check_seed(name: str, seed) -> int | None:
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise _fail(name, "None or a non-negative integer", _describe(seed))
-    return int(seed)
 
 
 class _RecommenderVectorBase(VectorEnv):
@@ -227,24 +219,8 @@ class _RecommenderVectorBase(VectorEnv):
         """Reset every sub-env (or those of ``options["reset_mask"]``); ``seed``: None, an int ``s`` (sub-env
         ``i`` gets ``s + i``) or a sequence of ``num_envs`` ints or Nones."""
         N = self.num_envs
-        if seed is None or isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-            s = _check_seed("seed", seed)
-            seeds = [None] * N if s is None else [s + i for i in range(N)]
-        elif isinstance(seed, (list, tuple)) and len(seed) == N:
-            seeds = [_check_seed("seed", s) for s in seed]
-        else:
-            raise _fail("seed", f"None, a non-negative integer or a sequence of {N} of them", _describe(seed))
-        if options is not None and not isinstance(options, dict):
-            raise _fail("options", "None or a dict", _describe(options))
-        mask = np.ones(N, dtype=bool)
-        if options and "reset_mask" in options:
-            mask = options["reset_mask"]
-            if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (N,) or not mask.any():
-                raise _fail("reset_mask", f"a boolean array of shape ({N},) with at least one True",
-                            _describe(mask))
-            if not self._started and not mask.all():
-                raise InvalidInstanceError("reset_mask: the first reset must reset every sub-env, found "
-                                           f"{int(mask.sum())} of {N}", argument="reset_mask")
+        seeds = copy_seeds(seed, N)
+        mask = reset_mask(options, N, self._started)
         idx = np.flatnonzero(mask)
         for i in idx.tolist():
             if seeds[i] is not None:

@@ -51,9 +51,9 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from mechsim.debate.icu_sepsis import N_PATIENT_STATES
+from mechsim.envs._batch import check_seed, reset_mask
 from mechsim.envs._template import text_frame
 from mechsim.envs.justifiable_sepsis import NOISE_BOUND, JustifiableSepsisEnv, _state_text
-from mechsim.errors import InvalidInstanceError
 from mechsim.validation import _describe, _fail, check_allocation, check_integer
 
 __all__ = ["JustifiableSepsisVectorEnv"]
@@ -219,21 +219,9 @@ judge_seed, precompute, render_mode, mdp
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         """Reset every sub-env (or those of ``options["reset_mask"]``); ``seed`` seeds the one generator."""
         N = self.num_envs
-        if seed is not None:
-            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-                raise _fail("seed", "None or a non-negative integer", _describe(seed))
+        if check_seed("seed", seed) is not None:
             self._rng = seeding.np_random(int(seed))[0]
-        if options is not None and not isinstance(options, dict):
-            raise _fail("options", "None or a dict", _describe(options))
-        mask = np.ones(N, dtype=bool)
-        if options and "reset_mask" in options:
-            mask = options["reset_mask"]
-            if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (N,) or not mask.any():
-                raise _fail("reset_mask", f"a boolean array of shape ({N},) with at least one True",
-                            _describe(mask))
-            if not self._started and not mask.all():
-                raise InvalidInstanceError("reset_mask: the first reset must reset every sub-env, found "
-                                           f"{int(mask.sum())} of {N}", argument="reset_mask")
+        mask = reset_mask(options, N, self._started)
         self._start(np.flatnonzero(mask), self._start_states(options))
         self._started = True
         zeros = np.zeros(N)
