@@ -146,6 +146,18 @@ class EnvTemplate:
         self._rng = as_generator(seed)
         return True
 
+    # --------------------------------------------------------------------------------- stepping
+    def _finish_parallel_step(self, agents, done: bool, observations, rewards, infos):
+        """The tail of a parallel ``step``: nobody terminates, everybody truncates when ``done`` (which also
+        empties ``self.agents``), a ``"human"`` render; returns the five dicts of the Parallel API."""
+        terminations = dict.fromkeys(agents, False)
+        truncations = dict.fromkeys(agents, done)
+        if done:
+            self.agents = []
+        if self.render_mode == "human":
+            self.render()
+        return observations, rewards, terminations, truncations, infos
+
     # --------------------------------------------------------------------------------- rendering
     def _render_text(self) -> str:  # pragma: no cover - every environment overrides it
         raise NotImplementedError

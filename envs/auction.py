@@ -260,13 +260,7 @@ class AuctionParallelEnv(EnvTemplate, ParallelEnv):
         self._next_values()
         observations = self._observations()
         done = self._round >= self.max_cycles
-        terminations = dict.fromkeys(agents, False)
-        truncations = dict.fromkeys(agents, done)
-        if done:
-            self.agents = []
-        if self.render_mode == "human":
-            self.render()
-        return observations, rewards, terminations, truncations, infos
+        return self._finish_parallel_step(agents, done, observations, rewards, infos)
 
     # --------------------------------------------------------------------------------- action checks
     def _check_keys(self, actions) -> None:

@@ -341,13 +341,7 @@ class HiringParallelEnv(EnvTemplate, ParallelEnv):
             self._new_round()
             nxt = self._recommended
             observations = {a: obs[i][0][nxt[i]][0][0] for i, a in pairs}
-        terminations = dict.fromkeys(agents, False)
-        truncations = dict.fromkeys(agents, done)
-        if done:
-            self.agents = []
-        if self.render_mode == "human":
-            self.render()
-        return observations, rewards, terminations, truncations, infos
+        return self._finish_parallel_step(agents, done, observations, rewards, infos)
 
     def _invalid(self, actions):
         """Raise an :class:`InvalidInstanceError` naming ``actions``, the agent and its first invalid component."""
