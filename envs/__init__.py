@@ -12,10 +12,10 @@ id                                API        module
 ``mechsim/JustifiableSepsis-v0``  gymnasium  :mod:`mechsim.envs.justifiable_sepsis`
 ================================  =========  =================================================================
 
-``gymnasium.make_vec`` on the two recommender ids returns their native vector environments
-(:mod:`mechsim.envs.recommender_vector`); :class:`~mechsim.envs.sepsis_vector.JustifiableSepsisVectorEnv` is built
-directly (Gymnasium refuses a vector entry point beside the sepsis id's registered wrapper), and
-:func:`~mechsim.envs.sb3_vector.sb3_vec_env` hands either to Stable-Baselines3.
+``gymnasium.make_vec`` on the two recommender ids and on the sepsis id returns their native vector environments
+(:mod:`mechsim.envs.recommender_vector`, :mod:`mechsim.envs.sepsis_vector`),
+:class:`~mechsim.envs.vector_lagrangian.VectorLagrangianReward` is the Lagrangian reward over any of them, and
+:func:`~mechsim.envs.sb3_vector.sb3_vec_env` hands one to Stable-Baselines3.
 
 ``import mechsim`` registers them all (see :mod:`mechsim._registration`).  Wrappers:
 :class:`~mechsim.envs.safety.ToSafetyGymnasium` (Safety-Gymnasium 6-tuple) and the RL-library helpers in
@@ -40,6 +40,7 @@ _EXPORTS = {
     "auction_vector": ["AuctionVectorEnv"],
     "ma_vector": ["as_vector_env", "AgentSlotVectorEnv"],
     "lagrangian_reward": ["LagrangeMultipliers", "LagrangianReward"],
+    "vector_lagrangian": ["VectorLagrangianReward"],
     "debate_opponent": ["DebateVsOpponent"],
     "multiagent_adapters": ["OneHotParallelEnv", "ScriptedAgents", "hiring_rllib_env"],
     "finite_cmdp": ["FiniteCMDPEnv"],

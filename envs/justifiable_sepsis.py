@@ -45,12 +45,24 @@ at ``NOISE_BOUND`` = 6 standard deviations (tails, of probability 2e-9 per featu
 the observation box is finite: ``[floor(min centroid - 6 sigma - 1), ceil(max centroid + 6 sigma + 1)]``.
 
 **Termination** on entering death or survival; **truncation** after ``max_episode_steps`` steps (500, as in
-the ``icu-sepsis`` package).  The id is registered with ``max_episode_steps=500``, and
-``gymnasium.make(id, max_episode_steps=k)`` sets both Gymnasium's ``TimeLimit`` and the environment's own
-horizon to ``k`` (the id registers the wrapper :class:`SpecHorizon`, which passes the spec's value on;
-``max_episode_steps=-1`` drops ``TimeLimit`` and leaves the environment's own 500-step cut).  Stepping after
-the episode ended (terminated or truncated) raises :class:`~mechsim.envs.debate.ResetNeededError` (a
-Gymnasium ``ResetNeeded``), as stepping before the first reset does.  ``info`` holds ``state`` (current
+the ``icu-sepsis`` package).  The id is registered with ``max_episode_steps=500`` and, with the same spec,
+the vector entry point :class:`~mechsim.envs.sepsis_vector.JustifiableSepsisVectorEnv`.  Who cuts the episode:
+
+- built directly (``JustifiableSepsisEnv(...)``): the environment, after its ``max_episode_steps`` (500);
+- made by ``gymnasium.make(id, max_episode_steps=k)``: Gymnasium's ``TimeLimit`` (``k``, default 500), and
+  the environment has no cut of its own (``max_episode_steps`` is None), so a ``k`` above 500 is honoured;
+  ``max_episode_steps=-1`` drops ``TimeLimit`` and episodes end in death or survival only.  A horizon given
+  to ``make`` as an environment argument cannot exist (``make`` takes that name for ``TimeLimit``), and
+  ``make`` never tells the environment ``k``; wrap the made environment in :class:`SpecHorizon` to give it
+  ``k`` as its own horizon (the environment then truncates with ``TimeLimit`` and raises on a step after);
+- made by ``gymnasium.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point", max_episode_steps=k)``:
+  the vector environment, after ``k`` (default the spec's 500; ``make_vec`` passes it as an argument).
+
+(Before, the id registered :class:`SpecHorizon` as an additional wrapper; Gymnasium's ``make_vec`` refuses a
+vector entry point for an id with additional wrappers, so the wrapper is now opt-in.)  Stepping after an
+episode the environment itself ended (terminated or truncated) raises
+:class:`~mechsim.envs.debate.ResetNeededError` (a Gymnasium ``ResetNeeded``), as stepping before the first
+reset does.  ``info`` holds ``state`` (current
 state index), ``r_env``, ``r_debate``, ``baseline_action`` (-1 after reset), ``debate_value`` and ``sofa``.
 ``reset(options={"state": s})`` starts in patient state ``s`` instead of sampling from ``d_0``.
 
@@ -200,8 +212,8 @@ class JustifiableSepsisEnv(gymnasium.Env):
     debate_scale : float
         Multiplies the debate reward (the paper used 5 with ``"win"``).
     max_episode_steps : int, optional
-        Truncate after this many steps; default the registry spec's ``max_episode_steps`` when made with
-        ``gymnasium.make`` (500, or the ``max_episode_steps`` passed to ``make``), else 500.
+        Truncate after this many steps.  Default: 500 when built directly; no cut of the environment's own
+        when made with ``gymnasium.make`` (its ``TimeLimit`` cuts; see the module docstring).
     judge_seed : int
         Seed of the default judge's training.
     precompute : bool, default True
@@ -280,16 +292,17 @@ class JustifiableSepsisEnv(gymnasium.Env):
         self._horizon = self._max_steps_arg or DEFAULT_MAX_EPISODE_STEPS
 
     @property
-    def max_episode_steps(self) -> int:
-        """The horizon: the constructor's ``max_episode_steps``, else the made environment's spec's (what
-        ``gymnasium.make(..., max_episode_steps=k)`` gives Gymnasium's ``TimeLimit``, passed on by
-        :class:`SpecHorizon`), else 500."""
+    def max_episode_steps(self) -> int | None:
+        """The environment's own horizon: the constructor's ``max_episode_steps``, else the one
+        :class:`SpecHorizon` passed on, else None when made by ``gymnasium.make`` (its ``TimeLimit`` cuts;
+        ``make`` sets ``spec`` after construction), else 500."""
         if self._max_steps_arg is not None:
             return self._max_steps_arg
         if self._spec_horizon is not None:
             return self._spec_horizon
-        steps = getattr(getattr(self, "spec", None), "max_episode_steps", None)
-        return int(steps) if isinstance(steps, int) and steps >= 1 else DEFAULT_MAX_EPISODE_STEPS
+        if getattr(self, "spec", None) is not None:
+            return None
+        return DEFAULT_MAX_EPISODE_STEPS
 
     def _parse_baseline(self, baseline):
         n, a = self.mdp.n_states, self.mdp.n_actions
@@ -483,7 +496,7 @@ class JustifiableSepsisEnv(gymnasium.Env):
         self._state = nxt
         self._t += 1
         terminated = nxt >= N_PATIENT_STATES  # death, survival (or the absorbing sink)
-        truncated = (not terminated) and self._t >= self._horizon
+        truncated = (not terminated) and self._horizon is not None and self._t >= self._horizon
         self._done = terminated or truncated
         return self._observe(), float(reward), bool(terminated), bool(truncated), self._info(r_env, r_debate, b, value)
 
@@ -499,13 +512,15 @@ class JustifiableSepsisEnv(gymnasium.Env):
 
 
 class SpecHorizon(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
-    """Gives the environment the horizon of its ``gymnasium.make`` spec (registered as an additional wrapper).
+    """Gives a made environment the horizon of its ``gymnasium.make`` spec as its own (opt-in).
 
     Gymnasium's ``make`` applies ``TimeLimit(max_episode_steps)`` around the environment but never tells the
-    environment itself (its own ``spec.max_episode_steps`` is None).  This wrapper, applied by ``make`` after
-    ``TimeLimit`` because the id registers it, reads the outer spec's ``max_episode_steps`` and sets it as the
-    environment's horizon, so that the environment truncates at the same step as ``TimeLimit`` and raises
-    :class:`~mechsim.envs.debate.ResetNeededError` on any step after it.  Steps and resets pass through.
+    environment itself (its own ``spec.max_episode_steps`` is None).  This wrapper, applied around the made
+    environment (``SpecHorizon(gymnasium.make(id, max_episode_steps=k))``), reads the outer spec's
+    ``max_episode_steps`` and sets it as the environment's horizon, so that the environment truncates at the
+    same step as ``TimeLimit`` and raises :class:`~mechsim.envs.debate.ResetNeededError` on any step after it.
+    Steps and resets pass through.  (The id no longer registers it: ``gymnasium.make_vec`` refuses a vector
+    entry point beside an additional wrapper.)
     """
 
     def __init__(self, env: gymnasium.Env):

@@ -26,9 +26,12 @@ False``, the reset's info).  ``reset(options={"reset_mask": mask})`` resets only
 **Infos**: a dict of arrays with ``"_key"`` masks (all True), the single env's keys: ``state``, ``r_env``,
 ``r_debate``, ``baseline_action`` (-1 after a reset), ``debate_value`` and ``sofa``.
 
-**Registration.**  ``mechsim/JustifiableSepsis-v0`` registers the wrapper ``SpecHorizon``, and Gymnasium's
-``make_vec`` refuses a ``vector_entry_point`` for an id with additional wrappers; build this class directly
-(``JustifiableSepsisVectorEnv(num_envs, **kwargs)``, the same keyword arguments as the single env).
+**Registration.**  ``gymnasium.make_vec("mechsim/JustifiableSepsis-v0", num_envs=N,
+vectorization_mode="vector_entry_point", **kwargs)`` builds this class with the single env's keyword
+arguments; ``make_vec`` passes the spec's ``max_episode_steps`` (500) unless ``kwargs`` gives one, so the
+vector env cuts where ``gymnasium.make``'s ``TimeLimit`` cuts a single env.  (The id registers no additional
+wrapper, which ``make_vec`` would refuse beside a vector entry point; see
+:mod:`mechsim.envs.justifiable_sepsis`.)  ``JustifiableSepsisVectorEnv(num_envs, **kwargs)`` is the same.
 
 Examples
 --------

@@ -14,7 +14,6 @@ Gymnasium and PettingZoo checkers on every id of :data:`GYMNASIUM_ENVS` and ever
 from __future__ import annotations
 
 import gymnasium
-from gymnasium.envs.registration import WrapperSpec
 
 __all__ = ["CHECK_KWARGS", "GYMNASIUM_ENVS", "PETTINGZOO_ENVS", "SCENARIOS", "register_all"]
 
@@ -33,10 +32,11 @@ GYMNASIUM_ENVS: dict[str, tuple[str, str, dict]] = {
     "mechsim/JustifiableSepsis-v0": (
         "mechsim.envs.justifiable_sepsis:JustifiableSepsisEnv",
         "ICU-Sepsis treatment with reward mixing task return and debate outcome",
-        # The package's 500-step cut.  SpecHorizon (applied by make after TimeLimit) gives the env the spec's
-        # max_episode_steps, so make(id, max_episode_steps=k) sets the env's own horizon to k as well.
+        # The package's 500-step cut: make's TimeLimit for single envs (a made env has no cut of its own), and
+        # make_vec passes the spec's max_episode_steps to the vector entry point as an argument.  No additional
+        # wrappers: make_vec refuses a vector entry point beside them.
         {"max_episode_steps": 500,
-         "additional_wrappers": (WrapperSpec("SpecHorizon", "mechsim.envs.justifiable_sepsis:SpecHorizon", {}),)},
+         "vector_entry_point": "mechsim.envs.sepsis_vector:JustifiableSepsisVectorEnv"},
     ),
 }
 

@@ -282,14 +282,20 @@ def test_step_after_the_end_is_a_reset_needed_error(small_judge):
     assert seen == {"terminated", "truncated"}
 
 
-def test_make_max_episode_steps_sets_the_env_horizon(small_judge):
-    """Issue 12: gymnasium.make(id, max_episode_steps=k) sets spec.max_episode_steps and the env's own horizon."""
+def test_make_max_episode_steps_is_timelimit_and_spec_horizon_passes_it_on(small_judge):
+    """Issue 12 / 15: gymnasium.make(id, max_episode_steps=k) cuts at k (Gymnasium's TimeLimit; the made env has
+    no cut of its own, so k > 500 is honoured), and SpecHorizon gives the made env k as its own horizon."""
     import gymnasium
 
+    from mechsim.envs.justifiable_sepsis import SpecHorizon
+
     default = gymnasium.make("mechsim/JustifiableSepsis-v0", judge=small_judge)
-    assert default.spec.max_episode_steps == 500 and default.unwrapped.max_episode_steps == 500
-    env = gymnasium.make("mechsim/JustifiableSepsis-v0", judge=small_judge, max_episode_steps=3)
+    assert default.spec.max_episode_steps == 500 and default.unwrapped.max_episode_steps is None
+    assert default.spec.additional_wrappers == ()  # nothing for make_vec's vector entry point to refuse
+    made = gymnasium.make("mechsim/JustifiableSepsis-v0", judge=small_judge, max_episode_steps=3)
+    env = SpecHorizon(made)
     assert env.spec.max_episode_steps == 3 and env.unwrapped.max_episode_steps == 3
+    assert made.unwrapped is env.unwrapped
     truncated = 0
     for seed in range(20):
         t, term, trunc = _run_until_end(env, seed)
@@ -299,10 +305,15 @@ def test_make_max_episode_steps_sets_the_env_horizon(small_judge):
             with pytest.raises(gymnasium.error.ResetNeeded):
                 env.unwrapped.step(0)
     assert truncated
+    plain = gymnasium.make("mechsim/JustifiableSepsis-v0", judge=small_judge, max_episode_steps=3)
+    for seed in range(20):  # without SpecHorizon: the same episode ends, cut by TimeLimit
+        assert _run_until_end(plain, seed) == _run_until_end(env, seed)
     longer = gymnasium.make("mechsim/JustifiableSepsis-v0", judge=small_judge, max_episode_steps=700)
-    assert longer.unwrapped.max_episode_steps == 700  # beyond the default: the env does not cut at 500
-    assert gymnasium.make(longer.spec).unwrapped.max_episode_steps == 700  # recreated from its spec
-    # A horizon given to the constructor wins over the spec.
+    assert longer.unwrapped.max_episode_steps is None  # beyond the default: the env does not cut at 500
+    assert SpecHorizon(longer).unwrapped.max_episode_steps == 700
+    again = gymnasium.make(longer.spec)  # recreated from its spec
+    assert again.spec.max_episode_steps == 700 and again.unwrapped.max_episode_steps is None
+    # A horizon given to the constructor wins; built directly the env cuts at 500.
     assert JustifiableSepsisEnv(judge=small_judge, max_episode_steps=7).max_episode_steps == 7
     assert JustifiableSepsisEnv(judge=small_judge).max_episode_steps == 500
 
