@@ -159,6 +159,30 @@ class LagrangeMultipliers:
         return f"LagrangeMultipliers({body}; {len(self.history)} updates)"
 
 
+def check_lagrangian_options(env, multipliers, cost_key, update, discount, subtract_offsets) -> None:
+    """The argument checks of :class:`LagrangianReward`, shared with its vector form
+    (:class:`~mechsim.envs.vector_lagrangian.VectorLagrangianReward`)."""
+    if not isinstance(cost_key, str):
+        raise InvalidInstanceError(f"cost_key: expected the info key of the costs (a str), found "
+                                   f"{type(cost_key).__name__} {cost_key!r}", argument="cost_key")
+    for name, flag in (("update", update), ("subtract_offsets", subtract_offsets)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise InvalidInstanceError(f"{name}: expected a bool, found {type(flag).__name__} {flag!r}",
+                                       argument=name)
+    if not isinstance(multipliers, LagrangeMultipliers):
+        raise InvalidInstanceError(f"multipliers: expected a LagrangeMultipliers, found "
+                                   f"{type(multipliers).__name__}", argument="multipliers")
+    names = getattr(env.unwrapped, "constraint_names", None)
+    if names is not None and len(names) != multipliers.n_constraints:
+        raise InvalidInstanceError(
+            f"multipliers: expected {len(names)} limits (the environment's constraints {tuple(names)}), "
+            f"found {multipliers.n_constraints}", argument="multipliers")
+    if isinstance(discount, bool) or not isinstance(discount, (int, float, np.integer, np.floating)) \
+            or not 0.0 <= float(discount) <= 1.0:
+        raise InvalidInstanceError(f"discount: expected a number in [0, 1], found {discount!r}",
+                                   argument="discount")
+
+
 class LagrangianReward(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
     r"""Replace the reward by :math:`r_t - \lambda \cdot (c_t - o_t)` and update :math:`\lambda` at episode ends.
 
@@ -215,25 +239,7 @@ class LagrangianReward(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs)
                                                        update=update, discount=discount,
                                                        subtract_offsets=subtract_offsets)
         gymnasium.Wrapper.__init__(self, check_gym_env(env))
-        if not isinstance(cost_key, str):
-            raise InvalidInstanceError(f"cost_key: expected the info key of the costs (a str), found "
-                                       f"{type(cost_key).__name__} {cost_key!r}", argument="cost_key")
-        for name, flag in (("update", update), ("subtract_offsets", subtract_offsets)):
-            if not isinstance(flag, (bool, np.bool_)):
-                raise InvalidInstanceError(f"{name}: expected a bool, found {type(flag).__name__} {flag!r}",
-                                           argument=name)
-        if not isinstance(multipliers, LagrangeMultipliers):
-            raise InvalidInstanceError(f"multipliers: expected a LagrangeMultipliers, found "
-                                       f"{type(multipliers).__name__}", argument="multipliers")
-        names = getattr(env.unwrapped, "constraint_names", None)
-        if names is not None and len(names) != multipliers.n_constraints:
-            raise InvalidInstanceError(
-                f"multipliers: expected {len(names)} limits (the environment's constraints {tuple(names)}), "
-                f"found {multipliers.n_constraints}", argument="multipliers")
-        if isinstance(discount, bool) or not isinstance(discount, (int, float, np.integer, np.floating)) \
-                or not 0.0 <= float(discount) <= 1.0:
-            raise InvalidInstanceError(f"discount: expected a number in [0, 1], found {discount!r}",
-                                       argument="discount")
+        check_lagrangian_options(env, multipliers, cost_key, update, discount, subtract_offsets)
         self.multipliers = multipliers
         self.cost_key = cost_key
         self.update = bool(update)

@@ -7,6 +7,7 @@ own module and is re-exported here lazily:
 
 - :mod:`mechsim.envs.lagrangian_reward`: :class:`LagrangianReward` and its shared
   :class:`LagrangeMultipliers` (a constrained learner from any unconstrained one);
+- :mod:`mechsim.envs.vector_lagrangian`: :class:`VectorLagrangianReward` (the same over a vector env);
 - :mod:`mechsim.envs.debate_opponent`: :class:`DebateVsOpponent` (one debater against a fixed opponent,
   with action masks and the exact best-response value);
 - :mod:`mechsim.envs.multiagent_adapters`: :class:`OneHotParallelEnv`, :class:`ScriptedAgents`,
@@ -19,6 +20,7 @@ from mechsim._lazy import lazy_exports
 
 _EXPORTS = {
     "lagrangian_reward": ["LagrangeMultipliers", "LagrangianReward"],
+    "vector_lagrangian": ["VectorLagrangianReward"],
     "debate_opponent": ["DebateVsOpponent"],
     "multiagent_adapters": ["OneHotParallelEnv", "ScriptedAgents", "hiring_rllib_env",
                             "obedient_truthful_hiring_policy"],

@@ -1,16 +1,19 @@
 """Native vector environments: the recommender and sepsis vector envs' constructors, ``reset`` seeds and options,
-and batched actions.
+and batched actions; ``make_vec`` on the sepsis id; the vector Lagrangian reward.
 
 The Stable-Baselines3 adapter ``sb3_vec_env`` is not here: its valid call needs the ``rl`` extra; its bad inputs are
 checked in tests/test_recommender_vector_env.py."""
 
+import gymnasium
 import numpy as np
 
-from fuzz.entry import ARRAY, COUNT, POSITIVE, SEED, Entry
+from fuzz.entry import ARRAY, COUNT, MODEL, POSITIVE, SEED, Entry
 from mechsim.cmdp import simulator as sim
 from mechsim.debate.judges import BradleyTerryJudge
 from mechsim.envs.recommender_vector import RecommenderContinuousVectorEnv, RecommenderVectorEnv
+from mechsim.envs.lagrangian_reward import LagrangeMultipliers
 from mechsim.envs.sepsis_vector import JustifiableSepsisVectorEnv
+from mechsim.envs.vector_lagrangian import VectorLagrangianReward
 
 _SMALL = {"n_candidates": 3, "max_steps": 5, "constraints": ("like",)}
 _CAP = ("none", "type", "nan", "inf", "negative", "fraction")
@@ -60,4 +63,16 @@ ENTRIES = [
           names={"state": ("options['state']",)}),
     Entry("JustifiableSepsisVectorEnv.step", lambda actions: _reset(_sepsis()).step(actions),
           lambda: {"actions": np.array([1, 24])}, {"actions": _ACTIONS}),
+    Entry("make_vec(JustifiableSepsis-v0)", lambda num_envs, max_episode_steps: gymnasium.make_vec(
+          "mechsim/JustifiableSepsis-v0", num_envs=num_envs, vectorization_mode="vector_entry_point", judge=_JUDGE,
+          max_episode_steps=max_episode_steps),
+          lambda: {"num_envs": 2, "max_episode_steps": 5}, {"num_envs": COUNT, "max_episode_steps": _CAP[1:]}),
+    Entry("VectorLagrangianReward", VectorLagrangianReward,
+          lambda: {"env": RecommenderVectorEnv(2, **_SMALL), "multipliers": LagrangeMultipliers([1.0]),
+                   "cost_key": "costs", "update": True, "discount": 0.9, "subtract_offsets": False},
+          {"env": MODEL, "multipliers": MODEL, "cost_key": ("none", "type"), "update": ("type",),
+           "discount": ("none", "type", "nan", "negative"), "subtract_offsets": ("type",)}),
+    Entry("VectorLagrangianReward.step", lambda actions: _reset(VectorLagrangianReward(
+          RecommenderVectorEnv(2, **_SMALL), LagrangeMultipliers([1.0]))).step(actions),
+          lambda: {"actions": np.array([1, 2])}, {"actions": _ACTIONS}),
 ]
