@@ -10,8 +10,8 @@ import numpy as np
 from fuzz.entry import ARRAY, COUNT, MODEL, POSITIVE, SEED, Entry
 from mechsim.cmdp import simulator as sim
 from mechsim.debate.judges import BradleyTerryJudge
-from mechsim.envs.recommender_vector import RecommenderContinuousVectorEnv, RecommenderVectorEnv
 from mechsim.envs.lagrangian_reward import LagrangeMultipliers
+from mechsim.envs.recommender_vector import RecommenderContinuousVectorEnv, RecommenderVectorEnv
 from mechsim.envs.sepsis_vector import JustifiableSepsisVectorEnv
 from mechsim.envs.vector_lagrangian import VectorLagrangianReward
 
