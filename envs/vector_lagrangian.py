@@ -135,7 +135,8 @@ class VectorLagrangianReward(VectorWrapper):
         for i in np.flatnonzero(done):  # SyncVectorEnv's order: sub-env i sees the updates of j < i
             lambdas[first:i + 1] = lam
             first = i + 1
-            if self.update and self.multipliers.record_episode(self._episode_costs[i]):
+            # A copy: the multipliers may keep the totals until their batch is complete.
+            if self.update and self.multipliers.record_episode(self._episode_costs[i].copy()):
                 lam = self.multipliers.lambdas
         lambdas[first:] = lam
         penalised = costs
