@@ -163,7 +163,8 @@ def time_to_return(make_vec, target: float, budget: int, seed: int = 0, n_envs: 
     model.learn(budget, callback=stop)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     returns = [e["r"] for e in list(model.ep_info_buffer)[-window:]]
-    return {"seconds": seconds, "cpu_seconds": cpu, "steps": stop.reached if stop.reached is not None else model.num_timesteps,
+    return {"seconds": seconds, "cpu_seconds": cpu,
+            "steps": stop.reached if stop.reached is not None else model.num_timesteps,
             "reached": stop.reached is not None, "return": float(np.mean(returns)) if returns else float("nan")}
 
 
