@@ -137,6 +137,19 @@ class LagrangeMultipliers:
         Returns True if the multipliers changed (an update happened).
         """
         costs = check_array("episode_costs", episode_costs, shape=(self.n_constraints,))
+        return self._record(costs.copy())
+
+    def record_episodes(self, episode_costs) -> np.ndarray:
+        """Record several finished episodes (rows of ``episode_costs``, shape (k, m), k >= 1) in order, as ``k`` calls
+        of :meth:`record_episode` would; returns a bool array: True for the rows after which an update
+        happened."""
+        rows = check_array("episode_costs", episode_costs, ndim=2)
+        if rows.shape[0] == 0 or rows.shape[1] != self.n_constraints:
+            raise InvalidInstanceError(f"episode_costs: expected one or more rows of {self.n_constraints} costs, "
+                                       f"found shape {rows.shape}", argument="episode_costs")
+        return np.array([self._record(row) for row in rows.copy()], dtype=bool)
+
+    def _record(self, costs: np.ndarray) -> bool:
         self.n_episodes += 1
         self._pending.append(costs)
         if len(self._pending) < self.batch_episodes:

@@ -15,8 +15,10 @@ wrapper).
 ``SyncVectorEnv`` over ``N`` copies of ``LagrangianReward`` sharing one ``LagrangeMultipliers`` would give it:
 ``SyncVectorEnv`` steps sub-env 0, then 1, ...; each copy reads :math:`\lambda` before recording its own finished
 episode, so sub-env ``i`` sees the updates caused by episodes that ended at this step in sub-envs ``j < i``.  The
-wrapper walks the (few) sub-envs whose episode ended, in index order, and assigns :math:`\lambda` piecewise; the
-rest is array arithmetic.  Tested sub-env by sub-env against that ``SyncVectorEnv``.
+wrapper records the step's finished episodes in index order
+(:meth:`~mechsim.envs.lagrangian_reward.LagrangeMultipliers.record_episodes`, which says after which of them an
+update happened) and gives each sub-env the multipliers after the updates of lower indices, by one
+``searchsorted``; the rest is array arithmetic too.  Tested sub-env by sub-env against that ``SyncVectorEnv``.
 
 **Autoreset.**  Next-step autoreset (the native envs' and ``SyncVectorEnv``'s default): the step after a sub-env's
 episode ended is its reset; its reward is passed through (0) and its cost totals restart.  ``reset(options=
@@ -83,6 +85,7 @@ class VectorLagrangianReward(VectorWrapper):
         self._episode_costs = np.zeros((N, m))
         self._weight = np.ones(N)
         self._pending = np.zeros(N, dtype=bool)
+        self._next_step = mode is AutoresetMode.NEXT_STEP
 
     def _costs(self, info) -> np.ndarray:
         N, m = self.num_envs, self.multipliers.n_constraints
@@ -120,35 +123,48 @@ class VectorLagrangianReward(VectorWrapper):
         N = self.num_envs
         costs = self._costs(info)
         pending = self._pending
-        live = ~pending
-        # A sub-env's reset step (next-step autoreset) starts its totals afresh and is not accumulated.
-        self._episode_costs[pending] = 0.0
-        self._weight[pending] = 1.0
-        if self.discount == 1.0:
-            self._episode_costs[live] += costs[live]
+        if pending.any():  # reset steps (next-step autoreset) restart their totals and are not accumulated
+            live = ~pending
+            self._episode_costs[pending] = 0.0
+            self._weight[pending] = 1.0
+            step_costs = np.where(live[:, None], costs, 0.0)
         else:
-            self._episode_costs[live] += self._weight[live, None] * costs[live]
-            self._weight[live] *= self.discount
-        done = (np.asarray(terminated) | np.asarray(truncated)) & live
-        lambdas = np.empty((N, self.multipliers.n_constraints))
-        lam, first = self.multipliers.lambdas, 0
-        for i in np.flatnonzero(done):  # SyncVectorEnv's order: sub-env i sees the updates of j < i
-            lambdas[first:i + 1] = lam
-            first = i + 1
-            # A copy: the multipliers may keep the totals until their batch is complete.
-            if self.update and self.multipliers.record_episode(self._episode_costs[i].copy()):
-                lam = self.multipliers.lambdas
-        lambdas[first:] = lam
+            live, step_costs = None, costs
+        if self.discount == 1.0:
+            self._episode_costs += step_costs
+        else:
+            self._episode_costs += self._weight[:, None] * step_costs
+            if live is None:
+                self._weight *= self.discount
+            else:
+                self._weight[live] *= self.discount
+        done = np.asarray(terminated) | np.asarray(truncated)
+        if live is not None:
+            done &= live
+        lam = self.multipliers.lambdas
+        ends = np.flatnonzero(done)
+        if ends.size and self.update:
+            # SyncVectorEnv's order: sub-env j uses the multipliers after the updates caused by the episodes
+            # that ended at this step in sub-envs i < j (each copy reads them before recording its own).
+            updated = self.multipliers.record_episodes(self._episode_costs[ends])
+            if updated.any():
+                stack = np.vstack([lam, *self.multipliers.history[-int(updated.sum()):]])
+                lambdas = stack[np.searchsorted(ends[updated], np.arange(N), side="left")]
+            else:
+                lambdas = np.broadcast_to(lam, (N, lam.size)).copy()
+        else:
+            lambdas = np.broadcast_to(lam, (N, lam.size)).copy()
         penalised = costs
         if self.subtract_offsets and "cost_offsets" in info:
             penalised = costs - np.asarray(info["cost_offsets"], dtype=float).reshape(costs.shape)
         reward = np.asarray(reward, dtype=float)
-        out = np.where(live, reward - np.einsum("ij,ij->i", lambdas, penalised), reward)
+        out = reward - np.einsum("ij,ij->i", lambdas, penalised)
+        if live is not None:
+            out = np.where(live, out, reward)
         info = dict(info)
         everyone = np.ones(N, dtype=bool)
         self._masked(info, "reward_unconstrained", reward.copy(), everyone)
         self._masked(info, "lambdas", lambdas, everyone.copy())
         self._masked(info, "episode_costs", np.where(done[:, None], self._episode_costs, 0.0), done.copy())
-        self._pending = done.copy() if self.env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP) \
-            is AutoresetMode.NEXT_STEP else np.zeros(N, dtype=bool)
+        self._pending = done.copy() if self._next_step else np.zeros(N, dtype=bool)
         return obs, out, terminated, truncated, info

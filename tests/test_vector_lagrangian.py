@@ -171,3 +171,19 @@ def test_bad_arguments_raise_typed_errors():
     wrong_key.reset(seed=0)
     with pytest.raises(InvalidInstanceError, match="nope"):
         wrong_key.step(np.zeros(2, dtype=np.int64))
+
+
+def test_record_episodes_is_record_episode_row_by_row():
+    a = LagrangeMultipliers([1.0, 2.0], ki=0.3, kp=0.2, kd=0.1, batch_episodes=3)
+    b = LagrangeMultipliers([1.0, 2.0], ki=0.3, kp=0.2, kd=0.1, batch_episodes=3)
+    rng = np.random.default_rng(0)
+    for k in (1, 4, 0, 7, 2):
+        rows = rng.uniform(0, 4, size=(k, 2))
+        updated = a.record_episodes(rows)
+        assert updated.tolist() == [b.record_episode(row) for row in rows]
+        rows[:] = -1.0  # the multipliers keep their own copies
+    assert a.n_episodes == b.n_episodes == 14 and len(a.history) == len(b.history) == 4
+    np.testing.assert_array_equal(np.array(a.history), np.array(b.history))
+    np.testing.assert_array_equal(np.array(a.cost_history), np.array(b.cost_history))
+    with pytest.raises(InvalidInstanceError, match="episode_costs"):
+        a.record_episodes(np.ones((2, 3)))
