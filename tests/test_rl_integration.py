@@ -280,15 +280,21 @@ def test_vector_lagrangian_reward_under_sb3_vec_env_is_dummy_vec_env_of_single_w
 
 def test_rllib_ppo_trains_on_the_native_vector_env():
     """RLlib's env runner builds the native vector env through gym_env_vectorize_mode="vector_entry_point"
-    (a registered creator), samples and trains on it, as on the sync path."""
+    (a registered creator), samples and trains on it, as on the sync path; and the batched auction's
+    SuperSuit-layout view trains one shared policy the same way, as RLlib's multi-agent path does."""
     ray = pytest.importorskip("ray")
     pytest.importorskip("ray.rllib")
-    example = _example("rllib_recommender")
+    example = _example("rllib_vector_envs")
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     try:
         out = example.compare(1, 8, seed=0, env_kwargs=REC_KWARGS, batch=640)
+        auction = example.compare_auction(1, 4, seed=0, batch=600)
     finally:
         ray.shutdown()
+    assert auction["slots"]["env"] == "AgentSlotVectorEnv"
+    assert auction["multi_agent"]["env"] == "SyncVectorMultiAgentEnv"
+    for key in ("slots", "multi_agent"):
+        assert auction[key]["agent_steps"] >= 600 and np.isfinite(auction[key]["return_per_bidder"])
     assert out["native"]["env"] == "RecommenderVectorEnv" and out["sync"]["env"] == "SyncVectorEnv"
     for key in ("native", "sync"):
         assert out[key]["steps"] >= 640 and np.isfinite(out[key]["return"])
