@@ -18,10 +18,11 @@ where ``mechsim_recommender`` is the creator :func:`recommender_creator`, regist
 mechsim, so it also works in remote env runners; the plain gym id (``config.environment("mechsim/Recommender-v0")``)
 works too where ``import mechsim`` has registered it (the local env runner, ``num_env_runners=0``).
 
-Both paths train the same PPO (same hyperparameters and seed; ``num_env_runners=0``, one CPU) for
-``--iterations`` iterations; the script prints the sampling throughput (environment steps per second of
-RLlib's sampling timer, and per wall-clock second of the whole iteration) and the mean episode return (watch
-seconds per session) at the end, with the ratios native / sync.  RLlib resets its vector env with one seed,
+Both paths build the same PPO (same hyperparameters and seed; ``num_env_runners=0``, one CPU).  The script
+measures the sampling throughput of each env runner (environment steps per wall-clock and per CPU second,
+the two interleaved, best of two: :func:`sampling_throughput`), then trains each for ``--iterations``
+iterations and prints the training wall-clock and the mean episode return (watch seconds per session), with
+the ratios native / sync.  RLlib resets its vector env with one seed,
 which both paths turn into seed ``s + i`` for sub-env ``i``, and the native env reproduces ``SyncVectorEnv``
 seed by seed: both paths train on the same sessions (the returns agree).
 
@@ -85,6 +86,24 @@ def build_algo(mode: str, num_envs: int, seed: int = 0, env_kwargs: dict | None 
     return config.build_algo()
 
 
+def sampling_throughput(algos: dict, timesteps: int, reps: int = 2) -> dict:
+    """Agent-steps per wall-clock and per CPU second of each algorithm's env runner sampling ``timesteps``,
+    the algorithms interleaved and the best of ``reps`` kept (robust to other load on a shared machine).
+
+    ``env_runner.sample`` runs in this process (``num_env_runners=0``): the environment, RLlib's episode
+    bookkeeping and connectors, and the policy's forward passes; no learning.
+    """
+    best = {name: (0.0, 0.0) for name in algos}
+    for _ in range(reps):
+        for name, algo in algos.items():
+            t0, cpu0 = time.perf_counter(), time.process_time()
+            episodes = algo.env_runner.sample(num_timesteps=timesteps, random_actions=False)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+            steps = sum(ep.agent_steps() for ep in episodes)
+            best[name] = (max(best[name][0], steps / wall), max(best[name][1], steps / max(cpu, 1e-9)))
+    return best
+
+
 def _metric(result: dict, *path, default=float("nan")):
     for key in path:
         if not isinstance(result, dict) or key not in result:
@@ -93,35 +112,37 @@ def _metric(result: dict, *path, default=float("nan")):
     return result
 
 
-def run(mode: str, iterations: int, num_envs: int, seed: int = 0, env_kwargs: dict | None = None,
-        batch: int = 4096) -> dict:
-    """Train ``iterations`` PPO iterations on one path; throughput and return (Ray must be initialised)."""
-    algo = build_algo(mode, num_envs, seed, env_kwargs, batch)
-    try:
-        env = algo.env_runner.env.unwrapped
-        steps, sample_s, wall, returns = 0, 0.0, 0.0, []
-        for _ in range(iterations):
-            t0 = time.perf_counter()
-            result = algo.train()
-            wall += time.perf_counter() - t0
-            steps = _metric(result, "env_runners", "num_env_steps_sampled_lifetime", default=steps)
-            sample_s += _metric(result, "timers", "env_runner_sampling_timer", default=0.0)
-            returns.append(_metric(result, "env_runners", "episode_return_mean"))
-    finally:
-        algo.stop()
-    return {"mode": mode, "env": type(env).__name__, "steps": int(steps), "sampling_s": sample_s, "wall_s": wall,
-            "steps_per_sampling_s": steps / sample_s if sample_s > 0 else float("nan"),
-            "steps_per_wall_s": steps / wall, "return": returns[-1], "returns": returns}
+def _train(algo, iterations: int) -> tuple[float, list]:
+    wall, returns = 0.0, []
+    for _ in range(iterations):
+        t0 = time.perf_counter()
+        result = algo.train()
+        wall += time.perf_counter() - t0
+        returns.append(_metric(result, "env_runners", "episode_return_mean"))
+    return wall, returns
 
 
 def compare(iterations: int, num_envs: int, seed: int = 0, env_kwargs: dict | None = None,
             batch: int = 4096) -> dict:
-    """Both paths, same PPO and seed, in one run; ratios native / sync."""
-    sync = run("sync", iterations, num_envs, seed, env_kwargs, batch)
-    native = run("vector_entry_point", iterations, num_envs, seed, env_kwargs, batch)
-    return {"sync": sync, "native": native,
-            "sampling_ratio": native["steps_per_sampling_s"] / sync["steps_per_sampling_s"],
-            "wall_ratio": native["steps_per_wall_s"] / sync["steps_per_wall_s"]}
+    """Both recommender paths, same PPO and seed, in one run (Ray must be initialised): sampling throughput
+    (:func:`sampling_throughput`, interleaved), then ``iterations`` training iterations each, and the
+    ratios native / sync."""
+    modes = {"sync": "sync", "native": "vector_entry_point"}
+    algos = {key: build_algo(mode, num_envs, seed, env_kwargs, batch) for key, mode in modes.items()}
+    try:
+        speed = sampling_throughput(algos, max(batch, 4 * num_envs))
+        out = {}
+        for key, algo in algos.items():
+            wall, returns = _train(algo, iterations)
+            out[key] = {"mode": modes[key], "env": type(algo.env_runner.env.unwrapped).__name__,
+                        "steps_per_s": speed[key][0], "steps_per_cpu_s": speed[key][1],
+                        "train_wall_s": wall, "return": returns[-1], "returns": returns}
+    finally:
+        for algo in algos.values():
+            algo.stop()
+    out["sampling_ratio"] = out["native"]["steps_per_cpu_s"] / out["sync"]["steps_per_cpu_s"]
+    out["wall_ratio"] = out["sync"]["train_wall_s"] / out["native"]["train_wall_s"]
+    return out
 
 
 def auction_slots_creator(env_config):
@@ -182,40 +203,28 @@ def build_auction_algo(path: str, copies: int, seed: int = 0, env_kwargs: dict |
     return config.build_algo()
 
 
-def run_auction(path: str, iterations: int, copies: int, seed: int = 0, env_kwargs: dict | None = None,
-                batch: int = 4096) -> dict:
-    """Train one auction path; bidder-steps per second and the mean return per bidder and episode."""
-    kwargs = dict(AUCTION_KWARGS if env_kwargs is None else env_kwargs)
-    bidders = kwargs.get("n_bidders", 2)
-    algo = build_auction_algo(path, copies, seed, kwargs, batch)
-    try:
-        env = algo.env_runner.env.unwrapped
-        steps, sample_s, wall, returns = 0, 0.0, 0.0, []
-        for _ in range(iterations):
-            t0 = time.perf_counter()
-            result = algo.train()
-            wall += time.perf_counter() - t0
-            steps = _metric(result, "env_runners", "num_env_steps_sampled_lifetime", default=steps)
-            sample_s += _metric(result, "timers", "env_runner_sampling_timer", default=0.0)
-            returns.append(_metric(result, "env_runners", "episode_return_mean"))
-    finally:
-        algo.stop()
-    # One slot step is one bidder-step; one multi-agent env step is n_bidders of them, and its episode return
-    # sums the bidders'.
-    agent_steps = steps if path == "slots" else steps * bidders
-    per_bidder = returns[-1] if path == "slots" else returns[-1] / bidders
-    return {"path": path, "env": type(env).__name__, "agent_steps": int(agent_steps), "sampling_s": sample_s,
-            "wall_s": wall, "agent_steps_per_sampling_s": agent_steps / sample_s if sample_s > 0 else float("nan"),
-            "agent_steps_per_wall_s": agent_steps / wall, "return_per_bidder": per_bidder}
-
-
 def compare_auction(iterations: int, copies: int, seed: int = 0, env_kwargs: dict | None = None,
                     batch: int = 4096) -> dict:
-    ma = run_auction("multi_agent", iterations, copies, seed, env_kwargs, batch)
-    slots = run_auction("slots", iterations, copies, seed, env_kwargs, batch)
-    return {"multi_agent": ma, "slots": slots,
-            "sampling_ratio": slots["agent_steps_per_sampling_s"] / ma["agent_steps_per_sampling_s"],
-            "wall_ratio": slots["agent_steps_per_wall_s"] / ma["agent_steps_per_wall_s"]}
+    """Both auction paths, as :func:`compare` (bidder-steps; ``return_per_bidder`` is the mean episode
+    return of one bidder: RLlib's multi-agent episode return sums the bidders')."""
+    kwargs = dict(AUCTION_KWARGS if env_kwargs is None else env_kwargs)
+    bidders = kwargs.get("n_bidders", 2)
+    algos = {path: build_auction_algo(path, copies, seed, kwargs, batch) for path in ("multi_agent", "slots")}
+    try:
+        speed = sampling_throughput(algos, max(batch // bidders, 4 * copies))
+        out = {}
+        for path, algo in algos.items():
+            wall, returns = _train(algo, iterations)
+            out[path] = {"path": path, "env": type(algo.env_runner.env.unwrapped).__name__,
+                         "agent_steps_per_s": speed[path][0], "agent_steps_per_cpu_s": speed[path][1],
+                         "train_wall_s": wall,
+                         "return_per_bidder": returns[-1] if path == "slots" else returns[-1] / bidders}
+    finally:
+        for algo in algos.values():
+            algo.stop()
+    out["sampling_ratio"] = out["slots"]["agent_steps_per_cpu_s"] / out["multi_agent"]["agent_steps_per_cpu_s"]
+    out["wall_ratio"] = out["multi_agent"]["train_wall_s"] / out["slots"]["train_wall_s"]
+    return out
 
 
 def main(argv=None):
@@ -241,23 +250,22 @@ def main(argv=None):
     load = os.getloadavg()[0]
     print(f"RLlib PPO on mechsim/Recommender-v0 {ENV_KWARGS}, {args.num_envs} sessions per env runner, "
           f"{args.iterations} iterations (1-min load average {load:.2f})")
-    print(f"  {'path':34s} {'env steps':>9s} {'steps/s sampling':>17s} {'steps/s wall':>13s} {'return':>8s}")
+    print(f"  {'path':42s} {'steps/s':>9s} {'steps/CPU s':>12s} {'train wall s':>13s} {'return':>8s}")
     for key in ("sync", "native"):
         r = out[key]
-        print(f"  {r['mode'] + ' (' + r['env'] + ')':34s} {r['steps']:9d} {r['steps_per_sampling_s']:17.0f} "
-              f"{r['steps_per_wall_s']:13.0f} {r['return']:8.1f}")
-    print(f"  native / sync: {out['sampling_ratio']:.1f}x sampling throughput, {out['wall_ratio']:.2f}x "
-          f"wall-clock throughput (PPO's updates are the same work on both paths)")
+        print(f"  {r['mode'] + ' (' + r['env'] + ')':42s} {r['steps_per_s']:9.0f} {r['steps_per_cpu_s']:12.0f} "
+              f"{r['train_wall_s']:13.1f} {r['return']:8.1f}")
+    print(f"  native / sync: {out['sampling_ratio']:.1f}x sampling throughput (CPU), {out['wall_ratio']:.2f}x "
+          f"training wall-clock (PPO's updates are the same work on both paths)")
     print(f"\nAuction-v0 {AUCTION_KWARGS}, {copies} copies, one PPO policy shared by the bidders "
           f"(1-min load average {os.getloadavg()[0]:.2f})")
-    print(f"  {'path':44s} {'bidder-steps':>12s} {'/s sampling':>12s} {'/s wall':>9s} {'return/bidder':>14s}")
+    print(f"  {'path':42s} {'bidder-steps/s':>15s} {'/CPU s':>9s} {'train wall s':>13s} {'return/bidder':>14s}")
     for key in ("multi_agent", "slots"):
         r = auction[key]
-        print(f"  {r['path'] + ' (' + r['env'] + ')':44s} {r['agent_steps']:12d} "
-              f"{r['agent_steps_per_sampling_s']:12.0f} {r['agent_steps_per_wall_s']:9.0f} "
-              f"{r['return_per_bidder']:14.3f}")
-    print(f"  slots / multi-agent: {auction['sampling_ratio']:.1f}x sampling throughput, "
-          f"{auction['wall_ratio']:.2f}x wall-clock throughput")
+        print(f"  {r['path'] + ' (' + r['env'] + ')':42s} {r['agent_steps_per_s']:15.0f} "
+              f"{r['agent_steps_per_cpu_s']:9.0f} {r['train_wall_s']:13.1f} {r['return_per_bidder']:14.3f}")
+    print(f"  slots / multi-agent: {auction['sampling_ratio']:.1f}x sampling throughput (CPU), "
+          f"{auction['wall_ratio']:.2f}x training wall-clock")
     return out, auction
 
 

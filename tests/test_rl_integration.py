@@ -294,8 +294,8 @@ def test_rllib_ppo_trains_on_the_native_vector_env():
     assert auction["slots"]["env"] == "AgentSlotVectorEnv"
     assert auction["multi_agent"]["env"] == "SyncVectorMultiAgentEnv"
     for key in ("slots", "multi_agent"):
-        assert auction[key]["agent_steps"] >= 600 and np.isfinite(auction[key]["return_per_bidder"])
+        assert auction[key]["agent_steps_per_cpu_s"] > 0 and np.isfinite(auction[key]["return_per_bidder"])
     assert out["native"]["env"] == "RecommenderVectorEnv" and out["sync"]["env"] == "SyncVectorEnv"
     for key in ("native", "sync"):
-        assert out[key]["steps"] >= 640 and np.isfinite(out[key]["return"])
+        assert out[key]["steps_per_cpu_s"] > 0 and np.isfinite(out[key]["return"])
     print(f"\nRLlib sampling throughput native / sync at 8 sub-envs: {out['sampling_ratio']:.2f}x")
