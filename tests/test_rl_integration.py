@@ -232,11 +232,14 @@ def test_sb3_ppo_wall_clock_to_the_same_return_before_and_after():
     sessions); the wall-clock ratio is printed, never asserted (timing lives in benchmarks)."""
     pytest.importorskip("stable_baselines3")
     example = _example("sb3_recommender")
-    out = example.wall_clock_before_after(270.0, 40_000, 0, 16, 128, **REC_KWARGS)
+    target = 510.0  # the uniformly random recommender earns 440 +- 9 watch-s per session here (200 sessions)
+    out = example.wall_clock_before_after(target, 40_000, 0, 16, 128, **REC_KWARGS)
     old, new = out["old"], out["native"]
-    print(f"\nPPO to a return of 270 watch-s (16 sub-envs): old {old['seconds']:.1f} s ({old['steps']} steps), "
-          f"native {new['seconds']:.1f} s ({new['steps']} steps): {out['ratio']:.2f}x")
-    assert old["reached"] and new["reached"] and old["return"] >= 270 and new["return"] >= 270
+    print(f"\nPPO to a return of {target:g} watch-s (16 sub-envs): old {old['seconds']:.1f} s ({old['steps']} steps), "
+          f"native {new['seconds']:.1f} s ({new['steps']} steps): {out['ratio']:.2f}x wall, "
+          f"{out['cpu_ratio']:.2f}x CPU")
+    assert old["reached"] and new["reached"] and old["return"] >= target and new["return"] >= target
+    assert old["steps"] > 3 * 16 * 128  # learning was needed, not the first rollout's luck
     assert abs(old["steps"] - new["steps"]) <= 16 * 128
 
 
