@@ -381,6 +381,8 @@ def margins_after_reveal(judge, features, revealed, own, other, *, chunk: int = 
     check_judge("judge", judge)
     x = check_array("features", features, ndim=2)
     n, F = x.shape
+    if n == 0:
+        raise InvalidInstanceError("features: expected at least one row (a state), found 0", argument="features")
     check_judge_size(judge, F)
     rev = check_mask("revealed", revealed, shape=(n, F))
     high = getattr(judge, "n_decisions", None)

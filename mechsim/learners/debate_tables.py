@@ -222,8 +222,9 @@ def learned_win_table(judge, features, baseline, n_evidence: int, debaters, *, n
     check_judge("judge", judge)
     x = check_array("features", features, ndim=2)
     S, F = x.shape
-    if F == 0:
-        raise InvalidInstanceError("features: expected at least one feature column, found 0", argument="features")
+    if S == 0 or F == 0:
+        raise InvalidInstanceError(f"features: expected at least one state and one feature, found shape {x.shape}",
+                                   argument="features")
     check_judge_size(judge, F)
     D = check_integer("n_decisions", n_decisions, minimum=2)
     declared = getattr(judge, "n_decisions", None)
@@ -254,6 +255,8 @@ def learned_win_table(judge, features, baseline, n_evidence: int, debaters, *, n
     fm = np.repeat(np.array([0, 1]), G)
     rows_exact = 2 * G * max_paths
     rows_sample = 2 * G * n_samples
+    if method != "exact":  # checked up front: "auto" may need the samples after an exact attempt
+        check_allocation("n_samples", float(rows_sample) * (9 * F + 24), f"{rows_sample} sampled debates")
     values = wins = None
     used, widest = method, 1
     if method in ("auto", "exact"):
@@ -268,7 +271,6 @@ def learned_win_table(judge, features, baseline, n_evidence: int, debaters, *, n
                                            f"reveal paths per game, found {exc.args[0]}; use method='sample' or "
                                            "raise max_paths", argument="max_paths") from None
     if values is None:
-        check_allocation("n_samples", float(rows_sample) * (9 * F + 24), f"{rows_sample} sampled debates")
         values, wins, _ = _play(judge, gx, own, other, fm, L, pair, query_chunk, exact=False, n_samples=n_samples,
                                 max_paths=max_paths, rng=rng)
         used = "sample"
