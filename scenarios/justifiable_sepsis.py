@@ -30,9 +30,21 @@ Per replicate (one cell each, with its own seed):
    the exact best-response confuser arguing a contested other action, for the exact isolated planner and
    for learned debaters trained isolated or max-min (L = 4; see :func:`_robustness`).
 
+6. **Evidence sweep** (:func:`_evidence_sweep`): the same lam sweep (exact return and preference per lam)
+   with the debate table at other evidence budgets, each with its own judge trained on L-feature masks:
+   *exact* rows (minimax, :func:`mechsim.solvers.debate.debate_win_table`, L = 4 by default) and *learned*
+   rows at the paper's L = 6, where the debates are played by a debater on both sides
+   (:func:`mechsim.learners.debate_tables.learned_win_table`; the debater comes from
+   :data:`SWEEP_DEBATERS` [``params["sweep_debater"]``], today the greedy debater on the judge as a
+   stand-in for a trained one).  A cross-check at L = 4 builds the exact and the learned table on the same
+   judge and reports how often the debates' winners agree and the exact returns of the policies each table
+   induces.
+
 Exact L-reveal debates over 44 features cost one judge pass per (state, leaf set, action): C(44, 2) = 946
-leaf sets make the full 713 x 25 table at L = 2 a few seconds; L = 4 (135,751 leaf sets) is about a second
-per single (state, action) pair, so L = 2 is used for the full reward table (``--quick``: L = 1).
+leaf sets make the full 713 x 25 table at L = 2 a few seconds (the main sweep; ``--quick``: L = 1);
+L = 4 (135,751 leaf sets) takes about 0.1 s per state for all 25 actions (float32 judge blocks with exact
+near-tie rechecks), a minute or two for the table, so the default grid runs the evidence sweep on
+replicate 0 only and ``--full`` on every replicate; L = 6 (7.06M leaf sets) is not solved exactly.
 """
 
 from __future__ import annotations

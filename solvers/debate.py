@@ -42,7 +42,11 @@ Many games at once.  :func:`debate_win_table` solves, for every state :math:`s` 
 decision :math:`a`, the debate of :math:`a` against a baseline decision :math:`b(s)`: the leaves of all
 :math:`S \times D` games are scored in one judge pass per chunk of states
 (:func:`mechsim.debate.judges.score_grid`) and backed up together by the same level-by-level max/min (the
-per-state reward table of :class:`mechsim.envs.justifiable_sepsis.JustifiableSepsisEnv`).
+per-state reward table of :class:`mechsim.envs.justifiable_sepsis.JustifiableSepsisEnv`).  For
+:math:`L > 2` (e.g. :math:`\binom{44}{4} = 135{,}751` leaves) it goes state by state: the exact int8 outcome
+table of all decisions against the baseline on all leaves (:func:`mechsim.debate.judges.outcome_grid`),
+then one backup of the D games over a compact child table (the largest level gathered once for both first
+movers).
 
 :func:`brute_force_debate_value` and :func:`enumerate_reveal_sequences` are an independent,
 exponential-time oracle for tests.
