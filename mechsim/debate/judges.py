@@ -306,7 +306,13 @@ def _outcome_grid_bt(judge, x, masks, b, D, out):
     A = x[:, None] * W0[:F] + W0[F:2 * F]                       # (F, H) per-feature first-layer rows
     c = W0[2 * F:2 * F + D] + judge.biases[0]                   # (D, H)
     const = c @ w1                                              # (D,)
-    Z = np.abs(A).sum(axis=0)                                   # bounds |z_h| for any mask
+    K = masks.shape[0]
+    sizes = masks.sum(axis=1)
+    k_max = int(sizes.max(initial=0))
+    # |z_h| <= the sum of the k_max largest |A_fh| (a mask reveals at most k_max features).
+    Z = np.sort(np.abs(A), axis=0)[F - k_max:].sum(axis=0)
+    # Equal-size sets (the leaves of a debate): z is a sum of k gathered rows; the members are found once.
+    members = (np.flatnonzero(masks.ravel()) % F).reshape(K, k_max) if K and np.all(sizes == k_max) else None
     err = 4.0 * (F + H + 8) * _U32 * (np.abs(w1) @ (Z[None, :] + 2.0 * np.abs(c)).T + np.abs(const))   # (D,)
     A32, negc, w32, const32 = A.astype(np.float32), (-c).astype(np.float32), w1.astype(np.float32), \
         const.astype(np.float32)
@@ -317,13 +323,11 @@ def _outcome_grid_bt(judge, x, masks, b, D, out):
     for lo in range(0, masks.shape[0], block):
         m = masks[lo:lo + block]
         n = m.shape[0]
-        sizes = m.sum(axis=1)
-        if n and np.all(sizes == sizes[0]):
-            # Equal-size sets (the leaves of a debate): z is a sum of a few gathered rows.
-            members = (np.flatnonzero(m.ravel()) % F).reshape(n, int(sizes[0]))
+        if members is not None:
+            rows = members[lo:lo + block]
             z = np.zeros((n, H), dtype=np.float32)
-            for i in range(members.shape[1]):
-                z += A32[members[:, i]]
+            for i in range(k_max):
+                z += A32[rows[:, i]]
         else:
             z = m.astype(np.float32) @ A32                      # (n, H)
         # Decisions whose margin has one sign on the whole block need no scoring: w_h (relu(z_h + c_ah) -
