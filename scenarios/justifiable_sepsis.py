@@ -213,9 +213,13 @@ def _greedy_sweep_debater(judge, n_evidence, params, rng):
     return GreedyDebater(judge), "greedy on the judge (stand-in for a learned debater)"
 
 
-#: Debaters of the learned-table rows: key -> ``factory(judge, n_evidence, params, rng) -> (debater, label)``;
-#: ``params["sweep_debater"]`` picks one.  The debater (anything with ``batch_probabilities``) plays both
-#: sides of every debate against the baseline (:func:`mechsim.learners.debate_tables.learned_win_table`).
+#: Debaters of the learned-table rows: key -> ``factory(judge, n_evidence, params, rng)`` returning
+#: ``(debater, label)`` or ``(debater, label, judge)``; ``params["sweep_debater"]`` picks one.  ``judge`` is
+#: the sweep's judge for that L (trained on L-feature masks); a factory whose debater was trained against
+#: another judge returns that judge as the third element, and the L's tables (learned and, for the
+#: cross-check, exact) then use it.  The debater (anything with ``batch_probabilities``; stochastic ones are
+#: evaluated by sampling when their support is too large) plays both sides of every debate against the
+#: baseline (:func:`mechsim.learners.debate_tables.learned_win_table`).
 SWEEP_DEBATERS = {"greedy": _greedy_sweep_debater}
 
 
@@ -274,17 +278,21 @@ def _evidence_sweep(mdp, base, params, rng, occupancy, scale, gamma):
                          "table_seconds": round(table.solve_time, 3)})
 
     check = int(params["sweep_crosscheck"])
+    # Learned tables first: a factory may bring the judge its debater was trained against, which then is
+    # the judge of that L's exact table too (the cross-check compares debates on the same judge).
+    for L in sorted(set(params["sweep_learned"]) | ({check} if check else set())):
+        made = factory(judge_for(L), L, params, rng)
+        debater, labels[L] = made[0], made[1]
+        if len(made) > 2 and made[2] is not None:
+            judges[L] = made[2]
+        tables[("learned", L)] = table = learned_win_table(judge_for(L), x, b, L, debater,
+                                                           n_decisions=mdp.n_actions, seed=rng)
+        if L in params["sweep_learned"]:
+            add_rows("learned", L, table, labels[L] + f" [{table.method}]")
     for L in sorted(set(params["sweep_exact"]) | ({check} if check else set())):
         tables[("exact", L)] = debate_win_table(judge_for(L), x, b, L, n_decisions=mdp.n_actions)
         if L in params["sweep_exact"]:
             add_rows("exact", L, tables[("exact", L)], "exact minimax")
-    for L in sorted(set(params["sweep_learned"]) | ({check} if check else set())):
-        debater, label = factory(judge_for(L), L, params, rng)
-        labels[L] = label
-        tables[("learned", L)] = table = learned_win_table(judge_for(L), x, b, L, debater,
-                                                           n_decisions=mdp.n_actions, seed=rng)
-        if L in params["sweep_learned"]:
-            add_rows("learned", L, table, label + f" [{table.method}]")
     crosscheck = {}
     if check:
         exact, learned = tables[("exact", check)], tables[("learned", check)]

@@ -19,7 +19,7 @@ from mechsim.debate.judges import (
     score_grid,
 )
 from mechsim.errors import InvalidInstanceError
-from mechsim.learners.debate_tables import compare_tables, learned_win_table
+from mechsim.learners.debate_tables import ArgmaxDebater, compare_tables, learned_win_table
 from mechsim.learners.debaters import GreedyDebater, PolicyGradientDebater, RandomDebater, play_debates
 from mechsim.solvers.debate import (
     DebateTable,
@@ -300,3 +300,26 @@ def test_margins_after_reveal_fast_path_matches_score():
     slow = margins_after_reveal(_Plain(judge), x, rev, own, other)
     assert np.array_equal(np.isinf(fast), rev) and np.array_equal(np.isinf(slow), rev)
     np.testing.assert_allclose(fast[~rev], slow[~rev], rtol=0, atol=1e-12)
+
+
+def test_argmax_debater_is_deterministic_play():
+    judge, x, base = _setup(F=6, D=3, S=3, seed=6)
+    pg = PolicyGradientDebater(6, 3, seed=1)
+    pg.theta0 += np.random.default_rng(2).normal(0, 1.0, size=pg.theta0.shape)
+    arg = ArgmaxDebater(pg)
+    table = learned_win_table(judge, x, base, 4, arg, n_decisions=3, method="exact", max_paths=1)
+    assert table.max_paths_used == 1
+    for s in range(3):
+        for a in range(3):
+            if a == base[s]:
+                continue
+            for fm in (0, 1):
+                want = policy_value(judge, x[s], (a, int(base[s])), 4, (arg, arg), first_mover=fm)
+                assert table.values_by_first_mover[s, a, fm] == want
+    rev = np.zeros((2, 6), dtype=bool)
+    rev[0, :2] = True
+    p = pg.batch_probabilities(x[:2], rev, np.array([0, 1]), np.array([1, 2]))
+    q = arg.batch_probabilities(x[:2], rev, np.array([0, 1]), np.array([1, 2]))
+    assert np.array_equal(np.argmax(q, axis=1), np.argmax(p, axis=1)) and np.all(q.sum(axis=1) == 1)
+    with pytest.raises(InvalidInstanceError, match="debater"):
+        ArgmaxDebater(object())

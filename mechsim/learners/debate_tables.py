@@ -29,7 +29,9 @@ How the expectation is computed (``method``):
 All ``S x (D - 1) x 2`` games (the baseline's own decision ties, value 0) are played together, one batched
 ``batch_probabilities`` call per reveal and debater on chunks of ``query_chunk`` rows.
 
-:func:`compare_tables` measures how far two tables (e.g. learned and exact at L = 4) agree.
+:class:`ArgmaxDebater` plays any debater's most probable reveal (lowest feature on ties): deterministic
+play of a stochastic policy, whose table is then exact at one path per game.  :func:`compare_tables`
+measures how far two tables (e.g. learned and exact at L = 4) agree.
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ import numpy as np
 
 from mechsim.debate._checks import check_index_array, check_judge, check_judge_size, describe
 from mechsim.errors import InvalidInstanceError
+from mechsim.learners.debaters import BaseDebater
 from mechsim.validation import as_generator, check_allocation, check_array, check_choice, check_integer
 
-__all__ = ["LearnedDebateTable", "learned_win_table", "TableAgreement", "compare_tables"]
+__all__ = ["LearnedDebateTable", "learned_win_table", "ArgmaxDebater", "TableAgreement", "compare_tables"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,28 @@ class LearnedDebateTable:
     def win_probability(self) -> np.ndarray:
         """Probability that decision ``a`` wins with a uniformly random first mover, (S, D)."""
         return self.wins_by_first_mover.mean(axis=-1)
+
+
+class ArgmaxDebater(BaseDebater):
+    """Reveals the wrapped debater's most probable feature (lowest index on ties): its deterministic play.
+
+    Parameters
+    ----------
+    debater : object with ``batch_probabilities``
+    """
+
+    def __init__(self, debater):
+        self.debater = _check_debater("debater", debater)
+
+    def batch_probabilities(self, features, revealed, own, other):
+        revealed = np.asarray(revealed, dtype=bool)
+        p = np.asarray(self.debater.batch_probabilities(features, revealed, own, other), dtype=float)
+        if p.shape != revealed.shape:
+            raise InvalidInstanceError(f"debater: expected batch_probabilities() of shape {revealed.shape}, found "
+                                       f"{p.shape}", argument="debater")
+        out = np.zeros(revealed.shape)
+        out[np.arange(p.shape[0]), np.argmax(np.where(revealed, -np.inf, p), axis=1)] = 1.0
+        return out
 
 
 class _TooManyPaths(Exception):

@@ -318,6 +318,7 @@ ENTRIES = [
           {"judge": MODEL, "features": ARRAY, "baseline": DECISIONS, "n_evidence": COUNT, "debaters": MODEL,
            "n_decisions": COUNT, "method": CHOICE, "n_samples": COUNT, "max_paths": COUNT,
            "query_chunk": COUNT[:-1], "seed": SEED}),
+    Entry("ArgmaxDebater", T.ArgmaxDebater, lambda: {"debater": D.RandomDebater()}, {"debater": MODEL}),
     Entry("compare_tables", T.compare_tables,
           lambda: {"first": S.debate_win_table(judge(), _XS, _WIN, 1, n_decisions=K),
                    "second": T.learned_win_table(judge(), _XS, _WIN, 1, D.GreedyDebater(judge()), n_decisions=K)},
