@@ -320,6 +320,7 @@ def _outcome_grid_bt(judge, x, masks, b, D, out):
     buf = np.empty((block, H), dtype=np.float32)
     s = np.zeros((D, block), dtype=np.float32)
     tol = (err + err[b])[:, None]
+    pending = []
     for lo in range(0, masks.shape[0], block):
         m = masks[lo:lo + block]
         n = m.shape[0]
@@ -338,24 +339,32 @@ def _outcome_grid_bt(judge, x, masks, b, D, out):
         m_hi = np.maximum(ends[0], ends[1]).sum(axis=1)
         sure = (m_lo > 2.0 * tol[:, 0]) | (m_hi < -2.0 * tol[:, 0])
         sure[b] = False
-        todo = np.flatnonzero(~sure)
-        for a in todo:
+        out[:, lo:lo + n] = np.where(m_lo > 0, 1, -1).astype(np.int8)[:, None]
+        todo = np.flatnonzero(~sure & (np.arange(D) != b))
+        if todo.size == 0:
+            continue
+        for a in (*todo, b):
             np.maximum(z, negc[a], out=buf[:n])
             np.matmul(buf[:n], w32, out=s[a, :n])
-        s[todo, :n] += const32[todo, None]
-        margin = s[:, :n] - s[b, :n]
-        margin[sure] = np.where(m_lo[sure] > 0, 1.0, -1.0)[:, None]
-        out[:, lo:lo + n] = np.sign(margin)
-        close = np.abs(margin) <= tol
-        close[b] = False
+        margin = (s[todo, :n] + const32[todo, None]) - (s[b, :n] + const32[b])
+        out[todo, lo:lo + n] = np.sign(margin)
+        close = np.abs(margin) <= tol[todo]
         if close.any():
-            # Near-ties under float32: the float64 scores decide.
-            rows = np.flatnonzero(close.any(axis=0))
-            exact = judge.score_masks(x, m[rows], np.arange(D))         # (r, D)
-            signs = np.sign(exact - exact[:, b:b + 1]).T.astype(np.int8)  # (D, r)
-            sub = out[:, lo + rows]
-            sub[close[:, rows]] = signs[close[:, rows]]
-            out[:, lo + rows] = sub
+            hit = np.flatnonzero(close.any(axis=0))
+            pending.append((lo + hit, todo, close[:, hit]))
+    out[b] = 0
+    if pending:
+        # Near-ties under float32: the float64 scores decide (one call for all of them).
+        rows = np.concatenate([r for r, _, _ in pending])
+        exact = judge.score_masks(x, masks[rows], np.arange(D))                  # (r, D)
+        signs = np.sign(exact - exact[:, b:b + 1]).T.astype(np.int8)             # (D, r)
+        start = 0
+        for r, todo, close in pending:
+            part = signs[:, start:start + r.size]
+            sub = out[:, r]
+            sub[todo] = np.where(close, part[todo], sub[todo])
+            out[:, r] = sub
+            start += r.size
 
 
 def margins_after_reveal(judge, features, revealed, own, other, *, chunk: int = 2048) -> np.ndarray:
