@@ -267,9 +267,17 @@ def _evidence_sweep(mdp, base, params, rng, occupancy, scale, gamma):
     factory = SWEEP_DEBATERS[params["sweep_debater"]]
     tables, rows, labels = {}, [], {}
 
+    policies = {}
+
+    def sweep_of(key):
+        """(lam, policy, exact return) per lam for the table ``tables[key]`` (policy iteration once per table)."""
+        if key not in policies:
+            policies[key] = _lam_policies(mdp, _full_table(mdp, tables[key].win_probability), scale, gamma)
+        return policies[key]
+
     def add_rows(kind, L, table, label):
         wins = _full_table(mdp, table.win_probability)
-        for lam, pi, ret in _lam_policies(mdp, wins, scale, gamma):
+        for lam, pi, ret in sweep_of((kind, L)):
             pref, dis = _preference(pi, wins, base, occupancy)
             rows.append({"table": kind, "n_evidence": L, "debater": label, "lam": lam, "exact_return": ret,
                          "preference": pref, "disagreement": dis,
@@ -300,8 +308,7 @@ def _evidence_sweep(mdp, base, params, rng, occupancy, scale, gamma):
         per_lam = []
         wins_exact = _full_table(mdp, exact.win_probability)
         wins_learned = _full_table(mdp, learned.win_probability)
-        for (lam, pi_e, ret_e), (_, pi_l, ret_l) in zip(_lam_policies(mdp, wins_exact, scale, gamma),
-                                                        _lam_policies(mdp, wins_learned, scale, gamma)):
+        for (lam, pi_e, ret_e), (_, pi_l, ret_l) in zip(sweep_of(("exact", check)), sweep_of(("learned", check))):
             per_lam.append({"lam": lam, "exact_table_return": ret_e, "learned_table_return": ret_l,
                             "exact_table_preference": _preference(pi_e, wins_exact, base, occupancy)[0],
                             "learned_table_preference_under_exact": _preference(pi_l, wins_exact, base,
