@@ -18,7 +18,22 @@ Single-agent view: episodes per second of :class:`mechsim.envs.debate_opponent.D
 exact best-response value solved at every reset (``compute_value=True``), for each opponent, against the
 same episodes without the value (``compute_value=False``, random opponent: the cost of the env loop).
 
-Usage: ``python benchmarks/bench_debate.py [--seconds 2] [--quick]``
+Whole debate tables (every decision against the clinician's most probable action in all 713 ICU-Sepsis
+patient states, both first movers; the judge of the justifiable-sepsis scenario, a trained Bradley–Terry MLP
+with 32 hidden units):
+
+- exact L = 4 (:func:`mechsim.solvers.debate.debate_win_table`) against a loop of :func:`solve_debate` over
+  (state, decision) pairs, timed on a few pairs and extrapolated to the 713 x 24 pairs;
+- learned L = 6 (:func:`mechsim.learners.debate_tables.learned_win_table`) with a stand-in numpy MLP debater
+  (2 x 64 hidden, argmax play, the size of the PPO debaters) and with the greedy debater, against a loop of
+  :func:`mechsim.learners.debaters.play_debates` per (state, first mover) (all decisions of a state in one
+  call) and per single game, timed on a few states / games and extrapolated (the outcomes are checked
+  against the table).
+
+Target: the exact L = 4 table in a couple of minutes on one core, the learned L = 6 table in well under a
+minute.  ``cat /proc/loadavg`` is printed beside the times (the machine is shared).
+
+Usage: ``python benchmarks/bench_debate.py [--seconds 2] [--quick] [--section {all,solver,tables,env}]``
 """
 
 from __future__ import annotations
@@ -32,10 +47,13 @@ from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
 
 import mechsim  # noqa: F401
+from mechsim.debate.icu_sepsis import N_PATIENT_STATES, baseline_actions, load_icu_sepsis, train_sepsis_judge
 from mechsim.debate.judges import BradleyTerryJudge, LinearJudge
 from mechsim.envs import debate as debate_env
 from mechsim.envs.debate_opponent import DebateVsOpponent
-from mechsim.solvers.debate import brute_force_debate_value, leaf_outcomes, solve_debate
+from mechsim.learners.debate_tables import learned_win_table
+from mechsim.learners.debaters import BaseDebater, GreedyDebater, play_debates
+from mechsim.solvers.debate import brute_force_debate_value, debate_win_table, leaf_outcomes, solve_debate
 
 
 def recursion_baseline(judge, x, decisions, L):
@@ -151,12 +169,99 @@ def episodes_per_second(env, seconds, seed=0):
     return episodes / (time.perf_counter() - start)
 
 
+class MLPStandIn(BaseDebater):
+    """A random numpy MLP over (masked features, revealed mask, one-hot own and other decision), 2 x 64 ReLU,
+    argmax over unrevealed features: the shape and cost of a PPO debater's policy network."""
+
+    def __init__(self, n_features=44, n_decisions=25, hidden=64, seed=0):
+        rng = np.random.default_rng(seed)
+        sizes = (2 * n_features + 2 * n_decisions, hidden, hidden, n_features)
+        self.weights = [rng.normal(0, 1 / np.sqrt(a), size=(a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+        self.eye = np.eye(n_decisions)
+
+    def batch_probabilities(self, features, revealed, own, other):
+        h = np.concatenate([np.where(revealed, 0.0, features), revealed, self.eye[own], self.eye[other]], axis=1)
+        for w in self.weights[:-1]:
+            h = np.maximum(h @ w, 0.0)
+        z = np.where(revealed, -np.inf, h @ self.weights[-1])
+        out = np.zeros(z.shape)
+        out[np.arange(z.shape[0]), np.argmax(z, axis=1)] = 1.0
+        return out
+
+
+def loadavg() -> str:
+    try:
+        with open("/proc/loadavg") as fh:
+            return " ".join(fh.read().split()[:3])
+    except OSError:  # pragma: no cover - not Linux
+        return "n/a"
+
+
+def bench_tables(quick: bool) -> None:
+    mdp = load_icu_sepsis()
+    S = 40 if quick else N_PATIENT_STATES
+    x, base = mdp.features[:S], baseline_actions(mdp)[:S]
+    D = mdp.n_actions
+    rng = np.random.default_rng(1)
+    print(f"\nWhole debate tables: {S} ICU-Sepsis states x {D} decisions against the baseline, both first movers "
+          "(trained sepsis judge, MLP 32 hidden)")
+    judge4 = train_sepsis_judge(mdp, 4, seed=0)
+    debate_win_table(judge4, x[:1], base[:1], 4, n_decisions=D)  # builds the cached subset tree
+    load = loadavg()
+    t_table, table = timed(lambda: debate_win_table(judge4, x, base, 4, n_decisions=D))
+    pairs = [(int(s), int(a)) for s, a in zip(rng.integers(0, S, 4), rng.integers(0, D, 4)) if a != base[s]]
+    t = time.perf_counter()
+    for s, a in pairs:
+        out = solve_debate(judge4, x[s], (a, int(base[s])), 4)
+        assert out.values_by_first_mover == tuple(table.values_by_first_mover[s, a]), "table disagrees"
+    per_pair = (time.perf_counter() - t) / len(pairs)
+    loop = per_pair * S * (D - 1)
+    print(f"  exact L=4: table {t_table:7.1f} s ({t_table / S * 1000:.0f} ms/state)   solve_debate loop "
+          f"{per_pair:.2f} s/pair x {S * (D - 1)} pairs = {loop:7.0f} s (extrapolated)   ratio {loop / t_table:6.1f}"
+          f"   loadavg {load}")
+    judge6 = train_sepsis_judge(mdp, 6, seed=0)
+    for label, debater in (("MLP stand-in 2x64", MLPStandIn()), ("greedy on the judge", GreedyDebater(judge6))):
+        load = loadavg()
+        t_learned, learned = timed(lambda debater=debater: learned_win_table(judge6, x, base, 6, debater,
+                                                                             n_decisions=D))
+        few = min(S, 6)
+        t = time.perf_counter()
+        for s in range(few):
+            dec = np.array([[a, base[s]] for a in range(D) if a != base[s]])
+            for fm in (0, 1):
+                rec = play_debates(judge6, np.repeat(x[s:s + 1], dec.shape[0], axis=0), dec, 6, (debater, debater),
+                                   first_mover=fm, seed=0)
+                want = learned.values_by_first_mover[s, dec[:, 0], fm]
+                assert np.array_equal(rec.outcomes, want), "learned table disagrees with play_debates"
+        per_state = (time.perf_counter() - t) / few * S
+        games = 12
+        t = time.perf_counter()
+        for g in range(games):
+            s, a = g % S, (base[g % S] + 1 + g) % D
+            a = a if a != base[s] else (a + 1) % D
+            rec = play_debates(judge6, x[s:s + 1], np.array([[a, base[s]]]), 6, (debater, debater),
+                               first_mover=g % 2, seed=0)
+            assert rec.outcomes[0] == learned.values_by_first_mover[s, a, g % 2]
+        per_game = (time.perf_counter() - t) / games * S * (D - 1) * 2
+        print(f"  learned L=6, {label:<20}: table {t_learned:6.1f} s ({learned.method})   play_debates per state "
+              f"{per_state:7.1f} s (ratio {per_state / t_learned:5.1f})   per game {per_game:7.0f} s (ratio "
+              f"{per_game / t_learned:6.1f}; both extrapolated)   loadavg {load}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    parser.add_argument("--section", choices=("all", "solver", "tables", "env"), default="all")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
+    if args.section in ("all", "tables"):
+        bench_tables(args.quick)
+    if args.section == "tables":
+        return
+    if args.section == "env":
+        bench_env(args, rng)
+        return
 
     print("Exact debate solve (value averaged over both first movers), linear judge")
     print(f"{'F':>4} {'L':>3} {'leaves':>9} {'exact s':>9} {'recursion s':>12} {'ratio':>7} "
@@ -193,6 +298,12 @@ def main():
     print(f"  seconds per state: {per_state:.2f} (linear judge: {t_lin:.2f}; MLP judge cost ratio "
           f"{per_state / t_lin:.1f})")
 
+    if args.section == "all":
+        bench_env(args, rng, bt)
+
+
+def bench_env(args, rng, bt=None):
+    bt = bt if bt is not None else BradleyTerryJudge(44, 25, n_evidence=4, hidden=(64,), seed=0)
     print("\nEnvironment turns per second (random legal reveals)")
     base = turns_per_second(wrappers.OrderEnforcingWrapper(wrappers.AssertOutOfBoundsWrapper(MinimalAEC())),
                             args.seconds)

@@ -30,9 +30,21 @@ Per replicate (one cell each, with its own seed):
    the exact best-response confuser arguing a contested other action, for the exact isolated planner and
    for learned debaters trained isolated or max-min (L = 4; see :func:`_robustness`).
 
+6. **Evidence sweep** (:func:`_evidence_sweep`): the same lam sweep (exact return and preference per lam)
+   with the debate table at other evidence budgets, each with its own judge trained on L-feature masks:
+   *exact* rows (minimax, :func:`mechsim.solvers.debate.debate_win_table`, L = 4 by default) and *learned*
+   rows at the paper's L = 6, where the debates are played by a debater on both sides
+   (:func:`mechsim.learners.debate_tables.learned_win_table`; the debater comes from
+   :data:`SWEEP_DEBATERS` [``params["sweep_debater"]``], today the greedy debater on the judge as a
+   stand-in for a trained one).  A cross-check at L = 4 builds the exact and the learned table on the same
+   judge and reports how often the debates' winners agree and the exact returns of the policies each table
+   induces.
+
 Exact L-reveal debates over 44 features cost one judge pass per (state, leaf set, action): C(44, 2) = 946
-leaf sets make the full 713 x 25 table at L = 2 a few seconds; L = 4 (135,751 leaf sets) is about a second
-per single (state, action) pair, so L = 2 is used for the full reward table (``--quick``: L = 1).
+leaf sets make the full 713 x 25 table at L = 2 a few seconds (the main sweep; ``--quick``: L = 1);
+L = 4 (135,751 leaf sets) takes about 0.1 s per state for all 25 actions (float32 judge blocks with exact
+near-tie rechecks), a minute or two for the table, so the default grid runs the evidence sweep on
+replicate 0 only and ``--full`` on every replicate; L = 6 (7.06M leaf sets) is not solved exactly.
 """
 
 from __future__ import annotations
@@ -53,7 +65,8 @@ from mechsim.debate.icu_sepsis import (
     train_sepsis_judge,
     wis_estimate,
 )
-from mechsim.learners.debaters import IsolatedDebater, measure_robustness, train_debater
+from mechsim.learners.debate_tables import compare_tables, learned_win_table
+from mechsim.learners.debaters import GreedyDebater, IsolatedDebater, measure_robustness, train_debater
 from mechsim.runner.scenario import Scenario
 from mechsim.solvers.debate import debate_win_table
 
@@ -68,11 +81,34 @@ def grid(quick: bool) -> list[dict]:
     if quick:
         return [{"replicate": 0, "n_evidence": 1, "judge_episodes": 600, "judge_epochs": 4,
                  "wis_episodes": 2000, "gamma": 0.99, "robust_states": 2, "robust_evidence": 2,
-                 "debater_iterations": 30, "debate_scale": "per-episode"}]
+                 "debater_iterations": 30, "debate_scale": "per-episode", **_sweep_params(True, 0)}]
     return [{"replicate": k, "n_evidence": 2, "judge_episodes": 2000, "judge_epochs": 10,
              "wis_episodes": 5000, "gamma": 0.99, "robust_states": 3, "robust_evidence": 4,
-             "debater_iterations": 200, "debate_scale": "per-episode"}
+             "debater_iterations": 200, "debate_scale": "per-episode", **_sweep_params(False, k)}
             for k in range(3)]
+
+
+def full_grid() -> list[dict]:
+    """The default grid with the L = 4 / learned L = 6 evidence sweep on every replicate (not only the first)."""
+    cells = grid(False)
+    for cell in cells:
+        cell.update(_sweep_params(False, 0))
+    return cells
+
+
+def _sweep_params(quick: bool, replicate: int) -> dict:
+    """Parameters of the evidence sweep (:func:`_evidence_sweep`).
+
+    ``sweep_exact``: L of extra exact-table rows; ``sweep_learned``: L of learned-table rows;
+    ``sweep_crosscheck``: L at which the learned table is compared with the exact one (0: none);
+    ``sweep_debater``: key of :data:`SWEEP_DEBATERS`.  The default grid runs the sweep on replicate 0 only
+    (the exact L = 4 table costs about 0.1 s per state); ``--full`` on every replicate.
+    """
+    if quick:
+        return {"sweep_exact": [2], "sweep_learned": [2], "sweep_crosscheck": 2, "sweep_debater": "greedy"}
+    if replicate == 0:
+        return {"sweep_exact": [4], "sweep_learned": [6], "sweep_crosscheck": 4, "sweep_debater": "greedy"}
+    return {"sweep_exact": [], "sweep_learned": [], "sweep_crosscheck": 0, "sweep_debater": "greedy"}
 
 
 def _full_table(mdp, values) -> np.ndarray:
@@ -164,7 +200,130 @@ def _compute(params, seed) -> dict:
                   np.arange(mdp.n_actions)[None] != base[:N_PATIENT_STATES, None]])),
               **judge_acc}
     result["robustness"] = _robustness(mdp, base, params, rng, occupancy / occupancy.sum())
+    # Own stream, so that the sweep neither shifts nor depends on the sections above.
+    sweep, crosscheck = _evidence_sweep(mdp, base, params, np.random.default_rng([int(seed), 16]), occupancy,
+                                        scale, gamma)
+    result["evidence_sweep"], result["crosscheck"] = sweep, crosscheck
     return result
+
+
+# ---------------------------------------------------------------------------------------------- evidence sweep
+def _greedy_sweep_debater(judge, n_evidence, params, rng):
+    """Stand-in for the learned debater: greedy on the judge (deterministic, so its table is exact)."""
+    return GreedyDebater(judge), "greedy on the judge (stand-in for a learned debater)"
+
+
+#: Debaters of the learned-table rows: key -> ``factory(judge, n_evidence, params, rng)`` returning
+#: ``(debater, label)`` or ``(debater, label, judge)``; ``params["sweep_debater"]`` picks one.  ``judge`` is
+#: the sweep's judge for that L (trained on L-feature masks); a factory whose debater was trained against
+#: another judge returns that judge as the third element, and the L's tables (learned and, for the
+#: cross-check, exact) then use it.  The debater (anything with ``batch_probabilities``; stochastic ones are
+#: evaluated by sampling when their support is too large) plays both sides of every debate against the
+#: baseline (:func:`mechsim.learners.debate_tables.learned_win_table`).
+SWEEP_DEBATERS = {"greedy": _greedy_sweep_debater}
+
+
+def _preference(policy, wins, base, occupancy):
+    """Occupancy-weighted win rate of ``policy``'s decisions against the baseline where they differ."""
+    S = N_PATIENT_STATES
+    disagree = policy[:S] != base[:S]
+    w = occupancy * disagree
+    rate = float(w @ wins[np.arange(S), policy[:S]] / w.sum()) if w.sum() > 0 else float("nan")
+    return rate, float(occupancy @ disagree / occupancy.sum())
+
+
+def _lam_policies(mdp, wins, scale, gamma):
+    """Exact policy-iteration policies for every lam on the reward ``(1 - lam) r_env + lam * scale * wins``."""
+    pi, out = None, []
+    for lam in LAMS:
+        pi = policy_iteration(mdp, gamma=gamma, reward=(1.0 - lam) * mdp.reward + lam * scale * wins,
+                              initial_policy=pi).policy
+        out.append((lam, pi, evaluate_policy(mdp, pi).expected_return))
+    return out
+
+
+def _evidence_sweep(mdp, base, params, rng, occupancy, scale, gamma):
+    """The lam sweep with exact debates at other L and with learned debaters' debates at any L.
+
+    For each L a judge is trained with random L-feature masks (as the main judge is).  *Exact* rows use
+    :func:`mechsim.solvers.debate.debate_win_table` (minimax, both first movers); *learned* rows use
+    :func:`mechsim.learners.debate_tables.learned_win_table` with the debater of
+    ``SWEEP_DEBATERS[params["sweep_debater"]]`` on both sides.  Either table gives
+    ``r_debate = scale * P(a wins)`` and, per lam, the exact policy-iteration policy, its exact return and its
+    preference over the baseline under the same table.  The cross-check at ``L = params["sweep_crosscheck"]``
+    builds both tables on the same judge and reports their agreement and, per lam, the exact return of the
+    policy each table induces and the learned-table policy's preference under the *exact* debates.
+    """
+    S = N_PATIENT_STATES
+    x, b = mdp.features[:S], base[:S]
+    judges = {}
+
+    def judge_for(L):
+        if L not in judges:
+            judges[L] = train_sepsis_judge(mdp, L, n_episodes=params["judge_episodes"],
+                                           epochs=params["judge_epochs"], seed=rng)
+        return judges[L]
+
+    factory = SWEEP_DEBATERS[params["sweep_debater"]]
+    tables, rows, labels = {}, [], {}
+
+    policies = {}
+
+    def sweep_of(key):
+        """(lam, policy, exact return) per lam for the table ``tables[key]`` (policy iteration once per table)."""
+        if key not in policies:
+            policies[key] = _lam_policies(mdp, _full_table(mdp, tables[key].win_probability), scale, gamma)
+        return policies[key]
+
+    def add_rows(kind, L, table, label):
+        wins = _full_table(mdp, table.win_probability)
+        for lam, pi, ret in sweep_of((kind, L)):
+            pref, dis = _preference(pi, wins, base, occupancy)
+            rows.append({"table": kind, "n_evidence": L, "debater": label, "lam": lam, "exact_return": ret,
+                         "preference": pref, "disagreement": dis,
+                         "mean_win_rate": float(np.mean(table.win_probability[np.arange(mdp.n_actions)[None]
+                                                                               != b[:, None]])),
+                         "table_seconds": round(table.solve_time, 3)})
+
+    check = int(params["sweep_crosscheck"])
+    # Learned tables first: a factory may bring the judge its debater was trained against, which then is
+    # the judge of that L's exact table too (the cross-check compares debates on the same judge).
+    for L in sorted(set(params["sweep_learned"]) | ({check} if check else set())):
+        made = factory(judge_for(L), L, params, rng)
+        debater, labels[L] = made[0], made[1]
+        if len(made) > 2 and made[2] is not None:
+            judges[L] = made[2]
+        tables[("learned", L)] = table = learned_win_table(judge_for(L), x, b, L, debater,
+                                                           n_decisions=mdp.n_actions, seed=rng)
+        if L in params["sweep_learned"]:
+            add_rows("learned", L, table, labels[L] + f" [{table.method}]")
+    for L in sorted(set(params["sweep_exact"]) | ({check} if check else set())):
+        tables[("exact", L)] = debate_win_table(judge_for(L), x, b, L, n_decisions=mdp.n_actions)
+        if L in params["sweep_exact"]:
+            add_rows("exact", L, tables[("exact", L)], "exact minimax")
+    crosscheck = {}
+    if check:
+        exact, learned = tables[("exact", check)], tables[("learned", check)]
+        agree = compare_tables(exact, learned)
+        per_lam = []
+        wins_exact = _full_table(mdp, exact.win_probability)
+        wins_learned = _full_table(mdp, learned.win_probability)
+        for (lam, pi_e, ret_e), (_, pi_l, ret_l) in zip(sweep_of(("exact", check)), sweep_of(("learned", check))):
+            per_lam.append({"lam": lam, "exact_table_return": ret_e, "learned_table_return": ret_l,
+                            "exact_table_preference": _preference(pi_e, wins_exact, base, occupancy)[0],
+                            "learned_table_preference_under_exact": _preference(pi_l, wins_exact, base,
+                                                                                occupancy)[0],
+                            "learned_table_preference_under_learned": _preference(pi_l, wins_learned, base,
+                                                                                  occupancy)[0],
+                            "same_policy_fraction": float(np.mean(pi_e[:S] == pi_l[:S]))})
+        crosscheck = {"n_evidence": check, "debater": labels[check],
+                      "method": learned.method, "same_winner": agree.same_winner,
+                      "same_winner_random_first": agree.same_winner_random_first,
+                      "mean_abs_win_difference": agree.mean_abs_win_difference,
+                      "win_rate_exact": agree.win_rate_first, "win_rate_learned": agree.win_rate_second,
+                      "n_pairs": agree.n_games, "exact_seconds": round(exact.solve_time, 3),
+                      "learned_seconds": round(learned.solve_time, 3), "per_lam": per_lam}
+    return rows, crosscheck
 
 
 def _robustness(mdp, base, params, rng, visits) -> list[dict]:
@@ -364,7 +523,74 @@ def report(r) -> None:
                   "(the paper's isolated agent, made exact); the other two are learned linear-softmax debaters "
                   "(REINFORCE, isolated or max-min training); states pooled over replicates):", "",
                   r.markdown_table(agg)]
+    lines += _report_evidence_sweep(r, avg["clinician_exact"])
     r.add_section("Justifiable sepsis treatment (lam sweep)", "\n".join(lines))
+
+
+def _report_evidence_sweep(r, clinician_exact) -> list[str]:
+    """Tables and summary lines of :func:`_evidence_sweep` (rows pooled over the replicates that ran it)."""
+    sweep = [{"replicate": rec["params"]["replicate"], **row} for rec in r.records
+             for row in rec["result"].get("evidence_sweep", [])]
+    checks = [(rec["params"]["replicate"], rec["result"]["crosscheck"]) for rec in r.records
+              if rec["result"].get("crosscheck")]
+    if not sweep and not checks:
+        return []
+    lines = []
+    if sweep:
+        r.add_table("evidence_sweep_by_replicate", sweep)
+        groups: dict[tuple, list[dict]] = {}
+        for row in sweep:
+            groups.setdefault((row["table"], row["n_evidence"], row["debater"]), []).append(row)
+        side = []
+        for (kind, L, label), rows in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            entry = {"table": f"{kind} L={L}", "debater": label, "replicates": len({x["replicate"] for x in rows}),
+                     "table seconds": f"{np.mean([x['table_seconds'] for x in rows]):.1f}"}
+            for lam in LAMS:
+                at = [x for x in rows if x["lam"] == lam]
+                entry[f"pref lam={lam:g}"] = f"{np.nanmean([x['preference'] for x in at]):.3f}"
+                entry[f"return lam={lam:g}"] = f"{np.mean([x['exact_return'] for x in at]):.4f}"
+            side.append(entry)
+        paper = {"table": "paper L=6 (MIMIC-III, PPO debaters; WIS return)", "debater": "PPO self-play",
+                 "replicates": "", "table seconds": ""}
+        for lam in LAMS:
+            pref, wis = PAPER[lam]
+            paper[f"pref lam={lam:g}"] = "–" if pref is None else f"{pref:.3f}"
+            paper[f"return lam={lam:g}"] = f"≈{wis:.2f}"
+        side.append(paper)
+        r.add_table("evidence_sweep", side)
+        lines += ["", "**The lam sweep at other evidence budgets** (function `_evidence_sweep`): for each L a judge "
+                  "is trained with random L-feature masks; *exact* rows solve every (state, action) debate against "
+                  "the clinician's most probable action by minimax (`debate_win_table`, both first movers; "
+                  "C(44, 4) = 135,751 evidence sets per state at L = 4); *learned* rows play the same debates "
+                  "with the named debater on both sides (`learned_win_table`; [exact] = exact expectation over "
+                  "the debater's support, [sample] = seeded sampling). Reward, policies (exact policy iteration) "
+                  "and preference (clinician-occupancy-weighted win rate where the policy differs from the "
+                  "baseline, under the same table) as above; returns are exact survival probabilities "
+                  f"(clinician {clinician_exact:.4f}); the paper's returns are WIS estimates on MIMIC-III.", "",
+                  r.markdown_table(side)]
+    if checks:
+        flat = [{"replicate": rep, **{k: v for k, v in c.items() if k != "per_lam"}} for rep, c in checks]
+        r.add_table("crosscheck", flat)
+        per_lam = [{"replicate": rep, **row} for rep, c in checks for row in c["per_lam"]]
+        r.add_table("crosscheck_by_lam", per_lam)
+        c0 = checks[0][1]
+        show = [{"lam": row["lam"], "return (exact-table policy)": f"{row['exact_table_return']:.4f}",
+                 "return (learned-table policy)": f"{row['learned_table_return']:.4f}",
+                 "pref. exact policy (exact debates)": f"{row['exact_table_preference']:.3f}",
+                 "pref. learned policy (exact debates)": f"{row['learned_table_preference_under_exact']:.3f}",
+                 "pref. learned policy (learned debates)": f"{row['learned_table_preference_under_learned']:.3f}",
+                 "same action": f"{row['same_policy_fraction']:.3f}"}
+                for row in c0["per_lam"]]
+        lines += ["", f"**Cross-check at L = {c0['n_evidence']}** (replicate {checks[0][0]}; same judge for both "
+                  f"tables): learned debates ({c0['debater']}, {c0['method']}) against exact minimax debates on all "
+                  f"{c0['n_pairs']} (state, action ≠ baseline) pairs: the winner (does the action win the debate?) "
+                  f"is the same in {c0['same_winner']:.3f} of (pair, first mover) games and "
+                  f"{c0['same_winner_random_first']:.3f} of pairs with a random first mover (P(win) > 1/2); "
+                  f"mean |ΔP(win)| = {c0['mean_abs_win_difference']:.3f}; mean win rate exact "
+                  f"{c0['win_rate_exact']:.3f} vs learned {c0['win_rate_learned']:.3f}. Tables took "
+                  f"{c0['exact_seconds']:.1f} s (exact) and {c0['learned_seconds']:.1f} s (learned). The policies "
+                  "each table induces:", "", r.markdown_table(show)]
+    return lines
 
 
 SCENARIO = Scenario(
@@ -374,6 +600,7 @@ SCENARIO = Scenario(
     grid=grid,
     compute=compute,
     report=report,
+    full_grid=full_grid,
 )
 
 if __name__ == "__main__":

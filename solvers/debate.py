@@ -42,7 +42,11 @@ Many games at once.  :func:`debate_win_table` solves, for every state :math:`s` 
 decision :math:`a`, the debate of :math:`a` against a baseline decision :math:`b(s)`: the leaves of all
 :math:`S \times D` games are scored in one judge pass per chunk of states
 (:func:`mechsim.debate.judges.score_grid`) and backed up together by the same level-by-level max/min (the
-per-state reward table of :class:`mechsim.envs.justifiable_sepsis.JustifiableSepsisEnv`).
+per-state reward table of :class:`mechsim.envs.justifiable_sepsis.JustifiableSepsisEnv`).  For
+:math:`L > 2` (e.g. :math:`\binom{44}{4} = 135{,}751` leaves) it goes state by state: the exact int8 outcome
+table of all decisions against the baseline on all leaves (:func:`mechsim.debate.judges.outcome_grid`),
+then one backup of the D games over a compact child table (the largest level gathered once for both first
+movers).
 
 :func:`brute_force_debate_value` and :func:`enumerate_reveal_sequences` are an independent,
 exponential-time oracle for tests.
@@ -61,7 +65,7 @@ from math import comb, perm
 import numpy as np
 
 from mechsim.debate._checks import check_index, check_index_array, check_judge, check_judge_size, check_mask, describe
-from mechsim.debate.judges import debate_outcome, score_grid
+from mechsim.debate.judges import debate_outcome, outcome_grid, score_grid
 from mechsim.errors import InvalidInstanceError, MechsimError, SolverError
 from mechsim.validation import check_allocation, check_array, check_integer
 
@@ -77,6 +81,7 @@ __all__ = [
     "DebateTable",
     "debate_win_table",
     "MAX_TABLE_EVIDENCE",
+    "MAX_TABLE_LEAVES",
     "leaf_outcomes",
     "enumerate_reveal_sequences",
     "brute_force_debate_value",
@@ -1063,8 +1068,13 @@ class DebateTable:
         return (self.values_by_first_mover > 0).mean(axis=-1)
 
 
-#: Largest n_evidence of :func:`debate_win_table` (its judge pass holds chunk * C(F, L) * D * hidden floats).
+#: Largest n_evidence at which :func:`debate_win_table` batches whole chunks of states through one judge pass
+#: (``chunk * C(F, L) * D * hidden`` floats; the fast path for L <= 2).  Larger L (up to
+#: :data:`MAX_TABLE_LEAVES` evidence sets) is solved state by state on exact leaf outcome tables.
 MAX_TABLE_EVIDENCE = 2
+
+#: Default largest number of evidence sets C(F, L) of :func:`debate_win_table` (F = 44: L <= 4).
+MAX_TABLE_LEAVES = 250_000
 
 
 def _score_all_decisions(judge, x: np.ndarray, masks: np.ndarray, n_decisions: int) -> np.ndarray:
@@ -1073,15 +1083,21 @@ def _score_all_decisions(judge, x: np.ndarray, masks: np.ndarray, n_decisions: i
 
 
 def debate_win_table(judge, features, baseline, n_evidence: int, *, n_decisions: int = 25,
-                     chunk: int = 8) -> DebateTable:
-    """Exact debate values of every decision against ``baseline[s]`` in every state, batched (L <= 2).
+                     chunk: int = 8, max_leaves: int | None = None) -> DebateTable:
+    """Exact debate values of every decision against ``baseline[s]`` in every state, batched.
 
     For each state ``s`` (features ``x_s``) and decision ``a``, debater 0 argues ``a`` and debater 1 argues
     ``baseline[s]``; the value for each first mover is the exact minimax value of the reveal game with
-    ``n_evidence`` reveals, the same as :func:`solve_debate` on that game.  All ``C(F, L)`` leaf sets are
-    scored for all decisions at once (:func:`mechsim.debate.judges.score_grid`), so the whole table costs
-    one judge pass per (state, leaf, decision), and the ``chunk * D`` games of a chunk of states are backed
-    up together on the shared subset tree.  Identical decisions tie (value 0).
+    ``n_evidence`` reveals, the same as :func:`solve_debate` on that game.  Identical decisions tie (value 0).
+
+    Two paths, same numbers.  For ``L <= MAX_TABLE_EVIDENCE`` all ``C(F, L)`` leaf sets are scored for all
+    decisions of a chunk of states at once (:func:`mechsim.debate.judges.score_grid`) and the ``chunk * D``
+    games are backed up together.  For larger L (e.g. L = 4 over 44 features: 135,751 leaf sets) each state
+    is one pass: the exact int8 outcome table of all ``D`` decisions against the baseline on all leaf sets
+    (:func:`mechsim.debate.judges.outcome_grid`, ``(D, C(F, L))``), then the level-by-level minimax backup of
+    the ``D`` games together on the shared subset tree, for each first mover.  In both, every game's
+    principal line is followed through the backed-up levels and the leaf it reaches is scored again through
+    ``judge.score``; a sign that does not realise the value raises :class:`~mechsim.errors.SolverError`.
 
     Parameters
     ----------
@@ -1089,10 +1105,13 @@ def debate_win_table(judge, features, baseline, n_evidence: int, *, n_decisions:
     features : array_like, shape (S, F)
     baseline : array_like of int, shape (S,)
     n_evidence : int
-        L in {0, 1, 2} (:data:`MAX_TABLE_EVIDENCE`; larger L: :func:`solve_debate` per game).
+        L, with ``C(F, L) <= max_leaves``.
     n_decisions : int
     chunk : int
-        States per batch (memory ~ chunk * C(F, L) * D * hidden floats).
+        States per batch of the L <= 2 path (memory ~ chunk * C(F, L) * D * hidden floats).
+    max_leaves : int, optional
+        Refuse games with more evidence sets than this (default :data:`MAX_TABLE_LEAVES`); the subset tree
+        and one state's ``D x C(F, L)`` outcome table must fit in memory (checked).
 
     Returns
     -------
@@ -1110,8 +1129,17 @@ def debate_win_table(judge, features, baseline, n_evidence: int, *, n_decisions:
                                    f"{n_decisions}", argument="n_decisions")
     base = check_index_array("baseline", baseline, shape=(S,), high=n_decisions,
                              what="integer decisions (one per row of features)")
-    L = check_integer("n_evidence", n_evidence, minimum=0, maximum=min(MAX_TABLE_EVIDENCE, F))
+    L = check_integer("n_evidence", n_evidence, minimum=0, maximum=F)
     chunk = check_integer("chunk", chunk, minimum=1)
+    limit = MAX_TABLE_LEAVES if max_leaves is None else check_integer("max_leaves", max_leaves, minimum=1)
+    if comb(F, L) > limit:
+        raise InvalidInstanceError(
+            f"n_evidence: expected at most max_leaves={limit} evidence sets C(F, L), found C({F}, {L}) = "
+            f"{comb(F, L)}; use a learned table (mechsim.learners.debate_tables.learned_win_table) or raise "
+            "max_leaves", argument="n_evidence")
+    if L > MAX_TABLE_EVIDENCE:
+        out = _table_by_state(judge, x, base, L, n_decisions, limit)
+        return DebateTable(out, base.astype(np.int64), solve_time=time.perf_counter() - start)
     width = max(getattr(judge, "hidden", None) or (1,)) if isinstance(getattr(judge, "hidden", None), tuple) else 1
     check_allocation("chunk", 8.0 * min(chunk, max(S, 1)) * comb(F, L) * n_decisions * (width + F + 4),
                      f"the judge pass of {chunk} states x C({F}, {L}) evidence sets x {n_decisions} decisions")
@@ -1140,6 +1168,67 @@ def debate_win_table(judge, features, baseline, n_evidence: int, *, n_decisions:
             _verify_table_lines(judge, x[sl], b, n_decisions, tree, values, fm)
     out[np.arange(S), base] = 0.0  # identical decisions tie (exactly, whatever the float noise)
     return DebateTable(out, base.astype(np.int64), solve_time=time.perf_counter() - start)
+
+
+def _table_by_state(judge, x, base, L, n_decisions, max_leaves) -> np.ndarray:
+    """The ``L > MAX_TABLE_EVIDENCE`` path of :func:`debate_win_table`: one state at a time, ``(S, D, 2)``."""
+    S, F = x.shape
+    K = comb(F, L)
+    # Per state: the D x K outcome table, the D x C(F, L-1) x F gathered children of the first backup step
+    # (int8 each), and the judge's float32 blocks.
+    check_allocation("n_evidence", float(n_decisions) * (2 * K + comb(F, L - 1) * F * 2) + 4e6,
+                     f"one state's {n_decisions} x C({F}, {L}) = {K} leaf outcomes and their backup")
+    tree = _subset_tree(F, L, max_leaves)
+    masks = tree[L].masks                                                          # colex order
+    compact = _compact_children(F, L) if comb(F, L) <= _CACHE_LEAVES else _build_compact_children(tree)
+    out = np.zeros((S, n_decisions, 2))
+    for s in range(S):
+        leaves = np.asarray(_call_judge(outcome_grid, "outcome_grid()", judge, x[s], masks, int(base[s]),
+                                        n_decisions))
+        for fm, values in enumerate(_minimax_both_movers(compact, leaves)):
+            out[s, :, fm] = values[0][:, 0]
+            _verify_table_lines(judge, x[s:s + 1], base[s:s + 1], n_decisions, tree, values, fm)
+    out[np.arange(S), base] = 0.0
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _compact_children(n_features: int, n_evidence: int) -> tuple[np.ndarray, ...]:
+    return _build_compact_children(_subset_tree(n_features, n_evidence))
+
+
+def _build_compact_children(tree) -> tuple[np.ndarray, ...]:
+    """Per level k < L, the ``(F - k, C(F, k))`` ranks of the children of every set (a set of size k has
+    exactly F - k), transposed so that a backup reduces F - k contiguous rows elementwise."""
+    out = []
+    for level in tree[:-1]:
+        n, F = level.children.shape
+        k = level.combos.shape[1]
+        kids = level.children[level.children >= 0].reshape(n, F - k)  # row-major: each row's valid children
+        kids = np.ascontiguousarray(kids.T)
+        kids.setflags(write=False)
+        out.append(kids)
+    return tuple(out)
+
+
+def _minimax_both_movers(compact, leaves):
+    """Minimax values of every level for ``B`` games ``leaves (B, C(F, L))``, for first mover 0 and 1.
+
+    The same backup as :func:`_backup` with :func:`_minimax_operators`, on the compact child table; the
+    largest level's children are gathered once for both first movers (one takes their max, the other their
+    min).
+    """
+    L = len(compact)
+    result = []
+    gathered = np.take(leaves, compact[L - 1], axis=-1) if L else None          # (B, F - L + 1, C(F, L-1))
+    for fm in (0, 1):
+        values = [None] * (L + 1)
+        values[L] = leaves
+        for k in range(L - 1, -1, -1):
+            g = gathered if k == L - 1 else np.take(values[k + 1], compact[k], axis=-1)
+            values[k] = (np.max if mover_at(k, fm) == 0 else np.min)(g, axis=-2)
+        result.append(values)
+    return result
 
 
 def _verify_table_lines(judge, x, baseline, n_decisions, tree, values, first_mover):

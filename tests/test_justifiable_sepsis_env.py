@@ -228,7 +228,7 @@ def test_greedy_debaters_for_large_evidence(mdp, small_judge):
 
 def test_debate_table_bad_input(mdp, small_judge):
     with pytest.raises(ValueError, match="n_evidence"):
-        debate_win_table(small_judge, mdp.features[:3], np.zeros(3, dtype=int), 3)
+        debate_win_table(small_judge, mdp.features[:3], np.zeros(3, dtype=int), 5)  # C(44, 5) > MAX_TABLE_LEAVES
     with pytest.raises(ValueError, match="baseline"):
         debate_win_table(small_judge, mdp.features[:3], np.zeros(4, dtype=int), 2)
     with pytest.raises(ValueError, match="baseline"):

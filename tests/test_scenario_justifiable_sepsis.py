@@ -37,3 +37,23 @@ def test_quick_run(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     assert np.isfinite(results["records"][0]["result"]["clinician_wis"])
     assert results["records"][0]["result"]["robustness"], "robustness rows missing"
+    # The evidence sweep: an exact and a learned table at L = 2 (quick), cross-checked on the same judge.
+    sweep = out["evidence_sweep"]
+    assert {(r["table"], r["n_evidence"], r["lam"]) for r in sweep} == {(t, 2, lam) for t in ("exact", "learned")
+                                                                          for lam in (0.0, 0.25, 0.5, 0.75, 1.0)}
+    by_table = {(r["table"], r["lam"]): r for r in sweep}
+    # lam = 0 ignores the debate: every table gives the main sweep's lam = 0 policy
+    for t in ("exact", "learned"):
+        assert by_table[(t, 0.0)]["exact_return"] == pytest.approx(by[("debate", 0.0)]["exact_return"], abs=1e-12)
+        assert 0.0 <= by_table[(t, 1.0)]["preference"] <= 1.0
+    check = out["crosscheck"]
+    assert check["n_evidence"] == 2 and check["method"] == "exact"
+    assert 0.5 < check["same_winner"] <= 1.0 and 0.0 <= check["mean_abs_win_difference"] < 0.5
+    for row in check["per_lam"]:
+        # the cross-check's tables are the sweep's (same judge and debater): same policies, same numbers
+        assert row["exact_table_return"] == pytest.approx(by_table[("exact", row["lam"])]["exact_return"], abs=1e-12)
+        assert row["learned_table_return"] == pytest.approx(by_table[("learned", row["lam"])]["exact_return"],
+                                                            abs=1e-12)
+        assert row["learned_table_preference_under_learned"] == pytest.approx(
+            by_table[("learned", row["lam"])]["preference"], abs=1e-12)
+    assert (tmp_path / "evidence_sweep.csv").is_file() and "Cross-check at L = 2" in summary

@@ -12,7 +12,9 @@ through :math:`x \odot m`.  The outcome of a debate between decisions :math:`a_1
 debater arguing :math:`a_1` (:func:`debate_outcome`).  A judge may also provide the optional fast path
 ``score_masks(features (F,), masks (n, F), decisions (k,)) -> (n, k)`` (one state, many masks), which the
 exact solver uses when present; the judges here do.  :func:`score_grid` scores many states under many masks
-for several decisions at once (the batched all-decisions debate table of :mod:`mechsim.solvers.debate`).
+for several decisions at once (the batched all-decisions debate table of :mod:`mechsim.solvers.debate`);
+:func:`outcome_grid` gives, for one state, the exact outcome ``sign(J(a|x_S) - J(b|x_S))`` of every decision
+``a`` against a reference ``b`` on every mask (the leaves of every debate against a baseline at once).
 
 Bradley–Terry judge
 -------------------
@@ -63,6 +65,8 @@ __all__ = [
     "debate_outcome",
     "judge_accuracy",
     "score_grid",
+    "outcome_grid",
+    "margins_after_reveal",
 ]
 
 
@@ -229,6 +233,200 @@ def score_grid(judge, features, masks, decisions) -> np.ndarray:
     mask_b = np.tile(np.repeat(masks, d.size, axis=0), (S, 1))
     s = _judge_scores(judge, feats, mask_b, np.tile(d, S * K))
     return s.reshape(S, K, d.size)
+
+
+#: Leaf sets per block of :func:`outcome_grid` (its buffers stay in cache: block * hidden floats each).
+_OUTCOME_BLOCK = 4096
+_U32 = float(np.finfo(np.float32).eps) / 2.0  # unit roundoff of float32
+
+
+def outcome_grid(judge, features, masks, reference, n_decisions: int) -> np.ndarray:
+    r"""Exact outcomes ``sign(J(a | x_S) - J(b | x_S))`` of every decision ``a`` against ``b = reference``.
+
+    For one state ``x`` and every mask ``S`` (row of ``masks``), the int8 table ``out[a, k]`` in {-1, 0, 1}.
+    It is the leaf table of the ``n_decisions`` debates "a against b" in one state, and equals
+    ``np.sign(score_grid(judge, x[None], masks, range(D))[0] - ...[:, b:b+1]).T`` (the slow path for any
+    judge, in float64 chunks).
+
+    Fast path for a non-ideal one-hidden-layer :class:`BradleyTerryJudge`: with
+    :math:`A_f = x_f W_f + W_{F+f}` (the first layer is additive over revealed features) and
+    :math:`c_a = W_{2F+a} + b`, :math:`J(a|S) = \sum_h w_h \max(z_h, -c_{ah}) + c_a \cdot w` with
+    :math:`z = \sum_{f \in S} A_f`.  It is evaluated in float32 in cache-sized blocks, for every decision,
+    with a forward error bound per decision
+    :math:`E_a = 4 (F + H + 8)\, u \,(\sum_h |w_h| (Z_h + 2|c_{ah}|) + |c_a \cdot w|)` (:math:`u = 2^{-24}`,
+    :math:`Z_h = \sum_f |A_{fh}|` bounds :math:`|z_h|`; every rounded operation on any path contributes at
+    most :math:`u` times a magnitude so bounded, and no path has more than :math:`F + H + 8` of them, with
+    a factor 4 to spare).  Every leaf whose float32 margin is within :math:`E_a + E_b` of zero is scored
+    again in float64 (:meth:`BradleyTerryJudge.score_masks`), so the signs are those of the float64 scores.
+
+    Parameters
+    ----------
+    judge : Judge
+    features : array_like, shape (F,)
+    masks : array_like of bool, shape (K, F)
+    reference : int
+        The decision ``b`` every decision is compared with (its own row is all zeros).
+    n_decisions : int
+        D, the decisions ``0..D-1`` scored.
+
+    Returns
+    -------
+    ndarray of int8, shape (D, K)
+    """
+    check_judge("judge", judge)
+    x = check_array("features", features, ndim=1)
+    F = x.shape[0]
+    check_judge_size(judge, F)
+    masks = check_mask("masks", masks, shape=(None, F))
+    D = check_integer("n_decisions", n_decisions, minimum=1)
+    declared = getattr(judge, "n_decisions", None)
+    if isinstance(declared, int) and D > declared:
+        raise InvalidInstanceError(f"n_decisions: expected at most the judge's n_decisions = {declared}, found {D}",
+                                   argument="n_decisions")
+    b = check_integer("reference", reference, minimum=0, maximum=D - 1)
+    K = masks.shape[0]
+    out = np.empty((D, K), dtype=np.int8)
+    if (type(judge) is BradleyTerryJudge and not judge.ideal and len(judge.hidden) == 1
+            and judge.n_features == F):
+        _outcome_grid_bt(judge, x, masks, b, D, out)
+    else:
+        check_allocation("masks", 8.0 * min(K, _OUTCOME_BLOCK) * D * (F + 3),
+                         f"a block of {min(K, _OUTCOME_BLOCK)} masks x {D} decisions")
+        for lo in range(0, K, _OUTCOME_BLOCK):
+            s = score_grid(judge, x[None], masks[lo:lo + _OUTCOME_BLOCK], np.arange(D))[0]   # (k, D)
+            out[:, lo:lo + s.shape[0]] = np.sign(s - s[:, b:b + 1]).T
+    out[b] = 0
+    return out
+
+
+def _outcome_grid_bt(judge, x, masks, b, D, out):
+    F = judge.n_features
+    H = judge.hidden[0]
+    W0, w1 = judge.weights[0], judge.weights[1][:, 0]
+    A = x[:, None] * W0[:F] + W0[F:2 * F]                       # (F, H) per-feature first-layer rows
+    c = W0[2 * F:2 * F + D] + judge.biases[0]                   # (D, H)
+    const = c @ w1                                              # (D,)
+    K = masks.shape[0]
+    sizes = masks.sum(axis=1)
+    k_max = int(sizes.max(initial=0))
+    # |z_h| <= the sum of the k_max largest |A_fh| (a mask reveals at most k_max features).
+    Z = np.sort(np.abs(A), axis=0)[F - k_max:].sum(axis=0)
+    # Equal-size sets (the leaves of a debate): z is a sum of k gathered rows; the members are found once.
+    members = (np.flatnonzero(masks.ravel()) % F).reshape(K, k_max) if K and np.all(sizes == k_max) else None
+    err = 4.0 * (F + H + 8) * _U32 * (np.abs(w1) @ (Z[None, :] + 2.0 * np.abs(c)).T + np.abs(const))   # (D,)
+    A32, negc, w32, const32 = A.astype(np.float32), (-c).astype(np.float32), w1.astype(np.float32), \
+        const.astype(np.float32)
+    block = min(_OUTCOME_BLOCK, max(masks.shape[0], 1))
+    buf = np.empty((block, H), dtype=np.float32)
+    s = np.zeros((D, block), dtype=np.float32)
+    tol = (err + err[b])[:, None]
+    pending = []
+    for lo in range(0, masks.shape[0], block):
+        m = masks[lo:lo + block]
+        n = m.shape[0]
+        if members is not None:
+            rows = members[lo:lo + block]
+            z = np.zeros((n, H), dtype=np.float32)
+            for i in range(k_max):
+                z += A32[rows[:, i]]
+        else:
+            z = m.astype(np.float32) @ A32                      # (n, H)
+        # Decisions whose margin has one sign on the whole block need no scoring: w_h (relu(z_h + c_ah) -
+        # relu(z_h + c_bh)) is monotone in z_h, so its range over the block is at the ends of z_h's range.
+        zlo, zhi = z.min(axis=0).astype(float), z.max(axis=0).astype(float)
+        ends = np.stack([w1 * (np.maximum(e + c, 0.0) - np.maximum(e + c[b], 0.0)) for e in (zlo, zhi)])
+        m_lo = np.minimum(ends[0], ends[1]).sum(axis=1)
+        m_hi = np.maximum(ends[0], ends[1]).sum(axis=1)
+        sure = (m_lo > 2.0 * tol[:, 0]) | (m_hi < -2.0 * tol[:, 0])
+        sure[b] = False
+        out[:, lo:lo + n] = np.where(m_lo > 0, 1, -1).astype(np.int8)[:, None]
+        todo = np.flatnonzero(~sure & (np.arange(D) != b))
+        if todo.size == 0:
+            continue
+        for a in (*todo, b):
+            np.maximum(z, negc[a], out=buf[:n])
+            np.matmul(buf[:n], w32, out=s[a, :n])
+        margin = (s[todo, :n] + const32[todo, None]) - (s[b, :n] + const32[b])
+        out[todo, lo:lo + n] = np.sign(margin)
+        close = np.abs(margin) <= tol[todo]
+        if close.any():
+            hit = np.flatnonzero(close.any(axis=0))
+            pending.append((lo + hit, todo, close[:, hit]))
+    out[b] = 0
+    if pending:
+        # Near-ties under float32: the float64 scores decide (one call for all of them).
+        rows = np.concatenate([r for r, _, _ in pending])
+        exact = judge.score_masks(x, masks[rows], np.arange(D))                  # (r, D)
+        signs = np.sign(exact - exact[:, b:b + 1]).T.astype(np.int8)             # (D, r)
+        start = 0
+        for r, todo, close in pending:
+            part = signs[:, start:start + r.size]
+            sub = out[:, r]
+            sub[todo] = np.where(close, part[todo], sub[todo])
+            out[:, r] = sub
+            start += r.size
+
+
+def margins_after_reveal(judge, features, revealed, own, other, *, chunk: int = 2048) -> np.ndarray:
+    r"""Judge margins ``J(own | x_{R + f}) - J(other | x_{R + f})`` after revealing each feature ``f`` next.
+
+    Row ``i`` is a state ``features[i]`` with revealed set ``revealed[i]`` and decisions ``own[i]``,
+    ``other[i]``; entry ``(i, f)`` is the margin once ``f`` is revealed too (``-inf`` where ``f`` is already
+    revealed).  This is what a greedy debater maximises.  For a non-ideal one-hidden-layer
+    :class:`BradleyTerryJudge` the first layer is additive over revealed features, so all ``F`` candidates
+    of a row share the pre-activation of ``R`` and add one row ``x_f W_f + W_{F+f}`` each (``(n, F, H)``
+    work instead of ``(n F) x (2F + D) x H``); other judges are called through ``score`` on every candidate
+    set.  The two agree up to float rounding.
+
+    Parameters
+    ----------
+    judge : Judge
+    features : array_like, shape (n, F)
+    revealed : array_like of bool, shape (n, F)
+    own, other : array_like of int, shape (n,)
+    chunk : int
+        Rows per block.
+
+    Returns
+    -------
+    ndarray, shape (n, F)
+    """
+    check_judge("judge", judge)
+    x = check_array("features", features, ndim=2)
+    n, F = x.shape
+    if n == 0:
+        raise InvalidInstanceError("features: expected at least one row (a state), found 0", argument="features")
+    check_judge_size(judge, F)
+    rev = check_mask("revealed", revealed, shape=(n, F))
+    high = getattr(judge, "n_decisions", None)
+    own = check_index_array("own", own, shape=(n,), high=high, what="integer decisions (one per row)")
+    other = check_index_array("other", other, shape=(n,), high=high, what="integer decisions (one per row)")
+    chunk = check_integer("chunk", chunk, minimum=1)
+    out = np.empty((n, F))
+    fast = type(judge) is BradleyTerryJudge and not judge.ideal and len(judge.hidden) == 1 and judge.n_features == F
+    for lo in range(0, n, chunk):
+        sl = slice(lo, lo + chunk)
+        xs, rs, a, b = x[sl], rev[sl], own[sl], other[sl]
+        m = xs.shape[0]
+        if fast:
+            W0, w1 = judge.weights[0], judge.weights[1][:, 0]
+            per = xs[:, :, None] * W0[None, :F] + W0[None, F:2 * F]                 # (m, F, H)
+            zr = np.einsum("mf,mfh->mh", rs.astype(float), per) + judge.biases[0]  # (m, H) revealed so far
+            zf = zr[:, None, :] + per                                             # (m, F, H) with f added
+            ja = np.maximum(zf + W0[2 * F + a][:, None, :], 0.0) @ w1
+            jb = np.maximum(zf + W0[2 * F + b][:, None, :], 0.0) @ w1
+            margins = ja - jb
+        else:
+            cand = np.repeat(rs[:, None, :], F, axis=1)
+            idx = np.arange(F)
+            cand[:, idx, idx] = True
+            cand = cand.reshape(m * F, F)
+            xf = np.repeat(xs, F, axis=0)
+            s = _judge_scores(judge, np.concatenate([xf, xf]), np.concatenate([cand, cand]),
+                              np.concatenate([np.repeat(a, F), np.repeat(b, F)]))
+            margins = (s[:m * F] - s[m * F:]).reshape(m, F)
+        out[sl] = np.where(rs, -np.inf, margins)
+    return out
 
 
 def judge_accuracy(judge, features, winners, losers, masks) -> float:

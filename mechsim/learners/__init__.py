@@ -81,6 +81,8 @@ _EXPORTS = {
     "debaters": ["BaseDebater", "RandomDebater", "GreedyDebater", "BeamDebater", "IsolatedDebater",
                  "PolicyGradientDebater", "ArguingFor", "TrainingResult", "train_debater", "DebateRecords",
                  "play_debates", "greedy_debate_values", "RobustnessReport", "measure_robustness"],
+    "debate_tables": ["LearnedDebateTable", "learned_win_table", "ArgmaxDebater", "TableAgreement",
+                      "compare_tables"],
     "hiring_online": ["simulate_online", "OnlineResult", "empirical_bernstein_width", "learnable_instances"],
     "hiring_agents": ["independent_exp3_agents", "AgentLearningResult", "reporting_plans"],
 }

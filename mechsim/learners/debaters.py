@@ -55,6 +55,7 @@ from mechsim.debate._checks import (
     check_mask,
     describe,
 )
+from mechsim.debate.judges import BradleyTerryJudge, margins_after_reveal
 from mechsim.errors import InvalidInstanceError
 from mechsim.optim import Adam
 from mechsim.solvers.debate import best_response, isolated_plan, policy_value, solve_debate
@@ -89,6 +90,10 @@ __all__ = [
 def _batch_margins_after(judge, features, revealed, own, other) -> np.ndarray:
     """``(n, F)`` judge margin J(own) - J(other) after additionally revealing each feature (-inf if revealed)."""
     n, F = revealed.shape
+    if (type(judge) is BradleyTerryJudge and not judge.ideal and len(judge.hidden) == 1
+            and judge.n_features == F and n > 1 and not np.all(features == features[0])):
+        # Many states (e.g. a whole debate table): the judge's additive first layer scores all candidates.
+        return margins_after_reveal(judge, features, revealed, own, other)
     cand = np.repeat(revealed[:, None, :], F, axis=1)
     idx = np.arange(F)
     cand[:, idx, idx] = True

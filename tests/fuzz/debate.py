@@ -12,6 +12,7 @@ from mechsim.debate import preferences as P
 from mechsim.envs.debate import DebateEnv
 from mechsim.envs.debate_opponent import DebateVsOpponent
 from mechsim.envs.justifiable_sepsis import JustifiableSepsisEnv, default_sepsis_judge
+from mechsim.learners import debate_tables as T
 from mechsim.learners import debaters as D
 from mechsim.solvers import debate as S
 from mechsim.testing.debate import fixed_random_policy
@@ -162,6 +163,15 @@ ENTRIES = [
     Entry("score_grid", J.score_grid,
           lambda: {"judge": judge(), "features": _XS, "masks": _MASKS, "decisions": np.arange(K)},
           {"judge": MODEL, "features": ARRAY[:-1], "masks": ONE_STATE_MASKS, "decisions": SIZING_DECISIONS[:-1]}),
+    Entry("outcome_grid", J.outcome_grid,
+          lambda: {"judge": bt_judge(), "features": _X, "masks": _MASKS, "reference": 1, "n_decisions": K},
+          {"judge": MODEL, "features": ARRAY, "masks": ONE_STATE_MASKS, "reference": INDEX + ("huge",),
+           "n_decisions": COUNT}),
+    Entry("margins_after_reveal", J.margins_after_reveal,
+          lambda: {"judge": bt_judge(), "features": _XS, "revealed": _MASKS, "own": _WIN, "other": _LOSE,
+                   "chunk": 4},
+          {"judge": MODEL, "features": ARRAY, "revealed": MASK, "own": DECISIONS, "other": DECISIONS,
+           "chunk": COUNT[:-1]}),
     # ------------------------------------------------------------------------------------- preferences
     Entry("PreferenceData", P.PreferenceData,
           lambda: {"features": _XS, "winners": _WIN, "losers": _LOSE, "states": np.arange(6)},
@@ -225,9 +235,12 @@ ENTRIES = [
     Entry("leaf_outcomes", S.leaf_outcomes, _game, GAME),
     Entry("debate_win_table", S.debate_win_table,
           lambda: {"judge": judge(), "features": _XS, "baseline": _WIN, "n_evidence": 2, "n_decisions": K,
-                   "chunk": 4},
+                   "chunk": 4, "max_leaves": 100},
           {"judge": MODEL, "features": ARRAY, "baseline": DECISIONS, "n_evidence": COUNT, "n_decisions": COUNT,
-           "chunk": COUNT[:-1]}),
+           "chunk": COUNT[:-1], "max_leaves": OPTIONAL_COUNT}),
+    Entry("debate_win_table (L > 2)", S.debate_win_table,
+          lambda: {"judge": bt_judge(), "features": _XS, "baseline": _WIN, "n_evidence": 3, "n_decisions": K},
+          {"judge": MODEL, "features": ARRAY, "baseline": DECISIONS, "n_decisions": COUNT}),
     Entry("debate_game_tree", S.debate_game_tree, lambda: _game(first_mover=0, max_nodes=1000),
           {**GAME, "first_mover": ("none",) + INDEX, "max_nodes": COUNT[:-1]}),
     Entry("brute_force_debate_value", S.brute_force_debate_value, lambda: _game(first_mover=0),
@@ -298,6 +311,18 @@ ENTRIES = [
           {"judge": MODEL, "features": ARRAY, "decisions": DECISIONS, "n_evidence": COUNT,
            "debaters": ("none", "type"), "first_mover": INDEX[1:], "seed": SEED}),
     Entry("greedy_debate_values", D.greedy_debate_values, _game, GAME),
+    Entry("learned_win_table", T.learned_win_table,
+          lambda: {"judge": bt_judge(), "features": _XS, "baseline": _WIN, "n_evidence": 2,
+                   "debaters": D.GreedyDebater(bt_judge()), "n_decisions": K, "method": "auto", "n_samples": 4,
+                   "max_paths": 8, "query_chunk": 16, "seed": 0},
+          {"judge": MODEL, "features": ARRAY, "baseline": DECISIONS, "n_evidence": COUNT, "debaters": MODEL,
+           "n_decisions": COUNT, "method": CHOICE, "n_samples": COUNT, "max_paths": COUNT,
+           "query_chunk": COUNT[:-1], "seed": SEED}),
+    Entry("ArgmaxDebater", T.ArgmaxDebater, lambda: {"debater": D.RandomDebater()}, {"debater": MODEL}),
+    Entry("compare_tables", T.compare_tables,
+          lambda: {"first": S.debate_win_table(judge(), _XS, _WIN, 1, n_decisions=K),
+                   "second": T.learned_win_table(judge(), _XS, _WIN, 1, D.GreedyDebater(judge()), n_decisions=K)},
+          {"first": MODEL, "second": MODEL}),
     Entry("measure_robustness", D.measure_robustness,
           lambda: {"judge": judge(), "features": _XS[:2], "correct": _WIN[:2], "wrong": _LOSE[:2],
                    "debater": D.RandomDebater(), "n_evidence": 2},
