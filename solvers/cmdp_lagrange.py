@@ -118,6 +118,9 @@ _EXACT_SWITCHES = 0.01
 #: BiCGSTAB.  Measured with one deterministic policy (``gamma = 0.95``): at 400 states BiCGSTAB is 1.5x
 #: (banded chain) to 2.6x (well-mixing chain) faster than the dense LU, at 1500 states 20x to 70x.
 _DIRECT_MAX_STATES = 300
+#: Iteration cap of BiCGSTAB (it converges in tens of iterations on the chains it suits; where it breaks
+#: down it does so early or never converges, and a sparse LU takes over).
+_KRYLOV_MAXITER = tabular_mdp.KRYLOV_MAXITER
 #: Occupancies kept to warm-start the next occupancy solve (from the policy that agrees in most states).
 _OCCUPANCY_MEMORY = 8
 #: Initial half-width of the trust region of Kelley's method (scaled multipliers, typically O(1)).
@@ -172,6 +175,7 @@ class _Counters:
     evaluations: int = 0
     improvement_steps: int = 0
     linear_solves: int = 0
+    krylov_iterations: int = 0
 
 
 class _Chains:
@@ -194,6 +198,12 @@ class _Chains:
         self.transitions = problem.transitions
         self.flat = (problem.transitions.reshape(S * A, S) if self.dense else problem.transitions)
         self.direct = S <= _DIRECT_MAX_STATES
+        # Every transition to a state of at least the same index (an acyclic model in topological order, such
+        # as the fine-grained recommender twin): every chain is upper triangular, solved by substitution.
+        self.triangular = (not self.dense and not self.direct
+                           and bool(np.all(self.flat.indices >= np.repeat(np.arange(S * A) // A,
+                                                                          np.diff(self.flat.indptr)))))
+        self.factorise = False   # set when BiCGSTAB fails on one of this model's chains
         self.rows = np.arange(S)
         self.counters = counters
         self.memory = []
@@ -217,15 +227,40 @@ class _Chains:
             system = sp.identity(self.S, format="csr") - self.gamma * p_pi
         if transpose:
             system = system.T if self.dense else system.T.tocsr()
+        if self.triangular:
+            return tabular_mdp._solve_triangular(system, rhs, "lower" if transpose else "upper")
         scale = float(np.abs(rhs).max())
         if scale == 0.0:
             return np.zeros(self.S)
-        x, info = spla.bicgstab(system, rhs, x0=rhs if x0 is None else x0,
-                                rtol=tabular_mdp.ITERATIVE_RTOL if exact else _LOOSE_RTOL, atol=0.0,
-                                maxiter=20 * self.S)
-        if exact and (info != 0 or np.abs(system @ x - rhs).max() > 1e-10 * scale):
-            return tabular_mdp.solve_bellman(p_pi, rhs, self.gamma, transpose=transpose)
+        if self.factorise:
+            return self._factorised(system, p_pi, rhs, transpose)
+        x, info = tabular_mdp._bicgstab(system, rhs, self.gamma, x0=x0,
+                                        rtol=tabular_mdp.ITERATIVE_RTOL if exact else _LOOSE_RTOL,
+                                        maxiter=_KRYLOV_MAXITER, counter=self._count)
+        if info != 0:
+            # BiCGSTAB broke down or stalled: this model's chains defeat it (measured on the recommender twin's
+            # nearly triangular, slowly leaking chains), so every later solve is a factorisation.
+            self.factorise = True
+            return self._factorised(system, p_pi, rhs, transpose)
+        if exact and np.abs(system @ x - rhs).max() > 1e-10 * scale:
+            return self._factorised(system, p_pi, rhs, transpose)
         return x
+
+    def _count(self, n: int) -> None:
+        self.counters.krylov_iterations += n
+
+    def _factorised(self, system, p_pi, rhs, transpose) -> np.ndarray:
+        """An exact solve by a sparse LU (little fill-in on the chains where BiCGSTAB fails), residual checked;
+        :func:`mechsim.tabular_mdp.solve_bellman` for dense models and if the LU fails."""
+        if not self.dense:
+            try:
+                x = spla.splu(sp.csc_array(system)).solve(rhs)
+            except RuntimeError:   # "Factor is exactly singular"
+                x = None
+            if x is not None and np.all(np.isfinite(x)) and \
+                    np.abs(system @ x - rhs).max() <= 1e-10 * float(np.abs(rhs).max()):
+                return x
+        return tabular_mdp.solve_bellman(p_pi, rhs, self.gamma, transpose=transpose)
 
     def occupancy(self, actions: np.ndarray, initial: np.ndarray) -> np.ndarray:
         """State occupancy ``d`` of a deterministic policy: ``(I - gamma P_pi^T) d = mu0``."""

@@ -111,7 +111,9 @@ def test_solve_cmdp_on_twin_respects_like_floors():
     ({"constraints": ("watch_time",)}, "constraints"),
     ({"constraints": ("like", "like")}, "constraints"),
     ({"n_fatigue": 0}, "n_fatigue"),
-    ({"n_fatigue": 12}, "n_fatigue"),
+    ({"n_fatigue": 2.5}, "n_fatigue"),
+    ({"sparse": "yes"}, "sparse"),
+    ({"sparse": 1}, "sparse"),
     ({"n_clusters": 9}, "n_clusters"),
     ({"durations": (0.0, 10.0)}, "durations"),
     ({"qualities": (0.5, 1.2)}, "qualities"),
@@ -174,3 +176,52 @@ def test_missed_like_cost_is_a_change_of_variables_of_the_like_floor():
     np.testing.assert_allclose(a.value, b.value, rtol=1e-9)
     np.testing.assert_allclose(a.multipliers, b.multipliers, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(slots(m) - a.cost_values, -b.cost_values, rtol=1e-9)
+
+
+@pytest.mark.parametrize("n_fatigue, n_clusters", [(5, 4), (9, 3), (12, 4), (40, 2), (700, 2)])
+def test_sparse_twin_equals_dense_twin(n_fatigue, n_clusters):
+    """Same numbers in both storages; every row a distribution; fine bands move n or n + 1 bands up with the
+    simulator's expected temper loss (the mean-matching rule of the module docstring)."""
+    kw = {"n_fatigue": n_fatigue, "n_clusters": n_clusters, "durations": (8.0, 50.0)}
+    dense = tabular_recommender(("like", "hate"), sparse=False, **kw)
+    sparse = tabular_recommender(("like", "hate"), sparse=True, **kw)
+    assert not dense.is_sparse and sparse.is_sparse
+    P = dense.dense_transitions()
+    np.testing.assert_array_equal(P, sparse.dense_transitions())
+    np.testing.assert_array_equal(dense.reward, sparse.reward)
+    np.testing.assert_array_equal(dense.costs, sparse.costs)
+    np.testing.assert_allclose(dense.limits, sparse.limits, rtol=1e-10)
+    np.testing.assert_allclose(P.sum(axis=2), 1.0, atol=1e-12)
+    # Expected band moves (counting "left" as band F) equal L / W wherever the user cannot leave in one step.
+    cfg = SimulatorConfig()
+    resp = twin_responses(cfg, n_clusters, (8.0, 50.0))
+    width = (cfg.temper_init - cfg.leave_threshold) / n_fatigue
+    M, S = n_clusters, dense.n_states
+    band = np.array([t // M for t in range(S - 1)] + [n_fatigue])
+    for k in range(M):
+        moves = P[k] @ band                      # from band 0, cluster k: (A,)
+        jump = resp["temper_loss"][k] / width
+        ok = jump + 1 < n_fatigue
+        np.testing.assert_allclose(moves[ok], jump[ok], rtol=1e-12)
+
+
+def test_default_storage_switches_above_the_threshold():
+    from mechsim.cmdp.tabular_twin import SPARSE_MIN_STATES
+    small = tabular_recommender(n_fatigue=5)
+    big = tabular_recommender(n_fatigue=SPARSE_MIN_STATES // 4 + 1)
+    assert not small.is_sparse and big.is_sparse and big.n_states > SPARSE_MIN_STATES
+
+
+def test_fine_twin_lagrange_equals_lp():
+    """The fine-grained (acyclic, triangular-chain) twin: the Lagrangian method and the LP agree."""
+    m = tabular_recommender(("like",), n_fatigue=300, n_clusters=2, sparse=True)
+    lo = solve_cmdp(m.with_limits([1e9]), method="lagrange")
+    floor = slots(m) - lo.cost_values[0] + 0.3
+    mm = m.with_limits([slots(m) - floor])
+    lag = solve_cmdp(mm, method="lagrange")
+    lp = solve_cmdp(mm, method="ipm")
+    assert lag.method == "lagrange" and lag.multipliers[0] > 0
+    assert lag.value == pytest.approx(lp.value, rel=1e-6)
+    assert lag.multipliers[0] == pytest.approx(lp.multipliers[0], rel=1e-4)
+    ev = evaluate_policy(mm, lag.policy)
+    assert ev.cost_values[0] <= mm.limits[0] + 1e-6

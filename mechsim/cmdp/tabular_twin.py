@@ -16,10 +16,17 @@ The twin discretises the simulator of :mod:`mechsim.cmdp.simulator` (same coeffi
   slot after the user has left is a missed one), and ``P(hate)`` for hate;
 - **fatigue**: the simulator lowers the temper by ``L = E[clip(2 - s, 0, 2)]`` per request (``s`` the
   weighted response; computed exactly over the 64 interaction patterns and the watched-fraction
-  quadrature).  The twin moves one band up with probability ``L / W`` (so the expected temper loss is the
-  simulator's); from the last band that move is leaving;
+  quadrature).  The twin moves ``n = floor(L / W)`` bands up with probability ``1 - (L / W - n)`` and ``n + 1``
+  bands with probability ``L / W - n`` (so the expected temper loss is the simulator's); a move past the last
+  band is leaving.  With bands at least 2 units wide (``L <= 2``) that is one band up with probability
+  ``L / W``; finer bands (the fine-grained twin: ``10^5`` states at ``F = 25 000``) resolve the temper
+  almost continuously;
 - **interest drift**: the simulator moves ``u`` toward the shown item by ``eta * w``; the twin jumps to the
   item's cluster with probability ``eta * E[w]`` (independently of the fatigue move).
+
+**Storage.**  Every pair ``(s, a)`` has at most 4 successors, so above ``SPARSE_MIN_STATES`` states the
+transitions are a CSR matrix of shape ``(S*A, S)`` built in a few vectorised passes (one row per pair, its
+entries sorted and distinct) and below a dense ``(S, A, S)`` array holding the same numbers.
 
 Sessions start at fatigue 0 in a uniformly random cluster; one common discount ``gamma`` (default 0.95)
 applies to every signal.  Values are discounted sums (as in :class:`~mechsim.cmdp.FiniteCMDP`).  Default
@@ -38,6 +45,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import scipy.sparse as sp
 
 from mechsim.cmdp.model import FiniteCMDP, evaluate_policy, uniform_policy
 from mechsim.cmdp.simulator import (
@@ -54,6 +62,11 @@ from mechsim.errors import InvalidInstanceError
 from mechsim.validation import check_allocation, check_array, check_integer
 
 __all__ = ["tabular_recommender", "twin_item_types", "twin_labels", "twin_responses"]
+
+#: Above this many states the twin's transitions are a sparse ``(S*A, S)`` CSR matrix (``sparse=None``); below
+#: a dense ``(S, A, S)`` array (at most 0.43 GB for the default 24 item types).  The same bound as the dense
+#: solves of :data:`mechsim.tabular_mdp.DENSE_SOLVE_MAX_STATES`: above it a dense chain would be converted.
+SPARSE_MIN_STATES = 1500
 
 _LOWER_BOUNDED = ("click", "like", "follow", "comment", "share")
 
@@ -124,9 +137,59 @@ def twin_responses(config: SimulatorConfig | None = None, n_clusters: int = 4, d
             "affinity": affinity, "centres": centres, "topics": topics, "durations": durs, "qualities": quals}
 
 
+def _transition_entries(cfg: SimulatorConfig, resp: dict, F: int):
+    """The twin's transitions as ``(rows, cols, probs)``: row ``s*A + a`` of the ``(S*A, S)`` matrix has the
+    columns ``cols[row]`` (strictly increasing where ``probs > 0``) with probabilities ``probs[row]``.
+
+    From band ``f`` and cluster ``k`` under item ``a`` the fatigue moves ``n`` or ``n + 1`` bands up (``n =
+    floor(L / W)``, the second with probability ``L / W - n``) and, independently, the cluster jumps to the
+    item's topic with probability ``p_move``; a move past the last band is leaving.  Each row is built with one
+    entry per distinct successor, so that the dense and the sparse twin hold the same numbers.
+    """
+    M, A = resp["affinity"].shape
+    topics = resp["topics"]
+    S = F * M + 1
+    left = S - 1
+    width = (cfg.temper_init - cfg.leave_threshold) / F
+    jump = resp["temper_loss"] / width                                        # (M, A) expected bands
+    n = np.floor(jump)
+    frac = jump - n                                                          # P(n + 1 bands)
+    n = n.astype(np.int64)
+    p_move = np.where(topics[None, :] != np.arange(M)[:, None], cfg.drift * resp["watched_fraction"], 0.0)
+    k = np.broadcast_to(np.arange(M)[:, None], (M, A))
+    t = np.broadcast_to(topics[None, :], (M, A))
+    low, high = np.minimum(k, t), np.maximum(k, t)
+    p_low = np.where(k <= t, 1.0 - p_move, p_move)                           # cluster of the lower column
+    p_high = np.where(k <= t, p_move, 1.0 - p_move)                          # 0 where k == t
+    f = np.arange(F)[:, None, None]
+    band = f + n[None]                                                       # (F, M, A): the n-band move
+    index = np.int32 if 4 * S * A < 2**31 - 1 else np.int64   # also the CSR matrix's indptr
+    cols = np.empty((F, M, A, 4), dtype=index)
+    probs = np.empty((F, M, A, 4))
+    for j, (b, share) in enumerate(((band, 1.0 - frac), (band + 1, frac))):
+        cols[..., 2 * j] = b * M + low[None]
+        cols[..., 2 * j + 1] = b * M + high[None]
+        probs[..., 2 * j] = share[None] * p_low[None]
+        probs[..., 2 * j + 1] = share[None] * p_high[None]
+        # A move past the last band is leaving: one entry with the band's whole probability.
+        out = b >= F
+        cols[..., 2 * j][out] = left
+        cols[..., 2 * j + 1][out] = left
+        probs[..., 2 * j][out] = np.broadcast_to(share, b.shape)[out]
+        probs[..., 2 * j + 1][out] = 0.0
+    # Both moves leave: a single entry "left" with probability 1.
+    gone = band >= F
+    probs[..., 0][gone] = 1.0
+    probs[..., 2][gone] = 0.0
+    cols = np.concatenate([cols.reshape(-1, 4), np.full((A, 4), left, dtype=index)])
+    probs = np.concatenate([probs.reshape(-1, 4), np.tile([1.0, 0.0, 0.0, 0.0], (A, 1))])
+    rows = np.arange(S * A, dtype=np.int64)
+    return rows, cols, probs
+
+
 def tabular_recommender(constraints=("like",), limits=None, *, n_fatigue: int = 5, n_clusters: int = 4,
                         durations=(8.0, 20.0, 50.0), qualities=(0.25, 0.75), discount: float = 0.95,
-                        config: SimulatorConfig | None = None) -> FiniteCMDP:
+                        config: SimulatorConfig | None = None, sparse: bool | None = None) -> FiniteCMDP:
     """Finite CMDP twin of the short-video simulator (see the module docstring for the construction).
 
     Parameters
@@ -138,8 +201,9 @@ def tabular_recommender(constraints=("like",), limits=None, *, n_fatigue: int = 
         ``1 / (1 - discount) - C``; a cap ``C`` on discounted hate the limit ``C``).  Default: the costs of the
         uniformly random recommender.
     n_fatigue : int, default 5
-        Fatigue bands ``F``; each band must be at least 2 temper units wide (the most a request can cost),
-        i.e. ``F <= (temper_init - leave_threshold) / 2``.
+        Fatigue bands ``F``.  Up to ``(temper_init - leave_threshold) / 2`` bands (9 for the calibrated
+        simulator: each at least 2 temper units wide, the most a request costs) a request moves at most one
+        band up; finer bands give the fine-grained twin, whose requests move ``n`` or ``n + 1`` bands up.
     n_clusters : int, default 4
         Interest clusters ``M`` (the first ``M`` topic centres of the simulator's catalogue).
     durations : sequence of float, default (8, 20, 50)
@@ -149,11 +213,17 @@ def tabular_recommender(constraints=("like",), limits=None, *, n_fatigue: int = 
     discount : float, default 0.95
     config : SimulatorConfig, optional
         The simulator whose response model is discretised (default: the calibrated one).
+    sparse : bool or None, default None
+        Store the transitions as a sparse ``(S*A, S)`` CSR matrix (at most 4 successors per pair) rather than a
+        dense ``(S, A, S)`` array; ``None`` chooses sparse above ``SPARSE_MIN_STATES`` states.  Both hold the
+        same numbers.
 
     Returns
     -------
     FiniteCMDP
-        ``S = F * M + 1`` states, ``A = M * len(durations) * len(qualities)`` actions.
+        ``S = F * M + 1`` states, ``A = M * len(durations) * len(qualities)`` actions.  A fine-grained twin
+        (``n_fatigue=25_000``: ``10^5`` states, 24 actions, ``8 * 10^6`` non-zero transition probabilities)
+        builds in a few seconds; solve it with ``solve_cmdp(m, method="auto")`` (the Lagrangian method).
 
     Examples
     --------
@@ -178,39 +248,34 @@ def tabular_recommender(constraints=("like",), limits=None, *, n_fatigue: int = 
                                    argument="constraints")
     n_fatigue = check_integer("n_fatigue", n_fatigue, minimum=1)
     resp = twin_responses(cfg, n_clusters, durations, qualities)
-    width = (cfg.temper_init - cfg.leave_threshold) / n_fatigue
-    if width < 2.0:
-        raise InvalidInstanceError(
-            f"n_fatigue: expected at most {int((cfg.temper_init - cfg.leave_threshold) // 2)} bands (each at "
-            f"least 2 temper units wide), found {n_fatigue} (band width {width:.3g})", argument="n_fatigue")
     M = resp["affinity"].shape[0]
-    topics = resp["topics"]
-    A = topics.size
+    A = resp["topics"].size
     F = n_fatigue
     S = F * M + 1
-    check_allocation("durations", 8.0 * S * A * S, f"dense ({S}, {A}, {S}) transitions ({A} item types = n_clusters "
-                     "x len(durations) x len(qualities))")
+    if sparse is None:
+        sparse = S > SPARSE_MIN_STATES
+    elif not isinstance(sparse, (bool, np.bool_)):
+        raise InvalidInstanceError(f"sparse: expected True, False or None, found {type(sparse).__name__} "
+                                   f"{sparse!r}", argument="sparse")
+    K = len(constraints)
+    # Sparse: 4 successors of 12 bytes per pair, built once as (S*A, 4) arrays; dense: the (S, A, S) array.
+    # Both: reward and costs, and the uniform policy's chain for the default limits.
+    need = (8.0 * 4 * 3 * S * A if sparse else 8.0 * S * A * S) + 8.0 * (K + 2) * S * A
+    check_allocation("n_fatigue", need, f"{'sparse' if sparse else 'dense'} transitions of {S} states x {A} item "
+                     "types (n_fatigue x n_clusters + 1 states; n_clusters x len(durations) x len(qualities) types)")
+    rows, cols, probs = _transition_entries(cfg, resp, F)
+    keep = probs > 0
+    if sparse:
+        # One CSR row per pair, its entries sorted and distinct (_transition_entries): no COO round trip.
+        indptr = np.zeros(S * A + 1, dtype=cols.dtype)
+        np.cumsum(keep.sum(axis=1), out=indptr[1:])
+        P = sp.csr_array((probs[keep], cols[keep], indptr), shape=(S * A, S))
+    else:
+        P = np.zeros((S * A, S))
+        P[np.broadcast_to(rows[:, None], cols.shape)[keep], cols[keep]] = probs[keep]
+        P = P.reshape(S, A, S)
+    del rows, cols, probs, keep
     left = S - 1
-    p_tire = resp["temper_loss"] / width                                   # (M, A)
-    moved = topics[None, :] != np.arange(M)[:, None]                       # (M, A)
-    p_move = np.where(moved, cfg.drift * resp["watched_fraction"], 0.0)    # (M, A)
-
-    P = np.zeros((S, A, S))
-    a_idx = np.arange(A)
-    for f in range(F):
-        for k in range(M):
-            s = f * M + k
-            stay_f = 1.0 - p_tire[k]
-            up = left if f == F - 1 else (f + 1) * M
-            # Fatigue and cluster moves are independent; an upward move from the last band is leaving.
-            np.add.at(P[s], (a_idx, np.full(A, f * M + k)), stay_f * (1.0 - p_move[k]))
-            np.add.at(P[s], (a_idx, f * M + topics), stay_f * p_move[k])
-            if f == F - 1:
-                P[s, :, left] += p_tire[k]
-            else:
-                np.add.at(P[s], (a_idx, np.full(A, up + k)), p_tire[k] * (1.0 - p_move[k]))
-                np.add.at(P[s], (a_idx, up + topics), p_tire[k] * p_move[k])
-    P[left, :, left] = 1.0
 
     expected = resp["expected"]                                           # (M, A, 7)
     reward = np.zeros((S, A))
