@@ -310,10 +310,10 @@ _SIM_ENTRIES = [
     Entry("tabular_recommender", twin.tabular_recommender,
           lambda: {"constraints": ("like", "hate"), "limits": np.array([18.0, 0.01]), "n_fatigue": 3,
                    "n_clusters": 2, "durations": np.array([8.0, 20.0]), "qualities": np.array([0.25, 0.75]),
-                   "discount": 0.9, "config": sim.SimulatorConfig()},
+                   "discount": 0.9, "config": sim.SimulatorConfig(), "sparse": False},
           {"constraints": ("none", "type"), "limits": ARRAY[1:], "n_fatigue": COUNT, "n_clusters": COUNT,
            "durations": (*SIZING_ARRAY, "negative"), "qualities": (*SIZING_ARRAY, "negative"),
-           "discount": POSITIVE, "config": ("type",)}),
+           "discount": POSITIVE, "config": ("type",), "sparse": ("type",)}),
 ]
 
 _ENV_ENTRIES = [
