@@ -24,7 +24,7 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from mechsim.debate._checks import check_index_array, check_judge, check_judge_size, describe
+from mechsim.debate._checks import check_flag, check_index_array, check_judge, check_judge_size, describe
 from mechsim.envs.debate import ResetNeededError
 from mechsim.errors import InvalidInstanceError
 from mechsim.learners.neural_debaters import debate_observation, observation_size
@@ -53,6 +53,9 @@ class DebateTrainingEnv(gymnasium.Env):
         Needed unless ``role="isolated"``; can be replaced later with :meth:`set_opponents`.
     n_decisions : int, optional
         D (default ``judge.n_decisions``).
+    judge_inputs : bool
+        Append :func:`~mechsim.learners.neural_debaters.judge_margin_inputs` (the judge's verdict one reveal
+        ahead for every feature) to the observation.
     seed : int, optional
         Seeds the episode stream (``reset(seed=...)`` reseeds it).
     """
@@ -60,7 +63,7 @@ class DebateTrainingEnv(gymnasium.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, judge, states, correct, wrong, n_evidence: int, role: str = "argue", opponents=(), *,
-                 n_decisions: int | None = None, seed: int | None = None):
+                 n_decisions: int | None = None, judge_inputs: bool = False, seed: int | None = None):
         check_judge("judge", judge)
         self.judge = judge
         self._x = check_array("states", states, ndim=2)
@@ -89,8 +92,11 @@ class DebateTrainingEnv(gymnasium.Env):
         self.n_evidence = check_integer("n_evidence", n_evidence, minimum=1, maximum=F)
         self.role = check_choice("role", role, ROLES)
         self.set_opponents(opponents)
-        width = observation_size(F, D, self.n_evidence)
+        self.judge_inputs = check_flag("judge_inputs", judge_inputs)
+        width = observation_size(F, D, self.n_evidence, self.judge_inputs)
         low = np.concatenate([np.full(F, -np.inf), np.zeros(width - F)]).astype(np.float32)
+        if self.judge_inputs:
+            low[-F:] = -1.0
         high = np.concatenate([np.full(F, np.inf), np.ones(width - F)]).astype(np.float32)
         self.observation_space = spaces.Box(low, high, dtype=np.float32)
         self.action_space = spaces.Discrete(F)
@@ -115,7 +121,7 @@ class DebateTrainingEnv(gymnasium.Env):
 
     def _obs(self) -> np.ndarray:
         return debate_observation(self._state[None], self._revealed[None], [self._own], [self._other],
-                                  self.n_decisions, self.n_evidence)[0]
+                                  self.n_decisions, self.n_evidence, self.judge if self.judge_inputs else None)[0]
 
     def _opponent_move(self) -> None:
         p = np.asarray(self._opponent.batch_probabilities(self._state[None], self._revealed[None],

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import importlib.util
 import platform
 import sys
 import time
@@ -146,21 +147,23 @@ def train_bundle(n_evidence: int, *, scale: str = "default", regimes=None, seed:
 
     def make_env(role, opponents, env_seed):
         return DebateTrainingEnv(judge, x, base[train], wrong, L, role, opponents, n_decisions=mdp.n_actions,
-                                 seed=env_seed)
+                                 judge_inputs=judge_inputs, seed=env_seed)
 
     debaters, runs = {}, {}
     for k, regime in enumerate(regimes):
         kwargs = {**_COMMON, **plan[regime]}
         extra = (greedy,) if kwargs.pop("greedy_opponent", False) else ()
+        judge_inputs = kwargs.pop("judge_inputs", False)
         res = train_neural_debaters(make_env, regime, n_features=x.shape[1], n_decisions=mdp.n_actions,
-                                    n_evidence=L, extra_opponents=extra, seed=seed + 101 * k, **kwargs)
+                                    n_evidence=L, extra_opponents=extra, seed=seed + 101 * k,
+                                    judge=judge if judge_inputs else None, **kwargs)
         debaters[regime] = res.debater
         if res.confuser is not None:
             debaters[regime + "_confuser"] = res.confuser
         hyper = {k2: (list(v) if isinstance(v, tuple) else v) for k2, v in kwargs.items()}
         runs[regime] = {"steps": res.steps, "seconds": round(res.seconds, 1),
                         "mean_rewards": [round(r, 4) for r in res.mean_rewards],
-                        "hyperparameters": {**hyper, "greedy_opponent": bool(extra)}}
+                        "hyperparameters": {**hyper, "greedy_opponent": bool(extra), "judge_inputs": judge_inputs}}
     fp = judge_fingerprint(judge, mdp.features.shape[1], mdp.n_actions)
     meta = {"n_evidence": L, "scale": scale, "seed": seed, "judge": {"seed": JUDGE_SEEDS.get(L), **JUDGE_SIZE},
             "split": {"seed": SPLIT_SEED, "n_held_out": N_HELD_OUT, "n_train": int(train.size)},
@@ -191,21 +194,19 @@ def cached_debaters(judge, n_evidence: int, *, path=None, retrain: bool = True, 
     path = bundle_path(L) if path is None else Path(path)
     problem = None
     try:
-        bundle = load_debater_bundle(path, deterministic=deterministic)
+        bundle = load_debater_bundle(path, deterministic=deterministic, judge=judge)
         gap = check_judge_fingerprint(bundle, judge)
         return bundle, f"cached bundle {path.name} (judge fingerprint matches, max gap {gap:.1e})"
     except (DebaterBundleError, JudgeFingerprintError) as exc:
         problem = str(exc)
     if not retrain:
         raise CachedDebatersError(f"cached debaters for L = {L} unusable ({problem}); retraining disabled")
-    try:
-        import torch  # noqa: F401
-    except ImportError:
+    if any(importlib.util.find_spec(m) is None for m in ("torch", "stable_baselines3", "sb3_contrib")):
         raise CachedDebatersError(f"cached debaters for L = {L} unusable ({problem}), and retraining needs the `rl` "
-                                  "extra (pip install 'mechsim[rl]')") from None
+                                  "extra (pip install 'mechsim[rl]')")
     out = Path(path).parent if path is not None and Path(path).parent.exists() else None
     new_path, _ = train_bundle(L, out_dir=out, mdp=mdp)
-    bundle = load_debater_bundle(new_path, deterministic=deterministic)
+    bundle = load_debater_bundle(new_path, deterministic=deterministic, judge=judge)
     check_judge_fingerprint(bundle, judge)
     return bundle, f"retrained at default size ({problem})"
 

@@ -51,7 +51,7 @@ import numpy as np
 
 from mechsim.debate._checks import check_index_array, check_judge, check_judge_size, describe
 from mechsim.errors import InvalidInstanceError, MechsimError
-from mechsim.learners.debaters import ArguingFor, BaseDebater, _MemoJudge, _MemoPolicy
+from mechsim.learners.debaters import ArguingFor, BaseDebater, _batch_margins_after, _MemoJudge, _MemoPolicy
 from mechsim.solvers.debate import best_response, leaf_outcomes, policy_value, solve_debate
 from mechsim.validation import as_generator, check_array, check_choice, check_integer, check_positive
 
@@ -61,6 +61,7 @@ __all__ = [
     "JudgeFingerprintError",
     "debate_observation",
     "observation_size",
+    "judge_margin_inputs",
     "MLPDebater",
     "NeuralTrainingResult",
     "train_neural_debaters",
@@ -107,16 +108,29 @@ def _import_rl():
 
 
 # ------------------------------------------------------------------------------------------ observation
-def observation_size(n_features: int, n_decisions: int, n_evidence: int) -> int:
-    """Length ``2F + 2D + L`` of :func:`debate_observation`."""
-    return 2 * n_features + 2 * n_decisions + n_evidence
+def observation_size(n_features: int, n_decisions: int, n_evidence: int, judge_inputs: bool = False) -> int:
+    """Length ``2F + 2D + L`` of :func:`debate_observation` (``3F + 2D + L`` with judge inputs)."""
+    return (3 if judge_inputs else 2) * n_features + 2 * n_decisions + n_evidence
 
 
-def debate_observation(features, revealed, own, other, n_decisions: int, n_evidence: int) -> np.ndarray:
+def judge_margin_inputs(judge, features, revealed, own, other) -> np.ndarray:
+    r"""``(n, F)``: :math:`\tanh(J(a_{own} \mid x_{R \cup f}) - J(a_{other} \mid x_{R \cup f}))`, 0 on revealed ``f``.
+
+    The judge's verdict one reveal ahead, the optional extra observation block of a debater that may query
+    the judge (as the greedy debater does).
+    """
+    m = _batch_margins_after(judge, np.asarray(features, dtype=float), np.asarray(revealed, dtype=bool),
+                             np.asarray(own), np.asarray(other))
+    return np.where(np.isfinite(m), np.tanh(np.where(np.isfinite(m), m, 0.0)), 0.0)
+
+
+def debate_observation(features, revealed, own, other, n_decisions: int, n_evidence: int, judge=None
+                       ) -> np.ndarray:
     """Observations ``(n, 2F + 2D + L)`` float32: ``[x, revealed, one-hot own, one-hot other, one-hot |R|]``.
 
     ``features`` and ``revealed`` are ``(n, F)``, ``own`` / ``other`` ``(n,)``; every row must have fewer than
-    ``n_evidence`` features revealed (the debater is asked to move).
+    ``n_evidence`` features revealed (the debater is asked to move).  With a ``judge``, the
+    :func:`judge_margin_inputs` block is appended (length ``3F + 2D + L``).
     """
     x = np.asarray(features, dtype=np.float32)
     r = np.asarray(revealed, dtype=bool)
@@ -136,7 +150,9 @@ def debate_observation(features, revealed, own, other, n_decisions: int, n_evide
     obs[rows, 2 * F + own] = 1.0
     obs[rows, 2 * F + D + other] = 1.0
     obs[rows, 2 * F + 2 * D + k] = 1.0
-    return obs
+    if judge is None:
+        return obs
+    return np.concatenate([obs, judge_margin_inputs(judge, features, r, own, other).astype(np.float32)], axis=1)
 
 
 # ------------------------------------------------------------------------------------------ inference
@@ -167,6 +183,8 @@ class MLPDebater(BaseDebater):
     activation: str = "tanh"
     deterministic: bool = False
     name: str = field(default="", compare=False)
+    judge: object = field(default=None, compare=False)
+    judge_inputs: bool = False
 
     def __post_init__(self):
         F = check_integer("n_features", self.n_features, minimum=1)
@@ -181,7 +199,15 @@ class MLPDebater(BaseDebater):
         if not ws or len(ws) != len(bs):
             raise InvalidInstanceError(f"weights: expected a non-empty tuple of layer matrices with one bias per "
                                        f"layer, found {len(ws)} matrices and {len(bs)} biases", argument="weights")
-        width = observation_size(F, D, L)
+        if not isinstance(self.judge_inputs, (bool, np.bool_)):
+            raise InvalidInstanceError(f"judge_inputs: expected a bool, found {describe(self.judge_inputs)}",
+                                       argument="judge_inputs")
+        if self.judge_inputs:
+            if self.judge is None:
+                raise InvalidInstanceError("judge: expected the judge (this debater reads the judge's margins), "
+                                           "found None", argument="judge")
+            check_judge("judge", self.judge)
+        width = observation_size(F, D, L, bool(self.judge_inputs))
         for i, (w, b) in enumerate(zip(ws, bs)):
             if w.ndim != 2 or w.shape[0] != width or b.shape != (w.shape[1],):
                 raise InvalidInstanceError(f"weights: expected layer {i} of shape ({width}, m) with a bias of shape "
@@ -203,7 +229,12 @@ class MLPDebater(BaseDebater):
     def with_deterministic(self, deterministic: bool = True) -> MLPDebater:
         """The same network, revealing its most probable feature (``True``) or sampling (``False``)."""
         return MLPDebater(self.weights, self.biases, self.n_features, self.n_decisions, self.n_evidence,
-                          self.activation, bool(deterministic), self.name)
+                          self.activation, bool(deterministic), self.name, self.judge, self.judge_inputs)
+
+    def with_judge(self, judge) -> MLPDebater:
+        """The same network reading ``judge``'s margins (for a debater with ``judge_inputs``)."""
+        return MLPDebater(self.weights, self.biases, self.n_features, self.n_decisions, self.n_evidence,
+                          self.activation, self.deterministic, self.name, judge, self.judge_inputs)
 
     def logits(self, features, revealed, own, other) -> np.ndarray:
         """Raw logits ``(n, F)`` (before masking) for batched queries."""
@@ -224,6 +255,9 @@ class MLPDebater(BaseDebater):
         # blocks are row lookups, which matters when an exact solver queries ~10^4 revealed sets.
         z = (x @ w0[:F] + r.astype(np.float64) @ w0[F:2 * F] + w0[2 * F + own] + w0[2 * F + D + other]
              + w0[2 * F + 2 * D + k] + self.biases[0])
+        if self.judge_inputs:
+            base = 2 * F + 2 * D + self.n_evidence
+            z = z + judge_margin_inputs(self.judge, x, r, own, other) @ w0[base:base + F]
         act = np.tanh if self.activation == "tanh" else (lambda v: np.maximum(v, 0.0))
         for w, b in zip(self.weights[1:], self.biases[1:]):
             z = act(z) @ w + b
@@ -242,7 +276,7 @@ class MLPDebater(BaseDebater):
 
     @classmethod
     def from_sb3(cls, model, n_features: int, n_decisions: int, n_evidence: int, *, deterministic: bool = False,
-                 name: str = "") -> MLPDebater:
+                 name: str = "", judge=None) -> MLPDebater:
         """Copy the policy network of a trained sb3 / sb3-contrib ``MlpPolicy`` model (needs torch)."""
         _import_rl()
         import torch
@@ -265,7 +299,7 @@ class MLPDebater(BaseDebater):
         ws.append(policy.action_net.weight.detach().cpu().numpy().T.copy())
         bs.append(policy.action_net.bias.detach().cpu().numpy().copy())
         return cls(tuple(ws), tuple(bs), n_features, n_decisions, n_evidence, acts.pop() if acts else "tanh",
-                   deterministic, name)
+                   deterministic, name, judge, judge is not None)
 
 
 # ------------------------------------------------------------------------------------------ training
@@ -306,7 +340,8 @@ def train_neural_debaters(make_env: Callable, regime: str, *, n_features: int, n
                           total_steps: int = 100_000, n_envs: int = 8, net_arch: tuple[int, ...] = (64, 64),
                           phase_steps: int = 8192, refresh_steps: int = 8192, extra_opponents: tuple = (),
                           learning_rate: float = 1e-3, ent_coef: float = 0.01, n_steps: int = 256,
-                          batch_size: int = 512, n_epochs: int = 8, seed=0, threads: int = 1) -> NeuralTrainingResult:
+                          batch_size: int = 512, n_epochs: int = 8, judge=None, seed=0, threads: int = 1
+                          ) -> NeuralTrainingResult:
     """Train neural debaters with sb3-contrib ``MaskablePPO`` in one of the paper's three regimes.
 
     Parameters
@@ -334,6 +369,8 @@ def train_neural_debaters(make_env: Callable, regime: str, *, n_features: int, n
         meet them), one drawn uniformly per episode.
     learning_rate, ent_coef, n_steps, batch_size, n_epochs :
         ``MaskablePPO`` hyper-parameters (``gamma = 1``: only the terminal judge outcome is rewarded).
+    judge : Judge, optional
+        Given when the envs' observations carry :func:`judge_margin_inputs`; the returned debaters read it.
     seed : int
     threads : int
         torch intra-op threads during training.
@@ -387,7 +424,7 @@ def train_neural_debaters(make_env: Callable, regime: str, *, n_features: int, n
                                policy_kwargs={"net_arch": {"pi": list(net_arch), "vf": list(net_arch)}})
 
         def snapshot(m, name):
-            return MLPDebater.from_sb3(m, F, D, L, name=name)
+            return MLPDebater.from_sb3(m, F, D, L, name=name, judge=judge)
 
         rewards = []
         extra = tuple(extra_opponents)
@@ -516,7 +553,8 @@ def save_debater_bundle(path, debaters: Mapping, *, judge_fingerprint: np.ndarra
             raise InvalidInstanceError(f"debaters: expected names without '/' mapping to MLPDebater, found "
                                        f"{name!r}: {describe(deb)}", argument="debaters")
         shapes.add((deb.n_features, deb.n_decisions))
-        info[name] = {"layers": len(deb.weights), "activation": deb.activation, "n_evidence": deb.n_evidence}
+        info[name] = {"layers": len(deb.weights), "activation": deb.activation, "n_evidence": deb.n_evidence,
+                      "judge_inputs": bool(deb.judge_inputs)}
         for i, (w, b) in enumerate(zip(deb.weights, deb.biases)):
             arrays[f"{name}/w{i}"] = w.astype(np.float32)
             arrays[f"{name}/b{i}"] = b.astype(np.float32)
@@ -541,7 +579,7 @@ def save_debater_bundle(path, debaters: Mapping, *, judge_fingerprint: np.ndarra
     return path
 
 
-def load_debater_bundle(path, *, deterministic: bool = False) -> DebaterBundle:
+def load_debater_bundle(path, *, deterministic: bool = False, judge=None) -> DebaterBundle:
     """Read a bundle written by :func:`save_debater_bundle`, validating it.
 
     Parameters
@@ -549,6 +587,9 @@ def load_debater_bundle(path, *, deterministic: bool = False) -> DebaterBundle:
     path : str or Path
     deterministic : bool
         Make the loaded debaters reveal their most probable feature instead of sampling.
+    judge : Judge, optional
+        Needed by debaters trained with :func:`judge_margin_inputs` (check it first with
+        :func:`check_judge_fingerprint`).
 
     Raises
     ------
@@ -576,11 +617,17 @@ def load_debater_bundle(path, *, deterministic: bool = False) -> DebaterBundle:
             layers = int(info["layers"])
             ws = tuple(arrays[f"{name}/w{i}"] for i in range(layers))
             bs = tuple(arrays[f"{name}/b{i}"] for i in range(layers))
+            needs_judge = bool(info.get("judge_inputs", False))
+            if needs_judge and judge is None:
+                raise InvalidInstanceError(f"judge: expected the judge (debater {name!r} of {path} reads the "
+                                           "judge's margins), found None", argument="judge")
             debaters[name] = MLPDebater(ws, bs, F, D, int(info["n_evidence"]), info["activation"],
-                                        bool(deterministic), name)
+                                        bool(deterministic), name, judge if needs_judge else None, needs_judge)
     except DebaterBundleError:
         raise
     except (KeyError, ValueError, TypeError, InvalidInstanceError, json.JSONDecodeError) as exc:
+        if isinstance(exc, InvalidInstanceError) and exc.argument == "judge":
+            raise
         raise DebaterBundleError(f"path: expected a complete debater bundle, found a damaged one at {path} "
                                  f"({type(exc).__name__}: {exc})", argument="path") from exc
     if fp.ndim != 1 or fp.size == 0 or not np.all(np.isfinite(fp)):
@@ -762,9 +809,16 @@ def evaluate_held_out(judge, features, correct, wrong, debaters: Mapping, n_evid
                                    argument="confusers")
     L = check_integer("n_evidence", n_evidence, minimum=1, maximum=F)
     labels = np.arange(n) if states is None else check_index_array("states", states, shape=(n,))
-    memo_judge = _MemoJudge(judge)
-    deb = {k: _MemoPolicy(v) for k, v in debaters.items()}
-    conf = {k: _MemoPolicy(v) for k, v in confusers.items()}
+    memo_judge = _MemoJudge(judge, size=16)
+
+    def shared(d):
+        # Debaters reading the judge query the same candidate sets at every state: share one judge cache.
+        if isinstance(d, MLPDebater) and d.judge_inputs and d.judge is judge:
+            d = d.with_judge(memo_judge)
+        return _MemoPolicy(d)
+
+    deb = {k: shared(v) for k, v in debaters.items()}
+    conf = {k: shared(v) for k, v in confusers.items()}
     rnd, mm = np.zeros(n), np.zeros(n)
     alone = {k: np.zeros(n) for k in deb}
     vs = {k: np.zeros(n) for k in deb}
