@@ -105,6 +105,9 @@ class DebateTrainingEnv(gymnasium.Env):
 
     def set_opponents(self, opponents) -> None:
         """Replace the opponents (a tuple of debaters; one is drawn per episode)."""
+        if not isinstance(opponents, (tuple, list)):
+            raise InvalidInstanceError(f"opponents: expected a tuple of debaters, found {describe(opponents)}",
+                                       argument="opponents")
         opponents = tuple(opponents)
         for opp in opponents:
             if not callable(getattr(opp, "batch_probabilities", None)):

@@ -53,7 +53,15 @@ from mechsim.debate._checks import check_index_array, check_judge, check_judge_s
 from mechsim.errors import InvalidInstanceError, MechsimError
 from mechsim.learners.debaters import ArguingFor, BaseDebater, _batch_margins_after, _MemoJudge, _MemoPolicy
 from mechsim.solvers.debate import best_response, leaf_outcomes, policy_value, solve_debate
-from mechsim.validation import as_generator, check_array, check_choice, check_integer, check_positive
+from mechsim.validation import (
+    as_generator,
+    check_allocation,
+    check_array,
+    check_choice,
+    check_integer,
+    check_nonnegative,
+    check_positive,
+)
 
 __all__ = [
     "RLExtraMissingError",
@@ -210,15 +218,17 @@ class MLPDebater(BaseDebater):
         width = observation_size(F, D, L, bool(self.judge_inputs))
         for i, (w, b) in enumerate(zip(ws, bs)):
             if w.ndim != 2 or w.shape[0] != width or b.shape != (w.shape[1],):
-                raise InvalidInstanceError(f"weights: expected layer {i} of shape ({width}, m) with a bias of shape "
-                                           f"(m,), found {w.shape} and {b.shape}", argument="weights")
+                why = (" (the observation length from n_features, n_decisions, n_evidence" +
+                       (" and judge_inputs)" if self.judge_inputs else ")")) if i == 0 else ""
+                raise InvalidInstanceError(f"weights: expected layer {i} of shape ({width}, m){why} with a bias of "
+                                           f"shape (m,), found {w.shape} and {b.shape}", argument="weights")
             if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
                 raise InvalidInstanceError(f"weights: expected finite weights, found non-finite values in layer {i}",
                                            argument="weights")
             width = w.shape[1]
         if width != F:
-            raise InvalidInstanceError(f"weights: expected the last layer to output {F} logits (one per feature), "
-                                       f"found {width}", argument="weights")
+            raise InvalidInstanceError(f"weights: expected the last layer to output {F} logits (one per feature, "
+                                       f"n_features), found {width}", argument="weights")
         object.__setattr__(self, "weights", ws)
         object.__setattr__(self, "biases", bs)
 
@@ -390,9 +400,7 @@ def train_neural_debaters(make_env: Callable, regime: str, *, n_features: int, n
     batch_size = check_integer("batch_size", batch_size, minimum=1)
     n_epochs = check_integer("n_epochs", n_epochs, minimum=1)
     learning_rate = check_positive("learning_rate", learning_rate)
-    ent_coef = float(ent_coef)
-    if not np.isfinite(ent_coef) or ent_coef < 0:
-        raise InvalidInstanceError(f"ent_coef: expected a finite number >= 0, found {ent_coef!r}", argument="ent_coef")
+    ent_coef = check_nonnegative("ent_coef", ent_coef)
     if not isinstance(net_arch, (tuple, list)) or not net_arch:
         raise InvalidInstanceError(f"net_arch: expected a non-empty tuple of layer widths, found {describe(net_arch)}",
                                    argument="net_arch")
@@ -641,6 +649,7 @@ def split_states(n_states: int, n_held_out: int, *, seed=0) -> tuple[np.ndarray,
     """A seeded random split of ``range(n_states)`` into sorted (training, held-out) index arrays."""
     n = check_integer("n_states", n_states, minimum=2)
     k = check_integer("n_held_out", n_held_out, minimum=1, maximum=n - 1)
+    check_allocation("n_states", 16.0 * n, f"a permutation of {n} states")
     perm = as_generator(seed).permutation(n)
     return np.sort(perm[k:]), np.sort(perm[:k])
 
@@ -650,8 +659,8 @@ def bootstrap_ci(values, *, level: float = 0.95, n_boot: int = 2000, seed=0) -> 
     v = check_array("values", values, ndim=1)
     if v.size == 0:
         raise InvalidInstanceError("values: expected at least one value, found none", argument="values")
-    level = float(level)
-    if not 0 < level < 1:
+    level = check_positive("level", level)
+    if not level < 1:
         raise InvalidInstanceError(f"level: expected a number in (0, 1), found {level!r}", argument="level")
     n_boot = check_integer("n_boot", n_boot, minimum=1)
     rng = as_generator(seed)
@@ -675,6 +684,8 @@ def learned_debate_outcomes(judge, features, own, other, debaters, n_evidence: i
     check_judge("judge", judge)
     x = check_array("features", features, ndim=2)
     n, F = x.shape
+    if n == 0:
+        raise InvalidInstanceError("features: expected at least one state, found 0 rows", argument="features")
     check_judge_size(judge, F)
     high = getattr(judge, "n_decisions", None)
     own = check_index_array("own", own, shape=(n,), high=high, what="integer decisions (one per row)")
@@ -797,6 +808,9 @@ def evaluate_held_out(judge, features, correct, wrong, debaters: Mapping, n_evid
     if not isinstance(debaters, Mapping) or not debaters:
         raise InvalidInstanceError(f"debaters: expected a non-empty dict name -> debater, found {describe(debaters)}",
                                    argument="debaters")
+    if confusers is not None and not isinstance(confusers, Mapping):
+        raise InvalidInstanceError(f"confusers: expected a dict name -> debater or None, found {describe(confusers)}",
+                                   argument="confusers")
     confusers = dict(confusers or {})
     for group, name in ((debaters, "debaters"), (confusers, "confusers")):
         for key, d in group.items():
