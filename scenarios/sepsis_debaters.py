@@ -62,15 +62,17 @@ N_HELD_OUT = 250
 SPLIT_SEED = 16
 CONTESTED_WEIGHT = 6
 DATA_DIR = Path(__file__).resolve().parent.parent / "debate" / "data" / "debaters"
+CACHE_DIR = Path.home() / ".cache" / "mechsim" / "debaters" / "default"
 
 #: Training runs by scale and L: regime -> keyword arguments of train_neural_debaters.
-_COMMON = {"n_envs": 8, "net_arch": (64, 64), "learning_rate": 1e-3, "ent_coef": 0.01, "n_steps": 256,
+_COMMON = {"n_envs": 8, "net_arch": (128, 128), "learning_rate": 1e-3, "ent_coef": 0.003, "n_steps": 256,
            "batch_size": 512, "n_epochs": 8}
 TRAINING = {
     "default": {
-        4: {"isolated": {"total_steps": 60_000}, "self_play": {"total_steps": 100_000, "refresh_steps": 10_000},
-            "maxmin": {"total_steps": 160_000, "phase_steps": 10_000, "greedy_opponent": True}},
-        6: {"maxmin": {"total_steps": 160_000, "phase_steps": 10_000, "greedy_opponent": True}},
+        4: {"isolated": {"total_steps": 40_000},
+            "self_play": {"total_steps": 120_000, "refresh_steps": 20_000},
+            "maxmin": {"total_steps": 320_000, "phase_steps": 20_000, "greedy_opponent": True}},
+        6: {"maxmin": {"total_steps": 200_000, "phase_steps": 20_000, "greedy_opponent": True}},
     },
     "full": {
         L: {"isolated": {"total_steps": 300_000, "net_arch": (256, 256)},
@@ -172,7 +174,9 @@ def train_bundle(n_evidence: int, *, scale: str = "default", regimes=None, seed:
                                   + (" --full" if scale == "full" else ""),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "loadavg": _loadavg()}
-    path = save_debater_bundle(bundle_path(L, out_dir), debaters, judge_fingerprint=fp, metadata=meta)
+    # float16 weights: the shipped bundles stay a few hundred KB; the stored (rounded) debaters are the ones used.
+    path = save_debater_bundle(bundle_path(L, out_dir), debaters, judge_fingerprint=fp, metadata=meta,
+                               weights_dtype="float16")
     return path, meta
 
 
@@ -188,9 +192,11 @@ def cached_debaters(judge, n_evidence: int, *, path=None, retrain: bool = True, 
     """The shipped (or ``path``) debaters for L, checked against ``judge``; returns (bundle, note).
 
     On a fingerprint mismatch (or a missing / damaged bundle) the debaters are retrained at default size if
-    the ``rl`` extra is installed and ``retrain``; otherwise :class:`CachedDebatersError` says why.
+    the ``rl`` extra is installed and ``retrain`` (into :data:`CACHE_DIR`, or next to an explicit ``path``;
+    the note says so); otherwise :class:`CachedDebatersError` says why.
     """
     L = int(n_evidence)
+    explicit = path is not None
     path = bundle_path(L) if path is None else Path(path)
     problem = None
     try:
@@ -204,7 +210,8 @@ def cached_debaters(judge, n_evidence: int, *, path=None, retrain: bool = True, 
     if any(importlib.util.find_spec(m) is None for m in ("torch", "stable_baselines3", "sb3_contrib")):
         raise CachedDebatersError(f"cached debaters for L = {L} unusable ({problem}), and retraining needs the `rl` "
                                   "extra (pip install 'mechsim[rl]')")
-    out = Path(path).parent if path is not None and Path(path).parent.exists() else None
+    # Retrained debaters go next to an explicit path, else to the user's cache (the package may be read-only).
+    out = path.parent if explicit else CACHE_DIR
     new_path, _ = train_bundle(L, out_dir=out, mdp=mdp)
     bundle = load_debater_bundle(new_path, deterministic=deterministic, judge=judge)
     check_judge_fingerprint(bundle, judge)
