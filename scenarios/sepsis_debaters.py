@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+import mechsim.debate
 from mechsim.debate.icu_sepsis import N_PATIENT_STATES, baseline_actions, load_icu_sepsis, train_sepsis_judge
 from mechsim.envs.debate_training import DebateTrainingEnv
 from mechsim.errors import MechsimError
@@ -61,7 +62,8 @@ JUDGE_SIZE = {"n_episodes": 2000, "epochs": 10}
 N_HELD_OUT = 250
 SPLIT_SEED = 16
 CONTESTED_WEIGHT = 6
-DATA_DIR = Path(__file__).resolve().parent.parent / "debate" / "data" / "debaters"
+#: The shipped bundles (package data of mechsim.debate).
+DATA_DIR = Path(mechsim.debate.__file__).resolve().parent / "data" / "debaters"
 CACHE_DIR = Path.home() / ".cache" / "mechsim" / "debaters" / "default"
 
 #: Training runs by scale and L: regime -> keyword arguments of train_neural_debaters.
@@ -205,6 +207,14 @@ def cached_debaters(judge, n_evidence: int, *, path=None, retrain: bool = True, 
         return bundle, f"cached bundle {path.name} (judge fingerprint matches, max gap {gap:.1e})"
     except (DebaterBundleError, JudgeFingerprintError) as exc:
         problem = str(exc)
+    cached = bundle_path(L, CACHE_DIR)
+    if not explicit and cached.is_file():  # retrained here before
+        try:
+            bundle = load_debater_bundle(cached, deterministic=deterministic, judge=judge)
+            check_judge_fingerprint(bundle, judge)
+            return bundle, f"bundle retrained earlier at default size, {cached} (shipped one unusable: {problem})"
+        except (DebaterBundleError, JudgeFingerprintError):
+            pass
     if not retrain:
         raise CachedDebatersError(f"cached debaters for L = {L} unusable ({problem}); retraining disabled")
     if any(importlib.util.find_spec(m) is None for m in ("torch", "stable_baselines3", "sb3_contrib")):

@@ -601,6 +601,7 @@ def save_debater_bundle(path, debaters: Mapping, *, judge_fingerprint: np.ndarra
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez_compressed(fh, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a bundle is a readable data file
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
