@@ -57,3 +57,14 @@ def test_quick_run(tmp_path):
         assert row["learned_table_preference_under_learned"] == pytest.approx(
             by_table[("learned", row["lam"])]["preference"], abs=1e-12)
     assert (tmp_path / "evidence_sweep.csv").is_file() and "Cross-check at L = 2" in summary
+    # held-out robustness from the shipped debaters: exact per-state values, never above the minimax ceiling
+    from mechsim.scenarios import sepsis_debaters as sd
+
+    train, _ = sd.patient_split()
+    rob = out["robustness"]
+    assert {row["debater"] for row in rob} >= {"isolated", "self_play", "maxmin"}
+    for row in rob:
+        assert len(row["states"]) == 3 and np.intersect1d(row["states"], train).size == 0
+        assert all(v <= m + 1e-9 for v, m in zip(row["vs_exact"], row["minimax"]))
+        assert all(0 <= v <= 1 for v in row["alone"] + row["random_evidence"])
+    assert (tmp_path / "robustness.csv").is_file() and "vs exact confuser" in summary

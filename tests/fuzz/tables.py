@@ -11,7 +11,8 @@ from fuzz.dynamics import ENTRIES as DYNAMICS
 from fuzz.equilibria import ENTRIES as EQUILIBRIA
 from fuzz.hiring import ENTRIES as HIRING
 from fuzz.ma_vector import ENTRIES as MA_VECTOR
+from fuzz.neural_debaters import ENTRIES as NEURAL_DEBATERS
 from fuzz.vector_envs import ENTRIES as VECTOR_ENVS
 
 ENTRIES = [*AUCTION_ENV, *BIDDING, *CMDP, *COMMITTEES, *CORE, *DEBATE, *DESIGN, *DYNAMICS, *EQUILIBRIA, *HIRING,
-           *MA_VECTOR, *VECTOR_ENVS]
+           *MA_VECTOR, *NEURAL_DEBATERS, *VECTOR_ENVS]
