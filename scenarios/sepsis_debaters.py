@@ -37,6 +37,7 @@ from mechsim.debate.icu_sepsis import N_PATIENT_STATES, baseline_actions, load_i
 from mechsim.envs.debate_training import DebateTrainingEnv
 from mechsim.errors import MechsimError
 from mechsim.learners.debaters import GreedyDebater
+from mechsim.learners.exact_debaters import MinimaxPoolDebater
 from mechsim.learners.neural_debaters import (
     DebaterBundleError,
     JudgeFingerprintError,
@@ -154,9 +155,15 @@ def train_bundle(n_evidence: int, *, scale: str = "default", regimes=None, seed:
                                  judge_inputs=judge_inputs, seed=env_seed)
 
     debaters, runs = {}, {}
+    minimax = None
     for k, regime in enumerate(regimes):
         kwargs = {**_COMMON, **plan[regime]}
         extra = (greedy,) if kwargs.pop("greedy_opponent", False) else ()
+        copies = int(kwargs.pop("minimax_opponent", 0))
+        if copies:
+            # The exact minimax debater on the training states, drawn `copies` times as often as the greedy one.
+            minimax = minimax or MinimaxPoolDebater(judge, x, base[train], L, n_decisions=mdp.n_actions)
+            extra = extra + (minimax,) * copies
         judge_inputs = kwargs.pop("judge_inputs", False)
         res = train_neural_debaters(make_env, regime, n_features=x.shape[1], n_decisions=mdp.n_actions,
                                     n_evidence=L, extra_opponents=extra, seed=seed + 101 * k,
@@ -167,7 +174,8 @@ def train_bundle(n_evidence: int, *, scale: str = "default", regimes=None, seed:
         hyper = {k2: (list(v) if isinstance(v, tuple) else v) for k2, v in kwargs.items()}
         runs[regime] = {"steps": res.steps, "seconds": round(res.seconds, 1),
                         "mean_rewards": [round(r, 4) for r in res.mean_rewards],
-                        "hyperparameters": {**hyper, "greedy_opponent": bool(extra), "judge_inputs": judge_inputs}}
+                        "hyperparameters": {**hyper, "greedy_opponent": greedy in extra, "minimax_opponent": copies,
+                                            "judge_inputs": judge_inputs}}
     fp = judge_fingerprint(judge, mdp.features.shape[1], mdp.n_actions)
     meta = {"n_evidence": L, "scale": scale, "seed": seed, "judge": {"seed": JUDGE_SEEDS.get(L), **JUDGE_SIZE},
             "split": {"seed": SPLIT_SEED, "n_held_out": N_HELD_OUT, "n_train": int(train.size)},

@@ -80,6 +80,8 @@ __all__ = [
     "subgame_values",
     "DebateTable",
     "debate_win_table",
+    "StateDebateValues",
+    "state_debate_values",
     "MAX_TABLE_EVIDENCE",
     "MAX_TABLE_LEAVES",
     "leaf_outcomes",
@@ -1190,6 +1192,115 @@ def _table_by_state(judge, x, base, L, n_decisions, max_leaves) -> np.ndarray:
             _verify_table_lines(judge, x[s:s + 1], base[s:s + 1], n_decisions, tree, values, fm)
     out[np.arange(S), base] = 0.0
     return out
+
+
+@dataclass(frozen=True)
+class StateDebateValues:
+    r"""Minimax values of every position of every decision's debate against the baseline, in one state.
+
+    For decision :math:`a` (debater 0) against the baseline :math:`b` (debater 1) and first mover ``fm``,
+    ``values[fm][k][a, rank]`` is :math:`V(S)` for the size-k revealed set of that colex rank
+    (:func:`subset_ranks`): the value of the subgame from that position under minimax play, for the
+    debater arguing :math:`a`; ``values[fm][L]`` are the judge outcomes (the same for both first movers).
+    Row ``a = b`` ties (all zeros).
+
+    Attributes
+    ----------
+    values : tuple of two tuples of int8 ndarrays, each ``(D, C(F, k))`` for ``k = 0..L``
+    baseline : int
+    n_features, n_evidence, n_decisions : int
+    status : str
+        ``"optimal"`` (exact; the principal line of every game is re-scored through ``judge.score``).
+    solve_time : float
+    """
+
+    values: tuple
+    baseline: int
+    n_features: int
+    n_evidence: int
+    n_decisions: int
+    status: str = "optimal"
+    solve_time: float = field(default=0.0, compare=False)
+    tree: tuple = field(default=(), repr=False, compare=False)
+
+    @property
+    def value(self) -> np.ndarray:
+        """``(D, 2)`` game values of every decision against the baseline, per first mover."""
+        return np.stack([self.values[0][0][:, 0], self.values[1][0][:, 0]], axis=1).astype(float)
+
+    def child_values(self, decisions, first_movers, revealed) -> np.ndarray:
+        """``(n, F)`` values V(S ∪ {f}) for the debates of ``decisions (n,)`` with ``first_movers (n,)`` at the
+        revealed sets ``revealed (n, F)`` (all of one size k < L); NaN where f is revealed."""
+        revealed, k = _check_revealed(revealed, self.n_features, self.n_evidence, leaves=False)
+        n = revealed.shape[0]
+        dec = check_index_array("decisions", decisions, shape=(n,), high=self.n_decisions)
+        fms = check_index_array("first_movers", first_movers, shape=(n,), high=2)
+        tree = self.tree or _subset_tree(self.n_features, self.n_evidence)
+        children = tree[k].children[subset_ranks(revealed)]                     # (n, F)
+        valid = children >= 0
+        safe = np.where(valid, children, 0)
+        vals = np.empty((n, self.n_features))
+        for fm in (0, 1):
+            rows = fms == fm
+            if rows.any():
+                vals[rows] = self.values[fm][k + 1][dec[rows, None], safe[rows]]
+        return np.where(valid, vals, np.nan)
+
+
+def state_debate_values(judge, features, baseline: int, n_evidence: int, *, n_decisions: int = 25,
+                        max_leaves: int | None = None) -> StateDebateValues:
+    """Minimax values of every position of all ``D`` debates "decision a against ``baseline``" in one state.
+
+    The per-state pass of :func:`debate_win_table` kept whole: the exact int8 outcome table of every decision
+    against the baseline on all ``C(F, L)`` evidence sets (:func:`mechsim.debate.judges.outcome_grid`),
+    backed up level by level for both first movers, every game's principal line verified through
+    ``judge.score``.  Memory: about ``D * (C(F, L) + 2 * sum_{k<L} C(F, k))`` bytes (3.9 MB at F = 44, L = 4,
+    D = 25).  An exact minimax debater reads its moves from it (:meth:`StateDebateValues.child_values`).
+
+    Parameters
+    ----------
+    judge : Judge
+    features : array_like, shape (F,)
+    baseline : int
+    n_evidence : int
+    n_decisions : int
+    max_leaves : int, optional
+        Refuse more than this many evidence sets (default :data:`MAX_TABLE_LEAVES`).
+    """
+    start = time.perf_counter()
+    check_judge("judge", judge)
+    x = check_array("features", features, ndim=1)
+    F = x.shape[0]
+    check_judge_size(judge, F)
+    n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
+    declared = getattr(judge, "n_decisions", None)
+    if isinstance(declared, int) and n_decisions > declared:
+        raise InvalidInstanceError(f"n_decisions: expected at most the judge's n_decisions = {declared}, found "
+                                   f"{n_decisions}", argument="n_decisions")
+    base = int(check_index("baseline", baseline, maximum=n_decisions - 1))
+    L = check_integer("n_evidence", n_evidence, minimum=1, maximum=F)
+    limit = MAX_TABLE_LEAVES if max_leaves is None else check_integer("max_leaves", max_leaves, minimum=1)
+    if comb(F, L) > limit:
+        raise InvalidInstanceError(f"n_evidence: expected at most max_leaves={limit} evidence sets C(F, L), found "
+                                   f"C({F}, {L}) = {comb(F, L)}", argument="n_evidence")
+    check_allocation("n_evidence", float(n_decisions) * (2 * comb(F, L) + comb(F, L - 1) * F * 2) + 4e6,
+                     f"{n_decisions} x C({F}, {L}) leaf outcomes and their backup")
+    tree = _subset_tree(F, L, limit)
+    compact = _compact_children(F, L) if comb(F, L) <= _CACHE_LEAVES else _build_compact_children(tree)
+    leaves = np.asarray(_call_judge(outcome_grid, "outcome_grid()", judge, x, tree[L].masks, base, n_decisions))
+    both = _minimax_both_movers(compact, leaves)
+    for fm, values in enumerate(both):
+        _verify_table_lines(judge, x[None], np.array([base]), n_decisions, tree, values, fm)
+    def tie_baseline(v):
+        v = np.array(v, dtype=np.int8, order="C")
+        v[base] = 0  # identical decisions tie
+        v.setflags(write=False)
+        return v
+
+    shared_leaves = tie_baseline(leaves)  # both first movers' tables end in the same leaves
+    frozen = [tuple(tie_baseline(v) for v in values[:L]) + (shared_leaves,) for values in both]
+    return StateDebateValues(tuple(frozen), base, F, L, n_decisions, solve_time=time.perf_counter() - start,
+                             tree=tree)
 
 
 @functools.lru_cache(maxsize=4)

@@ -74,3 +74,24 @@ def test_shipped_bundles_fit_their_judges_and_the_split():
         assert meta["versions"]["torch"] and meta["command"].startswith("python -m mechsim.scenarios.sepsis_debaters")
         assert all(run["seconds"] > 0 for run in meta["runs"].values())
         sd.cached_debaters(sd.debate_judge(mdp, L_), L_, retrain=False)  # fingerprint matches
+
+
+def test_learned_debates_at_L4_agree_with_exact_debates_on_most_states():
+    """The shipped max-min debaters (confuser for the action, argumentator for the clinician's, argmax play)
+    reach the exact minimax winner in most (state, action, first mover) debates at L = 4."""
+    from mechsim.debate.icu_sepsis import baseline_actions, load_icu_sepsis
+    from mechsim.learners.debate_tables import compare_tables, learned_win_table
+    from mechsim.solvers.debate import debate_win_table
+
+    mdp = load_icu_sepsis()
+    base = baseline_actions(mdp)
+    judge = sd.debate_judge(mdp, 4)
+    bundle, _ = sd.cached_debaters(judge, 4, retrain=False, mdp=mdp)
+    _, held = sd.patient_split()
+    states = held[:12]
+    pair = (bundle.debaters["maxmin_confuser"], bundle.debaters["maxmin"])
+    learned = learned_win_table(judge, mdp.features[states], base[states], 4, pair, n_decisions=mdp.n_actions)
+    exact = debate_win_table(judge, mdp.features[states], base[states], 4, n_decisions=mdp.n_actions)
+    assert learned.method == "exact"  # argmax play: one line per debate, no sampling error
+    agree = compare_tables(exact, learned)
+    assert agree.same_winner >= 0.9, agree

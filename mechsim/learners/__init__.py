@@ -81,6 +81,7 @@ _EXPORTS = {
     "debaters": ["BaseDebater", "RandomDebater", "GreedyDebater", "BeamDebater", "IsolatedDebater",
                  "PolicyGradientDebater", "ArguingFor", "TrainingResult", "train_debater", "DebateRecords",
                  "play_debates", "greedy_debate_values", "RobustnessReport", "measure_robustness"],
+    "exact_debaters": ["MinimaxPoolDebater"],
     "debate_tables": ["LearnedDebateTable", "learned_win_table", "ArgmaxDebater", "TableAgreement",
                       "compare_tables"],
     "hiring_online": ["simulate_online", "OnlineResult", "empirical_bernstein_width", "learnable_instances"],

@@ -8,6 +8,8 @@ from mechsim.debate.judges import LinearJudge
 from mechsim.envs.debate_training import DebateTrainingEnv
 from mechsim.learners import neural_debaters as N
 from mechsim.learners.debaters import RandomDebater
+from mechsim.learners.exact_debaters import MinimaxPoolDebater
+from mechsim.solvers.debate import state_debate_values
 
 F, D, L = 5, 3, 2
 _RNG = np.random.default_rng(5)
@@ -66,4 +68,13 @@ ENTRIES = [
                    "role": "argue", "opponents": (RandomDebater(),), "judge_inputs": True, "seed": 0},
           {"judge": MODEL, "states": ARRAY, "correct": DECISIONS, "wrong": ("none", "type"),
            "n_evidence": COUNT, "role": ("none", "type"), "opponents": ("type",), "judge_inputs": FLAG}),
+    Entry("state_debate_values", state_debate_values,
+          lambda: {"judge": judge(), "features": _XS[0], "baseline": 1, "n_evidence": L, "n_decisions": D},
+          {"judge": MODEL, "features": ARRAY, "baseline": ("none", "type", "negative", "fraction", "huge"),
+           "n_evidence": COUNT, "n_decisions": COUNT}),
+    Entry("MinimaxPoolDebater", MinimaxPoolDebater,
+          lambda: {"judge": judge(), "states": _XS, "baseline": _GOOD, "n_evidence": L, "n_decisions": D,
+                   "max_cached": 2},
+          {"judge": MODEL, "states": ARRAY, "baseline": DECISIONS, "n_evidence": COUNT, "n_decisions": COUNT[1:],
+           "max_cached": COUNT[1:-1]}),  # None: the judge's D / every state; a huge cache bound allocates nothing
 ]
