@@ -253,7 +253,7 @@ def _large_twin(params, seed):
     rows, lp_rows, large = [], [], {}
     for F in levels:
         if F == finest:
-            large["rss_before_gb"] = _peak_rss_gb()
+            large["peak_before_reset_gb"] = _peak_rss_gb()  # the worker's peak over earlier cells
             _peak_rss_gb(reset=True)
         start = time.perf_counter()
         twin = _fine_twin(params, F, limit)
