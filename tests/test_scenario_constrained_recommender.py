@@ -75,3 +75,38 @@ def test_simulator_floor_is_a_limit_on_missed_likes(quick_run):
         assert res["floor"] > 0
         assert res["limit"] == pytest.approx(like_slots() - res["floor"], rel=1e-12)
         assert np.all(np.asarray(res["expected_like_rate"]) > 0)
+
+
+def test_quick_run_has_the_large_twin_section(quick_run):
+    rec = next(r for r in quick_run.records if r["params"]["part"] == "large-twin")
+    large = rec["result"]["large"]
+    assert large["n_states"] == 4 * max(rec["params"]["fatigue"]) + 1
+    assert large["method"] == "lagrange"          # auto picks the Lagrangian method at this size
+    assert large["meets_limit"]
+    summary = (quick_run.outdir / "summary.md").read_text()
+    assert "Large instance: the fine-grained twin" in summary
+    assert (quick_run.outdir / "large_twin_levels.csv").exists()
+    assert (quick_run.outdir / "large_twin_lp.csv").exists()
+
+
+def test_large_twin_part_small_levels_agree_with_the_lp():
+    """A small version of the large-twin part: the LP and the Lagrangian method agree, every certificate closes,
+    and every returned policy meets the like floor under an exact evaluation of its own."""
+    from mechsim.scenarios.constrained_recommender import _LARGE_COMMON, _large_twin
+
+    params = {**_LARGE_COMMON, "fatigue": [5, 25, 400], "lp": [[5, "simplex"], [25, "simplex"]]}
+    res = _large_twin(params, seed=0)
+    assert [v["n_states"] for v in res["levels"]] == [21, 101, 1601]
+    assert res["large"]["method"] == "lagrange"   # 1601 states, > 50 000 non-zeros: auto's choice
+    for v in res["levels"]:
+        assert v["meets_limit"]
+        assert v["likes"] >= res["like_floor"] - 1e-8
+        assert v["evaluated_value"] == pytest.approx(v["value"], rel=1e-12)
+        assert v["value"] <= v["dual_bound"] + 1e-7 * abs(v["dual_bound"])
+        assert abs(v["rel_gap"]) <= 1e-7
+        assert v["multiplier"] > 0                 # the floor binds: a constrained problem, not a free one
+    assert [p["n_fatigue"] for p in res["lp"]] == [5, 25]
+    for p in res["lp"]:
+        assert p["rel_diff"] <= 1e-6
+    # The levels discretise one problem: their optima agree (closely: see the summary's explanation).
+    assert max(v["rel_diff_to_finest"] for v in res["levels"]) <= 1e-6
