@@ -172,6 +172,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-states", type=int, default=10_000)
     parser.add_argument("--large", action="store_true", help="only the 10^6 x 10, K = 1 case")
+    parser.add_argument("--only", choices=sorted(GENERATORS), help="section 1 only, for this model family")
+    parser.add_argument("--states", type=int, nargs="+", help="with --only: these sizes (default: up to "
+                        "--max-states)")
+    parser.add_argument("--ks", type=int, nargs="+", default=[1, 2, 3], help="with --only: these K")
     parser.add_argument("--case", nargs=3, metavar=("MODEL", "S", "K"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -181,6 +185,10 @@ def main() -> None:
     solve_cmdp(banded_cmdp(20, 3, 1, bandwidth=3, seed=0))     # warm-up: imports, first HiGHS instance
     if args.large:
         large(1_000_000, 1, names=("banded",))
+        return
+    if args.only:
+        sizes = args.states or [s for s in (300, 1000, 3000, 10_000) if s <= args.max_states]
+        compare(sizes, args.ks, skip_random_lp_above=10 ** 9, names=(args.only,))
         return
     print("\nLP vs lagrange")
     sizes = [s for s in (300, 1000, 3000, 10_000) if s <= args.max_states]
