@@ -228,7 +228,7 @@ def _bicgstab(apply, b: np.ndarray, gamma: float, *, x0=None, rtol: float, maxit
             s = r - alpha * v
             if math.sqrt(float(s @ s)) <= tol:
                 x += alpha * p
-                return (x, 0) if np.all(np.isfinite(x)) else (None, -1)
+                return (x, 0) if np.abs(x).max() <= bound else (None, -1)
             t = apply(s)
             tt = float(t @ t)
             omega = float(t @ s) / tt if tt > 0 else 0.0
