@@ -22,10 +22,24 @@ costs, so that the constraints bind.  Sections:
 4. ``large``: the Lagrangian method alone at ``10^5 x 10`` with ``K = 2`` (target < 60 s), each case in a
    fresh process so that the peak resident memory (``VmHWM``) is its own.
 
+5. ``LP with a time limit``: the occupancy LP (interior point, set up as ``solve_cmdp(method="ipm")`` does)
+   at ``10^5 x 10`` with ``K = 2`` under a HiGHS time limit (``--lp-time-limit``, 60 s by default; 0 skips
+   it), reporting whether it finished and its time, beside the Lagrangian method on the same model (in
+   fresh processes), so that "only the Lagrangian method solves it in a minute" is measured in one run.
+
+Measured (2 cores, one other job; 2026-12-03): banded ``10^4 x 10``, ``K = 2``: ratio 6.3 in the default run
+(7.3-7.9 with the LP timed once beside both versions), 31 evaluations, against 4.4-4.7 and 35 before the
+matrix-free BiCGSTAB and the smoothed Kelley steps; ``K = 3`` 5.5 (42 evaluations, was 45).  Section 5: the
+LP had not finished after 60 s (HiGHS "Time limit reached"), the Lagrangian method took 20 s, 33 evaluations.
+
+``--only MODEL [--states N ...] [--ks K ...]`` runs section 1 alone for one model family (e.g. ``--only
+banded --states 10000 --ks 2``, the issue #15 case).  ``--lp-only`` runs section 5 alone.
+
 ``--large`` runs only ``10^6 x 10`` with ``K = 1`` (target < 10 minutes), in a fresh process.
 
-Run: ``python benchmarks/bench_cmdp_lagrange.py [--max-states N] [--large]``.  Set ``OPENBLAS_NUM_THREADS=1`` on
-a shared machine: the dense LU of small models otherwise slows down by 7x when the cores are busy.
+Run: ``python benchmarks/bench_cmdp_lagrange.py [--max-states N] [--large] [--lp-time-limit T]``.  Set
+``OPENBLAS_NUM_THREADS=1`` on a shared machine: the dense LU of small models otherwise slows down by 7x when
+the cores are busy.
 """
 
 from __future__ import annotations
@@ -44,7 +58,7 @@ import scipy.sparse.linalg as spla
 from mechsim import tabular_mdp
 from mechsim.cmdp import FiniteCMDP, evaluate_policy
 from mechsim.cmdp.generators import banded_cmdp, random_cmdp
-from mechsim.solvers import cmdp_lagrange
+from mechsim.solvers import cmdp_lagrange, cmdp_lp
 from mechsim.solvers.cmdp_lp import IPM_MIN_VARIABLES, solve_cmdp
 
 
@@ -161,6 +175,29 @@ def _case(name: str, S: int, K: int) -> None:
           f"{lag.value:12.6f} {lag.gap:9.1e} {_peak_gb():8.2f}", flush=True)
 
 
+def _lp_case(name: str, S: int, K: int, time_limit: float) -> None:
+    """The occupancy LP of one model by HiGHS's interior point, as ``solve_cmdp(method="ipm")`` sets it up
+    (scaled rows, the same tolerances), stopped after ``time_limit`` seconds of HiGHS time."""
+    t_build, m = _timed(GENERATORS[name], S, 10, K, seed=0)
+    t_assemble, scaled = _timed(cmdp_lp._scaled, m)
+    model = cmdp_lp._highs_model(scaled.lp, method="ipm")
+    model.set_options({"time_limit": float(time_limit)})
+    t_run, res = _timed(model.run)
+    verdict = "optimal" if res.optimal else "not finished"
+    value = res.value * -scaled.reward_scale if res.optimal else float("nan")
+    print(f"{name:>8} {S:>9} x 10 {K:>2} {'LP ipm':>10} {t_assemble:8.1f} {t_run:8.1f} {time_limit:7.0f} "
+          f"{verdict:>13} {res.status!s:>22} {value:12.6f} {_peak_gb():8.2f}", flush=True)
+
+
+def lp_time_limit(S: int, K: int, time_limit: float, name: str = "banded") -> None:
+    """Section 5: the LP with a time limit beside the Lagrangian method on the same model, each in a fresh
+    process (their peak memories are their own)."""
+    print(f"{'model':>8} {'S x A':>14} {'K':>2} {'method':>10} {'build s':>8} {'solve s':>8} {'limit s':>7} "
+          f"{'verdict':>13} {'HiGHS status':>22} {'value':>12} {'peak GB':>8}", flush=True)
+    subprocess.run([sys.executable, __file__, "--lp-case", name, str(S), str(K), str(time_limit)], check=True)
+    large(S, K, names=(name,))
+
+
 def large(S: int, K: int, names=("banded", "random")) -> None:
     print(f"{'model':>8} {'S x A':>14} {'K':>2} {'build s':>8} {'lagrange s':>10} {'solve s':>8} {'evals':>5} "
           f"{'value':>12} {'gap':>9} {'peak GB':>8}", flush=True)
@@ -172,8 +209,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-states", type=int, default=10_000)
     parser.add_argument("--large", action="store_true", help="only the 10^6 x 10, K = 1 case")
+    parser.add_argument("--lp-only", action="store_true", help="only section 5 (LP with a time limit)")
+    parser.add_argument("--only", choices=sorted(GENERATORS), help="section 1 only, for this model family")
+    parser.add_argument("--states", type=int, nargs="+", help="with --only: these sizes (default: up to "
+                        "--max-states)")
+    parser.add_argument("--ks", type=int, nargs="+", default=[1, 2, 3], help="with --only: these K")
+    parser.add_argument("--lp-time-limit", type=float, default=60.0,
+                        help="HiGHS time limit of the LP at 10^5 x 10, K = 2 (section 5; 0 skips it)")
+    parser.add_argument("--lp-case", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--case", nargs=3, metavar=("MODEL", "S", "K"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.lp_case:
+        _lp_case(args.lp_case[0], int(args.lp_case[1]), int(args.lp_case[2]), float(args.lp_case[3]))
+        return
     if args.case:
         _case(args.case[0], int(args.case[1]), int(args.case[2]))
         return
@@ -181,6 +229,13 @@ def main() -> None:
     solve_cmdp(banded_cmdp(20, 3, 1, bandwidth=3, seed=0))     # warm-up: imports, first HiGHS instance
     if args.large:
         large(1_000_000, 1, names=("banded",))
+        return
+    if args.lp_only:
+        lp_time_limit(100_000, 2, args.lp_time_limit or 60.0)
+        return
+    if args.only:
+        sizes = args.states or [s for s in (300, 1000, 3000, 10_000) if s <= args.max_states]
+        compare(sizes, args.ks, skip_random_lp_above=10 ** 9, names=(args.only,))
         return
     print("\nLP vs lagrange")
     sizes = [s for s in (300, 1000, 3000, 10_000) if s <= args.max_states]
@@ -195,6 +250,9 @@ def main() -> None:
     policy_iterations(min(args.max_states, 10_000))
     print("\nlarge")
     large(100_000, 2)
+    if args.lp_time_limit > 0:
+        print(f"\nLP with a time limit ({args.lp_time_limit:g} s of HiGHS) beside lagrange, 10^5 x 10, K = 2")
+        lp_time_limit(100_000, 2, args.lp_time_limit)
 
 
 if __name__ == "__main__":

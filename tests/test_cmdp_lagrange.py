@@ -492,3 +492,66 @@ def test_lagrange_survives_chains_that_defeat_bicgstab():
     lp = solve_cmdp(mm, method="ipm")
     assert lag.value == pytest.approx(lp.value, rel=1e-6)
     assert lag.multipliers[0] == pytest.approx(lp.multipliers[0], rel=1e-4)
+
+
+# ---------------------------------------------------------------------- stabilised search and Krylov core
+@pytest.mark.parametrize("make, K, seed", [(banded_cmdp, 2, 0), (banded_cmdp, 3, 1), (random_cmdp, 2, 2),
+                                           (random_cmdp, 3, 3)])
+def test_smoothed_kelley_equals_pure_kelley_and_the_lp(monkeypatch, make, K, seed):
+    """Wentges-smoothed steps (the default) and plain trust-region steps find the same exact minimiser of
+    the dual function on models above the dense-LU size (the matrix-free BiCGSTAB path), equal to the LP."""
+    m = make(400, 5, K, seed=seed)
+    sol, lp = check_against_lp(m)
+    np.testing.assert_allclose(sol.multipliers, lp.multipliers, rtol=1e-7, atol=1e-9)
+    assert cmdp_lagrange._SMOOTHING < 1.0
+    monkeypatch.setattr(cmdp_lagrange, "_SMOOTHING", 1.0)
+    pure = solve_cmdp_lagrange(m)
+    assert pure.value == pytest.approx(sol.value, rel=1e-12)
+    np.testing.assert_allclose(pure.multipliers, sol.multipliers, rtol=1e-8, atol=1e-10)
+
+
+@settings(max_examples=15, deadline=None)
+@given(finite_cmdps(max_states=5, max_actions=3, max_constraints=3))
+def test_smoothed_kelley_on_tiny_random_cmdps_equals_the_lp(m):
+    # Every K >= 2 model goes through the smoothed Kelley search (K = 1 through the breakpoint search).
+    sol, lp = check_against_lp(m)
+    check_multipliers(m, sol, lp)
+
+
+@pytest.mark.parametrize("dense", [False, True])
+@pytest.mark.parametrize("transpose", [False, True])
+def test_matrix_free_bicgstab_equals_lu(dense, transpose):
+    """The chains' matrix-free BiCGSTAB (transpose as a CSC view of the row selection) solves the same
+    systems as a sparse LU, for values and occupancies, from a cold and from a warm start."""
+    import scipy.sparse.linalg as spla
+
+    m = banded_cmdp(500, 4, 1, seed=5)
+    P = m.transition_matrix.toarray().reshape(500, 4, 500) if dense else m.transition_matrix
+    problem = cmdp_lagrange._problem(P, m.reward, m.costs, m.limits, m.initial, m.discount)
+    chains = cmdp_lagrange._Chains(problem, cmdp_lagrange._Counters())
+    assert not chains.direct and chains.dense == dense
+    rng = np.random.default_rng(0)
+    actions = rng.integers(0, 4, size=500)
+    b = rng.random(500)
+    p_pi = m.transition_matrix[np.arange(500) * 4 + actions]
+    system = sp.identity(500, format="csc") - m.discount * p_pi
+    ref = spla.splu((system.T if transpose else system).tocsc()).solve(b)
+    x = chains.solve(actions, b, transpose=transpose)
+    np.testing.assert_allclose(x, ref, rtol=1e-11, atol=1e-12)
+    warm = chains.solve(actions, b, transpose=transpose, x0=ref + 1e-3)
+    np.testing.assert_allclose(warm, ref, rtol=1e-11, atol=1e-12)
+    assert not chains.factorise and chains.counters.krylov_iterations > 0
+
+
+def test_matrix_free_bicgstab_reports_divergence_and_iteration_caps():
+    # An operator that is not I - gamma P of a sub-stochastic chain: the a-priori bound trips or the cap
+    # ends it, with x = None and info != 0 (the chains then factorise).
+    b = np.ones(50)
+    # Solution 1e9 b, far beyond |b|_1 / (1 - gamma): abandoned when an iterate leaves 1e3 times that bound.
+    x, info = cmdp_lagrange._bicgstab(lambda v: 1e-9 * v, b, 0.9, rtol=1e-13, maxiter=100)
+    assert x is None and info == -1
+    x, info = cmdp_lagrange._bicgstab(lambda v: v - 0.5 * v[::-1], b, 0.9, rtol=1e-13, maxiter=100)
+    assert info == 0
+    np.testing.assert_allclose(x, 2 * b, rtol=1e-12)
+    x, info = cmdp_lagrange._bicgstab(lambda v: v * np.linspace(1e-6, 1.0, 50), b, 0.9, rtol=1e-13, maxiter=2)
+    assert x is None and info != 0
