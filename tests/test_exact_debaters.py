@@ -72,3 +72,23 @@ def test_pool_debater_refuses_states_and_pairs_it_does_not_know():
     other = [d for d in range(D) if d != base[0]][:2]
     with pytest.raises(InvalidInstanceError, match="own"):
         mm.batch_probabilities(xs[:1], revealed, [other[0]], [other[1]])
+
+
+@pytest.mark.parametrize("change, argument", [
+    ({"minimax": None}, "minimax"), ({"wrong": None}, "wrong"), ({"wrong": [[0]] * 2}, "wrong"), ({"wrong": "baseline"}, "wrong"),
+    ({"n_rollouts": 0}, "n_rollouts"), ({"explore": 1.5}, "explore"), ({"explore": float("nan")}, "explore"),
+    ({"epochs": 2.5}, "epochs"), ({"net_arch": ()}, "net_arch"), ({"judge_inputs": "yes"}, "judge_inputs"),
+    ({"learning_rate": -1.0}, "learning_rate"), ({"batch_size": None}, "batch_size"),
+])
+def test_distillation_rejects_bad_arguments_by_name_before_training(change, argument):
+    """Checked before torch is imported, so the core install gets the same typed errors."""
+    from mechsim.learners.distilled_debaters import distill_minimax_debater
+
+    judge, xs, base = _game(0)
+    mm = MinimaxPoolDebater(judge, xs, base, L)
+    wrong = [np.setdiff1d(np.arange(D), [b]) for b in base]
+    if change.get("wrong") == "baseline":
+        change = {"wrong": [[int(b)] for b in base]}  # the baseline itself is not a wrong decision
+    kwargs = {"minimax": mm, "wrong": wrong, **change}
+    with pytest.raises(InvalidInstanceError, match=argument):
+        distill_minimax_debater(**kwargs)

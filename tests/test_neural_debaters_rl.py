@@ -112,3 +112,33 @@ def test_maxmin_beats_isolated_against_the_exact_confuser_on_held_out_states(tmp
     diff = ev.vs_exact["maxmin"] - ev.vs_exact["isolated"]
     assert diff.mean() > 0.1, (ev.vs_exact["maxmin"].mean(), ev.vs_exact["isolated"].mean())
     assert np.all(ev.vs_exact["maxmin"] <= ev.minimax + 1e-9)
+
+
+def test_distilled_debater_plays_minimax_on_its_training_states():
+    """Distilling the exact minimax reveals of a small game: against the exact best-response confuser the
+    distilled argumentator (argmax play) keeps most of the minimax value on the pool, far above a random one."""
+    from mechsim.learners.distilled_debaters import distill_minimax_debater
+    from mechsim.learners.exact_debaters import MinimaxPoolDebater
+    from mechsim.solvers.debate import best_response, solve_debate
+
+    rng = np.random.default_rng(4)
+    judge = LinearJudge(rng.normal(size=(D, F)))
+    xs = rng.normal(size=(25, F))
+    base = rng.integers(0, D, 25)
+    wrong = [np.setdiff1d(np.arange(D), [b]) for b in base]
+    mm = MinimaxPoolDebater(judge, xs, base, L)
+    res = distill_minimax_debater(mm, wrong, n_rollouts=8, explore=0.3, epochs=60, net_arch=(64, 64),
+                                  judge_inputs=True, seed=0)
+    assert res.positions > 0 and res.losses[-1] < res.losses[0]
+    deb = res.debater.with_deterministic()
+    got, ceiling, rand = [], [], []
+    for i in range(25):
+        for w in wrong[i]:
+            pair = (int(base[i]), int(w))
+            ceiling.append(solve_debate(judge, xs[i], pair, L).value)
+            got.append(best_response(judge, xs[i], pair, L, deb, responder=1).value)
+            rand.append(best_response(judge, xs[i], pair, L, RandomDebater(), responder=1).value)
+    got, ceiling, rand = map(np.array, (got, ceiling, rand))
+    assert np.all(got <= ceiling + 1e-9)  # nobody beats minimax against the exact confuser
+    assert np.mean(got == ceiling) >= 0.8, np.mean(got == ceiling)
+    assert got.mean() > rand.mean() + 0.2

@@ -82,6 +82,7 @@ _EXPORTS = {
                  "PolicyGradientDebater", "ArguingFor", "TrainingResult", "train_debater", "DebateRecords",
                  "play_debates", "greedy_debate_values", "RobustnessReport", "measure_robustness"],
     "exact_debaters": ["MinimaxPoolDebater"],
+    "distilled_debaters": ["DistillationResult", "distill_minimax_debater"],
     "debate_tables": ["LearnedDebateTable", "learned_win_table", "ArgmaxDebater", "TableAgreement",
                       "compare_tables"],
     "hiring_online": ["simulate_online", "OnlineResult", "empirical_bernstein_width", "learnable_instances"],
