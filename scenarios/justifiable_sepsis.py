@@ -680,7 +680,8 @@ def _robustness_report(r) -> list[str]:
     first = next(iter(raw.values()))["row"]
     L = first["n_evidence"]
     runs = {name: d["row"].get("training", {}) for name, d in raw.items()}
-    train_txt = "; ".join(f"{name}: {t.get('steps', '?')} steps, {t.get('seconds', '?')} s"
+    train_txt = "; ".join(f"{name}: " + (f"{t['positions']} labelled positions" if "positions" in t
+                                          else f"{t.get('steps', '?')} steps") + f", {t.get('seconds', '?')} s"
                           for name, t in runs.items())
     versions = first.get("bundle_versions") or {}
     out = ["", f"**Robustness of learned debaters** (L = {L}, {table[0]['held-out states']} held-out patient "
@@ -690,7 +691,9 @@ def _robustness_report(r) -> list[str]:
            "decisions and the reveal count (plus the judge's verdict one reveal ahead for each feature when "
            "trained with judge inputs), trained on the other patient states only: *isolated* (reveals all L for "
            "b(s) alone), *self-play* (against a frozen, periodically refreshed copy), *max-min* (argumentator "
-           "and confuser trained in alternation, with a greedy debater mixed in as opponent); evaluated "
+           "and confuser trained in alternation, with a greedy debater mixed in as opponent), and, where the "
+           "bundle has it, *distilled* (no PPO: fitted to the exact minimax reveals of the training states, "
+           "`distill_minimax_debater`, with judge inputs); evaluated "
            "deterministically (most probable reveal).  The honest debater argues the clinician's most probable "
            "action b(s), the confuser one contested other action per state (seeded; against the other "
            "actions this judge sides with b(s) whatever is revealed, so accuracy there is 1 trivially).  "
@@ -710,6 +713,9 @@ def _robustness_report(r) -> list[str]:
                 f"the exact-minimax accuracy (issue #16 target: at least 0.9) and beats the isolated debater by "
                 f"{np.mean(mm - iso):.3f} [{lo:.3f}, {hi:.3f}] (paired over states); the isolated debater's "
                 "evidence, convincing alone, collapses against a confuser, as in the paper."]
+    if "distilled" in by:
+        out += ["", f"The distilled argumentator keeps {by['distilled']['vs exact / minimax']} of the exact-minimax "
+                "accuracy against the exact confuser on the same held-out states."]
     return out
 
 

@@ -37,6 +37,7 @@ from mechsim.debate.icu_sepsis import N_PATIENT_STATES, baseline_actions, load_i
 from mechsim.envs.debate_training import DebateTrainingEnv
 from mechsim.errors import MechsimError
 from mechsim.learners.debaters import GreedyDebater
+from mechsim.learners.distilled_debaters import distill_minimax_debater
 from mechsim.learners.exact_debaters import MinimaxPoolDebater
 from mechsim.learners.neural_debaters import (
     DebaterBundleError,
@@ -85,6 +86,12 @@ TRAINING = {
         for L in (4, 6)
     },
 }
+#: Distillation of the exact minimax reveals (:func:`mechsim.learners.distilled_debaters.distill_minimax_debater`),
+#: on the training states' contested alternatives; not a PPO run, so none of ``_COMMON`` applies.
+_DISTILLED = {"n_rollouts": 16, "explore": 0.35, "epochs": 20, "weight_decay": 0.01, "net_arch": (128, 128),
+              "judge_inputs": True}
+TRAINING["default"][4]["distilled"] = dict(_DISTILLED)
+TRAINING["full"][4]["distilled"] = {**_DISTILLED, "n_rollouts": 48, "epochs": 30, "net_arch": (256, 256)}
 
 
 class CachedDebatersError(MechsimError, RuntimeError):
@@ -136,8 +143,12 @@ def _versions() -> dict:
 
 
 def train_bundle(n_evidence: int, *, scale: str = "default", regimes=None, seed: int = 0, out_dir=None,
-                 command: str | None = None, mdp=None) -> tuple[Path, dict]:
-    """Train the debaters of one L (needs the ``rl`` extra) and save them as a bundle; returns (path, metadata)."""
+                 command: str | None = None, mdp=None, extend: bool = False) -> tuple[Path, dict]:
+    """Train the debaters of one L (needs the ``rl`` extra) and save them as a bundle; returns (path, metadata).
+
+    ``extend=True`` keeps the debaters (and their training records) of an existing bundle at the same path,
+    trained against the same judge, and adds or replaces only ``regimes``.
+    """
     L = int(n_evidence)
     mdp = load_icu_sepsis() if mdp is None else mdp
     base = baseline_actions(mdp)
@@ -154,9 +165,27 @@ def train_bundle(n_evidence: int, *, scale: str = "default", regimes=None, seed:
         return DebateTrainingEnv(judge, x, base[train], wrong, L, role, opponents, n_decisions=mdp.n_actions,
                                  judge_inputs=judge_inputs, seed=env_seed)
 
-    debaters, runs = {}, {}
+    debaters, runs, previous = {}, {}, None
+    if extend and bundle_path(L, out_dir).is_file():
+        # Add regimes to an existing bundle of the same judge, keeping its debaters and their records.
+        old = load_debater_bundle(bundle_path(L, out_dir), judge=judge)
+        check_judge_fingerprint(old, judge)
+        debaters.update(old.debaters)
+        runs.update(old.metadata.get("runs", {}))
+        previous = {key: v for key, v in old.metadata.items() if key != "runs"}
     minimax = None
     for k, regime in enumerate(regimes):
+        if regime == "distilled":
+            kwargs = dict(plan[regime])
+            minimax = minimax or MinimaxPoolDebater(judge, x, base[train], L, n_decisions=mdp.n_actions)
+            pairs = [np.flatnonzero(contested[s]) for s in train]
+            res = distill_minimax_debater(minimax, pairs, seed=seed + 101 * k, **kwargs)
+            debaters[regime] = res.debater
+            runs[regime] = {"positions": res.positions, "seconds": round(res.seconds, 1),
+                            "losses": [round(v, 4) for v in res.losses],
+                            "hyperparameters": {k2: (list(v) if isinstance(v, tuple) else v)
+                                                for k2, v in kwargs.items()}}
+            continue
         kwargs = {**_COMMON, **plan[regime]}
         extra = (greedy,) if kwargs.pop("greedy_opponent", False) else ()
         copies = int(kwargs.pop("minimax_opponent", 0))
@@ -184,6 +213,8 @@ def train_bundle(n_evidence: int, *, scale: str = "default", regimes=None, seed:
                                   + (" --full" if scale == "full" else ""),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "loadavg": _loadavg()}
+    if previous is not None:
+        meta["extends"] = previous  # how the kept debaters were made
     # float16 weights: the shipped bundles stay a few hundred KB; the stored (rounded) debaters are the ones used.
     path = save_debater_bundle(bundle_path(L, out_dir), debaters, judge_fingerprint=fp, metadata=meta,
                                weights_dtype="float16")
@@ -243,12 +274,14 @@ def main(argv=None) -> int:
     parser.add_argument("--regimes", nargs="+", default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out-dir", default=None)
+    parser.add_argument("--extend", action="store_true", help="add --regimes to the existing bundle")
     args = parser.parse_args(argv)
     cmd = "python -m mechsim.scenarios.sepsis_debaters " + " ".join(sys.argv[1:] if argv is None else argv)
     try:
         for L in args.L:
             path, meta = train_bundle(L, scale="full" if args.full else "default", regimes=args.regimes,
-                                      seed=args.seed, out_dir=args.out_dir, command=cmd.strip())
+                                      seed=args.seed, out_dir=args.out_dir, command=cmd.strip(),
+                                      extend=args.extend)
             secs = {k: v["seconds"] for k, v in meta["runs"].items()}
             print(f"L={L}: {path} ({path.stat().st_size / 1024:.0f} KB), seconds per regime {secs}")
     except RLExtraMissingError as exc:

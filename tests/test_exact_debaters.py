@@ -75,7 +75,8 @@ def test_pool_debater_refuses_states_and_pairs_it_does_not_know():
 
 
 @pytest.mark.parametrize("change, argument", [
-    ({"minimax": None}, "minimax"), ({"wrong": None}, "wrong"), ({"wrong": [[0]] * 2}, "wrong"), ({"wrong": "baseline"}, "wrong"),
+    ({"minimax": None}, "minimax"), ({"wrong": None}, "wrong"), ({"wrong": [[0]] * 2}, "wrong"),
+    ({"wrong": "baseline"}, "wrong"),
     ({"n_rollouts": 0}, "n_rollouts"), ({"explore": 1.5}, "explore"), ({"explore": float("nan")}, "explore"),
     ({"epochs": 2.5}, "epochs"), ({"net_arch": ()}, "net_arch"), ({"judge_inputs": "yes"}, "judge_inputs"),
     ({"learning_rate": -1.0}, "learning_rate"), ({"batch_size": None}, "batch_size"),

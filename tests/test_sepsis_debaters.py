@@ -64,16 +64,18 @@ def test_shipped_bundles_fit_their_judges_and_the_split():
     mdp = load_icu_sepsis()
     train, held = sd.patient_split()
     assert np.intersect1d(train, held).size == 0 and train.size + held.size == N_PATIENT_STATES
-    for L_, names in ((4, {"isolated", "self_play", "maxmin", "maxmin_confuser"}), (6, {"maxmin", "maxmin_confuser"})):
+    for L_, names in ((4, {"isolated", "self_play", "maxmin", "maxmin_confuser", "distilled"}),
+                      (6, {"maxmin", "maxmin_confuser"})):
         path = sd.bundle_path(L_)
         assert path.stat().st_size < 400_000
-        bundle = load_debater_bundle(path)
+        judge = sd.debate_judge(mdp, L_)  # the distilled debater reads the judge's margins
+        bundle = load_debater_bundle(path, judge=judge)
         assert names <= set(bundle.debaters)
         meta = bundle.metadata
         assert meta["split"] == {"seed": sd.SPLIT_SEED, "n_held_out": sd.N_HELD_OUT, "n_train": int(train.size)}
         assert meta["versions"]["torch"] and meta["command"].startswith("python -m mechsim.scenarios.sepsis_debaters")
         assert all(run["seconds"] > 0 for run in meta["runs"].values())
-        sd.cached_debaters(sd.debate_judge(mdp, L_), L_, retrain=False)  # fingerprint matches
+        sd.cached_debaters(judge, L_, retrain=False)  # fingerprint matches
 
 
 def test_learned_debates_at_L4_agree_with_exact_debates_on_most_states():
