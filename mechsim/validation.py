@@ -214,6 +214,13 @@ def check_integer(name: str, value, *, minimum: int | None = None, maximum: int 
     return v
 
 
+def check_layer_widths(name: str, value) -> tuple[int, ...]:
+    """Check a non-empty tuple / list of positive integer layer widths (an MLP's hidden layers)."""
+    if not isinstance(value, (tuple, list)) or not value:
+        raise _fail(name, "a non-empty tuple of layer widths", _describe(value))
+    return tuple(check_integer(name, w, minimum=1) for w in value)
+
+
 def check_choice(name: str, value, choices: Sequence) -> object:
     """Check that ``value`` is one of ``choices``."""
     if value not in choices:

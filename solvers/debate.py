@@ -1084,6 +1084,16 @@ def _score_all_decisions(judge, x: np.ndarray, masks: np.ndarray, n_decisions: i
     return score_grid(judge, x, masks, np.arange(n_decisions))
 
 
+def _check_table_decisions(judge, n_decisions) -> int:
+    """``n_decisions`` of a table of every decision's debates: at least 2, at most the judge's."""
+    n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
+    declared = getattr(judge, "n_decisions", None)
+    if isinstance(declared, int) and n_decisions > declared:
+        raise InvalidInstanceError(f"n_decisions: expected at most the judge's n_decisions = {declared}, found "
+                                   f"{n_decisions}", argument="n_decisions")
+    return n_decisions
+
+
 def debate_win_table(judge, features, baseline, n_evidence: int, *, n_decisions: int = 25,
                      chunk: int = 8, max_leaves: int | None = None) -> DebateTable:
     """Exact debate values of every decision against ``baseline[s]`` in every state, batched.
@@ -1124,11 +1134,7 @@ def debate_win_table(judge, features, baseline, n_evidence: int, *, n_decisions:
     x = check_array("features", features, ndim=2)
     S, F = x.shape
     check_judge_size(judge, F)
-    n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
-    declared = getattr(judge, "n_decisions", None)
-    if isinstance(declared, int) and n_decisions > declared:
-        raise InvalidInstanceError(f"n_decisions: expected at most the judge's n_decisions = {declared}, found "
-                                   f"{n_decisions}", argument="n_decisions")
+    n_decisions = _check_table_decisions(judge, n_decisions)
     base = check_index_array("baseline", baseline, shape=(S,), high=n_decisions,
                              what="integer decisions (one per row of features)")
     L = check_integer("n_evidence", n_evidence, minimum=0, maximum=F)
@@ -1272,11 +1278,7 @@ def state_debate_values(judge, features, baseline: int, n_evidence: int, *, n_de
     x = check_array("features", features, ndim=1)
     F = x.shape[0]
     check_judge_size(judge, F)
-    n_decisions = check_integer("n_decisions", n_decisions, minimum=2)
-    declared = getattr(judge, "n_decisions", None)
-    if isinstance(declared, int) and n_decisions > declared:
-        raise InvalidInstanceError(f"n_decisions: expected at most the judge's n_decisions = {declared}, found "
-                                   f"{n_decisions}", argument="n_decisions")
+    n_decisions = _check_table_decisions(judge, n_decisions)
     base = int(check_index("baseline", baseline, maximum=n_decisions - 1))
     L = check_integer("n_evidence", n_evidence, minimum=1, maximum=F)
     limit = MAX_TABLE_LEAVES if max_leaves is None else check_integer("max_leaves", max_leaves, minimum=1)

@@ -30,7 +30,14 @@ from mechsim.debate._checks import describe
 from mechsim.errors import InvalidInstanceError
 from mechsim.learners.exact_debaters import MinimaxPoolDebater
 from mechsim.learners.neural_debaters import MLPDebater, RLExtraMissingError, debate_observation
-from mechsim.validation import as_generator, check_integer, check_nonnegative, check_positive
+from mechsim.validation import (
+    as_generator,
+    check_allocation,
+    check_integer,
+    check_layer_widths,
+    check_nonnegative,
+    check_positive,
+)
 
 __all__ = ["DistillationResult", "distill_minimax_debater"]
 
@@ -127,6 +134,11 @@ def distill_minimax_debater(minimax: MinimaxPoolDebater, wrong, *, n_rollouts: i
     if not any(w.size for w in cleaned):
         raise InvalidInstanceError("wrong: expected at least one wrong decision, found none", argument="wrong")
     n_rollouts = check_integer("n_rollouts", n_rollouts, minimum=1)
+    F, D, L = minimax.n_features, minimax.n_decisions, minimax.n_evidence
+    n_positions = sum(w.size for w in cleaned) * n_rollouts * ((L + 1) // 2)
+    # per position: observation (float32, up to 3F + 2D + L), revealed and optimal masks, indices
+    check_allocation("n_rollouts", float(n_positions) * (4 * (3 * F + 2 * D + L) + 2 * F + 16),
+                     f"{n_positions} labelled positions")
     explore = check_nonnegative("explore", explore)
     if explore > 1:
         raise InvalidInstanceError(f"explore: expected a probability in [0, 1], found {explore!r}", argument="explore")
@@ -135,10 +147,7 @@ def distill_minimax_debater(minimax: MinimaxPoolDebater, wrong, *, n_rollouts: i
     threads = check_integer("threads", threads, minimum=1)
     learning_rate = check_positive("learning_rate", learning_rate)
     weight_decay = check_nonnegative("weight_decay", weight_decay)
-    if not isinstance(net_arch, (tuple, list)) or not net_arch:
-        raise InvalidInstanceError(f"net_arch: expected a non-empty tuple of layer widths, found {describe(net_arch)}",
-                                   argument="net_arch")
-    net_arch = tuple(check_integer("net_arch", w, minimum=1) for w in net_arch)
+    net_arch = check_layer_widths("net_arch", net_arch)
     if not isinstance(judge_inputs, (bool, np.bool_)):
         raise InvalidInstanceError(f"judge_inputs: expected a bool, found {describe(judge_inputs)}",
                                    argument="judge_inputs")
@@ -151,7 +160,6 @@ def distill_minimax_debater(minimax: MinimaxPoolDebater, wrong, *, n_rollouts: i
     start = time.perf_counter()
     rng = as_generator(seed)
     states, revealed, others, optimal = _positions(minimax, cleaned, n_rollouts, explore, rng)
-    F, D, L = minimax.n_features, minimax.n_decisions, minimax.n_evidence
     judge = minimax.judge if judge_inputs else None
     x = minimax._states[states]
     obs = debate_observation(x, revealed, minimax.baseline[states], others, D, L, judge)

@@ -66,6 +66,7 @@ from mechsim.validation import (
     check_array,
     check_choice,
     check_integer,
+    check_layer_widths,
     check_nonnegative,
     check_positive,
 )
@@ -419,10 +420,7 @@ def train_neural_debaters(make_env: Callable, regime: str, *, n_features: int, n
     n_epochs = check_integer("n_epochs", n_epochs, minimum=1)
     learning_rate = check_positive("learning_rate", learning_rate)
     ent_coef = check_nonnegative("ent_coef", ent_coef)
-    if not isinstance(net_arch, (tuple, list)) or not net_arch:
-        raise InvalidInstanceError(f"net_arch: expected a non-empty tuple of layer widths, found {describe(net_arch)}",
-                                   argument="net_arch")
-    net_arch = tuple(check_integer("net_arch", w, minimum=1) for w in net_arch)
+    net_arch = check_layer_widths("net_arch", net_arch)
     for opp in extra_opponents:
         if not callable(getattr(opp, "batch_probabilities", None)):
             raise InvalidInstanceError(f"extra_opponents: expected debaters (objects with batch_probabilities()), "

@@ -1,6 +1,8 @@
 """Neural debaters (numpy side): MLP inference, the held-out split, bootstrap CIs, fingerprints, the exact
 held-out evaluation, batched learned debates and the training env."""
 
+import importlib.util
+
 import numpy as np
 
 from fuzz.entry import ARRAY, COUNT, MODEL, SEED, SIZING_ARRAY, Entry
@@ -78,3 +80,16 @@ ENTRIES = [
           {"judge": MODEL, "states": ARRAY, "baseline": DECISIONS, "n_evidence": COUNT, "n_decisions": COUNT[1:],
            "max_cached": COUNT[1:-1]}),  # None: the judge's D / every state; a huge cache bound allocates nothing
 ]
+
+if importlib.util.find_spec("torch") is not None:  # the rl venv: the valid call trains a (tiny) network
+    from mechsim.learners.distilled_debaters import distill_minimax_debater
+
+    ENTRIES.append(Entry(
+        "distill_minimax_debater", distill_minimax_debater,
+        lambda: {"minimax": MinimaxPoolDebater(judge(), _XS, _GOOD, L, n_decisions=D), "wrong": [[1], [2], [0]],
+                 "n_rollouts": 1, "explore": 0.3, "epochs": 1, "net_arch": (4,), "judge_inputs": True,
+                 "learning_rate": 1e-3, "weight_decay": 0.0, "batch_size": 8, "seed": 0},
+        {"minimax": MODEL, "wrong": ("none", "type"), "n_rollouts": COUNT, "explore": ("none", "type", "nan",
+         "inf", "negative"), "epochs": COUNT[:-1], "net_arch": ("none", "type"), "judge_inputs": FLAG,
+         "learning_rate": ("none", "type", "nan", "inf", "negative"), "weight_decay": ("none", "type", "nan", "inf",
+         "negative"), "batch_size": COUNT[:-1], "seed": SEED}))
